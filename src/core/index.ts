@@ -1,0 +1,16 @@
+/**
+ * The compute core: float32 tensors, reverse-mode autograd, ops, and the backends that run them.
+ * Importing it makes the reference backend active; `useFastBackend()` switches to WebAssembly.
+ */
+import { setBackend } from "./backend.js";
+import { ReferenceBackend } from "./backends/reference/index.js";
+
+setBackend(new ReferenceBackend());
+
+export * from "./backend.js";
+export { ReferenceBackend } from "./backends/reference/index.js";
+export { backward, record, withFiniteChecks } from "./autograd.js";
+export * from "./tensor.js";
+export * from "./ops/index.js";
+export { Rng } from "./random.js";
+export { SpikemedError } from "./errors.js";

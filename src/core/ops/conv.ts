@@ -1,0 +1,90 @@
+import { getBackend, type ConvGeometry } from "../backend.js";
+import { record } from "../autograd.js";
+import { SpikemedError } from "../errors.js";
+import { allocate, shapeString, Tensor } from "../tensor.js";
+import { reshape } from "./shape.js";
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number] | "same";
+  dilation?: number | [number, number];
+}
+
+export interface Conv1dOptions {
+  stride?: number;
+  padding?: number | "same";
+  dilation?: number;
+}
+
+const pair = (v: number | [number, number]): [number, number] => (typeof v === "number" ? [v, v] : v);
+
+/** Output length of a convolution or pooling window along one axis. */
+export function outputLength(input: number, kernel: number, stride: number, pad: number, dilation = 1): number {
+  return Math.floor((input + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+/** 2-d convolution: x [N, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout]. */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const describe = (): string =>
+    `input ${shapeString(x.shape)}, weight ${shapeString(weight.shape)}${bias ? `, bias ${shapeString(bias.shape)}` : ""}`;
+  if (x.rank !== 4 || weight.rank !== 4 || x.shape[1] !== weight.shape[1] || (bias && bias.size !== weight.shape[0])) {
+    throw new SpikemedError(`conv2d: shapes do not fit (${describe()}); expected input [N, C, H, W] and weight [Cout, C, KH, KW]`);
+  }
+  const [n, cin, h, w] = x.shape;
+  const [cout, , kh, kw] = weight.shape;
+  const [strideH, strideW] = pair(options.stride ?? 1);
+  const [dilationH, dilationW] = pair(options.dilation ?? 1);
+  let padH: number;
+  let padW: number;
+  if (options.padding === "same") {
+    if (strideH !== 1 || strideW !== 1 || (dilationH * (kh - 1)) % 2 || (dilationW * (kw - 1)) % 2) {
+      throw new SpikemedError(`conv2d: padding "same" needs stride 1 and an odd effective kernel (${describe()})`);
+    }
+    padH = (dilationH * (kh - 1)) / 2;
+    padW = (dilationW * (kw - 1)) / 2;
+  } else {
+    [padH, padW] = pair(options.padding ?? 0);
+  }
+  const g: ConvGeometry = {
+    n, cin, h, w, cout, kh, kw, strideH, strideW, padH, padW, dilationH, dilationW,
+    outH: outputLength(h, kh, strideH, padH, dilationH),
+    outW: outputLength(w, kw, strideW, padW, dilationW),
+  };
+  if (g.outH <= 0 || g.outW <= 0) throw new SpikemedError(`conv2d: the kernel does not fit the input (${describe()})`);
+  const backend = getBackend();
+  const shape = [n, cout, g.outH, g.outW];
+  const out = new Tensor(shape, allocate("conv2d", shape));
+  backend.conv2dForward(x.data, weight.data, bias ? bias.data : null, out.data, g);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(out, "conv2d", inputs, (grad) => {
+    let dx: Float32Array | null = null;
+    let dw: Float32Array | null = null;
+    let db: Float32Array | null = null;
+    if (x.requiresGrad) {
+      dx = backend.alloc(x.size);
+      backend.conv2dBackwardInput(grad, weight.data, dx, g);
+    }
+    if (weight.requiresGrad || bias?.requiresGrad) {
+      dw = backend.alloc(weight.size);
+      db = bias ? backend.alloc(bias.size) : null;
+      backend.conv2dBackwardWeight(x.data, grad, dw, db, g);
+      if (!weight.requiresGrad) { backend.free(dw); dw = null; }
+    }
+    return bias ? [dx, dw, db] : [dx, dw];
+  });
+}
+
+/** 1-d convolution: x [N, Cin, L], weight [Cout, Cin, K], bias [Cout]. */
+export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv1dOptions = {}): Tensor {
+  if (x.rank !== 3 || weight.rank !== 3) {
+    throw new SpikemedError(
+      `conv1d: expected input [N, C, L] and weight [Cout, C, K], got ${shapeString(x.shape)} and ${shapeString(weight.shape)}`,
+    );
+  }
+  const y = conv2d(reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]), reshape(weight, [weight.shape[0], weight.shape[1], 1, weight.shape[2]]), bias, {
+    stride: [1, options.stride ?? 1],
+    padding: options.padding === "same" ? "same" : [0, options.padding ?? 0],
+    dilation: [1, options.dilation ?? 1],
+  });
+  return reshape(y, [y.shape[0], y.shape[1], y.shape[3]]);
+}

@@ -1,0 +1,155 @@
+import { getBackend } from "../backend.js";
+import { record } from "../autograd.js";
+import { SpikemedError } from "../errors.js";
+import type { Rng } from "../random.js";
+import { allocate, shapeString, Tensor } from "../tensor.js";
+import { add, affine, mul, sigmoid, sqrt, sub, div, square, tanh } from "./elementwise.js";
+import { linear } from "./linalg.js";
+import { mean } from "./reduce.js";
+import { reshape, slice, transpose } from "./shape.js";
+
+function softmaxOp(x: Tensor, axis: number, log: boolean): Tensor {
+  const a = axis < 0 ? axis + x.rank : axis;
+  if (a < 0 || a >= x.rank) throw new SpikemedError(`softmax: axis ${axis} out of range for ${shapeString(x.shape)}`);
+  if (a !== x.rank - 1) {
+    const perm = [...Array(x.rank).keys()];
+    [perm[a], perm[x.rank - 1]] = [perm[x.rank - 1], perm[a]];
+    return transpose(softmaxOp(transpose(x, perm), -1, log), perm);
+  }
+  const backend = getBackend();
+  const cols = x.shape[a];
+  const rows = x.size / cols;
+  const op = log ? "logSoftmax" : "softmax";
+  const out = new Tensor(x.shape, allocate(op, x.shape));
+  backend.softmax(x.data, rows, cols, out.data, log);
+  return record(out, op, [x], (g) => {
+    const dx = backend.alloc(x.size);
+    backend.softmaxBackward(out.data, g, rows, cols, dx, log);
+    return [dx];
+  });
+}
+
+export const softmax = (x: Tensor, axis = -1): Tensor => softmaxOp(x, axis, false);
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => softmaxOp(x, axis, true);
+
+export interface CrossEntropyOptions {
+  /** Per-class weights (PyTorch semantics: the mean is weighted by the weights of the targets). */
+  classWeights?: ArrayLike<number>;
+  reduction?: "mean" | "sum";
+}
+
+/** Cross-entropy of logits [N, K] against integer class labels. */
+export function crossEntropy(logits: Tensor, labels: ArrayLike<number>, options: CrossEntropyOptions = {}): Tensor {
+  if (logits.rank !== 2 || labels.length !== logits.shape[0]) {
+    throw new SpikemedError(`crossEntropy: logits ${shapeString(logits.shape)} do not match ${labels.length} labels; expected [N, classes]`);
+  }
+  const [n, k] = logits.shape;
+  const weights = options.classWeights;
+  if (weights && weights.length !== k) {
+    throw new SpikemedError(`crossEntropy: ${weights.length} class weights for ${k} classes`);
+  }
+  const backend = getBackend();
+  // A tensor so that the enclosing tidy() scope releases it after the backward pass.
+  const logpTensor = new Tensor(logits.shape, allocate("crossEntropy", logits.shape));
+  const logp = logpTensor.data;
+  backend.softmax(logits.data, n, k, logp, true);
+  let total = 0;
+  let norm = 0;
+  for (let i = 0; i < n; i++) {
+    const y = labels[i];
+    if (!Number.isInteger(y) || y < 0 || y >= k) {
+      logpTensor.dispose();
+      throw new SpikemedError(`crossEntropy: label ${y} at row ${i} is not a class index in 0..${k - 1}`);
+    }
+    const w = weights ? weights[y] : 1;
+    total -= w * logp[i * k + y];
+    norm += w;
+  }
+  const divisor = options.reduction === "sum" ? 1 : norm;
+  const out = new Tensor([], allocate("crossEntropy", []));
+  out.data[0] = total / divisor;
+  const result = record(out, "crossEntropy", [logits], (g) => {
+    const dx = backend.alloc(logits.size);
+    for (let i = 0; i < n; i++) {
+      const y = labels[i];
+      const w = ((weights ? weights[y] : 1) * g[0]) / divisor;
+      for (let j = 0; j < k; j++) dx[i * k + j] = w * (Math.exp(logp[i * k + j]) - (j === y ? 1 : 0));
+    }
+    return [dx];
+  });
+  if (!result.node) logpTensor.dispose();
+  return result;
+}
+
+/** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
+export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tensor {
+  if (!(p >= 0 && p < 1)) throw new SpikemedError(`dropout: probability ${p} must be in [0, 1)`);
+  if (!training || p === 0) return x;
+  const mask = new Tensor(x.shape, allocate("dropout", x.shape));
+  const keepScale = 1 / (1 - p);
+  for (let i = 0; i < mask.size; i++) mask.data[i] = rng.uniform() < p ? 0 : keepScale;
+  return mul(x, mask);
+}
+
+export interface BatchNormState {
+  runningMean: Tensor;
+  runningVar: Tensor;
+  momentum: number;
+  eps: number;
+}
+
+/**
+ * Batch normalisation over axis 1 (channels) of [N, C, ...], PyTorch semantics: batch statistics
+ * (biased variance) in training, updating the running mean and unbiased variance; running
+ * statistics in evaluation.
+ */
+export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, training: boolean): Tensor {
+  const c = x.shape[1];
+  if (x.rank < 2 || gamma.size !== c || beta.size !== c || state.runningMean.size !== c) {
+    throw new SpikemedError(`batchNorm: input ${shapeString(x.shape)} does not match ${gamma.size} channels`);
+  }
+  const statShape = x.shape.map((d, i) => (i === 1 ? d : 1));
+  const axes = [...Array(x.rank).keys()].filter((i) => i !== 1);
+  let mu: Tensor;
+  let variance: Tensor;
+  if (training) {
+    mu = mean(x, axes, true);
+    variance = mean(square(sub(x, mu)), axes, true);
+    const count = x.size / c;
+    const m = state.momentum;
+    const bessel = count > 1 ? count / (count - 1) : 1;
+    for (let i = 0; i < c; i++) {
+      state.runningMean.data[i] = (1 - m) * state.runningMean.data[i] + m * mu.data[i];
+      state.runningVar.data[i] = (1 - m) * state.runningVar.data[i] + m * variance.data[i] * bessel;
+    }
+  } else {
+    mu = reshape(state.runningMean, statShape);
+    variance = reshape(state.runningVar, statShape);
+  }
+  const normalised = div(sub(x, mu), sqrt(affine(variance, 1, state.eps)));
+  return add(mul(normalised, reshape(gamma, statShape)), reshape(beta, statShape));
+}
+
+export interface LstmWeights {
+  /** [4H, in], [4H, H], [4H], [4H]; gate order i, f, g, o (PyTorch's). */
+  weightIh: Tensor; weightHh: Tensor; biasIh: Tensor | null; biasHh: Tensor | null;
+}
+
+/** One LSTM step: returns the next hidden and cell states. */
+export function lstmCell(x: Tensor, h: Tensor, c: Tensor, w: LstmWeights): { h: Tensor; c: Tensor } {
+  const hidden = h.shape[1];
+  if (w.weightIh.shape[0] !== 4 * hidden || w.weightHh.shape[1] !== hidden) {
+    throw new SpikemedError(
+      `lstmCell: weights ${shapeString(w.weightIh.shape)} / ${shapeString(w.weightHh.shape)} do not match hidden size ${hidden}`,
+    );
+  }
+  const gates = add(linear(x, w.weightIh, w.biasIh), linear(h, w.weightHh, w.biasHh));
+  const gate = (k: number): Tensor => slice(gates, 1, k * hidden, (k + 1) * hidden);
+  const i = sigmoid(gate(0));
+  const f = sigmoid(gate(1));
+  const g = tanh(gate(2));
+  const o = sigmoid(gate(3));
+  const cNext = add(mul(f, c), mul(i, g));
+  const hNext = mul(o, tanh(cNext));
+  return { h: hNext, c: cNext };
+}

@@ -1,0 +1,100 @@
+/**
+ * On-disk cache of a decoded image set, so that a second run skips decoding.
+ * Key: SHA-256 of the listing (every file's path, label, patient, source, byte size and mtime),
+ * the output size and decode options; any change to a file, the manifest's contents or the
+ * options gives a new key. Files are written to a temporary name and renamed, so a crash or
+ * a concurrent run never leaves a half-written cache behind.
+ * Layout: 8-byte magic, uint32 LE header length, JSON header, then count*S*S pixel bytes.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { DicomWindow } from "./dicom.js";
+import type { CxrIndex } from "./listing.js";
+
+const MAGIC = "SPKMCXR1";
+const FORMAT_VERSION = 1;
+
+export interface BadFileReport {
+  file: string;
+  reason: string;
+}
+
+/** What a cache file holds besides the pixels. */
+export interface CachedHeader {
+  key: string;
+  size: number;
+  count: number;
+  classes: string[];
+  files: string[];
+  labels: number[];
+  patientIds: (string | null)[];
+  sources: (string | null)[];
+  skipped: BadFileReport[];
+}
+
+/** SPIKEMED_CACHE, else <cwd>/.cache/spikemed. */
+export function defaultCacheDir(): string {
+  return process.env.SPIKEMED_CACHE ? resolve(process.env.SPIKEMED_CACHE) : resolve(".cache", "spikemed");
+}
+
+export function cacheKey(index: CxrIndex, size: number, dicomWindow: DicomWindow | undefined): string {
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify({ format: FORMAT_VERSION, input: index.input, kind: index.kind, classes: index.classes, size, dicomWindow: dicomWindow ?? null }));
+  for (const e of index.entries) {
+    let stamp = "missing";
+    try {
+      const s = statSync(e.path);
+      stamp = `${s.size}:${s.mtimeMs}`;
+    } catch {
+      // A missing file is part of the identity too: it is reported as bad on every run.
+    }
+    hash.update(`\n${e.path}\t${e.label}\t${e.patientId ?? ""}\t${e.source ?? ""}\t${stamp}`);
+  }
+  return hash.digest("hex");
+}
+
+export function cacheFilePath(dir: string, key: string): string {
+  return join(dir, `cxr-${key.slice(0, 32)}.bin`);
+}
+
+/** The cached header and pixels, or null when absent, unreadable or for another key. */
+export function readCache(file: string, key: string): { header: CachedHeader; pixels: Uint8Array } | null {
+  let buffer: Buffer;
+  try {
+    buffer = readFileSync(file);
+  } catch {
+    return null;
+  }
+  if (buffer.length < 12 || buffer.toString("latin1", 0, 8) !== MAGIC) return null;
+  const headerLength = buffer.readUInt32LE(8);
+  if (12 + headerLength > buffer.length) return null;
+  let header: CachedHeader;
+  try {
+    header = JSON.parse(buffer.toString("utf8", 12, 12 + headerLength)) as CachedHeader;
+  } catch {
+    return null;
+  }
+  const pixelBytes = header.count * header.size * header.size;
+  if (header.key !== key || buffer.length !== 12 + headerLength + pixelBytes) return null;
+  return { header, pixels: new Uint8Array(buffer.buffer, buffer.byteOffset + 12 + headerLength, pixelBytes) };
+}
+
+/** Writes atomically (temporary file + rename). */
+export function writeCache(file: string, header: CachedHeader, pixels: Uint8Array): void {
+  const dir = resolve(file, "..");
+  mkdirSync(dir, { recursive: true });
+  const headerBytes = Buffer.from(JSON.stringify(header), "utf8");
+  const prefix = Buffer.alloc(12);
+  prefix.write(MAGIC, 0, "latin1");
+  prefix.writeUInt32LE(headerBytes.length, 8);
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    writeFileSync(temp, Buffer.concat([prefix, headerBytes]));
+    writeFileSync(temp, pixels, { flag: "a" });
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * DICOM grayscale decoding: stored values -> modality values (rescale slope/intercept)
+ * -> VOI linear window (PS3.3 C.11.2.1.2.1) -> [0, 1], inverted for MONOCHROME1 so that
+ * 1 is always white (dense tissue bright, as on a displayed radiograph).
+ * Parsing of the file structure is done by `dicom-parser` (cornerstone); only uncompressed
+ * transfer syntaxes and baseline JPEG (decoded by sharp) are read, others are reported.
+ */
+import { createRequire } from "node:module";
+import sharp from "sharp";
+import { BadImageFileError } from "./errors.js";
+
+type DicomParserModule = typeof import("dicom-parser");
+type DataSet = import("dicom-parser").DataSet;
+// dicom-parser is a UMD bundle: Node's ESM loader exposes it only as a default export.
+const dicomParser = createRequire(import.meta.url)("dicom-parser") as DicomParserModule;
+
+/** A VOI window in modality units (after rescale), overriding the one stored in the file. */
+export interface DicomWindow {
+  center: number;
+  width: number;
+}
+
+export interface DicomDecodeOptions {
+  /** Use this window instead of the file's Window Center/Width (or its min-max when it has none). */
+  window?: DicomWindow;
+}
+
+export interface GrayImage {
+  width: number;
+  height: number;
+  /** Row-major intensities in [0, 1], 1 = white. */
+  pixels: Float32Array;
+}
+
+const IMPLICIT_LITTLE = "1.2.840.10008.1.2";
+const EXPLICIT_LITTLE = "1.2.840.10008.1.2.1";
+const EXPLICIT_BIG = "1.2.840.10008.1.2.2";
+const JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
+
+/** True when the bytes carry the DICOM Part 10 signature ("DICM" after the 128-byte preamble). */
+export function hasDicomSignature(bytes: Uint8Array): boolean {
+  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+}
+
+/**
+ * Decodes the first frame of a grayscale DICOM file. `file` names it in errors.
+ * Files without the Part 10 header (raw data sets) are read as implicit VR little endian.
+ */
+export async function decodeDicom(bytes: Uint8Array, file: string, options: DicomDecodeOptions = {}): Promise<GrayImage> {
+  const bad = (reason: string): BadImageFileError => new BadImageFileError(file, reason);
+  let ds: DataSet;
+  try {
+    ds = hasDicomSignature(bytes)
+      ? dicomParser.parseDicom(bytes)
+      : dicomParser.parseDicom(bytes, { TransferSyntaxUID: IMPLICIT_LITTLE });
+  } catch (err) {
+    throw bad(`not a readable DICOM file (${errorText(err)})`);
+  }
+  const transferSyntax = ds.string("x00020010") ?? IMPLICIT_LITTLE;
+  const rows = ds.uint16("x00280010");
+  const columns = ds.uint16("x00280011");
+  const bitsAllocated = ds.uint16("x00280100");
+  const pixelElement = ds.elements["x7fe00010"];
+  if (!rows || !columns || !bitsAllocated || !pixelElement) {
+    throw bad("DICOM file has no image (Rows, Columns, Bits Allocated or Pixel Data missing)");
+  }
+  const samplesPerPixel = ds.uint16("x00280002") ?? 1;
+  const photometric = (ds.string("x00280004") ?? "MONOCHROME2").trim().toUpperCase();
+  if (samplesPerPixel !== 1 || (photometric !== "MONOCHROME1" && photometric !== "MONOCHROME2")) {
+    throw bad(`DICOM photometric interpretation ${photometric} with ${samplesPerPixel} samples per pixel is not supported (grayscale MONOCHROME1/MONOCHROME2 only)`);
+  }
+  const bitsStored = ds.uint16("x00280101") ?? bitsAllocated;
+  const signed = ds.uint16("x00280103") === 1;
+  if (bitsStored < 1 || bitsStored > bitsAllocated) throw bad(`DICOM Bits Stored ${bitsStored} is not within 1..Bits Allocated (${bitsAllocated})`);
+  const count = rows * columns;
+
+  let stored: Float64Array;
+  if (transferSyntax === IMPLICIT_LITTLE || transferSyntax === EXPLICIT_LITTLE || transferSyntax === EXPLICIT_BIG) {
+    if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
+      throw bad(`DICOM Bits Allocated ${bitsAllocated} is not supported (8, 16 or 32)`);
+    }
+    const needed = count * (bitsAllocated / 8);
+    const available = Math.min(pixelElement.length, bytes.length - pixelElement.dataOffset);
+    if (available < needed) throw bad(`DICOM pixel data is truncated: ${Math.max(available, 0)} bytes for ${columns}x${rows} pixels of ${bitsAllocated} bits (${needed} bytes)`);
+    stored = readStoredValues(bytes, pixelElement.dataOffset, count, bitsAllocated, bitsStored, signed, transferSyntax !== EXPLICIT_BIG);
+  } else if (transferSyntax === JPEG_BASELINE) {
+    stored = await readBaselineJpegFrame(ds, pixelElement, columns, rows, bad);
+  } else {
+    throw bad(`DICOM transfer syntax ${transferSyntax} (compressed) is not supported; convert the file to uncompressed first (e.g. gdcmconv --raw or dcmdjpeg)`);
+  }
+
+  const slope = ds.floatString("x00281053") ?? 1;
+  const intercept = ds.floatString("x00281052") ?? 0;
+  if (!Number.isFinite(slope) || !Number.isFinite(intercept)) throw bad("DICOM Rescale Slope/Intercept is not a number");
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < count; i++) {
+    const m = stored[i] * slope + intercept;
+    stored[i] = m;
+    if (m < min) min = m;
+    if (m > max) max = m;
+  }
+
+  let window = options.window;
+  if (!window) {
+    const center = ds.floatString("x00281050", 0);
+    const width = ds.floatString("x00281051", 0);
+    if (center !== undefined && width !== undefined && Number.isFinite(center) && width >= 1) window = { center, width };
+  }
+  // Without a window the full modality range is shown: this window maps min -> 0 and max -> 1.
+  if (!window) window = { center: min + (max - min + 1) / 2, width: max - min + 1 };
+
+  const pixels = new Float32Array(count);
+  applyLinearWindow(stored, window, photometric === "MONOCHROME1", pixels);
+  return { width: columns, height: rows, pixels };
+}
+
+/**
+ * The DICOM VOI LINEAR function onto [0, 1]:
+ * x <= c - 0.5 - (w-1)/2 -> 0; x > c - 0.5 + (w-1)/2 -> 1; else ((x - (c - 0.5)) / (w-1) + 0.5).
+ */
+export function applyLinearWindow(values: ArrayLike<number>, window: DicomWindow, invert: boolean, out: Float32Array): Float32Array {
+  const { center, width } = window;
+  if (!(width >= 1) || !Number.isFinite(center)) throw new RangeError(`window width must be >= 1 and center finite (got center ${center}, width ${width})`);
+  const low = center - 0.5 - (width - 1) / 2;
+  const high = center - 0.5 + (width - 1) / 2;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    const y = x <= low ? 0 : x > high ? 1 : (x - (center - 0.5)) / (width - 1) + 0.5;
+    out[i] = invert ? 1 - y : y;
+  }
+  return out;
+}
+
+function readStoredValues(
+  bytes: Uint8Array,
+  offset: number,
+  count: number,
+  bitsAllocated: number,
+  bitsStored: number,
+  signed: boolean,
+  littleEndian: boolean,
+): Float64Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, count * (bitsAllocated / 8));
+  const out = new Float64Array(count);
+  // Bits above Bits Stored may hold overlays or junk: mask them off, then sign-extend.
+  const range = 2 ** bitsStored;
+  const signBit = range / 2;
+  for (let i = 0; i < count; i++) {
+    const raw = bitsAllocated === 8 ? view.getUint8(i) : bitsAllocated === 16 ? view.getUint16(2 * i, littleEndian) : view.getUint32(4 * i, littleEndian);
+    let v = raw % range;
+    if (signed && v >= signBit) v -= range;
+    out[i] = v;
+  }
+  return out;
+}
+
+async function readBaselineJpegFrame(
+  ds: DataSet,
+  pixelElement: import("dicom-parser").Element,
+  columns: number,
+  rows: number,
+  bad: (reason: string) => BadImageFileError,
+): Promise<Float64Array> {
+  let frame: Uint8Array;
+  try {
+    frame = dicomParser.readEncapsulatedImageFrame(ds, pixelElement, 0);
+  } catch (err) {
+    throw bad(`DICOM encapsulated JPEG frame cannot be read (${errorText(err)})`);
+  }
+  const decoded = await sharp(frame, { failOn: "warning" })
+    .toColourspace("b-w")
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .catch((err: unknown) => {
+      throw bad(`DICOM JPEG frame cannot be decoded (${errorText(err)})`);
+    });
+  if (decoded.info.width !== columns || decoded.info.height !== rows) {
+    throw bad(`DICOM JPEG frame is ${decoded.info.width}x${decoded.info.height} but Columns x Rows say ${columns}x${rows}`);
+  }
+  const channels = decoded.info.channels;
+  const out = new Float64Array(columns * rows);
+  for (let i = 0; i < out.length; i++) out[i] = decoded.data[i * channels];
+  return out;
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

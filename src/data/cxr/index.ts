@@ -1,0 +1,23 @@
+export { readCxrIndex, MANIFEST_NAME, type CxrEntry, type CxrIndex, type ListOptions } from "./listing.js";
+export { decodeImageBytes, decodeImageFile, decodeImageFileToBytes, toSquareBytes, DEFAULT_IMAGE_SIZE, type DecodeOptions } from "./decode.js";
+export { decodeDicom, applyLinearWindow, hasDicomSignature, type DicomWindow, type DicomDecodeOptions, type GrayImage } from "./dicom.js";
+export { resizeGray } from "./resize.js";
+export { BadImageFileError } from "./errors.js";
+export { loadCxrImages, fillBatch, type CxrImages, type LoadOptions, type OnBadFile, type BatchAugment } from "./dataset.js";
+export { defaultCacheDir, type BadFileReport } from "./cache.js";
+export { augmentImage, drawAugmentParams, DEFAULT_AUGMENT, type AugmentOptions, type AugmentParams } from "./augment.js";
+export {
+  makeSplit,
+  splitMixed,
+  splitSameSource,
+  splitLeaveOneSourceOut,
+  sourcesWithAllClasses,
+  splitInputFromIndex,
+  PROTOCOLS,
+  PAPER_FRACTIONS,
+  type ProtocolName,
+  type ProtocolOptions,
+  type SplitFractions,
+  type SplitInput,
+  type CxrSplit,
+} from "./protocols.js";

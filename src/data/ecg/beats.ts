@@ -1,0 +1,223 @@
+/**
+ * From ECG records to labelled heartbeat windows: lead selection, resampling to a common rate,
+ * baseline removal, wavelet denoising, fixed windows around R peaks, per-beat normalisation and
+ * the AAMI EC57 classes N, S, V, F, Q.
+ */
+import { SpikemedError } from "../../core/errors.js";
+import { removeBaselineWander, resample } from "./filters.js";
+import { detectRPeaks, type RPeakOptions } from "./rpeaks.js";
+import { annotationSymbol } from "./wfdb-annotation.js";
+import type { WfdbRecord } from "./wfdb-record.js";
+import { waveletDenoise, type WaveletDenoiseOptions } from "./wavelet.js";
+
+export const AAMI_CLASSES = ["N", "S", "V", "F", "Q"] as const;
+export type AamiClass = (typeof AAMI_CLASSES)[number];
+
+/** AAMI EC57 grouping of MIT-BIH beat labels (see the mitdb README). */
+const AAMI_OF_SYMBOL: Readonly<Record<string, number>> = {
+  N: 0, L: 0, R: 0, e: 0, j: 0,
+  A: 1, a: 1, J: 1, S: 1,
+  V: 2, E: 2,
+  F: 3,
+  "/": 4, f: 4, Q: 4,
+};
+
+/** AAMI class index (0..4 = N,S,V,F,Q) of a beat annotation symbol, or -1 if it is not an AAMI beat. */
+export function aamiClassOfSymbol(symbol: string): number {
+  return AAMI_OF_SYMBOL[symbol] ?? -1;
+}
+
+/** Records of MIT-BIH with paced beats, left out of AAMI studies by convention. */
+export const PACED_RECORDS: readonly string[] = ["102", "104", "107", "217"];
+
+export type BeatNormalization = "zscore" | "minmax" | "none";
+
+export interface PreprocessOptions {
+  /** Signal to use: its description (e.g. "MLII") or index. Default "MLII", or signal 0 when a record has no MLII. */
+  lead?: string | number;
+  /** Rate all signals are resampled to before windowing; default 360 Hz (MIT-BIH's own). */
+  targetFrequency?: number;
+  /** Remove baseline wander with 200 ms + 600 ms median filters; default true. */
+  baselineRemoval?: boolean;
+  /** Wavelet denoising (default true = db6, 6 levels, soft universal threshold); false to skip. */
+  denoise?: boolean | WaveletDenoiseOptions;
+}
+
+export interface WindowOptions {
+  /** Samples (at the target rate) before the R peak; default 90 (250 ms at 360 Hz). */
+  windowBefore?: number;
+  /** Samples from the R peak on (R included); default 166, so windows are 256 samples. */
+  windowAfter?: number;
+  /** Per-beat normalisation; default "zscore" (zero mean, unit standard deviation). */
+  normalization?: BeatNormalization;
+}
+
+export const DEFAULT_WINDOW_BEFORE = 90;
+export const DEFAULT_WINDOW_AFTER = 166;
+export const DEFAULT_TARGET_FREQUENCY = 360;
+
+/** Index of the requested lead in a record; throws naming the record when it is absent. */
+export function resolveLead(record: WfdbRecord, lead: string | number = "MLII"): number {
+  if (typeof lead === "number") {
+    if (!Number.isInteger(lead) || lead < 0 || lead >= record.physical.length) {
+      throw new SpikemedError(`record ${record.name}: lead ${lead} does not exist (the record has ${record.physical.length} signals)`);
+    }
+    return lead;
+  }
+  const index = record.signalNames.indexOf(lead);
+  if (index >= 0) return index;
+  if (lead === "MLII" && record.physical.length > 0) return 0;
+  throw new SpikemedError(`record ${record.name}: no signal named "${lead}" (signals: ${record.signalNames.join(", ")})`);
+}
+
+/**
+ * The conditioned lead signal at the target rate: NaN gaps held at the last valid value,
+ * resampled, baseline removed, denoised.
+ */
+export function preprocessSignal(signal: ArrayLike<number>, samplingFrequency: number, options: PreprocessOptions = {}): Float64Array {
+  const n = signal.length;
+  let x = new Float64Array(n);
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    const v = signal[i];
+    if (Number.isFinite(v)) last = v;
+    x[i] = last;
+  }
+  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  if (samplingFrequency !== target) x = resample(x, samplingFrequency, target);
+  if (options.baselineRemoval ?? true) x = removeBaselineWander(x, target);
+  const denoise = options.denoise ?? true;
+  if (denoise !== false) x = waveletDenoise(x, denoise === true ? {} : denoise);
+  return x;
+}
+
+function windowBounds(options: WindowOptions): { before: number; after: number; length: number } {
+  const before = options.windowBefore ?? DEFAULT_WINDOW_BEFORE;
+  const after = options.windowAfter ?? DEFAULT_WINDOW_AFTER;
+  if (!Number.isInteger(before) || !Number.isInteger(after) || before < 0 || after < 1) {
+    throw new SpikemedError(`beat window: windowBefore (${before}) must be an integer >= 0 and windowAfter (${after}) an integer >= 1`);
+  }
+  return { before, after, length: before + after };
+}
+
+/** Normalises one window in place. A flat window becomes all zeros rather than NaN. */
+export function normalizeBeat(window: Float32Array, normalization: BeatNormalization): void {
+  if (normalization === "none") return;
+  const n = window.length;
+  if (normalization === "zscore") {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += window[i];
+    mean /= n;
+    let variance = 0;
+    for (let i = 0; i < n; i++) variance += (window[i] - mean) ** 2;
+    const std = Math.sqrt(variance / n);
+    const scale = std > 1e-12 ? 1 / std : 0;
+    for (let i = 0; i < n; i++) window[i] = (window[i] - mean) * scale;
+  } else {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      min = Math.min(min, window[i]);
+      max = Math.max(max, window[i]);
+    }
+    const range = max - min;
+    const scale = range > 1e-12 ? 1 / range : 0;
+    for (let i = 0; i < n; i++) window[i] = (window[i] - min) * scale;
+  }
+}
+
+/**
+ * Cuts windows [peak - before, peak + after) out of `signal` for every peak whose window fits.
+ * Returns the windows (row-major) and which of the peaks were kept.
+ */
+export function extractWindows(signal: ArrayLike<number>, peaks: ArrayLike<number>, options: WindowOptions = {}): { x: Float32Array; windowLength: number; kept: Int32Array } {
+  const { before, after, length } = windowBounds(options);
+  const normalization = options.normalization ?? "zscore";
+  const kept: number[] = [];
+  for (let i = 0; i < peaks.length; i++) {
+    if (peaks[i] - before >= 0 && peaks[i] + after <= signal.length) kept.push(i);
+  }
+  const x = new Float32Array(kept.length * length);
+  kept.forEach((p, row) => {
+    const start = peaks[p] - before;
+    const window = x.subarray(row * length, (row + 1) * length);
+    for (let k = 0; k < length; k++) window[k] = signal[start + k];
+    normalizeBeat(window, normalization);
+  });
+  return { x, windowLength: length, kept: Int32Array.from(kept) };
+}
+
+export interface RecordBeats {
+  x: Float32Array;
+  windowLength: number;
+  /** 0..4 = N,S,V,F,Q. */
+  y: Uint8Array;
+  /** R-peak sample of each beat in the record's own sampling rate. */
+  sampleOfBeat: Int32Array;
+}
+
+/** The AAMI-labelled beats of an annotated record, windowed around the reference R peaks. */
+export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOptions & WindowOptions = {}): RecordBeats {
+  const a = record.annotations;
+  if (!a) throw new SpikemedError(`record ${record.name}: no beat annotations (.atr) to label beats with`);
+  const lead = resolveLead(record, options.lead);
+  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const ratio = target / record.samplingFrequency;
+  const signal = preprocessSignal(record.physical[lead], record.samplingFrequency, options);
+  const samples: number[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < a.code.length; i++) {
+    const cls = aamiClassOfSymbol(annotationSymbol(a.code[i]));
+    if (cls >= 0) {
+      samples.push(a.sample[i]);
+      labels.push(cls);
+    }
+  }
+  const peaksAtTarget = samples.map((s) => Math.round(s * ratio));
+  const { x, windowLength, kept } = extractWindows(signal, peaksAtTarget, options);
+  const y = new Uint8Array(kept.length);
+  const sampleOfBeat = new Int32Array(kept.length);
+  kept.forEach((k, i) => {
+    y[i] = labels[k];
+    sampleOfBeat[i] = samples[k];
+  });
+  return { x, windowLength, y, sampleOfBeat };
+}
+
+export interface DetectedBeats {
+  x: Float32Array;
+  windowLength: number;
+  /** Detected R peak of each returned beat, in the input's sampling rate. */
+  sampleOfBeat: Int32Array;
+  /** Every detected R peak (some may lack a full window near the ends), in the input's rate. */
+  rPeaks: Int32Array;
+}
+
+/**
+ * Beats of an unannotated signal, for prediction: R peaks from the Pan-Tompkins detector, each
+ * moved to the largest deflection of the conditioned signal within 50 ms (where reference
+ * annotations put the R peak), then windowed exactly like the training beats.
+ */
+export function detectBeats(signal: ArrayLike<number>, samplingFrequency: number, options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions } = {}): DetectedBeats {
+  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const conditioned = preprocessSignal(signal, samplingFrequency, options);
+  const detected = detectRPeaks(conditioned, target, options.detector);
+  const reach = Math.round(0.05 * target);
+  const peaks = new Int32Array(detected.length);
+  for (let i = 0; i < detected.length; i++) {
+    let best = detected[i];
+    for (let k = Math.max(0, detected[i] - reach); k <= Math.min(conditioned.length - 1, detected[i] + reach); k++) {
+      if (Math.abs(conditioned[k]) > Math.abs(conditioned[best])) best = k;
+    }
+    peaks[i] = best;
+  }
+  const { x, windowLength, kept } = extractWindows(conditioned, peaks, options);
+  const back = samplingFrequency / target;
+  const rPeaks = peaks.map((p) => Math.round(p * back));
+  return { x, windowLength, sampleOfBeat: kept.map((k) => rPeaks[k]), rPeaks };
+}
+
+/** `detectBeats` on one lead of a WFDB record. */
+export function detectBeatsInRecord(record: WfdbRecord, options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions } = {}): DetectedBeats {
+  return detectBeats(record.physical[resolveLead(record, options.lead)], record.samplingFrequency, options);
+}

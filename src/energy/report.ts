@@ -1,0 +1,279 @@
+import { barChartSvg } from "../eval/plots.js";
+import { compareWithAnnTwin, estimateEnergy } from "./estimate.js";
+import { energyPerEpoch, energyPerInference, type EnergyMeasurement } from "./meter.js";
+import type { DeviceSpec, EnergyEstimate, LayerActivity, LayerDescription, TwinComparison } from "./types.js";
+
+/** Counts: digit-grouped when whole, else three significant digits. */
+export function formatCount(value: number): string {
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) return value.toLocaleString("en-US");
+  return formatSignificant(value);
+}
+
+/** Joules and other real quantities: three significant digits, exponent for the very small/large. */
+export function formatSignificant(value: number): string {
+  if (value === 0) return "0";
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e-3 && magnitude < 1e6) return Number(value.toPrecision(3)).toString();
+  return value.toExponential(2).replace("e+", "e");
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|");
+}
+
+function table(header: string[], rows: string[][], rightAligned: boolean[]): string {
+  const lines = [
+    `| ${header.map(cell).join(" | ")} |`,
+    `|${rightAligned.map((r) => (r ? "---:" : ":---")).join("|")}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`),
+  ];
+  return lines.join("\n");
+}
+
+function deviceKind(device: DeviceSpec): string {
+  return device.spiking ? "spiking (event-based)" : "non-spiking";
+}
+
+/** Per-layer statistics and joules per inference on each device, with a total row. */
+export function energyTableMarkdown(estimate: EnergyEstimate): string {
+  const names = estimate.devices.map((d) => d.name);
+  const header = [
+    "Layer",
+    "Type",
+    "Output",
+    "Connections",
+    "Neurons",
+    "Input rate (spikes/neuron/step)",
+    "Synops/inf (spiking hw)",
+    "Neuron updates/inf (spiking hw)",
+    ...names.map((n) => `J/inf (${n})`),
+  ];
+  const rows = estimate.rows.map((r) => [
+    r.name,
+    r.type === "neuron" ? (r.spiking ? "neuron (spiking)" : "neuron (rate)") : r.type,
+    r.outputShape.join("x"),
+    formatCount(r.connections),
+    formatCount(r.neurons),
+    r.inputRatePerStep === null ? "" : formatSignificant(r.inputRatePerStep),
+    formatCount(r.synopsEventBased),
+    formatCount(r.neuronUpdatesEventBased),
+    ...names.map((n) => formatSignificant(r.energy[n].total)),
+  ]);
+  const t = estimate.totals;
+  rows.push([
+    "**total**",
+    "",
+    "",
+    formatCount(t.connections),
+    formatCount(t.neurons),
+    "",
+    formatCount(t.synopsEventBased),
+    formatCount(t.neuronUpdatesEventBased),
+    ...names.map((n) => formatSignificant(t.energy[n].total)),
+  ]);
+  return table(header, rows, header.map((_, i) => i >= 3));
+}
+
+/** Totals per device with the constants used. */
+export function deviceTotalsMarkdown(estimate: EnergyEstimate): string {
+  const header = ["Device", "Kind", "J per synop", "J per neuron update", "Synop J/inf", "Neuron J/inf", "Total J/inf"];
+  const rows = estimate.devices.map((d) => {
+    const e = estimate.totals.energy[d.name];
+    return [
+      d.name,
+      deviceKind(d),
+      formatSignificant(d.energyPerSynop),
+      formatSignificant(d.energyPerNeuronUpdate),
+      formatSignificant(e.synop),
+      formatSignificant(e.neuron),
+      formatSignificant(e.total),
+    ];
+  });
+  return table(header, rows, header.map((_, i) => i >= 2));
+}
+
+function ratioCell(snn: number, ann: number): string {
+  if (ann === 0 && snn === 0) return "";
+  if (ann === 0) return "costs more (ANN: 0)";
+  const ratio = snn / ann;
+  return `${formatSignificant(ratio)}x ${ratio < 1 ? "(saves)" : ratio > 1 ? "(costs more)" : "(same)"}`;
+}
+
+/** Per layer: the work of the ANN twin and of the SNN, and SNN / ANN energy on each device. */
+export function twinComparisonMarkdown(comparison: TwinComparison): string {
+  const names = comparison.devices.map((d) => d.name);
+  const header = [
+    "Layer",
+    "ANN synops",
+    "SNN synops",
+    "ANN neuron updates",
+    "SNN neuron updates",
+    ...names.map((n) => `SNN / ANN energy (${n})`),
+  ];
+  const rows = comparison.rows
+    .filter((r) => r.annOps.synops + r.annOps.neuronUpdates + r.snnOps.synops + r.snnOps.neuronUpdates > 0)
+    .map((r) => [
+      r.name,
+      formatCount(r.annOps.synops),
+      formatCount(r.snnOps.synops),
+      formatCount(r.annOps.neuronUpdates),
+      formatCount(r.snnOps.neuronUpdates),
+      ...names.map((n) => ratioCell(r.energy[n].snn, r.energy[n].ann)),
+    ]);
+  const t = comparison.totals;
+  rows.push([
+    "**total**",
+    formatCount(t.annOps.synops),
+    formatCount(t.snnOps.synops),
+    formatCount(t.annOps.neuronUpdates),
+    formatCount(t.snnOps.neuronUpdates),
+    ...names.map((n) => ratioCell(t.energy[n].snn, t.energy[n].ann)),
+  ]);
+  return table(header, rows, header.map((_, i) => i >= 1));
+}
+
+export interface ReportChart {
+  /** File name the Markdown links to; write the SVG next to the report under this name. */
+  fileName: string;
+  svg: string;
+}
+
+/** Joules per inference per device: ANN twin (every connection once) against the SNN (measured rates). */
+export function deviceChartSvg(comparison: TwinComparison): string {
+  const ann = comparison.devices.map((d) => comparison.totals.energy[d.name].ann);
+  const snn = comparison.devices.map((d) => comparison.totals.energy[d.name].snn);
+  return barChartSvg({
+    title: `Energy per inference (T = ${formatSignificant(comparison.timesteps)} steps)`,
+    categories: comparison.devices.map((d) => d.name),
+    series: [
+      { name: "ANN twin", values: ann },
+      { name: "SNN, measured rates", values: snn },
+    ],
+    yLabel: "J per inference",
+    logScale: [...ann, ...snn].every((v) => v > 0),
+  });
+}
+
+/** Operations per inference per layer (synops + neuron updates), ANN twin against SNN. */
+export function layerChartSvg(comparison: TwinComparison): string {
+  const rows = comparison.rows.filter((r) => r.annOps.synops + r.annOps.neuronUpdates > 0);
+  const ann = rows.map((r) => r.annOps.synops + r.annOps.neuronUpdates);
+  const snn = rows.map((r) => r.snnOps.synops + r.snnOps.neuronUpdates);
+  return barChartSvg({
+    title: "Operations per inference by layer",
+    categories: rows.map((r) => r.name),
+    series: [
+      { name: "ANN twin", values: ann },
+      { name: "SNN, measured rates", values: snn },
+    ],
+    yLabel: "synops + neuron updates",
+    logScale: [...ann, ...snn].every((v) => v > 0),
+  });
+}
+
+export interface MeasuredRun {
+  measurement: EnergyMeasurement;
+  /** What was run, e.g. "inference on the test split". */
+  label: string;
+  inferences?: number;
+  epochs?: number;
+}
+
+/** The measured run as Markdown lines, always naming the method. */
+export function measurementMarkdown(run: MeasuredRun): string {
+  const m = run.measurement;
+  const methodName = m.method === "rapl" ? "RAPL energy counters (measured)" : "CPU time x power per core (estimated)";
+  const lines = [
+    `- Run: ${run.label}`,
+    `- Method: ${methodName}`,
+    `- Energy: ${formatSignificant(m.joules)} J over ${formatSignificant(m.seconds)} s wall clock (${formatSignificant(m.cpuSeconds)} s CPU)`,
+  ];
+  if (run.inferences !== undefined) {
+    const per = energyPerInference(m, run.inferences);
+    lines.push(`- Per inference: ${formatSignificant(per.joules)} J (${formatCount(run.inferences)} inferences)`);
+  }
+  if (run.epochs !== undefined) {
+    const per = energyPerEpoch(m, run.epochs);
+    lines.push(`- Per epoch: ${formatSignificant(per.joules)} J (${formatCount(run.epochs)} epochs)`);
+  }
+  lines.push(`- Details: ${m.details}`);
+  return lines.join("\n");
+}
+
+export interface EnergyReportInput {
+  layers: readonly LayerDescription[];
+  /** Measured input rates; without them only non-spiking devices can be estimated. */
+  activity: LayerActivity | null;
+  devices: readonly DeviceSpec[];
+  dt?: number;
+  timesteps?: number;
+  measured?: MeasuredRun[];
+  /** Prefix for chart file names; default "energy". */
+  chartPrefix?: string;
+  /** Heading level of the section title; default 2. */
+  headingLevel?: number;
+}
+
+export interface EnergyReport {
+  markdown: string;
+  charts: ReportChart[];
+  estimate: EnergyEstimate;
+  comparison: TwinComparison | null;
+}
+
+/** The complete "Energy" section of a run report: tables, chart links, caveats and the measured run. */
+export function energyReportSection(input: EnergyReportInput): EnergyReport {
+  const options = { devices: input.devices, dt: input.dt, timesteps: input.timesteps };
+  const estimate = estimateEnergy(input.layers, input.activity, options);
+  const comparison = input.activity ? compareWithAnnTwin(input.layers, input.activity, options) : null;
+  const level = input.headingLevel ?? 2;
+  const h = (n: number) => "#".repeat(Math.min(6, level + n));
+  const prefix = input.chartPrefix ?? "energy";
+  const charts: ReportChart[] = [];
+  const out: string[] = [];
+
+  out.push(`${h(0)} Energy per inference`, "");
+  out.push(
+    "Estimated with the rules of KerasSpiking's ModelEnergy: on a non-spiking device every connection " +
+      "and neuron is computed once per inference; on a spiking device a synaptic operation happens per " +
+      `input spike (connections x measured input rate x dt x T) and every neuron updates each step ` +
+      `(dt = ${formatSignificant(estimate.dt)} s, T = ${formatSignificant(estimate.timesteps)} steps). ` +
+      "These are estimates of the computation only: data movement and other overheads are not counted.",
+    "",
+  );
+  out.push(`${h(1)} Totals per device`, "", deviceTotalsMarkdown(estimate), "");
+  out.push(`Spiking neurons: ${formatCount(estimate.totals.spikingNeurons)}; connections: ${formatCount(estimate.totals.connections)}.`, "");
+  out.push(`${h(1)} Per layer`, "", energyTableMarkdown(estimate), "");
+
+  if (comparison) {
+    const deviceChart = { fileName: `${prefix}-per-device.svg`, svg: deviceChartSvg(comparison) };
+    const layerChart = { fileName: `${prefix}-per-layer.svg`, svg: layerChartSvg(comparison) };
+    charts.push(deviceChart, layerChart);
+    out.push(`${h(1)} SNN against its ANN twin`, "");
+    out.push(
+      "The ANN twin has the same layers with rate activations and computes every connection once; the SNN " +
+        "computes one synaptic operation per input spike but updates its neurons every step. Both are priced " +
+        "with each device's per-operation costs; a ratio below 1 means the spikes save energy in that layer.",
+      "",
+    );
+    out.push(twinComparisonMarkdown(comparison), "");
+    out.push(`![Energy per inference per device](${deviceChart.fileName})`, "");
+    out.push(`![Operations per inference per layer](${layerChart.fileName})`, "");
+  }
+
+  if (input.measured && input.measured.length > 0) {
+    out.push(`${h(1)} Measured on this machine`, "");
+    for (const run of input.measured) out.push(measurementMarkdown(run), "");
+  }
+
+  if (estimate.warnings.length > 0) {
+    out.push(`${h(1)} Caveats`, "", ...estimate.warnings.map((w) => `- ${w}`), "");
+  }
+  out.push(
+    "Device constants: " +
+      estimate.devices.map((d) => `${d.name}${d.source ? ` (${d.source})` : ""}`).join("; ") +
+      ".",
+    "",
+  );
+  return { markdown: out.join("\n"), charts, estimate, comparison };
+}

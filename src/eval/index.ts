@@ -1,0 +1,55 @@
+export {
+  accuracy,
+  argmaxRows,
+  classificationMetrics,
+  confusionMatrix,
+  describeUndefinedMetrics,
+  metricsFromConfusion,
+  RankedScores,
+  rocAuc,
+  rocAucOneVsRest,
+  rocCurve,
+  rocCurveBinary,
+  thinCurve,
+} from "./metrics.js";
+export type {
+  ClassMetrics,
+  ClassificationMetrics,
+  LabelArray,
+  OneVsRestAuc,
+  RocCurve,
+  ScoreArray,
+  Weights,
+} from "./metrics.js";
+export {
+  bootstrapCi,
+  bootstrapMany,
+  quantileSorted,
+  studentTCdf,
+  studentTQuantile,
+  summarizeSeeds,
+} from "./stats.js";
+export type { BootstrapOptions, BootstrapSettings, Interval, SeedSummary } from "./stats.js";
+export { evaluateClassifier, summarizeEvaluations } from "./evaluate.js";
+export type { ClassEvaluation, ClassificationEvaluation, EvaluateInput, RocCurvePoints, SeedAggregate } from "./evaluate.js";
+export {
+  compareReportsMarkdown,
+  compareRuns,
+  headlineEvaluation,
+  readRunReport,
+  renderMarkdown,
+  writeFileAtomic,
+  writeRunReport,
+  REPORT_FORMAT,
+  REPORT_VERSION,
+} from "./report.js";
+export type { EnergyTable, EpochRecord, NamedEvaluation, RunReport, RunReportInput, Timing } from "./report.js";
+export { barChartSvg, confusionMatrixSvg, lineChartSvg, panelsSvg, rocCurvesSvg } from "./plots.js";
+export type {
+  BarChartOptions,
+  ConfusionMatrixPlotOptions,
+  LineChartOptions,
+  LinePanelOptions,
+  LineSeries,
+  RocPlotOptions,
+} from "./plots.js";

@@ -1,0 +1,17 @@
+export type { Param } from "./param.js";
+export { validateParams } from "./param.js";
+export { Adam, AdamW, Sgd, createOptimizer } from "./optim.js";
+export type { AdamOptions, SgdOptions, Optimizer, OptimizerConfig, OptimizerKind, OptimizerState } from "./optim.js";
+export { createSchedule } from "./schedule.js";
+export type { LrSchedule, PlateauOptions, ScheduleConfig, ScheduleState } from "./schedule.js";
+export { assertFiniteGrads, clipGradNorm, clipGradValue } from "./clip.js";
+export { EarlyStopping } from "./early-stopping.js";
+export type { EarlyStoppingOptions, EarlyStoppingState } from "./early-stopping.js";
+export { loadTrainingCheckpoint, readCheckpoint, saveTrainingCheckpoint, writeCheckpoint } from "./checkpoint.js";
+export type { CheckpointContents, TrainingParts } from "./checkpoint.js";
+export { GracefulStop } from "./interrupt.js";
+export type { GracefulStopOptions } from "./interrupt.js";
+export { EpochTable, ProgressBar, formatDuration } from "./progress.js";
+export type { EpochRow, EpochTableOptions, OutputStream, ProgressOptions, ProgressStats } from "./progress.js";
+export { EpochBatches, epochBatches } from "./batches.js";
+export type { BatchOptions } from "./batches.js";

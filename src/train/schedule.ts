@@ -1,0 +1,266 @@
+import { SpikemedError } from "../core/errors.js";
+
+/**
+ * Learning-rate schedules with PyTorch's semantics (StepLR, CosineAnnealingLR, LinearLR warmup
+ * followed by cosine as SequentialLR does, ReduceLROnPlateau). A schedule does not own the
+ * optimizer: call `step()` once at the end of every epoch and copy `lr` into the optimizer.
+ */
+
+export type ScheduleConfig =
+  | { kind: "constant" }
+  | { kind: "step"; stepSize: number; gamma?: number }
+  | { kind: "cosine"; totalEpochs: number; minLr?: number; warmupEpochs?: number; warmupStartFactor?: number }
+  | ({ kind: "plateau" } & PlateauOptions);
+
+export interface PlateauOptions {
+  mode?: "min" | "max";
+  factor?: number;
+  patience?: number;
+  threshold?: number;
+  thresholdMode?: "rel" | "abs";
+  cooldown?: number;
+  minLr?: number;
+  eps?: number;
+}
+
+/** JSON-safe: everything needed to continue the schedule where it was. */
+export interface ScheduleState {
+  config: ScheduleConfig;
+  baseLr: number;
+  epoch: number;
+  lr: number;
+  best: number | null;
+  badEpochs: number;
+  cooldownLeft: number;
+}
+
+export interface LrSchedule {
+  readonly config: ScheduleConfig;
+  readonly baseLr: number;
+  /** Number of step() calls so far (completed epochs). */
+  readonly epoch: number;
+  /** Learning rate for the coming epoch. */
+  readonly lr: number;
+  /** Ends an epoch; reduce-on-plateau needs the epoch's validation metric. Returns the new lr. */
+  step(metric?: number): number;
+  state(): ScheduleState;
+  loadState(state: ScheduleState, source?: string): void;
+}
+
+export function createSchedule(baseLr: number, config: ScheduleConfig): LrSchedule {
+  checkRange("schedule", "lr", baseLr, 0, Infinity);
+  return config.kind === "plateau" ? new PlateauSchedule(baseLr, config) : new ClosedFormSchedule(baseLr, config);
+}
+
+function checkRange(owner: string, option: string, value: unknown, min: number, max: number, integer = false): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    const what = integer ? "an integer" : "a finite number";
+    const range = max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new SpikemedError(`${owner}: option ${option} must be ${what} ${range}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function validateConfig(config: ScheduleConfig): void {
+  const owner = `${config.kind} schedule`;
+  switch (config.kind) {
+    case "constant":
+      return;
+    case "step":
+      checkRange(owner, "stepSize", config.stepSize, 1, Infinity, true);
+      checkRange(owner, "gamma", config.gamma ?? 0.1, 0, Infinity);
+      return;
+    case "cosine": {
+      const total = checkRange(owner, "totalEpochs", config.totalEpochs, 1, Infinity, true);
+      checkRange(owner, "minLr", config.minLr ?? 0, 0, Infinity);
+      checkRange(owner, "warmupEpochs", config.warmupEpochs ?? 0, 0, total - 1, true);
+      const start = checkRange(owner, "warmupStartFactor", config.warmupStartFactor ?? 1 / 3, 0, 1);
+      if (start === 0) throw new SpikemedError(`${owner}: option warmupStartFactor must be > 0 (as in PyTorch's LinearLR)`);
+      return;
+    }
+    case "plateau":
+      if (config.mode !== undefined && config.mode !== "min" && config.mode !== "max") {
+        throw new SpikemedError(`${owner}: option mode must be "min" or "max", got "${String(config.mode)}"`);
+      }
+      if (config.thresholdMode !== undefined && config.thresholdMode !== "rel" && config.thresholdMode !== "abs") {
+        throw new SpikemedError(`${owner}: option thresholdMode must be "rel" or "abs", got "${String(config.thresholdMode)}"`);
+      }
+      if (checkRange(owner, "factor", config.factor ?? 0.1, 0, 1) >= 1) throw new SpikemedError(`${owner}: option factor must be < 1, got ${config.factor}`);
+      checkRange(owner, "patience", config.patience ?? 10, 0, Infinity, true);
+      checkRange(owner, "threshold", config.threshold ?? 1e-4, 0, Infinity);
+      checkRange(owner, "cooldown", config.cooldown ?? 0, 0, Infinity, true);
+      checkRange(owner, "minLr", config.minLr ?? 0, 0, Infinity);
+      checkRange(owner, "eps", config.eps ?? 1e-8, 0, Infinity);
+      return;
+    default:
+      throw new SpikemedError(`schedule: unknown kind "${(config as { kind: unknown }).kind}"`, "use constant, step, cosine or plateau");
+  }
+}
+
+function checkState(state: ScheduleState, kind: ScheduleConfig["kind"], source: string): void {
+  if (state === null || typeof state !== "object" || state.config?.kind !== kind) {
+    throw new SpikemedError(`${source}: holds a ${String(state?.config?.kind)} schedule but the run uses ${kind}`, "resume with the schedule the run was started with");
+  }
+  validateConfig(state.config);
+  checkRange(source, "schedule baseLr", state.baseLr, 0, Infinity);
+  checkRange(source, "schedule epoch", state.epoch, 0, Infinity, true);
+  checkRange(source, "schedule lr", state.lr, 0, Infinity);
+}
+
+/** Constant, step and cosine: the lr is a function of the epoch alone. */
+class ClosedFormSchedule implements LrSchedule {
+  private epochs = 0;
+  private configNow: ScheduleConfig;
+  private base: number;
+
+  constructor(baseLr: number, config: ScheduleConfig) {
+    validateConfig(config);
+    this.base = baseLr;
+    this.configNow = config;
+  }
+
+  get config(): ScheduleConfig {
+    return this.configNow;
+  }
+  get baseLr(): number {
+    return this.base;
+  }
+  get epoch(): number {
+    return this.epochs;
+  }
+
+  get lr(): number {
+    const c = this.configNow;
+    const t = this.epochs;
+    switch (c.kind) {
+      case "step":
+        return this.base * Math.pow(c.gamma ?? 0.1, Math.floor(t / c.stepSize));
+      case "cosine": {
+        const warmup = c.warmupEpochs ?? 0;
+        if (t < warmup) {
+          const start = c.warmupStartFactor ?? 1 / 3;
+          return this.base * (start + ((1 - start) * t) / warmup);
+        }
+        // PyTorch's cosine is periodic past T_max; a training run wants it to stay at the floor.
+        const span = c.totalEpochs - warmup;
+        const into = Math.min(t - warmup, span);
+        const minLr = c.minLr ?? 0;
+        return minLr + ((this.base - minLr) * (1 + Math.cos((Math.PI * into) / span))) / 2;
+      }
+      default:
+        return this.base;
+    }
+  }
+
+  step(): number {
+    this.epochs++;
+    return this.lr;
+  }
+
+  state(): ScheduleState {
+    return { config: structuredClone(this.configNow), baseLr: this.base, epoch: this.epochs, lr: this.lr, best: null, badEpochs: 0, cooldownLeft: 0 };
+  }
+
+  loadState(state: ScheduleState, source = "schedule state"): void {
+    checkState(state, this.configNow.kind, source);
+    this.configNow = structuredClone(state.config);
+    this.base = state.baseLr;
+    this.epochs = state.epoch;
+  }
+}
+
+/** ReduceLROnPlateau: multiplies the lr by `factor` after `patience` epochs without improvement. */
+class PlateauSchedule implements LrSchedule {
+  private configNow: { kind: "plateau" } & Required<PlateauOptions>;
+  private base: number;
+  private current: number;
+  private epochs = 0;
+  private best: number | null = null;
+  private badEpochs = 0;
+  private cooldownLeft = 0;
+
+  constructor(baseLr: number, config: { kind: "plateau" } & PlateauOptions) {
+    validateConfig(config);
+    this.configNow = withPlateauDefaults(config);
+    this.base = baseLr;
+    this.current = baseLr;
+  }
+
+  get config(): ScheduleConfig {
+    return this.configNow;
+  }
+  get baseLr(): number {
+    return this.base;
+  }
+  get epoch(): number {
+    return this.epochs;
+  }
+  get lr(): number {
+    return this.current;
+  }
+
+  step(metric?: number): number {
+    if (metric === undefined || !Number.isFinite(metric)) {
+      throw new SpikemedError(`plateau schedule: step() needs the epoch's validation metric as a finite number, got ${String(metric)}`, "check the validation loss for divergence (NaN/Inf)");
+    }
+    const c = this.configNow;
+    this.epochs++;
+    if (this.isBetter(metric)) {
+      this.best = metric;
+      this.badEpochs = 0;
+    } else {
+      this.badEpochs++;
+    }
+    if (this.cooldownLeft > 0) {
+      this.cooldownLeft--;
+      this.badEpochs = 0;
+    }
+    if (this.badEpochs > c.patience) {
+      const reduced = Math.max(this.current * c.factor, c.minLr);
+      if (this.current - reduced > c.eps) this.current = reduced;
+      this.cooldownLeft = c.cooldown;
+      this.badEpochs = 0;
+    }
+    return this.current;
+  }
+
+  private isBetter(metric: number): boolean {
+    const best = this.best;
+    if (best === null) return true;
+    const { mode, thresholdMode, threshold } = this.configNow;
+    if (mode === "min") return thresholdMode === "rel" ? metric < best * (1 - threshold) : metric < best - threshold;
+    return thresholdMode === "rel" ? metric > best * (threshold + 1) : metric > best + threshold;
+  }
+
+  state(): ScheduleState {
+    return { config: { ...this.configNow }, baseLr: this.base, epoch: this.epochs, lr: this.current, best: this.best, badEpochs: this.badEpochs, cooldownLeft: this.cooldownLeft };
+  }
+
+  loadState(state: ScheduleState, source = "schedule state"): void {
+    checkState(state, "plateau", source);
+    if (state.best !== null) checkRange(source, "schedule best", state.best, -Infinity, Infinity);
+    checkRange(source, "schedule badEpochs", state.badEpochs, 0, Infinity, true);
+    checkRange(source, "schedule cooldownLeft", state.cooldownLeft, 0, Infinity, true);
+    this.configNow = withPlateauDefaults(state.config as { kind: "plateau" } & PlateauOptions);
+    this.base = state.baseLr;
+    this.current = state.lr;
+    this.epochs = state.epoch;
+    this.best = state.best;
+    this.badEpochs = state.badEpochs;
+    this.cooldownLeft = state.cooldownLeft;
+  }
+}
+
+function withPlateauDefaults(config: { kind: "plateau" } & PlateauOptions): { kind: "plateau" } & Required<PlateauOptions> {
+  return {
+    kind: "plateau",
+    mode: config.mode ?? "min",
+    factor: config.factor ?? 0.1,
+    patience: config.patience ?? 10,
+    threshold: config.threshold ?? 1e-4,
+    thresholdMode: config.thresholdMode ?? "rel",
+    cooldown: config.cooldown ?? 0,
+    minLr: config.minLr ?? 0,
+    eps: config.eps ?? 1e-8,
+  };
+}

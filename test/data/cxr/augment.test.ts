@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Rng } from "../../../src/core/random.js";
+import { augmentImage, drawAugmentParams, type AugmentParams } from "../../../src/data/cxr/augment.js";
+import { maxAbsDiff } from "./paths.js";
+
+const S = 9;
+const image = Uint8Array.from({ length: S * S }, (_, i) => (i * 37 + 11) % 256);
+const at = (x: number, y: number): number => image[y * S + x] / 255;
+const none: AugmentParams = { flip: false, angleRadians: 0, shiftX: 0, shiftY: 0, contrast: 1 };
+
+function run(params: AugmentParams): Float32Array {
+  const out = new Float32Array(S * S);
+  augmentImage(image, 0, S, params, out, 0);
+  return out;
+}
+
+function expected(f: (x: number, y: number) => number): Float32Array {
+  const out = new Float32Array(S * S);
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) out[y * S + x] = f(x, y);
+  return out;
+}
+
+test("augmentImage: no transform gives the image as floats", () => {
+  assert.ok(maxAbsDiff(run(none), expected(at)) < 1e-7);
+});
+
+test("augmentImage: flip mirrors left-right", () => {
+  assert.ok(maxAbsDiff(run({ ...none, flip: true }), expected((x, y) => at(S - 1 - x, y))) < 1e-7);
+});
+
+test("augmentImage: an integer shift moves content, replicating the border", () => {
+  const clamp = (v: number): number => Math.min(S - 1, Math.max(0, v));
+  const got = run({ ...none, shiftX: 2, shiftY: -3 });
+  assert.ok(maxAbsDiff(got, expected((x, y) => at(clamp(x - 2), clamp(y + 3)))) < 1e-6);
+});
+
+test("augmentImage: a quarter turn is an exact rotation about the centre", () => {
+  // Source for output (x, y) is R^-1 (p - c) + c with angle pi/2: (y, S-1-x).
+  const got = run({ ...none, angleRadians: Math.PI / 2 });
+  assert.ok(maxAbsDiff(got, expected((x, y) => at(y, S - 1 - x))) < 1e-5);
+});
+
+test("augmentImage: contrast scales about the mean and clamps to [0, 1]", () => {
+  const mean = image.reduce((a, b) => a + b, 0) / image.length / 255;
+  const got = run({ ...none, contrast: 1.5 });
+  assert.ok(maxAbsDiff(got, expected((x, y) => Math.min(1, Math.max(0, mean + 1.5 * (at(x, y) - mean))))) < 1e-6);
+});
+
+test("drawAugmentParams: stays within the configured ranges and is fixed by the seed", () => {
+  const options = { flipProbability: 0.5, maxRotationDegrees: 5, maxShiftFraction: 0.05, maxContrastChange: 0.1 };
+  const rng = new Rng(3);
+  let flips = 0;
+  for (let i = 0; i < 2000; i++) {
+    const p = drawAugmentParams(rng, 256, options);
+    assert.ok(Math.abs(p.angleRadians) <= (5 * Math.PI) / 180);
+    assert.ok(Math.abs(p.shiftX) <= 12.8 && Math.abs(p.shiftY) <= 12.8);
+    assert.ok(p.contrast >= 0.9 && p.contrast <= 1.1);
+    if (p.flip) flips++;
+  }
+  assert.ok(flips > 900 && flips < 1100, `flips ${flips}`);
+  assert.deepEqual(drawAugmentParams(new Rng(9), 256), drawAugmentParams(new Rng(9), 256));
+  assert.notDeepEqual(drawAugmentParams(new Rng(9), 256), drawAugmentParams(new Rng(10), 256));
+});

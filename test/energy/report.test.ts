@@ -1,0 +1,98 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  builtinDevices,
+  energyReportSection,
+  formatCount,
+  formatSignificant,
+  selectDevices,
+  loadDeviceCatalog,
+} from "../../src/energy/index.js";
+import type { LayerActivity, LayerDescription } from "../../src/energy/index.js";
+
+const layers: LayerDescription[] = [
+  { name: "conv", type: "conv1d", inputShape: [1, 10], outputShape: [2, 8], kernelSize: [3] },
+  { name: "lif|1", type: "neuron", inputShape: [2, 8], outputShape: [2, 8], spiking: true },
+  { name: "flatten", type: "flatten", inputShape: [2, 8], outputShape: [16] },
+  { name: "fc", type: "dense", inputShape: [16], outputShape: [4] },
+];
+// conv: 2*8 outputs x 3 taps x 1 channel = 48 connections; fc: 16 x 4 = 64.
+const activity: LayerActivity = { inputRates: { conv: 0.5, "lif|1": 0.4, fc: 0.25 }, dt: 0.001, timesteps: 4 };
+
+function tableRow(markdown: string, firstCell: string): string[] {
+  const line = markdown.split("\n").find((l) => l.startsWith(`| ${firstCell} |`));
+  assert.ok(line, `row ${firstCell}`);
+  return line.slice(2, -2).split(/(?<!\\) \| /);
+}
+
+test("number formatting", () => {
+  assert.equal(formatCount(1_760_133_648), "1,760,133,648");
+  assert.equal(formatCount(96.5), "96.5");
+  assert.equal(formatSignificant(15.1954), "15.2");
+  assert.equal(formatSignificant(0.000408), "0.000408");
+  assert.equal(formatSignificant(6.43e-9), "6.43e-9");
+  assert.equal(formatSignificant(0), "0");
+});
+
+test("report section: per-layer table, device totals, twin comparison, charts and measured run", () => {
+  const devices = selectDevices(loadDeviceCatalog(), ["loihi", "cpu"]);
+  const report = energyReportSection({
+    layers,
+    activity,
+    devices,
+    measured: [
+      {
+        label: "inference on 400 test records",
+        measurement: { joules: 8, seconds: 2, cpuSeconds: 1.6, method: "cpu-time", details: "process CPU time ..." },
+        inferences: 400,
+      },
+    ],
+  });
+  const md = report.markdown;
+  assert.match(md, /^## Energy per inference/);
+  assert.match(md, /dt = 0\.001 s, T = 4 steps/);
+
+  // conv: 48 connections, rate 0.5/step x 4 steps -> 96 synops; cpu 48 x 8.6e-9; loihi 96 x 27.1e-12.
+  const conv = tableRow(md, "conv");
+  assert.deepEqual(conv.slice(0, 8), ["conv", "conv1d", "2x8", "48", "0", "0.5", "96", "0"]);
+  assert.equal(conv[8], formatSignificant(96 * 27.1e-12));
+  assert.equal(conv[9], formatSignificant(48 * 8.6e-9));
+  // The layer name's pipe is escaped so the table keeps its columns.
+  const lif = tableRow(md, "lif\\|1");
+  assert.deepEqual(lif.slice(1, 8), ["neuron (spiking)", "2x8", "0", "16", "0.4", "0", "64"]);
+
+  // Device totals: loihi synops (96 + 64 x 0.25 x 4 = 160) x 27.1 pJ + 64 neuron updates x 81 pJ.
+  const loihi = tableRow(md, "loihi");
+  assert.equal(loihi[1], "spiking (event-based)");
+  assert.equal(loihi[6], formatSignificant(160 * 27.1e-12 + 64 * 81e-12));
+  const cpu = tableRow(md, "cpu");
+  assert.equal(cpu[6], formatSignificant((48 + 64 + 16) * 8.6e-9));
+  assert.match(md, /Spiking neurons: 16; connections: 112\./);
+
+  // Twin comparison on cpu prices: fc ANN 64 synops, SNN 64 synops -> ratio 1; lif ANN 16, SNN 64 updates.
+  const fcTwin = md.split("### SNN against its ANN twin")[1];
+  const fc = tableRow(fcTwin, "fc");
+  assert.deepEqual(fc.slice(1, 5), ["64", "64", "0", "0"]);
+  assert.equal(fc[6], "1x (same)");
+  const convTwin = tableRow(fcTwin, "conv");
+  assert.equal(convTwin[6], "2x (costs more)");
+
+  assert.match(md, /Method: CPU time x power per core \(estimated\)/);
+  assert.match(md, /Per inference: 0\.02 J \(400 inferences\)/);
+  assert.match(md, /!\[Energy per inference per device\]\(energy-per-device\.svg\)/);
+
+  assert.deepEqual(report.charts.map((c) => c.fileName), ["energy-per-device.svg", "energy-per-layer.svg"]);
+  for (const chart of report.charts) assert.match(chart.svg, /^<svg[\s\S]*<\/svg>\s*$/);
+  assert.match(report.charts[0].svg, />loihi</);
+  assert.match(report.charts[1].svg, />fc</);
+});
+
+test("without measured activity: non-spiking devices only, no comparison or charts", () => {
+  const devices = builtinDevices().filter((d) => !d.spiking);
+  const report = energyReportSection({ layers, activity: null, devices, headingLevel: 3 });
+  assert.equal(report.comparison, null);
+  assert.deepEqual(report.charts, []);
+  assert.match(report.markdown, /^### Energy per inference/);
+  assert.doesNotMatch(report.markdown, /ANN twin/);
+  assert.match(report.markdown, /Device constants: cpu \(Degnan/);
+});
