@@ -271,7 +271,15 @@ export function estimateEnergy(
       `non-spiking activation(s) ${rateActivations.join(", ")}: spiking-device figures assume they are converted to spiking neurons`,
     );
   }
-  return { rows, devices: [...options.devices], dt: timing.dt, timesteps: timing.timesteps, totals, warnings };
+  return {
+    rows,
+    devices: [...options.devices],
+    dt: timing.dt,
+    timesteps: timing.timesteps,
+    measuredRates: activity !== null,
+    totals,
+    warnings,
+  };
 }
 
 /**

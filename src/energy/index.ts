@@ -32,6 +32,7 @@ export {
   layerChartSvg,
   measurementMarkdown,
   twinComparisonMarkdown,
+  twinDeviceMarkdown,
   type EnergyReport,
   type EnergyReportInput,
   type MeasuredRun,

@@ -65,9 +65,9 @@ interface RaplZone {
 type RaplProbe = { zones: RaplZone[] } | { unavailable: string };
 
 function readCounter(readText: (path: string) => string, path: string): number {
-  const value = Number(readText(path).trim());
-  if (!Number.isFinite(value) || value < 0) throw new Error(`unexpected content in ${path}`);
-  return value;
+  const text = readText(path).trim();
+  if (!/^\d+$/.test(text)) throw new Error(`unexpected content ${JSON.stringify(text.slice(0, 40))} in ${path}`);
+  return Number(text);
 }
 
 function errorText(err: unknown): string {
@@ -111,7 +111,13 @@ function probeRapl(root: string, readText: (path: string) => string): RaplProbe 
 }
 
 function sampleZone(zone: RaplZone, readText: (path: string) => string): void {
-  const now = readCounter(readText, join(zone.path, "energy_uj"));
+  const path = join(zone.path, "energy_uj");
+  let now: number;
+  try {
+    now = readCounter(readText, path);
+  } catch (err) {
+    throw new SpikemedError(`energy meter: cannot read RAPL counter ${path} during the run (${errorText(err)})`);
+  }
   let delta = now - zone.last;
   if (delta < 0) delta += zone.maxRangeMicrojoules;
   zone.accumulated += delta;
@@ -184,7 +190,7 @@ export function startEnergyMeter(options: EnergyMeterOptions = {}): EnergyMeter 
         seconds,
         cpuSeconds,
         method: "cpu-time",
-        details: `process CPU time ${cpuSeconds.toFixed(3)} s x ${how} (CodeCarbon's method; an estimate): ${probe.unavailable}`,
+        details: `process CPU time ${cpuSeconds.toPrecision(3)} s x ${how} (CodeCarbon's method; an estimate): ${probe.unavailable}`,
       };
     },
   };

@@ -3,10 +3,14 @@ import { compareWithAnnTwin, estimateEnergy } from "./estimate.js";
 import { energyPerEpoch, energyPerInference, type EnergyMeasurement } from "./meter.js";
 import type { DeviceSpec, EnergyEstimate, LayerActivity, LayerDescription, TwinComparison } from "./types.js";
 
-/** Counts: digit-grouped when whole, else three significant digits. */
+/**
+ * Counts: digit-grouped when whole; an expected count (a rate times connections) gets three
+ * significant digits, digit-grouped below a million and in exponent form above.
+ */
 export function formatCount(value: number): string {
   if (Number.isInteger(value) && Math.abs(value) < 1e15) return value.toLocaleString("en-US");
-  return formatSignificant(value);
+  if (Math.abs(value) >= 1e6) return formatSignificant(value);
+  return Number(value.toPrecision(3)).toLocaleString("en-US", { maximumFractionDigits: 20 });
 }
 
 /** Joules and other real quantities: three significant digits, exponent for the very small/large. */
@@ -37,15 +41,15 @@ function deviceKind(device: DeviceSpec): string {
 /** Per-layer statistics and joules per inference on each device, with a total row. */
 export function energyTableMarkdown(estimate: EnergyEstimate): string {
   const names = estimate.devices.map((d) => d.name);
+  // Without measured rates the event-based columns would only show made-up zeros.
+  const eventColumns = estimate.measuredRates;
   const header = [
     "Layer",
     "Type",
     "Output",
     "Connections",
     "Neurons",
-    "Input rate (spikes/neuron/step)",
-    "Synops/inf (spiking hw)",
-    "Neuron updates/inf (spiking hw)",
+    ...(eventColumns ? ["Input rate (spikes/neuron/step)", "Synops/inf (spiking hw)", "Neuron updates/inf (spiking hw)"] : []),
     ...names.map((n) => `J/inf (${n})`),
   ];
   const rows = estimate.rows.map((r) => [
@@ -54,9 +58,13 @@ export function energyTableMarkdown(estimate: EnergyEstimate): string {
     r.outputShape.join("x"),
     formatCount(r.connections),
     formatCount(r.neurons),
-    r.inputRatePerStep === null ? "" : formatSignificant(r.inputRatePerStep),
-    formatCount(r.synopsEventBased),
-    formatCount(r.neuronUpdatesEventBased),
+    ...(eventColumns
+      ? [
+          r.inputRatePerStep === null ? "" : formatSignificant(r.inputRatePerStep),
+          formatCount(r.synopsEventBased),
+          formatCount(r.neuronUpdatesEventBased),
+        ]
+      : []),
     ...names.map((n) => formatSignificant(r.energy[n].total)),
   ]);
   const t = estimate.totals;
@@ -66,9 +74,7 @@ export function energyTableMarkdown(estimate: EnergyEstimate): string {
     "",
     formatCount(t.connections),
     formatCount(t.neurons),
-    "",
-    formatCount(t.synopsEventBased),
-    formatCount(t.neuronUpdatesEventBased),
+    ...(eventColumns ? ["", formatCount(t.synopsEventBased), formatCount(t.neuronUpdatesEventBased)] : []),
     ...names.map((n) => formatSignificant(t.energy[n].total)),
   ]);
   return table(header, rows, header.map((_, i) => i >= 3));
@@ -99,37 +105,47 @@ function ratioCell(snn: number, ann: number): string {
   return `${formatSignificant(ratio)}x ${ratio < 1 ? "(saves)" : ratio > 1 ? "(costs more)" : "(same)"}`;
 }
 
-/** Per layer: the work of the ANN twin and of the SNN, and SNN / ANN energy on each device. */
+/**
+ * Per layer: the operations of the ANN twin and of the SNN. A layer either connects (synops) or
+ * holds neurons (neuron updates), so its SNN / ANN ratio is the same on every device.
+ */
 export function twinComparisonMarkdown(comparison: TwinComparison): string {
-  const names = comparison.devices.map((d) => d.name);
-  const header = [
-    "Layer",
-    "ANN synops",
-    "SNN synops",
-    "ANN neuron updates",
-    "SNN neuron updates",
-    ...names.map((n) => `SNN / ANN energy (${n})`),
-  ];
-  const rows = comparison.rows
-    .filter((r) => r.annOps.synops + r.annOps.neuronUpdates + r.snnOps.synops + r.snnOps.neuronUpdates > 0)
-    .map((r) => [
-      r.name,
-      formatCount(r.annOps.synops),
-      formatCount(r.snnOps.synops),
-      formatCount(r.annOps.neuronUpdates),
-      formatCount(r.snnOps.neuronUpdates),
-      ...names.map((n) => ratioCell(r.energy[n].snn, r.energy[n].ann)),
-    ]);
+  const header = ["Layer", "Operation", "ANN twin per inference", "SNN per inference", "SNN / ANN"];
+  const rows: string[][] = [];
+  for (const r of comparison.rows) {
+    if (r.annOps.synops + r.snnOps.synops > 0) {
+      rows.push([r.name, "synops", formatCount(r.annOps.synops), formatCount(r.snnOps.synops), ratioCell(r.snnOps.synops, r.annOps.synops)]);
+    }
+    if (r.annOps.neuronUpdates + r.snnOps.neuronUpdates > 0) {
+      rows.push([
+        r.name,
+        "neuron updates",
+        formatCount(r.annOps.neuronUpdates),
+        formatCount(r.snnOps.neuronUpdates),
+        ratioCell(r.snnOps.neuronUpdates, r.annOps.neuronUpdates),
+      ]);
+    }
+  }
   const t = comparison.totals;
+  rows.push(["**total**", "synops", formatCount(t.annOps.synops), formatCount(t.snnOps.synops), ratioCell(t.snnOps.synops, t.annOps.synops)]);
   rows.push([
     "**total**",
-    formatCount(t.annOps.synops),
-    formatCount(t.snnOps.synops),
+    "neuron updates",
     formatCount(t.annOps.neuronUpdates),
     formatCount(t.snnOps.neuronUpdates),
-    ...names.map((n) => ratioCell(t.energy[n].snn, t.energy[n].ann)),
+    ratioCell(t.snnOps.neuronUpdates, t.annOps.neuronUpdates),
   ]);
-  return table(header, rows, header.map((_, i) => i >= 1));
+  return table(header, rows, header.map((_, i) => i >= 2));
+}
+
+/** Per device: joules per inference of the ANN twin and of the SNN at that device's prices. */
+export function twinDeviceMarkdown(comparison: TwinComparison): string {
+  const header = ["Device", "Kind", "ANN twin J/inf", "SNN J/inf", "SNN / ANN"];
+  const rows = comparison.devices.map((d) => {
+    const e = comparison.totals.energy[d.name];
+    return [d.name, deviceKind(d), formatSignificant(e.ann), formatSignificant(e.snn), ratioCell(e.snn, e.ann)];
+  });
+  return table(header, rows, header.map((_, i) => i >= 2));
 }
 
 export interface ReportChart {
@@ -236,8 +252,10 @@ export function energyReportSection(input: EnergyReportInput): EnergyReport {
   out.push(
     "Estimated with the rules of KerasSpiking's ModelEnergy: on a non-spiking device every connection " +
       "and neuron is computed once per inference; on a spiking device a synaptic operation happens per " +
-      `input spike (connections x measured input rate x dt x T) and every neuron updates each step ` +
-      `(dt = ${formatSignificant(estimate.dt)} s, T = ${formatSignificant(estimate.timesteps)} steps). ` +
+      "input spike (connections x measured input rate x dt x T) and every neuron updates each step" +
+      (estimate.measuredRates
+        ? ` (dt = ${formatSignificant(estimate.dt)} s, T = ${formatSignificant(estimate.timesteps)} steps). `
+        : ". No input rates were measured, so only non-spiking devices are estimated. ") +
       "These are estimates of the computation only: data movement and other overheads are not counted.",
     "",
   );
@@ -253,9 +271,10 @@ export function energyReportSection(input: EnergyReportInput): EnergyReport {
     out.push(
       "The ANN twin has the same layers with rate activations and computes every connection once; the SNN " +
         "computes one synaptic operation per input spike but updates its neurons every step. Both are priced " +
-        "with each device's per-operation costs; a ratio below 1 means the spikes save energy in that layer.",
+        "with each device's per-operation costs; a ratio below 1 means the spikes save work there.",
       "",
     );
+    out.push(twinDeviceMarkdown(comparison), "");
     out.push(twinComparisonMarkdown(comparison), "");
     out.push(`![Energy per inference per device](${deviceChart.fileName})`, "");
     out.push(`![Operations per inference per layer](${layerChart.fileName})`, "");
@@ -269,11 +288,13 @@ export function energyReportSection(input: EnergyReportInput): EnergyReport {
   if (estimate.warnings.length > 0) {
     out.push(`${h(1)} Caveats`, "", ...estimate.warnings.map((w) => `- ${w}`), "");
   }
-  out.push(
-    "Device constants: " +
-      estimate.devices.map((d) => `${d.name}${d.source ? ` (${d.source})` : ""}`).join("; ") +
-      ".",
-    "",
-  );
+  out.push("Device constants (joules per operation) from:", "");
+  const bySource = new Map<string, string[]>();
+  for (const d of estimate.devices) {
+    const source = d.source ?? "no source given";
+    bySource.set(source, [...(bySource.get(source) ?? []), d.name]);
+  }
+  for (const [source, names] of bySource) out.push(`- ${names.join(", ")}: ${source}`);
+  out.push("");
   return { markdown: out.join("\n"), charts, estimate, comparison };
 }

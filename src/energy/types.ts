@@ -93,6 +93,8 @@ export interface EnergyEstimate {
   /** Device step length (s) and steps per inference used for event-based devices. */
   dt: number;
   timesteps: number;
+  /** Whether measured input rates were given (without them only non-spiking devices are priced). */
+  measuredRates: boolean;
   totals: {
     connections: number;
     neurons: number;

@@ -4,7 +4,7 @@
  */
 import { SpikemedError } from "../core/errors.js";
 import {
-  RankedScores,
+  RocRanking,
   argmaxRows,
   checkLabels,
   checkProbabilities,
@@ -12,7 +12,6 @@ import {
   describeUndefinedMetrics,
   meanOfDefined,
   metricsFromConfusion,
-  rocCurve,
   thinCurve,
   type LabelArray,
   type ScoreArray,
@@ -93,8 +92,9 @@ export function evaluateClassifier(input: EvaluateInput): ClassificationEvaluati
   checkLabels(yTrue, yPred, k, where);
 
   // One-vs-rest for every class; with 2 classes whose probabilities sum to 1 both equal the binary AUC.
-  const ranked = probabilities ? Array.from({ length: k }, (_, c) => new RankedScores(probabilities, n, k, c)) : [];
-  const isClass = ranked.map((_, c) => (i: number) => yTrue[i] === c);
+  const rankings = probabilities
+    ? Array.from({ length: k }, (_, c) => new RocRanking(probabilities, n, (i) => yTrue[i] === c, k, c))
+    : [];
 
   // Statistic layout: accuracy, macroP, macroR, macroF1, weightedF1, then per class P, R, spec, F1, then AUCs, macro AUC.
   const matrix = new Float64Array(k * k);
@@ -102,7 +102,7 @@ export function evaluateClassifier(input: EvaluateInput): ClassificationEvaluati
     const m = metricsFromConfusion(confusionMatrixUnchecked(yTrue, yPred, k, weights, matrix), k);
     const out: (number | null)[] = [m.accuracy, m.macroPrecision, m.macroRecall, m.macroF1, m.weightedF1];
     for (const c of m.perClass) out.push(c.precision, c.recall, c.specificity, c.f1);
-    const aucs = ranked.map((r, j) => r.auc(isClass[j], weights));
+    const aucs = rankings.map((r) => r.auc(weights));
     out.push(...aucs, meanOfDefined(aucs));
     return out;
   };
@@ -131,8 +131,8 @@ export function evaluateClassifier(input: EvaluateInput): ClassificationEvaluati
   }));
 
   const rocCurves: RocCurvePoints[] = [];
-  ranked.forEach((r, c) => {
-    const curve = rocCurve(r, isClass[c]);
+  rankings.forEach((r, c) => {
+    const curve = r.curve();
     if (curve)
       rocCurves.push({ className: classNames[c], auc: intervals[5 + 4 * k + c].estimate, ...thinCurve(curve.fpr, curve.tpr) });
     else warnings.push(`class ${classNames[c]}: no ROC curve or AUC (it needs samples of the class and of other classes).`);

@@ -5,10 +5,9 @@ export {
   confusionMatrix,
   describeUndefinedMetrics,
   metricsFromConfusion,
-  RankedScores,
+  RocRanking,
   rocAuc,
   rocAucOneVsRest,
-  rocCurve,
   rocCurveBinary,
   thinCurve,
 } from "./metrics.js";

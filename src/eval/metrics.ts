@@ -210,22 +210,35 @@ function checkScores(scores: ScoreArray, where: string): void {
 }
 
 /**
- * Scores of one class, sorted once so that each AUC (and each bootstrap resample) is one O(n) pass.
+ * One binary ROC problem (positives vs the rest, ranked by score), sorted once so that each AUC,
+ * including each bootstrap resample's, is a single O(n) pass over the ranking.
  * `stride`/`offset` read a column of an n*k row-major probability matrix without copying it.
  */
-export class RankedScores {
-  /** Sample indices by ascending score. */
+export class RocRanking {
+  /** Sample indices by ascending score (ties by index, for determinism). */
   readonly order: Int32Array;
+  /** Scores in ranking order. */
+  readonly sortedScores: Float64Array;
+  /** 1 where the sample at that rank is positive. */
+  readonly sortedPositive: Uint8Array;
+  /** Exclusive end rank of each group of tied scores. */
+  readonly groupEnds: Int32Array;
 
-  constructor(readonly scores: ScoreArray, readonly n: number, readonly stride = 1, readonly offset = 0) {
+  constructor(scores: ScoreArray, n: number, isPositive: (sample: number) => boolean, stride = 1, offset = 0) {
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     order.sort((a, b) => scores[a * stride + offset] - scores[b * stride + offset] || a - b);
     this.order = order;
-  }
-
-  score(i: number): number {
-    return this.scores[i * this.stride + this.offset];
+    this.sortedScores = new Float64Array(n);
+    this.sortedPositive = new Uint8Array(n);
+    const ends: number[] = [];
+    for (let j = 0; j < n; j++) {
+      this.sortedScores[j] = scores[order[j] * stride + offset];
+      this.sortedPositive[j] = isPositive(order[j]) ? 1 : 0;
+      if (j > 0 && this.sortedScores[j] !== this.sortedScores[j - 1]) ends.push(j);
+    }
+    if (n > 0) ends.push(n);
+    this.groupEnds = Int32Array.from(ends);
   }
 
   /**
@@ -234,29 +247,83 @@ export class RankedScores {
    * AUC = U / (positives * negatives). Ties count one half, as in the rank-sum formula with mid-ranks.
    * null when there are no positives or no negatives.
    */
-  auc(isPositive: (sample: number) => boolean, weights?: Weights): number | null {
-    const { order, n } = this;
+  auc(weights?: Weights): number | null {
+    const { order, sortedPositive, groupEnds } = this;
     let negativesBelow = 0;
     let positives = 0;
     let u = 0;
-    let i = 0;
-    while (i < n) {
-      const tied = this.score(order[i]);
+    let start = 0;
+    for (let g = 0; g < groupEnds.length; g++) {
+      const end = groupEnds[g];
       let groupPositives = 0;
       let groupNegatives = 0;
-      let j = i;
-      for (; j < n && this.score(order[j]) === tied; j++) {
-        const sample = order[j];
-        const w = weights ? weights[sample] : 1;
-        if (isPositive(sample)) groupPositives += w;
-        else groupNegatives += w;
-      }
+      if (weights)
+        for (let j = start; j < end; j++) {
+          const w = weights[order[j]];
+          const positive = sortedPositive[j];
+          groupPositives += positive * w;
+          groupNegatives += (1 - positive) * w;
+        }
+      else
+        for (let j = start; j < end; j++) {
+          groupPositives += sortedPositive[j];
+          groupNegatives += 1 - sortedPositive[j];
+        }
       u += groupPositives * (negativesBelow + 0.5 * groupNegatives);
       negativesBelow += groupNegatives;
       positives += groupPositives;
-      i = j;
+      start = end;
     }
     return positives > 0 && negativesBelow > 0 ? u / (positives * negativesBelow) : null;
+  }
+
+  /**
+   * ROC curve points at every distinct score, as scikit-learn's roc_curve: with `dropIntermediate`
+   * (default true) points in the middle of a straight run are dropped, as scikit-learn does.
+   * null when there are no positives or no negatives.
+   */
+  curve(dropIntermediate = true): RocCurve | null {
+    const { sortedScores, sortedPositive, groupEnds } = this;
+    // Cumulative true and false positives walking down from the highest score, one entry per distinct score.
+    const groups = groupEnds.length;
+    const tps = new Float64Array(groups);
+    const fps = new Float64Array(groups);
+    const thresholds = new Float64Array(groups);
+    let tp = 0;
+    let fp = 0;
+    for (let g = groups - 1, m = 0; g >= 0; g--, m++) {
+      const start = g > 0 ? groupEnds[g - 1] : 0;
+      for (let j = start; j < groupEnds[g]; j++) {
+        if (sortedPositive[j]) tp++;
+        else fp++;
+      }
+      tps[m] = tp;
+      fps[m] = fp;
+      thresholds[m] = sortedScores[start];
+    }
+    if (tp === 0 || fp === 0) return null;
+    const keep: number[] = [];
+    for (let i = 0; i < groups; i++)
+      if (
+        !dropIntermediate ||
+        i === 0 ||
+        i === groups - 1 ||
+        fps[i + 1] - 2 * fps[i] + fps[i - 1] !== 0 ||
+        tps[i + 1] - 2 * tps[i] + tps[i - 1] !== 0
+      )
+        keep.push(i);
+    const curve: RocCurve = {
+      fpr: new Float64Array(keep.length + 1),
+      tpr: new Float64Array(keep.length + 1),
+      thresholds: new Float64Array(keep.length + 1),
+    };
+    curve.thresholds[0] = Infinity;
+    keep.forEach((i, m) => {
+      curve.fpr[m + 1] = fps[i] / fp;
+      curve.tpr[m + 1] = tps[i] / tp;
+      curve.thresholds[m + 1] = thresholds[i];
+    });
+    return curve;
   }
 }
 
@@ -270,7 +337,7 @@ export function rocAuc(isPositive: LabelArray, scores: ScoreArray, weights?: Wei
       throw new SpikemedError(`rocAuc: label ${i} is ${isPositive[i]}; binary labels must be 0 or 1`);
   checkScores(scores, "rocAuc");
   checkWeights(weights, scores.length, "rocAuc");
-  return new RankedScores(scores, scores.length).auc((i) => isPositive[i] === 1, weights);
+  return new RocRanking(scores, scores.length, (i) => isPositive[i] === 1).auc(weights);
 }
 
 export interface OneVsRestAuc {
@@ -301,7 +368,7 @@ export function rocAucOneVsRest(
   checkWeights(weights, yTrue.length, "rocAucOneVsRest");
   const perClass: (number | null)[] = [];
   for (let c = 0; c < numClasses; c++)
-    perClass.push(new RankedScores(probabilities, yTrue.length, numClasses, c).auc((i) => yTrue[i] === c, weights));
+    perClass.push(new RocRanking(probabilities, yTrue.length, (i) => yTrue[i] === c, numClasses, c).auc(weights));
   return { perClass, macro: meanOfDefined(perClass) };
 }
 
@@ -325,64 +392,12 @@ export interface RocCurve {
   thresholds: Float64Array;
 }
 
-/**
- * ROC curve points at every distinct score, as scikit-learn's roc_curve: with `dropIntermediate`
- * (default true) points in the middle of a straight run are dropped, as scikit-learn does.
- * null when there are no positives or no negatives.
- */
-export function rocCurve(
-  ranked: RankedScores,
-  isPositive: (sample: number) => boolean,
-  dropIntermediate = true,
-): RocCurve | null {
-  const { order, n } = ranked;
-  // Cumulative true and false positives, walking down from the highest score, one entry per distinct score.
-  const tps: number[] = [];
-  const fps: number[] = [];
-  const thresholds: number[] = [];
-  let tp = 0;
-  let fp = 0;
-  for (let j = n - 1; j >= 0; j--) {
-    const sample = order[j];
-    if (isPositive(sample)) tp++;
-    else fp++;
-    const score = ranked.score(sample);
-    if (j === 0 || ranked.score(order[j - 1]) !== score) {
-      tps.push(tp);
-      fps.push(fp);
-      thresholds.push(score);
-    }
-  }
-  if (tp === 0 || fp === 0) return null;
-  let keep = tps.map((_, i) => i);
-  if (dropIntermediate && tps.length > 2)
-    keep = keep.filter(
-      (i) =>
-        i === 0 ||
-        i === tps.length - 1 ||
-        fps[i + 1] - 2 * fps[i] + fps[i - 1] !== 0 ||
-        tps[i + 1] - 2 * tps[i] + tps[i - 1] !== 0,
-    );
-  const curve: RocCurve = {
-    fpr: new Float64Array(keep.length + 1),
-    tpr: new Float64Array(keep.length + 1),
-    thresholds: new Float64Array(keep.length + 1),
-  };
-  curve.thresholds[0] = Infinity;
-  keep.forEach((i, m) => {
-    curve.fpr[m + 1] = fps[i] / fp;
-    curve.tpr[m + 1] = tps[i] / tp;
-    curve.thresholds[m + 1] = thresholds[i];
-  });
-  return curve;
-}
-
 /** Binary ROC curve from 0/1 labels and scores. */
 export function rocCurveBinary(isPositive: LabelArray, scores: ScoreArray, dropIntermediate = true): RocCurve | null {
   if (isPositive.length !== scores.length)
     throw new SpikemedError(`rocCurveBinary: ${isPositive.length} labels but ${scores.length} scores`);
   checkScores(scores, "rocCurveBinary");
-  return rocCurve(new RankedScores(scores, scores.length), (i) => isPositive[i] === 1, dropIntermediate);
+  return new RocRanking(scores, scores.length, (i) => isPositive[i] === 1).curve(dropIntermediate);
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   maxTickWidth,
   num,
   textWidth,
+  LEGEND_ROW,
   type LegendEntry,
   type Rect,
   type Scale,
@@ -150,6 +151,10 @@ export interface LinePanelOptions {
   integerX?: boolean;
   /** A dashed grey diagonal from (min, min) to (max, max), the chance line of a ROC plot. */
   diagonal?: boolean;
+  /** Stretch the y axis to include 0 (rates, counts). */
+  yIncludeZero?: boolean;
+  /** Legend beside the plot (default, never hides data) or inside its lower-right corner (ROC curves). */
+  legend?: "right" | "inside";
 }
 
 export interface LineChartOptions extends LinePanelOptions {
@@ -166,7 +171,8 @@ export function lineChartSvg(opts: LineChartOptions): string {
 export function panelsSvg(title: string, panels: LinePanelOptions[], panelWidth = 460, panelHeight = 360): string {
   const prepared = panels.map((p) => preparePanel(p, title));
   const lefts = prepared.map((p) => maxTickWidth(p.yScale) + 40);
-  const width = lefts.reduce((sum, left) => sum + left + panelWidth + 16, 0);
+  const rights = prepared.map((p) => (p.options.legend === "inside" ? 16 : legendWidth(p.entries) + 24));
+  const width = lefts.reduce((sum, left, i) => sum + left + panelWidth + rights[i], 0);
   const hasPanelTitles = panels.some((p) => p.title !== "");
   const top = TITLE_HEIGHT + (hasPanelTitles ? 24 : 6);
   const height = top + panelHeight + 50;
@@ -178,7 +184,7 @@ export function panelsSvg(title: string, panels: LinePanelOptions[], panelWidth 
     if (panel.options.title)
       svg.text(area.x + area.width / 2, top - 8, panel.options.title, { "text-anchor": "middle", "font-weight": "bold" });
     drawPanel(svg, area, panel);
-    x += lefts[i] + panelWidth + 16;
+    x += lefts[i] + panelWidth + rights[i];
   });
   return svg.toString();
 }
@@ -187,6 +193,7 @@ interface PreparedPanel {
   options: LinePanelOptions;
   xScale: Scale;
   yScale: Scale;
+  entries: LegendEntry[];
 }
 
 function preparePanel(options: LinePanelOptions, chartTitle: string): PreparedPanel {
@@ -208,7 +215,7 @@ function preparePanel(options: LinePanelOptions, chartTitle: string): PreparedPa
   }
   if (xLo === Infinity) throw new SpikemedError(`${where}: every series is empty`);
   const [x0, x1] = options.xRange ?? [xLo, xHi];
-  const [y0, y1] = options.yRange ?? [yLo, yHi];
+  const [y0, y1] = options.yRange ?? (options.yIncludeZero ? [Math.min(0, yLo), Math.max(0, yHi)] : [yLo, yHi]);
   let xScale = linearScale(x0, x1, 6, options.xRange === undefined);
   if (options.integerX) {
     const step = Math.max(1, Math.ceil((x1 - x0) / 10));
@@ -218,11 +225,12 @@ function preparePanel(options: LinePanelOptions, chartTitle: string): PreparedPa
     const hi = x0 === x1 ? x1 + 1 : x1;
     xScale = { min: lo, max: hi, ticks, log: false, fraction: (v) => (v - lo) / (hi - lo), format: (v) => String(v) };
   }
-  return { options, xScale, yScale: linearScale(y0, y1, 5, options.yRange === undefined) };
+  const entries = options.series.map((s, k) => ({ name: s.name, color: s.color ?? colorOf(k), dashed: s.dashed }));
+  return { options, xScale, yScale: linearScale(y0, y1, 5, options.yRange === undefined), entries };
 }
 
 function drawPanel(svg: SvgBuilder, area: Rect, panel: PreparedPanel): void {
-  const { options, xScale, yScale } = panel;
+  const { options, xScale, yScale, entries } = panel;
   drawAxes(svg, area, { scale: xScale, label: options.xLabel }, { scale: yScale, label: options.yLabel });
   const px = (v: number) => area.x + area.width * xScale.fraction(v);
   const py = (v: number) => area.y + area.height * (1 - yScale.fraction(v));
@@ -231,9 +239,8 @@ function drawPanel(svg: SvgBuilder, area: Rect, panel: PreparedPanel): void {
       stroke: "#999999",
       "stroke-dasharray": "4 4",
     });
-  const entries: LegendEntry[] = [];
   options.series.forEach((s, k) => {
-    const color = s.color ?? colorOf(k);
+    const color = entries[k].color;
     const stroke = { stroke: color, "stroke-width": 2, "stroke-dasharray": s.dashed ? "6 4" : undefined };
     // Consecutive non-null points form one polyline; a null ends it.
     let xs: number[] = [];
@@ -254,10 +261,10 @@ function drawPanel(svg: SvgBuilder, area: Rect, panel: PreparedPanel): void {
       if (s.markers) svg.circle(px(s.x[i]), py(yv), 3, { fill: color }, `${s.name}: x=${s.x[i]}, y=${formatCompact(yv)}`);
     }
     flush();
-    entries.push({ name: s.name, color, dashed: s.dashed });
   });
-  const boxWidth = legendWidth(entries);
-  drawLegend(svg, area.x + area.width - boxWidth - 8, area.y + area.height - entries.length * 18 - 14, entries);
+  if (options.legend === "inside")
+    drawLegend(svg, area.x + area.width - legendWidth(entries) - 8, area.y + area.height - entries.length * LEGEND_ROW - 14, entries);
+  else drawLegend(svg, area.x + area.width + 12, area.y, entries);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,6 +366,7 @@ export function rocCurvesSvg(opts: RocPlotOptions): string {
     xRange: [0, 1],
     yRange: [0, 1],
     diagonal: true,
+    legend: "inside",
     width: 400,
     height: 400,
     series: opts.curves.map((c) => ({

@@ -190,6 +190,7 @@ export function writeRunReport(runDir: string, input: RunReportInput): RunReport
           xLabel: "Epoch",
           yLabel: "Spikes per neuron per time step",
           integerX: true,
+          yIncludeZero: true,
           series: layers.map((layer) => ({
             name: layer,
             x: epochs,

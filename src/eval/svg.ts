@@ -132,9 +132,12 @@ export function linearScale(dataMin: number, dataMax: number, targetTicks = 5, n
   };
 }
 
-/** Log10 scale from the power of ten at or below the smallest value to the one at or above the largest. */
+/**
+ * Log10 scale from the power of ten strictly below the smallest value (so its bar stays visible)
+ * to the one at or above the largest.
+ */
 export function logScale(dataMin: number, dataMax: number): Scale {
-  const lowExp = Math.floor(Math.log10(dataMin) + 1e-9);
+  const lowExp = Math.ceil(Math.log10(dataMin) - 1e-9) - 1;
   let highExp = Math.ceil(Math.log10(dataMax) - 1e-9);
   if (highExp === lowExp) highExp++;
   const ticks: number[] = [];

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { endianness } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { SpikemedError } from "../core/errors.js";
@@ -61,9 +61,11 @@ export function writeCheckpoint(file: string, contents: CheckpointContents): voi
   hash.digest().copy(prefix, 24);
 
   const dir = dirname(file);
-  const temp = join(dir, `.${basename(file)}.tmp-${process.pid}-${tempCounter++}`);
+  const tempPrefix = `.${basename(file)}.tmp-`;
+  const temp = join(dir, `${tempPrefix}${process.pid}-${tempCounter++}`);
   try {
     mkdirSync(dir, { recursive: true });
+    removeStaleTemporaries(dir, tempPrefix);
     const fd = openSync(temp, "wx");
     try {
       for (const chunk of [prefix, ...chunks]) writeAll(fd, chunk);
@@ -139,6 +141,25 @@ export function readCheckpoint(file: string): CheckpointContents {
   }
   if (offset !== bytes.length) throw new SpikemedError(`checkpoint ${file} is corrupt: the tensors do not fill the data section`, fix);
   return { tensors, meta: header.meta };
+}
+
+/** Deletes temporary files left by writers that were killed mid-write (their process is gone). */
+function removeStaleTemporaries(dir: string, tempPrefix: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(tempPrefix)) continue;
+    const pid = Number(name.slice(tempPrefix.length).split("-")[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && !processExists(pid)) rmSync(join(dir, name), { force: true });
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function paddingAfter(headerBytes: number): number {

@@ -35,10 +35,8 @@ export function clipGradNorm(params: readonly Param[], maxNorm: number, normType
   for (const p of params) {
     const g = p.grad;
     if (normType === "inf") {
-      for (let j = 0; j < g.length; j++) {
-        const a = Math.abs(g[j]);
-        if (!(a <= total)) total = a; // also lets a NaN through to the finiteness check below
-      }
+      // Math.max keeps a NaN once seen, so the finiteness check below catches it.
+      for (let j = 0; j < g.length; j++) total = Math.max(total, Math.abs(g[j]));
     } else {
       for (let j = 0; j < g.length; j++) total += g[j] * g[j];
     }

@@ -81,6 +81,25 @@ test("RAPL present but unreadable (permission) falls back to CPU time and says w
   }
 });
 
+test("RAPL with garbage counters falls back; a counter lost during the run is a clear error", () => {
+  const root = mkdtempSync(join(tmpdir(), "spikemed-powercap-"));
+  try {
+    zone(root, "intel-rapl:0", "package-0", 5, 1000);
+    writeFileSync(join(root, "intel-rapl:0", "energy_uj"), "\n");
+    const fallback = startEnergyMeter({ powercapRoot: root, wattsPerCore: 1 });
+    assert.equal(fallback.method, "cpu-time");
+    assert.match(fallback.stop().details, /intel-rapl:0 could not be read \(unexpected content ""/);
+
+    setEnergy(root, "intel-rapl:0", 5);
+    const meter = startEnergyMeter({ powercapRoot: root });
+    assert.equal(meter.method, "rapl");
+    rmSync(join(root, "intel-rapl:0", "energy_uj"));
+    assert.throws(() => meter.stop(), /cannot read RAPL counter .*intel-rapl:0\/energy_uj during the run \(ENOENT\)/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test("CPU time: joules = process CPU seconds x TDP / cores, labelled as an estimate", () => {
   const meter = startEnergyMeter({ powercapRoot: join(tmpdir(), "no-such-powercap-root"), tdpWatts: 64, cores: 16 });
   assert.equal(meter.method, "cpu-time");

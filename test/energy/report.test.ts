@@ -29,7 +29,8 @@ test("number formatting", () => {
   assert.equal(formatCount(1_760_133_648), "1,760,133,648");
   assert.equal(formatCount(96.5), "96.5");
   assert.equal(formatSignificant(15.1954), "15.2");
-  assert.equal(formatSignificant(0.000408), "0.000408");
+  assert.equal(formatSignificant(0.00408), "0.00408");
+  assert.equal(formatSignificant(0.000408), "4.08e-4");
   assert.equal(formatSignificant(6.43e-9), "6.43e-9");
   assert.equal(formatSignificant(0), "0");
 });
@@ -69,13 +70,16 @@ test("report section: per-layer table, device totals, twin comparison, charts an
   assert.equal(cpu[6], formatSignificant((48 + 64 + 16) * 8.6e-9));
   assert.match(md, /Spiking neurons: 16; connections: 112\./);
 
-  // Twin comparison on cpu prices: fc ANN 64 synops, SNN 64 synops -> ratio 1; lif ANN 16, SNN 64 updates.
-  const fcTwin = md.split("### SNN against its ANN twin")[1];
-  const fc = tableRow(fcTwin, "fc");
-  assert.deepEqual(fc.slice(1, 5), ["64", "64", "0", "0"]);
-  assert.equal(fc[6], "1x (same)");
-  const convTwin = tableRow(fcTwin, "conv");
-  assert.equal(convTwin[6], "2x (costs more)");
+  // Twin comparison: fc ANN 64 synops, SNN 64 x 0.25 x 4 = 64; lif 16 updates once vs 4 steps x 16.
+  const twin = md.split("### SNN against its ANN twin")[1];
+  assert.deepEqual(tableRow(twin, "fc"), ["fc", "synops", "64", "64", "1x (same)"]);
+  assert.deepEqual(tableRow(twin, "conv"), ["conv", "synops", "48", "96", "2x (costs more)"]);
+  assert.deepEqual(tableRow(twin, "lif\\|1"), ["lif\\|1", "neuron updates", "16", "64", "4x (costs more)"]);
+  // Per device: cpu ANN (48 + 64 + 16) x 8.6 nJ against SNN (96 + 64 + 64) x 8.6 nJ.
+  const cpuTwin = tableRow(twin, "cpu");
+  assert.equal(cpuTwin[2], formatSignificant(128 * 8.6e-9));
+  assert.equal(cpuTwin[3], formatSignificant(224 * 8.6e-9));
+  assert.equal(cpuTwin[4], "1.75x (costs more)");
 
   assert.match(md, /Method: CPU time x power per core \(estimated\)/);
   assert.match(md, /Per inference: 0\.02 J \(400 inferences\)/);
@@ -94,5 +98,8 @@ test("without measured activity: non-spiking devices only, no comparison or char
   assert.deepEqual(report.charts, []);
   assert.match(report.markdown, /^### Energy per inference/);
   assert.doesNotMatch(report.markdown, /ANN twin/);
-  assert.match(report.markdown, /Device constants: cpu \(Degnan/);
+  assert.match(report.markdown, /- cpu, gpu, arm: Degnan/);
+  assert.match(report.markdown, /No input rates were measured/);
+  assert.doesNotMatch(report.markdown, /spiking hw/);
+  assert.deepEqual(tableRow(report.markdown, "fc"), ["fc", "dense", "4", "64", "0", "5.50e-7", "1.92e-8", "5.76e-8"]);
 });

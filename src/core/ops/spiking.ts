@@ -1,6 +1,7 @@
 import { getBackend, type LifSpec, type ResetMode, type SurrogateSpec } from "../backend.js";
 import { record } from "../autograd.js";
 import { SpikemedError } from "../errors.js";
+import { surrogateDerivative } from "../backends/reference/neurons.js";
 import { allocate, shapeString, Tensor } from "../tensor.js";
 
 export interface LifOptions {
@@ -84,6 +85,20 @@ export function spikingRelu(x: Tensor, dt: number, initialVoltage: Float32Array)
   return record(out, "spikingRelu", [x], (g) => {
     const dx = backend.alloc(x.size);
     backend.unaryBackward("relu", x.data, out.data, g, dx);
+    return [dx];
+  });
+}
+
+/**
+ * One step of spike generation: 1 where x > 0, else 0, with the surrogate derivative in the
+ * backward pass. Used to write neurons step by step out of plain ops (and to test the fused kernels).
+ */
+export function heaviside(x: Tensor, surrogate: SurrogateSpec): Tensor {
+  const out = new Tensor(x.shape, allocate("heaviside", x.shape));
+  for (let i = 0; i < x.size; i++) out.data[i] = x.data[i] > 0 ? 1 : 0;
+  return record(out, "heaviside", [x], (g) => {
+    const dx = getBackend().alloc(x.size);
+    for (let i = 0; i < x.size; i++) dx[i] = g[i] * surrogateDerivative(surrogate, x.data[i]);
     return [dx];
   });
 }

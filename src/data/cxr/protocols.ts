@@ -260,7 +260,9 @@ function groupingText(data: SplitInput, indices: number[]): string {
     }
   }
   if (withId === 0) return "no patient_id given (each image its own group)";
-  return `grouped by patient_id (${fmt(withId)} images of ${fmt(patients.size)} patients; ${fmt(indices.length - withId)} images without patient_id are their own group)`;
+  const without = indices.length - withId;
+  const rest = without === 0 ? "every image has one" : `${fmt(without)} images without patient_id are their own group`;
+  return `grouped by patient_id (${fmt(withId)} images of ${fmt(patients.size)} patients; ${rest})`;
 }
 
 function classCounts(data: SplitInput, indices: ArrayLike<number>): string {

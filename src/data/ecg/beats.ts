@@ -76,7 +76,7 @@ export function resolveLead(record: WfdbRecord, lead: string | number = "MLII"):
  */
 export function preprocessSignal(signal: ArrayLike<number>, samplingFrequency: number, options: PreprocessOptions = {}): Float64Array {
   const n = signal.length;
-  let x = new Float64Array(n);
+  let x: Float64Array = new Float64Array(n);
   let last = 0;
   for (let i = 0; i < n; i++) {
     const v = signal[i];

@@ -198,14 +198,41 @@ export function thresholdInPlace(values: Float64Array, threshold: number, mode: 
   return values;
 }
 
-/** Median of |values| (a copy is sorted; the input is unchanged). */
+/** Median of |values| (computed on a copy by quickselect; the input is unchanged). */
 export function medianAbsolute(values: ArrayLike<number>): number {
   const n = values.length;
   if (n === 0) return 0;
-  const sorted = new Float64Array(n);
-  for (let i = 0; i < n; i++) sorted[i] = Math.abs(values[i]);
-  sorted.sort();
-  return n % 2 === 1 ? sorted[(n - 1) >> 1] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  const work = new Float64Array(n);
+  for (let i = 0; i < n; i++) work[i] = Math.abs(values[i]);
+  const upper = select(work, n >> 1);
+  if (n % 2 === 1) return upper;
+  // After selecting the upper middle, the lower middle is the largest value left of it.
+  let lower = -Infinity;
+  for (let i = 0; i < n >> 1; i++) if (work[i] > lower) lower = work[i];
+  return 0.5 * (lower + upper);
+}
+
+/** Hoare quickselect: reorders `a` so a[k] is the k-th smallest, smaller ones left of it; returns a[k]. */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i]; a[i] = a[j]; a[j] = t;
+        i++; j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k];
 }
 
 export interface WaveletDenoiseOptions {

@@ -53,6 +53,14 @@ test("DICOM: truncated pixel data and a cut-off header are bad files, named", as
   }
 });
 
+test("DICOM: a compressed transfer syntax it cannot read is named in the error", async () => {
+  const bytes = Buffer.from(dicomBytes("mono2_u8_jpeg_baseline_window.dcm"));
+  const at = bytes.indexOf("1.2.840.10008.1.2.4.50");
+  assert.ok(at > 0);
+  bytes.write("1.2.840.10008.1.2.4.90", at, "latin1"); // JPEG 2000, same length
+  await assert.rejects(decodeImageBytes(bytes, "j2k.dcm"), /^BadImageFileError: j2k\.dcm: DICOM transfer syntax 1\.2\.840\.10008\.1\.2\.4\.90 \(compressed\) is not supported/);
+});
+
 test("PNG 16-bit grayscale (written by Pillow) decodes to value / 65535", async () => {
   const want = readJson<{ cases: Record<string, { width: number; height: number; values: number[] }> }>(`${FIXTURES}image_expected.json`).cases["gray16_9x7.png"];
   const got = await decodeImageBytes(readFileSync(`${FIXTURES}gray16_9x7.png`), "gray16_9x7.png");
@@ -72,7 +80,7 @@ test("8-bit PNG and RGB input: gray bytes come back exactly, any size is resampl
   assert.equal(square.length, 256);
   assert.ok(square.every((v) => Math.abs(v - 200) <= 2), "a flat grey RGB JPEG stays flat grey");
   const floats = await decodeImageFile(join(temp, "rgb.jpg"), { size: 16 });
-  assert.deepEqual(Array.from(floats), Array.from(square, (v) => v / 255));
+  assert.deepEqual(Array.from(floats), Array.from(square, (v) => Math.fround(v / 255)));
 });
 
 test("bad files: empty, text, truncated JPEG, missing, a folder: each a BadImageFileError naming the file", async () => {

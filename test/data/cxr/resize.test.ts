@@ -7,8 +7,8 @@ interface Case { width: number; height: number; pixels: number[] }
 const { cases } = readJson<{ cases: Record<string, Case> }>(`${FIXTURES}image_expected.json`);
 const src = cases.source;
 
-for (const name of ["box_shrink_to_11x7", "box_shrink_to_16x16", "bilinear_enlarge_to_50x41"]) {
-  test(`resizeGray matches Pillow: ${name}`, () => {
+for (const name of ["area_shrink_to_11x7", "area_shrink_to_16x16", "bilinear_enlarge_to_50x41"]) {
+  test(`resizeGray matches the reference (make_image_fixtures.py): ${name}`, () => {
     const want = cases[name];
     const got = resizeGray(src.pixels, src.width, src.height, want.width, want.height);
     assert.ok(maxAbsDiff(got, want.pixels) < 1e-5, `max difference ${maxAbsDiff(got, want.pixels)}`);

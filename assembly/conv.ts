@@ -1,0 +1,232 @@
+// Convolutions as im2col + GEMM, parallel over the samples of the batch. The gradient with respect
+// to the filters is summed per fixed group of samples and the groups are then reduced in order, so
+// the result does not depend on how many threads ran or which thread took which group.
+
+import { argB, argI, argP, claim, shareEnd, shareStart } from "./job";
+import { gemmRange, GEMM_SCRATCH_BYTES } from "./gemm";
+
+/** Slot of the first of the 15 geometry values (n, cin, h, w, cout, kh, kw, strideH, strideW,
+ * padH, padW, dilationH, dilationW, outH, outW) in the convolution jobs. */
+const GEO = 8;
+
+@inline function geo(job: usize, i: i32): i32 { return argI(job, GEO + i); }
+
+/** True when the convolution is a plain matrix product per sample (1x1 filter, stride 1, no padding). */
+function isPointwise(job: usize): bool {
+  return geo(job, 5) == 1 && geo(job, 6) == 1 && geo(job, 7) == 1 && geo(job, 8) == 1 && geo(job, 9) == 0 && geo(job, 10) == 0;
+}
+
+/** First output index o with o*stride + offset >= 0, and one past the last with o*stride + offset < size. */
+@inline function validStart(offset: i32, stride: i32): i32 { return offset >= 0 ? 0 : (-offset + stride - 1) / stride; }
+@inline function validEnd(offset: i32, stride: i32, size: i32, outSize: i32): i32 {
+  const last = size - 1 - offset;
+  return last < 0 ? 0 : min(outSize, last / stride + 1);
+}
+
+/** Unfolds one image (cin x h x w at x) into col[cin*kh*kw, outH*outW]. */
+function im2col(job: usize, x: usize, col: usize): void {
+  const cin = geo(job, 1), h = geo(job, 2), w = geo(job, 3), kh = geo(job, 5), kw = geo(job, 6);
+  const sh = geo(job, 7), sw = geo(job, 8), ph = geo(job, 9), pw = geo(job, 10), dh = geo(job, 11), dw = geo(job, 12);
+  const oh = geo(job, 13), ow = geo(job, 14);
+  const rowBytes = <usize>ow << 2;
+  let dst = col;
+  for (let c = 0; c < cin; c++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const offX = kx * dw - pw;
+        const lo = min(validStart(offX, sw), ow);
+        const hi = max(lo, validEnd(offX, sw, w, ow));
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * sh - ph + ky * dh;
+          if (iy < 0 || iy >= h) {
+            memory.fill(dst, 0, rowBytes);
+          } else {
+            const src = x + (<usize>(c * h + iy) * w << 2);
+            if (lo > 0) memory.fill(dst, 0, <usize>lo << 2);
+            if (sw == 1) {
+              memory.copy(dst + (<usize>lo << 2), src + (<usize>(lo + offX) << 2), <usize>(hi - lo) << 2);
+            } else {
+              for (let ox = lo; ox < hi; ox++) store<f32>(dst + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw + offX) << 2)));
+            }
+            if (hi < ow) memory.fill(dst + (<usize>hi << 2), 0, <usize>(ow - hi) << 2);
+          }
+          dst += rowBytes;
+        }
+      }
+    }
+  }
+}
+
+/** Adds col[cin*kh*kw, outH*outW] into the image dx (cin x h x w), in the reference's order. */
+function col2im(job: usize, col: usize, dx: usize): void {
+  const cin = geo(job, 1), h = geo(job, 2), w = geo(job, 3), kh = geo(job, 5), kw = geo(job, 6);
+  const sh = geo(job, 7), sw = geo(job, 8), ph = geo(job, 9), pw = geo(job, 10), dh = geo(job, 11), dw = geo(job, 12);
+  const oh = geo(job, 13), ow = geo(job, 14);
+  const rowBytes = <usize>ow << 2;
+  let src = col;
+  for (let c = 0; c < cin; c++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const offX = kx * dw - pw;
+        const lo = min(validStart(offX, sw), ow);
+        const hi = max(lo, validEnd(offX, sw, w, ow));
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * sh - ph + ky * dh;
+          if (iy >= 0 && iy < h) {
+            const dst = dx + (<usize>(c * h + iy) * w << 2);
+            if (sw == 1) {
+              let d = dst + (<usize>(lo + offX) << 2);
+              let s = src + (<usize>lo << 2);
+              const end = s + (<usize>(hi - lo) << 2);
+              for (; s + 16 <= end; s += 16, d += 16) v128.store(d, f32x4.add(v128.load(d), v128.load(s)));
+              for (; s < end; s += 4, d += 4) store<f32>(d, load<f32>(d) + load<f32>(s));
+            } else {
+              for (let ox = lo; ox < hi; ox++) {
+                const d = dst + (<usize>(ox * sw + offX) << 2);
+                store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>ox << 2)));
+              }
+            }
+          }
+          src += rowBytes;
+        }
+      }
+    }
+  }
+}
+
+/** Job: y = conv(x, w) + bias. Args: x, w, bias, hasBias, y, scratchBase, scratchStride, geometry. */
+export function convForward(job: usize, tid: i32): void {
+  const x = argP(job, 1), wt = argP(job, 2), bias = argP(job, 3), hasBias = argB(job, 4), y = argP(job, 5);
+  const scratch = argP(job, 6) + <usize>tid * argP(job, 7);
+  const col = scratch + GEMM_SCRATCH_BYTES;
+  const n = geo(job, 0), cin = geo(job, 1), cout = geo(job, 4);
+  const spatial = geo(job, 13) * geo(job, 14);
+  const patch = cin * geo(job, 5) * geo(job, 6);
+  const pointwise = isPointwise(job);
+  const inBytes = <usize>cin * geo(job, 2) * geo(job, 3) << 2;
+  const outBytes = <usize>cout * spatial << 2;
+  for (let s = claim(job); s < n; s = claim(job)) {
+    const xs = x + <usize>s * inBytes;
+    const ys = y + <usize>s * outBytes;
+    let src = xs;
+    if (!pointwise) { im2col(job, xs, col); src = col; }
+    if (hasBias) {
+      for (let o = 0; o < cout; o++) {
+        const v = f32x4.splat(load<f32>(bias + (<usize>o << 2)));
+        let d = ys + (<usize>o * spatial << 2);
+        const end = d + (<usize>spatial << 2);
+        for (; d + 16 <= end; d += 16) v128.store(d, v);
+        for (; d < end; d += 4) store<f32>(d, f32x4.extract_lane(v, 0));
+      }
+    }
+    gemmRange(false, false, cout, spatial, patch, wt, src, ys, hasBias, 0, cout, 0, spatial, scratch);
+  }
+}
+
+/** Job: dx = gradient wrt the input. Args: dy, w, -, -, dx, scratchBase, scratchStride, geometry. */
+export function convBackwardInput(job: usize, tid: i32): void {
+  const dy = argP(job, 1), wt = argP(job, 2), dx = argP(job, 5);
+  const scratch = argP(job, 6) + <usize>tid * argP(job, 7);
+  const col = scratch + GEMM_SCRATCH_BYTES;
+  const n = geo(job, 0), cin = geo(job, 1), cout = geo(job, 4);
+  const spatial = geo(job, 13) * geo(job, 14);
+  const patch = cin * geo(job, 5) * geo(job, 6);
+  const pointwise = isPointwise(job);
+  const inBytes = <usize>cin * geo(job, 2) * geo(job, 3) << 2;
+  const outBytes = <usize>cout * spatial << 2;
+  for (let s = claim(job); s < n; s = claim(job)) {
+    const dxs = dx + <usize>s * inBytes;
+    const dys = dy + <usize>s * outBytes;
+    if (pointwise) {
+      gemmRange(true, false, patch, spatial, cout, wt, dys, dxs, false, 0, patch, 0, spatial, scratch);
+    } else {
+      gemmRange(true, false, patch, spatial, cout, wt, dys, col, false, 0, patch, 0, spatial, scratch);
+      memory.fill(dxs, 0, inBytes);
+      col2im(job, col, dxs);
+    }
+  }
+}
+
+/**
+ * Job: per-group partial gradients wrt the filters (and bias). Args: x, dy, partials, hasBias,
+ * groups, scratchBase, scratchStride, geometry. Group g covers samples [g*n/groups, (g+1)*n/groups)
+ * and writes cout*patch weight sums then cout bias sums at partials + g*(cout*patch + cout).
+ */
+export function convBackwardWeight(job: usize, tid: i32): void {
+  const x = argP(job, 1), dy = argP(job, 2), partials = argP(job, 3), hasBias = argB(job, 4), groups = argI(job, 5);
+  const scratch = argP(job, 6) + <usize>tid * argP(job, 7);
+  const col = scratch + GEMM_SCRATCH_BYTES;
+  const n = geo(job, 0), cin = geo(job, 1), cout = geo(job, 4);
+  const spatial = geo(job, 13) * geo(job, 14);
+  const patch = cin * geo(job, 5) * geo(job, 6);
+  const pointwise = isPointwise(job);
+  const inBytes = <usize>cin * geo(job, 2) * geo(job, 3) << 2;
+  const outBytes = <usize>cout * spatial << 2;
+  const partBytes = (<usize>cout * patch + cout) << 2;
+  for (let g = claim(job); g < groups; g = claim(job)) {
+    const part = partials + <usize>g * partBytes;
+    memory.fill(part, 0, partBytes);
+    const s0 = <i32>(<i64>g * n / groups), s1 = <i32>(<i64>(g + 1) * n / groups);
+    for (let s = s0; s < s1; s++) {
+      const dys = dy + <usize>s * outBytes;
+      let src = x + <usize>s * inBytes;
+      if (!pointwise) { im2col(job, src, col); src = col; }
+      gemmRange(false, true, cout, patch, spatial, dys, src, part, true, 0, cout, 0, patch, scratch);
+      if (hasBias) {
+        const biasPart = part + (<usize>cout * patch << 2);
+        for (let o = 0; o < cout; o++) {
+          let p = dys + (<usize>o * spatial << 2);
+          const end = p + (<usize>spatial << 2);
+          let acc = f32x4.splat(0);
+          for (; p + 16 <= end; p += 16) acc = f32x4.add(acc, v128.load(p));
+          let sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+          for (; p < end; p += 4) sum += load<f32>(p);
+          const d = biasPart + (<usize>o << 2);
+          store<f32>(d, load<f32>(d) + sum);
+        }
+      }
+    }
+  }
+}
+
+/** Job: dst[e] = sum over g (in order) of src[g*stride + e]. Args: dst, src, count, groups, stride (elements). */
+export function reduceGroups(job: usize, tid: i32, nt: i32): void {
+  const dst = argP(job, 1), src = argP(job, 2), count = argI(job, 3), groups = argI(job, 4);
+  const stride = <usize>argI(job, 5) << 2;
+  const e0 = shareStart(count, tid, nt, 4), e1 = shareEnd(count, tid, nt, 4);
+  let e = e0;
+  for (; e + 4 <= e1; e += 4) {
+    const off = <usize>e << 2;
+    let acc = v128.load(src + off);
+    for (let g = 1; g < groups; g++) acc = f32x4.add(acc, v128.load(src + <usize>g * stride + off));
+    v128.store(dst + off, acc);
+  }
+  for (; e < e1; e++) {
+    const off = <usize>e << 2;
+    let acc = load<f32>(src + off);
+    for (let g = 1; g < groups; g++) acc += load<f32>(src + <usize>g * stride + off);
+    store<f32>(dst + off, acc);
+  }
+}
+
+/**
+ * Job: batched GEMM. Args: transA, transB, m, n, k, a, b, c, accumulate, batch, strideA, strideB,
+ * strideC (elements), scratchBase, scratchStride, alongN, chunk, blocks. Work unit u is matrix
+ * u / blocks, rows (or columns when alongN) [chunk*(u % blocks), +chunk).
+ */
+export function gemmJob(job: usize, tid: i32): void {
+  const transA = argB(job, 1), transB = argB(job, 2);
+  const m = argI(job, 3), n = argI(job, 4), k = argI(job, 5);
+  const a = argP(job, 6), b = argP(job, 7), c = argP(job, 8), accumulate = argB(job, 9);
+  const batch = argI(job, 10);
+  const strideA = argP(job, 11) << 2, strideB = argP(job, 12) << 2, strideC = argP(job, 13) << 2;
+  const scratch = argP(job, 14) + <usize>tid * argP(job, 15);
+  const alongN = argB(job, 16), chunk = argI(job, 17), blocks = argI(job, 18);
+  const units = batch * blocks;
+  for (let u = claim(job); u < units; u = claim(job)) {
+    const bi = <usize>(u / blocks), blk = u % blocks;
+    let i0 = 0, i1 = m, j0 = 0, j1 = n;
+    if (alongN) { j0 = blk * chunk; j1 = min(n, j0 + chunk); } else { i0 = blk * chunk; i1 = min(m, i0 + chunk); }
+    gemmRange(transA, transB, m, n, k, a + bi * strideA, b + bi * strideB, c + bi * strideC, accumulate, i0, i1, j0, j1, scratch);
+  }
+}

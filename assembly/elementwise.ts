@@ -1,0 +1,272 @@
+// Elementwise maps, broadcasting binary ops, reductions along an axis and softmax. Threads take
+// contiguous, 4-aligned shares of the output, so every element is computed the same way whatever
+// the thread count.
+
+import { argB, argF, argI, argP, shareEnd, shareStart } from "./job";
+import { expv, loadPartial, logv, sigmoidv, storePartial, tanhv } from "./mathv";
+
+// Operation codes, in the order of the TypeScript side's UNARY_OPS and BINARY_OPS lists.
+const NEG = 0, EXP = 1, LOG = 2, RELU = 3, SIGMOID = 4, TANH = 5, SQRT = 6, ABS = 7, SQUARE = 8;
+const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
+
+@inline function unaryv(op: i32, x: v128): v128 {
+  switch (op) {
+    case NEG: return f32x4.neg(x);
+    case EXP: return expv(x);
+    case LOG: return logv(x);
+    case RELU: return v128.and(x, f32x4.gt(x, f32x4.splat(0)));
+    case SIGMOID: return sigmoidv(x);
+    case TANH: return tanhv(x);
+    case SQRT: return f32x4.sqrt(x);
+    case ABS: return f32x4.abs(x);
+    default: return f32x4.mul(x, x);
+  }
+}
+
+@inline function unaryDerivativeTimes(op: i32, x: v128, y: v128, dy: v128): v128 {
+  const one = f32x4.splat(1), zero = f32x4.splat(0);
+  switch (op) {
+    case NEG: return f32x4.neg(dy);
+    case EXP: return f32x4.mul(dy, y);
+    case LOG: return f32x4.mul(dy, f32x4.div(one, x));
+    case RELU: return f32x4.mul(dy, v128.and(one, f32x4.gt(x, zero)));
+    case SIGMOID: return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
+    case TANH: return f32x4.mul(dy, f32x4.sub(one, f32x4.mul(y, y)));
+    case SQRT: return f32x4.mul(dy, f32x4.div(f32x4.splat(0.5), y));
+    case ABS: {
+      const sign = v128.bitselect(one, v128.and(f32x4.splat(-1), f32x4.lt(x, zero)), f32x4.gt(x, zero));
+      return f32x4.mul(dy, sign);
+    }
+    default: return f32x4.mul(dy, f32x4.add(x, x));
+  }
+}
+
+@inline function binaryv(op: i32, a: v128, b: v128): v128 {
+  switch (op) {
+    case ADD: return f32x4.add(a, b);
+    case SUB: return f32x4.sub(a, b);
+    case MUL: return f32x4.mul(a, b);
+    case DIV: return f32x4.div(a, b);
+    case MAX: return v128.bitselect(a, b, f32x4.ge(a, b));
+    default: return v128.bitselect(a, b, f32x4.le(a, b));
+  }
+}
+
+/** Job: y = op(x). Args: op, x, y, n. */
+export function unary(job: usize, tid: i32, nt: i32): void {
+  const op = argI(job, 1), x = argP(job, 2), y = argP(job, 3), n = argI(job, 4);
+  const e0 = shareStart(n, tid, nt, 4), e1 = shareEnd(n, tid, nt, 4);
+  let e = e0;
+  for (; e + 4 <= e1; e += 4) {
+    const off = <usize>e << 2;
+    v128.store(y + off, unaryv(op, v128.load(x + off)));
+  }
+  if (e < e1) {
+    const off = <usize>e << 2;
+    storePartial(y + off, unaryv(op, loadPartial(x + off, e1 - e)), e1 - e);
+  }
+}
+
+/** Job: dx = dy * op'(x) (using y = op(x)). Args: op, x, y, dy, dx, n. */
+export function unaryBackward(job: usize, tid: i32, nt: i32): void {
+  const op = argI(job, 1), x = argP(job, 2), y = argP(job, 3), dy = argP(job, 4), dx = argP(job, 5), n = argI(job, 6);
+  const e0 = shareStart(n, tid, nt, 4), e1 = shareEnd(n, tid, nt, 4);
+  let e = e0;
+  for (; e + 4 <= e1; e += 4) {
+    const off = <usize>e << 2;
+    v128.store(dx + off, unaryDerivativeTimes(op, v128.load(x + off), v128.load(y + off), v128.load(dy + off)));
+  }
+  if (e < e1) {
+    const off = <usize>e << 2, rest = e1 - e;
+    storePartial(dx + off, unaryDerivativeTimes(op, loadPartial(x + off, rest), loadPartial(y + off, rest), loadPartial(dy + off, rest)), rest);
+  }
+}
+
+/**
+ * Job: out[i0, i1, i2] = a[..] op b[..] over a shape of up to 3 dimensions, where a and b are read
+ * at element strides (sa0, sa1, sa2), (sb0, sb1, sb2) and the innermost strides are 0 or 1.
+ * Args: op, a, b, out, d0, d1, d2, sa0, sa1, sa2, sb0, sb1, sb2.
+ */
+export function binary(job: usize, tid: i32, nt: i32): void {
+  const op = argI(job, 1), a = argP(job, 2), b = argP(job, 3), out = argP(job, 4);
+  const d1 = argI(job, 6), d2 = argI(job, 7);
+  const sa0 = argI(job, 8), sa1 = argI(job, 9), aVec = argI(job, 10) != 0;
+  const sb0 = argI(job, 11), sb1 = argI(job, 12), bVec = argI(job, 13) != 0;
+  const total = argI(job, 5) * d1 * d2;
+  const e0 = shareStart(total, tid, nt, 4), e1 = shareEnd(total, tid, nt, 4);
+  let e = e0;
+  while (e < e1) {
+    const row = e / d2, col = e % d2;
+    const len = min(d2 - col, e1 - e);
+    const r0 = row / d1, r1 = row % d1;
+    let pa = a + (<usize>(r0 * sa0 + r1 * sa1 + (aVec ? col : 0)) << 2);
+    let pb = b + (<usize>(r0 * sb0 + r1 * sb1 + (bVec ? col : 0)) << 2);
+    let po = out + (<usize>e << 2);
+    const stepA: usize = aVec ? 16 : 0, stepB: usize = bVec ? 16 : 0;
+    const sa = v128.load32_splat(pa), sb = v128.load32_splat(pb);
+    let i = 0;
+    for (; i + 4 <= len; i += 4) {
+      v128.store(po, binaryv(op, aVec ? v128.load(pa) : sa, bVec ? v128.load(pb) : sb));
+      pa += stepA; pb += stepB; po += 16;
+    }
+    if (i < len) {
+      const rest = len - i;
+      storePartial(po, binaryv(op, aVec ? loadPartial(pa, rest) : sa, bVec ? loadPartial(pb, rest) : sb), rest);
+    }
+    e += len;
+  }
+}
+
+/** Job: y = x * scale + shift, in float64 like the reference (so bit-identical to it). Args: x, y, n, scale, shift. */
+export function affine(job: usize, tid: i32, nt: i32): void {
+  const x = argP(job, 1), y = argP(job, 2), n = argI(job, 3);
+  const scale = f64x2.splat(argF(job, 4)), shift = f64x2.splat(argF(job, 5));
+  const e0 = shareStart(n, tid, nt, 4), e1 = shareEnd(n, tid, nt, 4);
+  let e = e0;
+  for (; e + 4 <= e1; e += 4) {
+    const off = <usize>e << 2;
+    const v = v128.load(x + off);
+    const lo = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(v), scale), shift);
+    const hi = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), scale), shift);
+    v128.store(y + off, i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+  }
+  const s = argF(job, 4), t = argF(job, 5);
+  for (; e < e1; e++) {
+    const off = <usize>e << 2;
+    store<f32>(y + off, <f32>(<f64>load<f32>(x + off) * s + t));
+  }
+}
+
+/** Job: y += x. Args: x, y, n. */
+export function accumulate(job: usize, tid: i32, nt: i32): void {
+  const x = argP(job, 1), y = argP(job, 2), n = argI(job, 3);
+  const e0 = shareStart(n, tid, nt, 4), e1 = shareEnd(n, tid, nt, 4);
+  let e = e0;
+  for (; e + 4 <= e1; e += 4) {
+    const off = <usize>e << 2;
+    v128.store(y + off, f32x4.add(v128.load(y + off), v128.load(x + off)));
+  }
+  for (; e < e1; e++) {
+    const off = <usize>e << 2;
+    store<f32>(y + off, load<f32>(y + off) + load<f32>(x + off));
+  }
+}
+
+/** Columns of y summed in blocks this wide stay in L1 while the reduced axis streams past. */
+const SUM_BLOCK = 256;
+
+/**
+ * Job: y[o, i] = sum over j of x[o, j, i]. With inner > 1 the sum runs over j in order, as in the
+ * reference; with inner = 1 each row is summed in 4 SIMD lanes. Args: x, y, outer, len, inner.
+ */
+export function sumAxis(job: usize, tid: i32, nt: i32): void {
+  const x = argP(job, 1), y = argP(job, 2), outer = argI(job, 3), len = argI(job, 4), inner = argI(job, 5);
+  const total = outer * inner;
+  const e0 = shareStart(total, tid, nt, 4), e1 = shareEnd(total, tid, nt, 4);
+  if (inner == 1) {
+    for (let o = e0; o < e1; o++) {
+      let p = x + (<usize>o * len << 2);
+      const end = p + (<usize>len << 2);
+      let acc = f32x4.splat(0);
+      for (; p + 16 <= end; p += 16) acc = f32x4.add(acc, v128.load(p));
+      let sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+      for (; p < end; p += 4) sum += load<f32>(p);
+      store<f32>(y + (<usize>o << 2), sum);
+    }
+    return;
+  }
+  let e = e0;
+  while (e < e1) {
+    const o = e / inner, i0 = e % inner;
+    const i1 = min(inner, min(i0 + (e1 - e), i0 + SUM_BLOCK));
+    const dst = y + (<usize>e << 2);
+    const width = i1 - i0;
+    memory.fill(dst, 0, <usize>width << 2);
+    for (let j = 0; j < len; j++) {
+      const src = x + ((<usize>(o * len + j) * inner + i0) << 2);
+      let i = 0;
+      for (; i + 4 <= width; i += 4) {
+        const off = <usize>i << 2;
+        v128.store(dst + off, f32x4.add(v128.load(dst + off), v128.load(src + off)));
+      }
+      for (; i < width; i++) {
+        const off = <usize>i << 2;
+        store<f32>(dst + off, load<f32>(dst + off) + load<f32>(src + off));
+      }
+    }
+    e += width;
+  }
+}
+
+@inline function horizontalMax(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+@inline function horizontalSum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Job: row-wise softmax or log-softmax, max-subtracted. Args: x, y, rows, cols, log. */
+export function softmax(job: usize, tid: i32, nt: i32): void {
+  const x = argP(job, 1), y = argP(job, 2), rows = argI(job, 3), cols = argI(job, 4), log = argB(job, 5);
+  const r0 = shareStart(rows, tid, nt, 1), r1 = shareEnd(rows, tid, nt, 1);
+  const full = cols & ~3, rest = cols - full;
+  const negInf = f32x4.splat(-Infinity);
+  for (let r = r0; r < r1; r++) {
+    const xr = x + (<usize>r * cols << 2), yr = y + (<usize>r * cols << 2);
+    let vmax = negInf;
+    for (let j = 0; j < full; j += 4) vmax = f32x4.max(vmax, v128.load(xr + (<usize>j << 2)));
+    if (rest > 0) vmax = f32x4.max(vmax, v128.bitselect(loadPartial(xr + (<usize>full << 2), rest), negInf, i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(rest))));
+    const mx = f32x4.splat(horizontalMax(vmax));
+    let vsum = f32x4.splat(0);
+    for (let j = 0; j < full; j += 4) vsum = f32x4.add(vsum, expv(f32x4.sub(v128.load(xr + (<usize>j << 2)), mx)));
+    let sum = horizontalSum(vsum);
+    if (rest > 0) {
+      const tail = expv(f32x4.sub(loadPartial(xr + (<usize>full << 2), rest), mx));
+      sum += f32x4.extract_lane(tail, 0);
+      if (rest > 1) sum += f32x4.extract_lane(tail, 1);
+      if (rest > 2) sum += f32x4.extract_lane(tail, 2);
+    }
+    if (log) {
+      const shift = f32x4.add(mx, logv(f32x4.splat(sum)));
+      for (let j = 0; j < full; j += 4) v128.store(yr + (<usize>j << 2), f32x4.sub(v128.load(xr + (<usize>j << 2)), shift));
+      if (rest > 0) storePartial(yr + (<usize>full << 2), f32x4.sub(loadPartial(xr + (<usize>full << 2), rest), shift), rest);
+    } else {
+      const inv = f32x4.splat(sum);
+      for (let j = 0; j < full; j += 4) v128.store(yr + (<usize>j << 2), f32x4.div(expv(f32x4.sub(v128.load(xr + (<usize>j << 2)), mx)), inv));
+      if (rest > 0) storePartial(yr + (<usize>full << 2), f32x4.div(expv(f32x4.sub(loadPartial(xr + (<usize>full << 2), rest), mx)), inv), rest);
+    }
+  }
+}
+
+/** Job: softmax (or log-softmax) backward from y and dy. Args: y, dy, dx, rows, cols, log. */
+export function softmaxBackward(job: usize, tid: i32, nt: i32): void {
+  const y = argP(job, 1), dy = argP(job, 2), dx = argP(job, 3), rows = argI(job, 4), cols = argI(job, 5), log = argB(job, 6);
+  const r0 = shareStart(rows, tid, nt, 1), r1 = shareEnd(rows, tid, nt, 1);
+  const full = cols & ~3, rest = cols - full;
+  for (let r = r0; r < r1; r++) {
+    const base = <usize>r * cols << 2;
+    const yr = y + base, gr = dy + base, dr = dx + base;
+    let vdot = f32x4.splat(0);
+    for (let j = 0; j < full; j += 4) {
+      const off = <usize>j << 2;
+      const g = v128.load(gr + off);
+      vdot = f32x4.add(vdot, log ? g : f32x4.mul(g, v128.load(yr + off)));
+    }
+    let dot = horizontalSum(vdot);
+    for (let j = full; j < cols; j++) {
+      const off = <usize>j << 2;
+      dot += log ? load<f32>(gr + off) : load<f32>(gr + off) * load<f32>(yr + off);
+    }
+    const d = f32x4.splat(dot);
+    for (let j = 0; j < full; j += 4) {
+      const off = <usize>j << 2;
+      const yv = v128.load(yr + off), g = v128.load(gr + off);
+      v128.store(dr + off, log ? f32x4.sub(g, f32x4.mul(expv(yv), d)) : f32x4.mul(yv, f32x4.sub(g, d)));
+    }
+    if (rest > 0) {
+      const off = <usize>full << 2;
+      const yv = loadPartial(yr + off, rest), g = loadPartial(gr + off, rest);
+      storePartial(dr + off, log ? f32x4.sub(g, f32x4.mul(expv(yv), d)) : f32x4.mul(yv, f32x4.sub(g, d)), rest);
+    }
+  }
+}

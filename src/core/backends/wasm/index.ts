@@ -1,0 +1,558 @@
+import type { BinaryOp, ConvGeometry, LifSpec, PoolGeometry, SurrogateSpec, UnaryOp } from "../../backend.js";
+import { SpikemedError } from "../../errors.js";
+import { ReferenceBackend } from "../reference/index.js";
+import { TeamControl, controlInts } from "./control.js";
+import { SharedHeap } from "./heap.js";
+import {
+  BINARY_CODE, JOB_BYTES, JOB_COUNTER_INDEX, JOB_SLOTS, KERNEL, RESET_CODE, SURROGATE_CODE, UNARY_CODE,
+  type KernelExports,
+} from "./kernels.js";
+import type { WorkerHandle } from "./node-workers.js";
+import type { WorkerSetup } from "./worker.js";
+
+export interface WasmBackendOptions {
+  /** Threads the kernels run on, the calling thread included (default: min(2, available cores)). */
+  threads?: number;
+  /** The compiled kernels: bytes, or where to load them (default: build/kernels.wasm of this package). */
+  wasm?: BufferSource | URL;
+  /** Iterations a waiting thread polls before it sleeps (default 20000, about 20-50 microseconds). */
+  spin?: number;
+}
+
+const INITIAL_PAGES = 256;
+const MAX_PAGES = 65536;
+const DEFAULT_SPIN = 20000;
+/** Below these sizes a kernel runs on the calling thread alone: waking the team costs more. */
+const PARALLEL_ELEMENTS = 1 << 16;
+const PARALLEL_MACS = 1 << 18;
+/** Fixed number of partial sums for reductions over samples or neurons (independent of threads). */
+const REDUCTION_GROUPS = 8;
+const NR = 8;
+const MR = 4;
+
+/** An array staged into the heap because the caller's array lives outside it. */
+interface Staged { caller: Float32Array; copy: Float32Array; writeBack: boolean }
+
+/**
+ * The fast backend: WebAssembly SIMD128 kernels over a shared linear memory, run by the calling
+ * thread plus worker threads. alloc() hands out views into that memory; kernels also accept
+ * arrays from elsewhere (copied in and out). Create it with createWasmBackend().
+ */
+export class WasmBackend extends ReferenceBackend {
+  override readonly name: string = "wasm";
+  override readonly threads: number;
+  private readonly heap: SharedHeap;
+  private readonly kernels: KernelExports;
+  private readonly team: TeamControl | null;
+  private readonly workers: WorkerHandle[];
+  private readonly jobOffset: number;
+  private readonly job: Float64Array;
+  private readonly jobInts: Int32Array;
+  private readonly gemmScratchBytes: number;
+  private scratch: Float32Array | null = null;
+  private scratchStride = 0;
+  private staged: Staged[] = [];
+  private disposed = false;
+
+  /** @internal Use createWasmBackend(). */
+  constructor(parts: {
+    heap: SharedHeap; kernels: KernelExports; team: TeamControl | null; workers: WorkerHandle[]; jobOffset: number;
+  }) {
+    super();
+    this.heap = parts.heap;
+    this.kernels = parts.kernels;
+    this.team = parts.team;
+    this.workers = parts.workers;
+    this.threads = parts.workers.length + 1;
+    this.jobOffset = parts.jobOffset;
+    this.job = new Float64Array(this.heap.buffer, this.jobOffset, JOB_SLOTS);
+    this.jobInts = new Int32Array(this.heap.buffer, this.jobOffset, JOB_BYTES / 4);
+    this.gemmScratchBytes = parts.kernels.GEMM_SCRATCH_BYTES.value as number;
+  }
+
+  /** Bytes of linear memory currently reserved (grows on demand, never shrinks). */
+  get memoryBytes(): number {
+    return this.heap.capacity;
+  }
+
+  /** Blocks currently allocated and not freed (including the backend's own bookkeeping blocks). */
+  get liveAllocations(): number {
+    return this.heap.liveBlocks;
+  }
+
+  override alloc(n: number): Float32Array {
+    this.ensureOpen();
+    if (!Number.isInteger(n) || n < 0) throw new SpikemedError(`wasm backend: alloc(${n}): size must be a non-negative integer`);
+    const offset = this.heap.alloc(n * 4);
+    return new Float32Array(this.heap.buffer, offset, n);
+  }
+
+  override free(array: Float32Array): void {
+    if (!this.heap.buffers.has(array.buffer)) return; // not from this backend: garbage-collected
+    if (!this.heap.free(array.byteOffset)) {
+      throw new SpikemedError(`wasm backend: free() of an array that is not a live allocation (offset ${array.byteOffset}, length ${array.length}): freed twice, or a view into another allocation`);
+    }
+  }
+
+  /** True when the array is a view into this backend's memory (kernels then run on it in place). */
+  owns(array: Float32Array): boolean {
+    return this.heap.buffers.has(array.buffer);
+  }
+
+  /** Stops the worker threads. The backend cannot run kernels afterwards. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.team?.quit();
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  override gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean,
+    batch = 1, strideA = 0, strideB = 0, strideC = 0): void {
+    if (batch <= 0 || m <= 0 || n <= 0) return;
+    need("gemm", "A", a, (batch - 1) * strideA + m * k);
+    need("gemm", "B", b, (batch - 1) * strideB + k * n);
+    need("gemm", "C", c, (batch - 1) * strideC + m * n);
+    const work = batch * m * n * k;
+    const parallel = this.threads > 1 && work >= PARALLEL_MACS;
+    let alongN = true;
+    let chunk = n;
+    let blocks = 1;
+    if (parallel && batch < 2 * this.threads) {
+      alongN = n >= m;
+      const dim = alongN ? n : m;
+      const align = alongN ? NR : MR;
+      const target = dim >= 256 * this.threads ? 2 * this.threads : this.threads;
+      chunk = Math.ceil(Math.ceil(dim / target) / align) * align;
+      blocks = Math.ceil(dim / chunk);
+    }
+    this.ensureScratch(this.gemmScratchBytes);
+    this.setJob(KERNEL.gemm, [
+      transA ? 1 : 0, transB ? 1 : 0, m, n, k, this.input(a), this.input(b), accumulate ? this.inout(c) : this.output(c),
+      accumulate ? 1 : 0, batch, strideA, strideB, strideC, this.scratch!.byteOffset, this.scratchStride,
+      alongN ? 1 : 0, chunk, blocks]);
+    this.execute("gemm", parallel);
+  }
+
+  override conv2dForward(x: Float32Array, weight: Float32Array, bias: Float32Array | null, y: Float32Array, g: ConvGeometry): void {
+    const { patch, spatial } = checkConv("conv2dForward", g);
+    need("conv2dForward", "x", x, g.n * g.cin * g.h * g.w);
+    need("conv2dForward", "weight", weight, g.cout * patch);
+    if (bias) need("conv2dForward", "bias", bias, g.cout);
+    need("conv2dForward", "y", y, g.n * g.cout * spatial);
+    if (g.n === 0) return;
+    this.ensureScratch(this.gemmScratchBytes + patch * spatial * 4);
+    const xp = this.input(x), wp = this.input(weight), bp = bias ? this.input(bias) : 0;
+    this.setJob(KERNEL.convForward, [xp, wp, bp, bias ? 1 : 0, this.output(y), this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g)]);
+    this.execute("conv2dForward", this.convParallel(g, patch, spatial));
+  }
+
+  override conv2dBackwardInput(dy: Float32Array, weight: Float32Array, dx: Float32Array, g: ConvGeometry): void {
+    const { patch, spatial } = checkConv("conv2dBackwardInput", g);
+    need("conv2dBackwardInput", "dy", dy, g.n * g.cout * spatial);
+    need("conv2dBackwardInput", "weight", weight, g.cout * patch);
+    need("conv2dBackwardInput", "dx", dx, g.n * g.cin * g.h * g.w);
+    if (g.n === 0) return;
+    this.ensureScratch(this.gemmScratchBytes + patch * spatial * 4);
+    this.setJob(KERNEL.convBackwardInput, [this.input(dy), this.input(weight), 0, 0, this.output(dx), this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g)]);
+    this.execute("conv2dBackwardInput", this.convParallel(g, patch, spatial));
+  }
+
+  override conv2dBackwardWeight(x: Float32Array, dy: Float32Array, dWeight: Float32Array, dBias: Float32Array | null, g: ConvGeometry): void {
+    const { patch, spatial } = checkConv("conv2dBackwardWeight", g);
+    need("conv2dBackwardWeight", "x", x, g.n * g.cin * g.h * g.w);
+    need("conv2dBackwardWeight", "dy", dy, g.n * g.cout * spatial);
+    need("conv2dBackwardWeight", "dWeight", dWeight, g.cout * patch);
+    if (dBias) need("conv2dBackwardWeight", "dBias", dBias, g.cout);
+    const groups = Math.max(1, Math.min(g.n, REDUCTION_GROUPS));
+    const partStride = g.cout * patch + g.cout;
+    const partials = this.alloc(groups * partStride);
+    try {
+      this.ensureScratch(this.gemmScratchBytes + patch * spatial * 4);
+      const parallel = this.convParallel(g, patch, spatial);
+      this.setJob(KERNEL.convBackwardWeight, [this.input(x), this.input(dy), partials.byteOffset, dBias ? 1 : 0, g.n === 0 ? 0 : groups,
+        this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g)]);
+      this.execute("conv2dBackwardWeight", parallel);
+      this.setJob(KERNEL.reduceGroups, [this.output(dWeight), partials.byteOffset, g.cout * patch, groups, partStride]);
+      this.execute("conv2dBackwardWeight", parallel && g.cout * patch * groups >= PARALLEL_ELEMENTS);
+      if (dBias) {
+        this.setJob(KERNEL.reduceGroups, [this.output(dBias), partials.byteOffset + g.cout * patch * 4, g.cout, groups, partStride]);
+        this.execute("conv2dBackwardWeight", false);
+      }
+    } finally {
+      this.free(partials);
+    }
+  }
+
+  override maxPool2dForward(x: Float32Array, y: Float32Array, g: PoolGeometry): void {
+    this.pool(KERNEL.maxPoolForward, "maxPool2dForward", x, y, null, g);
+  }
+
+  override maxPool2dBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, g: PoolGeometry): void {
+    this.pool(KERNEL.maxPoolBackward, "maxPool2dBackward", x, dy, dx, g);
+  }
+
+  override avgPool2dForward(x: Float32Array, y: Float32Array, g: PoolGeometry): void {
+    this.pool(KERNEL.avgPoolForward, "avgPool2dForward", x, y, null, g);
+  }
+
+  override avgPool2dBackward(dy: Float32Array, dx: Float32Array, g: PoolGeometry): void {
+    this.pool(KERNEL.avgPoolBackward, "avgPool2dBackward", null, dy, dx, g);
+  }
+
+  override unary(op: UnaryOp, x: Float32Array, y: Float32Array): void {
+    const n = x.length;
+    need("unary", "y", y, n);
+    if (n === 0) return;
+    this.setJob(KERNEL.unary, [UNARY_CODE[op], this.input(x), this.output(y), n]);
+    this.execute("unary", n >= PARALLEL_ELEMENTS);
+  }
+
+  override unaryBackward(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array): void {
+    const n = x.length;
+    need("unaryBackward", "y", y, n);
+    need("unaryBackward", "dy", dy, n);
+    need("unaryBackward", "dx", dx, n);
+    if (n === 0) return;
+    this.setJob(KERNEL.unaryBackward, [UNARY_CODE[op], this.input(x), this.input(y), this.input(dy), this.output(dx), n]);
+    this.execute("unaryBackward", n >= PARALLEL_ELEMENTS);
+  }
+
+  override binary(op: BinaryOp, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[], out: Float32Array, shape: number[]): void {
+    const total = shape.reduce((p, d) => p * d, 1);
+    if (total === 0) return;
+    const plan = planBinary(shape, aStrides, bStrides);
+    if (!plan || !fits(a, shape, aStrides) || !fits(b, shape, bStrides)) {
+      super.binary(op, a, aStrides, b, bStrides, out, shape);
+      return;
+    }
+    need("binary", "out", out, total);
+    this.setJob(KERNEL.binary, [BINARY_CODE[op], this.input(a), this.input(b), this.output(out), ...plan]);
+    this.execute("binary", total >= PARALLEL_ELEMENTS);
+  }
+
+  override affine(x: Float32Array, scale: number, shift: number, y: Float32Array): void {
+    const n = x.length;
+    need("affine", "y", y, n);
+    if (n === 0) return;
+    this.setJob(KERNEL.affine, [this.input(x), this.output(y), n, scale, shift]);
+    this.execute("affine", n >= PARALLEL_ELEMENTS);
+  }
+
+  override accumulate(x: Float32Array, y: Float32Array): void {
+    const n = x.length;
+    need("accumulate", "y", y, n);
+    if (n === 0) return;
+    this.setJob(KERNEL.accumulate, [this.input(x), this.inout(y), n]);
+    this.execute("accumulate", n >= PARALLEL_ELEMENTS);
+  }
+
+  override sumAxis(x: Float32Array, outer: number, len: number, inner: number, y: Float32Array): void {
+    need("sumAxis", "x", x, outer * len * inner);
+    need("sumAxis", "y", y, outer * inner);
+    if (outer * inner === 0) return;
+    this.setJob(KERNEL.sumAxis, [this.input(x), this.output(y), outer, len, inner]);
+    this.execute("sumAxis", outer * inner >= 8 && outer * len * inner >= PARALLEL_ELEMENTS);
+  }
+
+  override softmax(x: Float32Array, rows: number, cols: number, y: Float32Array, log: boolean): void {
+    need("softmax", "x", x, rows * cols);
+    need("softmax", "y", y, rows * cols);
+    if (rows * cols === 0) return;
+    this.setJob(KERNEL.softmax, [this.input(x), this.output(y), rows, cols, log ? 1 : 0]);
+    this.execute("softmax", rows >= 2 && rows * cols >= PARALLEL_ELEMENTS / 4);
+  }
+
+  override softmaxBackward(y: Float32Array, dy: Float32Array, rows: number, cols: number, dx: Float32Array, log: boolean): void {
+    need("softmaxBackward", "y", y, rows * cols);
+    need("softmaxBackward", "dy", dy, rows * cols);
+    need("softmaxBackward", "dx", dx, rows * cols);
+    if (rows * cols === 0) return;
+    this.setJob(KERNEL.softmaxBackward, [this.input(y), this.input(dy), this.output(dx), rows, cols, log ? 1 : 0]);
+    this.execute("softmaxBackward", rows >= 2 && rows * cols >= PARALLEL_ELEMENTS / 4);
+  }
+
+  override lifForward(spec: LifSpec, current: Float32Array, mem: Float32Array, spikes: Float32Array): void {
+    // The kernel works in float32 throughout; a vRest that float32 cannot hold would round differently.
+    if (Math.fround(spec.vRest) !== spec.vRest) {
+      super.lifForward(spec, current, mem, spikes);
+      return;
+    }
+    const count = checkLif("lifForward", spec);
+    need("lifForward", "current", current, count);
+    need("lifForward", "mem", mem, count);
+    need("lifForward", "spikes", spikes, count);
+    if (count === 0) return;
+    this.setJob(KERNEL.lifForward, [spec.T, spec.N, spec.F, this.input(spec.beta), spec.beta.length,
+      this.input(spec.threshold), spec.threshold.length, spec.vRest, RESET_CODE[spec.reset],
+      this.input(current), this.output(mem), this.output(spikes)]);
+    this.execute("lifForward", count >= PARALLEL_ELEMENTS && spec.N >= 64);
+  }
+
+  override lifBackward(spec: LifSpec, surrogate: SurrogateSpec, mem: Float32Array, spikes: Float32Array,
+    dSpikes: Float32Array | null, dMem: Float32Array | null, dCurrent: Float32Array,
+    dBeta: Float32Array | null, dThreshold: Float32Array | null): void {
+    const count = checkLif("lifBackward", spec);
+    need("lifBackward", "mem", mem, count);
+    need("lifBackward", "spikes", spikes, count);
+    if (dSpikes) need("lifBackward", "dSpikes", dSpikes, count);
+    if (dMem) need("lifBackward", "dMem", dMem, count);
+    need("lifBackward", "dCurrent", dCurrent, count);
+    if (dBeta) need("lifBackward", "dBeta", dBeta, spec.beta.length);
+    if (dThreshold) need("lifBackward", "dThreshold", dThreshold, spec.threshold.length);
+    if (count === 0) return;
+    const wantParams = dBeta !== null || dThreshold !== null;
+    const groups = Math.min(REDUCTION_GROUPS, Math.ceil(spec.N / 4));
+    const partStride = spec.beta.length + spec.threshold.length;
+    const partials = this.alloc(wantParams ? groups * partStride : 0);
+    try {
+      this.setJob(KERNEL.lifBackward, [spec.T, spec.N, spec.F, this.input(spec.beta), spec.beta.length,
+        this.input(spec.threshold), spec.threshold.length, spec.vRest, RESET_CODE[spec.reset],
+        SURROGATE_CODE[surrogate.kind], surrogate.param, this.input(mem), this.input(spikes),
+        dSpikes ? this.input(dSpikes) : 0, dSpikes ? 1 : 0, dMem ? this.input(dMem) : 0, dMem ? 1 : 0,
+        this.output(dCurrent), partials.byteOffset, groups, wantParams ? 1 : 0]);
+      this.execute("lifBackward", count >= PARALLEL_ELEMENTS && spec.N >= 64);
+      addGroupSums(dBeta, partials, 0, spec.beta.length, groups, partStride);
+      addGroupSums(dThreshold, partials, spec.beta.length, spec.threshold.length, groups, partStride);
+    } finally {
+      this.free(partials);
+    }
+  }
+
+  override spikingReluForward(x: Float32Array, T: number, N: number, dt: number, voltage: Float32Array, y: Float32Array): void {
+    need("spikingReluForward", "x", x, T * N);
+    need("spikingReluForward", "voltage", voltage, N);
+    need("spikingReluForward", "y", y, T * N);
+    if (T * N === 0) return;
+    this.setJob(KERNEL.spikingRelu, [this.input(x), T, N, dt, this.inout(voltage), this.output(y)]);
+    this.execute("spikingReluForward", T * N >= PARALLEL_ELEMENTS && N >= 64);
+  }
+
+  private pool(kernel: number, op: string, x: Float32Array | null, y: Float32Array, dx: Float32Array | null, g: PoolGeometry): void {
+    const inSize = g.planes * g.h * g.w;
+    const outSize = g.planes * g.outH * g.outW;
+    checkPool(op, g);
+    if (x) need(op, "x", x, inSize);
+    need(op, dx ? "dy" : "y", y, outSize);
+    if (dx) need(op, "dx", dx, inSize);
+    if (g.planes === 0) return;
+    const xp = x ? this.input(x) : 0;
+    const yp = dx ? this.input(y) : this.output(y);
+    const dxp = dx ? this.output(dx) : 0;
+    this.setJob(kernel, [xp, yp, dxp, g.planes, g.h, g.w, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.outH, g.outW]);
+    this.execute(op, g.planes >= 2 && Math.max(inSize, outSize * g.kh * g.kw) >= PARALLEL_ELEMENTS);
+  }
+
+  private convParallel(g: ConvGeometry, patch: number, spatial: number): boolean {
+    return this.threads > 1 && g.n >= 2 && g.n * g.cout * patch * spatial >= PARALLEL_MACS;
+  }
+
+  private ensureOpen(): void {
+    if (this.disposed) throw new SpikemedError("wasm backend: used after dispose()");
+  }
+
+  /** Gives every thread `bytes` of scratch space (kept and reused across calls). */
+  private ensureScratch(bytes: number): void {
+    const stride = Math.ceil(bytes / 64) * 64;
+    if (this.scratch && stride <= this.scratchStride) return;
+    if (this.scratch) this.free(this.scratch);
+    this.scratch = null;
+    this.scratch = this.alloc((stride * this.threads) / 4);
+    this.scratchStride = stride;
+  }
+
+  private setJob(kernel: number, args: number[]): void {
+    this.ensureOpen();
+    const job = this.job;
+    job[0] = kernel;
+    for (let i = 0; i < args.length; i++) job[i + 1] = args[i];
+    this.jobInts[JOB_COUNTER_INDEX] = 0;
+  }
+
+  /** Runs the job set by setJob (on all threads when parallel), then copies staged outputs back. */
+  private execute(op: string, parallel: boolean): void {
+    let ok = true;
+    try {
+      if (parallel && this.team) {
+        const { kernels, jobOffset, threads } = this;
+        ok = this.team.dispatch(() => kernels.run(jobOffset, 0, threads));
+      } else {
+        this.kernels.run(this.jobOffset, 0, 1);
+      }
+      if (!ok) throw new SpikemedError(`wasm backend: ${op} failed in a worker thread`);
+      for (const s of this.staged) if (s.writeBack) s.caller.set(s.copy);
+    } finally {
+      for (const s of this.staged) this.free(s.copy);
+      this.staged = [];
+    }
+  }
+
+  /** Byte offset of an input's data, copying it into the heap if it lives elsewhere. */
+  private input(a: Float32Array): number {
+    return this.stage(a, true, false);
+  }
+
+  /** Byte offset of an output's data; results are copied back if it lives elsewhere. */
+  private output(a: Float32Array): number {
+    return this.stage(a, false, true);
+  }
+
+  private inout(a: Float32Array): number {
+    return this.stage(a, true, true);
+  }
+
+  private stage(a: Float32Array, readIn: boolean, writeBack: boolean): number {
+    if (this.heap.buffers.has(a.buffer)) return a.byteOffset;
+    const copy = this.alloc(a.length);
+    if (readIn) copy.set(a);
+    this.staged.push({ caller: a, copy, writeBack });
+    return copy.byteOffset;
+  }
+}
+
+/** Adds the per-group partial sums (in group order) to target. */
+function addGroupSums(target: Float32Array | null, partials: Float32Array, start: number, len: number, groups: number, stride: number): void {
+  if (!target) return;
+  for (let i = 0; i < len; i++) {
+    let sum = 0;
+    for (let g = 0; g < groups; g++) sum = Math.fround(sum + partials[g * stride + start + i]);
+    target[i] = Math.fround(target[i] + sum);
+  }
+}
+
+function need(op: string, name: string, array: Float32Array, count: number): void {
+  if (array.length < count) {
+    throw new SpikemedError(`wasm backend: ${op}: ${name} has ${array.length} elements, needs ${count}`);
+  }
+}
+
+function checkConv(op: string, g: ConvGeometry): { patch: number; spatial: number } {
+  const values = [g.n, g.cin, g.h, g.w, g.cout, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.outH, g.outW];
+  const expectH = Math.floor((g.h + 2 * g.padH - g.dilationH * (g.kh - 1) - 1) / g.strideH) + 1;
+  const expectW = Math.floor((g.w + 2 * g.padW - g.dilationW * (g.kw - 1) - 1) / g.strideW) + 1;
+  if (values.some((v) => !Number.isInteger(v) || v < 0) || g.strideH < 1 || g.strideW < 1 || g.dilationH < 1 || g.dilationW < 1
+    || g.outH !== expectH || g.outW !== expectW) {
+    throw new SpikemedError(`wasm backend: ${op}: invalid geometry ${JSON.stringify(g)}`);
+  }
+  return { patch: g.cin * g.kh * g.kw, spatial: g.outH * g.outW };
+}
+
+function checkPool(op: string, g: PoolGeometry): void {
+  const values = [g.planes, g.h, g.w, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.outH, g.outW];
+  if (values.some((v) => !Number.isInteger(v) || v < 0) || g.strideH < 1 || g.strideW < 1
+    || (g.outH - 1) * g.strideH - g.padH + g.kh > g.h + g.padH || (g.outW - 1) * g.strideW - g.padW + g.kw > g.w + g.padW) {
+    throw new SpikemedError(`wasm backend: ${op}: invalid geometry ${JSON.stringify(g)}`);
+  }
+}
+
+function checkLif(op: string, spec: LifSpec): number {
+  const { T, N, F, beta, threshold } = spec;
+  if (![T, N, F].every((v) => Number.isInteger(v) && v >= 0) || F < 1
+    || (beta.length !== 1 && beta.length < F) || (threshold.length !== 1 && threshold.length < F)) {
+    throw new SpikemedError(`wasm backend: ${op}: invalid LIF spec (T=${T}, N=${N}, F=${F}, beta length ${beta.length}, threshold length ${threshold.length}); beta and threshold need length 1 or F`);
+  }
+  return T * N;
+}
+
+function geometryArgs(g: ConvGeometry): number[] {
+  return [g.n, g.cin, g.h, g.w, g.cout, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.outH, g.outW];
+}
+
+/** True when every index the strides reach lies inside the array. */
+function fits(array: Float32Array, shape: number[], strides: number[]): boolean {
+  let last = 0;
+  for (let d = 0; d < shape.length; d++) {
+    if (strides[d] < 0) return false;
+    last += (shape[d] - 1) * strides[d];
+  }
+  return last < array.length;
+}
+
+/**
+ * Collapses a broadcast binary op to at most 3 dimensions (dropping size-1 dimensions and merging
+ * dimensions that are contiguous for both operands). Returns [d0, d1, d2, sa0, sa1, aInnerIsVector,
+ * sb0, sb1, bInnerIsVector], or null when the innermost strides are not 0 or 1 or more than 3
+ * dimensions remain (the reference loop then handles it).
+ */
+function planBinary(shape: number[], aStrides: number[], bStrides: number[]): number[] | null {
+  const dims: { size: number; sa: number; sb: number }[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const prev = dims[dims.length - 1];
+    if (prev && prev.sa === aStrides[d] * shape[d] && prev.sb === bStrides[d] * shape[d]) {
+      prev.size *= shape[d];
+      prev.sa = aStrides[d];
+      prev.sb = bStrides[d];
+    } else {
+      dims.push({ size: shape[d], sa: aStrides[d], sb: bStrides[d] });
+    }
+  }
+  if (dims.length > 3) return null;
+  while (dims.length < 3) dims.unshift({ size: 1, sa: 0, sb: 0 });
+  const inner = dims[2];
+  if ((inner.sa !== 0 && inner.sa !== 1) || (inner.sb !== 0 && inner.sb !== 1)) return null;
+  return [dims[0].size, dims[1].size, dims[2].size, dims[0].sa, dims[1].sa, inner.sa, dims[0].sb, dims[1].sb, inner.sb];
+}
+
+async function loadModule(source: BufferSource | URL | undefined): Promise<WebAssembly.Module> {
+  if (source !== undefined && !(source instanceof URL)) return WebAssembly.compile(source);
+  const url = source ?? new URL("../../../../../build/kernels.wasm", import.meta.url);
+  if (url.protocol !== "file:") return WebAssembly.compileStreaming(fetch(url));
+  const { readFile } = await import("node:fs/promises");
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(url);
+  } catch {
+    throw new SpikemedError(`wasm backend: cannot read the kernels at ${url.pathname}`, "build them with `npm run build` (it runs scripts/build-wasm.mjs)");
+  }
+  return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+}
+
+async function availableCores(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  try {
+    const os = await import("node:os");
+    return os.availableParallelism();
+  } catch {
+    return 1;
+  }
+}
+
+function isNode(): boolean {
+  return typeof process !== "undefined" && typeof process.versions?.node === "string";
+}
+
+/**
+ * Loads the kernels and starts the worker threads. Threads beyond the calling one need Node's
+ * worker_threads for now; elsewhere the backend runs single-threaded.
+ */
+export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const requested = options.threads ?? Math.min(2, await availableCores());
+  if (!Number.isInteger(requested) || requested < 1 || requested > 64) {
+    throw new SpikemedError(`wasm backend: threads must be an integer from 1 to 64, got ${options.threads}`);
+  }
+  const spin = options.spin ?? DEFAULT_SPIN;
+  const module = await loadModule(options.wasm);
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const kernels = instance.exports as unknown as KernelExports;
+  const heap = new SharedHeap(memory, kernels.heapBase());
+  const threads = isNode() ? requested : 1;
+  const ints = controlInts(threads);
+  const controlOffset = heap.alloc(ints * 4);
+  const jobOffset = heap.alloc(JOB_BYTES);
+  const control = new Int32Array(memory.buffer, controlOffset, ints);
+  let workers: WorkerHandle[] = [];
+  if (threads > 1) {
+    const { startNodeWorkers } = await import("./node-workers.js");
+    const setups: WorkerSetup[] = [];
+    for (let tid = 1; tid < threads; tid++) {
+      setups.push({ module, memory, controlOffset, controlInts: ints, jobOffset, tid, threads, spin });
+    }
+    workers = await startNodeWorkers(setups);
+  }
+  const team = workers.length > 0 ? new TeamControl(control, workers.length, spin) : null;
+  return new WasmBackend({ heap, kernels, team, workers, jobOffset });
+}

@@ -1,0 +1,24 @@
+export { parseWfdbHeader, type WfdbHeader, type WfdbSignalSpec } from "./wfdb-header.js";
+export { SUPPORTED_SIGNAL_FORMATS, decodeSamples, decodeRecordSignals, samplesInBytes, toPhysical, wfdbChecksum } from "./wfdb-signal.js";
+export { ANNOTATION_SYMBOLS, annotationSymbol, isBeatCode, parseMitAnnotations, type Annotations } from "./wfdb-annotation.js";
+export { listRecords, loadRecords, readHeader, readRecord, type LoadRecordsResult, type ReadRecordOptions, type WfdbRecord } from "./wfdb-record.js";
+export { downloadRecords, type DownloadOptions } from "./download.js";
+export {
+  dwt, dwtCoefficientLength, dwtMaxLevel, getWavelet, idwt, medianAbsolute, thresholdInPlace, wavedec, waveletDenoise,
+  waveletNames, waverec, type ThresholdMode, type Wavelet, type WaveletDenoiseOptions, type WaveletMode,
+} from "./wavelet.js";
+export { bandpassFilter, butterworthSections, filtfilt, medianFilter, removeBaselineWander, resample, type Biquad, type ResampleOptions } from "./filters.js";
+export { detectRPeaks, scoreDetections, type DetectionScore, type RPeakOptions } from "./rpeaks.js";
+export { evaluateDetectorOnRecord, referenceBeats } from "./rpeak-evaluation.js";
+export {
+  AAMI_CLASSES, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
+  aamiClassOfSymbol, detectBeats, detectBeatsInRecord, extractWindows, labelledBeatsOfRecord, normalizeBeat,
+  preprocessSignal, resolveLead, type AamiClass, type BeatNormalization, type DetectedBeats, type PreprocessOptions,
+  type RecordBeats, type WindowOptions,
+} from "./beats.js";
+export { defaultCacheDir, loadBeatDataset, type BeatDataset, type BeatDatasetOptions } from "./dataset.js";
+export {
+  DS1_RECORDS, DS2_RECORDS, balancedSample, classCounts, classWeights, interPatientSplit, intraPatientSplit,
+  stratifiedSplit, type InterPatientOptions, type IntraPatientOptions, type Split,
+} from "./splits.js";
+export { sampleDataDir } from "./sample-data.js";

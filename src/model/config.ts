@@ -1,0 +1,111 @@
+import { Rng, SpikemedError } from "../core/index.js";
+import type { EncoderConfig } from "../encode/index.js";
+import { BiLstm } from "./bilstm.js";
+import { BatchNorm, Conv1d, Conv2d, Dense, Dropout, Flatten, Pool, ReLU } from "./layers.js";
+import type { Module } from "./module.js";
+import { IntegrateAndFire, Leaky, SpikingReLU, Synaptic } from "./neurons.js";
+import { encodedInputShape, Network, type Readout } from "./network.js";
+import { surrogateFromString } from "./surrogates.js";
+
+/** One layer of a model config; channel and feature counts of inputs are inferred. */
+export type LayerConfig =
+  | { type: "conv1d" | "conv2d"; filters: number; kernel: number; stride?: number; padding?: number | "same"; bias?: boolean }
+  | { type: "dense"; units: number; bias?: boolean }
+  | { type: "maxpool" | "avgpool"; kernel: number; stride?: number }
+  | { type: "flatten" }
+  | { type: "dropout"; p: number }
+  | { type: "batchnorm" }
+  | { type: "relu" }
+  | { type: "lif"; beta?: number; tauM?: number; dt?: number; threshold?: number; reset?: "subtract" | "zero" | "none";
+      vRest?: number; learnBeta?: boolean; learnThreshold?: boolean; surrogate?: string; output?: "spikes" | "membrane" }
+  | { type: "if"; threshold?: number; surrogate?: string }
+  | { type: "synaptic"; alpha: number; beta?: number; threshold?: number; surrogate?: string }
+  | { type: "spiking-relu"; dt?: number; spikingAware?: boolean; initialVoltage?: "random" | "zero" }
+  | { type: "bilstm"; hidden: number; layers?: number; stepFeatures?: number };
+
+/** A whole model, small enough to write by hand and stored with every run. */
+export interface ModelConfig {
+  name: string;
+  description: string;
+  /** One sample, channels first: [C, L] for signals, [C, H, W] for images. */
+  inputShape: number[];
+  classes: number;
+  timeSteps: number;
+  encoder: EncoderConfig;
+  readout: Readout;
+  layers: LayerConfig[];
+}
+
+/** Builds the network a config describes, initialised from the seed. */
+export function buildNetwork(config: ModelConfig, seed: number): Network {
+  const rng = new Rng(seed).fork(`init:${config.name}`);
+  validate(config);
+  const counts = new Map<string, number>();
+  const name = (type: string): string => {
+    const n = (counts.get(type) ?? 0) + 1;
+    counts.set(type, n);
+    return `${type}${n}`;
+  };
+  const layers: Module[] = [];
+  let shape = encodedInputShape(config);
+  for (const [i, l] of config.layers.entries()) {
+    const where = `model "${config.name}" layer ${i + 1} (${l.type})`;
+    let layer: Module;
+    switch (l.type) {
+      case "conv1d":
+        if (shape.length !== 2) throw new SpikemedError(`${where}: needs [C, L] input, got [${shape.join(", ")}]`);
+        layer = new Conv1d(name("conv"), shape[0], l.filters, l.kernel, rng, l);
+        break;
+      case "conv2d":
+        if (shape.length !== 3) throw new SpikemedError(`${where}: needs [C, H, W] input, got [${shape.join(", ")}]`);
+        layer = new Conv2d(name("conv"), shape[0], l.filters, l.kernel, rng, l);
+        break;
+      case "dense":
+        if (shape.length !== 1) throw new SpikemedError(`${where}: needs a flat input, got [${shape.join(", ")}]`, "add { type: \"flatten\" } before it");
+        layer = new Dense(name("dense"), shape[0], l.units, rng, l.bias ?? true);
+        break;
+      case "maxpool":
+      case "avgpool":
+        layer = new Pool(name(l.type), l.type === "maxpool" ? "max" : "avg", shape.length === 2 ? 1 : 2, l.kernel, l.stride ?? l.kernel);
+        break;
+      case "flatten": layer = new Flatten(name("flatten")); break;
+      case "dropout": layer = new Dropout(name("dropout"), l.p); break;
+      case "batchnorm": layer = new BatchNorm(name("batchnorm"), shape[0]); break;
+      case "relu": layer = new ReLU(name("relu")); break;
+      case "lif": {
+        const perNeuron = l.learnBeta || l.learnThreshold ? shape.reduce((a, b) => a * b, 1) : undefined;
+        layer = new Leaky(name(l.output === "membrane" ? "integrator" : "lif"), {
+          ...l, perNeuron, surrogate: l.surrogate ? surrogateFromString(l.surrogate) : undefined,
+        });
+        break;
+      }
+      case "if":
+        layer = new IntegrateAndFire(name("if"), { threshold: l.threshold, surrogate: l.surrogate ? surrogateFromString(l.surrogate) : undefined });
+        break;
+      case "synaptic":
+        layer = new Synaptic(name("synaptic"), { ...l, surrogate: l.surrogate ? surrogateFromString(l.surrogate) : undefined });
+        break;
+      case "spiking-relu": layer = new SpikingReLU(name("spikingrelu"), l); break;
+      case "bilstm":
+        if (shape.length !== 2) throw new SpikemedError(`${where}: needs [C, L] sequences, got [${shape.join(", ")}]`);
+        layer = new BiLstm(name("bilstm"), shape, l.hidden, l.layers ?? 1, l.stepFeatures ?? 1, rng);
+        break;
+      default:
+        throw new SpikemedError(`${where}: unknown layer type "${(l as { type: string }).type}"`);
+    }
+    layers.push(layer);
+    shape = layer.outputShape(shape);
+  }
+  if (shape.length !== 1 || shape[0] !== config.classes) {
+    throw new SpikemedError(`model "${config.name}": the last layer gives [${shape.join(", ")}] per sample, not ${config.classes} class scores`,
+      `end the layers with { type: "dense", units: ${config.classes} }`);
+  }
+  return new Network(layers, config);
+}
+
+function validate(config: ModelConfig): void {
+  const where = `model "${config.name}"`;
+  if (!Number.isInteger(config.timeSteps) || config.timeSteps < 1) throw new SpikemedError(`${where}: timeSteps must be a positive integer, got ${config.timeSteps}`);
+  if (!Number.isInteger(config.classes) || config.classes < 2) throw new SpikemedError(`${where}: classes must be at least 2, got ${config.classes}`);
+  if (!Array.isArray(config.layers) || config.layers.length === 0) throw new SpikemedError(`${where}: no layers`);
+}

@@ -1,0 +1,224 @@
+import * as ops from "../core/index.js";
+import { Rng, SpikemedError, keep, full, zeros, type Tensor } from "../core/index.js";
+import type { LayerDescription } from "../energy/types.js";
+import { Module, parameter, perStep, uniformInit, type ForwardContext, type Parameter, type Signal } from "./module.js";
+
+export interface ConvOptions {
+  stride?: number;
+  padding?: number | "same";
+  bias?: boolean;
+}
+
+/** 1-d convolution over [C, L] samples. */
+export class Conv1d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(name: string, readonly inChannels: number, readonly outChannels: number, readonly kernel: number,
+    rng: Rng, readonly options: ConvOptions = {}) {
+    super(name);
+    const fanIn = inChannels * kernel;
+    this.weight = parameter(uniformInit(rng, outChannels * fanIn, fanIn), [outChannels, inChannels, kernel]);
+    this.bias = options.bias === false ? null : parameter(uniformInit(rng, outChannels, fanIn), [outChannels]);
+  }
+
+  forward(input: Signal): Signal {
+    return perStep(input, (x) => ops.conv1d(x, this.weight, this.bias, { stride: this.options.stride, padding: this.options.padding }));
+  }
+
+  outputShape([c, l]: number[]): number[] {
+    if (c !== this.inChannels) throw new SpikemedError(`${this.name}: expects ${this.inChannels} input channels, got ${c}`);
+    const pad = this.options.padding === "same" ? (this.kernel - 1) / 2 : this.options.padding ?? 0;
+    return [this.outChannels, ops.outputLength(l, this.kernel, this.options.stride ?? 1, pad)];
+  }
+
+  override parameters(): Parameter[] {
+    return namedParams(this.name, { weight: this.weight, bias: this.bias });
+  }
+
+  override describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: "conv1d", inputShape, outputShape: this.outputShape(inputShape),
+      kernelSize: [this.kernel], inChannels: this.inChannels, outChannels: this.outChannels }];
+  }
+}
+
+/** 2-d convolution over [C, H, W] samples. */
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(name: string, readonly inChannels: number, readonly outChannels: number, readonly kernel: number,
+    rng: Rng, readonly options: ConvOptions = {}) {
+    super(name);
+    const fanIn = inChannels * kernel * kernel;
+    this.weight = parameter(uniformInit(rng, outChannels * fanIn, fanIn), [outChannels, inChannels, kernel, kernel]);
+    this.bias = options.bias === false ? null : parameter(uniformInit(rng, outChannels, fanIn), [outChannels]);
+  }
+
+  forward(input: Signal): Signal {
+    return perStep(input, (x) => ops.conv2d(x, this.weight, this.bias, { stride: this.options.stride, padding: this.options.padding }));
+  }
+
+  outputShape([c, h, w]: number[]): number[] {
+    if (c !== this.inChannels) throw new SpikemedError(`${this.name}: expects ${this.inChannels} input channels, got ${c}`);
+    const pad = this.options.padding === "same" ? (this.kernel - 1) / 2 : this.options.padding ?? 0;
+    const s = this.options.stride ?? 1;
+    return [this.outChannels, ops.outputLength(h, this.kernel, s, pad), ops.outputLength(w, this.kernel, s, pad)];
+  }
+
+  override parameters(): Parameter[] {
+    return namedParams(this.name, { weight: this.weight, bias: this.bias });
+  }
+
+  override describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: "conv2d", inputShape, outputShape: this.outputShape(inputShape),
+      kernelSize: [this.kernel, this.kernel], inChannels: this.inChannels, outChannels: this.outChannels }];
+  }
+}
+
+/** Fully connected layer over flat [F] samples. */
+export class Dense extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(name: string, readonly inFeatures: number, readonly outFeatures: number, rng: Rng, bias = true) {
+    super(name);
+    this.weight = parameter(uniformInit(rng, outFeatures * inFeatures, inFeatures), [outFeatures, inFeatures]);
+    this.bias = bias ? parameter(uniformInit(rng, outFeatures, inFeatures), [outFeatures]) : null;
+  }
+
+  forward(input: Signal): Signal {
+    return perStep(input, (x) => ops.linear(x, this.weight, this.bias));
+  }
+
+  outputShape(inputShape: number[]): number[] {
+    if (inputShape.length !== 1 || inputShape[0] !== this.inFeatures) {
+      throw new SpikemedError(`${this.name}: expects ${this.inFeatures} input features, got shape [${inputShape.join(", ")}]`, "add a flatten layer before it or fix in_features");
+    }
+    return [this.outFeatures];
+  }
+
+  override parameters(): Parameter[] {
+    return namedParams(this.name, { weight: this.weight, bias: this.bias });
+  }
+
+  override describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: "dense", inputShape, outputShape: this.outputShape(inputShape),
+      inChannels: this.inFeatures, outChannels: this.outFeatures }];
+  }
+}
+
+/** Max or average pooling over [C, L] or [C, H, W] samples. */
+export class Pool extends Module {
+  constructor(name: string, readonly kind: "max" | "avg", readonly dims: 1 | 2, readonly kernel: number, readonly stride = kernel) {
+    super(name);
+  }
+
+  forward(input: Signal): Signal {
+    const opts = { stride: this.stride };
+    const fn = this.dims === 1
+      ? (this.kind === "max" ? ops.maxPool1d : ops.avgPool1d)
+      : (this.kind === "max" ? ops.maxPool2d : ops.avgPool2d);
+    return perStep(input, (x) => fn(x, this.kernel, opts));
+  }
+
+  outputShape([c, ...spatial]: number[]): number[] {
+    return [c, ...spatial.map((d) => ops.outputLength(d, this.kernel, this.stride, 0))];
+  }
+
+  override describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: this.kind === "max" ? "maxpool" : "avgpool", inputShape,
+      outputShape: this.outputShape(inputShape), kernelSize: inputShape.slice(1).map(() => this.kernel) }];
+  }
+}
+
+export class Flatten extends Module {
+  forward(input: Signal): Signal {
+    return perStep(input, (x) => ops.flatten(x, 1));
+  }
+
+  outputShape(inputShape: number[]): number[] {
+    return [inputShape.reduce((a, b) => a * b, 1)];
+  }
+
+  override describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: "flatten", inputShape, outputShape: this.outputShape(inputShape) }];
+  }
+}
+
+/** Inverted dropout; on a static signal the same mask holds for every time step. */
+export class Dropout extends Module {
+  constructor(name: string, readonly p: number) {
+    super(name);
+  }
+
+  forward(input: Signal, ctx: ForwardContext): Signal {
+    return perStep(input, (x) => ops.dropout(x, this.p, ctx.rng, ctx.training));
+  }
+
+  outputShape(inputShape: number[]): number[] {
+    return inputShape;
+  }
+
+  override describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: "dropout", inputShape, outputShape: inputShape }];
+  }
+}
+
+/** Batch normalisation over the channel axis. */
+export class BatchNorm extends Module {
+  readonly gamma: Tensor;
+  readonly beta: Tensor;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+
+  constructor(name: string, readonly channels: number, readonly momentum = 0.1, readonly eps = 1e-5) {
+    super(name);
+    this.gamma = parameter(new Float32Array(channels).fill(1), [channels]);
+    this.beta = parameter(new Float32Array(channels), [channels]);
+    this.runningMean = keep(zeros([channels]));
+    this.runningVar = keep(full([channels], 1));
+  }
+
+  forward(input: Signal, ctx: ForwardContext): Signal {
+    const state = { runningMean: this.runningMean, runningVar: this.runningVar, momentum: this.momentum, eps: this.eps };
+    return perStep(input, (x) => ops.batchNorm(x, this.gamma, this.beta, state, ctx.training));
+  }
+
+  outputShape(inputShape: number[]): number[] {
+    return inputShape;
+  }
+
+  override parameters(): Parameter[] {
+    return namedParams(this.name, { gamma: this.gamma, beta: this.beta });
+  }
+
+  override buffers(): Parameter[] {
+    return namedParams(this.name, { runningMean: this.runningMean, runningVar: this.runningVar });
+  }
+
+  override describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: "batchnorm", inputShape, outputShape: inputShape }];
+  }
+}
+
+/** The non-spiking activation of the ANN twins. */
+export class ReLU extends Module {
+  forward(input: Signal): Signal {
+    return perStep(input, ops.relu);
+  }
+
+  outputShape(inputShape: number[]): number[] {
+    return inputShape;
+  }
+
+  override describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: "neuron", inputShape, outputShape: inputShape, spiking: false }];
+  }
+}
+
+export function namedParams(prefix: string, tensors: Record<string, Tensor | null>): Parameter[] {
+  return Object.entries(tensors)
+    .filter((e): e is [string, Tensor] => e[1] !== null)
+    .map(([key, tensor]) => ({ name: `${prefix}.${key}`, tensor }));
+}

@@ -1,0 +1,95 @@
+import type { Rng } from "../core/random.js";
+import { expand, keep, reshape, tensor, zeros, type Tensor } from "../core/index.js";
+import type { LayerDescription } from "../energy/types.js";
+
+/**
+ * Activity flowing between layers of a network unrolled over `timeSteps` steps. A static signal
+ * holds one value [B, ...] that stands for every step (a directly encoded input before the first
+ * stateful layer), so the layers in front of the first neuron run once instead of T times.
+ * Otherwise `x` is [T, B, ...].
+ */
+export interface Signal {
+  x: Tensor;
+  timeSteps: number;
+  static: boolean;
+}
+
+/** Per-layer recordings for one forward pass (spike trains and membrane traces). */
+export interface Recording {
+  spikes: Map<string, Tensor>;
+  membrane: Map<string, Tensor>;
+}
+
+export interface ForwardContext {
+  training: boolean;
+  rng: Rng;
+  /** When set, neuron layers store their spikes and membrane here (copies survive tidy()). */
+  recording?: Recording;
+}
+
+/** A trainable tensor with its name inside the network. */
+export interface Parameter {
+  name: string;
+  tensor: Tensor;
+}
+
+/**
+ * A layer or a network of layers. Stateless layers act on each time step alike; neuron layers
+ * carry state through time inside one forward call, and start from rest on every call.
+ */
+export abstract class Module {
+  constructor(public name: string) {}
+
+  abstract forward(input: Signal, ctx: ForwardContext): Signal;
+
+  /** Shape of one sample's output (no time or batch axis) for a given input shape. */
+  abstract outputShape(inputShape: number[]): number[];
+
+  /** The layer's trainable tensors, each created once and never released by tidy(). */
+  parameters(): Parameter[] {
+    return [];
+  }
+
+  /** Descriptions for the energy estimate (one per layer; networks concatenate their children's). */
+  describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: "other", inputShape, outputShape: this.outputShape(inputShape) }];
+  }
+
+  /** Named non-trainable state saved in checkpoints (batch-norm running statistics). */
+  buffers(): Parameter[] {
+    return [];
+  }
+}
+
+/** A parameter tensor with its gradient buffer allocated, exempt from tidy(). */
+export function parameter(values: ArrayLike<number>, shape: number[]): Tensor {
+  const t = keep(tensor(values, shape, true));
+  t.grad = zeros(shape).data;
+  return t;
+}
+
+/** PyTorch's default initialisation for weights and biases: U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
+export function uniformInit(rng: Rng, size: number, fanIn: number): Float32Array {
+  const bound = 1 / Math.sqrt(fanIn);
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) values[i] = (rng.uniform() * 2 - 1) * bound;
+  return values;
+}
+
+/**
+ * Applies a per-step function to a signal: on a static signal once, otherwise on the time steps
+ * folded into the batch ([T*B, ...]), unfolded again afterwards.
+ */
+export function perStep(input: Signal, fn: (x: Tensor) => Tensor): Signal {
+  if (input.static) return { ...input, x: fn(input.x) };
+  const [T, B] = input.x.shape;
+  const y = fn(reshape(input.x, [T * B, ...input.x.shape.slice(2)]));
+  return { ...input, x: reshape(y, [T, B, ...y.shape.slice(1)]) };
+}
+
+/** The signal as [T, B, ...], repeating a static value over the time steps. */
+export function unrolled(input: Signal): Tensor {
+  if (!input.static) return input.x;
+  const x = reshape(input.x, [1, ...input.x.shape]);
+  return expand(x, [input.timeSteps, ...input.x.shape]);
+}

@@ -1,0 +1,163 @@
+import * as ops from "../core/index.js";
+import { noGrad, Rng, SpikemedError, tidy, type Tensor } from "../core/index.js";
+import { encode, encodedChannels, type EncoderConfig } from "../encode/index.js";
+import type { LayerActivity, LayerDescription } from "../energy/types.js";
+import { activityWarnings, type ActivitySummary, type ActivityWarning } from "./diagnostics.js";
+import { Module, type ForwardContext, type Parameter, type Recording, type Signal } from "./module.js";
+import { NeuronLayer, SpikingReLU } from "./neurons.js";
+
+/** How the per-step outputs of the last layer become one score per class. */
+export type Readout = "mean" | "sum" | "max" | "last";
+
+export interface NetworkOptions {
+  /** Shape of one input sample, channels first, before encoding: [C, L] or [C, H, W]. */
+  inputShape: number[];
+  timeSteps: number;
+  encoder: EncoderConfig;
+  readout: Readout;
+}
+
+/**
+ * A feed-forward network unrolled over time: encoder -> layers -> readout. Inputs are [B, ...],
+ * outputs are class scores [B, K].
+ */
+export class Network {
+  constructor(readonly layers: Module[], readonly options: NetworkOptions) {
+    if (layers.length === 0) throw new SpikemedError("network: no layers");
+    const names = new Set<string>();
+    for (const l of layers) {
+      if (names.has(l.name)) throw new SpikemedError(`network: two layers are named "${l.name}"`);
+      names.add(l.name);
+    }
+    this.outputShape(); // validates the layer shapes now rather than at the first batch
+  }
+
+  /** Shape of one sample as the first layer sees it (after the encoder). */
+  encodedShape(): number[] {
+    return encodedInputShape(this.options);
+  }
+
+  outputShape(): number[] {
+    return this.layers.reduce((shape, l) => l.outputShape(shape), this.encodedShape());
+  }
+
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    let signal: Signal = encode(this.options.encoder, x, this.options.timeSteps, ctx.rng);
+    for (const layer of this.layers) signal = layer.forward(signal, ctx);
+    return readout(signal, this.options.readout);
+  }
+
+  /** Class probabilities for a batch, without gradients. */
+  predict(x: Tensor, rng = new Rng(0)): Tensor {
+    return noGrad(() => tidy(() => ops.softmax(this.forward(x, { training: false, rng }))));
+  }
+
+  parameters(): Parameter[] {
+    return this.layers.flatMap((l) => l.parameters());
+  }
+
+  buffers(): Parameter[] {
+    return this.layers.flatMap((l) => l.buffers());
+  }
+
+  parameterCount(): number {
+    return this.parameters().reduce((n, p) => n + p.tensor.size, 0);
+  }
+
+  neuronLayers(): NeuronLayer[] {
+    return this.layers.filter((l): l is NeuronLayer => l instanceof NeuronLayer);
+  }
+
+  /** Per-layer descriptions for the energy estimate. */
+  describe(): LayerDescription[] {
+    const out: LayerDescription[] = [];
+    let shape = this.encodedShape();
+    for (const l of this.layers) {
+      out.push(...l.describe(shape));
+      shape = l.outputShape(shape);
+    }
+    return out;
+  }
+
+  /** Activity since the last reset, per neuron layer. */
+  activity(): Map<string, ActivitySummary> {
+    const out = new Map<string, ActivitySummary>();
+    for (const l of this.neuronLayers()) {
+      const s = l.activity.summary();
+      if (s) out.set(l.name, s);
+    }
+    return out;
+  }
+
+  resetActivity(): void {
+    for (const l of this.neuronLayers()) l.activity.reset();
+  }
+
+  /** Warnings for silent or saturated layers in the activity measured since the last reset. */
+  activityWarnings(): ActivityWarning[] {
+    const dt = this.neuronLayers().find((l): l is SpikingReLU => l instanceof SpikingReLU)?.dt;
+    return [...this.activity()].flatMap(([name, s]) => activityWarnings(name, s, { timeSteps: this.options.timeSteps, dt }));
+  }
+
+  /** Spike trains and membrane traces of every neuron layer for one batch of inputs. */
+  record(x: Tensor, rng = new Rng(0)): Recording {
+    const recording: Recording = { spikes: new Map(), membrane: new Map() };
+    noGrad(() => tidy(() => {
+      this.forward(x, { training: false, rng, recording });
+    }));
+    return recording;
+  }
+
+  /**
+   * Measures every layer's input rate (spikes per element per step; the mean |value| of analog
+   * inputs) over example batches, as the energy estimate needs.
+   */
+  measureInputRates(batches: Iterable<Tensor>, rng = new Rng(0)): LayerActivity {
+    const types = this.describe().map((d) => d.type);
+    const sums = new Map<string, number>();
+    let count = 0;
+    for (const x of batches) {
+      noGrad(() => tidy(() => {
+        let signal: Signal = encode(this.options.encoder, x, this.options.timeSteps, rng);
+        // Height of one spike in the current signal: 1 for binary spikes and analog values.
+        let height = 1;
+        this.layers.forEach((layer, i) => {
+          sums.set(layer.name, (sums.get(layer.name) ?? 0) + meanAbs(signal.x) / height);
+          signal = layer.forward(signal, { training: false, rng });
+          if (layer instanceof NeuronLayer) height = layer.spikeHeight;
+          else if (!SHAPE_ONLY.has(types[i])) height = 1;
+        });
+      }));
+      count++;
+    }
+    if (count === 0) throw new SpikemedError("measureInputRates: no example batches given");
+    const dt = this.neuronLayers().find((l): l is SpikingReLU => l instanceof SpikingReLU)?.dt ?? 0.001;
+    return { inputRates: Object.fromEntries([...sums].map(([k, v]) => [k, v / count])), dt, timesteps: this.options.timeSteps };
+  }
+}
+
+/** Layers that move values without weighting them, so spikes keep their height through them. */
+const SHAPE_ONLY = new Set(["maxpool", "avgpool", "flatten", "dropout"]);
+
+/** Shape of one sample after the encoder: the delta encoder doubles the channels. */
+export function encodedInputShape(options: Pick<NetworkOptions, "inputShape" | "encoder">): number[] {
+  const [c, ...rest] = options.inputShape;
+  return [encodedChannels(options.encoder, c), ...rest];
+}
+
+function meanAbs(x: Tensor): number {
+  let s = 0;
+  for (let i = 0; i < x.size; i++) s += Math.abs(x.data[i]);
+  return x.size ? s / x.size : 0;
+}
+
+function readout(signal: Signal, kind: Readout): Tensor {
+  if (signal.static) return kind === "sum" ? ops.scale(signal.x, signal.timeSteps) : signal.x;
+  const x = signal.x;
+  switch (kind) {
+    case "mean": return ops.mean(x, 0);
+    case "sum": return ops.sum(x, 0);
+    case "max": return ops.max(x, 0);
+    case "last": return ops.reshape(ops.slice(x, 0, x.shape[0] - 1, x.shape[0]), x.shape.slice(1));
+  }
+}

@@ -1,0 +1,137 @@
+import { SpikemedError } from "../core/index.js";
+import type { LayerConfig, ModelConfig } from "./config.js";
+
+/**
+ * The built-in models. Every baseline is the same code path as the spiking models: only the
+ * layer list differs, so their numbers are comparable.
+ */
+
+const ECG_INPUT = [1, 256];
+const ECG_CLASSES = 5;
+
+/**
+ * The default ECG spiking network (the ECG paper names no layer sizes): two convolution + LIF
+ * blocks that see 5-sample (14 ms) patterns at 360 Hz, each halving the length, then one hidden
+ * LIF layer of 128. It is also the compute core's reference benchmark net.
+ */
+export function ecgSnn(timeSteps = 8): ModelConfig {
+  return {
+    name: "ecg-snn", description: "Conv1d(1->32,k5) LIF MaxPool2 Conv1d(32->64,k5) LIF MaxPool2 Dense(4096->128) LIF Dense(128->5), mean over T",
+    inputShape: ECG_INPUT, classes: ECG_CLASSES, timeSteps, encoder: { kind: "direct" }, readout: "mean",
+    layers: ecgBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }),
+  };
+}
+
+/** The same network with ReLU instead of spiking neurons, one step. */
+export function ecgCnn(): ModelConfig {
+  return {
+    name: "ecg-cnn", description: "ecg-snn with ReLU instead of LIF (its ANN twin)",
+    inputShape: ECG_INPUT, classes: ECG_CLASSES, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
+    layers: ecgBody({ type: "relu" }),
+  };
+}
+
+function ecgBody(activation: LayerConfig): LayerConfig[] {
+  return [
+    { type: "conv1d", filters: 32, kernel: 5, padding: 2 }, activation, { type: "maxpool", kernel: 2 },
+    { type: "conv1d", filters: 64, kernel: 5, padding: 2 }, activation, { type: "maxpool", kernel: 2 },
+    { type: "flatten" }, { type: "dense", units: 128 }, activation, { type: "dense", units: ECG_CLASSES },
+  ];
+}
+
+/** The ECG paper's baseline: two bidirectional LSTM layers of 64 units and a softmax layer. */
+export function ecgBiLstm(): ModelConfig {
+  return {
+    name: "ecg-bilstm", description: "2 x BiLSTM(64) over 32 steps of 8 samples, Dense(128->5)",
+    inputShape: ECG_INPUT, classes: ECG_CLASSES, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
+    layers: [{ type: "bilstm", hidden: 64, layers: 2, stepFeatures: 8 }, { type: "dense", units: ECG_CLASSES }],
+  };
+}
+
+export function logisticRegression(inputShape: number[], classes: number, name: string): ModelConfig {
+  return {
+    name, description: "multinomial logistic regression on the raw input",
+    inputShape, classes, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
+    layers: [{ type: "flatten" }, { type: "dense", units: classes }],
+  };
+}
+
+/**
+ * Gatti et al. 2025, exactly: conv 3x3 8, 64, 128 each with a spiking ReLU, 4x4 max-pool stride 2
+ * after the second conv, dense 128, 64, 8 spiking, temporal average, linear 2. Its first dense
+ * layer has 127*127*128*128 = 264 million weights.
+ */
+export function gatti2025(options: { timeSteps?: number; dt?: number; imageSize?: number } = {}): ModelConfig {
+  const spiking: LayerConfig = { type: "spiking-relu", dt: options.dt ?? 1 };
+  const size = options.imageSize ?? 256;
+  return {
+    name: "gatti2025", description: "Gatti et al. 2025 chest X-ray SNN (KerasSpiking), as published",
+    inputShape: [1, size, size], classes: 2, timeSteps: options.timeSteps ?? 4, encoder: { kind: "direct" }, readout: "mean",
+    layers: [
+      { type: "conv2d", filters: 8, kernel: 3, padding: "same" }, spiking,
+      { type: "conv2d", filters: 64, kernel: 3, padding: "same" }, spiking,
+      { type: "maxpool", kernel: 4, stride: 2 },
+      { type: "conv2d", filters: 128, kernel: 3, padding: "same" }, spiking,
+      { type: "flatten" },
+      { type: "dense", units: 128 }, spiking, { type: "dense", units: 64 }, spiking, { type: "dense", units: 8 }, spiking,
+      { type: "dense", units: 2 },
+    ],
+  };
+}
+
+/** The replication's settings: one time step of dt = 0.001, under which the network is silent. */
+export function gatti2025Replication(imageSize = 256): ModelConfig {
+  return { ...gatti2025({ timeSteps: 1, dt: 0.001, imageSize }), name: "gatti2025-replication",
+    description: "gatti2025 with the PyTorchSpiking replication's T = 1, dt = 0.001 (silent: kept to show the trap)" };
+}
+
+/**
+ * The default chest X-ray SNN, sized to train to its best on a 2-core CPU within an hour:
+ * four stride-2 3x3 convolutions with LIF neurons on a 128x128 image, then one hidden LIF layer.
+ */
+export function cxrSnn(timeSteps = 4): ModelConfig {
+  return {
+    name: "cxr-snn", description: "4 x [Conv2d 3x3 stride 2 + LIF] (16, 32, 64, 64), AvgPool2, Dense(1024->128) LIF, Dense(128->2)",
+    inputShape: [1, 128, 128], classes: 2, timeSteps, encoder: { kind: "direct" }, readout: "mean",
+    layers: cxrBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }),
+  };
+}
+
+export function cxrCnn(): ModelConfig {
+  return {
+    name: "cxr-cnn", description: "cxr-snn with ReLU instead of LIF (its ANN twin)",
+    inputShape: [1, 128, 128], classes: 2, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
+    layers: cxrBody({ type: "relu" }),
+  };
+}
+
+function cxrBody(activation: LayerConfig): LayerConfig[] {
+  const block = (filters: number): LayerConfig[] => [
+    { type: "conv2d", filters, kernel: 3, stride: 2, padding: 1 }, { type: "batchnorm" }, activation,
+  ];
+  return [
+    ...block(16), ...block(32), ...block(64), ...block(64),
+    { type: "avgpool", kernel: 2 }, { type: "flatten" },
+    { type: "dense", units: 128 }, activation, { type: "dropout", p: 0.2 }, { type: "dense", units: 2 },
+  ];
+}
+
+export type Task = "ecg" | "cxr";
+
+export const MODEL_NAMES: Record<Task, string[]> = {
+  ecg: ["snn", "cnn", "bilstm", "logreg"],
+  cxr: ["snn", "cnn", "logreg", "gatti2025", "gatti2025-replication"],
+};
+
+/** A built-in model by task and short name, as the command line names them. */
+export function modelFor(task: Task, name: string, timeSteps?: number): ModelConfig {
+  const make: Record<string, () => ModelConfig> = task === "ecg"
+    ? { snn: () => ecgSnn(timeSteps), cnn: ecgCnn, bilstm: ecgBiLstm, logreg: () => logisticRegression(ECG_INPUT, ECG_CLASSES, "ecg-logreg") }
+    : {
+      snn: () => cxrSnn(timeSteps), cnn: cxrCnn, logreg: () => logisticRegression([1, 128, 128], 2, "cxr-logreg"),
+      gatti2025: () => gatti2025({ timeSteps }), "gatti2025-replication": () => gatti2025Replication(),
+    };
+  const factory = make[name];
+  if (!factory) throw new SpikemedError(`unknown ${task} model "${name}"`, `choose one of: ${MODEL_NAMES[task].join(", ")}`);
+  return factory();
+}

@@ -1,0 +1,310 @@
+import fs from "node:fs";
+import path from "node:path";
+import * as ops from "../core/index.js";
+import { backward, noGrad, Rng, SpikemedError, tensor, tidy, withFiniteChecks } from "../core/index.js";
+import type { EpochRecord } from "../eval/report.js";
+import type { Network } from "../model/network.js";
+import { epochBatches } from "./batches.js";
+import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingParts } from "./checkpoint.js";
+import { assertFiniteGrads, clipGradNorm } from "./clip.js";
+import { EarlyStopping } from "./early-stopping.js";
+import { GracefulStop } from "./interrupt.js";
+import { createOptimizer, type OptimizerConfig } from "./optim.js";
+import type { Param } from "./param.js";
+import { EpochTable, ProgressBar, type OutputStream } from "./progress.js";
+import { createSchedule, type ScheduleConfig } from "./schedule.js";
+
+/** A labelled data set the trainer can draw batches from. */
+export interface ClassificationData {
+  classNames: readonly string[];
+  /** One sample's shape, channels first. */
+  inputShape: number[];
+  labels: ArrayLike<number>;
+  /** Writes the samples at `indices` into `out` (batch-major); augments them when an Rng is given. */
+  fill(indices: ArrayLike<number>, out: Float32Array, augment?: Rng): void;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  schedule?: ScheduleConfig;
+  /** Clip the global gradient norm to this value. */
+  clipNorm?: number;
+  /** Per-class loss weights (e.g. from classWeights()). */
+  classWeights?: number[];
+  /** "balanced" draws every epoch's training set with equal counts per class. */
+  sampling?: "shuffle" | "balanced";
+  /** Stop when the validation metric has not improved for this many epochs. */
+  patience?: number;
+  /** Metric that picks the best epoch (and drives early stopping and reduce-on-plateau). */
+  monitor?: "val_loss" | "val_accuracy";
+  augment?: boolean;
+  seed: number;
+  /** Folder for checkpoints (last.ckpt, rewritten atomically every epoch and on Ctrl-C). */
+  runDir: string;
+  resume?: boolean;
+  /** Where progress and the epoch table go (default stderr). */
+  log?: OutputStream;
+  /** Installs the Ctrl-C handler that checkpoints and exits (command line); off for library use. */
+  handleSignals?: boolean;
+  /** Balanced sampling: draws per class per epoch (default: the median class count). */
+  balancedPerClass?: number;
+}
+
+export interface TrainResult {
+  history: EpochRecord[];
+  /** 1-based epoch whose weights the network holds at the end (the best by the monitored metric). */
+  bestEpoch: number;
+  warnings: string[];
+  seconds: number;
+  trainedSamples: number;
+}
+
+const CHECKPOINT = "last.ckpt";
+
+/** Parameters and buffers of a network in the optimiser's terms. */
+export function networkParams(network: Network): Param[] {
+  return network.parameters().map((p) => ({ name: p.name, value: p.tensor.data, grad: p.tensor.grad as Float32Array }));
+}
+
+/**
+ * Trains `network` on `split.train`, validating on `split.val` after every epoch, and leaves it
+ * holding the weights of its best epoch. Resumable: a run stopped at any point and continued
+ * with `resume` ends with the same weights, bit for bit, as one that was never stopped.
+ */
+export async function train(network: Network, data: ClassificationData, split: { train: Int32Array; val: Int32Array },
+  options: TrainOptions): Promise<TrainResult> {
+  validateOptions(options, split);
+  const log = options.log ?? process.stderr;
+  const params = networkParams(network);
+  const buffers = network.buffers();
+  const optimizer = createOptimizer(options.optimizer, params);
+  const baseLr = optimizer.lr;
+  const schedule = createSchedule(baseLr, options.schedule ?? { kind: "constant" });
+  const monitor = options.monitor ?? "val_loss";
+  const earlyStopping = new EarlyStopping({ mode: monitor === "val_loss" ? "min" : "max", patience: options.patience ?? options.epochs });
+  const root = new Rng(options.seed);
+  const rngs = { forward: root.fork("forward"), augment: root.fork("augment") };
+  const parts: TrainingParts = { params, optimizer, schedule, earlyStopping, rngs };
+  const checkpointFile = path.join(options.runDir, CHECKPOINT);
+  fs.mkdirSync(options.runDir, { recursive: true });
+
+  let history: EpochRecord[] = [];
+  let best = new Map<string, Float32Array>();
+  let start = { epoch: 0, batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+  if (options.resume) {
+    if (!fs.existsSync(checkpointFile)) {
+      throw new SpikemedError(`--resume: no checkpoint at ${checkpointFile}`, "start the run without --resume, or point --out at the run folder to continue");
+    }
+    const { meta, extraTensors } = loadTrainingCheckpoint(checkpointFile, parts);
+    start = meta.position as typeof start;
+    history = meta.history as EpochRecord[];
+    for (const b of buffers) {
+      const saved = extraTensors.get(`buffer.${b.name}`);
+      if (saved) b.tensor.data.set(saved);
+    }
+    best = new Map([...extraTensors].filter(([k]) => k.startsWith("best.")));
+    log.write(`resuming from ${checkpointFile}: epoch ${start.epoch + 1}, batch ${start.batch}\n`);
+  }
+
+  const snapshot = (): Map<string, Float32Array> => {
+    const m = new Map<string, Float32Array>();
+    for (const p of params) m.set(`best.param.${p.name}`, p.value.slice());
+    for (const b of buffers) m.set(`best.buffer.${b.name}`, b.tensor.data.slice());
+    return m;
+  };
+  const extras = (): Map<string, Float32Array> => {
+    const m = new Map(best);
+    for (const b of buffers) m.set(`buffer.${b.name}`, b.tensor.data);
+    return m;
+  };
+  const save = (position: typeof start): void => saveTrainingCheckpoint(checkpointFile, parts, { position, history }, extras());
+
+  let position = { ...start };
+  const stop = options.handleSignals
+    ? new GracefulStop({ onStop: () => { save(position); log.write(`\nstopped; checkpoint written to ${checkpointFile}; continue with --resume\n`); }, stream: log })
+    : null;
+
+  const layerNames = network.neuronLayers().map((l) => l.name);
+  const table = new EpochTable({ stream: log, layerNames, showLr: true });
+  const warnings: string[] = [];
+  const inputSize = data.inputShape.reduce((a, b) => a * b, 1);
+  const batchBuffer = new Float32Array(options.batchSize * inputSize);
+  const began = Date.now() - start.seconds * 1000;
+  let trainedSamples = 0;
+
+  try {
+    for (let epoch = start.epoch; epoch < options.epochs && !earlyStopping.shouldStop; epoch++) {
+      const epochStart = Date.now();
+      optimizer.lr = schedule.lr;
+      const epochIndices = options.sampling === "balanced"
+        ? balancedIndices(split.train, data.labels, data.classNames.length, root.fork(`balance/epoch-${epoch}`), options.balancedPerClass)
+        : split.train;
+      const batches = epochBatches(epochIndices, { batchSize: options.batchSize, shuffle: true, rng: root.fork(`shuffle/epoch-${epoch}`) });
+      const resumed = epoch === start.epoch ? start : { epoch, batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+      let { lossSum, correct, seen } = resumed;
+      network.resetActivity();
+      const bar = new ProgressBar({ total: batches.count, label: `epoch ${epoch + 1}/${options.epochs}`, stream: log });
+      for (let k = resumed.batch; k < batches.count; k++) {
+        const indices = batches.batch(k);
+        const step = trainStep(network, data, indices, batchBuffer, params, options, rngs);
+        optimizer.step();
+        lossSum += step.loss * indices.length;
+        correct += step.correct;
+        seen += indices.length;
+        trainedSamples += indices.length;
+        if (epoch === 0 && k === 0) {
+          for (const w of network.activityWarnings()) if (w.kind === "silent") { warnings.push(w.message); log.write(`\nwarning: ${w.message}\n`); }
+        }
+        position = { epoch, batch: k + 1, lossSum, correct, seen, seconds: (Date.now() - began) / 1000 };
+        bar.update(k + 1, { loss: lossSum / seen, accuracy: correct / seen });
+        if (stop) await stop.poll();
+      }
+      bar.finish();
+      const activity = network.activity();
+      const val = split.val.length > 0 ? evaluateLoss(network, data, split.val, options.batchSize, options.classWeights) : null;
+      const record: EpochRecord = {
+        epoch: epoch + 1, trainLoss: lossSum / seen, trainAccuracy: correct / seen,
+        valLoss: val?.loss ?? null, valAccuracy: val?.accuracy ?? null, learningRate: optimizer.lr,
+        firingRates: Object.fromEntries([...activity].map(([name, s]) => [name, s.rate])),
+        seconds: (Date.now() - epochStart) / 1000,
+      };
+      history.push(record);
+      for (const w of network.activityWarnings()) {
+        const message = `epoch ${epoch + 1}: ${w.message}`;
+        warnings.push(message);
+        log.write(`warning: ${message}\n`);
+      }
+      // Without validation data the latest epoch counts as the best.
+      const metric = val ? (monitor === "val_loss" ? val.loss : val.accuracy) : (monitor === "val_loss" ? -epoch : epoch);
+      const improved = earlyStopping.update(epoch + 1, metric);
+      if (improved) best = snapshot();
+      table.row({
+        epoch: epoch + 1, trainLoss: record.trainLoss, trainAccuracy: record.trainAccuracy,
+        valLoss: val?.loss, valAccuracy: val?.accuracy, lr: optimizer.lr, seconds: record.seconds ?? 0,
+        firingRates: layerNames.map((n) => activity.get(n)?.rate ?? 0), note: improved ? "best" : undefined,
+      });
+      schedule.step(val ? metric : undefined);
+      position = { epoch: epoch + 1, batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: (Date.now() - began) / 1000 };
+      save(position);
+    }
+  } finally {
+    stop?.dispose();
+  }
+
+  restoreBest(params, buffers, best);
+  return { history, bestEpoch: earlyStopping.bestEpoch, warnings, seconds: (Date.now() - began) / 1000, trainedSamples };
+}
+
+function trainStep(network: Network, data: ClassificationData, indices: Int32Array, buffer: Float32Array, params: Param[],
+  options: TrainOptions, rngs: { forward: Rng; augment: Rng }): { loss: number; correct: number } {
+  const n = indices.length;
+  const inputs = buffer.subarray(0, n * data.inputShape.reduce((a, b) => a * b, 1));
+  data.fill(indices, inputs, options.augment ? rngs.augment : undefined);
+  const labels = Array.from(indices, (i) => data.labels[i]);
+  for (const p of params) p.grad.fill(0);
+  const forwardState = rngs.forward.getState();
+  const run = (): { loss: number; correct: number } => tidy(() => {
+    const x = tensor(inputs, [n, ...data.inputShape]);
+    const logits = network.forward(x, { training: true, rng: rngs.forward });
+    const loss = ops.crossEntropy(logits, labels, { classWeights: options.classWeights });
+    backward(loss);
+    return { loss: loss.item(), correct: countCorrect(logits.data, labels, logits.shape[1]) };
+  });
+  const result = run();
+  if (!Number.isFinite(result.loss) || params.some((p) => !allFinite(p.grad))) {
+    // Run the same batch again, with the same randomness, checking every op, to name the culprit.
+    rngs.forward.setState(forwardState);
+    for (const p of params) p.grad.fill(0);
+    withFiniteChecks(run);
+    assertFiniteGrads(params, "training step");
+    throw new SpikemedError(`training step: the loss is ${result.loss}`, "lower the learning rate or clip gradients (--clip-norm)");
+  }
+  if (options.clipNorm) clipGradNorm(params, options.clipNorm);
+  return result;
+}
+
+/** Mean loss and accuracy over `indices` without gradients. */
+export function evaluateLoss(network: Network, data: ClassificationData, indices: Int32Array, batchSize: number,
+  classWeights?: number[]): { loss: number; accuracy: number } {
+  const { probabilities } = predictProbabilities(network, data, indices, batchSize);
+  const K = data.classNames.length;
+  let loss = 0;
+  let norm = 0;
+  let correct = 0;
+  for (let r = 0; r < indices.length; r++) {
+    const y = data.labels[indices[r]];
+    const w = classWeights ? classWeights[y] : 1;
+    loss -= w * Math.log(Math.max(probabilities[r * K + y], 1e-30));
+    norm += w;
+    if (argmax(probabilities, r * K, K) === y) correct++;
+  }
+  return { loss: loss / norm, accuracy: correct / indices.length };
+}
+
+/** Class probabilities [n, K] for the samples at `indices`, in batches, without gradients. */
+export function predictProbabilities(network: Network, data: ClassificationData, indices: ArrayLike<number>, batchSize: number,
+  rng = new Rng(0)): { probabilities: Float32Array } {
+  const K = data.classNames.length;
+  const inputSize = data.inputShape.reduce((a, b) => a * b, 1);
+  const probabilities = new Float32Array(indices.length * K);
+  const buffer = new Float32Array(batchSize * inputSize);
+  for (let s = 0; s < indices.length; s += batchSize) {
+    const batch = Array.from({ length: Math.min(batchSize, indices.length - s) }, (_, i) => indices[s + i]);
+    const inputs = buffer.subarray(0, batch.length * inputSize);
+    data.fill(batch, inputs);
+    noGrad(() => tidy(() => {
+      const p = ops.softmax(network.forward(tensor(inputs, [batch.length, ...data.inputShape]), { training: false, rng }));
+      probabilities.set(p.data, s * K);
+    }));
+  }
+  return { probabilities };
+}
+
+function restoreBest(params: Param[], buffers: { name: string; tensor: { data: Float32Array } }[], best: Map<string, Float32Array>): void {
+  if (best.size === 0) return;
+  for (const p of params) {
+    const saved = best.get(`best.param.${p.name}`);
+    if (saved) p.value.set(saved);
+  }
+  for (const b of buffers) {
+    const saved = best.get(`best.buffer.${b.name}`);
+    if (saved) b.tensor.data.set(saved);
+  }
+}
+
+/** Each class drawn `perClass` times (with replacement for small classes), shuffled later by the batcher. */
+function balancedIndices(train: Int32Array, labels: ArrayLike<number>, classes: number, rng: Rng, perClass?: number): Int32Array {
+  const byClass: number[][] = Array.from({ length: classes }, () => []);
+  for (const i of train) byClass[labels[i]].push(i);
+  const present = byClass.filter((c) => c.length > 0);
+  const sizes = present.map((c) => c.length).sort((a, b) => a - b);
+  const per = perClass ?? sizes[Math.floor(sizes.length / 2)];
+  const out: number[] = [];
+  for (const members of present) for (let k = 0; k < per; k++) out.push(members[k < members.length ? k : rng.int(members.length)]);
+  return Int32Array.from(out);
+}
+
+function countCorrect(logits: Float32Array, labels: number[], K: number): number {
+  let correct = 0;
+  for (let r = 0; r < labels.length; r++) if (argmax(logits, r * K, K) === labels[r]) correct++;
+  return correct;
+}
+
+function argmax(values: ArrayLike<number>, offset: number, k: number): number {
+  let best = 0;
+  for (let j = 1; j < k; j++) if (values[offset + j] > values[offset + best]) best = j;
+  return best;
+}
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] - a[i] !== 0) return false;
+  return true;
+}
+
+function validateOptions(o: TrainOptions, split: { train: Int32Array; val: Int32Array }): void {
+  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new SpikemedError(`--epochs must be a positive integer, got ${o.epochs}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new SpikemedError(`--batch-size must be a positive integer, got ${o.batchSize}`);
+  if (split.train.length === 0) throw new SpikemedError("the training split is empty", "check --data and the split options");
+}

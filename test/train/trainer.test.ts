@@ -1,0 +1,79 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Rng } from "../../src/core/index.js";
+import { buildNetwork, type ModelConfig } from "../../src/model/index.js";
+import { predictProbabilities, train, type ClassificationData, type TrainOptions } from "../../src/train/index.js";
+
+/** Two classes of 1-d signals: a bump in the left half or in the right half, plus noise. */
+function toyData(n: number, seed: number): ClassificationData {
+  const rng = new Rng(seed);
+  const L = 16;
+  const x = new Float32Array(n * L);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % 2;
+    const centre = (labels[i] === 0 ? 4 : 11) + rng.int(2);
+    for (let l = 0; l < L; l++) x[i * L + l] = Math.exp(-((l - centre) ** 2) / 2) * 2 + 0.1 * rng.normal();
+  }
+  return {
+    classNames: ["left", "right"], inputShape: [1, L], labels,
+    fill: (indices, out) => Array.from(indices).forEach((idx, r) => out.set(x.subarray(idx * L, (idx + 1) * L), r * L)),
+  };
+}
+
+const model: ModelConfig = {
+  name: "toy-snn", description: "toy", inputShape: [1, 16], classes: 2, timeSteps: 4, encoder: { kind: "direct" }, readout: "mean",
+  layers: [
+    { type: "conv1d", filters: 4, kernel: 3, padding: 1 }, { type: "lif", beta: 0.8 }, { type: "maxpool", kernel: 2 },
+    { type: "flatten" }, { type: "dense", units: 8 }, { type: "lif", beta: 0.8, surrogate: "fast-sigmoid:5" }, { type: "dense", units: 2 },
+  ],
+};
+
+const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-train-"));
+const silent = { write: () => true };
+const range = (a: number, b: number): Int32Array => Int32Array.from({ length: b - a }, (_, i) => a + i);
+
+function options(runDir: string, epochs: number): TrainOptions {
+  return { epochs, batchSize: 8, optimizer: { kind: "adam", lr: 0.02 }, seed: 11, runDir, log: silent };
+}
+
+test("a tiny spiking network learns a separable toy problem to 100%", async () => {
+  const data = toyData(96, 1);
+  const net = buildNetwork(model, 1);
+  const result = await train(net, data, { train: range(0, 64), val: range(64, 80) }, options(tmp(), 15));
+  const test = range(80, 96);
+  const { probabilities } = predictProbabilities(net, data, test, 16);
+  let correct = 0;
+  test.forEach((idx, r) => { if ((probabilities[2 * r + 1] > probabilities[2 * r] ? 1 : 0) === data.labels[idx]) correct++; });
+  assert.equal(correct, test.length, `test accuracy ${correct}/${test.length}`);
+  assert.ok(result.history.every((h) => Object.values(h.firingRates ?? {}).length === 2));
+  assert.deepEqual(result.warnings, []);
+});
+
+test("the same seed gives the same weights bit for bit, and a resumed run ends where an uninterrupted one does", async () => {
+  const data = toyData(48, 2);
+  const split = { train: range(0, 32), val: range(32, 48) };
+  const weights = (n: ReturnType<typeof buildNetwork>) => n.parameters().map((p) => Array.from(p.tensor.data));
+  const full1 = buildNetwork(model, 3);
+  const r1 = await train(full1, data, split, options(tmp(), 4));
+  const full2 = buildNetwork(model, 3);
+  await train(full2, data, split, options(tmp(), 4));
+  assert.deepEqual(weights(full1), weights(full2));
+
+  // Stop after 2 epochs (the checkpoint of epoch 2), then resume for the rest in a fresh network.
+  const dir = tmp();
+  await train(buildNetwork(model, 3), data, split, options(dir, 2));
+  const resumed = buildNetwork(model, 3);
+  const r2 = await train(resumed, data, split, { ...options(dir, 4), resume: true });
+  assert.deepEqual(weights(resumed), weights(full1));
+  assert.deepEqual(r2.history.map((h) => h.trainLoss), r1.history.map((h) => h.trainLoss));
+});
+
+test("resume without a checkpoint names the missing file", async () => {
+  const dir = tmp();
+  await assert.rejects(train(buildNetwork(model, 1), toyData(8, 1), { train: range(0, 8), val: range(0, 0) }, { ...options(dir, 1), resume: true }),
+    /--resume: no checkpoint at .*last\.ckpt/);
+});
