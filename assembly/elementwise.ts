@@ -31,7 +31,8 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
     case LOG: return f32x4.mul(dy, f32x4.div(one, x));
     case RELU: return f32x4.mul(dy, v128.and(one, f32x4.gt(x, zero)));
     case SIGMOID: return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
-    case TANH: return f32x4.mul(dy, f32x4.sub(one, f32x4.mul(y, y)));
+    // (1 - y)(1 + y) rather than 1 - y*y: no cancellation when |y| is near 1.
+    case TANH: return f32x4.mul(dy, f32x4.mul(f32x4.sub(one, y), f32x4.add(one, y)));
     case SQRT: return f32x4.mul(dy, f32x4.div(f32x4.splat(0.5), y));
     case ABS: {
       const sign = v128.bitselect(one, v128.and(f32x4.splat(-1), f32x4.lt(x, zero)), f32x4.gt(x, zero));

@@ -11,7 +11,7 @@ import { lifBackward, lifForward, spikingRelu } from "./neurons";
 export { GEMM_SCRATCH_BYTES } from "./gemm";
 
 // Kernel ids: keep in step with KERNEL in src/core/backends/wasm/kernels.ts.
-const GEMM = 1, CONV_FORWARD = 2, CONV_BACKWARD_INPUT = 3, CONV_BACKWARD_WEIGHT = 4, REDUCE_GROUPS = 5;
+const NOOP = 0, GEMM = 1, CONV_FORWARD = 2, CONV_BACKWARD_INPUT = 3, CONV_BACKWARD_WEIGHT = 4, REDUCE_GROUPS = 5;
 const MAX_POOL_FORWARD = 6, MAX_POOL_BACKWARD = 7, AVG_POOL_FORWARD = 8, AVG_POOL_BACKWARD = 9;
 const UNARY = 10, UNARY_BACKWARD = 11, BINARY = 12, AFFINE = 13, ACCUMULATE = 14, SUM_AXIS = 15;
 const SOFTMAX = 16, SOFTMAX_BACKWARD = 17, LIF_FORWARD = 18, LIF_BACKWARD = 19, SPIKING_RELU = 20;
@@ -24,6 +24,7 @@ export function heapBase(): usize {
 /** Runs thread tid's share (of `threads`) of the job at byte offset job. */
 export function run(job: usize, tid: i32, threads: i32): void {
   switch (argI(job, 0)) {
+    case NOOP: break;
     case GEMM: gemmJob(job, tid); break;
     case CONV_FORWARD: convForward(job, tid); break;
     case CONV_BACKWARD_INPUT: convBackwardInput(job, tid); break;

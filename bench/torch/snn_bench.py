@@ -28,6 +28,8 @@ SECTIONS = ("ref", "infer", "throughput", "gemm")
 BEAT_LENGTH = 256
 NUM_CLASSES = 5
 DEFAULT_GEMM_SHAPES = "512x512x512,32x5x65536,64x160x32768,256x4096x128"
+GEMM_WARMUP_CALLS = 3
+GEMM_SAMPLES = 5
 
 
 def log(message):
@@ -54,8 +56,21 @@ def non_negative_int(text):
     return value
 
 
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def int_list(text):
-    return [positive_int(part) for part in text.split(",") if part.strip()]
+    values = [positive_int(part) for part in text.split(",") if part.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
+    return values
 
 
 def gemm_shape_list(text):
@@ -80,21 +95,21 @@ def parse_args():
                         help="training batch of the 'ref' measurement (default: 32)")
     parser.add_argument("--timesteps", type=positive_int, default=8,
                         help="simulation time steps T (default: 8)")
-    parser.add_argument("--steps", type=positive_int, default=20,
-                        help="timed training steps per configuration (default: 20)")
+    parser.add_argument("--steps", type=positive_int, default=40,
+                        help="timed training steps per configuration (default: 40)")
     parser.add_argument("--warmup", type=non_negative_int, default=3,
                         help="untimed warm-up steps/runs before each timing (default: 3)")
     parser.add_argument("--infer-batch", type=positive_int, default=256,
                         help="batch of the inference measurement (default: 256)")
-    parser.add_argument("--infer-runs", type=positive_int, default=10,
-                        help="timed forward passes for inference (default: 10)")
+    parser.add_argument("--infer-runs", type=positive_int, default=15,
+                        help="timed forward passes for inference (default: 15)")
     parser.add_argument("--throughput-batches", type=int_list, default=[16, 32],
                         help="comma-separated training batches for 'throughput' (default: 16,32)")
     parser.add_argument("--gemm-threads", type=int_list, default=[1, 2],
                         help="comma-separated thread counts for 'gemm' (default: 1,2)")
     parser.add_argument("--gemm-shapes", type=gemm_shape_list, default=gemm_shape_list(DEFAULT_GEMM_SHAPES),
                         help=f"comma-separated MxKxN shapes for 'gemm' (default: {DEFAULT_GEMM_SHAPES})")
-    parser.add_argument("--gemm-min-seconds", type=float, default=0.25,
+    parser.add_argument("--gemm-min-seconds", type=positive_float, default=0.25,
                         help="minimum wall time of each GEMM timing sample (default: 0.25)")
     parser.add_argument("--seed", type=int, default=1234, help="torch.manual_seed (default: 1234)")
     return parser.parse_args()
@@ -291,6 +306,13 @@ def measure_inference(args):
     }
 
 
+def time_calls(a, b, out, reps):
+    start = time.perf_counter()
+    for _ in range(reps):
+        torch.mm(a, b, out=out)
+    return time.perf_counter() - start
+
+
 def measure_gemm(args, openblas):
     results = []
     generator = torch.Generator().manual_seed(args.seed + 3)
@@ -301,19 +323,14 @@ def measure_gemm(args, openblas):
         flops = 2.0 * m * k * n
         for threads in args.gemm_threads:
             set_threads(threads, openblas)
-            torch.mm(a, b, out=out)
-            start = time.perf_counter()
-            torch.mm(a, b, out=out)
-            once = time.perf_counter() - start
             # Each sample repeats the product enough to last gemm_min_seconds so timer
             # resolution and scheduler noise do not dominate the small shapes.
-            reps = max(1, math.ceil(args.gemm_min_seconds / max(once, 1e-6)))
-            per_call = []
-            for _ in range(5):
-                start = time.perf_counter()
-                for _ in range(reps):
-                    torch.mm(a, b, out=out)
-                per_call.append((time.perf_counter() - start) / reps)
+            time_calls(a, b, out, GEMM_WARMUP_CALLS)
+            reps = 1
+            while (elapsed := time_calls(a, b, out, reps)) < args.gemm_min_seconds / 8:
+                reps *= 2
+            reps = max(1, math.ceil(reps * args.gemm_min_seconds / elapsed))
+            per_call = [time_calls(a, b, out, reps) / reps for _ in range(GEMM_SAMPLES)]
             median = statistics.median(per_call)
             results.append({
                 "m": m, "k": k, "n": n, "threads": threads,

@@ -2,7 +2,7 @@
  * The compute core: float32 tensors, reverse-mode autograd, ops, and the backends that run them.
  * Importing it makes the reference backend active; `useFastBackend()` switches to WebAssembly.
  */
-import { setBackend } from "./backend.js";
+import { setBackend, type Backend } from "./backend.js";
 import { ReferenceBackend } from "./backends/reference/index.js";
 
 setBackend(new ReferenceBackend());
@@ -14,3 +14,14 @@ export * from "./tensor.js";
 export * from "./ops/index.js";
 export { Rng } from "./random.js";
 export { SpikemedError } from "./errors.js";
+
+/**
+ * Makes the WebAssembly SIMD backend (kernels on worker threads over shared memory) the active
+ * one. Loaded on demand, so code that stays on the reference backend never pulls in workers.
+ */
+export async function useFastBackend(options: { threads?: number } = {}): Promise<Backend> {
+  const { createWasmBackend } = await import("./backends/wasm/index.js");
+  const backend = await createWasmBackend(options);
+  setBackend(backend);
+  return backend;
+}

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as ops from "../core/index.js";
 import { backward, noGrad, Rng, SpikemedError, tensor, tidy, withFiniteChecks } from "../core/index.js";
+import { balancedSample, classCounts } from "../data/labels.js";
 import type { EpochRecord } from "../eval/report.js";
 import type { Network } from "../model/network.js";
 import { epochBatches } from "./batches.js";
@@ -139,13 +140,13 @@ export async function train(network: Network, data: ClassificationData, split: {
       const epochStart = Date.now();
       optimizer.lr = schedule.lr;
       const epochIndices = options.sampling === "balanced"
-        ? balancedIndices(split.train, data.labels, data.classNames.length, root.fork(`balance/epoch-${epoch}`), options.balancedPerClass)
+        ? balancedSample(split.train, data.labels, root.fork(`balance/epoch-${epoch}`).nextUint32(), options.balancedPerClass ?? medianClassCount(split.train, data.labels, data.classNames.length))
         : split.train;
       const batches = epochBatches(epochIndices, { batchSize: options.batchSize, shuffle: true, rng: root.fork(`shuffle/epoch-${epoch}`) });
       const resumed = epoch === start.epoch ? start : { epoch, batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
       let { lossSum, correct, seen } = resumed;
       network.resetActivity();
-      const bar = new ProgressBar({ total: batches.count, label: `epoch ${epoch + 1}/${options.epochs}`, stream: log });
+      const bar = new ProgressBar({ total: epochIndices.length, label: `epoch ${epoch + 1}/${options.epochs}`, stream: log });
       for (let k = resumed.batch; k < batches.count; k++) {
         const indices = batches.batch(k);
         const step = trainStep(network, data, indices, batchBuffer, params, options, rngs);
@@ -158,7 +159,7 @@ export async function train(network: Network, data: ClassificationData, split: {
           for (const w of network.activityWarnings()) if (w.kind === "silent") { warnings.push(w.message); log.write(`\nwarning: ${w.message}\n`); }
         }
         position = { epoch, batch: k + 1, lossSum, correct, seen, seconds: (Date.now() - began) / 1000 };
-        bar.update(k + 1, { loss: lossSum / seen, accuracy: correct / seen });
+        bar.update(seen, { loss: lossSum / seen, accuracy: correct / seen });
         if (stop) await stop.poll();
       }
       bar.finish();
@@ -274,16 +275,9 @@ function restoreBest(params: Param[], buffers: { name: string; tensor: { data: F
   }
 }
 
-/** Each class drawn `perClass` times (with replacement for small classes), shuffled later by the batcher. */
-function balancedIndices(train: Int32Array, labels: ArrayLike<number>, classes: number, rng: Rng, perClass?: number): Int32Array {
-  const byClass: number[][] = Array.from({ length: classes }, () => []);
-  for (const i of train) byClass[labels[i]].push(i);
-  const present = byClass.filter((c) => c.length > 0);
-  const sizes = present.map((c) => c.length).sort((a, b) => a - b);
-  const per = perClass ?? sizes[Math.floor(sizes.length / 2)];
-  const out: number[] = [];
-  for (const members of present) for (let k = 0; k < per; k++) out.push(members[k < members.length ? k : rng.int(members.length)]);
-  return Int32Array.from(out);
+function medianClassCount(indices: Int32Array, labels: ArrayLike<number>, classes: number): number {
+  const sizes = Array.from(classCounts(labels, classes, indices)).filter((c) => c > 0).sort((a, b) => a - b);
+  return sizes[Math.floor(sizes.length / 2)];
 }
 
 function countCorrect(logits: Float32Array, labels: number[], K: number): number {

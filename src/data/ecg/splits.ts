@@ -121,47 +121,4 @@ export function interPatientSplit(dataset: { y: ArrayLike<number>; recordOfBeat:
   return { train, validation: heldOut, test: Int32Array.from(test) };
 }
 
-/** Beats per class among `indices` (all beats when omitted). */
-export function classCounts(y: ArrayLike<number>, classCount: number, indices?: ArrayLike<number>): Int32Array {
-  const counts = new Int32Array(classCount);
-  const n = indices ? indices.length : y.length;
-  for (let i = 0; i < n; i++) counts[y[indices ? indices[i] : i]]++;
-  return counts;
-}
-
-/**
- * "Balanced" class weights n / (K * n_c) over the classes present (absent classes get 0), so a
- * weighted loss gives every present class the same total weight.
- */
-export function classWeights(y: ArrayLike<number>, classCount: number, indices?: ArrayLike<number>): Float64Array {
-  const counts = classCounts(y, classCount, indices);
-  const present = counts.filter((c) => c > 0).length;
-  const total = counts.reduce((a, b) => a + b, 0);
-  return Float64Array.from(counts, (c) => (c > 0 ? total / (present * c) : 0));
-}
-
-/**
- * A shuffled sample of `indices` with `perClass` beats of every present class (default: the size of
- * the largest class): smaller classes are drawn with replacement, larger ones without.
- */
-export function balancedSample(indices: ArrayLike<number>, y: ArrayLike<number>, seed: number, perClass?: number): Int32Array {
-  const rng = new Rng(seed);
-  const byClass = new Map<number, number[]>();
-  for (let i = 0; i < indices.length; i++) {
-    const list = byClass.get(y[indices[i]]) ?? [];
-    list.push(indices[i]);
-    byClass.set(y[indices[i]], list);
-  }
-  const target = perClass ?? Math.max(0, ...[...byClass.values()].map((l) => l.length));
-  const out: number[] = [];
-  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
-    const members = byClass.get(label)!;
-    if (members.length >= target) {
-      rng.shuffle(members);
-      out.push(...members.slice(0, target));
-    } else {
-      for (let k = 0; k < target; k++) out.push(members[rng.int(members.length)]);
-    }
-  }
-  return rng.shuffle(Int32Array.from(out)) as Int32Array;
-}
+export { balancedSample, classCounts, classWeights } from "../labels.js";

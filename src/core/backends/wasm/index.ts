@@ -107,6 +107,15 @@ export class WasmBackend extends ReferenceBackend {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
+  /**
+   * Runs an empty job on every thread and returns when all have finished: the fixed cost that a
+   * multi-threaded kernel call adds to its work.
+   */
+  ping(): void {
+    this.setJob(KERNEL.noop, []);
+    this.execute("ping", true);
+  }
+
   override gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
     a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean,
     batch = 1, strideA = 0, strideB = 0, strideC = 0): void {
@@ -129,7 +138,7 @@ export class WasmBackend extends ReferenceBackend {
     }
     this.ensureScratch(this.gemmScratchBytes);
     this.setJob(KERNEL.gemm, [
-      transA ? 1 : 0, transB ? 1 : 0, m, n, k, this.input(a), this.input(b), accumulate ? this.inout(c) : this.output(c),
+      transA ? 1 : 0, transB ? 1 : 0, m, n, k, this.input(a), this.input(b), accumulate ? this.output(c) : this.output(c),
       accumulate ? 1 : 0, batch, strideA, strideB, strideC, this.scratch!.byteOffset, this.scratchStride,
       alongN ? 1 : 0, chunk, blocks]);
     this.execute("gemm", parallel);
@@ -244,7 +253,7 @@ export class WasmBackend extends ReferenceBackend {
     const n = x.length;
     need("accumulate", "y", y, n);
     if (n === 0) return;
-    this.setJob(KERNEL.accumulate, [this.input(x), this.inout(y), n]);
+    this.setJob(KERNEL.accumulate, [this.input(x), this.output(y), n]);
     this.execute("accumulate", n >= PARALLEL_ELEMENTS);
   }
 
@@ -325,7 +334,7 @@ export class WasmBackend extends ReferenceBackend {
     need("spikingReluForward", "voltage", voltage, N);
     need("spikingReluForward", "y", y, T * N);
     if (T * N === 0) return;
-    this.setJob(KERNEL.spikingRelu, [this.input(x), T, N, dt, this.inout(voltage), this.output(y)]);
+    this.setJob(KERNEL.spikingRelu, [this.input(x), T, N, dt, this.output(voltage), this.output(y)]);
     this.execute("spikingReluForward", T * N >= PARALLEL_ELEMENTS && N >= 64);
   }
 
@@ -390,22 +399,21 @@ export class WasmBackend extends ReferenceBackend {
 
   /** Byte offset of an input's data, copying it into the heap if it lives elsewhere. */
   private input(a: Float32Array): number {
-    return this.stage(a, true, false);
+    return this.stage(a, false);
   }
 
-  /** Byte offset of an output's data; results are copied back if it lives elsewhere. */
+  /**
+   * Byte offset of an output's data; results are copied back if it lives elsewhere (after copying
+   * it in, since a strided kernel may leave gaps that must keep the caller's values).
+   */
   private output(a: Float32Array): number {
-    return this.stage(a, false, true);
+    return this.stage(a, true);
   }
 
-  private inout(a: Float32Array): number {
-    return this.stage(a, true, true);
-  }
-
-  private stage(a: Float32Array, readIn: boolean, writeBack: boolean): number {
+  private stage(a: Float32Array, writeBack: boolean): number {
     if (this.heap.buffers.has(a.buffer)) return a.byteOffset;
     const copy = this.alloc(a.length);
-    if (readIn) copy.set(a);
+    copy.set(a);
     this.staged.push({ caller: a, copy, writeBack });
     return copy.byteOffset;
   }

@@ -2,7 +2,7 @@ import type { BinaryOp, ResetMode, SurrogateKind, UnaryOp } from "../../backend.
 
 /** Kernel ids understood by the module's run(); keep in step with assembly/kernels.ts. */
 export const KERNEL = {
-  gemm: 1, convForward: 2, convBackwardInput: 3, convBackwardWeight: 4, reduceGroups: 5,
+  noop: 0, gemm: 1, convForward: 2, convBackwardInput: 3, convBackwardWeight: 4, reduceGroups: 5,
   maxPoolForward: 6, maxPoolBackward: 7, avgPoolForward: 8, avgPoolBackward: 9,
   unary: 10, unaryBackward: 11, binary: 12, affine: 13, accumulate: 14, sumAxis: 15,
   softmax: 16, softmaxBackward: 17, lifForward: 18, lifBackward: 19, spikingRelu: 20,

@@ -10,7 +10,10 @@ export async function startNodeWorkers(setups: WorkerSetup[]): Promise<WorkerHan
   const { Worker } = await import("node:worker_threads");
   const url = new URL("./worker.js", import.meta.url);
   return Promise.all(setups.map((workerData) => new Promise<WorkerHandle>((resolve, reject) => {
-    const worker = new Worker(url, { workerData });
+    // --input-type (from `node --input-type=module -e ...`) is inherited by default and makes a worker
+    // started from a file fail to load.
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
+    const worker = new Worker(url, { workerData, execArgv });
     worker.once("message", () => {
       // A process whose work is done must be able to exit while the workers sleep.
       worker.unref();

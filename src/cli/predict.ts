@@ -1,0 +1,106 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Command } from "commander";
+import { SpikemedError } from "../core/index.js";
+import { decodeImageFile } from "../data/cxr/index.js";
+import { aamiClassOfSymbol, annotationSymbol, detectBeatsInRecord, readRecord } from "../data/ecg/index.js";
+import { loadRun } from "../experiment/index.js";
+import { predictProbabilities, type ClassificationData } from "../train/index.js";
+import { selectBackend, type BackendOptions } from "./backend.js";
+import { oneOf } from "./options.js";
+
+export function predictCommand(): Command {
+  return new Command("predict")
+    .description("classify inputs with a trained run: ECG records (per-beat labels and a summary) or chest X-ray images (probabilities)")
+    .argument("<run>", "a run folder written by spikemed train")
+    .argument("<inputs...>", "ecg: WFDB record paths (e.g. data/100 or data/100.hea); cxr: image files")
+    .option("--json", "print JSON instead of tables")
+    .option("--backend <name>", "wasm or reference", oneOf(["wasm", "reference"] as const), "wasm")
+    .action(async (runDir: string, inputs: string[], flags: BackendOptions & { json?: boolean }) => {
+      await selectBackend(flags);
+      const { manifest, network } = loadRun(runDir);
+      const classNames = manifest.classNames;
+      const results = [];
+      for (const input of inputs) {
+        const result = manifest.task === "ecg" ? predictRecord(network, classNames, input) : await predictImage(network, classNames, input, manifest.model.inputShape[1]);
+        results.push(result);
+        if (!flags.json) process.stdout.write(result.text + "\n");
+      }
+      if (flags.json) process.stdout.write(JSON.stringify(results.map(({ text: _text, ...rest }) => rest), null, 2) + "\n");
+    });
+}
+
+function oneSampleData(x: Float32Array, inputShape: number[], classNames: string[]): ClassificationData {
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  return {
+    classNames, inputShape, labels: new Uint8Array(x.length / size),
+    fill: (indices, out) => { for (let r = 0; r < indices.length; r++) out.set(x.subarray(indices[r] * size, (indices[r] + 1) * size), r * size); },
+  };
+}
+
+function predictRecord(network: ReturnType<typeof loadRun>["network"], classNames: string[], input: string) {
+  const base = input.replace(/\.(hea|dat|atr)$/, "");
+  const dir = path.dirname(base);
+  const name = path.basename(base);
+  if (!fs.existsSync(`${base}.hea`)) throw new SpikemedError(`${input}: no WFDB header ${base}.hea`, "give the record's path without extension, e.g. data/mitdb/100");
+  const annotated = fs.existsSync(`${base}.atr`);
+  const record = readRecord(dir, name, { annotator: annotated ? "atr" : null });
+  const beats = detectBeatsInRecord(record);
+  const n = beats.sampleOfBeat.length;
+  if (n === 0) throw new SpikemedError(`${input}: no heartbeats detected`, "check that the record holds an ECG lead");
+  const shape = [1, beats.windowLength];
+  const { probabilities } = predictProbabilities(network, oneSampleData(beats.x, shape, classNames), Int32Array.from({ length: n }, (_, i) => i), 256);
+  const K = classNames.length;
+  const labels = Array.from({ length: n }, (_, i) => {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (probabilities[i * K + k] > probabilities[i * K + best]) best = k;
+    return best;
+  });
+  const counts = classNames.map((_, k) => labels.filter((l) => l === k).length);
+  const fs_ = record.samplingFrequency;
+  const lines = [`record ${name}: ${n} beats detected (${(record.frameCount / fs_ / 60).toFixed(1)} min)`,
+    `  summary: ${classNames.map((c, k) => `${c} ${counts[k]}`).join(", ")}`];
+  let agreement: { matched: number; agree: number } | null = null;
+  if (annotated && record.annotations) {
+    agreement = compareWithReference(record.annotations, beats.sampleOfBeat, labels, Math.round(0.15 * fs_));
+    lines.push(`  against the reference annotations: ${agreement.matched} beats matched within 150 ms, ` +
+      `${(100 * agreement.agree / Math.max(1, agreement.matched)).toFixed(2)}% same AAMI class`);
+  }
+  lines.push("  time_s    sample  class  probability");
+  for (let i = 0; i < n; i++) {
+    lines.push(`  ${(beats.sampleOfBeat[i] / fs_).toFixed(3).padStart(8)}  ${String(beats.sampleOfBeat[i]).padStart(8)}  ${classNames[labels[i]].padEnd(5)}  ${probabilities[i * K + labels[i]].toFixed(4)}`);
+  }
+  return {
+    input, beats: n, summary: Object.fromEntries(classNames.map((c, k) => [c, counts[k]])), agreement,
+    perBeat: labels.map((l, i) => ({ sample: beats.sampleOfBeat[i], class: classNames[l], probability: probabilities[i * K + l] })),
+    text: lines.join("\n"),
+  };
+}
+
+/** Matches detected beats to annotated beats within `tolerance` samples and counts class agreement. */
+function compareWithReference(a: { sample: Int32Array; code: Uint8Array }, detected: Int32Array, labels: number[], tolerance: number) {
+  const ref: { sample: number; cls: number }[] = [];
+  for (let i = 0; i < a.sample.length; i++) {
+    const cls = aamiClassOfSymbol(annotationSymbol(a.code[i]));
+    if (cls >= 0) ref.push({ sample: a.sample[i], cls });
+  }
+  let matched = 0;
+  let agree = 0;
+  let r = 0;
+  for (let d = 0; d < detected.length; d++) {
+    while (r < ref.length && ref[r].sample < detected[d] - tolerance) r++;
+    if (r < ref.length && Math.abs(ref[r].sample - detected[d]) <= tolerance) {
+      matched++;
+      if (ref[r].cls === labels[d]) agree++;
+      r++;
+    }
+  }
+  return { matched, agree };
+}
+
+async function predictImage(network: ReturnType<typeof loadRun>["network"], classNames: string[], file: string, size: number) {
+  const pixels = await decodeImageFile(file, { size });
+  const { probabilities } = predictProbabilities(network, oneSampleData(pixels, [1, size, size], classNames), [0], 1);
+  const probs = Object.fromEntries(classNames.map((c, k) => [c, probabilities[k]]));
+  return { input: file, probabilities: probs, text: `${file}: ${classNames.map((c, k) => `${c} ${probabilities[k].toFixed(4)}`).join("  ")}` };
+}

@@ -1,0 +1,77 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Command } from "commander";
+import { Rng } from "../core/index.js";
+import { energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
+import { compareRuns, evaluateClassifier, writeFileAtomic } from "../eval/index.js";
+import { exampleBatches, loadRun, prepareData, type DataSpec } from "../experiment/index.js";
+import { predictProbabilities } from "../train/index.js";
+import { selectBackend, type BackendOptions } from "./backend.js";
+import { list, oneOf } from "./options.js";
+
+/** The run's data set and split again, from a different folder when --data is given. */
+async function runData(spec: DataSpec, dataDir?: string) {
+  const resolved = dataDir ? { ...spec, dataDir } as DataSpec : spec;
+  return prepareData(resolved, (line) => process.stderr.write(line + "\n"));
+}
+
+export function evaluateCommand(): Command {
+  return new Command("evaluate")
+    .description("evaluate a trained run on its test split again (metrics with 95% bootstrap intervals)")
+    .argument("<run>", "a run folder written by spikemed train")
+    .option("--data <dir>", "read the data from this folder instead of the one the run was trained on")
+    .option("--backend <name>", "wasm or reference", oneOf(["wasm", "reference"] as const), "wasm")
+    .action(async (runDir: string, flags: BackendOptions & { data?: string }) => {
+      await selectBackend(flags);
+      const { manifest, network } = loadRun(runDir);
+      const prepared = await runData(manifest.data, flags.data);
+      const { test } = prepared.split;
+      const { probabilities } = predictProbabilities(network, prepared.data, test, 256);
+      const evaluation = evaluateClassifier({
+        classNames: prepared.data.classNames, yTrue: Int32Array.from(test, (i) => prepared.data.labels[i]), probabilities, bootstrap: { seed: manifest.seed },
+      });
+      writeFileAtomic(path.join(runDir, "evaluation.json"), JSON.stringify(evaluation, null, 2) + "\n");
+      const p = (v: number | null) => (v === null ? "n/a" : (100 * v).toFixed(2));
+      const lines = [`${manifest.model.name} on ${prepared.splitDescription}`, `test samples ${evaluation.n}`,
+        `accuracy ${p(evaluation.accuracy.estimate)}% (95% CI ${p(evaluation.accuracy.lower)}-${p(evaluation.accuracy.upper)})`,
+        `macro-F1 ${p(evaluation.macroF1.estimate)}%` + (evaluation.macroAuc ? `, macro ROC AUC ${evaluation.macroAuc.estimate?.toFixed(4)}` : ""),
+        "class  precision  recall(sens)  specificity  F1      support"];
+      for (const c of evaluation.perClass) {
+        lines.push(`${c.name.padEnd(6)} ${p(c.precision.estimate).padStart(9)}  ${p(c.recall.estimate).padStart(12)}  ${p(c.specificity.estimate).padStart(11)}  ${p(c.f1.estimate).padStart(6)}  ${String(c.support).padStart(7)}`);
+      }
+      lines.push(...evaluation.warnings.map((w) => `note: ${w}`), `written to ${path.join(runDir, "evaluation.json")}`);
+      process.stdout.write(lines.join("\n") + "\n");
+    });
+}
+
+export function compareCommand(): Command {
+  return new Command("compare")
+    .description("side-by-side table of several runs (accuracy, macro-F1, per-class sensitivity, energy, speed)")
+    .argument("<runs...>", "run folders")
+    .action((runs: string[]) => {
+      process.stdout.write(compareRuns(runs) + "\n");
+    });
+}
+
+export function energyCommand(): Command {
+  return new Command("energy")
+    .description("energy per inference of a trained run, per layer and device, from the spike rates it really emits")
+    .argument("<run>", "a run folder written by spikemed train")
+    .option("--data <dir>", "measure spike rates on this folder's data instead of the run's")
+    .option("--devices <list>", "devices (default all built-in: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
+    .option("--device-file <file>", "a JSON file with more devices")
+    .option("--batches <n>", "test batches of 32 to measure spike rates on", (v) => Number(v), 8)
+    .option("--backend <name>", "wasm or reference", oneOf(["wasm", "reference"] as const), "wasm")
+    .action(async (runDir: string, flags: BackendOptions & { data?: string; devices?: string[]; deviceFile?: string; batches: number }) => {
+      await selectBackend(flags);
+      const { manifest, network } = loadRun(runDir);
+      const prepared = await runData(manifest.data, flags.data);
+      const activity = network.measureInputRates(exampleBatches(prepared.data, prepared.split.test, flags.batches, 32), new Rng(0));
+      const devices = selectDevices(loadDeviceCatalog(flags.deviceFile ? [flags.deviceFile] : []), flags.devices);
+      const section = energyReportSection({ layers: network.describe(), activity, devices });
+      fs.mkdirSync(runDir, { recursive: true });
+      writeFileAtomic(path.join(runDir, "energy.md"), section.markdown);
+      for (const chart of section.charts) writeFileAtomic(path.join(runDir, chart.fileName), chart.svg);
+      process.stdout.write(section.markdown + `\nwritten to ${path.join(runDir, "energy.md")}\n`);
+    });
+}

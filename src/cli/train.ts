@@ -1,0 +1,103 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Command } from "commander";
+import { SpikemedError } from "../core/index.js";
+import { PROTOCOLS } from "../data/cxr/index.js";
+import { runExperiment, type DataSpec } from "../experiment/index.js";
+import { MODEL_NAMES, modelFor, type ModelConfig, type Task } from "../model/index.js";
+import type { ScheduleConfig } from "../train/index.js";
+import { list, nonNegativeInt, oneOf, positiveInt, positiveNumber } from "./options.js";
+import { selectBackend, type BackendOptions } from "./backend.js";
+
+interface TrainFlags extends BackendOptions {
+  data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
+  model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; lr: number;
+  optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
+  balance?: "none" | "weights" | "sampling"; patience?: number; seeds: number; seed: number; out?: string; resume?: boolean;
+  limit?: number; imageSize: number; onBadFile: "skip" | "fail"; devices?: string[]; augment: boolean; records?: string[];
+}
+
+export function trainCommand(): Command {
+  return new Command("train")
+    .description("train a model on ECG beats (MIT-BIH style WFDB records) or chest X-rays, evaluate it and write a report")
+    .argument("<task>", "ecg or cxr", oneOf(["ecg", "cxr"] as const))
+    .option("--data <dir>", "folder of WFDB records (ecg; default: the embedded MIT-BIH sample) or of images / a manifest CSV (cxr)")
+    .option("--records <list>", "ecg: only these records, comma-separated", list)
+    .option("--split <kind>", "ecg: intra (random beats) or inter (de Chazal DS1 -> DS2 patients)", oneOf(["intra", "inter"] as const), "intra")
+    .option("--protocol <name>", `cxr: ${PROTOCOLS.join(", ")}`, oneOf(PROTOCOLS), "mixed")
+    .option("--holdout <source>", "cxr leave-one-source-out: the source to test on")
+    .option("--model <name>", `ecg: ${MODEL_NAMES.ecg.join(", ")}; cxr: ${MODEL_NAMES.cxr.join(", ")}`, "snn")
+    .option("--config <file>", "a model config JSON file instead of a built-in --model")
+    .option("--epochs <n>", "training epochs (ecg 10, cxr 15)", positiveInt)
+    .option("--time-steps <n>", "simulation steps per input (spiking models)", positiveInt)
+    .option("--batch-size <n>", "samples per step (ecg 16, cxr 32)", positiveInt)
+    .option("--lr <rate>", "learning rate", positiveNumber, 1e-3)
+    .option("--optimizer <name>", "adam, adamw or sgd", oneOf(["adam", "adamw", "sgd"] as const), "adam")
+    .option("--schedule <name>", "learning-rate schedule: constant, cosine, step or plateau", oneOf(["constant", "cosine", "step", "plateau"] as const), "constant")
+    .option("--clip-norm <value>", "clip the gradient norm", positiveNumber)
+    .option("--balance <how>", "class imbalance: none, weights (loss weights) or sampling (balanced batches); default none, weights for --split inter", oneOf(["none", "weights", "sampling"] as const))
+    .option("--patience <epochs>", "stop early after this many epochs without validation improvement", positiveInt)
+    .option("--seeds <n>", "repeat the experiment with n seeds and report mean and 95% interval", positiveInt, 1)
+    .option("--seed <n>", "first seed", nonNegativeInt, 1)
+    .option("--out <dir>", "run folder (default runs/<task>-<model>-<time>)")
+    .option("--resume", "continue the interrupted run in --out")
+    .option("--limit <n>", "train on a random subset of n samples (quick runs)", positiveInt)
+    .option("--image-size <px>", "cxr: images are resized to this square size", positiveInt)
+    .option("--on-bad-file <what>", "cxr: skip or fail on unreadable images", oneOf(["skip", "fail"] as const), "skip")
+    .option("--no-augment", "cxr: no augmentation of training images")
+    .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
+    .option("--backend <name>", "compute backend: wasm (fast, default) or reference", oneOf(["wasm", "reference"] as const), "wasm")
+    .option("--threads <n>", "worker threads for the wasm backend (default 2)", positiveInt)
+    .action(async (task: Task, flags: TrainFlags) => {
+      await selectBackend(flags);
+      const model = loadModel(task, flags);
+      const data = dataSpec(task, flags, model);
+      const balance = flags.balance ?? (task === "ecg" && flags.split === "inter" ? "weights" : "none");
+      const epochs = flags.epochs ?? (task === "ecg" ? 10 : 15);
+      const outDir = flags.out ?? path.join("runs", `${task}-${model.name}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
+      if (!flags.resume && fs.existsSync(path.join(outDir, "run.json"))) {
+        throw new SpikemedError(`--out ${outDir} already holds a finished run`, "choose another --out, or add --resume to continue an interrupted one");
+      }
+      const schedule: ScheduleConfig = flags.schedule === "cosine" ? { kind: "cosine", totalEpochs: epochs }
+        : flags.schedule === "step" ? { kind: "step", stepSize: Math.max(1, Math.floor(epochs / 3)) }
+        : flags.schedule === "plateau" ? { kind: "plateau", patience: 2 } : { kind: "constant" };
+      await runExperiment({
+        model, data, seed: flags.seed, seeds: flags.seeds, outDir, resume: flags.resume, devices: flags.devices, handleSignals: true, balance,
+        train: {
+          epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: { kind: flags.optimizer, lr: flags.lr }, schedule,
+          clipNorm: flags.clipNorm, patience: flags.patience, augment: task === "cxr" && flags.augment,
+        },
+      });
+    });
+}
+
+function loadModel(task: Task, flags: TrainFlags): ModelConfig {
+  let model: ModelConfig;
+  if (flags.config) {
+    if (!fs.existsSync(flags.config)) throw new SpikemedError(`--config ${flags.config}: no such file`);
+    try {
+      model = JSON.parse(fs.readFileSync(flags.config, "utf8")) as ModelConfig;
+    } catch (err) {
+      throw new SpikemedError(`--config ${flags.config}: not valid JSON (${(err as Error).message})`);
+    }
+  } else {
+    model = modelFor(task, flags.model, flags.timeSteps);
+  }
+  if (flags.timeSteps) model = { ...model, timeSteps: flags.timeSteps };
+  if (task === "cxr" && flags.imageSize) model = { ...model, inputShape: [1, flags.imageSize, flags.imageSize] };
+  return model;
+}
+
+function dataSpec(task: Task, flags: TrainFlags, model: ModelConfig): DataSpec {
+  if (task === "ecg") {
+    return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed: flags.seed, limit: flags.limit };
+  }
+  if (!flags.data) {
+    throw new SpikemedError("train cxr needs --data DIR", "point it at a folder of class subfolders or a manifest CSV (e.g. ../shared/data/cxr)");
+  }
+  if (flags.protocol === "leave-one-source-out" && !flags.holdout) {
+    throw new SpikemedError("--protocol leave-one-source-out needs --holdout SOURCE", "name the source to test on, e.g. --holdout cxnet");
+  }
+  return { task, dataDir: flags.data, protocol: flags.protocol, heldOutSource: flags.holdout, imageSize: model.inputShape[1],
+    seed: flags.seed, limit: flags.limit, onBadFile: flags.onBadFile };
+}

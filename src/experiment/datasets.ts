@@ -1,0 +1,93 @@
+import fs from "node:fs";
+import { Rng, SpikemedError } from "../core/index.js";
+import * as cxr from "../data/cxr/index.js";
+import * as ecg from "../data/ecg/index.js";
+import type { ClassificationData } from "../train/index.js";
+
+/** A data set ready for training: the samples, the three index sets, and how they were made. */
+export interface PreparedData {
+  data: ClassificationData;
+  split: { train: Int32Array; val: Int32Array; test: Int32Array };
+  /** Human descriptions for the report. */
+  dataset: string;
+  splitDescription: string;
+  /** Everything needed to rebuild the same data and split later (evaluate, energy). */
+  spec: DataSpec;
+}
+
+export type DataSpec =
+  | { task: "ecg"; dataDir: string | null; records?: string[]; split: "intra" | "inter"; seed: number; limit?: number }
+  | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
+      onBadFile: "skip" | "fail" };
+
+export function prepareData(spec: DataSpec, log: (line: string) => void = () => {}): Promise<PreparedData> | PreparedData {
+  return spec.task === "ecg" ? prepareEcg(spec, log) : prepareCxr(spec, log);
+}
+
+function requireFolder(dir: string, option: string): void {
+  if (!fs.existsSync(dir)) throw new SpikemedError(`${option} ${dir}: no such folder`, "give the path of a folder of records or images");
+  if (!fs.statSync(dir).isDirectory() && !dir.endsWith(".csv")) throw new SpikemedError(`${option} ${dir}: not a folder`);
+}
+
+function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string) => void): PreparedData {
+  const dataDir = spec.dataDir ?? ecg.sampleDataDir();
+  if (spec.dataDir) requireFolder(spec.dataDir, "--data");
+  log(`loading ECG beats from ${spec.dataDir ?? `the embedded MIT-BIH sample (${dataDir})`}`);
+  const beats = ecg.loadBeatDataset({ dataDir, records: spec.records, onUnreadableRecord: "error" });
+  if (beats.y.length === 0) throw new SpikemedError(`--data ${dataDir}: no labelled beats found`, "use a folder of WFDB records with .atr annotations");
+  const raw = spec.split === "inter"
+    ? ecg.interPatientSplit(beats, { seed: spec.seed })
+    : ecg.intraPatientSplit(beats.y, { seed: spec.seed });
+  const split = { train: limit(raw.train, spec.limit), val: limit(raw.validation, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
+  const L = beats.windowLength;
+  const counts = ecg.classCounts(beats.y, 5);
+  const data: ClassificationData = {
+    classNames: beats.classNames, inputShape: [1, L], labels: beats.y,
+    fill: (indices, out) => {
+      for (let r = 0; r < indices.length; r++) out.set(beats.x.subarray(indices[r] * L, (indices[r] + 1) * L), r * L);
+    },
+  };
+  const name = spec.dataDir ? `WFDB records in ${spec.dataDir}` : "embedded MIT-BIH sample";
+  return {
+    data, split, spec,
+    dataset: `${name}: ${beats.records.length} records, ${beats.y.length} beats (${beats.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")})`,
+    splitDescription: spec.split === "inter"
+      ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (from DS1), test ${split.test.length}`
+      : `intra-patient (stratified random, seed ${spec.seed}): train ${split.train.length}, validation ${split.val.length}, test ${split.test.length}`,
+  };
+}
+
+async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: string) => void): Promise<PreparedData> {
+  requireFolder(spec.dataDir, "--data");
+  const index = cxr.readCxrIndex(spec.dataDir);
+  log(`loading ${index.entries.length} chest X-rays from ${spec.dataDir} at ${spec.imageSize}x${spec.imageSize}`);
+  let shown = -1;
+  const images = await cxr.loadCxrImages(index, {
+    size: spec.imageSize, onBadFile: spec.onBadFile,
+    onProgress: (done, total) => {
+      const pct = Math.floor((100 * done) / total);
+      if (pct >= shown + 10) { shown = pct; log(`  decoded ${done}/${total}`); }
+    },
+  });
+  if (images.count === 0) throw new SpikemedError(`--data ${spec.dataDir}: no readable images`);
+  const raw = cxr.makeSplit(spec.protocol, images, { seed: spec.seed, heldOutSource: spec.heldOutSource });
+  const split = { train: limit(raw.train, spec.limit), val: limit(raw.val, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
+  const S = images.size;
+  const data: ClassificationData = {
+    classNames: images.classes, inputShape: [1, S, S], labels: images.labels,
+    fill: (indices, out, augment?: Rng) => { cxr.fillBatch(images, indices, out, augment ? { rng: augment } : undefined); },
+  };
+  return {
+    data, split, spec,
+    dataset: `${images.count} chest X-rays from ${spec.dataDir} (${images.classes.join(" / ")}), ${S}x${S}` +
+      (images.skipped.length ? `; ${images.skipped.length} unreadable files skipped` : ""),
+    splitDescription: `${spec.protocol}: ${raw.description}`,
+  };
+}
+
+/** A random subset of n indices (sorted), for quick runs; the same seed picks the same subset. */
+function limit(indices: Int32Array, n?: number): Int32Array {
+  if (!n || n >= indices.length) return indices;
+  const picks = new Rng(n).permutation(indices.length).slice(0, n).sort();
+  return Int32Array.from(picks, (k) => indices[k]);
+}

@@ -1,0 +1,173 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Rng, tensor, type Tensor } from "../core/index.js";
+import { energyReportSection, loadDeviceCatalog, selectDevices, startEnergyMeter, type EnergyMeasurement } from "../energy/index.js";
+import {
+  evaluateClassifier, summarizeEvaluations, writeFileAtomic, writeRunReport,
+  type ClassificationEvaluation, type EnergyTable, type NamedEvaluation, type RunReport,
+} from "../eval/index.js";
+import { classWeights } from "../data/labels.js";
+import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
+import { predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
+import type { OutputStream } from "../train/index.js";
+import { prepareData, type DataSpec, type PreparedData } from "./datasets.js";
+import { saveRun, type RunManifest } from "./saved-run.js";
+
+export interface ExperimentOptions {
+  model: ModelConfig;
+  data: DataSpec;
+  train: Omit<TrainOptions, "runDir" | "seed" | "resume" | "log">;
+  /** First seed; seed k of `seeds` is seed + k. */
+  seed: number;
+  seeds: number;
+  outDir: string;
+  resume?: boolean;
+  /** Class imbalance: loss weights n/(K n_c) from the training split, or balanced sampling. */
+  balance?: "none" | "weights" | "sampling";
+  /** Devices for the energy estimate (default: all built-in ones). */
+  devices?: string[];
+  log?: OutputStream;
+  handleSignals?: boolean;
+}
+
+export interface SeedResult {
+  seed: number;
+  runDir: string;
+  test: ClassificationEvaluation;
+  report: RunReport;
+}
+
+/**
+ * Trains and evaluates a model on a data set once per seed (same split, different initialisation
+ * and batch order), writing a complete run folder for each and, for several seeds, a summary with
+ * 95% intervals across them.
+ */
+export async function runExperiment(options: ExperimentOptions): Promise<SeedResult[]> {
+  const log = options.log ?? process.stderr;
+  const say = (line: string): void => { log.write(line + "\n"); };
+  const prepared = await prepareData(options.data, say);
+  say(prepared.dataset);
+  say(prepared.splitDescription);
+  const results: SeedResult[] = [];
+  for (let k = 0; k < options.seeds; k++) {
+    const seed = options.seed + k;
+    const runDir = options.seeds > 1 ? path.join(options.outDir, `seed-${seed}`) : options.outDir;
+    if (options.seeds > 1) say(`\n=== seed ${seed} (${k + 1}/${options.seeds}) -> ${runDir}`);
+    results.push(await runOneSeed(options, prepared, seed, runDir, log));
+  }
+  if (options.seeds > 1) writeSeedSummary(options, prepared, results);
+  return results;
+}
+
+async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, seed: number, runDir: string, log: OutputStream): Promise<SeedResult> {
+  const { data, split } = prepared;
+  const network = buildNetwork(options.model, seed);
+  log.write(`model ${options.model.name}: ${network.parameterCount().toLocaleString("en-US")} parameters, T = ${options.model.timeSteps}\n`);
+  const trainMeter = startEnergyMeter();
+  const balance = options.balance ?? "none";
+  const trained = await train(network, data, { train: split.train, val: split.val }, {
+    ...options.train, seed, runDir, resume: options.resume, log, handleSignals: options.handleSignals,
+    classWeights: balance === "weights" ? Array.from(classWeights(data.labels, data.classNames.length, split.train)) : options.train.classWeights,
+    sampling: balance === "sampling" ? "balanced" : options.train.sampling,
+  });
+  const trainEnergy = trainMeter.stop();
+
+  const inferMeter = startEnergyMeter();
+  const inferStart = Date.now();
+  const { probabilities } = predictProbabilities(network, data, split.test, options.train.batchSize);
+  const inferSeconds = (Date.now() - inferStart) / 1000;
+  const inferEnergy = inferMeter.stop();
+  const yTrue = Int32Array.from(split.test, (i) => data.labels[i]);
+  const test = evaluateClassifier({ classNames: data.classNames, yTrue, probabilities, bootstrap: { seed } });
+  const evaluations: NamedEvaluation[] = [{ name: "test", evaluation: test }];
+  if (split.val.length > 0) {
+    const val = predictProbabilities(network, data, split.val, options.train.batchSize);
+    evaluations.push({ name: "validation", evaluation: evaluateClassifier({
+      classNames: data.classNames, yTrue: Int32Array.from(split.val, (i) => data.labels[i]), probabilities: val.probabilities, bootstrap: false,
+    }) });
+  }
+
+  const energy = energySection(network, data, split.test, options, runDir,
+    { trainEnergy, inferEnergy, inferences: split.test.length, epochs: trained.history.length });
+  const manifest: RunManifest = {
+    format: "spikemed-run", version: 1, task: options.data.task, model: options.model,
+    classNames: [...data.classNames], data: options.data,
+    train: { ...options.train, balance }, seed, createdAt: new Date().toISOString(),
+  };
+  saveRun(runDir, manifest, network);
+  const report = writeRunReport(runDir, {
+    title: `${options.model.name} on ${options.data.task === "ecg" ? "ECG arrhythmia" : "chest X-ray"} (seed ${seed})`,
+    model: options.model.name, dataset: prepared.dataset, split: prepared.splitDescription,
+    config: { model: options.model, data: options.data, train: options.train, seed },
+    history: trained.history, evaluations,
+    timing: {
+      trainSeconds: trained.seconds, trainSamplesPerSecond: trained.trainedSamples / trained.seconds,
+      inferenceSamplesPerSecond: split.test.length / inferSeconds, evaluateSeconds: inferSeconds,
+    },
+    energy: energy.table,
+    notes: [...trained.warnings.map((w) => `Warning: ${w}`), `Best epoch ${trained.bestEpoch} (weights restored from it).`,
+      "Energy details per layer and device: [energy.md](energy.md)."],
+  });
+  log.write(`test accuracy ${pct(test.accuracy.estimate)} (95% CI ${pct(test.accuracy.lower)}-${pct(test.accuracy.upper)}), ` +
+    `macro-F1 ${fmt(test.macroF1.estimate)}; report: ${path.join(runDir, "report.md")}\n`);
+  return { seed, runDir, test, report };
+}
+
+function energySection(network: Network, data: ClassificationData, indices: Int32Array, options: ExperimentOptions, runDir: string,
+  measured: { trainEnergy: EnergyMeasurement; inferEnergy: EnergyMeasurement; inferences: number; epochs: number }): { table: EnergyTable } {
+  const batches = exampleBatches(data, indices, 4, Math.min(32, options.train.batchSize));
+  const activity = network.measureInputRates(batches, new Rng(0));
+  const devices = selectDevices(loadDeviceCatalog(), options.devices);
+  const section = energyReportSection({
+    layers: network.describe(), activity, devices,
+    measured: [
+      { measurement: measured.inferEnergy, label: "inference on the test split", inferences: measured.inferences },
+      { measurement: measured.trainEnergy, label: "training", epochs: measured.epochs },
+    ],
+  });
+  fs.mkdirSync(runDir, { recursive: true });
+  writeFileAtomic(path.join(runDir, "energy.md"), section.markdown);
+  for (const chart of section.charts) writeFileAtomic(path.join(runDir, chart.fileName), chart.svg);
+  const totals = section.estimate.totals.energy;
+  const perInferenceMeasured = measured.inferEnergy.joules / Math.max(1, measured.inferences);
+  return {
+    table: {
+      title: "Energy per inference (estimate from measured spike rates, KerasSpiking constants)",
+      columns: ["device", "kind", "joules per inference"],
+      rows: [
+        ...devices.map((d) => [d.name, d.spiking ? "spiking" : "conventional", totals[d.name].total]),
+        ["this machine (measured)", measured.inferEnergy.method, perInferenceMeasured],
+      ],
+      notes: [`Measured with ${measured.inferEnergy.method}: ${measured.inferEnergy.details}`],
+    },
+  };
+}
+
+/** A few batches of real inputs as tensors (for activity measurements). */
+export function exampleBatches(data: ClassificationData, indices: Int32Array, count: number, batchSize: number): Tensor[] {
+  const size = data.inputShape.reduce((a, b) => a * b, 1);
+  const out: Tensor[] = [];
+  for (let b = 0; b < count && b * batchSize < indices.length; b++) {
+    const batch = indices.subarray(b * batchSize, Math.min(indices.length, (b + 1) * batchSize));
+    const buffer = new Float32Array(batch.length * size);
+    data.fill(batch, buffer);
+    out.push(tensor(buffer, [batch.length, ...data.inputShape]));
+  }
+  return out;
+}
+
+function writeSeedSummary(options: ExperimentOptions, prepared: PreparedData, results: SeedResult[]): void {
+  const aggregate = summarizeEvaluations(results.map((r) => r.seed), results.map((r) => r.test));
+  writeRunReport(options.outDir, {
+    title: `${options.model.name}: ${results.length} seeds`, model: options.model.name,
+    dataset: prepared.dataset, split: prepared.splitDescription,
+    config: { model: options.model, data: options.data, train: options.train, seeds: results.map((r) => r.seed) },
+    history: results[0].report.history, evaluations: [{ name: "test", evaluation: results[0].test }],
+    seedAggregate: aggregate,
+    notes: [`Per-seed runs: ${results.map((r) => path.relative(options.outDir, r.runDir)).join(", ")}. History and test details shown are seed ${results[0].seed}'s.`],
+  });
+  options.log?.write(`summary over ${results.length} seeds: ${path.join(options.outDir, "report.md")}\n`);
+}
+
+const pct = (v: number | null): string => (v === null ? "n/a" : `${(v * 100).toFixed(2)}%`);
+const fmt = (v: number | null): string => (v === null ? "n/a" : v.toFixed(4));
