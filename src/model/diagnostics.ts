@@ -23,22 +23,18 @@ export class ActivityMeter {
   private perNeuronSpikes: Float64Array | null = null;
   private perNeuronActive: Float64Array | null = null;
 
-  /** Adds a [T, B, F] array of outputs whose spikes have height `spikeHeight`. */
-  observe(data: Float32Array, T: number, B: number, F: number, spikeHeight: number): void {
+  /**
+   * Adds one forward pass of T steps over B samples: per neuron (F of them), the spikes it emitted
+   * and the number of sample-steps in which it spiked at all.
+   */
+  observe(spikesPerNeuron: ArrayLike<number>, activeSlotsPerNeuron: ArrayLike<number>, T: number, B: number): void {
+    const F = spikesPerNeuron.length;
     this.ensureSize(F);
-    const counts = this.perNeuronSpikes!;
-    const active = this.perNeuronActive!;
     let total = 0;
-    for (let row = 0; row < T * B * F; row += F) {
-      for (let f = 0; f < F; f++) {
-        const v = data[row + f];
-        if (v > 0) {
-          const n = v / spikeHeight;
-          counts[f] += n;
-          active[f] += 1;
-          total += n;
-        }
-      }
+    for (let f = 0; f < F; f++) {
+      this.perNeuronSpikes![f] += spikesPerNeuron[f];
+      this.perNeuronActive![f] += activeSlotsPerNeuron[f];
+      total += spikesPerNeuron[f];
     }
     this.spikes += total;
     this.slots += T * B * F;

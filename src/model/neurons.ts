@@ -1,5 +1,5 @@
 import * as ops from "../core/index.js";
-import { keep, SpikemedError, tensor, type ResetMode, type SurrogateSpec, type Tensor } from "../core/index.js";
+import { getBackend, keep, SpikemedError, tensor, type ResetMode, type SurrogateSpec, type Tensor } from "../core/index.js";
 import type { LayerDescription } from "../energy/types.js";
 import { ActivityMeter } from "./diagnostics.js";
 import { namedParams } from "./layers.js";
@@ -26,7 +26,19 @@ export abstract class NeuronLayer extends Module {
 
   protected observe(spikes: Tensor, ctx: ForwardContext, membrane?: Tensor): void {
     const [T, B] = spikes.shape;
-    this.activity.observe(spikes.data, T, B, spikes.size / (T * B), this.spikeHeight);
+    const F = spikes.size / (T * B);
+    const backend = getBackend();
+    const counts = backend.alloc(F);
+    backend.sumAxis(spikes.data, 1, T * B, F, counts);
+    if (this.spikeHeight === 1) {
+      // Binary spikes: a neuron's active sample-steps are its spike count.
+      this.activity.observe(counts, counts, T, B);
+    } else {
+      const active = new Float64Array(F);
+      for (let row = 0; row < T * B * F; row += F) for (let f = 0; f < F; f++) if (spikes.data[row + f] > 0) active[f]++;
+      this.activity.observe(counts.map((c) => c / this.spikeHeight), active, T, B);
+    }
+    backend.free(counts);
     if (ctx.recording) {
       ctx.recording.spikes.set(this.name, keep(tensor(spikes.data, spikes.shape)));
       if (membrane) ctx.recording.membrane.set(this.name, keep(tensor(membrane.data, membrane.shape)));

@@ -170,11 +170,15 @@ export class ReferenceBackend implements Backend {
   }
 
   copyStrided(x: Float32Array, offset: number, strides: readonly number[], y: Float32Array, shape: readonly number[]): void {
-    const rank = shape.length;
+    // The trailing dimensions that are laid out contiguously in x are copied as whole blocks.
+    let rank = shape.length;
+    let block = 1;
+    while (rank > 0 && strides[rank - 1] === block) block *= shape[--rank];
     const index = new Array<number>(rank).fill(0);
     let ix = offset;
-    for (let o = 0; o < y.length; o++) {
-      y[o] = x[ix];
+    for (let o = 0; o < y.length; o += block) {
+      if (block === 1) y[o] = x[ix];
+      else y.set(x.subarray(ix, ix + block), o);
       for (let d = rank - 1; d >= 0; d--) {
         index[d]++;
         ix += strides[d];
