@@ -61,8 +61,8 @@ export function logisticRegression(inputShape: number[], classes: number, name: 
  * after the second conv, dense 128, 64, 8 spiking, temporal average, linear 2. Its first dense
  * layer has 127*127*128*128 = 264 million weights.
  */
-export function gatti2025(options: { timeSteps?: number; dt?: number; imageSize?: number } = {}): ModelConfig {
-  const spiking: LayerConfig = { type: "spiking-relu", dt: options.dt ?? 1 };
+export function gatti2025(options: { timeSteps?: number; dt?: number; imageSize?: number; initialVoltage?: "random" | "zero" } = {}): ModelConfig {
+  const spiking: LayerConfig = { type: "spiking-relu", dt: options.dt ?? 1, initialVoltage: options.initialVoltage };
   const size = options.imageSize ?? 256;
   return {
     name: "gatti2025", description: "Gatti et al. 2025 chest X-ray SNN (KerasSpiking), as published",
@@ -79,9 +79,14 @@ export function gatti2025(options: { timeSteps?: number; dt?: number; imageSize?
   };
 }
 
-/** The replication's settings: one time step of dt = 0.001, under which the network is silent. */
+/**
+ * The replication's settings: one time step of dt = 0.001, under which the network is silent.
+ * Initial voltages are zero so that the outcome is the reported one (one class for every input);
+ * with random initial voltages the rare neuron that does spike emits a spike of height 1/dt = 1000,
+ * and the outputs become noise, which is no better.
+ */
 export function gatti2025Replication(imageSize = 256): ModelConfig {
-  return { ...gatti2025({ timeSteps: 1, dt: 0.001, imageSize }), name: "gatti2025-replication",
+  return { ...gatti2025({ timeSteps: 1, dt: 0.001, imageSize, initialVoltage: "zero" }), name: "gatti2025-replication",
     description: "gatti2025 with the PyTorchSpiking replication's T = 1, dt = 0.001 (silent: kept to show the trap)" };
 }
 

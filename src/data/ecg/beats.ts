@@ -194,14 +194,18 @@ export interface DetectedBeats {
 }
 
 /**
- * Beats of an unannotated signal, for prediction: R peaks from the Pan-Tompkins detector, each
+ * Beats of an unannotated signal, for prediction: R peaks from the Pan-Tompkins detector (run on
+ * the raw signal at the target rate), each
  * moved to the largest deflection of the conditioned signal within 50 ms (where reference
  * annotations put the R peak), then windowed exactly like the training beats.
  */
 export function detectBeats(signal: ArrayLike<number>, samplingFrequency: number, options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions } = {}): DetectedBeats {
   const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
   const conditioned = preprocessSignal(signal, samplingFrequency, options);
-  const detected = detectRPeaks(conditioned, target, options.detector);
+  // The detector is tuned (and measured, bench/ecg-rpeaks) on the raw signal: denoising and
+  // baseline removal flatten the slopes it keys on and make it miss beats.
+  const raw = samplingFrequency === target ? signal : resample(signal, samplingFrequency, target);
+  const detected = detectRPeaks(raw, target, options.detector);
   const reach = Math.round(0.05 * target);
   const peaks = new Int32Array(detected.length);
   for (let i = 0; i < detected.length; i++) {

@@ -1,0 +1,93 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+const sample = fileURLToPath(new URL("../../../data/mitdb-sample", import.meta.url));
+
+function cli(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [main, ...args], { encoding: "utf8", env: { ...process.env, SPIKEMED_CACHE: path.join(os.tmpdir(), "spikemed-cli-cache") } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const noStack = (text: string): void => assert.doesNotMatch(text, /\n\s+at .*:\d+:\d+/, "no stack trace");
+
+test("--help is available for the program and every command", () => {
+  const top = cli("--help");
+  assert.equal(top.code, 0);
+  for (const c of ["train", "evaluate", "predict", "compare", "energy", "download"]) {
+    assert.match(top.out, new RegExp(`\\b${c}\\b`));
+    const r = cli(c, "--help");
+    assert.equal(r.code, 0, `${c} --help`);
+    assert.match(r.out, /Usage: spikemed/);
+  }
+});
+
+test("bad input gives one clear error line naming the problem, never a stack trace", () => {
+  const cases: [string[], RegExp][] = [
+    [["train", "ecg", "--data", "/no/such/folder"], /--data \/no\/such\/folder: no such folder/],
+    [["train", "ekg"], /expected one of ecg, cxr, got "ekg"/],
+    [["train", "ecg", "--epochs", "0"], /--epochs.*expected a positive integer, got "0"/],
+    [["train", "cxr"], /train cxr needs --data DIR/],
+    [["train", "ecg", "--model", "transformer"], /unknown ecg model "transformer"/],
+    [["evaluate", "/no/such/run"], /not a spikemed run folder/],
+    [["predict", "/no/such/run", "x"], /not a spikemed run folder/],
+  ];
+  for (const [args, expected] of cases) {
+    const r = cli(...args);
+    assert.notEqual(r.code, 0, args.join(" "));
+    assert.match(r.err, expected, `${args.join(" ")}: ${r.err}`);
+    noStack(r.err);
+  }
+});
+
+test("an empty data folder and an unreadable record are reported by name", () => {
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-empty-"));
+  const r = cli("train", "ecg", "--data", empty, "--epochs", "1");
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, new RegExp(empty.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  noStack(r.err);
+
+  const broken = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-broken-"));
+  for (const ext of ["hea", "atr"]) fs.copyFileSync(path.join(sample, `100.${ext}`), path.join(broken, `100.${ext}`));
+  fs.writeFileSync(path.join(broken, "100.dat"), fs.readFileSync(path.join(sample, "100.dat")).subarray(0, 1000));
+  const t = cli("train", "ecg", "--data", broken, "--epochs", "1");
+  assert.notEqual(t.code, 0);
+  assert.match(t.err, /100/);
+  noStack(t.err);
+});
+
+test("train, evaluate, predict, energy and compare work end to end on a small subset of the embedded sample", () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-run-"));
+  const run = path.join(out, "run");
+  const t = cli("train", "ecg", "--epochs", "1", "--limit", "300", "--time-steps", "2", "--out", run, "--records", "208");
+  assert.equal(t.code, 0, t.err);
+  for (const f of ["report.md", "report.json", "run.json", "model.ckpt", "energy.md", "learning-curves.svg"]) assert.ok(fs.existsSync(path.join(run, f)), f);
+  assert.match(t.err, /test accuracy \d+\.\d+%/);
+
+  const e = cli("evaluate", run);
+  assert.equal(e.code, 0, e.err);
+  assert.match(e.out, /accuracy \d+\.\d+% \(95% CI/);
+
+  const p = cli("predict", run, path.join(sample, "208"), "--json");
+  assert.equal(p.code, 0, p.err);
+  const [result] = JSON.parse(p.out);
+  assert.ok(result.beats > 2500, `beats ${result.beats}`);
+  assert.ok(result.agreement.matched / result.beats > 0.99, "detected beats match the reference annotations");
+
+  const en = cli("energy", run, "--devices", "loihi,cpu", "--batches", "1");
+  assert.equal(en.code, 0, en.err);
+  assert.match(en.out, /loihi/);
+
+  const c = cli("compare", run, run);
+  assert.equal(c.code, 0, c.err);
+  assert.match(c.out, /\|/);
+
+  const again = cli("train", "ecg", "--epochs", "1", "--out", run);
+  assert.notEqual(again.code, 0);
+  assert.match(again.err, /already holds a finished run/);
+});
