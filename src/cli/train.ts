@@ -14,7 +14,7 @@ interface TrainFlags extends BackendOptions {
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
   balance?: "none" | "weights" | "sampling"; patience?: number; seeds: number; seed: number; out?: string; resume?: boolean;
-  limit?: number; imageSize: number; onBadFile: "skip" | "fail"; devices?: string[]; augment: boolean; records?: string[];
+  limit?: number; memorySaving?: boolean; imageSize: number; onBadFile: "skip" | "fail"; devices?: string[]; augment: boolean; records?: string[];
 }
 
 export function trainCommand(): Command {
@@ -42,6 +42,7 @@ export function trainCommand(): Command {
     .option("--out <dir>", "run folder (default runs/<task>-<model>-<time>)")
     .option("--resume", "continue the interrupted run in --out")
     .option("--limit <n>", "train on a random subset of n samples (quick runs)", positiveInt)
+    .option("--memory-saving", "recompute LIF membranes in the backward pass instead of storing them (less memory, a little slower)")
     .option("--image-size <px>", "cxr: images are resized to this square size", positiveInt)
     .option("--on-bad-file <what>", "cxr: skip or fail on unreadable images", oneOf(["skip", "fail"] as const), "skip")
     .option("--no-augment", "cxr: no augmentation of training images")
@@ -84,6 +85,7 @@ function loadModel(task: Task, flags: TrainFlags): ModelConfig {
     model = modelFor(task, flags.model, flags.timeSteps);
   }
   if (flags.timeSteps) model = { ...model, timeSteps: flags.timeSteps };
+  if (flags.memorySaving) model = { ...model, layers: model.layers.map((l) => (l.type === "lif" ? { ...l, recompute: true } : l)) };
   if (task === "cxr" && flags.imageSize) model = { ...model, inputShape: [1, flags.imageSize, flags.imageSize] };
   return model;
 }

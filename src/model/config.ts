@@ -17,7 +17,8 @@ export type LayerConfig =
   | { type: "batchnorm" }
   | { type: "relu" }
   | { type: "lif"; beta?: number; tauM?: number; dt?: number; threshold?: number; reset?: "subtract" | "zero" | "none";
-      vRest?: number; learnBeta?: boolean; learnThreshold?: boolean; surrogate?: string; output?: "spikes" | "membrane" }
+      vRest?: number; learnBeta?: boolean; learnThreshold?: boolean; surrogate?: string; output?: "spikes" | "membrane";
+      recompute?: boolean }
   | { type: "if"; threshold?: number; surrogate?: string }
   | { type: "synaptic"; alpha: number; beta?: number; threshold?: number; surrogate?: string }
   | { type: "spiking-relu"; dt?: number; spikingAware?: boolean; initialVoltage?: "random" | "zero" }

@@ -62,6 +62,8 @@ export interface LeakyOptions {
   surrogate?: SurrogateSpec;
   /** "membrane" makes a non-spiking leaky integrator readout (reset none). */
   output?: "spikes" | "membrane";
+  /** Memory-saving mode: recompute the membrane in the backward pass instead of keeping it. */
+  recompute?: boolean;
 }
 
 /**
@@ -76,6 +78,7 @@ export class Leaky extends NeuronLayer {
   readonly vRest: number;
   readonly output: "spikes" | "membrane";
   readonly spikeHeight = 1;
+  recompute: boolean;
 
   constructor(name: string, options: LeakyOptions = {}) {
     super(name);
@@ -88,6 +91,7 @@ export class Leaky extends NeuronLayer {
     this.reset = options.reset ?? (this.output === "membrane" ? "none" : "subtract");
     this.surrogate = options.surrogate ?? arctan(2);
     this.vRest = options.vRest ?? 0;
+    this.recompute = options.recompute ?? false;
   }
 
   forward(input: Signal, ctx: ForwardContext): Signal {
@@ -95,10 +99,10 @@ export class Leaky extends NeuronLayer {
     if (this.beta.requiresGrad) for (let i = 0; i < this.beta.size; i++) this.beta.data[i] = Math.min(1, Math.max(0, this.beta.data[i]));
     const result = ops.lif(unrolled(input), {
       beta: this.beta, threshold: this.threshold, reset: this.reset, surrogate: this.surrogate,
-      vRest: this.vRest, output: this.output,
+      vRest: this.vRest, output: this.output, recompute: this.recompute && !ctx.recording,
     });
-    if (this.output === "spikes") this.observe(result.spikes, ctx, result.membrane);
-    else if (ctx.recording) ctx.recording.membrane.set(this.name, keep(tensor(result.membrane.data, result.membrane.shape)));
+    if (this.output === "spikes") this.observe(result.spikes, ctx, result.membrane ?? undefined);
+    else if (ctx.recording && result.membrane) ctx.recording.membrane.set(this.name, keep(tensor(result.membrane.data, result.membrane.shape)));
     return { x: result.out, timeSteps: input.timeSteps, static: false };
   }
 

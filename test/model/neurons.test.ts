@@ -140,3 +140,24 @@ test("per-neuron learnable threshold and beta receive gradients of the right sha
   assert.equal(layer.beta.grad!.length, 4);
   assert.ok(Array.from(layer.threshold.grad!).some((v) => v !== 0));
 });
+
+test("memory-saving mode (membrane recomputed in the backward pass) gives bit-identical gradients and keeps no membrane", () => {
+  const rng = new Rng(8);
+  const current = randomTensor(rng, [5, 2, 6], -0.5, 1.5);
+  const beta = tensor([0.85], [1], true);
+  const threshold = tensor([1], [1], true);
+  const run = (recompute: boolean) => {
+    for (const t of [current, beta, threshold]) t.grad = null;
+    const kept = tidy(() => {
+      const r = core.lif(current, { beta, threshold, reset: "subtract", surrogate: surrogates.arctan(), recompute });
+      backward(core.sum(core.mul(r.out, core.full(r.out.shape, 0.3))));
+      return r.membrane === null;
+    });
+    return { kept, grads: [Array.from(current.grad!), Array.from(beta.grad!), Array.from(threshold.grad!)] };
+  };
+  const stored = run(false);
+  const recomputed = run(true);
+  assert.equal(stored.kept, false);
+  assert.equal(recomputed.kept, true);
+  assert.deepEqual(recomputed.grads, stored.grads);
+});

@@ -15,14 +15,20 @@ export interface LifOptions {
   vRest?: number;
   /** What the op returns: the spike trains (default) or the membrane potentials. */
   output?: "spikes" | "membrane";
+  /**
+   * Memory-saving mode: the membrane is not kept for the backward pass but recomputed there from
+   * the input current (one more forward kernel call per layer; T*N fewer floats held).
+   */
+  recompute?: boolean;
 }
 
 export interface LifResult {
   /** The differentiable output (spikes or membrane, as asked). */
   out: Tensor;
-  /** Spikes and membrane of every step, for diagnostics and recordings (not differentiable). */
+  /** Spikes of every step, for diagnostics and recordings (not differentiable). */
   spikes: Tensor;
-  membrane: Tensor;
+  /** Membrane of every step; null in memory-saving mode. */
+  membrane: Tensor | null;
 }
 
 /**
@@ -52,14 +58,27 @@ export function lif(current: Tensor, options: LifOptions): LifResult {
   const wantSpikes = (options.output ?? "spikes") === "spikes";
   // The differentiable output is a view of the recorded array, so no copy is made.
   const out = new Tensor(current.shape, wantSpikes ? spikes.data : membrane.data, false, wantSpikes ? spikes : membrane);
+  const recompute = wantSpikes && options.recompute === true;
   record(out, "lif", [current, options.beta, options.threshold], (g) => {
     const dCurrent = backend.alloc(current.size);
     const dBeta = options.beta.requiresGrad ? backend.alloc(options.beta.size) : null;
     const dThreshold = options.threshold.requiresGrad ? backend.alloc(options.threshold.size) : null;
-    backend.lifBackward(spec, options.surrogate, membrane.data, spikes.data,
+    let mem = membrane.data;
+    let scratch: Float32Array | null = null;
+    if (recompute) {
+      mem = backend.alloc(current.size);
+      scratch = backend.alloc(current.size);
+      backend.lifForward(spec, current.data, mem, scratch);
+    }
+    backend.lifBackward(spec, options.surrogate, mem, spikes.data,
       wantSpikes ? g : null, wantSpikes ? null : g, dCurrent, dBeta, dThreshold);
+    if (scratch) { backend.free(mem); backend.free(scratch); }
     return [current.requiresGrad ? dCurrent : (backend.free(dCurrent), null), dBeta, dThreshold];
   });
+  if (recompute && out.node) {
+    membrane.dispose();
+    return { out, spikes, membrane: null };
+  }
   return { out, spikes, membrane };
 }
 
