@@ -65,8 +65,15 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
       backend.gemm(false, false, rows, inFeatures, outFeatures, g, weight.data, grads[0], false);
     }
     if (weight.requiresGrad) {
-      grads[1] = backend.alloc(weight.size);
-      backend.gemm(true, false, outFeatures, inFeatures, rows, g, x.data, grads[1], false);
+      // A parameter's gradient buffer is accumulated into directly: a large layer then needs no
+      // second weight-sized array (the X-ray paper's first dense layer has 264 million weights).
+      const target = weight.node === null ? weight.grad : null;
+      if (target) {
+        backend.gemm(true, false, outFeatures, inFeatures, rows, g, x.data, target, true);
+      } else {
+        grads[1] = backend.alloc(weight.size);
+        backend.gemm(true, false, outFeatures, inFeatures, rows, g, x.data, grads[1], false);
+      }
     }
     if (bias?.requiresGrad) {
       grads[2] = backend.alloc(outFeatures);
