@@ -2,7 +2,7 @@
 // to the filters is summed per fixed group of samples and the groups are then reduced in order, so
 // the result does not depend on how many threads ran or which thread took which group.
 
-import { argB, argI, argP, claim, shareEnd, shareStart } from "./job";
+import { argB, argI, argP, claim, ELEMENT_CHUNK } from "./job";
 import { gemmRange, GEMM_SCRATCH_BYTES } from "./gemm";
 
 /** Slot of the first of the 15 geometry values (n, cin, h, w, cout, kh, kw, strideH, strideW,
@@ -190,22 +190,24 @@ export function convBackwardWeight(job: usize, tid: i32): void {
 }
 
 /** Job: dst[e] = sum over g (in order) of src[g*stride + e]. Args: dst, src, count, groups, stride (elements). */
-export function reduceGroups(job: usize, tid: i32, nt: i32): void {
+export function reduceGroups(job: usize): void {
   const dst = argP(job, 1), src = argP(job, 2), count = argI(job, 3), groups = argI(job, 4);
   const stride = <usize>argI(job, 5) << 2;
-  const e0 = shareStart(count, tid, nt, 4), e1 = shareEnd(count, tid, nt, 4);
-  let e = e0;
-  for (; e + 4 <= e1; e += 4) {
-    const off = <usize>e << 2;
-    let acc = v128.load(src + off);
-    for (let g = 1; g < groups; g++) acc = f32x4.add(acc, v128.load(src + <usize>g * stride + off));
-    v128.store(dst + off, acc);
-  }
-  for (; e < e1; e++) {
-    const off = <usize>e << 2;
-    let acc = load<f32>(src + off);
-    for (let g = 1; g < groups; g++) acc += load<f32>(src + <usize>g * stride + off);
-    store<f32>(dst + off, acc);
+  for (let c = claim(job); c * ELEMENT_CHUNK < count; c = claim(job)) {
+    const e0 = c * ELEMENT_CHUNK, e1 = min(count, e0 + ELEMENT_CHUNK);
+    let e = e0;
+    for (; e + 4 <= e1; e += 4) {
+      const off = <usize>e << 2;
+      let acc = v128.load(src + off);
+      for (let g = 1; g < groups; g++) acc = f32x4.add(acc, v128.load(src + <usize>g * stride + off));
+      v128.store(dst + off, acc);
+    }
+    for (; e < e1; e++) {
+      const off = <usize>e << 2;
+      let acc = load<f32>(src + off);
+      for (let g = 1; g < groups; g++) acc += load<f32>(src + <usize>g * stride + off);
+      store<f32>(dst + off, acc);
+    }
   }
 }
 

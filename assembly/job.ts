@@ -13,12 +13,8 @@ export const COUNTER_OFFSET: usize = JOB_SLOTS * 8;
 /** The next unclaimed work unit, shared by all threads of the job. */
 @inline export function claim(job: usize): i32 { return atomic.add<i32>(job + COUNTER_OFFSET, 1); }
 
-/** Start of thread tid's share of [0, total) split into nt parts, each a multiple of `align`. */
-@inline export function shareStart(total: i32, tid: i32, nt: i32, align: i32): i32 {
-  const chunk = ((total + nt - 1) / nt + align - 1) / align * align;
-  return min(total, tid * chunk);
-}
-@inline export function shareEnd(total: i32, tid: i32, nt: i32, align: i32): i32 {
-  const chunk = ((total + nt - 1) / nt + align - 1) / align * align;
-  return min(total, (tid + 1) * chunk);
-}
+/**
+ * Elements per work unit of the elementwise kernels (a multiple of 4). Threads claim units until
+ * none are left, so a thread slowed by other processes on its core simply takes fewer of them.
+ */
+export const ELEMENT_CHUNK = 16384;

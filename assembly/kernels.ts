@@ -1,10 +1,10 @@
 // Entry point of the kernel module. It imports a shared memory and exports one function, run(),
 // that every thread of the worker pool calls with the same job block; the job's kernel id picks
-// the kernel and each kernel uses (tid, threads) or the job's work counter to take its share.
+// the kernel, and threads claim the job's work units from a shared counter until none are left.
 // The module makes no host calls, so the same .wasm runs in Node and in browsers.
 
 import { argI } from "./job";
-import { accumulate, affine, binary, softmax, softmaxBackward, sumAxis, unary, unaryBackward } from "./elementwise";
+import { accumulate, affine, binary, copyStrided, softmax, softmaxBackward, sumAxis, unary, unaryBackward } from "./elementwise";
 import { convBackwardInput, convBackwardWeight, convForward, gemmJob, reduceGroups } from "./conv";
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from "./pool";
 import { lifBackward, lifForward, spikingRelu } from "./neurons";
@@ -14,37 +14,38 @@ export { GEMM_SCRATCH_BYTES } from "./gemm";
 const NOOP = 0, GEMM = 1, CONV_FORWARD = 2, CONV_BACKWARD_INPUT = 3, CONV_BACKWARD_WEIGHT = 4, REDUCE_GROUPS = 5;
 const MAX_POOL_FORWARD = 6, MAX_POOL_BACKWARD = 7, AVG_POOL_FORWARD = 8, AVG_POOL_BACKWARD = 9;
 const UNARY = 10, UNARY_BACKWARD = 11, BINARY = 12, AFFINE = 13, ACCUMULATE = 14, SUM_AXIS = 15;
-const SOFTMAX = 16, SOFTMAX_BACKWARD = 17, LIF_FORWARD = 18, LIF_BACKWARD = 19, SPIKING_RELU = 20;
+const SOFTMAX = 16, SOFTMAX_BACKWARD = 17, LIF_FORWARD = 18, LIF_BACKWARD = 19, SPIKING_RELU = 20, COPY_STRIDED = 21;
 
 /** First byte the host may allocate from (past the module's static data). */
 export function heapBase(): usize {
   return __heap_base;
 }
 
-/** Runs thread tid's share (of `threads`) of the job at byte offset job. */
-export function run(job: usize, tid: i32, threads: i32): void {
+/** Runs thread tid's part of the job at byte offset job: the work units it claims (tid picks its scratch). */
+export function run(job: usize, tid: i32): void {
   switch (argI(job, 0)) {
     case NOOP: break;
     case GEMM: gemmJob(job, tid); break;
     case CONV_FORWARD: convForward(job, tid); break;
     case CONV_BACKWARD_INPUT: convBackwardInput(job, tid); break;
     case CONV_BACKWARD_WEIGHT: convBackwardWeight(job, tid); break;
-    case REDUCE_GROUPS: reduceGroups(job, tid, threads); break;
-    case MAX_POOL_FORWARD: maxPoolForward(job, tid, threads); break;
-    case MAX_POOL_BACKWARD: maxPoolBackward(job, tid, threads); break;
-    case AVG_POOL_FORWARD: avgPoolForward(job, tid, threads); break;
-    case AVG_POOL_BACKWARD: avgPoolBackward(job, tid, threads); break;
-    case UNARY: unary(job, tid, threads); break;
-    case UNARY_BACKWARD: unaryBackward(job, tid, threads); break;
-    case BINARY: binary(job, tid, threads); break;
-    case AFFINE: affine(job, tid, threads); break;
-    case ACCUMULATE: accumulate(job, tid, threads); break;
-    case SUM_AXIS: sumAxis(job, tid, threads); break;
-    case SOFTMAX: softmax(job, tid, threads); break;
-    case SOFTMAX_BACKWARD: softmaxBackward(job, tid, threads); break;
-    case LIF_FORWARD: lifForward(job, tid, threads); break;
+    case REDUCE_GROUPS: reduceGroups(job); break;
+    case MAX_POOL_FORWARD: maxPoolForward(job); break;
+    case MAX_POOL_BACKWARD: maxPoolBackward(job); break;
+    case AVG_POOL_FORWARD: avgPoolForward(job); break;
+    case AVG_POOL_BACKWARD: avgPoolBackward(job); break;
+    case UNARY: unary(job); break;
+    case UNARY_BACKWARD: unaryBackward(job); break;
+    case BINARY: binary(job); break;
+    case AFFINE: affine(job); break;
+    case ACCUMULATE: accumulate(job); break;
+    case SUM_AXIS: sumAxis(job); break;
+    case SOFTMAX: softmax(job); break;
+    case SOFTMAX_BACKWARD: softmaxBackward(job); break;
+    case LIF_FORWARD: lifForward(job); break;
     case LIF_BACKWARD: lifBackward(job); break;
-    case SPIKING_RELU: spikingRelu(job, tid, threads); break;
+    case SPIKING_RELU: spikingRelu(job); break;
+    case COPY_STRIDED: copyStrided(job); break;
     default: unreachable();
   }
 }

@@ -1,11 +1,15 @@
-// Spiking-neuron updates, vectorised over neurons with the time loop inside, so a neuron's state
-// stays in registers for all T steps. The LIF forward performs the float32 operations of the
-// Backend contract in its exact order (wasm f32 arithmetic rounds every operation), so membranes
-// and spikes are bit-identical to the reference backend's.
+// Spiking-neuron updates, vectorised over neurons. With per-feature parameters the time loop runs
+// inside, two vectors at a time, keeping each neuron's state in registers; with shared parameters
+// a block of 1024 neurons is stepped through time together, reading the previous step back from
+// L1. The LIF forward performs the float32 operations of the Backend contract in their exact
+// order (wasm f32 arithmetic rounds every operation), so membranes and spikes are bit-identical
+// to the reference backend's.
 
-import { argB, argF, argI, argP, claim, shareEnd, shareStart } from "./job";
+import { argB, argF, argI, argP, claim } from "./job";
 import { expv, loadPartial, storePartial } from "./mathv";
 
+/** Neurons per work unit: a multiple of 4 (SIMD lanes). */
+const NEURON_CHUNK = 1024;
 const RESET_SUBTRACT = 0, RESET_ZERO = 1;
 const PIECEWISE_LINEAR = 0, FAST_SIGMOID = 1, ARCTAN = 2, SIGMOID = 3;
 
@@ -23,33 +27,89 @@ function laneParams(p: usize, len: i32, i: i32, F: i32): v128 {
 @inline function loadLanes(p: usize, lanes: i32): v128 { return lanes == 4 ? v128.load(p) : loadPartial(p, lanes); }
 @inline function storeLanes(p: usize, v: v128, lanes: i32): void { if (lanes == 4) v128.store(p, v); else storePartial(p, v, lanes); }
 
+/** One LIF membrane update, in the contract's float32 operation order. */
+@inline function lifStep(reset: i32, vr: v128, b: v128, thr: v128, u: v128, s: v128, current: v128): v128 {
+  const pre = f32x4.add(f32x4.add(vr, f32x4.mul(b, f32x4.sub(u, vr))), current);
+  if (reset == RESET_SUBTRACT) return f32x4.sub(pre, f32x4.mul(s, thr));
+  if (reset == RESET_ZERO) return f32x4.mul(pre, f32x4.sub(f32x4.splat(1), s));
+  return pre;
+}
+
+/**
+ * LIF forward for neurons [i0, i1) sharing one beta and threshold: step by step over this block
+ * of neurons, so the previous step's membranes and spikes are read back from L1 and no neuron's
+ * update waits on the latency of its own previous step.
+ */
+function lifForwardShared(T: i32, rowBytes: usize, i0: i32, i1: i32, b: v128, thr: v128, vr: v128, reset: i32,
+  current: usize, mem: usize, spikes: usize): void {
+  const one = f32x4.splat(1), zero = f32x4.splat(0);
+  const full = i0 + ((i1 - i0) & ~3), rest = i1 - full;
+  const start = <usize>i0 << 2, end = <usize>full << 2;
+  for (let t = 0; t < T; t++) {
+    const row = <usize>t * rowBytes;
+    for (let off = row + start; off < row + end; off += 16) {
+      const u = lifStep(reset, vr, b, thr, t == 0 ? vr : v128.load(mem + off - rowBytes), t == 0 ? zero : v128.load(spikes + off - rowBytes), v128.load(current + off));
+      v128.store(mem + off, u);
+      v128.store(spikes + off, v128.and(f32x4.gt(u, thr), one));
+    }
+    if (rest > 0) {
+      const off = row + end;
+      const u = lifStep(reset, vr, b, thr, t == 0 ? vr : loadPartial(mem + off - rowBytes, rest), t == 0 ? zero : loadPartial(spikes + off - rowBytes, rest), loadPartial(current + off, rest));
+      storePartial(mem + off, u, rest);
+      storePartial(spikes + off, v128.and(f32x4.gt(u, thr), one), rest);
+    }
+  }
+}
+
 /**
  * Job: LIF forward over T steps. Args: T, N, F, beta, betaLen, threshold, thresholdLen, vRest,
  * reset (0 subtract, 1 zero, 2 none), current, mem, spikes. vRest must be a float32 value.
  */
-export function lifForward(job: usize, tid: i32, nt: i32): void {
+export function lifForward(job: usize): void {
   const T = argI(job, 1), N = argI(job, 2), F = argI(job, 3);
   const beta = argP(job, 4), betaLen = argI(job, 5), th = argP(job, 6), thLen = argI(job, 7);
   const vr = f32x4.splat(<f32>argF(job, 8)), reset = argI(job, 9);
   const current = argP(job, 10), mem = argP(job, 11), spikes = argP(job, 12);
   const one = f32x4.splat(1);
   const rowBytes = <usize>N << 2;
-  const i0 = shareStart(N, tid, nt, 4), i1 = shareEnd(N, tid, nt, 4);
-  for (let i = i0; i < i1; i += 4) {
-    const lanes = min(4, i1 - i);
-    const b = laneParams(beta, betaLen, i, F), thr = laneParams(th, thLen, i, F);
-    let u = vr, s = f32x4.splat(0);
-    let off = <usize>i << 2;
-    for (let t = 0; t < T; t++) {
-      const leak = f32x4.add(vr, f32x4.mul(b, f32x4.sub(u, vr)));
-      const pre = f32x4.add(leak, loadLanes(current + off, lanes));
-      if (reset == RESET_SUBTRACT) u = f32x4.sub(pre, f32x4.mul(s, thr));
-      else if (reset == RESET_ZERO) u = f32x4.mul(pre, f32x4.sub(one, s));
-      else u = pre;
-      s = v128.and(f32x4.gt(u, thr), one);
-      storeLanes(mem + off, u, lanes);
-      storeLanes(spikes + off, s, lanes);
-      off += rowBytes;
+  for (let c = claim(job); c * NEURON_CHUNK < N; c = claim(job)) {
+    const i0 = c * NEURON_CHUNK, i1 = min(N, i0 + NEURON_CHUNK);
+    if (betaLen == 1 && thLen == 1) {
+      lifForwardShared(T, rowBytes, i0, i1, v128.load32_splat(beta), v128.load32_splat(th), vr, reset, current, mem, spikes);
+      continue;
+    }
+    let i = i0;
+    // Two vectors at a time: each neuron's update is a chain of dependent operations, and two
+    // independent chains keep the SIMD units busy while either one waits on its latency.
+    for (; i + 8 <= i1; i += 8) {
+      const b0 = laneParams(beta, betaLen, i, F), thr0 = laneParams(th, thLen, i, F);
+      const b1 = laneParams(beta, betaLen, i + 4, F), thr1 = laneParams(th, thLen, i + 4, F);
+      let u0 = vr, s0 = f32x4.splat(0), u1 = vr, s1 = f32x4.splat(0);
+      let off = <usize>i << 2;
+      for (let t = 0; t < T; t++) {
+        u0 = lifStep(reset, vr, b0, thr0, u0, s0, v128.load(current + off));
+        u1 = lifStep(reset, vr, b1, thr1, u1, s1, v128.load(current + off, 16));
+        s0 = v128.and(f32x4.gt(u0, thr0), one);
+        s1 = v128.and(f32x4.gt(u1, thr1), one);
+        v128.store(mem + off, u0);
+        v128.store(mem + off, u1, 16);
+        v128.store(spikes + off, s0);
+        v128.store(spikes + off, s1, 16);
+        off += rowBytes;
+      }
+    }
+    for (; i < i1; i += 4) {
+      const lanes = min(4, i1 - i);
+      const b = laneParams(beta, betaLen, i, F), thr = laneParams(th, thLen, i, F);
+      let u = vr, s = f32x4.splat(0);
+      let off = <usize>i << 2;
+      for (let t = 0; t < T; t++) {
+        u = lifStep(reset, vr, b, thr, u, s, loadLanes(current + off, lanes));
+        s = v128.and(f32x4.gt(u, thr), one);
+        storeLanes(mem + off, u, lanes);
+        storeLanes(spikes + off, s, lanes);
+        off += rowBytes;
+      }
     }
   }
 }
@@ -69,6 +129,38 @@ export function lifForward(job: usize, tid: i32, nt: i32): void {
     return f32x4.mul(f32x4.splat(param), f32x4.mul(sig, f32x4.sub(one, sig)));
   }
   return one;
+}
+
+@inline function lifBackwardStep(off: usize, rowBytes: usize, t: i32, T: i32, lanes: i32, b: v128, thr: v128, reset: i32,
+  kind: i32, param: f32, mem: usize, spikes: usize, dS: usize, dM: usize, dI: usize): void {
+  const zero = f32x4.splat(0);
+  // dI's row t holds the gradient carried back from step t + 1 until this step overwrites it.
+  let grad = t == T - 1 ? zero : loadLanes(dI + off, lanes);
+  if (dS != 0) grad = f32x4.add(grad, f32x4.mul(loadLanes(dS + off, lanes), surrogate(kind, param, f32x4.sub(loadLanes(mem + off, lanes), thr))));
+  if (dM != 0) grad = f32x4.add(grad, loadLanes(dM + off, lanes));
+  let passed = grad;
+  if (reset == RESET_ZERO && t > 0) passed = f32x4.mul(grad, f32x4.sub(f32x4.splat(1), loadLanes(spikes + off - rowBytes, lanes)));
+  storeLanes(dI + off, passed, lanes);
+  if (t > 0) storeLanes(dI + off - rowBytes, f32x4.mul(passed, b), lanes);
+}
+
+/**
+ * LIF backward for neurons [i0, i1) sharing one beta and threshold, without parameter gradients:
+ * step by step over this block of neurons (like lifForwardShared), with the gradient carried
+ * through time parked in dI. dS or dM is 0 when absent. Same operations, same order, same bits as
+ * the neuron-by-neuron loop.
+ */
+function lifBackwardShared(T: i32, rowBytes: usize, i0: i32, i1: i32, b: v128, thr: v128, reset: i32,
+  kind: i32, param: f32, mem: usize, spikes: usize, dS: usize, dM: usize, dI: usize): void {
+  const full = i0 + ((i1 - i0) & ~3), rest = i1 - full;
+  const start = <usize>i0 << 2, end = <usize>full << 2;
+  for (let t = T - 1; t >= 0; t--) {
+    const row = <usize>t * rowBytes;
+    for (let off = row + start; off < row + end; off += 16) {
+      lifBackwardStep(off, rowBytes, t, T, 4, b, thr, reset, kind, param, mem, spikes, dS, dM, dI);
+    }
+    if (rest > 0) lifBackwardStep(row + end, rowBytes, t, T, rest, b, thr, reset, kind, param, mem, spikes, dS, dM, dI);
+  }
 }
 
 /**
@@ -91,7 +183,47 @@ export function lifBackward(job: usize): void {
   for (let g = claim(job); g < groups; g = claim(job)) {
     const part = partials + (<usize>g * (betaLen + thLen) << 2);
     const v0 = <i32>(<i64>g * vectors / groups), v1 = <i32>(<i64>(g + 1) * vectors / groups);
-    for (let v = v0; v < v1; v++) {
+    if (!wantParams && betaLen == 1 && thLen == 1) {
+      lifBackwardShared(T, rowBytes, min(N, v0 * 4), min(N, v1 * 4), v128.load32_splat(beta), v128.load32_splat(th), reset,
+        kind, param, mem, spikes, hasDS ? dS : 0, hasDM ? dM : 0, dI);
+      continue;
+    }
+    let v = v0;
+    // Two full vectors at a time, as in the forward pass: the carried gradient is a dependency
+    // chain through time, and two independent chains hide each other's latency.
+    for (; v + 2 <= v1 && (v + 2) * 4 <= N; v += 2) {
+      const i = v * 4;
+      const b0 = laneParams(beta, betaLen, i, F), thr0 = laneParams(th, thLen, i, F);
+      const b1 = laneParams(beta, betaLen, i + 4, F), thr1 = laneParams(th, thLen, i + 4, F);
+      let carry0 = zero, gBeta0 = zero, gTh0 = zero, carry1 = zero, gBeta1 = zero, gTh1 = zero;
+      for (let t = T - 1; t >= 0; t--) {
+        const off = <usize>t * rowBytes + (<usize>i << 2);
+        const fromSpike0 = hasDS ? f32x4.mul(v128.load(dS + off), surrogate(kind, param, f32x4.sub(v128.load(mem + off), thr0))) : zero;
+        const fromSpike1 = hasDS ? f32x4.mul(v128.load(dS + off, 16), surrogate(kind, param, f32x4.sub(v128.load(mem + off, 16), thr1))) : zero;
+        let grad0 = f32x4.add(carry0, fromSpike0), grad1 = f32x4.add(carry1, fromSpike1);
+        if (hasDM) { grad0 = f32x4.add(grad0, v128.load(dM + off)); grad1 = f32x4.add(grad1, v128.load(dM + off, 16)); }
+        const sPrev0 = t == 0 ? zero : v128.load(spikes + off - rowBytes), sPrev1 = t == 0 ? zero : v128.load(spikes + off - rowBytes, 16);
+        const uPrev0 = t == 0 ? vr : v128.load(mem + off - rowBytes), uPrev1 = t == 0 ? vr : v128.load(mem + off - rowBytes, 16);
+        const passed0 = reset == RESET_ZERO ? f32x4.mul(grad0, f32x4.sub(one, sPrev0)) : grad0;
+        const passed1 = reset == RESET_ZERO ? f32x4.mul(grad1, f32x4.sub(one, sPrev1)) : grad1;
+        v128.store(dI + off, passed0);
+        v128.store(dI + off, passed1, 16);
+        carry0 = f32x4.mul(passed0, b0);
+        carry1 = f32x4.mul(passed1, b1);
+        if (wantParams) {
+          gBeta0 = f32x4.add(gBeta0, f32x4.mul(passed0, f32x4.sub(uPrev0, vr)));
+          gBeta1 = f32x4.add(gBeta1, f32x4.mul(passed1, f32x4.sub(uPrev1, vr)));
+          gTh0 = f32x4.sub(gTh0, fromSpike0);
+          gTh1 = f32x4.sub(gTh1, fromSpike1);
+          if (reset == RESET_SUBTRACT) { gTh0 = f32x4.sub(gTh0, f32x4.mul(grad0, sPrev0)); gTh1 = f32x4.sub(gTh1, f32x4.mul(grad1, sPrev1)); }
+        }
+      }
+      if (wantParams) {
+        addLanes(part, betaLen, thLen, F, i, 4, gBeta0, gTh0);
+        addLanes(part, betaLen, thLen, F, i + 4, 4, gBeta1, gTh1);
+      }
+    }
+    for (; v < v1; v++) {
       const i = v * 4;
       const lanes = min(4, N - i);
       const b = laneParams(beta, betaLen, i, F), thr = laneParams(th, thLen, i, F);
@@ -111,14 +243,7 @@ export function lifBackward(job: usize): void {
         if (reset == RESET_SUBTRACT) gTh = f32x4.sub(gTh, f32x4.mul(grad, sPrev));
         carry = f32x4.mul(passed, b);
       }
-      if (wantParams) {
-        for (let l = 0; l < lanes; l++) {
-          const pb = part + (<usize>(betaLen == 1 ? 0 : (i + l) % F) << 2);
-          const pt = part + (<usize>(betaLen + (thLen == 1 ? 0 : (i + l) % F)) << 2);
-          store<f32>(pb, load<f32>(pb) + laneOf(gBeta, l));
-          store<f32>(pt, load<f32>(pt) + laneOf(gTh, l));
-        }
-      }
+      if (wantParams) addLanes(part, betaLen, thLen, F, i, lanes, gBeta, gTh);
     }
   }
 }
@@ -127,45 +252,57 @@ export function lifBackward(job: usize): void {
   return l == 0 ? f32x4.extract_lane(v, 0) : l == 1 ? f32x4.extract_lane(v, 1) : l == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
 }
 
+/** Adds the first `lanes` neurons' beta and threshold gradients (neurons i, i+1, ...) to a group's partial sums. */
+function addLanes(part: usize, betaLen: i32, thLen: i32, F: i32, i: i32, lanes: i32, gBeta: v128, gTh: v128): void {
+  for (let l = 0; l < lanes; l++) {
+    const pb = part + (<usize>(betaLen == 1 ? 0 : (i + l) % F) << 2);
+    const pt = part + (<usize>(betaLen + (thLen == 1 ? 0 : (i + l) % F)) << 2);
+    store<f32>(pb, load<f32>(pb) + laneOf(gBeta, l));
+    store<f32>(pt, load<f32>(pt) + laneOf(gTh, l));
+  }
+}
+
 @inline function roundToF32(v: v128): v128 { return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(v)); }
 
 /**
  * Job: spiking ReLU over T steps, in float64 with float32 rounding where the reference rounds (so
  * bit-identical to it for any dt). Args: x, T, N, dt, voltage, y.
  */
-export function spikingRelu(job: usize, tid: i32, nt: i32): void {
+export function spikingRelu(job: usize): void {
   const x = argP(job, 1), T = argI(job, 2), N = argI(job, 3), dt = argF(job, 4), voltage = argP(job, 5), y = argP(job, 6);
   const dtv = f64x2.splat(dt), zero = f64x2.splat(0);
   const rowBytes = <usize>N << 2;
-  const i0 = shareStart(N, tid, nt, 4), i1 = shareEnd(N, tid, nt, 4);
-  let i = i0;
-  for (; i + 2 <= i1; i += 2) {
-    const lane = <usize>i << 2;
-    let vol = f64x2.promote_low_f32x4(v128.load64_zero(voltage + lane));
-    let off = lane;
-    for (let t = 0; t < T; t++) {
-      const xv = f64x2.promote_low_f32x4(v128.load64_zero(x + off));
-      const drive = roundToF32(f64x2.mul(v128.and(xv, f64x2.gt(xv, zero)), dtv));
-      const v = roundToF32(f64x2.add(vol, drive));
-      const count = f64x2.floor(v);
-      vol = roundToF32(f64x2.sub(v, count));
-      v128.store64_lane(y + off, f32x4.demote_f64x2_zero(f64x2.div(count, dtv)), 0);
-      off += rowBytes;
+  for (let c = claim(job); c * NEURON_CHUNK < N; c = claim(job)) {
+    const i0 = c * NEURON_CHUNK, i1 = min(N, i0 + NEURON_CHUNK);
+    let i = i0;
+    for (; i + 2 <= i1; i += 2) {
+      const lane = <usize>i << 2;
+      let vol = f64x2.promote_low_f32x4(v128.load64_zero(voltage + lane));
+      let off = lane;
+      for (let t = 0; t < T; t++) {
+        const xv = f64x2.promote_low_f32x4(v128.load64_zero(x + off));
+        const drive = roundToF32(f64x2.mul(v128.and(xv, f64x2.gt(xv, zero)), dtv));
+        const v = roundToF32(f64x2.add(vol, drive));
+        const count = f64x2.floor(v);
+        vol = roundToF32(f64x2.sub(v, count));
+        v128.store64_lane(y + off, f32x4.demote_f64x2_zero(f64x2.div(count, dtv)), 0);
+        off += rowBytes;
+      }
+      v128.store64_lane(voltage + lane, f32x4.demote_f64x2_zero(vol), 0);
     }
-    v128.store64_lane(voltage + lane, f32x4.demote_f64x2_zero(vol), 0);
-  }
-  for (; i < i1; i++) {
-    const lane = <usize>i << 2;
-    let vol = <f64>load<f32>(voltage + lane);
-    let off = lane;
-    for (let t = 0; t < T; t++) {
-      const xi = <f64>load<f32>(x + off);
-      const v = <f64><f32>(vol + <f64><f32>((xi > 0 ? xi : 0) * dt));
-      const count = Math.floor(v);
-      vol = <f64><f32>(v - count);
-      store<f32>(y + off, <f32>(count / dt));
-      off += rowBytes;
+    for (; i < i1; i++) {
+      const lane = <usize>i << 2;
+      let vol = <f64>load<f32>(voltage + lane);
+      let off = lane;
+      for (let t = 0; t < T; t++) {
+        const xi = <f64>load<f32>(x + off);
+        const v = <f64><f32>(vol + <f64><f32>((xi > 0 ? xi : 0) * dt));
+        const count = Math.floor(v);
+        vol = <f64><f32>(v - count);
+        store<f32>(y + off, <f32>(count / dt));
+        off += rowBytes;
+      }
+      store<f32>(voltage + lane, <f32>vol);
     }
-    store<f32>(voltage + lane, <f32>vol);
   }
 }

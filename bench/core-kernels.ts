@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   for (const [key, r] of results) {
     if (key.startsWith("LIF")) rows.push(`| ${key} | ${r[0].toFixed(2)} / ${r[1].toFixed(2)} | ${r[2].toFixed(2)} / ${r[3].toFixed(2)} |`);
   }
-  rows.push("", "| threads | tiny kernel call, 16 floats in backend memory (us) | same, plain Float32Array copied in/out (us) | empty job on all threads: wake + join (us) |",
+  rows.push("", "| threads | tiny kernel call, 16 floats in backend memory (us) | same, plain Float32Array copied in/out (us) | empty job offered to all threads: wake, run, join (us) |",
     "| ---: | ---: | ---: | ---: |", ...overhead);
   const header = [
     "# WebAssembly kernel speed",

@@ -54,7 +54,7 @@ let torch: { median_ms: number; peak_rss_mb: number } | null = null;
 if (withTorch) {
   const out = execFileSync("/usr/bin/python3", ["bench/torch/snn_bench.py", "--which", "ref", "--threads", String(threads), "--batch", String(batch), "--steps", String(steps)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   const json = JSON.parse(out);
-  torch = { median_ms: json.ref.step_ms.median, peak_rss_mb: json.ref.peak_rss_mb };
+  torch = { median_ms: json.ref.step.median_ms, peak_rss_mb: json.ref.peak_rss_mb };
 }
 
 const machine = `${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}`;

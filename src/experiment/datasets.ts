@@ -81,7 +81,7 @@ async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: 
     data, split, spec,
     dataset: `${images.count} chest X-rays from ${spec.dataDir} (${images.classes.join(" / ")}), ${S}x${S}` +
       (images.skipped.length ? `; ${images.skipped.length} unreadable files skipped` : ""),
-    splitDescription: `${spec.protocol}: ${raw.description}`,
+    splitDescription: raw.description,
   };
 }
 

@@ -192,6 +192,28 @@ for (const threads of [1, 2]) {
       }
     });
 
+    it("copyStrided (transpose, slice, broadcast, permutation) is bit-identical to the reference", () => {
+      const cases: [number, number[], number[]][] = [
+        [0, [37, 53], [1, 37]], // 2-d transpose (gathers)
+        [5 * 9, [4, 9], [9, 1]], // a slice of rows
+        [3, [6, 5], [9, 1]], // a slice of columns
+        [0, [300, 250], [0, 1]], // a bias broadcast over rows, threaded
+        [0, [4, 7, 3], [0, 1, 0]], // broadcast over the outer and inner dimensions
+        [0, [2, 3, 4, 5], [60, 5, 15, 1]], // a permutation of 4 dimensions, collapsing to 3
+        [0, [2, 3, 2, 3, 2], [36, 2, 18, 6, 1]], // 5 dimensions that do not collapse
+        [0, [1], [0]], [0, [1, 1], [0, 0]], // single elements
+      ];
+      for (const [offset, shape, strides] of cases) {
+        const span = offset + shape.reduce((sum, d, i) => sum + (d - 1) * strides[i], 0) + 1;
+        const x = randomArray(rng, span + 3, be);
+        const total = shape.reduce((p, d) => p * d, 1);
+        const y = be.alloc(total), yRef = new Float32Array(total);
+        be.copyStrided(x, offset, strides, y, shape);
+        ref.copyStrided(x, offset, strides, yRef, shape);
+        assertBitIdentical(y, yRef, `copyStrided ${offset} ${JSON.stringify(shape)} ${JSON.stringify(strides)}`);
+      }
+    });
+
     it("affine, accumulate and sumAxis are bit-identical to the reference (sumAxis with inner = 1 within rounding)", () => {
       for (const n of [1, 5, 70001]) {
         const x = randomArray(rng, n, be), y = be.alloc(n), yRef = new Float32Array(n);
@@ -260,6 +282,10 @@ for (const threads of [1, 2]) {
             const total = dIRef.reduce((s, v) => s + Math.abs(v), 0) + dS.reduce((s, v) => s + Math.abs(v), 0);
             assertClose(dBeta, dBetaRef, 4 * EPS32 * (T * N) * total / Math.max(1, beta.length) + 1e-6, `${what} dBeta`);
             assertClose(dTh, dThRef, 4 * EPS32 * (T * N) * total * Math.max(1, param) / Math.max(1, threshold.length) + 1e-6, `${what} dThreshold`);
+            // Without parameter gradients, shared parameters take a step-by-step path: same values.
+            const dINoParams = be.alloc(T * N);
+            be.lifBackward(spec, surrogate, mem, spikes, dS, dM, dINoParams, null, null);
+            assertClose(dINoParams, dI, 0, `${what} dCurrent without parameter gradients`);
             const dISingle = single.alloc(T * N), dBetaSingle = new Float32Array(beta.length).fill(0.5), dThSingle = new Float32Array(threshold.length);
             single.lifBackward(spec, surrogate, mem, spikes, dS, dM, dISingle, dBetaSingle, dThSingle);
             assertBitIdentical(dI, dISingle, `${what} dCurrent threads`);

@@ -126,6 +126,18 @@ describe("wasm backend memory", () => {
     assert.throws(() => be.alloc(4), /used after dispose/);
   });
 
+  it("a job dispatched right after creation runs on every worker (no start-up race)", async () => {
+    for (let round = 0; round < 8; round++) {
+      const be = await createWasmBackend({ threads: 2 });
+      be.ping();
+      const x = be.alloc(1 << 17);
+      x.fill(1);
+      be.affine(x, 3, 0, x);
+      assert.ok(x.every((v) => v === 3));
+      await be.dispose();
+    }
+  });
+
   it("a process that never disposes its 2-thread backend still exits", async () => {
     const moduleUrl = new URL("../../../src/core/backends/wasm/index.js", import.meta.url).href;
     const script = `const { createWasmBackend } = await import(${JSON.stringify(moduleUrl)});

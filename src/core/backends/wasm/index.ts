@@ -249,6 +249,21 @@ export class WasmBackend extends ReferenceBackend {
     this.execute("affine", n >= PARALLEL_ELEMENTS);
   }
 
+  override copyStrided(x: Float32Array, offset: number, strides: number[], y: Float32Array, shape: number[]): void {
+    const total = shape.reduce((p, d) => p * d, 1);
+    if (total === 0) return;
+    need("copyStrided", "y", y, total);
+    const dims = collapse(shape, [strides]);
+    if (!dims || offset < 0 || !fits(x.subarray(Math.min(offset, x.length)), shape, strides)) {
+      super.copyStrided(x, offset, strides, y, shape);
+      return;
+    }
+    const [d0, d1, d2] = dims.map((d) => d.size);
+    const [s0, s1, s2] = dims.map((d) => d.strides[0]);
+    this.setJob(KERNEL.copyStrided, [this.input(x) + offset * 4, this.output(y), d0, d1, d2, s0, s1, s2]);
+    this.execute("copyStrided", total >= PARALLEL_ELEMENTS);
+  }
+
   override accumulate(x: Float32Array, y: Float32Array): void {
     const n = x.length;
     need("accumulate", "y", y, n);
@@ -384,10 +399,10 @@ export class WasmBackend extends ReferenceBackend {
     let ok = true;
     try {
       if (parallel && this.team) {
-        const { kernels, jobOffset, threads } = this;
-        ok = this.team.dispatch(() => kernels.run(jobOffset, 0, threads));
+        const { kernels, jobOffset } = this;
+        ok = this.team.dispatch(() => kernels.run(jobOffset, 0));
       } else {
-        this.kernels.run(this.jobOffset, 0, 1);
+        this.kernels.run(this.jobOffset, 0);
       }
       if (!ok) throw new SpikemedError(`wasm backend: ${op} failed in a worker thread`);
       for (const s of this.staged) if (s.writeBack) s.caller.set(s.copy);
@@ -477,30 +492,42 @@ function fits(array: Float32Array, shape: number[], strides: number[]): boolean 
   return last < array.length;
 }
 
+interface Dim { size: number; strides: number[] }
+
 /**
- * Collapses a broadcast binary op to at most 3 dimensions (dropping size-1 dimensions and merging
- * dimensions that are contiguous for both operands). Returns [d0, d1, d2, sa0, sa1, aInnerIsVector,
- * sb0, sb1, bInnerIsVector], or null when the innermost strides are not 0 or 1 or more than 3
- * dimensions remain (the reference loop then handles it).
+ * Collapses an index space read through one or more stride lists to exactly 3 dimensions:
+ * dimensions of size 1 are dropped and neighbours that are contiguous in every list are merged;
+ * leading dimensions of size 1 pad it back to 3. Null when more than 3 remain.
  */
-function planBinary(shape: number[], aStrides: number[], bStrides: number[]): number[] | null {
-  const dims: { size: number; sa: number; sb: number }[] = [];
+function collapse(shape: number[], stridesList: number[][]): Dim[] | null {
+  const dims: Dim[] = [];
   for (let d = 0; d < shape.length; d++) {
     if (shape[d] === 1) continue;
     const prev = dims[dims.length - 1];
-    if (prev && prev.sa === aStrides[d] * shape[d] && prev.sb === bStrides[d] * shape[d]) {
+    const strides = stridesList.map((s) => s[d]);
+    if (prev && prev.strides.every((s, i) => s === strides[i] * shape[d])) {
       prev.size *= shape[d];
-      prev.sa = aStrides[d];
-      prev.sb = bStrides[d];
+      prev.strides = strides;
     } else {
-      dims.push({ size: shape[d], sa: aStrides[d], sb: bStrides[d] });
+      dims.push({ size: shape[d], strides });
     }
   }
   if (dims.length > 3) return null;
-  while (dims.length < 3) dims.unshift({ size: 1, sa: 0, sb: 0 });
-  const inner = dims[2];
-  if ((inner.sa !== 0 && inner.sa !== 1) || (inner.sb !== 0 && inner.sb !== 1)) return null;
-  return [dims[0].size, dims[1].size, dims[2].size, dims[0].sa, dims[1].sa, inner.sa, dims[0].sb, dims[1].sb, inner.sb];
+  while (dims.length < 3) dims.unshift({ size: 1, strides: stridesList.map(() => 0) });
+  return dims;
+}
+
+/**
+ * Plans a broadcast binary op as 3 dimensions: [d0, d1, d2, sa0, sa1, sa2, sb0, sb1, sb2], or null
+ * when more than 3 dimensions remain or an innermost stride is not 0 or 1 (the reference loop
+ * then handles it).
+ */
+function planBinary(shape: number[], aStrides: number[], bStrides: number[]): number[] | null {
+  const dims = collapse(shape, [aStrides, bStrides]);
+  if (!dims) return null;
+  const [sa2, sb2] = dims[2].strides;
+  if ((sa2 !== 0 && sa2 !== 1) || (sb2 !== 0 && sb2 !== 1)) return null;
+  return [...dims.map((d) => d.size), ...dims.map((d) => d.strides[0]), ...dims.map((d) => d.strides[1])];
 }
 
 async function loadModule(source: BufferSource | URL | undefined): Promise<WebAssembly.Module> {
@@ -548,7 +575,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const kernels = instance.exports as unknown as KernelExports;
   const heap = new SharedHeap(memory, kernels.heapBase());
   const threads = isNode() ? requested : 1;
-  const ints = controlInts(threads);
+  const ints = controlInts(threads - 1);
   const controlOffset = heap.alloc(ints * 4);
   const jobOffset = heap.alloc(JOB_BYTES);
   const control = new Int32Array(memory.buffer, controlOffset, ints);
@@ -557,7 +584,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     const { startNodeWorkers } = await import("./node-workers.js");
     const setups: WorkerSetup[] = [];
     for (let tid = 1; tid < threads; tid++) {
-      setups.push({ module, memory, controlOffset, controlInts: ints, jobOffset, tid, threads, spin });
+      setups.push({ module, memory, controlOffset, controlInts: ints, jobOffset, tid, spin });
     }
     workers = await startNodeWorkers(setups);
   }

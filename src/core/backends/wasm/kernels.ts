@@ -5,7 +5,7 @@ export const KERNEL = {
   noop: 0, gemm: 1, convForward: 2, convBackwardInput: 3, convBackwardWeight: 4, reduceGroups: 5,
   maxPoolForward: 6, maxPoolBackward: 7, avgPoolForward: 8, avgPoolBackward: 9,
   unary: 10, unaryBackward: 11, binary: 12, affine: 13, accumulate: 14, sumAxis: 15,
-  softmax: 16, softmaxBackward: 17, lifForward: 18, lifBackward: 19, spikingRelu: 20,
+  softmax: 16, softmaxBackward: 17, lifForward: 18, lifBackward: 19, spikingRelu: 20, copyStrided: 21,
 } as const;
 
 /** Operation codes, in the order of the constants in assembly/elementwise.ts and assembly/neurons.ts. */
@@ -26,6 +26,6 @@ export const JOB_BYTES = JOB_SLOTS * 8 + 64;
 /** The module's exports. */
 export interface KernelExports {
   heapBase(): number;
-  run(job: number, tid: number, threads: number): void;
+  run(job: number, tid: number): void;
   GEMM_SCRATCH_BYTES: WebAssembly.Global;
 }

@@ -10,8 +10,8 @@ export interface WorkerSetup {
   controlOffset: number;
   controlInts: number;
   jobOffset: number;
+  /** Thread index (1, 2, ...; the calling thread is 0): picks the thread's scratch space. */
   tid: number;
-  threads: number;
   spin: number;
 }
 
@@ -19,5 +19,5 @@ const setup = workerData as WorkerSetup;
 const instance = new WebAssembly.Instance(setup.module, { env: { memory: setup.memory } });
 const kernels = instance.exports as unknown as KernelExports;
 const control = new Int32Array(setup.memory.buffer, setup.controlOffset, setup.controlInts);
-parentPort!.postMessage("ready");
-serveJobs(control, setup.tid, setup.spin, () => kernels.run(setup.jobOffset, setup.tid, setup.threads));
+serveJobs(control, setup.tid - 1, setup.spin, () => kernels.run(setup.jobOffset, setup.tid),
+  () => parentPort!.postMessage("ready"));

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The benchmark experiments behind the README's results tables, one `spikemed train` each.
+# Run from the repository root after `npm install`; results go to runs/bench/, then
+# `node dist/bench/summarize-runs.js` writes bench/results/experiments.md.
+set -euo pipefail
+MITDB=${MITDB:-../shared/data/mitdb}
+CXR=${CXR:-../shared/data/cxr}
+S="node dist/src/cli/main.js train"
+
+# ECG, intra-patient split (the ECG paper's protocol): the SNN and the baselines.
+$S ecg --data $MITDB --split intra --out runs/bench/ecg-intra-snn
+$S ecg --data $MITDB --split intra --model cnn --out runs/bench/ecg-intra-cnn
+$S ecg --data $MITDB --split intra --model logreg --out runs/bench/ecg-intra-logreg
+$S ecg --data $MITDB --split intra --model bilstm --limit 10000 --epochs 5 --out runs/bench/ecg-intra-bilstm-10k
+# ECG, inter-patient split (DS1 -> DS2), the honest test.
+$S ecg --data $MITDB --split inter --out runs/bench/ecg-inter-snn
+# Chest X-ray: the three protocols.
+$S cxr --data $CXR --protocol mixed --epochs 10 --seeds 5 --out runs/bench/cxr-mixed-snn
+$S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --out runs/bench/cxr-mixed-cnn
+$S cxr --data $CXR --protocol mixed --model logreg --epochs 10 --out runs/bench/cxr-mixed-logreg
+$S cxr --data $CXR --protocol same-source --epochs 15 --out runs/bench/cxr-same-source-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --out runs/bench/cxr-loso-cohen-snn
+node dist/bench/summarize-runs.js

@@ -1,0 +1,55 @@
+/**
+ * Collects the benchmark runs (runs/bench/<name>/report.json, written by `spikemed train`) into
+ * bench/results/experiments.md: one row per run with the command that produced it (from
+ * bench/experiments.sh), the test metrics with 95% intervals, timing and energy per inference.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { readRunReport, type RunReport } from "../src/eval/index.js";
+
+const root = process.argv[2] ?? "runs/bench";
+const script = fs.readFileSync("bench/experiments.sh", "utf8");
+const commands = new Map<string, string>();
+for (const line of script.split("\n")) {
+  const m = line.match(/--out runs\/bench\/([\w-]+)/);
+  if (m) commands.set(m[1], line.trim().replace(/\s*\\$/, ""));
+}
+
+const pct = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : `${(100 * v).toFixed(2)}`);
+const interval = (i: { estimate: number | null; lower: number | null; upper: number | null }): string =>
+  i.lower === null ? pct(i.estimate) : `${pct(i.estimate)} [${pct(i.lower)}, ${pct(i.upper)}]`;
+const energyOf = (r: RunReport, device: string): string => {
+  const row = r.energy?.rows.find((x) => x[0] === device);
+  return row ? Number(row[2]).toExponential(2) : "n/a";
+};
+
+const rows: string[] = [];
+const details: string[] = [];
+for (const name of fs.existsSync(root) ? fs.readdirSync(root).sort() : []) {
+  const dir = path.join(root, name);
+  if (!fs.existsSync(path.join(dir, "report.json"))) continue;
+  const r = readRunReport(dir);
+  const test = r.evaluations.find((e) => e.name === "test")!.evaluation;
+  const recall = (c: string): string => {
+    const k = test.perClass.find((p) => p.name === c);
+    return k ? pct(k.recall.estimate) : "-";
+  };
+  const seeds = r.seedAggregate;
+  const acc = seeds ? `${pct(seeds.accuracy.mean)} [${pct(seeds.accuracy.lower)}, ${pct(seeds.accuracy.upper)}] (${seeds.seeds.length} seeds)` : interval(test.accuracy);
+  const auc = seeds?.macroAuc ? `${seeds.macroAuc.mean.toFixed(4)} [${seeds.macroAuc.lower?.toFixed(4)}, ${seeds.macroAuc.upper?.toFixed(4)}]` : test.macroAuc ? test.macroAuc.estimate?.toFixed(4) : "n/a";
+  const epochs = r.history.length;
+  const trainMin = r.timing?.trainSeconds ? (r.timing.trainSeconds / 60).toFixed(0) : (seeds ? "see seeds" : "n/a");
+  rows.push(`| ${name} | ${r.model} | ${acc} | ${pct(test.macroF1.estimate)} | ${auc} | ${recall("S")} / ${recall("V")} | ${epochs} | ${trainMin} | ${r.timing?.inferenceSamplesPerSecond?.toFixed(0) ?? "n/a"} | ${energyOf(r, "loihi")} / ${energyOf(r, "cpu")} |`);
+  details.push(`- **${name}**: \`${commands.get(name) ?? "(command not in bench/experiments.sh)"}\`; data: ${r.dataset}; split: ${r.split}; written ${r.createdAt}.`);
+}
+const lines = [
+  "# Experiment results", "",
+  `Collected by \`node dist/bench/summarize-runs.js\` on ${new Date().toISOString()} (${os.cpus()[0].model}, ${os.cpus().length} cores) from the run folders under ${root}; each run's full report (training table, per-class metrics, confusion matrix, energy per layer) is its report.md.`, "",
+  "Accuracy and macro-F1 in %, with 95% bootstrap intervals over the test set (or, for several seeds, the mean and 95% t-interval across seeds). Sens S / V: sensitivity (recall) of the S and V classes (ECG). Train: minutes of training on this 2-core machine (often shared with other jobs). Energy: joules per inference estimated from the measured spike rates with KerasSpiking's constants (Loihi / CPU).", "",
+  "| run | model | accuracy % | macro-F1 % | ROC AUC | sens S / V % | epochs | train min | inference / s | energy J (loihi / cpu) |",
+  "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ...rows, "", "Commands and data:", "", ...details,
+];
+fs.writeFileSync("bench/results/experiments.md", lines.join("\n") + "\n");
+console.log(lines.join("\n"));
