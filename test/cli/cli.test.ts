@@ -91,3 +91,14 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   assert.notEqual(again.code, 0);
   assert.match(again.err, /already holds a finished run/);
 });
+
+test("the same seed gives the same trained model, bit for bit, on the 2-thread WebAssembly backend", () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-det-"));
+  const models = ["a", "b"].map((name) => {
+    const run = path.join(out, name);
+    const r = cli("train", "ecg", "--epochs", "1", "--limit", "200", "--time-steps", "2", "--records", "209", "--threads", "2", "--out", run);
+    assert.equal(r.code, 0, r.err);
+    return fs.readFileSync(path.join(run, "model.ckpt"));
+  });
+  assert.ok(models[0].equals(models[1]));
+});

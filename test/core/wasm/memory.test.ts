@@ -118,6 +118,7 @@ describe("wasm backend memory", () => {
         (e: unknown) => e instanceof SpikemedError && /gemm: B has 15 elements, needs 16/.test(e.message));
       assert.throws(() => be.unary("exp", be.alloc(10), be.alloc(9)), /unary: y has 9 elements, needs 10/);
       assert.throws(() => be.alloc(-1), SpikemedError);
+      assert.throws(() => be.alloc(2 ** 30), /out of memory allocating 4294967296 bytes/);
       assert.throws(() => be.lifForward({ T: 2, N: 4, F: 4, beta: new Float32Array(2), threshold: new Float32Array(1), vRest: 0, reset: "zero" },
         be.alloc(8), be.alloc(8), be.alloc(8)), /beta and threshold need length 1 or F/);
     } finally {

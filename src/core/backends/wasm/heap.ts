@@ -134,15 +134,22 @@ export class SharedHeap {
   private grow(needed: number): void {
     const current = this.capacity;
     // Grow by at least a quarter so a growing workload does not grow page by page.
-    const target = Math.max(needed, current + current / 4);
-    const pages = Math.ceil((target - current) / PAGE);
-    try {
-      this.memory.grow(pages);
-    } catch {
+    const generous = Math.ceil((Math.max(needed, current + current / 4) - current) / PAGE);
+    const exact = Math.ceil((needed - current) / PAGE);
+    if (!this.tryGrow(generous) && !this.tryGrow(exact)) {
       throw new SpikemedError(
         `wasm backend: out of memory allocating ${needed - this.top} bytes (heap is ${current} bytes, limit 4 GiB)`,
         "free tensors you no longer need, or use smaller batches");
     }
     this.buffers.add(this.memory.buffer);
+  }
+
+  private tryGrow(pages: number): boolean {
+    try {
+      this.memory.grow(pages);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

@@ -1,0 +1,42 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Rng, tensor } from "../../src/core/index.js";
+import { encode, encodedChannels } from "../../src/encode/index.js";
+
+test("direct encoding keeps the input static (one value standing for every step)", () => {
+  const x = tensor([0.2, 0.8], [1, 1, 2]);
+  const s = encode({ kind: "direct" }, x, 5, new Rng(1));
+  assert.equal(s.static, true);
+  assert.equal(s.timeSteps, 5);
+  assert.equal(s.x, x);
+});
+
+test("rate encoding spikes with probability gain * x, clipped to [0, 1]", () => {
+  const x = tensor([0, 0.25, 0.5, 2], [1, 1, 4]);
+  const T = 4000;
+  const s = encode({ kind: "rate", gain: 1 }, x, T, new Rng(3));
+  assert.deepEqual(s.x.shape, [T, 1, 1, 4]);
+  const rates = [0, 1, 2, 3].map((i) => s.x.data.filter((_, k) => k % 4 === i).reduce((a, b) => a + b, 0) / T);
+  assert.equal(rates[0], 0);
+  assert.ok(Math.abs(rates[1] - 0.25) < 0.03 && Math.abs(rates[2] - 0.5) < 0.03, `${rates}`);
+  assert.equal(rates[3], 1);
+  assert.deepEqual(encode({ kind: "rate" }, x, 10, new Rng(3)).x.toArray(), encode({ kind: "rate" }, x, 10, new Rng(3)).x.toArray(), "same seed, same spikes");
+});
+
+test("latency encoding fires once per input, earlier for stronger inputs, never below the threshold", () => {
+  const x = tensor([1, 0.5, 0, 0.005], [1, 1, 4]);
+  const s = encode({ kind: "latency", threshold: 0.01 }, x, 5, new Rng(1)).x;
+  const firstSpike = [0, 1, 2, 3].map((i) => [0, 1, 2, 3, 4].find((t) => s.data[t * 4 + i] === 1) ?? -1);
+  assert.deepEqual(firstSpike, [0, 2, -1, -1]); // round((1 - x) * (T - 1))
+  assert.equal(s.data.reduce((a, b) => a + b, 0), 2);
+});
+
+test("delta encoding emits on spikes for rises and off spikes for falls beyond the threshold", () => {
+  const x = tensor([0, 0.5, 0.55, 0.1, 0.1], [1, 1, 5]);
+  const s = encode({ kind: "delta", threshold: 0.1 }, x, 3, new Rng(1));
+  assert.equal(s.static, true);
+  assert.deepEqual(s.x.shape, [1, 2, 5]);
+  assert.deepEqual(s.x.toArray(), [0, 1, 0, 0, 0, /* off */ 0, 0, 0, 1, 0]);
+  assert.equal(encodedChannels({ kind: "delta" }, 3), 6);
+  assert.throws(() => encode({ kind: "delta" }, tensor([1, 2], [2]), 3, new Rng(1)), /delta encoder: expects \[batch, channels, length\]/);
+});
