@@ -15,9 +15,9 @@ $S ecg --data $MITDB --split intra --model bilstm --limit 10000 --epochs 5 --out
 # ECG, inter-patient split (DS1 -> DS2), the honest test.
 $S ecg --data $MITDB --split inter --out runs/bench/ecg-inter-snn
 # Chest X-ray: the three protocols.
-$S cxr --data $CXR --protocol mixed --epochs 10 --seeds 5 --out runs/bench/cxr-mixed-snn
-$S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --out runs/bench/cxr-mixed-cnn
-$S cxr --data $CXR --protocol mixed --model logreg --epochs 10 --out runs/bench/cxr-mixed-logreg
+$S cxr --data $CXR --protocol mixed --epochs 8 --seeds 5 --out runs/bench/cxr-mixed-snn
+$S cxr --data $CXR --protocol mixed --model cnn --epochs 8 --out runs/bench/cxr-mixed-cnn
+$S cxr --data $CXR --protocol mixed --model logreg --epochs 8 --out runs/bench/cxr-mixed-logreg
 $S cxr --data $CXR --protocol same-source --epochs 15 --out runs/bench/cxr-same-source-snn
-$S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --out runs/bench/cxr-loso-cohen-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 8 --out runs/bench/cxr-loso-cohen-snn
 node dist/bench/summarize-runs.js

@@ -4,7 +4,7 @@ import { SpikemedError } from "../core/index.js";
 import { downloadRecords } from "../data/ecg/index.js";
 import { list } from "./options.js";
 import { predictCommand } from "./predict.js";
-import { compareCommand, energyCommand, evaluateCommand } from "./runs.js";
+import { compareCommand, energyCommand, evaluateCommand, exportCommand } from "./runs.js";
 import { trainCommand } from "./train.js";
 
 const program = new Command("spikemed")
@@ -18,6 +18,7 @@ program.addCommand(evaluateCommand());
 program.addCommand(predictCommand());
 program.addCommand(compareCommand());
 program.addCommand(energyCommand());
+program.addCommand(exportCommand());
 program.addCommand(new Command("download")
   .description("download WFDB records from PhysioNet (needs the internet), verifying every checksum")
   .requiredOption("--out <dir>", "destination folder")

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { Rng } from "../core/index.js";
 import { energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
 import { compareRuns, evaluateClassifier, writeFileAtomic } from "../eval/index.js";
+import { describeNir, exportNir } from "../export/index.js";
 import { exampleBatches, loadRun, prepareData, type DataSpec } from "../experiment/index.js";
 import { predictProbabilities } from "../train/index.js";
 import { selectBackend, type BackendOptions } from "./backend.js";
@@ -73,5 +74,19 @@ export function energyCommand(): Command {
       writeFileAtomic(path.join(runDir, "energy.md"), section.markdown);
       for (const chart of section.charts) writeFileAtomic(path.join(runDir, chart.fileName), chart.svg);
       process.stdout.write(section.markdown + `\nwritten to ${path.join(runDir, "energy.md")}\n`);
+    });
+}
+
+export function exportCommand(): Command {
+  return new Command("export")
+    .description("export a trained run for neuromorphic hardware and other SNN frameworks (NIR, HDF5)")
+    .argument("<run>", "a run folder written by spikemed train")
+    .requiredOption("--out <file>", "the .nir file to write")
+    .option("--format <name>", "nir", oneOf(["nir"] as const), "nir")
+    .option("--dt <seconds>", "time step that maps the discrete neurons to NIR's continuous ones (default 1e-4)", (v) => Number(v))
+    .action(async (runDir: string, flags: { out: string; dt?: number }) => {
+      const { network } = loadRun(runDir);
+      const summary = await exportNir(network, flags.out, { dt: flags.dt });
+      process.stdout.write(describeNir(summary) + "\n");
     });
 }

@@ -108,8 +108,8 @@ export class WasmBackend extends ReferenceBackend {
   }
 
   /**
-   * Runs an empty job on every thread and returns when all have finished: the fixed cost that a
-   * multi-threaded kernel call adds to its work.
+   * Offers an empty job to every thread and returns once each worker has finished it or had its
+   * offer withdrawn: the fixed cost that a multi-threaded kernel call adds to its work.
    */
   ping(): void {
     this.setJob(KERNEL.noop, []);
