@@ -27,6 +27,7 @@ const PARALLEL_ELEMENTS = 1 << 16;
 const PARALLEL_MACS = 1 << 18;
 /** Fixed number of partial sums for reductions over samples or neurons (independent of threads). */
 const REDUCTION_GROUPS = 8;
+/** Register tile of the GEMM microkernel in assembly/gemm.ts: column chunks align to NR, row chunks to MR. */
 const NR = 8;
 const MR = 4;
 
