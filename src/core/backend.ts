@@ -59,8 +59,11 @@ export interface Backend {
   /** Worker threads the kernels use (1 = the calling thread only). */
   readonly threads: number;
 
-  /** A zero-filled array of n floats owned by this backend. */
-  alloc(n: number): Float32Array;
+  /**
+   * An array of n floats owned by this backend: zero-filled, or with arbitrary contents when
+   * `zeroed` is false (for outputs a kernel overwrites whole, which then skip the clearing pass).
+   */
+  alloc(n: number, zeroed?: boolean): Float32Array;
   /** Returns an array from alloc() for reuse. Using it afterwards is an error. */
   free(array: Float32Array): void;
 

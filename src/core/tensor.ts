@@ -94,11 +94,14 @@ export function stridesOf(shape: Shape): number[] {
   return strides;
 }
 
-/** Allocates data for an op's output, turning an allocation failure into an error naming the op. */
-export function allocate(op: string, shape: Shape): Float32Array {
+/**
+ * Allocates data for an op's output (contents arbitrary: the op's kernel writes every element),
+ * turning an allocation failure into an error naming the op.
+ */
+export function allocate(op: string, shape: Shape, zeroed = false): Float32Array {
   const n = sizeOf(shape);
   try {
-    return getBackend().alloc(n);
+    return getBackend().alloc(n, zeroed);
   } catch (err) {
     throw new SpikemedError(
       `${op}: out of memory allocating ${shapeString(shape)} (${(n * 4 / 2 ** 20).toFixed(1)} MiB): ${(err as Error).message}`,
@@ -110,7 +113,7 @@ export function allocate(op: string, shape: Shape): Float32Array {
 // ---- creation -------------------------------------------------------------------------------
 
 export function zeros(shape: Shape, requiresGrad = false): Tensor {
-  return new Tensor(shape, allocate("zeros", shape), requiresGrad);
+  return new Tensor(shape, allocate("zeros", shape, true), requiresGrad);
 }
 
 export function full(shape: Shape, value: number): Tensor {

@@ -28,7 +28,7 @@ export function broadcastStrides(shape: Shape, out: Shape): number[] {
 export function sumToShape(grad: Float32Array, from: Shape, to: Shape): Float32Array {
   const backend = getBackend();
   if (from.length === to.length && from.every((d, i) => d === to[i])) {
-    const copy = backend.alloc(grad.length);
+    const copy = backend.alloc(grad.length, false);
     copy.set(grad);
     return copy;
   }
@@ -41,14 +41,14 @@ export function sumToShape(grad: Float32Array, from: Shape, to: Shape): Float32A
     if (currentShape[axis] === target) continue;
     const outer = currentShape.slice(0, axis).reduce((x, y) => x * y, 1);
     const inner = currentShape.slice(axis + 1).reduce((x, y) => x * y, 1);
-    const reduced = backend.alloc(outer * inner);
+    const reduced = backend.alloc(outer * inner, false);
     backend.sumAxis(current, outer, currentShape[axis], inner, reduced);
     if (current !== grad) backend.free(current);
     current = reduced;
     currentShape[axis] = 1;
   }
   if (current === grad) {
-    current = backend.alloc(grad.length);
+    current = backend.alloc(grad.length, false);
     current.set(grad);
   }
   return current;

@@ -61,12 +61,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
     let dw: Float32Array | null = null;
     let db: Float32Array | null = null;
     if (x.requiresGrad) {
-      dx = backend.alloc(x.size);
+      dx = backend.alloc(x.size, false);
       backend.conv2dBackwardInput(grad, weight.data, dx, g);
     }
     if (weight.requiresGrad || bias?.requiresGrad) {
-      dw = backend.alloc(weight.size);
-      db = bias ? backend.alloc(bias.size) : null;
+      dw = backend.alloc(weight.size, false);
+      db = bias ? backend.alloc(bias.size, false) : null;
       backend.conv2dBackwardWeight(x.data, grad, dw, db, g);
       if (!weight.requiresGrad) { backend.free(dw); dw = null; }
     }

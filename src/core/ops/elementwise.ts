@@ -13,7 +13,7 @@ function binaryOp(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   return record(out, op, [a, b], (g) => {
     const contiguous = stridesOf(shape);
     const grads: (Float32Array | null)[] = [null, null];
-    const scratch = (): Float32Array => backend.alloc(g.length);
+    const scratch = (): Float32Array => backend.alloc(g.length, false);
     const reduceInto = (k: 0 | 1, full: Float32Array): void => {
       const target = k === 0 ? a : b;
       grads[k] = sumToShape(full, shape, target.shape);
@@ -77,7 +77,7 @@ function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   const out = new Tensor(x.shape, allocate(op, x.shape));
   backend.unary(op, x.data, out.data);
   return record(out, op, [x], (g) => {
-    const dx = backend.alloc(g.length);
+    const dx = backend.alloc(g.length, false);
     backend.unaryBackward(op, x.data, out.data, g, dx);
     return [dx];
   });
@@ -99,7 +99,7 @@ export function affine(x: Tensor, scale: number, shift = 0): Tensor {
   const out = new Tensor(x.shape, allocate("affine", x.shape));
   backend.affine(x.data, scale, shift, out.data);
   return record(out, "affine", [x], (g) => {
-    const dx = backend.alloc(g.length);
+    const dx = backend.alloc(g.length, false);
     backend.affine(g, scale, 0, dx);
     return [dx];
   });

@@ -29,12 +29,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     let da: Float32Array | null = null;
     let db: Float32Array | null = null;
     if (a.requiresGrad) {
-      da = backend.alloc(a.size);
+      da = backend.alloc(a.size, false);
       if (batched) backend.gemm(false, true, m, k, n, g, b.data, da, false, batch, m * n, k * n, m * k);
       else backend.gemm(false, true, rows, k, n, g, b.data, da, false);
     }
     if (b.requiresGrad) {
-      db = backend.alloc(b.size);
+      db = backend.alloc(b.size, false);
       if (batched) backend.gemm(true, false, k, n, m, a.data, g, db, false, batch, m * k, m * n, k * n);
       else backend.gemm(true, false, k, n, rows, a.data, g, db, false);
     }
@@ -61,7 +61,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   return record(out, "linear", inputs, (g) => {
     const grads: (Float32Array | null)[] = [null, null, null];
     if (x.requiresGrad) {
-      grads[0] = backend.alloc(x.size);
+      grads[0] = backend.alloc(x.size, false);
       backend.gemm(false, false, rows, inFeatures, outFeatures, g, weight.data, grads[0], false);
     }
     if (weight.requiresGrad) {
@@ -71,12 +71,12 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
       if (target) {
         backend.gemm(true, false, outFeatures, inFeatures, rows, g, x.data, target, true);
       } else {
-        grads[1] = backend.alloc(weight.size);
+        grads[1] = backend.alloc(weight.size, false);
         backend.gemm(true, false, outFeatures, inFeatures, rows, g, x.data, grads[1], false);
       }
     }
     if (bias?.requiresGrad) {
-      grads[2] = backend.alloc(outFeatures);
+      grads[2] = backend.alloc(outFeatures, false);
       backend.sumAxis(g, 1, rows, outFeatures, grads[2]);
     }
     return grads.slice(0, inputs.length);

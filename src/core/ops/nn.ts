@@ -23,7 +23,7 @@ function softmaxOp(x: Tensor, axis: number, log: boolean): Tensor {
   const out = new Tensor(x.shape, allocate(op, x.shape));
   backend.softmax(x.data, rows, cols, out.data, log);
   return record(out, op, [x], (g) => {
-    const dx = backend.alloc(x.size);
+    const dx = backend.alloc(x.size, false);
     backend.softmaxBackward(out.data, g, rows, cols, dx, log);
     return [dx];
   });

@@ -29,7 +29,7 @@ function pool2d(kind: "max" | "avg", x: Tensor, kernel: [number, number], stride
   if (kind === "max") backend.maxPool2dForward(x.data, out.data, g);
   else backend.avgPool2dForward(x.data, out.data, g);
   return record(out, op, [x], (grad) => {
-    const dx = backend.alloc(x.size);
+    const dx = backend.alloc(x.size, false);
     if (kind === "max") backend.maxPool2dBackward(x.data, grad, dx, g);
     else backend.avgPool2dBackward(grad, dx, g);
     return [dx];

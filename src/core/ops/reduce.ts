@@ -23,7 +23,7 @@ export function sum(x: Tensor, axes?: number | number[], keepDims = false): Tens
   for (const a of list) {
     const outer = sizeOf(currentShape.slice(0, a));
     const inner = sizeOf(currentShape.slice(a + 1));
-    const reduced = backend.alloc(outer * inner);
+    const reduced = backend.alloc(outer * inner, false);
     backend.sumAxis(current, outer, currentShape[a], inner, reduced);
     if (current !== x.data) backend.free(current);
     current = reduced;
@@ -36,7 +36,7 @@ export function sum(x: Tensor, axes?: number | number[], keepDims = false): Tens
   const shape = keepDims ? keptShape : x.shape.filter((_, i) => !list.includes(i));
   const out = new Tensor(shape, current);
   return record(out, "sum", [x], (g) => {
-    const dx = backend.alloc(x.size);
+    const dx = backend.alloc(x.size, false);
     backend.copyStrided(g, 0, broadcastStrides(keptShape, x.shape), dx, x.shape);
     return [dx];
   });

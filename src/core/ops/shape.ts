@@ -46,7 +46,7 @@ export function transpose(x: Tensor, perm?: number[]): Tensor {
     const inverse = new Array<number>(rank);
     p.forEach((d, i) => (inverse[d] = i));
     const outStrides = stridesOf(shape);
-    const dx = backend.alloc(x.size);
+    const dx = backend.alloc(x.size, false);
     backend.copyStrided(g, 0, inverse.map((i) => outStrides[i]), dx, x.shape);
     return [dx];
   });

@@ -60,14 +60,14 @@ export function lif(current: Tensor, options: LifOptions): LifResult {
   const out = new Tensor(current.shape, wantSpikes ? spikes.data : membrane.data, false, wantSpikes ? spikes : membrane);
   const recompute = wantSpikes && options.recompute === true;
   record(out, "lif", [current, options.beta, options.threshold], (g) => {
-    const dCurrent = backend.alloc(current.size);
+    const dCurrent = backend.alloc(current.size, false);
     const dBeta = options.beta.requiresGrad ? backend.alloc(options.beta.size) : null;
     const dThreshold = options.threshold.requiresGrad ? backend.alloc(options.threshold.size) : null;
     let mem = membrane.data;
     let scratch: Float32Array | null = null;
     if (recompute) {
-      mem = backend.alloc(current.size);
-      scratch = backend.alloc(current.size);
+      mem = backend.alloc(current.size, false);
+      scratch = backend.alloc(current.size, false);
       backend.lifForward(spec, current.data, mem, scratch);
     }
     backend.lifBackward(spec, options.surrogate, mem, spikes.data,
@@ -102,7 +102,7 @@ export function spikingRelu(x: Tensor, dt: number, initialVoltage: Float32Array)
   backend.spikingReluForward(x.data, T, N, dt, voltage.data, out.data);
   voltage.dispose();
   return record(out, "spikingRelu", [x], (g) => {
-    const dx = backend.alloc(x.size);
+    const dx = backend.alloc(x.size, false);
     backend.unaryBackward("relu", x.data, out.data, g, dx);
     return [dx];
   });

@@ -14,7 +14,7 @@ export class ReferenceBackend implements Backend {
   readonly name: string = "reference";
   readonly threads: number = 1;
 
-  alloc(n: number): Float32Array {
+  alloc(n: number, _zeroed = true): Float32Array {
     return new Float32Array(n);
   }
 

@@ -53,12 +53,12 @@ export class SharedHeap {
     return this.live.size;
   }
 
-  /** Byte offset of a zero-filled block of at least `bytes` bytes. */
-  alloc(bytes: number): number {
+  /** Byte offset of a block of at least `bytes` bytes, zero-filled unless `zeroed` is false. */
+  alloc(bytes: number, zeroed = true): number {
     const size = sizeClass(bytes);
     const offset = this.take(size);
     this.live.set(offset, size);
-    if (offset < this.untouched) new Uint8Array(this.memory.buffer, offset, Math.min(size, this.untouched - offset)).fill(0);
+    if (zeroed && offset < this.untouched) new Uint8Array(this.memory.buffer, offset, Math.min(size, this.untouched - offset)).fill(0);
     this.untouched = Math.max(this.untouched, offset + size);
     return offset;
   }

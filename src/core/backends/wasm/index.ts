@@ -81,10 +81,10 @@ export class WasmBackend extends ReferenceBackend {
     return this.heap.liveBlocks;
   }
 
-  override alloc(n: number): Float32Array {
+  override alloc(n: number, zeroed = true): Float32Array {
     this.ensureOpen();
     if (!Number.isInteger(n) || n < 0) throw new SpikemedError(`wasm backend: alloc(${n}): size must be a non-negative integer`);
-    const offset = this.heap.alloc(n * 4);
+    const offset = this.heap.alloc(n * 4, zeroed);
     return new Float32Array(this.heap.buffer, offset, n);
   }
 
