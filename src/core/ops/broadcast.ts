@@ -21,7 +21,7 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
 export function broadcastStrides(shape: Shape, out: Shape): number[] {
   const own = stridesOf(shape);
   const offset = out.length - shape.length;
-  return out.map((d, i) => (i < offset || shape[i - offset] === 1 ? 0 : own[i - offset]));
+  return out.map((_, i) => (i < offset || shape[i - offset] === 1 ? 0 : own[i - offset]));
 }
 
 /** Sums a gradient over the index space `from` down to the shape it was broadcast from. */
