@@ -227,18 +227,12 @@ function convertSpikingRelu(layer: SpikingReLU, shape: number[], ctx: Context): 
   return [neuron, node(`${layer.name}.scale`, "Scale", { scale: filled(shape, 1 / layer.dt) })];
 }
 
-/** The two Leaky stages of spikemed's Synaptic, which the model keeps private. */
-interface SynapticStages {
-  synapse: Leaky;
-  membrane: Leaky;
-}
-
 /**
  * snnTorch's Synaptic mapping: the synaptic current decays with tau_syn = dt/(1 - alpha) and takes
  * the input with gain w_in = tau_syn/dt, so one Euler step is syn = alpha*syn + I.
  */
 function convertSynaptic(layer: Synaptic, shape: number[], ctx: Context): NirNode {
-  const { synapse, membrane } = layer as unknown as SynapticStages;
+  const { synapse, membrane } = layer;
   const alpha = perNeuron(synapse.beta, shape, `${layer.name}.alpha`);
   const beta = perNeuron(membrane.beta, shape, `${layer.name}.beta`);
   if (alpha.some((a) => a === 1) || beta.some((b) => b === 1)) {

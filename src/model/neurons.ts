@@ -131,8 +131,9 @@ export class IntegrateAndFire extends Leaky {
  */
 export class Synaptic extends NeuronLayer {
   readonly spikeHeight = 1;
-  private readonly synapse: Leaky;
-  private readonly membrane: Leaky;
+  /** The synaptic current (a leaky integrator with decay alpha) and the spiking membrane it drives. */
+  readonly synapse: Leaky;
+  readonly membrane: Leaky;
 
   constructor(name: string, options: LeakyOptions & { alpha: number }) {
     super(name);
