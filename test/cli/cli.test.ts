@@ -102,3 +102,29 @@ test("the same seed gives the same trained model, bit for bit, on the 2-thread W
   });
   assert.ok(models[0].equals(models[1]));
 });
+
+test("chest X-ray: train on a folder of class subfolders, then predict probabilities per image", async () => {
+  const { default: sharp } = await import("sharp");
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-cxr-"));
+  for (const [label, level] of [["covid", 200], ["non_covid", 50]] as const) {
+    fs.mkdirSync(path.join(root, label));
+    for (let i = 0; i < 15; i++) {
+      const pixels = Buffer.alloc(40 * 40, level + ((i * 7) % 30));
+      await sharp(pixels, { raw: { width: 40, height: 40, channels: 1 } }).png().toFile(path.join(root, label, `${i}.png`));
+    }
+  }
+  fs.writeFileSync(path.join(root, "covid", "broken.png"), "not an image");
+  const run = path.join(root, "run");
+  const t = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "2", "--time-steps", "2", "--out", run);
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.err, /broken\.png/, "the unreadable file is reported by name");
+  const p = cli("predict", run, path.join(root, "covid", "0.png"), path.join(root, "non_covid", "0.png"), "--json");
+  assert.equal(p.code, 0, p.err);
+  const results = JSON.parse(p.out) as { probabilities: Record<string, number> }[];
+  assert.equal(results.length, 2);
+  for (const r of results) assert.ok(Math.abs(r.probabilities.covid + r.probabilities.non_covid - 1) < 1e-5);
+  const failing = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "1", "--on-bad-file", "fail", "--out", path.join(root, "run2"));
+  assert.notEqual(failing.code, 0);
+  assert.match(failing.err, /broken\.png/);
+  noStack(failing.err);
+});
