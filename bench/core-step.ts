@@ -16,9 +16,13 @@ const steps = Number(args.get("steps") ?? 30);
 const batch = Number(args.get("batch") ?? 32);
 const threads = Number(args.get("threads") ?? 2);
 const withTorch = args.get("torch") !== "no";
+const memorySaving = args.has("memory-saving");
 
 await useFastBackend({ threads });
-const network = buildNetwork(ecgSnn(8), 1);
+const reference = ecgSnn(8);
+const network = buildNetwork(memorySaving
+  ? { ...reference, layers: reference.layers.map((l) => (l.type === "lif" ? { ...l, recompute: true } : l)) }
+  : reference, 1);
 const params = networkParams(network);
 const optimizer = new Adam(params, { lr: 1e-3 });
 const rng = new Rng(1234);
@@ -48,6 +52,7 @@ for (let i = 0; i < steps; i++) {
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
 const peakMiB = process.resourceUsage().maxRSS / 1024;
+const heapMiB = (getBackend() as unknown as { memoryBytes: number }).memoryBytes / 2 ** 20;
 const rates = [...network.activity()].map(([n, s]) => `${n} ${s.rate.toFixed(3)}`).join(", ");
 
 let torch: { median_ms: number; peak_rss_mb: number } | null = null;
@@ -61,10 +66,11 @@ const machine = `${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${proces
 const lines = [
   "# Compute core: reference training step", "",
   `Command: \`npm run bench:core-step\` (${process.argv.slice(2).join(" ") || "defaults"}); date ${new Date().toISOString()}; machine ${machine}; load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}.`, "",
-  `Network: Conv1d(1->32,k5,pad2) LIF MaxPool2 Conv1d(32->64,k5,pad2) LIF MaxPool2 Dense(4096->128) LIF Dense(128->5), mean over T = 8; batch ${batch}; cross-entropy; Adam. Backend ${getBackend().name}, ${threads} threads.`, "",
+  `Network: Conv1d(1->32,k5,pad2) LIF MaxPool2 Conv1d(32->64,k5,pad2) LIF MaxPool2 Dense(4096->128) LIF Dense(128->5), mean over T = 8; batch ${batch}; cross-entropy; Adam. Backend ${getBackend().name}, ${threads} threads${memorySaving ? "; memory-saving mode (LIF membranes recomputed in the backward pass)" : ""}.`, "",
   "| | spikemed | PyTorch (snnTorch-style loop) | ratio (spikemed / PyTorch) |", "| :--- | ---: | ---: | ---: |",
   `| training step, median of ${steps} (ms) | ${median.toFixed(1)} | ${torch ? torch.median_ms.toFixed(1) : "not run"} | ${torch ? (median / torch.median_ms).toFixed(2) : "-"} |`,
-  `| peak memory of the process (MiB) | ${peakMiB.toFixed(0)} | ${torch ? torch.peak_rss_mb.toFixed(0) : "-"} | |`, "",
+  `| peak memory of the process (MiB) | ${peakMiB.toFixed(0)} | ${torch ? torch.peak_rss_mb.toFixed(0) : "-"} | |`,
+  `| WebAssembly heap after the run (MiB; it only grows, so this is the peak of live tensors) | ${heapMiB.toFixed(0)} | | |`, "",
   `spikemed step times: min ${times[0].toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms; last loss ${loss.toFixed(4)}; firing rates ${rates}.`,
 ];
 console.log(lines.join("\n"));

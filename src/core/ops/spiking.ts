@@ -64,15 +64,14 @@ export function lif(current: Tensor, options: LifOptions): LifResult {
     const dBeta = options.beta.requiresGrad ? backend.alloc(options.beta.size) : null;
     const dThreshold = options.threshold.requiresGrad ? backend.alloc(options.threshold.size) : null;
     let mem = membrane.data;
-    let scratch: Float32Array | null = null;
     if (recompute) {
+      // The forward kernel is deterministic, so rewriting the spikes in place leaves them unchanged.
       mem = backend.alloc(current.size, false);
-      scratch = backend.alloc(current.size, false);
-      backend.lifForward(spec, current.data, mem, scratch);
+      backend.lifForward(spec, current.data, mem, spikes.data);
     }
     backend.lifBackward(spec, options.surrogate, mem, spikes.data,
       wantSpikes ? g : null, wantSpikes ? null : g, dCurrent, dBeta, dThreshold);
-    if (scratch) { backend.free(mem); backend.free(scratch); }
+    if (recompute) backend.free(mem);
     return [current.requiresGrad ? dCurrent : (backend.free(dCurrent), null), dBeta, dThreshold];
   });
   if (recompute && out.node) {
