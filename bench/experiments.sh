@@ -7,6 +7,8 @@ MITDB=${MITDB:-../shared/data/mitdb}
 CXR=${CXR:-../shared/data/cxr}
 S="node dist/src/cli/main.js train"
 
+# The main job on a fresh machine: the embedded five-record MIT-BIH sample, default settings.
+$S ecg --out runs/bench/ecg-sample-default
 # ECG, intra-patient split (the ECG paper's protocol): the SNN and the baselines.
 $S ecg --data $MITDB --split intra --out runs/bench/ecg-intra-snn
 $S ecg --data $MITDB --split intra --model cnn --out runs/bench/ecg-intra-cnn
