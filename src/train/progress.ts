@@ -64,6 +64,8 @@ export class ProgressBar {
     const t = this.now();
     const interval = this.tty ? (this.options.minIntervalMs ?? 100) : (this.options.plainIntervalMs ?? 10_000);
     if (t - this.lastDraw < interval) return;
+    // In a log the complete bar is left to finish(), which prints it once with the elapsed time.
+    if (!this.tty && this.done === this.options.total) return;
     this.lastDraw = t;
     this.draw(t, false);
   }
