@@ -55,7 +55,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<SeedRes
     if (options.seeds > 1) say(`\n=== seed ${seed} (${k + 1}/${options.seeds}) -> ${runDir}`);
     results.push(await runOneSeed(options, prepared, seed, runDir, log));
   }
-  if (options.seeds > 1) writeSeedSummary(options, prepared, results);
+  if (options.seeds > 1) writeSeedSummary(options, prepared, results, log);
   return results;
 }
 
@@ -156,7 +156,7 @@ export function exampleBatches(data: ClassificationData, indices: Int32Array, co
   return out;
 }
 
-function writeSeedSummary(options: ExperimentOptions, prepared: PreparedData, results: SeedResult[]): void {
+function writeSeedSummary(options: ExperimentOptions, prepared: PreparedData, results: SeedResult[], log: OutputStream): void {
   const aggregate = summarizeEvaluations(results.map((r) => r.seed), results.map((r) => r.test));
   writeRunReport(options.outDir, {
     title: `${options.model.name}: ${results.length} seeds`, model: options.model.name,
@@ -166,7 +166,7 @@ function writeSeedSummary(options: ExperimentOptions, prepared: PreparedData, re
     seedAggregate: aggregate,
     notes: [`Per-seed runs: ${results.map((r) => path.relative(options.outDir, r.runDir)).join(", ")}. History and test details shown are seed ${results[0].seed}'s.`],
   });
-  options.log?.write(`summary over ${results.length} seeds: ${path.join(options.outDir, "report.md")}\n`);
+  log.write(`summary over ${results.length} seeds: ${path.join(options.outDir, "report.md")}\n`);
 }
 
 const pct = (v: number | null): string => (v === null ? "n/a" : `${(v * 100).toFixed(2)}%`);
