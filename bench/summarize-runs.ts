@@ -13,7 +13,10 @@ const script = fs.readFileSync("bench/experiments.sh", "utf8");
 const commands = new Map<string, string>();
 for (const line of script.split("\n")) {
   const m = line.match(/--out runs\/bench\/([\w-]+)/);
-  if (m) commands.set(m[1], line.trim().replace(/\s*\\$/, ""));
+  if (m) {
+    const command = line.trim().replace(/^\$S /, "npx spikemed train ").replace(/\$MITDB/g, "../shared/data/mitdb").replace(/\$CXR/g, "../shared/data/cxr");
+    commands.set(m[1], command);
+  }
 }
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : `${(100 * v).toFixed(2)}`);
@@ -29,7 +32,10 @@ const details: string[] = [];
 for (const name of fs.existsSync(root) ? fs.readdirSync(root).sort() : []) {
   const dir = path.join(root, name);
   if (!fs.existsSync(path.join(dir, "report.json"))) continue;
-  const r = readRunReport(dir);
+  const summary = readRunReport(dir);
+  // A several-seed run keeps its per-run details (timing, energy) in each seed's folder: show the first.
+  const seedDirs = fs.readdirSync(dir).filter((d) => d.startsWith("seed-")).sort();
+  const r = summary.seedAggregate && seedDirs.length > 0 ? { ...readRunReport(path.join(dir, seedDirs[0])), seedAggregate: summary.seedAggregate } : summary;
   const test = r.evaluations.find((e) => e.name === "test")!.evaluation;
   const recall = (c: string): string => {
     const k = test.perClass.find((p) => p.name === c);
@@ -39,14 +45,15 @@ for (const name of fs.existsSync(root) ? fs.readdirSync(root).sort() : []) {
   const acc = seeds ? `${pct(seeds.accuracy.mean)} [${pct(seeds.accuracy.lower)}, ${pct(seeds.accuracy.upper)}] (${seeds.seeds.length} seeds)` : interval(test.accuracy);
   const auc = seeds?.macroAuc ? `${seeds.macroAuc.mean.toFixed(4)} [${seeds.macroAuc.lower?.toFixed(4)}, ${seeds.macroAuc.upper?.toFixed(4)}]` : test.macroAuc ? test.macroAuc.estimate?.toFixed(4) : "n/a";
   const epochs = r.history.length;
-  const trainMin = r.timing?.trainSeconds ? (r.timing.trainSeconds / 60).toFixed(0) : (seeds ? "see seeds" : "n/a");
-  rows.push(`| ${name} | ${r.model} | ${acc} | ${pct(test.macroF1.estimate)} | ${auc} | ${recall("S")} / ${recall("V")} | ${epochs} | ${trainMin} | ${r.timing?.inferenceSamplesPerSecond?.toFixed(0) ?? "n/a"} | ${energyOf(r, "loihi")} / ${energyOf(r, "cpu")} |`);
+  const trainMin = r.timing?.trainSeconds ? (r.timing.trainSeconds / 60).toFixed(0) + (seeds ? " per seed" : "") : "n/a";
+  const macroF1 = seeds ? `${pct(seeds.macroF1.mean)} [${pct(seeds.macroF1.lower)}, ${pct(seeds.macroF1.upper)}]` : pct(test.macroF1.estimate);
+  rows.push(`| ${name} | ${r.model} | ${acc} | ${macroF1} | ${auc} | ${recall("S")} / ${recall("V")} | ${epochs} | ${trainMin} | ${r.timing?.inferenceSamplesPerSecond?.toFixed(0) ?? "n/a"} | ${energyOf(r, "loihi")} / ${energyOf(r, "cpu")} |`);
   details.push(`- **${name}**: \`${commands.get(name) ?? "(command not in bench/experiments.sh)"}\`; data: ${r.dataset}; split: ${r.split}; written ${r.createdAt}.`);
 }
 const lines = [
   "# Experiment results", "",
   `Collected by \`node dist/bench/summarize-runs.js\` on ${new Date().toISOString()} (${os.cpus()[0].model}, ${os.cpus().length} cores) from the run folders under ${root}; each run's full report (training table, per-class metrics, confusion matrix, energy per layer) is its report.md.`, "",
-  "Accuracy and macro-F1 in %, with 95% bootstrap intervals over the test set (or, for several seeds, the mean and 95% t-interval across seeds). Sens S / V: sensitivity (recall) of the S and V classes (ECG). Train: minutes of training on this 2-core machine (often shared with other jobs). Energy: joules per inference estimated from the measured spike rates with KerasSpiking's constants (Loihi / CPU).", "",
+  "Accuracy and macro-F1 in %, with 95% bootstrap intervals over the test set (or, for several seeds, the mean and 95% t-interval across seeds; sensitivities, timing and energy are then the first seed's). Sens S / V: sensitivity (recall) of the S and V classes (ECG). Train: minutes of training on this 2-core machine (often shared with other jobs). Energy: joules per inference estimated from the measured spike rates with KerasSpiking's constants (Loihi / CPU).", "",
   "| run | model | accuracy % | macro-F1 % | ROC AUC | sens S / V % | epochs | train min | inference / s | energy J (loihi / cpu) |",
   "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ...rows, "", "Commands and data:", "", ...details,
