@@ -14,6 +14,7 @@ $S ecg --data $MITDB --split intra --out runs/bench/ecg-intra-snn
 $S ecg --data $MITDB --split intra --model cnn --out runs/bench/ecg-intra-cnn
 $S ecg --data $MITDB --split intra --model logreg --out runs/bench/ecg-intra-logreg
 $S ecg --data $MITDB --split intra --model bilstm --limit 10000 --epochs 5 --out runs/bench/ecg-intra-bilstm-10k
+$S ecg --data $MITDB --split intra --model bilstm --epochs 5 --out runs/bench/ecg-intra-bilstm
 # ECG, inter-patient split (DS1 -> DS2), the honest test.
 $S ecg --data $MITDB --split inter --out runs/bench/ecg-inter-snn
 # Chest X-ray: the three protocols.
