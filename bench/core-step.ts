@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import { backward, crossEntropy, Rng, tensor, tidy, useFastBackend, getBackend } from "../src/core/index.js";
-import { buildNetwork, ecgSnn } from "../src/model/index.js";
+import { buildNetwork, ecgSnn, withMemorySaving } from "../src/model/index.js";
 import { Adam, networkParams } from "../src/train/index.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
@@ -20,9 +20,7 @@ const memorySaving = args.has("memory-saving");
 
 await useFastBackend({ threads });
 const reference = ecgSnn(8);
-const network = buildNetwork(memorySaving
-  ? { ...reference, layers: reference.layers.map((l) => (l.type === "lif" ? { ...l, recompute: true } : l)) }
-  : reference, 1);
+const network = buildNetwork(memorySaving ? withMemorySaving(reference) : reference, 1);
 const params = networkParams(network);
 const optimizer = new Adam(params, { lr: 1e-3 });
 const rng = new Rng(1234);

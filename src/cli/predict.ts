@@ -5,7 +5,8 @@ import { SpikemedError } from "../core/index.js";
 import { decodeImageFile } from "../data/cxr/index.js";
 import { aamiClassOfSymbol, annotationSymbol, detectBeatsInRecord, readRecord } from "../data/ecg/index.js";
 import { loadRun } from "../experiment/index.js";
-import { predictProbabilities, type ClassificationData } from "../train/index.js";
+import { argmaxRows } from "../eval/index.js";
+import { flatArrayData, predictProbabilities } from "../train/index.js";
 import { selectBackend, type BackendOptions } from "./backend.js";
 import { oneOf } from "./options.js";
 
@@ -30,14 +31,6 @@ export function predictCommand(): Command {
     });
 }
 
-function oneSampleData(x: Float32Array, inputShape: number[], classNames: string[]): ClassificationData {
-  const size = inputShape.reduce((a, b) => a * b, 1);
-  return {
-    classNames, inputShape, labels: new Uint8Array(x.length / size),
-    fill: (indices, out) => { for (let r = 0; r < indices.length; r++) out.set(x.subarray(indices[r] * size, (indices[r] + 1) * size), r * size); },
-  };
-}
-
 function predictRecord(network: ReturnType<typeof loadRun>["network"], classNames: string[], input: string) {
   const base = input.replace(/\.(hea|dat|atr)$/, "");
   const dir = path.dirname(base);
@@ -49,13 +42,9 @@ function predictRecord(network: ReturnType<typeof loadRun>["network"], className
   const n = beats.sampleOfBeat.length;
   if (n === 0) throw new SpikemedError(`${input}: no heartbeats detected`, "check that the record holds an ECG lead");
   const shape = [1, beats.windowLength];
-  const { probabilities } = predictProbabilities(network, oneSampleData(beats.x, shape, classNames), Int32Array.from({ length: n }, (_, i) => i), 256);
+  const { probabilities } = predictProbabilities(network, flatArrayData(beats.x, shape, classNames, new Uint8Array(n)), Int32Array.from({ length: n }, (_, i) => i), 256);
   const K = classNames.length;
-  const labels = Array.from({ length: n }, (_, i) => {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (probabilities[i * K + k] > probabilities[i * K + best]) best = k;
-    return best;
-  });
+  const labels = Array.from(argmaxRows(probabilities, n, K));
   const counts = classNames.map((_, k) => labels.filter((l) => l === k).length);
   const fs_ = record.samplingFrequency;
   const lines = [`record ${name}: ${n} beats detected (${(record.frameCount / fs_ / 60).toFixed(1)} min)`,
@@ -100,7 +89,7 @@ function compareWithReference(a: { sample: Int32Array; code: Uint8Array }, detec
 
 async function predictImage(network: ReturnType<typeof loadRun>["network"], classNames: string[], file: string, size: number) {
   const pixels = await decodeImageFile(file, { size });
-  const { probabilities } = predictProbabilities(network, oneSampleData(pixels, [1, size, size], classNames), [0], 1);
+  const { probabilities } = predictProbabilities(network, flatArrayData(pixels, [1, size, size], classNames, new Uint8Array(1)), [0], 1);
   const probs = Object.fromEntries(classNames.map((c, k) => [c, probabilities[k]]));
   return { input: file, probabilities: probs, text: `${file}: ${classNames.map((c, k) => `${c} ${probabilities[k].toFixed(4)}`).join("  ")}` };
 }

@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS } from "../data/cxr/index.js";
 import { runExperiment, type DataSpec } from "../experiment/index.js";
-import { MODEL_NAMES, modelFor, type ModelConfig, type Task } from "../model/index.js";
+import { MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { ScheduleConfig } from "../train/index.js";
 import { list, nonNegativeInt, oneOf, positiveInt, positiveNumber } from "./options.js";
 import { selectBackend, type BackendOptions } from "./backend.js";
@@ -85,7 +85,7 @@ function loadModel(task: Task, flags: TrainFlags): ModelConfig {
     model = modelFor(task, flags.model, flags.timeSteps);
   }
   if (flags.timeSteps) model = { ...model, timeSteps: flags.timeSteps };
-  if (flags.memorySaving) model = { ...model, layers: model.layers.map((l) => (l.type === "lif" ? { ...l, recompute: true } : l)) };
+  if (flags.memorySaving) model = withMemorySaving(model);
   if (task === "cxr" && flags.imageSize) model = { ...model, inputShape: [1, flags.imageSize, flags.imageSize] };
   return model;
 }

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { Rng, SpikemedError } from "../core/index.js";
 import * as cxr from "../data/cxr/index.js";
 import * as ecg from "../data/ecg/index.js";
-import type { ClassificationData } from "../train/index.js";
+import { flatArrayData, type ClassificationData } from "../train/index.js";
 
 /** A data set ready for training: the samples, the three index sets, and how they were made. */
 export interface PreparedData {
@@ -41,12 +41,7 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
   const split = { train: limit(raw.train, spec.limit), val: limit(raw.validation, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
   const L = beats.windowLength;
   const counts = ecg.classCounts(beats.y, 5);
-  const data: ClassificationData = {
-    classNames: beats.classNames, inputShape: [1, L], labels: beats.y,
-    fill: (indices, out) => {
-      for (let r = 0; r < indices.length; r++) out.set(beats.x.subarray(indices[r] * L, (indices[r] + 1) * L), r * L);
-    },
-  };
+  const data = flatArrayData(beats.x, [1, L], beats.classNames, beats.y);
   const name = spec.dataDir ? `WFDB records in ${spec.dataDir}` : "embedded MIT-BIH sample";
   return {
     data, split, spec,

@@ -37,6 +37,11 @@ export interface ModelConfig {
   layers: LayerConfig[];
 }
 
+/** The same model with every LIF layer in memory-saving mode (membranes recomputed in the backward pass). */
+export function withMemorySaving(config: ModelConfig): ModelConfig {
+  return { ...config, layers: config.layers.map((l) => (l.type === "lif" ? { ...l, recompute: true } : l)) };
+}
+
 /** Builds the network a config describes, initialised from the seed. */
 export function buildNetwork(config: ModelConfig, seed: number): Network {
   const rng = new Rng(seed).fork(`init:${config.name}`);

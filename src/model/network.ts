@@ -93,10 +93,15 @@ export class Network {
     for (const l of this.neuronLayers()) l.activity.reset();
   }
 
-  /** Warnings for silent or saturated layers in the activity measured since the last reset. */
-  activityWarnings(): ActivityWarning[] {
-    const dt = this.neuronLayers().find((l): l is SpikingReLU => l instanceof SpikingReLU)?.dt;
-    return [...this.activity()].flatMap(([name, s]) => activityWarnings(name, s, { timeSteps: this.options.timeSteps, dt }));
+  /** Warnings for silent or saturated layers, in the given activity (default: measured since the last reset). */
+  activityWarnings(activity = this.activity()): ActivityWarning[] {
+    const dt = this.spikingReluDt();
+    return [...activity].flatMap(([name, s]) => activityWarnings(name, s, { timeSteps: this.options.timeSteps, dt }));
+  }
+
+  /** dt of the network's KerasSpiking-style neurons, if it has any. */
+  private spikingReluDt(): number | undefined {
+    return this.neuronLayers().find((l): l is SpikingReLU => l instanceof SpikingReLU)?.dt;
   }
 
   /** Spike trains and membrane traces of every neuron layer for one batch of inputs. */
@@ -131,7 +136,7 @@ export class Network {
       count++;
     }
     if (count === 0) throw new SpikemedError("measureInputRates: no example batches given");
-    const dt = this.neuronLayers().find((l): l is SpikingReLU => l instanceof SpikingReLU)?.dt ?? 0.001;
+    const dt = this.spikingReluDt() ?? 0.001;
     return { inputRates: Object.fromEntries([...sums].map(([k, v]) => [k, v / count])), dt, timesteps: this.options.timeSteps };
   }
 }

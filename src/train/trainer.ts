@@ -25,6 +25,17 @@ export interface ClassificationData {
   fill(indices: ArrayLike<number>, out: Float32Array, augment?: Rng): void;
 }
 
+/** Labelled samples stored back to back in one flat array (ECG beats, decoded inputs to predict). */
+export function flatArrayData(x: Float32Array, inputShape: number[], classNames: readonly string[], labels: ArrayLike<number>): ClassificationData {
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  return {
+    classNames, inputShape, labels,
+    fill: (indices, out) => {
+      for (let r = 0; r < indices.length; r++) out.set(x.subarray(indices[r] * size, (indices[r] + 1) * size), r * size);
+    },
+  };
+}
+
 export interface TrainOptions {
   epochs: number;
   batchSize: number;
@@ -172,7 +183,8 @@ export async function train(network: Network, data: ClassificationData, split: {
         seconds: (Date.now() - epochStart) / 1000,
       };
       history.push(record);
-      for (const w of network.activityWarnings()) {
+      // The epoch's training activity, not the validation pass that has run through the layers since.
+      for (const w of network.activityWarnings(activity)) {
         const message = `epoch ${epoch + 1}: ${w.message}`;
         warnings.push(message);
         log.write(`warning: ${message}\n`);
