@@ -19,7 +19,7 @@ const withTorch = args.get("torch") !== "no";
 const memorySaving = args.has("memory-saving");
 
 await useFastBackend({ threads });
-const reference = ecgSnn(8);
+const reference = ecgSnn(8, { morphologyOnly: true });
 const network = buildNetwork(memorySaving ? withMemorySaving(reference) : reference, 1);
 const params = networkParams(network);
 const optimizer = new Adam(params, { lr: 1e-3 });

@@ -19,13 +19,17 @@ const threads = Number(args.get("threads") ?? 2);
 await useFastBackend({ threads });
 
 const beats = loadBeatDataset();
+const F = beats.featureNames.length;
+const row = 256 + F;
 const rng = new Rng(7);
+/** n random beats as flat rows: the 256-sample window, then its RR/amplitude features. */
 const pick = (n: number): { x: Float32Array; y: number[] } => {
-  const x = new Float32Array(n * 256);
+  const x = new Float32Array(n * row);
   const y: number[] = [];
   for (let i = 0; i < n; i++) {
     const k = rng.int(beats.y.length);
-    x.set(beats.x.subarray(k * 256, (k + 1) * 256), i * 256);
+    x.set(beats.x.subarray(k * 256, (k + 1) * 256), i * row);
+    x.set(beats.features.subarray(k * F, (k + 1) * F), i * row + 256);
     y.push(beats.y[k]);
   }
   return { x, y };
@@ -40,7 +44,7 @@ function trainingRate(batch: number): { beatsPerSecond: number; medianMs: number
     const { x, y } = pick(batch);
     const t0 = performance.now();
     for (const p of params) p.grad.fill(0);
-    tidy(() => backward(crossEntropy(network.forward(tensor(x, [batch, 1, 256]), { training: true, rng }), y)));
+    tidy(() => backward(crossEntropy(network.forward(tensor(x, [batch, row]), { training: true, rng }), y)));
     optimizer.step();
     if (s >= 3) times.push(performance.now() - t0);
   }
@@ -55,7 +59,7 @@ function inferenceRate(batch: number): number {
   for (let s = 0; s < Math.max(5, Math.floor(steps / 3)) + 2; s++) {
     const { x } = pick(batch);
     const t0 = performance.now();
-    noGrad(() => tidy(() => network.forward(tensor(x, [batch, 1, 256]), { training: false, rng })));
+    noGrad(() => tidy(() => network.forward(tensor(x, [batch, row]), { training: false, rng })));
     if (s >= 2) times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -63,21 +67,21 @@ function inferenceRate(batch: number): number {
 }
 
 const ours = { train16: trainingRate(16), train32: trainingRate(32), infer: inferenceRate(256) };
-const torchJson = JSON.parse(execFileSync("/usr/bin/python3", ["bench/torch/snn_bench.py", "--which", "throughput", "--threads", String(threads), "--steps", String(steps)],
+const torchJson = JSON.parse(execFileSync("/usr/bin/python3", ["bench/torch/snn_bench.py", "--which", "throughput", "--features", String(F), "--threads", String(threads), "--steps", String(steps)],
   { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }));
-const torchInfer = JSON.parse(execFileSync("/usr/bin/python3", ["bench/torch/snn_bench.py", "--which", "infer", "--threads", String(threads)],
+const torchInfer = JSON.parse(execFileSync("/usr/bin/python3", ["bench/torch/snn_bench.py", "--which", "infer", "--features", String(F), "--threads", String(threads)],
   { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }));
 const torchRate = (b: number): number => torchJson.throughput.find((r: { batch: number }) => r.batch === b).beats_per_s;
 const intraTrainBeats = 72499;
-const row = (what: string, a: number, b: number): string => `| ${what} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a / b).toFixed(2)}x |`;
+const tableRow = (what: string, a: number, b: number): string => `| ${what} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a / b).toFixed(2)}x |`;
 const lines = [
   "# ECG SNN speed against PyTorch (snnTorch-style)", "",
   `Command: \`npm run bench:ecg-speed\`; date ${new Date().toISOString()}; ${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}, backend ${getBackend().name} with ${threads} threads; PyTorch ${torchJson.software.torch} with ${threads} threads; load average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}.`, "",
-  "Network: ecg-snn (Conv1d 1->32 k5, LIF, MaxPool 2, Conv1d 32->64 k5, LIF, MaxPool 2, Dense 4096->128, LIF, Dense 128->5; T = 8), real beats from the embedded MIT-BIH sample for spikemed (spike rates depend on the data), random inputs for PyTorch (its speed does not).", "",
+  `Network: ecg-snn (Conv1d 1->32 k5, LIF, MaxPool 2, Conv1d 32->64 k5, LIF, MaxPool 2, Dense 4096 + ${F} RR/amplitude features -> 128, LIF, Dense 128->5; T = 8), real beats from the embedded MIT-BIH sample for spikemed (spike rates depend on the data), random inputs for PyTorch (its speed does not).`, "",
   "| beats per second | spikemed | PyTorch | spikemed / PyTorch |", "| :--- | ---: | ---: | ---: |",
-  row("training, batch 16", ours.train16.beatsPerSecond, torchRate(16)),
-  row("training, batch 32", ours.train32.beatsPerSecond, torchRate(32)),
-  row("inference, batch 256", ours.infer, torchInfer.infer.beats_per_s), "",
+  tableRow("training, batch 16", ours.train16.beatsPerSecond, torchRate(16)),
+  tableRow("training, batch 32", ours.train32.beatsPerSecond, torchRate(32)),
+  tableRow("inference, batch 256", ours.infer, torchInfer.infer.beats_per_s), "",
   `Ten intra-patient epochs (${intraTrainBeats.toLocaleString("en-US")} training beats) at batch 16 take about ${((10 * intraTrainBeats) / ours.train16.beatsPerSecond / 60).toFixed(0)} minutes of training in spikemed and ${((10 * intraTrainBeats) / torchRate(16) / 60).toFixed(0)} in PyTorch.`,
 ];
 console.log(lines.join("\n"));

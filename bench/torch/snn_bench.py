@@ -111,6 +111,8 @@ def parse_args():
                         help=f"comma-separated MxKxN shapes for 'gemm' (default: {DEFAULT_GEMM_SHAPES})")
     parser.add_argument("--gemm-min-seconds", type=positive_float, default=0.25,
                         help="minimum wall time of each GEMM timing sample (default: 0.25)")
+    parser.add_argument("--features", type=non_negative_int, default=0,
+                        help="per-beat features concatenated before the first Linear (default 0: the reference net; 5: ecg-snn)")
     parser.add_argument("--seed", type=int, default=1234, help="torch.manual_seed (default: 1234)")
     return parser.parse_args()
 
@@ -156,31 +158,36 @@ class Leaky(nn.Module):
 
 class ReferenceNet(nn.Module):
     """Issue 2's reference net: Conv1d(1->32,k5) -> LIF -> MaxPool(2) -> Conv1d(32->64,k5) -> LIF
-    -> MaxPool(2) -> Linear(4096->128) -> LIF -> Linear(128->5), output = mean over T of the last Linear."""
+    -> MaxPool(2) -> Linear(4096->128) -> LIF -> Linear(128->5), output = mean over T of the last Linear.
+    With `features` > 0 it is the default ecg-snn: that many per-beat features (RR intervals,
+    amplitude) are concatenated to the flattened spikes before Linear(4096 + features -> 128)."""
 
-    def __init__(self, timesteps):
+    def __init__(self, timesteps, features=0):
         super().__init__()
+        self.features = features
         self.timesteps = timesteps
         self.conv1 = nn.Conv1d(1, 32, kernel_size=5, padding=2)
         self.lif1 = Leaky()
         self.conv2 = nn.Conv1d(32, 64, kernel_size=5, padding=2)
         self.lif2 = Leaky()
         self.pool = nn.MaxPool1d(2)
-        self.fc1 = nn.Linear(64 * (BEAT_LENGTH // 4), 128)
+        self.fc1 = nn.Linear(64 * (BEAT_LENGTH // 4) + features, 128)
         self.lif3 = Leaky()
         self.fc2 = nn.Linear(128, NUM_CLASSES)
 
     def forward(self, x, spike_totals=None):
+        beat, feats = x[:, :, :BEAT_LENGTH], x[:, 0, BEAT_LENGTH:]
         mem1 = mem2 = mem3 = None
         out_rec = []
         # Direct encoding: the same beat is the input current at every step, and conv1 is
         # recomputed each step, exactly like the snnTorch tutorials' loop.
         for _step in range(self.timesteps):
-            cur1 = self.conv1(x)
+            cur1 = self.conv1(beat)
             spk1, mem1 = self.lif1(cur1, mem1)
             cur2 = self.conv2(self.pool(spk1))
             spk2, mem2 = self.lif2(cur2, mem2)
-            cur3 = self.fc1(self.pool(spk2).flatten(1))
+            flat = self.pool(spk2).flatten(1)
+            cur3 = self.fc1(torch.cat([flat, feats], 1) if self.features else flat)
             spk3, mem3 = self.lif3(cur3, mem3)
             out_rec.append(self.fc2(spk3))
             if spike_totals is not None:
@@ -234,9 +241,9 @@ def timing_summary(seconds):
     }
 
 
-def random_batch(batch, seed):
+def random_batch(batch, seed, features=0):
     generator = torch.Generator().manual_seed(seed)
-    beats = torch.randn(batch, 1, BEAT_LENGTH, generator=generator)
+    beats = torch.randn(batch, 1, BEAT_LENGTH + features, generator=generator)
     labels = torch.randint(0, NUM_CLASSES, (batch,), generator=generator)
     return beats, labels
 
@@ -245,10 +252,10 @@ def random_batch(batch, seed):
 
 def measure_training(args, batch):
     torch.manual_seed(args.seed)
-    net = ReferenceNet(args.timesteps)
+    net = ReferenceNet(args.timesteps, args.features)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
-    beats, labels = random_batch(batch, args.seed + 1)
+    beats, labels = random_batch(batch, args.seed + 1, args.features)
 
     with torch.no_grad():
         spike_rates = {"lif1": 0.0, "lif2": 0.0, "lif3": 0.0}
@@ -286,8 +293,8 @@ def measure_training(args, batch):
 
 def measure_inference(args):
     torch.manual_seed(args.seed)
-    net = ReferenceNet(args.timesteps).eval()
-    beats, _ = random_batch(args.infer_batch, args.seed + 2)
+    net = ReferenceNet(args.timesteps, args.features).eval()
+    beats, _ = random_batch(args.infer_batch, args.seed + 2, args.features)
     seconds = []
     with torch.no_grad():
         for _ in range(args.warmup):

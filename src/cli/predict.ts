@@ -3,7 +3,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { decodeImageFile } from "../data/cxr/index.js";
-import { aamiClassOfSymbol, annotationSymbol, detectBeatsInRecord, readRecord } from "../data/ecg/index.js";
+import { aamiClassOfSymbol, annotationSymbol, BEAT_FEATURE_NAMES, detectBeatsInRecord, readRecord } from "../data/ecg/index.js";
 import { loadRun } from "../experiment/index.js";
 import { argmaxRows } from "../eval/index.js";
 import { flatArrayData, predictProbabilities } from "../train/index.js";
@@ -42,7 +42,7 @@ function predictRecord(network: ReturnType<typeof loadRun>["network"], className
   const n = beats.sampleOfBeat.length;
   if (n === 0) throw new SpikemedError(`${input}: no heartbeats detected`, "check that the record holds an ECG lead");
   const shape = [1, beats.windowLength];
-  const { probabilities } = predictProbabilities(network, flatArrayData(beats.x, shape, classNames, new Uint8Array(n)), Int32Array.from({ length: n }, (_, i) => i), 256);
+  const { probabilities } = predictProbabilities(network, flatArrayData(beats.x, shape, classNames, new Uint8Array(n), { names: BEAT_FEATURE_NAMES, values: beats.features }), Int32Array.from({ length: n }, (_, i) => i), 256);
   const K = classNames.length;
   const labels = Array.from(argmaxRows(probabilities, n, K));
   const counts = classNames.map((_, k) => labels.filter((l) => l === k).length);

@@ -41,7 +41,7 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
   const split = { train: limit(raw.train, spec.limit), val: limit(raw.validation, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
   const L = beats.windowLength;
   const counts = ecg.classCounts(beats.y, 5);
-  const data = flatArrayData(beats.x, [1, L], beats.classNames, beats.y);
+  const data = flatArrayData(beats.x, [1, L], beats.classNames, beats.y, { names: beats.featureNames, values: beats.features });
   const name = spec.dataDir ? `WFDB records in ${spec.dataDir}` : "embedded MIT-BIH sample";
   return {
     data, split, spec,

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Rng, tensor, type Tensor } from "../core/index.js";
+import { Rng, SpikemedError, type Tensor } from "../core/index.js";
 import { energyReportSection, loadDeviceCatalog, selectDevices, startEnergyMeter, type EnergyMeasurement } from "../energy/index.js";
 import {
   evaluateClassifier, summarizeEvaluations, writeFileAtomic, writeRunReport,
@@ -8,7 +8,7 @@ import {
 } from "../eval/index.js";
 import { classWeights } from "../data/labels.js";
 import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
-import { predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
+import { batchTensor, predictProbabilities, sampleSize, train, type ClassificationData, type TrainOptions } from "../train/index.js";
 import type { OutputStream } from "../train/index.js";
 import { prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { saveRun, type RunManifest } from "./saved-run.js";
@@ -46,6 +46,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<SeedRes
   const log = options.log ?? process.stderr;
   const say = (line: string): void => { log.write(line + "\n"); };
   const prepared = await prepareData(options.data, say);
+  checkFeatures(options.model, prepared.data);
   say(prepared.dataset);
   say(prepared.splitDescription);
   const results: SeedResult[] = [];
@@ -57,6 +58,17 @@ export async function runExperiment(options: ExperimentOptions): Promise<SeedRes
   }
   if (options.seeds > 1) writeSeedSummary(options, prepared, results, log);
   return results;
+}
+
+/** The model's features must be the data's, in the same order, or it would read RR intervals as amplitudes. */
+function checkFeatures(model: ModelConfig, data: ClassificationData): void {
+  const wanted = model.features ?? [];
+  if (wanted.length === 0) return;
+  const given = data.featureNames ?? [];
+  if (wanted.join(",") !== given.join(",")) {
+    throw new SpikemedError(`model "${model.name}" reads the features [${wanted.join(", ")}], the data has [${given.join(", ")}]`,
+      "list the data's features, in its order, in the model config's \"features\", or leave them out");
+  }
 }
 
 async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, seed: number, runDir: string, log: OutputStream): Promise<SeedResult> {
@@ -145,13 +157,13 @@ function energySection(network: Network, data: ClassificationData, indices: Int3
 
 /** A few batches of real inputs as tensors (for activity measurements). */
 export function exampleBatches(data: ClassificationData, indices: Int32Array, count: number, batchSize: number): Tensor[] {
-  const size = data.inputShape.reduce((a, b) => a * b, 1);
+  const size = sampleSize(data);
   const out: Tensor[] = [];
   for (let b = 0; b < count && b * batchSize < indices.length; b++) {
     const batch = indices.subarray(b * batchSize, Math.min(indices.length, (b + 1) * batchSize));
     const buffer = new Float32Array(batch.length * size);
     data.fill(batch, buffer);
-    out.push(tensor(buffer, [batch.length, ...data.inputShape]));
+    out.push(batchTensor(data, buffer, batch.length));
   }
   return out;
 }

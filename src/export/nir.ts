@@ -11,7 +11,7 @@
  */
 import { SpikemedError, type Tensor } from "../core/index.js";
 import {
-  BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, Flatten, Leaky, Pool, ReLU, SpikingReLU, Synaptic,
+  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, Flatten, Leaky, Pool, ReLU, SpikingReLU, Synaptic,
   type Module, type Network,
 } from "../model/index.js";
 
@@ -145,6 +145,10 @@ function convert(layer: Module, inShape: number[], outShape: number[], ctx: Cont
   }
   if (layer instanceof BiLstm) {
     throw new SpikemedError(`export: layer "${layer.name}" is a BiLSTM, which NIR cannot express`, "only spiking networks can be exported to NIR");
+  }
+  if (layer instanceof AppendFeatures) {
+    throw new SpikemedError(`export: layer "${layer.name}" adds per-sample features (a second input) that this single-input NIR graph cannot carry`,
+      "export a model without \"features\" (e.g. ecgSnn(T, { morphologyOnly: true }))");
   }
   throw new SpikemedError(`export: layer "${layer.name}" (${layer.constructor.name}) has no NIR equivalent`);
 }

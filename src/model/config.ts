@@ -1,6 +1,7 @@
 import { Rng, SpikemedError } from "../core/index.js";
 import type { EncoderConfig } from "../encode/index.js";
 import { BiLstm } from "./bilstm.js";
+import { AppendFeatures } from "./features.js";
 import { BatchNorm, Conv1d, Conv2d, Dense, Dropout, Flatten, Pool, ReLU } from "./layers.js";
 import type { Module } from "./module.js";
 import { IntegrateAndFire, Leaky, SpikingReLU, Synaptic } from "./neurons.js";
@@ -22,7 +23,8 @@ export type LayerConfig =
   | { type: "if"; threshold?: number; surrogate?: string }
   | { type: "synaptic"; alpha: number; beta?: number; threshold?: number; surrogate?: string }
   | { type: "spiking-relu"; dt?: number; spikingAware?: boolean; initialVoltage?: "random" | "zero" }
-  | { type: "bilstm"; hidden: number; layers?: number; stepFeatures?: number };
+  | { type: "bilstm"; hidden: number; layers?: number; stepFeatures?: number }
+  | { type: "append-features" };
 
 /** A whole model, small enough to write by hand and stored with every run. */
 export interface ModelConfig {
@@ -30,6 +32,8 @@ export interface ModelConfig {
   description: string;
   /** One sample, channels first: [C, L] for signals, [C, H, W] for images. */
   inputShape: number[];
+  /** Names of per-sample scalar features given after the signal (e.g. RR intervals), which an "append-features" layer adds in. */
+  features?: string[];
   classes: number;
   timeSteps: number;
   encoder: EncoderConfig;
@@ -95,6 +99,10 @@ export function buildNetwork(config: ModelConfig, seed: number): Network {
       case "bilstm":
         if (shape.length !== 2) throw new SpikemedError(`${where}: needs [C, L] sequences, got [${shape.join(", ")}]`);
         layer = new BiLstm(name("bilstm"), shape, l.hidden, l.layers ?? 1, l.stepFeatures ?? 1, rng);
+        break;
+      case "append-features":
+        if (!config.features?.length) throw new SpikemedError(`${where}: the model declares no features to append`, "list them in the config's \"features\"");
+        layer = new AppendFeatures(name("features"), config.features.length);
         break;
       default:
         throw new SpikemedError(`${where}: unknown layer type "${(l as { type: string }).type}"`);

@@ -2,6 +2,7 @@ export * from "./module.js";
 export * from "./layers.js";
 export * from "./neurons.js";
 export * from "./bilstm.js";
+export * from "./features.js";
 export * from "./network.js";
 export * from "./config.js";
 export * from "./zoo.js";

@@ -25,6 +25,8 @@ export interface ForwardContext {
   rng: Rng;
   /** When set, neuron layers store their spikes and membrane here (copies survive tidy()). */
   recording?: Recording;
+  /** The batch's per-sample scalar features [B, F], for an AppendFeatures layer. */
+  features?: Tensor;
 }
 
 /** A trainable tensor with its name inside the network. */

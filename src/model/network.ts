@@ -12,6 +12,8 @@ export type Readout = "mean" | "sum" | "max" | "last";
 export interface NetworkOptions {
   /** Shape of one input sample, channels first, before encoding: [C, L] or [C, H, W]. */
   inputShape: number[];
+  /** Names of the per-sample features that follow the signal in each input row. */
+  features?: readonly string[];
   timeSteps: number;
   encoder: EncoderConfig;
   readout: Readout;
@@ -42,9 +44,40 @@ export class Network {
   }
 
   forward(x: Tensor, ctx: ForwardContext): Tensor {
-    let signal: Signal = encode(this.options.encoder, x, this.options.timeSteps, ctx.rng);
-    for (const layer of this.layers) signal = layer.forward(signal, ctx);
+    const input = this.splitInput(x);
+    const withFeatures = { ...ctx, features: input.features };
+    let signal: Signal = encode(this.options.encoder, input.signal, this.options.timeSteps, ctx.rng);
+    for (const layer of this.layers) signal = layer.forward(signal, withFeatures);
     return readout(signal, this.options.readout);
+  }
+
+  /**
+   * Separates a batch into the signal [B, ...inputShape] and the features [B, F]. Inputs are
+   * either shaped like the signal, or flat rows of the signal followed by features; a model that
+   * takes no features reads the signal part of such rows.
+   */
+  private splitInput(x: Tensor): { signal: Tensor; features?: Tensor } {
+    const { inputShape } = this.options;
+    const wanted = this.options.features?.length ?? 0;
+    const B = x.shape[0];
+    const signalSize = inputShape.reduce((a, b) => a * b, 1);
+    const shaped = x.shape.length === inputShape.length + 1 && inputShape.every((d, i) => x.shape[i + 1] === d);
+    if (shaped) {
+      if (wanted > 0) {
+        throw new SpikemedError(`the model takes ${wanted} features per sample (${this.options.features?.join(", ")}) after the signal, but its input has none`,
+          "give the data's per-sample features, or use a model without \"features\"");
+      }
+      return { signal: x };
+    }
+    const perSample = x.shape.length === 2 ? x.shape[1] : -1;
+    const extra = perSample - signalSize;
+    if (extra < 0 || (wanted > 0 && extra !== wanted)) {
+      throw new SpikemedError(`input [${x.shape.slice(1).join(", ")}] per sample does not fit the model: it takes [${inputShape.join(", ")}]` +
+        (wanted > 0 ? `, then ${wanted} features, as flat rows of ${signalSize + wanted}` : ""));
+    }
+    const rows = ops.reshape(x, [B, perSample]);
+    const signal = ops.reshape(ops.slice(rows, 1, 0, signalSize), [B, ...inputShape]);
+    return { signal, features: wanted > 0 ? ops.slice(rows, 1, signalSize, perSample) : undefined };
   }
 
   /** Class probabilities for a batch, without gradients. */
@@ -123,12 +156,13 @@ export class Network {
     let count = 0;
     for (const x of batches) {
       noGrad(() => tidy(() => {
-        let signal: Signal = encode(this.options.encoder, x, this.options.timeSteps, rng);
+        const input = this.splitInput(x);
+        let signal: Signal = encode(this.options.encoder, input.signal, this.options.timeSteps, rng);
         // Height of one spike in the current signal: 1 for binary spikes and analog values.
         let height = 1;
         this.layers.forEach((layer, i) => {
           sums.set(layer.name, (sums.get(layer.name) ?? 0) + meanAbs(signal.x) / height);
-          signal = layer.forward(signal, { training: false, rng });
+          signal = layer.forward(signal, { training: false, rng, features: input.features });
           if (layer instanceof NeuronLayer) height = layer.spikeHeight;
           else if (!SHAPE_ONLY.has(types[i])) height = 1;
         });

@@ -1,4 +1,5 @@
 import { SpikemedError } from "../core/index.js";
+import { BEAT_FEATURE_NAMES } from "../data/ecg/beat-features.js";
 import type { LayerConfig, ModelConfig } from "./config.js";
 
 /**
@@ -9,16 +10,24 @@ import type { LayerConfig, ModelConfig } from "./config.js";
 const ECG_INPUT = [1, 256];
 const ECG_CLASSES = 5;
 
+/** Per-beat rhythm and amplitude features (RR intervals) the ECG models read beside the beat's shape. */
+const ECG_FEATURES = [...BEAT_FEATURE_NAMES];
+
 /**
  * The default ECG spiking network (the ECG paper names no layer sizes): two convolution + LIF
  * blocks that see 5-sample (14 ms) patterns at 360 Hz, each halving the length, then one hidden
- * LIF layer of 128. It is also the compute core's reference benchmark net.
+ * LIF layer of 128 that also reads the beat's RR intervals and amplitude (without them early
+ * beats of normal shape, the S class, are invisible). `morphologyOnly` drops those features:
+ * the compute core's reference benchmark net.
  */
-export function ecgSnn(timeSteps = 8): ModelConfig {
+export function ecgSnn(timeSteps = 8, options: { morphologyOnly?: boolean } = {}): ModelConfig {
+  const withFeatures = !options.morphologyOnly;
   return {
-    name: "ecg-snn", description: "Conv1d(1->32,k5) LIF MaxPool2 Conv1d(32->64,k5) LIF MaxPool2 Dense(4096->128) LIF Dense(128->5), mean over T",
-    inputShape: ECG_INPUT, classes: ECG_CLASSES, timeSteps, encoder: { kind: "direct" }, readout: "mean",
-    layers: ecgBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }),
+    name: withFeatures ? "ecg-snn" : "ecg-snn-morphology",
+    description: `Conv1d(1->32,k5) LIF MaxPool2 Conv1d(32->64,k5) LIF MaxPool2 Dense(4096${withFeatures ? ` + ${ECG_FEATURES.length} RR/amplitude features` : ""}->128) LIF Dense(128->5), mean over T`,
+    inputShape: ECG_INPUT, features: withFeatures ? ECG_FEATURES : undefined, classes: ECG_CLASSES, timeSteps,
+    encoder: { kind: "direct" }, readout: "mean",
+    layers: ecgBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }, withFeatures),
   };
 }
 
@@ -26,16 +35,17 @@ export function ecgSnn(timeSteps = 8): ModelConfig {
 export function ecgCnn(): ModelConfig {
   return {
     name: "ecg-cnn", description: "ecg-snn with ReLU instead of LIF (its ANN twin)",
-    inputShape: ECG_INPUT, classes: ECG_CLASSES, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
-    layers: ecgBody({ type: "relu" }),
+    inputShape: ECG_INPUT, features: ECG_FEATURES, classes: ECG_CLASSES, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
+    layers: ecgBody({ type: "relu" }, true),
   };
 }
 
-function ecgBody(activation: LayerConfig): LayerConfig[] {
+function ecgBody(activation: LayerConfig, withFeatures: boolean): LayerConfig[] {
   return [
     { type: "conv1d", filters: 32, kernel: 5, padding: 2 }, activation, { type: "maxpool", kernel: 2 },
     { type: "conv1d", filters: 64, kernel: 5, padding: 2 }, activation, { type: "maxpool", kernel: 2 },
-    { type: "flatten" }, { type: "dense", units: 128 }, activation, { type: "dense", units: ECG_CLASSES },
+    { type: "flatten" }, ...(withFeatures ? [{ type: "append-features" } as const] : []),
+    { type: "dense", units: 128 }, activation, { type: "dense", units: ECG_CLASSES },
   ];
 }
 
@@ -48,11 +58,11 @@ export function ecgBiLstm(): ModelConfig {
   };
 }
 
-export function logisticRegression(inputShape: number[], classes: number, name: string): ModelConfig {
+export function logisticRegression(inputShape: number[], classes: number, name: string, features?: string[]): ModelConfig {
   return {
-    name, description: "multinomial logistic regression on the raw input",
-    inputShape, classes, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
-    layers: [{ type: "flatten" }, { type: "dense", units: classes }],
+    name, description: `multinomial logistic regression on the raw input${features ? " and its features" : ""}`,
+    inputShape, features, classes, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
+    layers: [{ type: "flatten" }, ...(features ? [{ type: "append-features" } as const] : []), { type: "dense", units: classes }],
   };
 }
 
@@ -131,7 +141,7 @@ export const MODEL_NAMES: Record<Task, string[]> = {
 /** A built-in model by task and short name, as the command line names them. */
 export function modelFor(task: Task, name: string, timeSteps?: number): ModelConfig {
   const make: Record<string, () => ModelConfig> = task === "ecg"
-    ? { snn: () => ecgSnn(timeSteps), cnn: ecgCnn, bilstm: ecgBiLstm, logreg: () => logisticRegression(ECG_INPUT, ECG_CLASSES, "ecg-logreg") }
+    ? { snn: () => ecgSnn(timeSteps), cnn: ecgCnn, bilstm: ecgBiLstm, logreg: () => logisticRegression(ECG_INPUT, ECG_CLASSES, "ecg-logreg", ECG_FEATURES) }
     : {
       snn: () => cxrSnn(timeSteps), cnn: cxrCnn, logreg: () => logisticRegression([1, 128, 128], 2, "cxr-logreg"),
       gatti2025: () => gatti2025({ timeSteps }), "gatti2025-replication": () => gatti2025Replication(),

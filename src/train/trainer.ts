@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as ops from "../core/index.js";
-import { backward, noGrad, Rng, SpikemedError, tensor, tidy, withFiniteChecks } from "../core/index.js";
+import { backward, noGrad, Rng, SpikemedError, tensor, tidy, withFiniteChecks, type Tensor } from "../core/index.js";
 import { balancedSample, classCounts } from "../data/labels.js";
 import type { EpochRecord } from "../eval/report.js";
 import type { Network } from "../model/network.js";
@@ -18,20 +18,47 @@ import { createSchedule, type ScheduleConfig } from "./schedule.js";
 /** A labelled data set the trainer can draw batches from. */
 export interface ClassificationData {
   classNames: readonly string[];
-  /** One sample's shape, channels first. */
+  /** One sample's signal shape, channels first. */
   inputShape: number[];
+  /** Names of the per-sample scalar features stored after each sample's signal (ECG: RR intervals), if any. */
+  featureNames?: readonly string[];
   labels: ArrayLike<number>;
-  /** Writes the samples at `indices` into `out` (batch-major); augments them when an Rng is given. */
+  /** Writes the samples at `indices` into `out` (batch-major rows of `sampleSize` values); augments them when an Rng is given. */
   fill(indices: ArrayLike<number>, out: Float32Array, augment?: Rng): void;
 }
 
-/** Labelled samples stored back to back in one flat array (ECG beats, decoded inputs to predict). */
-export function flatArrayData(x: Float32Array, inputShape: number[], classNames: readonly string[], labels: ArrayLike<number>): ClassificationData {
-  const size = inputShape.reduce((a, b) => a * b, 1);
+/** Values per sample: the signal, then its features. */
+export function sampleSize(data: Pick<ClassificationData, "inputShape" | "featureNames">): number {
+  return data.inputShape.reduce((a, b) => a * b, 1) + (data.featureNames?.length ?? 0);
+}
+
+/** The first `n` samples of a filled buffer as the network's input: [n, ...inputShape], or flat rows [n, size] when features follow the signal. */
+export function batchTensor(data: Pick<ClassificationData, "inputShape" | "featureNames">, buffer: Float32Array, n: number): Tensor {
+  const size = sampleSize(data);
+  const values = buffer.subarray(0, n * size);
+  return data.featureNames?.length ? tensor(values, [n, size]) : tensor(values, [n, ...data.inputShape]);
+}
+
+/**
+ * Labelled samples stored back to back in one flat array (ECG beats, decoded inputs to predict),
+ * optionally with per-sample features stored in a second array.
+ */
+export function flatArrayData(x: Float32Array, inputShape: number[], classNames: readonly string[], labels: ArrayLike<number>,
+  features?: { names: readonly string[]; values: Float32Array }): ClassificationData {
+  const signal = inputShape.reduce((a, b) => a * b, 1);
+  const width = features?.names.length ?? 0;
+  if (features && features.values.length !== labels.length * width) {
+    throw new SpikemedError(`flatArrayData: ${features.values.length} feature values for ${labels.length} samples of ${width} features`);
+  }
   return {
-    classNames, inputShape, labels,
+    classNames, inputShape, labels, featureNames: features?.names,
     fill: (indices, out) => {
-      for (let r = 0; r < indices.length; r++) out.set(x.subarray(indices[r] * size, (indices[r] + 1) * size), r * size);
+      const row = signal + width;
+      for (let r = 0; r < indices.length; r++) {
+        const i = indices[r];
+        out.set(x.subarray(i * signal, (i + 1) * signal), r * row);
+        if (features) out.set(features.values.subarray(i * width, (i + 1) * width), r * row + signal);
+      }
     },
   };
 }
@@ -141,8 +168,7 @@ export async function train(network: Network, data: ClassificationData, split: {
   const layerNames = network.neuronLayers().map((l) => l.name);
   const table = new EpochTable({ stream: log, layerNames, showLr: true });
   const warnings: string[] = [];
-  const inputSize = data.inputShape.reduce((a, b) => a * b, 1);
-  const batchBuffer = new Float32Array(options.batchSize * inputSize);
+  const batchBuffer = new Float32Array(options.batchSize * sampleSize(data));
   const began = Date.now() - start.seconds * 1000;
   let trainedSamples = 0;
 
@@ -213,13 +239,13 @@ export async function train(network: Network, data: ClassificationData, split: {
 function trainStep(network: Network, data: ClassificationData, indices: Int32Array, buffer: Float32Array, params: Param[],
   options: TrainOptions, rngs: { forward: Rng; augment: Rng }): { loss: number; correct: number } {
   const n = indices.length;
-  const inputs = buffer.subarray(0, n * data.inputShape.reduce((a, b) => a * b, 1));
+  const inputs = buffer.subarray(0, n * sampleSize(data));
   data.fill(indices, inputs, options.augment ? rngs.augment : undefined);
   const labels = Array.from(indices, (i) => data.labels[i]);
   for (const p of params) p.grad.fill(0);
   const forwardState = rngs.forward.getState();
   const run = (): { loss: number; correct: number } => tidy(() => {
-    const x = tensor(inputs, [n, ...data.inputShape]);
+    const x = batchTensor(data, inputs, n);
     const logits = network.forward(x, { training: true, rng: rngs.forward });
     const loss = ops.crossEntropy(logits, labels, { classWeights: options.classWeights });
     backward(loss);
@@ -260,7 +286,7 @@ export function evaluateLoss(network: Network, data: ClassificationData, indices
 export function predictProbabilities(network: Network, data: ClassificationData, indices: ArrayLike<number>, batchSize: number,
   rng = new Rng(0)): { probabilities: Float32Array } {
   const K = data.classNames.length;
-  const inputSize = data.inputShape.reduce((a, b) => a * b, 1);
+  const inputSize = sampleSize(data);
   const probabilities = new Float32Array(indices.length * K);
   const buffer = new Float32Array(batchSize * inputSize);
   for (let s = 0; s < indices.length; s += batchSize) {
@@ -268,7 +294,7 @@ export function predictProbabilities(network: Network, data: ClassificationData,
     const inputs = buffer.subarray(0, batch.length * inputSize);
     data.fill(batch, inputs);
     noGrad(() => tidy(() => {
-      const p = ops.softmax(network.forward(tensor(inputs, [batch.length, ...data.inputShape]), { training: false, rng }));
+      const p = ops.softmax(network.forward(batchTensor(data, inputs, batch.length), { training: false, rng }));
       probabilities.set(p.data, s * K);
     }));
   }

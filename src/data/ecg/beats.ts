@@ -4,6 +4,7 @@
  * the AAMI EC57 classes N, S, V, F, Q.
  */
 import { SpikemedError } from "../../core/errors.js";
+import { BEAT_FEATURE_NAMES, beatFeatures } from "./beat-features.js";
 import { removeBaselineWander, resample } from "./filters.js";
 import { detectRPeaks, type RPeakOptions } from "./rpeaks.js";
 import { annotationSymbol } from "./wfdb-annotation.js";
@@ -147,9 +148,36 @@ export function extractWindows(signal: ArrayLike<number>, peaks: ArrayLike<numbe
   return { x, windowLength: length, kept: Int32Array.from(kept) };
 }
 
+/** Peak-to-peak amplitude of each beat's window (clipped to the signal), before normalisation. */
+function windowPeakToPeak(signal: ArrayLike<number>, peaks: ArrayLike<number>, options: WindowOptions): Float64Array {
+  const { before, after } = windowBounds(options);
+  const out = new Float64Array(peaks.length);
+  for (let i = 0; i < peaks.length; i++) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let k = Math.max(0, peaks[i] - before); k < Math.min(signal.length, peaks[i] + after); k++) {
+      min = Math.min(min, signal[k]);
+      max = Math.max(max, signal[k]);
+    }
+    out[i] = max > min ? max - min : 0;
+  }
+  return out;
+}
+
+/** The features (BEAT_FEATURE_NAMES) of the kept beats, computed over all of the record's beats. */
+function featuresOfKept(signal: ArrayLike<number>, peaks: ArrayLike<number>, kept: Int32Array, frequency: number, options: WindowOptions): Float32Array {
+  const all = beatFeatures(peaks, frequency, windowPeakToPeak(signal, peaks, options));
+  const width = BEAT_FEATURE_NAMES.length;
+  const out = new Float32Array(kept.length * width);
+  kept.forEach((k, row) => out.set(all.subarray(k * width, (k + 1) * width), row * width));
+  return out;
+}
+
 export interface RecordBeats {
   x: Float32Array;
   windowLength: number;
+  /** BEAT_FEATURE_NAMES of each beat, row-major. */
+  features: Float32Array;
   /** 0..4 = N,S,V,F,Q. */
   y: Uint8Array;
   /** R-peak sample of each beat in the record's own sampling rate. */
@@ -181,12 +209,14 @@ export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOpt
     y[i] = labels[k];
     sampleOfBeat[i] = samples[k];
   });
-  return { x, windowLength, y, sampleOfBeat };
+  return { x, windowLength, y, sampleOfBeat, features: featuresOfKept(signal, peaksAtTarget, kept, target, options) };
 }
 
 export interface DetectedBeats {
   x: Float32Array;
   windowLength: number;
+  /** BEAT_FEATURE_NAMES of each returned beat, row-major. */
+  features: Float32Array;
   /** Detected R peak of each returned beat, in the input's sampling rate. */
   sampleOfBeat: Int32Array;
   /** Every detected R peak (some may lack a full window near the ends), in the input's rate. */
@@ -218,7 +248,8 @@ export function detectBeats(signal: ArrayLike<number>, samplingFrequency: number
   const { x, windowLength, kept } = extractWindows(conditioned, peaks, options);
   const back = samplingFrequency / target;
   const rPeaks = peaks.map((p) => Math.round(p * back));
-  return { x, windowLength, sampleOfBeat: kept.map((k) => rPeaks[k]), rPeaks };
+  const features = featuresOfKept(conditioned, peaks, kept, target, options);
+  return { x, windowLength, features, sampleOfBeat: kept.map((k) => rPeaks[k]), rPeaks };
 }
 
 /** `detectBeats` on one lead of a WFDB record. */

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SpikemedError } from "../../core/errors.js";
+import { BEAT_FEATURE_NAMES } from "./beat-features.js";
 import {
   AAMI_CLASSES, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
   labelledBeatsOfRecord, type BeatNormalization, type PreprocessOptions, type RecordBeats, type WindowOptions,
@@ -33,6 +34,9 @@ export interface BeatDataset {
   /** Beat windows, `count * windowLength`, row-major. */
   x: Float32Array;
   windowLength: number;
+  /** Per-beat features (`featureNames`: RR intervals, amplitude), `count * featureNames.length`, row-major. */
+  features: Float32Array;
+  featureNames: string[];
   /** Class of each beat: index into `classNames` (0..4 = N,S,V,F,Q). */
   y: Uint8Array;
   classNames: string[];
@@ -52,8 +56,8 @@ export interface BeatDataset {
 }
 
 /** Bumped whenever preprocessing changes, so old cache entries are not reused. */
-const PIPELINE_VERSION = 1;
-const MAGIC = "SPIKEMED-BEATS-1";
+const PIPELINE_VERSION = 2;
+const MAGIC = "SPIKEMED-BEATS-2";
 
 export function defaultCacheDir(): string {
   return process.env.SPIKEMED_CACHE ? resolve(process.env.SPIKEMED_CACHE) : resolve(process.cwd(), ".cache", "spikemed");
@@ -149,19 +153,22 @@ export function loadBeatDataset(options: BeatDatasetOptions = {}): BeatDataset {
   const windowLength = resolved.windowBefore + resolved.windowAfter;
   const count = perRecord.reduce((n, r) => n + r.y.length, 0);
   const x = new Float32Array(count * windowLength);
+  const featureNames = [...BEAT_FEATURE_NAMES];
+  const features = new Float32Array(count * featureNames.length);
   const y = new Uint8Array(count);
   const recordOfBeat = new Int32Array(count);
   const sampleOfBeat = new Int32Array(count);
   let offset = 0;
   perRecord.forEach((r, index) => {
     x.set(r.x, offset * windowLength);
+    features.set(r.features, offset * featureNames.length);
     y.set(r.y, offset);
     recordOfBeat.fill(index, offset, offset + r.y.length);
     sampleOfBeat.set(r.sampleOfBeat, offset);
     offset += r.y.length;
   });
   const dataset: BeatDataset = {
-    x, windowLength, y, classNames: [...AAMI_CLASSES], recordOfBeat, sampleOfBeat, records, failedRecords,
+    x, windowLength, features, featureNames, y, classNames: [...AAMI_CLASSES], recordOfBeat, sampleOfBeat, records, failedRecords,
     samplingFrequency: resolved.targetFrequency, fromCache: false, cacheFile,
   };
   if (cacheFile) writeCache(cacheFile, dataset);
@@ -172,6 +179,7 @@ interface CacheHeader {
   magic: string;
   count: number;
   windowLength: number;
+  featureNames: string[];
   classNames: string[];
   records: string[];
   failedRecords: Array<{ name: string; message: string }>;
@@ -180,18 +188,18 @@ interface CacheHeader {
 
 function writeCache(file: string, d: BeatDataset): void {
   const header: CacheHeader = {
-    magic: MAGIC, count: d.y.length, windowLength: d.windowLength, classNames: d.classNames,
+    magic: MAGIC, count: d.y.length, windowLength: d.windowLength, featureNames: d.featureNames, classNames: d.classNames,
     records: d.records, failedRecords: d.failedRecords, samplingFrequency: d.samplingFrequency,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), "utf8");
-  // Layout: u32 header length, header JSON, zero padding to 4 bytes, x, recordOfBeat, sampleOfBeat, y.
+  // Layout: u32 header length, header JSON, zero padding to 4 bytes, x, features, recordOfBeat, sampleOfBeat, y.
   const headerEnd = 4 + headerBytes.length;
   const dataStart = (headerEnd + 3) & ~3;
-  const body = Buffer.alloc(dataStart + d.x.byteLength + d.recordOfBeat.byteLength + d.sampleOfBeat.byteLength + d.y.byteLength);
+  const body = Buffer.alloc(dataStart + d.x.byteLength + d.features.byteLength + d.recordOfBeat.byteLength + d.sampleOfBeat.byteLength + d.y.byteLength);
   body.writeUInt32LE(headerBytes.length, 0);
   headerBytes.copy(body, 4);
   let at = dataStart;
-  for (const array of [d.x, d.recordOfBeat, d.sampleOfBeat, d.y]) {
+  for (const array of [d.x, d.features, d.recordOfBeat, d.sampleOfBeat, d.y]) {
     body.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), at);
     at += array.byteLength;
   }
@@ -224,7 +232,8 @@ function readCache(file: string): Omit<BeatDataset, "fromCache" | "cacheFile"> |
   if (header.magic !== MAGIC) return undefined;
   const n = header.count;
   const dataStart = (4 + headerLength + 3) & ~3;
-  const expected = dataStart + n * header.windowLength * 4 + n * 4 + n * 4 + n;
+  const width = header.featureNames.length;
+  const expected = dataStart + n * header.windowLength * 4 + n * width * 4 + n * 4 + n * 4 + n;
   if (bytes.length !== expected) return undefined;
   // Copy into fresh, aligned buffers (the file buffer's offset need not be aligned).
   let at = bytes.byteOffset + dataStart;
@@ -234,11 +243,12 @@ function readCache(file: string): Omit<BeatDataset, "fromCache" | "cacheFile"> |
     return make(copy);
   };
   const x = take((b) => new Float32Array(b), n * header.windowLength * 4);
+  const features = take((b) => new Float32Array(b), n * width * 4);
   const recordOfBeat = take((b) => new Int32Array(b), n * 4);
   const sampleOfBeat = take((b) => new Int32Array(b), n * 4);
   const y = take((b) => new Uint8Array(b), n);
   return {
-    x, windowLength: header.windowLength, y, classNames: header.classNames, recordOfBeat, sampleOfBeat,
+    x, windowLength: header.windowLength, features, featureNames: header.featureNames, y, classNames: header.classNames, recordOfBeat, sampleOfBeat,
     records: header.records, failedRecords: header.failedRecords, samplingFrequency: header.samplingFrequency,
   };
 }

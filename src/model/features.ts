@@ -1,0 +1,35 @@
+import * as ops from "../core/index.js";
+import { SpikemedError } from "../core/index.js";
+import type { LayerDescription } from "../energy/types.js";
+import { Module, type ForwardContext, type Signal } from "./module.js";
+
+/**
+ * Appends the sample's scalar features (ECG: RR intervals and amplitude) to a flat signal, the
+ * same value at every time step, so the following dense layer sees the beat's shape and its
+ * rhythm together. The features enter as analog currents, like a directly encoded input.
+ */
+export class AppendFeatures extends Module {
+  constructor(name: string, readonly count: number) {
+    super(name);
+  }
+
+  forward(input: Signal, ctx: ForwardContext): Signal {
+    const features = ctx.features;
+    if (!features || features.shape[1] !== this.count) {
+      throw new SpikemedError(`${this.name}: needs ${this.count} features per sample, the input carries ${features ? features.shape[1] : "none"}`);
+    }
+    if (input.static) return { ...input, x: ops.concat([input.x, features], 1) };
+    const [T, B] = input.x.shape;
+    const repeated = ops.expand(ops.reshape(features, [1, B, this.count]), [T, B, this.count]);
+    return { ...input, x: ops.concat([input.x, repeated], 2) };
+  }
+
+  outputShape(inputShape: number[]): number[] {
+    if (inputShape.length !== 1) throw new SpikemedError(`${this.name}: needs a flat input, got [${inputShape.join(", ")}]`, "add { type: \"flatten\" } before it");
+    return [inputShape[0] + this.count];
+  }
+
+  override describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: "flatten", inputShape, outputShape: this.outputShape(inputShape) }];
+  }
+}
