@@ -1,10 +1,18 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+const made: string[] = [];
+after(() => { for (const dir of made) fs.rmSync(dir, { recursive: true, force: true }); });
+/** A fresh temporary folder, removed when the tests end. */
+function temporaryDir(prefix: string): string {
+  made.push(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  return made[made.length - 1];
+}
 
 const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const sample = fileURLToPath(new URL("../../../data/mitdb-sample", import.meta.url));
@@ -46,13 +54,13 @@ test("bad input gives one clear error line naming the problem, never a stack tra
 });
 
 test("an empty data folder and an unreadable record are reported by name", () => {
-  const empty = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-empty-"));
+  const empty = temporaryDir("spikemed-empty-");
   const r = cli("train", "ecg", "--data", empty, "--epochs", "1");
   assert.notEqual(r.code, 0);
   assert.match(r.err, new RegExp(empty.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
   noStack(r.err);
 
-  const broken = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-broken-"));
+  const broken = temporaryDir("spikemed-broken-");
   for (const ext of ["hea", "atr"]) fs.copyFileSync(path.join(sample, `100.${ext}`), path.join(broken, `100.${ext}`));
   fs.writeFileSync(path.join(broken, "100.dat"), fs.readFileSync(path.join(sample, "100.dat")).subarray(0, 1000));
   const t = cli("train", "ecg", "--data", broken, "--epochs", "1");
@@ -62,7 +70,7 @@ test("an empty data folder and an unreadable record are reported by name", () =>
 });
 
 test("train, evaluate, predict, energy and compare work end to end on a small subset of the embedded sample", () => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-run-"));
+  const out = temporaryDir("spikemed-run-");
   const run = path.join(out, "run");
   const t = cli("train", "ecg", "--epochs", "1", "--limit", "300", "--time-steps", "2", "--out", run, "--records", "208");
   assert.equal(t.code, 0, t.err);
@@ -93,7 +101,7 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
 });
 
 test("the same seed gives the same trained model, bit for bit, on the 2-thread WebAssembly backend", () => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-det-"));
+  const out = temporaryDir("spikemed-det-");
   const models = ["a", "b"].map((name) => {
     const run = path.join(out, name);
     const r = cli("train", "ecg", "--epochs", "1", "--limit", "200", "--time-steps", "2", "--records", "209", "--threads", "2", "--out", run);
@@ -105,7 +113,7 @@ test("the same seed gives the same trained model, bit for bit, on the 2-thread W
 
 test("chest X-ray: train on a folder of class subfolders, then predict probabilities per image", async () => {
   const { default: sharp } = await import("sharp");
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-cxr-"));
+  const root = temporaryDir("spikemed-cxr-");
   for (const [label, level] of [["covid", 200], ["non_covid", 50]] as const) {
     fs.mkdirSync(path.join(root, label));
     for (let i = 0; i < 15; i++) {

@@ -46,9 +46,11 @@ test("training the silent network reports the warning in the run's result", asyn
     fill: (idx, out) => Array.from(idx).forEach((i, r) => out.set(x.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE), r * SIZE * SIZE)),
   };
   const all = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-silent-"));
   const result = await train(buildNetwork(gatti2025Replication(SIZE), 1), data, { train: all, val: all.subarray(0, 4) }, {
     epochs: 1, batchSize: 8, optimizer: { kind: "adam", lr: 1e-3 }, seed: 1,
-    runDir: fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-silent-")), log: { write: () => true },
+    runDir, log: { write: () => true },
   });
+  fs.rmSync(runDir, { recursive: true, force: true });
   assert.ok(result.warnings.some((w) => /spikingrelu\d is silent/.test(w)), result.warnings.join("\n"));
 });

@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
@@ -32,7 +32,12 @@ const model: ModelConfig = {
   ],
 };
 
-const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-train-"));
+const made: string[] = [];
+after(() => { for (const dir of made) fs.rmSync(dir, { recursive: true, force: true }); });
+const tmp = (): string => {
+  made.push(fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-train-")));
+  return made[made.length - 1];
+};
 const silent = { write: () => true };
 const range = (a: number, b: number): Int32Array => Int32Array.from({ length: b - a }, (_, i) => a + i);
 
