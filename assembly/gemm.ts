@@ -12,7 +12,8 @@ const PACK_B_BYTES: usize = KC * NC * 4;
 /** Per-thread scratch one gemmRange call needs: packed A block, packed B panel, an edge tile. */
 export const GEMM_SCRATCH_BYTES: usize = PACK_A_BYTES + PACK_B_BYTES + MR * NR * 4;
 
-@inline function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
+/** Stores the 4x4 transpose of rows r0..r3 as four rows `step` bytes apart from dst. */
+@inline export function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
   const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
   const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
   const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);

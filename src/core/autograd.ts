@@ -14,6 +14,17 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], backw
   return out;
 }
 
+/**
+ * Throws when `op`, which has no backward pass, would be recorded: gradients are enabled and an
+ * input needs one. Such ops are for inference under noGrad().
+ */
+export function assertNotRecording(op: string, inputs: readonly Tensor[]): void {
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    throw new SpikemedError(`${op}: has no gradient, but gradients are being recorded for its inputs`,
+      "call it inside noGrad(), or use the dense op when training");
+  }
+}
+
 let finiteChecks = false;
 
 /**

@@ -82,6 +82,22 @@ export interface Backend {
   /** dWeight (and dBias when given) = gradient with respect to the filters (and bias). */
   conv2dBackwardWeight(x: Float32Array, dy: Float32Array, dWeight: Float32Array, dBias: Float32Array | null, g: ConvGeometry): void;
 
+  /**
+   * Event-driven dense layer for mostly-zero inputs (spike trains), weight [out, in] as in
+   * linear: y[r, o] = bias[o] + the sum, over the nonzero x[r, i] in order of i, of
+   * x[r, i] * weight[o, i], rounding to float32 after every product and sum. Zeros cost only
+   * the scan that skips them.
+   */
+  sparseLinearForward(x: Float32Array, weight: Float32Array, bias: Float32Array | null, y: Float32Array,
+    rows: number, inFeatures: number, outFeatures: number): void;
+  /**
+   * Event-driven conv2dForward for mostly-zero inputs. Output element (c, oy, ox) = bias[c] + the
+   * sum, over the filter taps (ky, kx) in row-major order and then the input channels in order,
+   * of each nonzero input under the tap times its weight, rounding to float32 after every product
+   * and sum.
+   */
+  sparseConv2dForward(x: Float32Array, weight: Float32Array, bias: Float32Array | null, y: Float32Array, g: ConvGeometry): void;
+
   /** Max pooling; padding counts as -infinity. Backward routes dy to the first maximum of each window. */
   maxPool2dForward(x: Float32Array, y: Float32Array, g: PoolGeometry): void;
   maxPool2dBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, g: PoolGeometry): void;

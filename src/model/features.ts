@@ -18,10 +18,13 @@ export class AppendFeatures extends Module {
     if (!features || features.shape[1] !== this.count) {
       throw new SpikemedError(`${this.name}: needs ${this.count} features per sample, the input carries ${features ? features.shape[1] : "none"}`);
     }
-    if (input.static) return { ...input, x: ops.concat([input.x, features], 1) };
+    // A few analog values among thousands of spikes leave the signal sparse: the next layer may
+    // still run event-driven (its kernels multiply by the actual values).
+    const { timeSteps, spikes } = input;
+    if (input.static) return { x: ops.concat([input.x, features], 1), timeSteps, static: true, spikes };
     const [T, B] = input.x.shape;
     const repeated = ops.expand(ops.reshape(features, [1, B, this.count]), [T, B, this.count]);
-    return { ...input, x: ops.concat([input.x, repeated], 2) };
+    return { x: ops.concat([input.x, repeated], 2), timeSteps, static: false, spikes };
   }
 
   outputShape(inputShape: number[]): number[] {

@@ -1,5 +1,5 @@
 import * as ops from "../core/index.js";
-import { Rng, SpikemedError, keep, full, zeros, type Tensor } from "../core/index.js";
+import { Rng, SpikemedError, isGradEnabled, keep, full, zeros, type Tensor } from "../core/index.js";
 import type { LayerDescription } from "../energy/types.js";
 import { Module, parameter, perStep, uniformInit, type ForwardContext, type Parameter, type Signal } from "./module.js";
 
@@ -9,10 +9,35 @@ export interface ConvOptions {
   bias?: boolean;
 }
 
+/**
+ * Spike density (nonzero fraction of the input) below which Conv1d and Dense run event-driven at
+ * inference. Measured on one thread, the event-driven kernels beat the dense ones up to a density
+ * of about 45% (the ECG net's dense layer, 4096 -> 128) and 50% (its second convolution, 32 -> 64
+ * channels), and are 1.5x faster at 30%; the margin is for layers of other shapes.
+ */
+const EVENT_DRIVEN_MAX_DENSITY = 0.35;
+/**
+ * Fewest outputs per input (output channels or features) for which the event-driven kernels pay:
+ * with fewer, each event does too little work to repay finding it (a dense layer 512 -> 10 is
+ * only faster below 20% density, a convolution 8 -> 8 channels never).
+ */
+const EVENT_DRIVEN_MIN_OUTPUTS = 32;
+
+/**
+ * True when a layer with `outputs` outputs per input should run event-driven on this input:
+ * spikes, no gradient being recorded, and sparse enough (measured on a sample of the batch).
+ */
+function runsEventDriven(input: Signal, outputs: number): boolean {
+  return input.spikes === true && !isGradEnabled() && outputs >= EVENT_DRIVEN_MIN_OUTPUTS
+    && ops.nonzeroFraction(input.x) < EVENT_DRIVEN_MAX_DENSITY;
+}
+
 /** 1-d convolution over [C, L] samples. */
 export class Conv1d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
+  /** Whether inference may run event-driven on sparse spike inputs; false keeps the dense kernels. */
+  eventDriven = true;
 
   constructor(name: string, readonly inChannels: number, readonly outChannels: number, readonly kernel: number,
     rng: Rng, readonly options: ConvOptions = {}) {
@@ -23,7 +48,8 @@ export class Conv1d extends Module {
   }
 
   forward(input: Signal): Signal {
-    return perStep(input, (x) => ops.conv1d(x, this.weight, this.bias, { stride: this.options.stride, padding: this.options.padding }));
+    const conv = this.eventDriven && runsEventDriven(input, this.outChannels) ? ops.sparseConv1d : ops.conv1d;
+    return perStep(input, (x) => conv(x, this.weight, this.bias, { stride: this.options.stride, padding: this.options.padding }));
   }
 
   outputShape([c, l]: number[]): number[] {
@@ -80,6 +106,8 @@ export class Conv2d extends Module {
 export class Dense extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
+  /** Whether inference may run event-driven on sparse spike inputs; false keeps the dense kernels. */
+  eventDriven = true;
 
   constructor(name: string, readonly inFeatures: number, readonly outFeatures: number, rng: Rng, bias = true) {
     super(name);
@@ -88,7 +116,8 @@ export class Dense extends Module {
   }
 
   forward(input: Signal): Signal {
-    return perStep(input, (x) => ops.linear(x, this.weight, this.bias));
+    const linear = this.eventDriven && runsEventDriven(input, this.outFeatures) ? ops.sparseLinear : ops.linear;
+    return perStep(input, (x) => linear(x, this.weight, this.bias));
   }
 
   outputShape(inputShape: number[]): number[] {
@@ -119,7 +148,8 @@ export class Pool extends Module {
     const fn = this.dims === 1
       ? (this.kind === "max" ? ops.maxPool1d : ops.avgPool1d)
       : (this.kind === "max" ? ops.maxPool2d : ops.avgPool2d);
-    return perStep(input, (x) => fn(x, this.kernel, opts));
+    // The maximum of spikes is a spike; their average is not.
+    return perStep(input, (x) => fn(x, this.kernel, opts), this.kind === "max");
   }
 
   outputShape([c, ...spatial]: number[]): number[] {
@@ -134,7 +164,7 @@ export class Pool extends Module {
 
 export class Flatten extends Module {
   forward(input: Signal): Signal {
-    return perStep(input, (x) => ops.flatten(x, 1));
+    return perStep(input, (x) => ops.flatten(x, 1), true);
   }
 
   outputShape(inputShape: number[]): number[] {
@@ -153,7 +183,8 @@ export class Dropout extends Module {
   }
 
   forward(input: Signal, ctx: ForwardContext): Signal {
-    return perStep(input, (x) => ops.dropout(x, this.p, ctx.rng, ctx.training));
+    // Only evaluation passes values through unchanged; training scales the ones it keeps.
+    return perStep(input, (x) => ops.dropout(x, this.p, ctx.rng, ctx.training), !ctx.training || this.p === 0);
   }
 
   outputShape(inputShape: number[]): number[] {

@@ -12,6 +12,12 @@ export interface Signal {
   x: Tensor;
   timeSteps: number;
   static: boolean;
+  /**
+   * Set by spiking neurons: x holds spike trains, every element 0 or a spike (most of them 0),
+   * so that the layers reading it may skip the zeros at inference (event-driven). A hint for
+   * speed only: those layers give the same results, to float rounding, on any values.
+   */
+  spikes?: boolean;
 }
 
 /** Per-layer recordings for one forward pass (spike trains and membrane traces). */
@@ -80,13 +86,15 @@ export function uniformInit(rng: Rng, size: number, fanIn: number): Float32Array
 
 /**
  * Applies a per-step function to a signal: on a static signal once, otherwise on the time steps
- * folded into the batch ([T*B, ...]), unfolded again afterwards.
+ * folded into the batch ([T*B, ...]), unfolded again afterwards. The result holds spikes only
+ * when the input did and `keepsSpikes` says that fn moves values without weighting them.
  */
-export function perStep(input: Signal, fn: (x: Tensor) => Tensor): Signal {
-  if (input.static) return { ...input, x: fn(input.x) };
+export function perStep(input: Signal, fn: (x: Tensor) => Tensor, keepsSpikes = false): Signal {
+  const spikes = keepsSpikes && input.spikes === true;
+  if (input.static) return { x: fn(input.x), timeSteps: input.timeSteps, static: true, spikes };
   const [T, B] = input.x.shape;
   const y = fn(reshape(input.x, [T * B, ...input.x.shape.slice(2)]));
-  return { ...input, x: reshape(y, [T, B, ...y.shape.slice(1)]) };
+  return { x: reshape(y, [T, B, ...y.shape.slice(1)]), timeSteps: input.timeSteps, static: false, spikes };
 }
 
 /** The signal as [T, B, ...], repeating a static value over the time steps. */

@@ -103,7 +103,7 @@ export class Leaky extends NeuronLayer {
     });
     if (this.output === "spikes") this.observe(result.spikes, ctx, result.membrane ?? undefined);
     else if (ctx.recording && result.membrane) ctx.recording.membrane.set(this.name, keep(tensor(result.membrane.data, result.membrane.shape)));
-    return { x: result.out, timeSteps: input.timeSteps, static: false };
+    return { x: result.out, timeSteps: input.timeSteps, static: false, spikes: this.output === "spikes" };
   }
 
   override parameters(): Parameter[] {
@@ -196,7 +196,7 @@ export class SpikingReLU extends NeuronLayer {
     if (this.initialVoltage === "random") for (let i = 0; i < perStepSize; i++) v0[i] = ctx.rng.uniform();
     const y = ops.spikingRelu(x, this.dt, v0);
     this.observe(y, ctx);
-    return { x: y, timeSteps: input.timeSteps, static: false };
+    return { x: y, timeSteps: input.timeSteps, static: false, spikes: true };
   }
 }
 

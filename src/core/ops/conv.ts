@@ -1,5 +1,5 @@
 import { getBackend, type ConvGeometry } from "../backend.js";
-import { record } from "../autograd.js";
+import { assertNotRecording, record } from "../autograd.js";
 import { SpikemedError } from "../errors.js";
 import { allocate, shapeString, Tensor } from "../tensor.js";
 import { reshape } from "./shape.js";
@@ -23,12 +23,12 @@ export function outputLength(input: number, kernel: number, stride: number, pad:
   return Math.floor((input + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
 }
 
-/** 2-d convolution: x [N, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout]. */
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
+/** The geometry of conv2d(x, weight, bias, options), after checking that the shapes fit. */
+function conv2dGeometry(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions): ConvGeometry {
   const describe = (): string =>
     `input ${shapeString(x.shape)}, weight ${shapeString(weight.shape)}${bias ? `, bias ${shapeString(bias.shape)}` : ""}`;
   if (x.rank !== 4 || weight.rank !== 4 || x.shape[1] !== weight.shape[1] || (bias && bias.size !== weight.shape[0])) {
-    throw new SpikemedError(`conv2d: shapes do not fit (${describe()}); expected input [N, C, H, W] and weight [Cout, C, KH, KW]`);
+    throw new SpikemedError(`${op}: shapes do not fit (${describe()}); expected input [N, C, H, W] and weight [Cout, C, KH, KW]`);
   }
   const [n, cin, h, w] = x.shape;
   const [cout, , kh, kw] = weight.shape;
@@ -38,7 +38,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
   let padW: number;
   if (options.padding === "same") {
     if (strideH !== 1 || strideW !== 1 || (dilationH * (kh - 1)) % 2 || (dilationW * (kw - 1)) % 2) {
-      throw new SpikemedError(`conv2d: padding "same" needs stride 1 and an odd effective kernel (${describe()})`);
+      throw new SpikemedError(`${op}: padding "same" needs stride 1 and an odd effective kernel (${describe()})`);
     }
     padH = (dilationH * (kh - 1)) / 2;
     padW = (dilationW * (kw - 1)) / 2;
@@ -50,9 +50,15 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
     outH: outputLength(h, kh, strideH, padH, dilationH),
     outW: outputLength(w, kw, strideW, padW, dilationW),
   };
-  if (g.outH <= 0 || g.outW <= 0) throw new SpikemedError(`conv2d: the kernel does not fit the input (${describe()})`);
+  if (g.outH <= 0 || g.outW <= 0) throw new SpikemedError(`${op}: the kernel does not fit the input (${describe()})`);
+  return g;
+}
+
+/** 2-d convolution: x [N, Cin, H, W], weight [Cout, Cin, KH, KW], bias [Cout]. */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const g = conv2dGeometry("conv2d", x, weight, bias, options);
   const backend = getBackend();
-  const shape = [n, cout, g.outH, g.outW];
+  const shape = [g.n, g.cout, g.outH, g.outW];
   const out = new Tensor(shape, allocate("conv2d", shape));
   backend.conv2dForward(x.data, weight.data, bias ? bias.data : null, out.data, g);
   const inputs = bias ? [x, weight, bias] : [x, weight];
@@ -76,12 +82,36 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
 
 /** 1-d convolution: x [N, Cin, L], weight [Cout, Cin, K], bias [Cout]. */
 export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv1dOptions = {}): Tensor {
+  return asConv1d("conv1d", conv2d, x, weight, bias, options);
+}
+
+/**
+ * conv2d computed event by event from x's nonzero elements, for inputs that are mostly zero
+ * (spike trains) at inference: it costs a pass over x plus work in proportion to its nonzeros,
+ * where conv2d's costs in proportion to its size. It records no gradient.
+ */
+export function sparseConv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  assertNotRecording("sparseConv2d", bias ? [x, weight, bias] : [x, weight]);
+  const g = conv2dGeometry("sparseConv2d", x, weight, bias, options);
+  const shape = [g.n, g.cout, g.outH, g.outW];
+  const out = new Tensor(shape, allocate("sparseConv2d", shape));
+  getBackend().sparseConv2dForward(x.data, weight.data, bias ? bias.data : null, out.data, g);
+  return out;
+}
+
+/** sparseConv2d for x [N, Cin, L] and weight [Cout, Cin, K], as conv1d is to conv2d. */
+export function sparseConv1d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv1dOptions = {}): Tensor {
+  return asConv1d("sparseConv1d", sparseConv2d, x, weight, bias, options);
+}
+
+/** Runs a 1-d convolution as the 2-d convolution `conv` over a height of 1. */
+function asConv1d(op: string, conv: typeof conv2d, x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv1dOptions): Tensor {
   if (x.rank !== 3 || weight.rank !== 3) {
     throw new SpikemedError(
-      `conv1d: expected input [N, C, L] and weight [Cout, C, K], got ${shapeString(x.shape)} and ${shapeString(weight.shape)}`,
+      `${op}: expected input [N, C, L] and weight [Cout, C, K], got ${shapeString(x.shape)} and ${shapeString(weight.shape)}`,
     );
   }
-  const y = conv2d(reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]), reshape(weight, [weight.shape[0], weight.shape[1], 1, weight.shape[2]]), bias, {
+  const y = conv(reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]), reshape(weight, [weight.shape[0], weight.shape[1], 1, weight.shape[2]]), bias, {
     stride: [1, options.stride ?? 1],
     padding: options.padding === "same" ? "same" : [0, options.padding ?? 0],
     dilation: [1, options.dilation ?? 1],

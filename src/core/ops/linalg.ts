@@ -1,5 +1,5 @@
 import { getBackend } from "../backend.js";
-import { record } from "../autograd.js";
+import { assertNotRecording, record } from "../autograd.js";
 import { SpikemedError } from "../errors.js";
 import { allocate, shapeString, Tensor } from "../tensor.js";
 
@@ -42,16 +42,21 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
-/** A dense layer: y = x W^T + b, with W stored [out, in] (PyTorch's layout) and x [..., in]. */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+/** [rows, inFeatures, outFeatures] of linear(x, weight, bias), after checking that the shapes fit. */
+function linearSizes(op: string, x: Tensor, weight: Tensor, bias: Tensor | null): [number, number, number] {
   const [outFeatures, inFeatures] = weight.shape;
   if (weight.rank !== 2 || x.shape[x.rank - 1] !== inFeatures || (bias && bias.size !== outFeatures)) {
     throw new SpikemedError(
-      `linear: input ${shapeString(x.shape)} does not fit weight ${shapeString(weight.shape)}` +
+      `${op}: input ${shapeString(x.shape)} does not fit weight ${shapeString(weight.shape)}` +
       (bias ? ` and bias ${shapeString(bias.shape)}` : ""),
     );
   }
-  const rows = x.size / inFeatures;
+  return [x.size / inFeatures, inFeatures, outFeatures];
+}
+
+/** A dense layer: y = x W^T + b, with W stored [out, in] (PyTorch's layout) and x [..., in]. */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const [rows, inFeatures, outFeatures] = linearSizes("linear", x, weight, bias);
   const shape = [...x.shape.slice(0, -1), outFeatures];
   const backend = getBackend();
   const out = new Tensor(shape, allocate("linear", shape));
@@ -81,4 +86,18 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     }
     return grads.slice(0, inputs.length);
   });
+}
+
+/**
+ * linear(x, weight, bias) computed event by event from x's nonzero elements, for inputs that are
+ * mostly zero (spike trains) at inference: it costs a pass over x plus work in proportion to its
+ * nonzeros, where linear's costs in proportion to its size. It records no gradient.
+ */
+export function sparseLinear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  assertNotRecording("sparseLinear", bias ? [x, weight, bias] : [x, weight]);
+  const [rows, inFeatures, outFeatures] = linearSizes("sparseLinear", x, weight, bias);
+  const shape = [...x.shape.slice(0, -1), outFeatures];
+  const out = new Tensor(shape, allocate("sparseLinear", shape));
+  getBackend().sparseLinearForward(x.data, weight.data, bias ? bias.data : null, out.data, rows, inFeatures, outFeatures);
+  return out;
 }

@@ -78,3 +78,18 @@ export function max(x: Tensor, axis: number, keepDims = false): Tensor {
     return [dx];
   });
 }
+
+/**
+ * The fraction of x's elements that are nonzero, estimated from at most about `samples` of them
+ * read at an even stride, made odd so that the reads do not keep to a few columns of a
+ * power-of-two row length. Cheap enough to decide per call whether an event-driven op pays.
+ */
+export function nonzeroFraction(x: Tensor, samples = 16384): number {
+  if (x.size === 0) return 0;
+  const stride = Math.max(1, Math.floor(x.size / samples)) | 1;
+  const data = x.data;
+  let nonzero = 0;
+  let read = 0;
+  for (let i = 0; i < data.length; i += stride, read++) if (data[i] !== 0) nonzero++;
+  return nonzero / read;
+}

@@ -1,7 +1,7 @@
 import type {
   Backend, BinaryOp, ConvGeometry, LifSpec, PoolGeometry, SurrogateSpec, UnaryOp,
 } from "../../backend.js";
-import { col2im, gemmSingle, im2col } from "./linalg.js";
+import { col2im, gemmSingle, im2col, sparseConv, sparseLinear } from "./linalg.js";
 import * as neurons from "./neurons.js";
 
 export { surrogateDerivative } from "./neurons.js";
@@ -76,6 +76,15 @@ export class ReferenceBackend implements Backend {
         }
       }
     }
+  }
+
+  sparseLinearForward(x: Float32Array, weight: Float32Array, bias: Float32Array | null, y: Float32Array,
+    rows: number, inFeatures: number, outFeatures: number): void {
+    sparseLinear(x, weight, bias, y, rows, inFeatures, outFeatures);
+  }
+
+  sparseConv2dForward(x: Float32Array, weight: Float32Array, bias: Float32Array | null, y: Float32Array, g: ConvGeometry): void {
+    sparseConv(x, weight, bias, y, g);
   }
 
   maxPool2dForward(x: Float32Array, y: Float32Array, g: PoolGeometry): void {

@@ -71,3 +71,46 @@ export function col2im(col: Float32Array, dx: Float32Array, dxOff: number, g: Co
     }
   }
 }
+
+/** The event-driven dense layer of Backend.sparseLinearForward, in its summation order. */
+export function sparseLinear(x: Float32Array, weight: Float32Array, bias: Float32Array | null, y: Float32Array,
+  rows: number, inFeatures: number, outFeatures: number): void {
+  for (let r = 0; r < rows; r++) {
+    const yRow = r * outFeatures;
+    for (let o = 0; o < outFeatures; o++) y[yRow + o] = bias ? bias[o] : 0;
+    for (let i = 0; i < inFeatures; i++) {
+      const v = x[r * inFeatures + i];
+      if (v === 0) continue;
+      for (let o = 0; o < outFeatures; o++) y[yRow + o] = Math.fround(y[yRow + o] + Math.fround(v * weight[o * inFeatures + i]));
+    }
+  }
+}
+
+/** The event-driven convolution of Backend.sparseConv2dForward, in its summation order. */
+export function sparseConv(x: Float32Array, weight: Float32Array, bias: Float32Array | null, y: Float32Array, g: ConvGeometry): void {
+  const { n, cin, h, w, cout, kh, kw, strideH, strideW, padH, padW, dilationH, dilationW, outH, outW } = g;
+  const spatial = outH * outW;
+  for (let s = 0; s < n; s++) {
+    const xs = s * cin * h * w;
+    for (let c = 0; c < cout; c++) {
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          let acc = bias ? bias[c] : 0;
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * strideH - padH + ky * dilationH;
+            if (iy < 0 || iy >= h) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ox * strideW - padW + kx * dilationW;
+              if (ix < 0 || ix >= w) continue;
+              for (let ci = 0; ci < cin; ci++) {
+                const v = x[xs + (ci * h + iy) * w + ix];
+                if (v !== 0) acc = Math.fround(acc + Math.fround(v * weight[((c * cin + ci) * kh + ky) * kw + kx]));
+              }
+            }
+          }
+          y[(s * cout + c) * spatial + oy * outW + ox] = acc;
+        }
+      }
+    }
+  }
+}

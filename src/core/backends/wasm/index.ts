@@ -27,6 +27,11 @@ const PARALLEL_ELEMENTS = 1 << 16;
 const PARALLEL_MACS = 1 << 18;
 /** Fixed number of partial sums for reductions over samples or neurons (independent of threads). */
 const REDUCTION_GROUPS = 8;
+/** Rows of a work unit of the event-driven dense layer (ROWS_PER_UNIT in assembly/events.ts). */
+const SPARSE_ROWS_PER_UNIT = 16;
+/** Bytes of one event and one segment of the event-driven kernels (assembly/events.ts). */
+const EVENT_BYTES = 8;
+const SEGMENT_BYTES = 16;
 /** Register tile of the GEMM microkernel in assembly/gemm.ts: column chunks align to NR, row chunks to MR. */
 const NR = 8;
 const MR = 4;
@@ -193,6 +198,68 @@ export class WasmBackend extends ReferenceBackend {
     } finally {
       this.free(partials);
     }
+  }
+
+  override sparseLinearForward(x: Float32Array, weight: Float32Array, bias: Float32Array | null, y: Float32Array,
+    rows: number, inFeatures: number, outFeatures: number): void {
+    if (![rows, inFeatures, outFeatures].every((v) => Number.isInteger(v) && v >= 0)) {
+      throw new SpikemedError(`wasm backend: sparseLinearForward: invalid sizes ${rows} x ${inFeatures} -> ${outFeatures}`);
+    }
+    need("sparseLinearForward", "x", x, rows * inFeatures);
+    need("sparseLinearForward", "weight", weight, inFeatures * outFeatures);
+    if (bias) need("sparseLinearForward", "bias", bias, outFeatures);
+    need("sparseLinearForward", "y", y, rows * outFeatures);
+    if (rows === 0 || outFeatures === 0) return;
+    // The kernel wants a row of weights per input, so that an event adds contiguous outputs.
+    const weightT = this.transposed(weight, outFeatures, inFeatures);
+    try {
+      // One segment, then room for a row of events.
+      this.ensureScratch(SEGMENT_BYTES + inFeatures * EVENT_BYTES);
+      this.setJob(KERNEL.sparseLinear, [this.input(x), weightT.byteOffset, bias ? this.input(bias) : 0, bias ? 1 : 0,
+        this.output(y), rows, inFeatures, outFeatures, this.scratch!.byteOffset, this.scratchStride]);
+      this.execute("sparseLinearForward", rows >= 2 * SPARSE_ROWS_PER_UNIT && rows * inFeatures >= PARALLEL_ELEMENTS);
+    } finally {
+      this.free(weightT);
+    }
+  }
+
+  override sparseConv2dForward(x: Float32Array, weight: Float32Array, bias: Float32Array | null, y: Float32Array, g: ConvGeometry): void {
+    const { patch, spatial } = checkConv("sparseConv2dForward", g);
+    const plane = g.h * g.w;
+    need("sparseConv2dForward", "x", x, g.n * g.cin * plane);
+    need("sparseConv2dForward", "weight", weight, g.cout * patch);
+    if (bias) need("sparseConv2dForward", "bias", bias, g.cout);
+    need("sparseConv2dForward", "y", y, g.n * g.cout * spatial);
+    if (g.n === 0 || g.cout === 0) return;
+    // The filters as [cin, kh, kw, cout], so that an event adds contiguous output channels.
+    const weightByTap = this.transposed(weight, g.cout, patch);
+    try {
+      // A thread's scratch: event counts per input position, then a bucket of up to cin events per
+      // position, the segments of one output position, and the channels-last output rows of a sample.
+      const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+      const events = align(plane * 4);
+      const segments = align(events + plane * g.cin * EVENT_BYTES);
+      const rowsOut = align(segments + g.kh * g.kw * SEGMENT_BYTES);
+      this.ensureScratch(rowsOut + spatial * g.cout * 4);
+      this.setJob(KERNEL.sparseConv, [this.input(x), weightByTap.byteOffset, bias ? this.input(bias) : 0, bias ? 1 : 0,
+        this.output(y), this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g), events, segments, rowsOut]);
+      this.execute("sparseConv2dForward", g.n >= 2 && g.n * g.cin * plane >= PARALLEL_ELEMENTS);
+    } finally {
+      this.free(weightByTap);
+    }
+  }
+
+  /** A new array from alloc() holding the transpose [cols, rows] of the matrix a [rows, cols]. */
+  private transposed(a: Float32Array, rows: number, cols: number): Float32Array {
+    const t = this.alloc(rows * cols, false);
+    try {
+      this.setJob(KERNEL.transpose, [this.input(a), t.byteOffset, rows, cols]);
+      this.execute("transpose", rows * cols >= PARALLEL_ELEMENTS);
+    } catch (error) {
+      this.free(t);
+      throw error;
+    }
+    return t;
   }
 
   override maxPool2dForward(x: Float32Array, y: Float32Array, g: PoolGeometry): void {
