@@ -2,6 +2,7 @@
 # The benchmark experiments behind the README's results tables, one `spikemed train` each.
 # Run from the repository root after `npm install`; results go to runs/bench/, then
 # `node dist/bench/summarize-runs.js` writes bench/results/experiments.md.
+# Every run here used --threads 1 with two runs side by side (results do not depend on threads).
 set -euo pipefail
 MITDB=${MITDB:-../shared/data/mitdb}
 CXR=${CXR:-../shared/data/cxr}
@@ -9,18 +10,26 @@ S="node dist/src/cli/main.js train"
 
 # The main job on a fresh machine: the embedded five-record MIT-BIH sample, default settings.
 $S ecg --out runs/bench/ecg-sample-default
-# ECG, intra-patient split (the ECG paper's protocol): the SNN and the baselines.
-$S ecg --data $MITDB --split intra --out runs/bench/ecg-intra-snn
-$S ecg --data $MITDB --split intra --model cnn --out runs/bench/ecg-intra-cnn
-$S ecg --data $MITDB --split intra --model logreg --out runs/bench/ecg-intra-logreg
-$S ecg --data $MITDB --split intra --model bilstm --limit 10000 --epochs 5 --out runs/bench/ecg-intra-bilstm-10k
+# ECG, intra-patient split (the ECG paper's protocol): the SNN and the baselines, with RR/amplitude features.
+$S ecg --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn
+$S ecg --data $MITDB --split intra --schedule cosine --model cnn --out runs/bench/ecg-intra-cnn
+$S ecg --data $MITDB --split intra --schedule cosine --model logreg --out runs/bench/ecg-intra-logreg
 $S ecg --data $MITDB --split intra --model bilstm --epochs 5 --out runs/bench/ecg-intra-bilstm
 # ECG, inter-patient split (DS1 -> DS2), the honest test.
-$S ecg --data $MITDB --split inter --out runs/bench/ecg-inter-snn
-# Chest X-ray: the three protocols.
-$S cxr --data $CXR --protocol mixed --epochs 8 --seeds 5 --out runs/bench/cxr-mixed-snn
-$S cxr --data $CXR --protocol mixed --model cnn --epochs 8 --out runs/bench/cxr-mixed-cnn
-$S cxr --data $CXR --protocol mixed --model logreg --epochs 8 --out runs/bench/cxr-mixed-logreg
-$S cxr --data $CXR --protocol same-source --epochs 15 --out runs/bench/cxr-same-source-snn
-$S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 8 --out runs/bench/cxr-loso-cohen-snn
+$S ecg --data $MITDB --split inter --schedule cosine --out runs/bench/ecg-inter-snn
+# Chest X-ray: the three protocols. No augmentation: on this data it costs 4-6 points (see the README).
+$S cxr --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --seeds 5 --out runs/bench/cxr-mixed-snn
+$S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-cnn
+$S cxr --data $CXR --protocol mixed --model logreg --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-logreg
+$S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --out runs/bench/cxr-same-source-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cohen-snn
 node dist/bench/summarize-runs.js
+
+# Earlier runs (session 1, commit bdcfef4: no RR features, constant learning rate, X-ray augmentation on), kept for comparison:
+# $S ecg --data $MITDB --split intra --out runs/bench/earlier-ecg-intra-snn
+# $S ecg --data $MITDB --split intra --model cnn --out runs/bench/earlier-ecg-intra-cnn
+# $S ecg --data $MITDB --split inter --out runs/bench/earlier-ecg-inter-snn
+# $S cxr --data $CXR --protocol mixed --epochs 8 --seeds 5 --out runs/bench/earlier-cxr-mixed-snn
+# $S cxr --data $CXR --protocol mixed --model cnn --epochs 8 --out runs/bench/earlier-cxr-mixed-cnn
+# $S cxr --data $CXR --protocol same-source --epochs 15 --out runs/bench/earlier-cxr-same-source-snn
+# $S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 8 --out runs/bench/earlier-cxr-loso-cohen-snn
