@@ -157,6 +157,20 @@ export function copyStrided(job: usize): void {
   }
 }
 
+/**
+ * Job: rows r of the rows x cols matrix x copied to y + r*yStride (element offsets and strides).
+ * Args: x, y, rows, cols, yStride. Work units are runs of rows of about ELEMENT_CHUNK elements.
+ */
+export function copyRows(job: usize): void {
+  const x = argP(job, 1), y = argP(job, 2), rows = argI(job, 3), cols = argI(job, 4), yStride = argI(job, 5);
+  const rowsPerUnit = max(1, ELEMENT_CHUNK / max(1, cols));
+  const rowBytes = <usize>cols << 2;
+  for (let u = claim(job); u * rowsPerUnit < rows; u = claim(job)) {
+    const r1 = min(rows, (u + 1) * rowsPerUnit);
+    for (let r = u * rowsPerUnit; r < r1; r++) memory.copy(y + (<usize>r * yStride << 2), x + <usize>r * rowBytes, rowBytes);
+  }
+}
+
 /** Job: y = x * scale + shift, in float64 like the reference (so bit-identical to it). Args: x, y, n, scale, shift. */
 export function affine(job: usize): void {
   const x = argP(job, 1), y = argP(job, 2), n = argI(job, 3);

@@ -4,11 +4,11 @@
 // The module makes no host calls, so the same .wasm runs in Node and in browsers.
 
 import { argI } from "./job";
-import { accumulate, affine, binary, copyStrided, softmax, softmaxBackward, sumAxis, unary, unaryBackward } from "./elementwise";
+import { accumulate, affine, binary, copyRows, copyStrided, softmax, softmaxBackward, sumAxis, unary, unaryBackward } from "./elementwise";
 import { convBackwardInput, convBackwardWeight, convForward, gemmJob, reduceGroups } from "./conv";
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from "./pool";
-import { lifBackward, lifForward, spikingRelu } from "./neurons";
-import { sparseConv, sparseLinear, transpose } from "./events";
+import { lifBackward, lifForward, lifInference, spikingRelu } from "./neurons";
+import { sparseConv, sparseConvLif, sparseLinear, transpose } from "./events";
 export { GEMM_SCRATCH_BYTES } from "./gemm";
 
 // Kernel ids: keep in step with KERNEL in src/core/backends/wasm/kernels.ts.
@@ -16,7 +16,7 @@ const NOOP = 0, GEMM = 1, CONV_FORWARD = 2, CONV_BACKWARD_INPUT = 3, CONV_BACKWA
 const MAX_POOL_FORWARD = 6, MAX_POOL_BACKWARD = 7, AVG_POOL_FORWARD = 8, AVG_POOL_BACKWARD = 9;
 const UNARY = 10, UNARY_BACKWARD = 11, BINARY = 12, AFFINE = 13, ACCUMULATE = 14, SUM_AXIS = 15;
 const SOFTMAX = 16, SOFTMAX_BACKWARD = 17, LIF_FORWARD = 18, LIF_BACKWARD = 19, SPIKING_RELU = 20, COPY_STRIDED = 21;
-const SPARSE_LINEAR = 22, SPARSE_CONV = 23, TRANSPOSE = 24;
+const SPARSE_LINEAR = 22, SPARSE_CONV = 23, TRANSPOSE = 24, LIF_INFERENCE = 25, COPY_ROWS = 26, SPARSE_CONV_LIF = 27;
 
 /** First byte the host may allocate from (past the module's static data). */
 export function heapBase(): usize {
@@ -51,6 +51,9 @@ export function run(job: usize, tid: i32): void {
     case SPARSE_LINEAR: sparseLinear(job, tid); break;
     case SPARSE_CONV: sparseConv(job, tid); break;
     case TRANSPOSE: transpose(job); break;
+    case LIF_INFERENCE: lifInference(job); break;
+    case COPY_ROWS: copyRows(job); break;
+    case SPARSE_CONV_LIF: sparseConvLif(job, tid); break;
     default: unreachable();
   }
 }

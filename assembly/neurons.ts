@@ -24,8 +24,8 @@ function laneParams(p: usize, len: i32, i: i32, F: i32): v128 {
   return v;
 }
 
-@inline function loadLanes(p: usize, lanes: i32): v128 { return lanes == 4 ? v128.load(p) : loadPartial(p, lanes); }
-@inline function storeLanes(p: usize, v: v128, lanes: i32): void { if (lanes == 4) v128.store(p, v); else storePartial(p, v, lanes); }
+@inline export function loadLanes(p: usize, lanes: i32): v128 { return lanes == 4 ? v128.load(p) : loadPartial(p, lanes); }
+@inline export function storeLanes(p: usize, v: v128, lanes: i32): void { if (lanes == 4) v128.store(p, v); else storePartial(p, v, lanes); }
 
 /** One LIF membrane update, in the contract's float32 operation order. */
 @inline function lifStep(reset: i32, vr: v128, b: v128, thr: v128, u: v128, s: v128, current: v128): v128 {
@@ -112,6 +112,117 @@ export function lifForward(job: usize): void {
       }
     }
   }
+}
+
+/** Features per work unit of lifInference, times its pooling width (so no window straddles two units). */
+const FEATURE_CHUNK = 512;
+
+/**
+ * Job: LIF forward at inference, spikes only. Args: T, B, F, beta, betaLen, threshold,
+ * thresholdLen, vRest, reset, current, staticCurrent, poolWidth, spikes, partials, groups. The
+ * neurons are B samples of F features; a work unit is one of `groups` fixed ranges of samples
+ * times a chunk of features. Each neuron's membrane stays in a register through the T steps and
+ * is never stored. Group g writes its spike counts per feature to partials + g*F.
+ */
+export function lifInference(job: usize): void {
+  const T = argI(job, 1), B = argI(job, 2), F = argI(job, 3);
+  const beta = argP(job, 4), betaLen = argI(job, 5), th = argP(job, 6), thLen = argI(job, 7);
+  const vRest = <f32>argF(job, 8), reset = argI(job, 9);
+  const current = argP(job, 10), staticCurrent = argB(job, 11), poolWidth = argI(job, 12);
+  const spikes = argP(job, 13), partials = argP(job, 14), groups = argI(job, 15);
+  const chunk = FEATURE_CHUNK * poolWidth;
+  const chunks = (F + chunk - 1) / chunk;
+  const inStep: usize = staticCurrent ? 0 : <usize>B * F << 2;
+  const outStep = (<usize>B * F / poolWidth) << 2;
+  for (let u = claim(job); u < groups * chunks; u = claim(job)) {
+    const g = u / chunks, f0 = (u % chunks) * chunk, f1 = min(F, f0 + chunk);
+    const b0 = <i32>(<i64>g * B / groups), b1 = <i32>(<i64>(g + 1) * B / groups);
+    const counts = partials + (<usize>g * F << 2);
+    memory.fill(counts + (<usize>f0 << 2), 0, <usize>(f1 - f0) << 2);
+    for (let b = b0; b < b1; b++) {
+      let f = f0;
+      if (poolWidth <= 2) {
+        for (; f + 8 <= f1; f += 8) {
+          if (vRest == 0) lifInference8(T, F, b, f, beta, betaLen, th, thLen, true, vRest, reset, current, inStep, poolWidth, spikes, outStep, counts);
+          else lifInference8(T, F, b, f, beta, betaLen, th, thLen, false, vRest, reset, current, inStep, poolWidth, spikes, outStep, counts);
+        }
+      }
+      for (; f < f1; f++) lifInference1(T, F, b, f, beta, betaLen, th, thLen, vRest, reset, current, inStep, poolWidth, spikes, outStep, counts);
+    }
+  }
+}
+
+/**
+ * lifStep where the resting potential may be 0 (restAtZero, a constant where this is inlined):
+ * the leak is then beta*U alone, which differs from vRest + beta*(U - vRest) only in the sign of
+ * a zero membrane, and so never in a spike.
+ */
+@inline export function inferenceStep(reset: i32, restAtZero: bool, vr: v128, b: v128, thr: v128, u: v128, s: v128, current: v128): v128 {
+  if (!restAtZero) return lifStep(reset, vr, b, thr, u, s, current);
+  const pre = f32x4.add(f32x4.mul(b, u), current);
+  if (reset == RESET_SUBTRACT) return f32x4.sub(pre, f32x4.mul(s, thr));
+  if (reset == RESET_ZERO) return f32x4.mul(pre, f32x4.sub(f32x4.splat(1), s));
+  return pre;
+}
+
+/**
+ * lifInference for the 8 features f..f+7 of sample b (two vectors, whose independent chains hide
+ * each other's latency), unpooled or pooled in pairs.
+ */
+@inline function lifInference8(T: i32, F: i32, b: i32, f: i32, beta: usize, betaLen: i32, th: usize, thLen: i32, restAtZero: bool, vRest: f32,
+  reset: i32, current: usize, inStep: usize, poolWidth: i32, spikes: usize, outStep: usize, counts: usize): void {
+  const one = f32x4.splat(1), zero = f32x4.splat(0), vr = f32x4.splat(vRest);
+  const b0 = laneParams(beta, betaLen, f, F), thr0 = laneParams(th, thLen, f, F);
+  const b1 = laneParams(beta, betaLen, f + 4, F), thr1 = laneParams(th, thLen, f + 4, F);
+  const neuron = b * F + f;
+  let u0 = vr, s0 = zero, n0 = zero, u1 = vr, s1 = zero, n1 = zero;
+  let inAt = current + (<usize>neuron << 2), outAt = spikes + (<usize>(neuron / poolWidth) << 2);
+  for (let t = 0; t < T; t++) {
+    u0 = inferenceStep(reset, restAtZero, vr, b0, thr0, u0, s0, v128.load(inAt));
+    u1 = inferenceStep(reset, restAtZero, vr, b1, thr1, u1, s1, v128.load(inAt, 16));
+    s0 = v128.and(f32x4.gt(u0, thr0), one);
+    s1 = v128.and(f32x4.gt(u1, thr1), one);
+    n0 = f32x4.add(n0, s0);
+    n1 = f32x4.add(n1, s1);
+    if (poolWidth == 1) {
+      v128.store(outAt, s0);
+      v128.store(outAt, s1, 16);
+    } else {
+      v128.store(outAt, f32x4.max(v128.shuffle<f32>(s0, s1, 0, 2, 4, 6), v128.shuffle<f32>(s0, s1, 1, 3, 5, 7)));
+    }
+    inAt += inStep;
+    outAt += outStep;
+  }
+  const at = counts + (<usize>f << 2);
+  v128.store(at, f32x4.add(v128.load(at), n0));
+  v128.store(at, f32x4.add(v128.load(at, 16), n1), 16);
+}
+
+/** One LIF membrane update of a single neuron, in the contract's float32 operation order. */
+@inline function lifStepScalar(reset: i32, vRest: f32, beta: f32, thr: f32, u: f32, s: f32, current: f32): f32 {
+  const pre = (vRest + beta * (u - vRest)) + current;
+  return reset == RESET_SUBTRACT ? pre - s * thr : reset == RESET_ZERO ? pre * (1 - s) : pre;
+}
+
+/** lifInference for feature f of sample b, pooled over any window width. */
+function lifInference1(T: i32, F: i32, b: i32, f: i32, beta: usize, betaLen: i32, th: usize, thLen: i32, vRest: f32,
+  reset: i32, current: usize, inStep: usize, poolWidth: i32, spikes: usize, outStep: usize, counts: usize): void {
+  const leakFactor = load<f32>(beta + (betaLen == 1 ? 0 : <usize>f << 2));
+  const thr = load<f32>(th + (thLen == 1 ? 0 : <usize>f << 2));
+  const neuron = b * F + f;
+  const opensWindow = neuron % poolWidth == 0;
+  let u = vRest, s: f32 = 0, n: f32 = 0;
+  let inAt = current + (<usize>neuron << 2), outAt = spikes + (<usize>(neuron / poolWidth) << 2);
+  for (let t = 0; t < T; t++) {
+    u = lifStepScalar(reset, vRest, leakFactor, thr, u, s, load<f32>(inAt));
+    s = u > thr ? 1 : 0;
+    n += s;
+    store<f32>(outAt, opensWindow ? s : max(load<f32>(outAt), s));
+    inAt += inStep;
+    outAt += outStep;
+  }
+  const at = counts + (<usize>f << 2);
+  store<f32>(at, load<f32>(at) + n);
 }
 
 @inline function surrogate(kind: i32, param: f32, x: v128): v128 {

@@ -118,6 +118,11 @@ export interface Backend {
   affine(x: Float32Array, scale: number, shift: number, y: Float32Array): void;
   /** Strided copy: y (contiguous, `shape`) from x read at `strides` starting at `offset`. */
   copyStrided(x: Float32Array, offset: number, strides: readonly number[], y: Float32Array, shape: readonly number[]): void;
+  /**
+   * Writes the rows x cols matrix x into y as rows `yStride` apart from `yOffset` on: a block of
+   * columns of a wider matrix (concatenation). The rest of y is left as it is.
+   */
+  copyRows(x: Float32Array, rows: number, cols: number, y: Float32Array, yOffset: number, yStride: number): void;
   /** y += x. */
   accumulate(x: Float32Array, y: Float32Array): void;
 
@@ -133,6 +138,24 @@ export interface Backend {
 
   /** LIF forward over all T steps: writes membrane U[T*N] and spikes S[T*N] from currents I[T*N]. */
   lifForward(spec: LifSpec, current: Float32Array, mem: Float32Array, spikes: Float32Array): void;
+  /**
+   * LIF forward at inference, when nothing will be differentiated: the spikes of lifForward (the
+   * same float32 operations, so the same spikes) without the membrane trace. `current` is [T*N],
+   * or [N] when `staticCurrent` (one current standing for every step: a directly encoded input).
+   * The spikes are max-pooled over windows of `poolWidth` consecutive neurons (1: no pooling; F
+   * must be a multiple of it), so `spikes` is [T*N/poolWidth]. Writes counts[F]: each feature's
+   * spikes summed over the T steps and the N/F samples, before pooling (for the activity meters).
+   */
+  lifInference(spec: LifSpec, current: Float32Array, staticCurrent: boolean, poolWidth: number,
+    spikes: Float32Array, counts: Float32Array): void;
+  /**
+   * sparseConv2dForward over g.n = T*B samples (step-major: sample t*B + b) feeding LIF neurons
+   * at inference: lifInference on the convolution's output (spec.F = cout*outH*outW, spec.N =
+   * B*F), which need not be stored for the whole batch. The spikes are pooled over windows of
+   * `poolWidth` along outW (which it must divide): spikes [T*B, cout, outH, outW/poolWidth].
+   */
+  sparseConvLif(x: Float32Array, weight: Float32Array, bias: Float32Array | null, g: ConvGeometry,
+    spec: LifSpec, poolWidth: number, spikes: Float32Array, counts: Float32Array): void;
   /**
    * LIF backward through time. dSpikes and dMem (either may be null: no gradient) are the
    * gradients flowing into S and U. Writes dCurrent[T*N]; accumulates dBeta (length of beta)

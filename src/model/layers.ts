@@ -2,6 +2,7 @@ import * as ops from "../core/index.js";
 import { Rng, SpikemedError, isGradEnabled, keep, full, zeros, type Tensor } from "../core/index.js";
 import type { LayerDescription } from "../energy/types.js";
 import { Module, parameter, perStep, uniformInit, type ForwardContext, type Parameter, type Signal } from "./module.js";
+import { Leaky } from "./neurons.js";
 
 export interface ConvOptions {
   stride?: number;
@@ -50,6 +51,20 @@ export class Conv1d extends Module {
   forward(input: Signal): Signal {
     const conv = this.eventDriven && runsEventDriven(input, this.outChannels) ? ops.sparseConv1d : ops.conv1d;
     return perStep(input, (x) => conv(x, this.weight, this.bias, { stride: this.options.stride, padding: this.options.padding }));
+  }
+
+  /**
+   * Event-driven at inference, the LIF neurons after this layer (and a max-pool after them) take
+   * the currents straight from the kernel: the batch's currents are never stored.
+   */
+  override forwardFused(input: Signal, following: readonly Module[], ctx: ForwardContext): { signal: Signal; consumed: number } | null {
+    const neurons = following[0];
+    if (!(neurons instanceof Leaky) || input.static || !this.eventDriven || !runsEventDriven(input, this.outChannels)
+      || !neurons.spikesSuffice(ctx, false)) return null;
+    const poolWidth = neurons.foldedPoolWidth(following[1], this.outputShape(input.x.shape.slice(2)));
+    const options = { stride: this.options.stride, padding: this.options.padding };
+    const signal = neurons.fire((lif) => ops.sparseConv1dLif(input.x, this.weight, this.bias, options, lif), input.timeSteps, poolWidth);
+    return { signal, consumed: poolWidth > 1 ? 2 : 1 };
   }
 
   outputShape([c, l]: number[]): number[] {

@@ -50,6 +50,15 @@ export abstract class Module {
 
   abstract forward(input: Signal, ctx: ForwardContext): Signal;
 
+  /**
+   * Runs this layer together with the first layers of `following` in one pass when a fused kernel
+   * serves this input and context: their output, and how many of them it ran (the network skips
+   * those). Null when none does.
+   */
+  forwardFused(_input: Signal, _following: readonly Module[], _ctx: ForwardContext): { signal: Signal; consumed: number } | null {
+    return null;
+  }
+
   /** Shape of one sample's output (no time or batch axis) for a given input shape. */
   abstract outputShape(inputShape: number[]): number[];
 

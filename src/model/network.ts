@@ -47,7 +47,11 @@ export class Network {
     const input = this.splitInput(x);
     const withFeatures = { ...ctx, features: input.features };
     let signal: Signal = encode(this.options.encoder, input.signal, this.options.timeSteps, ctx.rng);
-    for (const layer of this.layers) signal = layer.forward(signal, withFeatures);
+    for (let i = 0; i < this.layers.length; i++) {
+      const fused = this.layers[i].forwardFused(signal, this.layers.slice(i + 1), withFeatures);
+      signal = fused ? fused.signal : this.layers[i].forward(signal, withFeatures);
+      i += fused ? fused.consumed : 0;
+    }
     return readout(signal, this.options.readout);
   }
 

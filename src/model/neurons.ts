@@ -1,8 +1,8 @@
 import * as ops from "../core/index.js";
-import { getBackend, keep, SpikemedError, tensor, type ResetMode, type SurrogateSpec, type Tensor } from "../core/index.js";
+import { getBackend, isGradEnabled, keep, SpikemedError, tensor, type ResetMode, type SurrogateSpec, type Tensor } from "../core/index.js";
 import type { LayerDescription } from "../energy/types.js";
 import { ActivityMeter } from "./diagnostics.js";
-import { namedParams } from "./layers.js";
+import { namedParams, Pool } from "./layers.js";
 import { Module, parameter, perStep, unrolled, type ForwardContext, type Parameter, type Signal } from "./module.js";
 import { arctan } from "./surrogates.js";
 
@@ -95,8 +95,8 @@ export class Leaky extends NeuronLayer {
   }
 
   forward(input: Signal, ctx: ForwardContext): Signal {
-    // snnTorch clamps a learnable beta to [0, 1]; here the clamp is applied to the parameter itself.
-    if (this.beta.requiresGrad) for (let i = 0; i < this.beta.size; i++) this.beta.data[i] = Math.min(1, Math.max(0, this.beta.data[i]));
+    if (this.spikesSufficeFor(input, ctx)) return this.fireOn(input, 1);
+    this.clampBeta();
     const result = ops.lif(unrolled(input), {
       beta: this.beta, threshold: this.threshold, reset: this.reset, surrogate: this.surrogate,
       vRest: this.vRest, output: this.output, recompute: this.recompute && !ctx.recording,
@@ -104,6 +104,60 @@ export class Leaky extends NeuronLayer {
     if (this.output === "spikes") this.observe(result.spikes, ctx, result.membrane ?? undefined);
     else if (ctx.recording && result.membrane) ctx.recording.membrane.set(this.name, keep(tensor(result.membrane.data, result.membrane.shape)));
     return { x: result.out, timeSteps: input.timeSteps, static: false, spikes: this.output === "spikes" };
+  }
+
+  /** At inference, a max-pool after this layer pools its spikes in the same pass. */
+  override forwardFused(input: Signal, following: readonly Module[], ctx: ForwardContext): { signal: Signal; consumed: number } | null {
+    const poolWidth = this.foldedPoolWidth(following[0], input.x.shape.slice(input.static ? 1 : 2));
+    if (poolWidth === 1 || !this.spikesSufficeFor(input, ctx)) return null;
+    return { signal: this.fireOn(input, poolWidth), consumed: 1 };
+  }
+
+  /**
+   * The window of the layer `next` when it is a max-pool this layer can fold into its spike
+   * output (1-d, windows that tile the length of samples shaped `sampleShape`); else 1.
+   */
+  foldedPoolWidth(next: Module | undefined, sampleShape: readonly number[]): number {
+    if (!(next instanceof Pool) || next.kind !== "max" || next.dims !== 1 || next.stride !== next.kernel) return 1;
+    return sampleShape.length === 2 && sampleShape[1] % next.kernel === 0 ? next.kernel : 1;
+  }
+
+  /**
+   * True when the spikes are all that is wanted of this pass: no recording asks for the membrane
+   * and no gradient will be recorded (none is when gradients are off, or no input needs one).
+   */
+  spikesSuffice(ctx: ForwardContext, currentNeedsGrad: boolean): boolean {
+    const recordsGradient = isGradEnabled() && (currentNeedsGrad || this.beta.requiresGrad || this.threshold.requiresGrad);
+    return this.output === "spikes" && !ctx.recording && !recordsGradient;
+  }
+
+  /**
+   * Fires on the currents that `drive` integrates (given this layer's LIF options, it returns the
+   * spikes and their counts), and measures the activity: the spikes-only path of inference.
+   */
+  fire(drive: (lif: ops.LifSpikesOptions) => ops.LifSpikesResult, timeSteps: number, poolWidth: number): Signal {
+    this.clampBeta();
+    const { spikes, counts } = drive({ beta: this.beta, threshold: this.threshold, reset: this.reset, vRest: this.vRest, poolWidth });
+    this.activity.observe(counts.data, counts.data, spikes.shape[0], spikes.shape[1]);
+    return { x: spikes, timeSteps, static: false, spikes: true };
+  }
+
+  /**
+   * spikesSuffice for this input, whose samples must have features (a scalar per sample takes the
+   * general path, whose activity counts treat the batch as the neurons).
+   */
+  private spikesSufficeFor(input: Signal, ctx: ForwardContext): boolean {
+    return input.x.rank - (input.static ? 1 : 2) >= 1 && this.spikesSuffice(ctx, input.x.requiresGrad);
+  }
+
+  private fireOn(input: Signal, poolWidth: number): Signal {
+    const staticSteps = input.static ? input.timeSteps : undefined;
+    return this.fire((lif) => ops.lifSpikes(input.x, { ...lif, staticSteps }), input.timeSteps, poolWidth);
+  }
+
+  /** snnTorch clamps a learnable beta to [0, 1]; here the clamp is applied to the parameter itself. */
+  private clampBeta(): void {
+    if (this.beta.requiresGrad) for (let i = 0; i < this.beta.size; i++) this.beta.data[i] = Math.min(1, Math.max(0, this.beta.data[i]));
   }
 
   override parameters(): Parameter[] {

@@ -23,18 +23,20 @@ after(async () => {
   await fast.dispose();
 });
 
-/** Counts the calls of the backend's event-driven kernels while fn runs. */
+/** Counts the calls of the backend's event-driven kernels (the convolution fused with LIF neurons included) while fn runs. */
 function countSparseCalls(fn: () => void): number {
   const backend = getBackend();
-  const linear = backend.sparseLinearForward, conv = backend.sparseConv2dForward;
+  const linear = backend.sparseLinearForward, conv = backend.sparseConv2dForward, convLif = backend.sparseConvLif;
   let calls = 0;
   backend.sparseLinearForward = (...args) => { calls++; linear.apply(backend, args); };
   backend.sparseConv2dForward = (...args) => { calls++; conv.apply(backend, args); };
+  backend.sparseConvLif = (...args) => { calls++; convLif.apply(backend, args); };
   try {
     fn();
   } finally {
     backend.sparseLinearForward = linear;
     backend.sparseConv2dForward = conv;
+    backend.sparseConvLif = convLif;
   }
   return calls;
 }

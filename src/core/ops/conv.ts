@@ -3,6 +3,7 @@ import { assertNotRecording, record } from "../autograd.js";
 import { SpikemedError } from "../errors.js";
 import { allocate, shapeString, Tensor } from "../tensor.js";
 import { reshape } from "./shape.js";
+import { allocateSpikes, inferenceLifSpec, type LifSpikesOptions, type LifSpikesResult } from "./spiking.js";
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
@@ -104,6 +105,26 @@ export function sparseConv1d(x: Tensor, weight: Tensor, bias: Tensor | null, opt
   return asConv1d("sparseConv1d", sparseConv2d, x, weight, bias, options);
 }
 
+/**
+ * sparseConv1d over the T steps of a spike input x [T, B, Cin, L] feeding LIF neurons at
+ * inference: the spikes and counts of lifSpikes on the convolution's output [T, B, Cout, Lout],
+ * which is never stored. It records no gradient.
+ */
+export function sparseConv1dLif(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv1dOptions, lif: LifSpikesOptions): LifSpikesResult {
+  assertNotRecording("sparseConv1dLif", [x, weight, ...(bias ? [bias] : []), lif.beta, lif.threshold]);
+  if (x.rank !== 4 || weight.rank !== 3 || lif.staticSteps !== undefined) {
+    throw new SpikemedError(`sparseConv1dLif: expected input [T, B, C, L] (not static) and weight [Cout, C, K], got ${shapeString(x.shape)} and ${shapeString(weight.shape)}`);
+  }
+  const [T, B, cin, length] = x.shape;
+  const g = conv2dGeometry("sparseConv1dLif", reshape(x, [T * B, cin, 1, length]), as2d(weight), bias, conv1dAs2d(options));
+  const stepShape = [B, g.cout, g.outW];
+  const spec = inferenceLifSpec("sparseConv1dLif", T, stepShape, lif);
+  const poolWidth = lif.poolWidth ?? 1;
+  const result = allocateSpikes("sparseConv1dLif", spec, stepShape, poolWidth);
+  getBackend().sparseConvLif(x.data, weight.data, bias ? bias.data : null, g, spec, poolWidth, result.spikes.data, result.counts.data);
+  return result;
+}
+
 /** Runs a 1-d convolution as the 2-d convolution `conv` over a height of 1. */
 function asConv1d(op: string, conv: typeof conv2d, x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv1dOptions): Tensor {
   if (x.rank !== 3 || weight.rank !== 3) {
@@ -111,10 +132,19 @@ function asConv1d(op: string, conv: typeof conv2d, x: Tensor, weight: Tensor, bi
       `${op}: expected input [N, C, L] and weight [Cout, C, K], got ${shapeString(x.shape)} and ${shapeString(weight.shape)}`,
     );
   }
-  const y = conv(reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]), reshape(weight, [weight.shape[0], weight.shape[1], 1, weight.shape[2]]), bias, {
+  const y = conv(as2d(x), as2d(weight), bias, conv1dAs2d(options));
+  return reshape(y, [y.shape[0], y.shape[1], y.shape[3]]);
+}
+
+/** A view of [N, C, L] as [N, C, 1, L]. */
+function as2d(x: Tensor): Tensor {
+  return reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]);
+}
+
+function conv1dAs2d(options: Conv1dOptions): Conv2dOptions {
+  return {
     stride: [1, options.stride ?? 1],
     padding: options.padding === "same" ? "same" : [0, options.padding ?? 0],
     dilation: [1, options.dilation ?? 1],
-  });
-  return reshape(y, [y.shape[0], y.shape[1], y.shape[3]]);
+  };
 }

@@ -75,11 +75,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
 function scatterBlock(block: Float32Array, blockShape: Shape, target: Float32Array, targetShape: Shape, axis: number, start: number): void {
   const outer = sizeOf(targetShape.slice(0, axis));
   const inner = sizeOf(targetShape.slice(axis + 1));
-  const len = blockShape[axis];
-  const targetLen = targetShape[axis];
-  for (let o = 0; o < outer; o++) {
-    target.set(block.subarray(o * len * inner, (o + 1) * len * inner), (o * targetLen + start) * inner);
-  }
+  getBackend().copyRows(block, outer, blockShape[axis] * inner, target, start * inner, targetShape[axis] * inner);
 }
 
 /** Joins tensors along an existing axis. */

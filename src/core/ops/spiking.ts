@@ -1,8 +1,8 @@
 import { getBackend, type LifSpec, type ResetMode, type SurrogateSpec } from "../backend.js";
-import { record } from "../autograd.js";
+import { assertNotRecording, record } from "../autograd.js";
 import { SpikemedError } from "../errors.js";
 import { surrogateDerivative } from "../backends/reference/neurons.js";
-import { allocate, shapeString, Tensor } from "../tensor.js";
+import { allocate, shapeString, sizeOf, Tensor, type Shape } from "../tensor.js";
 
 export interface LifOptions {
   /** Membrane decay per step, length 1 or the number of features per step. */
@@ -79,6 +79,66 @@ export function lif(current: Tensor, options: LifOptions): LifResult {
     return { out, spikes, membrane: null };
   }
   return { out, spikes, membrane };
+}
+
+export interface LifSpikesOptions extends Pick<LifOptions, "beta" | "threshold" | "reset" | "vRest"> {
+  /**
+   * Time steps of a static current: `current` is then [batch, ...features], one value standing for
+   * every step (a directly encoded input), and is read once instead of being repeated T times.
+   */
+  staticSteps?: number;
+  /** Max-pools the spikes over windows of this many neurons along the last axis (default 1: none). */
+  poolWidth?: number;
+}
+
+export interface LifSpikesResult {
+  /** Spikes [T, batch, ...features], the last axis divided by the pooling width. */
+  spikes: Tensor;
+  /** Per feature (position within a sample), its spikes summed over the steps and the batch, before pooling. */
+  counts: Tensor;
+}
+
+/**
+ * lif at inference: the same spikes, without the membrane trace that only the backward pass and
+ * recordings need, optionally max-pooled in the same pass. It records no gradient.
+ */
+export function lifSpikes(current: Tensor, options: LifSpikesOptions): LifSpikesResult {
+  assertNotRecording("lifSpikes", [current, options.beta, options.threshold]);
+  const staticCurrent = options.staticSteps !== undefined;
+  const stepShape = staticCurrent ? current.shape : current.shape.slice(1);
+  if (stepShape.length < 1 || (staticCurrent && !(Number.isInteger(options.staticSteps) && (options.staticSteps as number) >= 1))) {
+    throw new SpikemedError(`lifSpikes: input ${shapeString(current.shape)} must be [T, batch, ...features], or [batch, ...features] with staticSteps >= 1`);
+  }
+  const spec = inferenceLifSpec("lifSpikes", staticCurrent ? options.staticSteps as number : current.shape[0], stepShape, options);
+  const result = allocateSpikes("lifSpikes", spec, stepShape, options.poolWidth ?? 1);
+  getBackend().lifInference(spec, current.data, staticCurrent, options.poolWidth ?? 1, result.spikes.data, result.counts.data);
+  return result;
+}
+
+/**
+ * The LIF spec of a spikes-only op on T steps of currents shaped `stepShape` ([batch,
+ * ...features]), after checking the parameters and the pooling width against that shape.
+ */
+export function inferenceLifSpec(op: string, T: number, stepShape: Shape, options: LifSpikesOptions): LifSpec {
+  const N = sizeOf(stepShape);
+  const F = stepShape.length > 1 ? N / stepShape[0] : N;
+  const poolWidth = options.poolWidth ?? 1;
+  if (!Number.isInteger(poolWidth) || poolWidth < 1
+    || (poolWidth > 1 && (stepShape.length < 2 || stepShape[stepShape.length - 1] % poolWidth !== 0))) {
+    throw new SpikemedError(`${op}: cannot pool steps of ${shapeString(stepShape)} over windows of ${poolWidth} along the last axis`);
+  }
+  for (const [name, p] of [["beta", options.beta], ["threshold", options.threshold]] as const) {
+    if (p.size !== 1 && p.size !== F) {
+      throw new SpikemedError(`${op}: ${name} has ${p.size} values; expected 1 or ${F} (one per feature of a step ${shapeString(stepShape)})`);
+    }
+  }
+  return { T, N, F, beta: options.beta.data, threshold: options.threshold.data, vRest: options.vRest ?? 0, reset: options.reset };
+}
+
+/** The outputs of a spikes-only op: spikes [T, ...stepShape] with the last axis pooled, and the counts. */
+export function allocateSpikes(op: string, spec: LifSpec, stepShape: Shape, poolWidth: number): LifSpikesResult {
+  const shape = [spec.T, ...stepShape.slice(0, -1), stepShape[stepShape.length - 1] / poolWidth];
+  return { spikes: new Tensor(shape, allocate(op, shape)), counts: new Tensor([spec.F], allocate(op, [spec.F])) };
 }
 
 /**

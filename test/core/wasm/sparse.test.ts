@@ -33,6 +33,7 @@ const LINEAR_CASES: [rows: number, inFeatures: number, outFeatures: number][] = 
 const CONV_CASES: ConvGeometry[] = [
   geometry(3, 32, 1, 37, 64, 1, 5, [1, 1], [0, 2]), // the ECG net's second convolution, shorter
   geometry(4, 3, 1, 19, 7, 1, 5, [1, 1], [0, 2]), // odd channel counts: every tile width
+  geometry(2, 70, 1, 21, 33, 1, 5, [1, 1], [0, 2]), // more than 32 input channels: several spike masks per position
   geometry(2, 5, 1, 23, 37, 1, 3, [1, 2], [0, 0]), // strided, no padding
   geometry(2, 4, 1, 17, 20, 1, 3, [1, 3], [0, 4], [1, 2]), // strided, dilated, wide padding
   geometry(2, 3, 7, 9, 18, 3, 3, [2, 2], [1, 1]), // 2-d, strided and padded

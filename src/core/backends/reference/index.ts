@@ -178,6 +178,10 @@ export class ReferenceBackend implements Backend {
     for (let i = 0; i < x.length; i++) y[i] = x[i] * scale + shift;
   }
 
+  copyRows(x: Float32Array, rows: number, cols: number, y: Float32Array, yOffset: number, yStride: number): void {
+    for (let r = 0; r < rows; r++) y.set(x.subarray(r * cols, (r + 1) * cols), yOffset + r * yStride);
+  }
+
   copyStrided(x: Float32Array, offset: number, strides: readonly number[], y: Float32Array, shape: readonly number[]): void {
     // The trailing dimensions that are laid out contiguously in x are copied as whole blocks.
     let rank = shape.length;
@@ -255,6 +259,22 @@ export class ReferenceBackend implements Backend {
 
   lifForward(spec: LifSpec, current: Float32Array, mem: Float32Array, spikes: Float32Array): void {
     neurons.lifForward(spec, current, mem, spikes);
+  }
+
+  lifInference(spec: LifSpec, current: Float32Array, staticCurrent: boolean, poolWidth: number,
+    spikes: Float32Array, counts: Float32Array): void {
+    neurons.lifInference(spec, current, staticCurrent, poolWidth, spikes, counts);
+  }
+
+  sparseConvLif(x: Float32Array, weight: Float32Array, bias: Float32Array | null, g: ConvGeometry,
+    spec: LifSpec, poolWidth: number, spikes: Float32Array, counts: Float32Array): void {
+    const current = this.alloc(g.n * g.cout * g.outH * g.outW, false);
+    try {
+      this.sparseConv2dForward(x, weight, bias, current, g);
+      this.lifInference(spec, current, false, poolWidth, spikes, counts);
+    } finally {
+      this.free(current);
+    }
   }
 
   lifBackward(spec: LifSpec, surrogate: SurrogateSpec, mem: Float32Array, spikes: Float32Array,

@@ -47,6 +47,33 @@ export function lifForward(spec: LifSpec, current: Float32Array, mem: Float32Arr
   }
 }
 
+export function lifInference(spec: LifSpec, current: Float32Array, staticCurrent: boolean, poolWidth: number,
+  spikes: Float32Array, counts: Float32Array): void {
+  const { T, N, F, beta, threshold, vRest, reset } = spec;
+  const pooled = N / poolWidth;
+  counts.fill(0, 0, F);
+  for (let i = 0; i < N; i++) {
+    const f = i % F;
+    const b = beta[beta.length === 1 ? 0 : f];
+    const th = threshold[threshold.length === 1 ? 0 : f];
+    const window = Math.floor(i / poolWidth);
+    const opensWindow = i % poolWidth === 0;
+    let u = vRest;
+    let s = 0;
+    for (let t = 0; t < T; t++) {
+      const leak = f32(vRest + f32(b * f32(u - vRest)));
+      const pre = f32(leak + current[staticCurrent ? i : t * N + i]);
+      if (reset === "subtract") u = f32(pre - f32(s * th));
+      else if (reset === "zero") u = f32(pre * (1 - s));
+      else u = pre;
+      s = u > th ? 1 : 0;
+      counts[f] += s;
+      const out = t * pooled + window;
+      spikes[out] = opensWindow ? s : Math.max(spikes[out], s);
+    }
+  }
+}
+
 export function lifBackward(spec: LifSpec, surrogate: SurrogateSpec, mem: Float32Array, spikes: Float32Array,
   dSpikes: Float32Array | null, dMem: Float32Array | null, dCurrent: Float32Array,
   dBeta: Float32Array | null, dThreshold: Float32Array | null): void {

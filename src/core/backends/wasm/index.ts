@@ -29,6 +29,11 @@ const PARALLEL_MACS = 1 << 18;
 const REDUCTION_GROUPS = 8;
 /** Rows of a work unit of the event-driven dense layer (ROWS_PER_UNIT in assembly/events.ts). */
 const SPARSE_ROWS_PER_UNIT = 16;
+/**
+ * Work units of the fused convolution and LIF (ranges of batch items, each with its own partial
+ * spike counts): enough for the threads to share them evenly.
+ */
+const CONV_LIF_GROUPS = 64;
 /** Bytes of one event and one segment of the event-driven kernels (assembly/events.ts). */
 const EVENT_BYTES = 8;
 const SEGMENT_BYTES = 16;
@@ -213,8 +218,9 @@ export class WasmBackend extends ReferenceBackend {
     // The kernel wants a row of weights per input, so that an event adds contiguous outputs.
     const weightT = this.transposed(weight, outFeatures, inFeatures);
     try {
-      // One segment, then room for a row of events.
-      this.ensureScratch(SEGMENT_BYTES + inFeatures * EVENT_BYTES);
+      // Two segments (the spikes, then the values from the first that is not a spike on), then room
+      // for a row of events and the 3 that packing a last vector may write past them.
+      this.ensureScratch(2 * SEGMENT_BYTES + (inFeatures + 3) * EVENT_BYTES);
       this.setJob(KERNEL.sparseLinear, [this.input(x), weightT.byteOffset, bias ? this.input(bias) : 0, bias ? 1 : 0,
         this.output(y), rows, inFeatures, outFeatures, this.scratch!.byteOffset, this.scratchStride]);
       this.execute("sparseLinearForward", rows >= 2 * SPARSE_ROWS_PER_UNIT && rows * inFeatures >= PARALLEL_ELEMENTS);
@@ -234,18 +240,60 @@ export class WasmBackend extends ReferenceBackend {
     // The filters as [cin, kh, kw, cout], so that an event adds contiguous output channels.
     const weightByTap = this.transposed(weight, g.cout, patch);
     try {
-      // A thread's scratch: event counts per input position, then a bucket of up to cin events per
-      // position, the segments of one output position, and the channels-last output rows of a sample.
-      const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
-      const events = align(plane * 4);
-      const segments = align(events + plane * g.cin * EVENT_BYTES);
-      const rowsOut = align(segments + g.kh * g.kw * SEGMENT_BYTES);
-      this.ensureScratch(rowsOut + spatial * g.cout * 4);
+      const layout = sparseConvScratch(g);
+      this.ensureScratch(layout.bytes);
       this.setJob(KERNEL.sparseConv, [this.input(x), weightByTap.byteOffset, bias ? this.input(bias) : 0, bias ? 1 : 0,
-        this.output(y), this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g), events, segments, rowsOut]);
+        this.output(y), this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g), ...layout.offsets]);
       this.execute("sparseConv2dForward", g.n >= 2 && g.n * g.cin * plane >= PARALLEL_ELEMENTS);
     } finally {
       this.free(weightByTap);
+    }
+  }
+
+  override sparseConvLif(x: Float32Array, weight: Float32Array, bias: Float32Array | null, g: ConvGeometry,
+    spec: LifSpec, poolWidth: number, spikes: Float32Array, counts: Float32Array): void {
+    const { patch, spatial } = checkConv("sparseConvLif", g);
+    const count = checkLif("sparseConvLif", spec);
+    if (spec.F !== g.cout * spatial || spec.N % spec.F !== 0 || g.n * spec.F !== count
+      || !Number.isInteger(poolWidth) || poolWidth < 1 || g.outW % poolWidth !== 0) {
+      throw new SpikemedError(`wasm backend: sparseConvLif: LIF neurons (T=${spec.T}, N=${spec.N}, F=${spec.F}) pooled by ${poolWidth} do not fit the convolution's output ${JSON.stringify(g)}`);
+    }
+    // The fused kernel keeps one beta and threshold in registers; per-neuron ones take the two kernels.
+    if (spec.beta.length !== 1 || spec.threshold.length !== 1 || Math.fround(spec.vRest) !== spec.vRest) {
+      super.sparseConvLif(x, weight, bias, g, spec, poolWidth, spikes, counts);
+      return;
+    }
+    need("sparseConvLif", "x", x, g.n * g.cin * g.h * g.w);
+    need("sparseConvLif", "weight", weight, g.cout * patch);
+    if (bias) need("sparseConvLif", "bias", bias, g.cout);
+    need("sparseConvLif", "spikes", spikes, count / poolWidth);
+    need("sparseConvLif", "counts", counts, spec.F);
+    if (count === 0) {
+      counts.fill(0, 0, spec.F);
+      return;
+    }
+    const items = spec.N / spec.F;
+    const groups = Math.min(CONV_LIF_GROUPS, items);
+    const weightByTap = this.transposed(weight, g.cout, patch);
+    const partials = this.alloc(groups * spec.F, false);
+    try {
+      // After sparseConv's scratch: an item's currents (T steps of output rows) and spike counts,
+      // then its pooled rows (T steps).
+      const layout = sparseConvScratch(g);
+      const stepBytes = spatial * g.cout * 4;
+      const currents = layout.bytes, spikeCounts = alignTo64(currents + spec.T * stepBytes), pooled = alignTo64(spikeCounts + stepBytes);
+      this.ensureScratch(pooled + (spec.T * stepBytes) / poolWidth);
+      this.setJob(KERNEL.sparseConvLif, [this.input(x), weightByTap.byteOffset, bias ? this.input(bias) : 0, bias ? 1 : 0,
+        this.output(spikes), this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g), ...layout.offsets,
+        spec.T, this.input(spec.beta), this.input(spec.threshold), spec.vRest, RESET_CODE[spec.reset], poolWidth,
+        partials.byteOffset, groups, currents, spikeCounts, pooled]);
+      this.execute("sparseConvLif", items >= 2 && g.n * g.cin * g.h * g.w >= PARALLEL_ELEMENTS);
+      // Counts are whole numbers, exact in float32, so the groups' order does not matter.
+      this.setJob(KERNEL.sumAxis, [partials.byteOffset, this.output(counts), 1, groups, spec.F]);
+      this.execute("sparseConvLif", spec.F >= 8 && groups * spec.F >= PARALLEL_ELEMENTS);
+    } finally {
+      this.free(weightByTap);
+      this.free(partials);
     }
   }
 
@@ -332,6 +380,17 @@ export class WasmBackend extends ReferenceBackend {
     this.execute("copyStrided", total >= PARALLEL_ELEMENTS);
   }
 
+  override copyRows(x: Float32Array, rows: number, cols: number, y: Float32Array, yOffset: number, yStride: number): void {
+    if (![rows, cols, yOffset, yStride].every((v) => Number.isInteger(v) && v >= 0) || (rows > 1 && yStride < cols)) {
+      throw new SpikemedError(`wasm backend: copyRows: invalid layout (${rows} rows of ${cols} at offset ${yOffset}, stride ${yStride})`);
+    }
+    if (rows === 0 || cols === 0) return;
+    need("copyRows", "x", x, rows * cols);
+    need("copyRows", "y", y, yOffset + (rows - 1) * yStride + cols);
+    this.setJob(KERNEL.copyRows, [this.input(x), this.output(y) + yOffset * 4, rows, cols, yStride]);
+    this.execute("copyRows", rows >= 2 && rows * cols >= PARALLEL_ELEMENTS);
+  }
+
   override accumulate(x: Float32Array, y: Float32Array): void {
     const n = x.length;
     need("accumulate", "y", y, n);
@@ -380,6 +439,39 @@ export class WasmBackend extends ReferenceBackend {
       this.input(spec.threshold), spec.threshold.length, spec.vRest, RESET_CODE[spec.reset],
       this.input(current), this.output(mem), this.output(spikes)]);
     this.execute("lifForward", count >= PARALLEL_ELEMENTS && spec.N >= 64);
+  }
+
+  override lifInference(spec: LifSpec, current: Float32Array, staticCurrent: boolean, poolWidth: number,
+    spikes: Float32Array, counts: Float32Array): void {
+    if (Math.fround(spec.vRest) !== spec.vRest) {
+      super.lifInference(spec, current, staticCurrent, poolWidth, spikes, counts);
+      return;
+    }
+    const count = checkLif("lifInference", spec);
+    if (!Number.isInteger(poolWidth) || poolWidth < 1 || spec.F % poolWidth !== 0) {
+      throw new SpikemedError(`wasm backend: lifInference: pooling width ${poolWidth} does not divide the ${spec.F} features`);
+    }
+    need("lifInference", "current", current, staticCurrent ? spec.N : count);
+    need("lifInference", "spikes", spikes, count / poolWidth);
+    need("lifInference", "counts", counts, spec.F);
+    if (count === 0) {
+      counts.fill(0, 0, spec.F);
+      return;
+    }
+    const samples = spec.N / spec.F;
+    const groups = Math.min(REDUCTION_GROUPS, samples);
+    const partials = this.alloc(groups * spec.F, false);
+    try {
+      this.setJob(KERNEL.lifInference, [spec.T, samples, spec.F, this.input(spec.beta), spec.beta.length,
+        this.input(spec.threshold), spec.threshold.length, spec.vRest, RESET_CODE[spec.reset],
+        this.input(current), staticCurrent ? 1 : 0, poolWidth, this.output(spikes), partials.byteOffset, groups]);
+      this.execute("lifInference", count >= PARALLEL_ELEMENTS && spec.N >= 64);
+      // Counts are whole numbers, exact in float32, so the groups' order does not matter.
+      this.setJob(KERNEL.sumAxis, [partials.byteOffset, this.output(counts), 1, groups, spec.F]);
+      this.execute("lifInference", spec.F >= 8 && groups * spec.F >= PARALLEL_ELEMENTS);
+    } finally {
+      this.free(partials);
+    }
   }
 
   override lifBackward(spec: LifSpec, surrogate: SurrogateSpec, mem: Float32Array, spikes: Float32Array,
@@ -544,6 +636,26 @@ function checkLif(op: string, spec: LifSpec): number {
     throw new SpikemedError(`wasm backend: ${op}: invalid LIF spec (T=${T}, N=${N}, F=${F}, beta length ${beta.length}, threshold length ${threshold.length}); beta and threshold need length 1 or F`);
   }
   return T * N;
+}
+
+/**
+ * A thread's scratch for the event-driven convolution: event counts per input position, then a
+ * bucket of up to cin events per position, the segments of one output position, the
+ * channels-last output rows of a sample, and a bit mask of spiking channels per input position
+ * and 32 channels. The byte offsets of all but the counts (which come first), and the total.
+ */
+function sparseConvScratch(g: ConvGeometry): { offsets: number[]; bytes: number } {
+  const plane = g.h * g.w;
+  const events = alignTo64(plane * 4);
+  const segments = alignTo64(events + plane * g.cin * EVENT_BYTES);
+  const rowsOut = alignTo64(segments + g.kh * g.kw * SEGMENT_BYTES);
+  const masks = alignTo64(rowsOut + g.outH * g.outW * g.cout * 4);
+  return { offsets: [events, segments, rowsOut, masks], bytes: alignTo64(masks + Math.ceil(g.cin / 32) * plane * 4) };
+}
+
+/** Bytes rounded up to a whole number of cache lines. */
+function alignTo64(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
 }
 
 function geometryArgs(g: ConvGeometry): number[] {
