@@ -14,7 +14,8 @@ const commands = new Map<string, string>();
 for (const line of script.split("\n")) {
   const m = line.match(/--out runs\/bench\/([\w-]+)/);
   if (m) {
-    const command = line.trim().replace(/^\$S /, "npx spikemed train ").replace(/\$MITDB/g, "../shared/data/mitdb").replace(/\$CXR/g, "../shared/data/cxr");
+    // Earlier runs are listed as comments: their command, for the code of the commit named there.
+    const command = line.trim().replace(/^#\s*/, "").replace(/^\$S /, "npx spikemed train ").replace(/\$MITDB/g, "../shared/data/mitdb").replace(/\$CXR/g, "../shared/data/cxr");
     commands.set(m[1], command);
   }
 }
