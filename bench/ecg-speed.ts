@@ -11,7 +11,8 @@ import os from "node:os";
 import { backward, crossEntropy, getBackend, noGrad, Rng, tensor, tidy, useFastBackend } from "../src/core/index.js";
 import { loadBeatDataset } from "../src/data/ecg/index.js";
 import { buildNetwork, ecgSnn } from "../src/model/index.js";
-import { Adam, networkParams } from "../src/train/index.js";
+import { beatData } from "../src/experiment/index.js";
+import { Adam, networkParams, sampleSize } from "../src/train/index.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const steps = Number(args.get("steps") ?? 30);
@@ -19,20 +20,16 @@ const threads = Number(args.get("threads") ?? 2);
 await useFastBackend({ threads });
 
 const beats = loadBeatDataset();
+const data = beatData(beats);
 const F = beats.featureNames.length;
-const row = 256 + F;
+const row = sampleSize(data);
 const rng = new Rng(7);
 /** n random beats as flat rows: the 256-sample window, then its RR/amplitude features. */
 const pick = (n: number): { x: Float32Array; y: number[] } => {
+  const indices = Array.from({ length: n }, () => rng.int(beats.y.length));
   const x = new Float32Array(n * row);
-  const y: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = rng.int(beats.y.length);
-    x.set(beats.x.subarray(k * 256, (k + 1) * 256), i * row);
-    x.set(beats.features.subarray(k * F, (k + 1) * F), i * row + 256);
-    y.push(beats.y[k]);
-  }
-  return { x, y };
+  data.fill(indices, x);
+  return { x, y: indices.map((k) => beats.y[k]) };
 };
 
 function trainingRate(batch: number): { beatsPerSecond: number; medianMs: number } {

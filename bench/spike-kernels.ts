@@ -6,6 +6,8 @@ import { cpus, loadavg } from "node:os";
 import * as ops from "../src/core/index.js";
 import { noGrad, Rng, tensor, useFastBackend, type Tensor } from "../src/core/index.js";
 import { loadBeatDataset } from "../src/data/ecg/dataset.js";
+import { beatData } from "../src/experiment/index.js";
+import { inputBatch } from "../src/train/index.js";
 import { buildNetwork, Conv1d, Dense, ecgSnn } from "../src/model/index.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
@@ -63,13 +65,7 @@ noGrad(() => {
 const data = loadBeatDataset({ useCache: false });
 const config = ecgSnn(8);
 const net = buildNetwork(config, 1);
-const B = 256, L = data.windowLength, F = config.features?.length ?? 0;
-const input = new Float32Array(B * (L + F));
-for (let b = 0; b < B; b++) {
-  input.set(data.x.subarray(b * L, (b + 1) * L), b * (L + F));
-  if (F > 0) input.set(data.features.subarray(b * F, (b + 1) * F), b * (L + F) + L);
-}
-const beats = tensor(input, [B, L + F]);
+const beats = inputBatch(beatData(data), Int32Array.from({ length: 256 }, (_, i) => i));
 const eventDriven = (on: boolean): void => {
   for (const layer of net.layers) if (layer instanceof Conv1d || layer instanceof Dense) layer.eventDriven = on;
 };

@@ -20,6 +20,11 @@ export type DataSpec =
   | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
       onBadFile: "skip" | "fail" };
 
+/** Labelled beats as training data: each sample is the beat's window, then its features. */
+export function beatData(beats: ecg.BeatDataset): ClassificationData {
+  return flatArrayData(beats.x, [1, beats.windowLength], beats.classNames, beats.y, { names: beats.featureNames, values: beats.features });
+}
+
 export function prepareData(spec: DataSpec, log: (line: string) => void = () => {}): Promise<PreparedData> | PreparedData {
   return spec.task === "ecg" ? prepareEcg(spec, log) : prepareCxr(spec, log);
 }
@@ -39,9 +44,8 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
     ? ecg.interPatientSplit(beats, { seed: spec.seed })
     : ecg.intraPatientSplit(beats.y, { seed: spec.seed });
   const split = { train: limit(raw.train, spec.limit), val: limit(raw.validation, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
-  const L = beats.windowLength;
   const counts = ecg.classCounts(beats.y, 5);
-  const data = flatArrayData(beats.x, [1, L], beats.classNames, beats.y, { names: beats.featureNames, values: beats.features });
+  const data = beatData(beats);
   const name = spec.dataDir ? `WFDB records in ${spec.dataDir}` : "embedded MIT-BIH sample";
   return {
     data, split, spec,

@@ -8,7 +8,7 @@ import {
 } from "../eval/index.js";
 import { classWeights } from "../data/labels.js";
 import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
-import { batchTensor, predictProbabilities, sampleSize, train, type ClassificationData, type TrainOptions } from "../train/index.js";
+import { inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
 import type { OutputStream } from "../train/index.js";
 import { prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { saveRun, type RunManifest } from "./saved-run.js";
@@ -157,13 +157,9 @@ function energySection(network: Network, data: ClassificationData, indices: Int3
 
 /** A few batches of real inputs as tensors (for activity measurements). */
 export function exampleBatches(data: ClassificationData, indices: Int32Array, count: number, batchSize: number): Tensor[] {
-  const size = sampleSize(data);
   const out: Tensor[] = [];
   for (let b = 0; b < count && b * batchSize < indices.length; b++) {
-    const batch = indices.subarray(b * batchSize, Math.min(indices.length, (b + 1) * batchSize));
-    const buffer = new Float32Array(batch.length * size);
-    data.fill(batch, buffer);
-    out.push(batchTensor(data, buffer, batch.length));
+    out.push(inputBatch(data, indices.subarray(b * batchSize, Math.min(indices.length, (b + 1) * batchSize))));
   }
   return out;
 }

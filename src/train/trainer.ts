@@ -39,6 +39,13 @@ export function batchTensor(data: Pick<ClassificationData, "inputShape" | "featu
   return data.featureNames?.length ? tensor(values, [n, size]) : tensor(values, [n, ...data.inputShape]);
 }
 
+/** The samples at `indices` as one input tensor, not augmented. */
+export function inputBatch(data: ClassificationData, indices: ArrayLike<number>): Tensor {
+  const buffer = new Float32Array(indices.length * sampleSize(data));
+  data.fill(indices, buffer);
+  return batchTensor(data, buffer, indices.length);
+}
+
 /**
  * Labelled samples stored back to back in one flat array (ECG beats, decoded inputs to predict),
  * optionally with per-sample features stored in a second array.

@@ -6,6 +6,8 @@ import * as core from "../../src/core/index.js";
 import { backward, getBackend, noGrad, Rng, setBackend, tensor, tidy, type Backend, type Tensor } from "../../src/core/index.js";
 import { createWasmBackend, type WasmBackend } from "../../src/core/backends/wasm/index.js";
 import { loadBeatDataset } from "../../src/data/ecg/dataset.js";
+import { beatData } from "../../src/experiment/index.js";
+import { inputBatch } from "../../src/train/index.js";
 import {
   BatchNorm, buildNetwork, Conv1d, Dense, Dropout, ecgSnn, Flatten, Leaky, Pool, ReLU, SpikingReLU,
   type ForwardContext, type Module, type Network, type Signal,
@@ -92,13 +94,8 @@ test("event-driven inference of the ECG network predicts what the dense kernels 
   const data = loadBeatDataset({ useCache: false });
   const config = ecgSnn(8);
   const net = buildNetwork(config, 1);
-  const B = 256, L = data.windowLength, F = config.features?.length ?? 0;
-  const rows = new Float32Array(B * (L + F));
-  for (let b = 0; b < B; b++) {
-    rows.set(data.x.subarray(b * L, (b + 1) * L), b * (L + F));
-    rows.set(data.features.subarray(b * F, (b + 1) * F), b * (L + F) + L);
-  }
-  const x = tensor(rows, [B, L + F]);
+  const B = 256;
+  const x = inputBatch(beatData(data), Int32Array.from({ length: B }, (_, i) => i));
   setEventDriven(net, false);
   const dense = net.predict(x);
   setEventDriven(net, true);

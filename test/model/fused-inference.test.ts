@@ -8,6 +8,8 @@ import * as core from "../../src/core/index.js";
 import { backward, getBackend, noGrad, Rng, setBackend, tensor, tidy, type Backend, type Tensor } from "../../src/core/index.js";
 import { createWasmBackend, type WasmBackend } from "../../src/core/backends/wasm/index.js";
 import { loadBeatDataset } from "../../src/data/ecg/dataset.js";
+import { beatData } from "../../src/experiment/index.js";
+import { inputBatch } from "../../src/train/index.js";
 import { buildNetwork, ecgSnn, Leaky, type ModelConfig, type Network } from "../../src/model/index.js";
 
 let fast: WasmBackend;
@@ -68,13 +70,8 @@ test("the ECG network's fused inference gives the layer-by-layer outputs and act
   const data = loadBeatDataset({ useCache: false });
   const config = ecgSnn(8);
   const net = buildNetwork(config, 1);
-  const B = 256, L = data.windowLength, F = config.features?.length ?? 0;
-  const rows = new Float32Array(B * (L + F));
-  for (let b = 0; b < B; b++) {
-    rows.set(data.x.subarray(b * L, (b + 1) * L), b * (L + F));
-    rows.set(data.features.subarray(b * F, (b + 1) * F), b * (L + F) + L);
-  }
-  const x = tensor(rows, [B, L + F]);
+  const B = 256;
+  const x = inputBatch(beatData(data), Int32Array.from({ length: B }, (_, i) => i));
   const fused = infer(net, x, false), layered = infer(net, x, true);
   assertSamePass(fused, layered);
   // lif1 fires on the static first convolution and pools; conv2, lif2 and the pool after it run as
