@@ -3,12 +3,12 @@
 // reference backend and against the kernels they replace (bit for bit), on 1 and 2 threads; and
 // the row copy that concatenation runs on.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Backend, ConvGeometry, LifSpec, ResetMode } from "../../../src/core/backend.js";
 import { ReferenceBackend } from "../../../src/core/backends/reference/index.js";
-import { createWasmBackend, type WasmBackend } from "../../../src/core/backends/wasm/index.js";
+import type { WasmBackend } from "../../../src/core/backends/wasm/index.js";
 import { Rng } from "../../../src/core/random.js";
-import { assertBitIdentical, randomArray } from "./compare.js";
+import { assertBitIdentical, convGeometry, randomArray, sparseArray, useWasmBackends } from "./compare.js";
 
 const ref = new ReferenceBackend();
 const RESETS: ResetMode[] = ["subtract", "zero", "none"];
@@ -27,16 +27,8 @@ function expectedSpikes(backend: Backend, spec: LifSpec, current: Float32Array, 
   return { spikes, counts };
 }
 
-/** Spikes of height 1 at the given density, or (height 0) random values there. */
-function sparseInput(rng: Rng, n: number, density: number, backend: Backend, height = 1): Float32Array {
-  const a = backend.alloc(n);
-  for (let i = 0; i < n; i++) if (rng.uniform() < density) a[i] = height || 2 * rng.uniform() - 1;
-  return a;
-}
-
 function conv1dGeometry(n: number, cin: number, w: number, cout: number, kw: number, stride = 1, pad = 0): ConvGeometry {
-  const outW = Math.floor((w + 2 * pad - kw) / stride) + 1;
-  return { n, cin, h: 1, w, cout, kh: 1, kw, strideH: 1, strideW: stride, padH: 0, padW: pad, dilationH: 1, dilationW: 1, outH: 1, outW };
+  return convGeometry(n, cin, 1, w, cout, 1, kw, [1, stride], [0, pad]);
 }
 
 for (const threads of [1, 2]) {
@@ -44,14 +36,7 @@ for (const threads of [1, 2]) {
     let be: WasmBackend;
     let single: WasmBackend;
     const rng = new Rng(4100 + threads);
-    before(async () => {
-      be = await createWasmBackend({ threads });
-      single = threads === 1 ? be : await createWasmBackend({ threads: 1 });
-    });
-    after(async () => {
-      await be.dispose();
-      if (single !== be) await single.dispose();
-    });
+    useWasmBackends(threads, (backends) => ({ be, single } = backends));
 
     it("lifInference gives lifForward's spikes (pooled) and their counts, bit-identical to the reference", () => {
       let round = 0;
@@ -119,7 +104,7 @@ for (const threads of [1, 2]) {
                 threshold: randomArray(rng, perFeature ? F : 1, null, 0.3, 1.2),
               };
               const what = `${JSON.stringify([g.n, g.cin, g.w, g.cout, g.kw, g.strideW, g.padW])} T=${T} pool=${poolWidth} density=${density} height=${height} perFeature=${perFeature} reset=${reset} vRest=${vRest}`;
-              const x = sparseInput(rng, g.n * g.cin * g.w, density, be, height);
+              const x = sparseArray(rng, g.n * g.cin * g.w, density, be, height);
               const spikes = be.alloc((T * N) / poolWidth), counts = be.alloc(F);
               be.sparseConvLif(x, weight, bias, g, spec, poolWidth, spikes, counts);
               const spikesRef = new Float32Array(spikes.length), countsRef = new Float32Array(F);

@@ -1,23 +1,15 @@
 // Every kernel of the WebAssembly backend against the reference backend, on odd sizes that leave
 // SIMD and tile tails, with 1 and 2 threads, plus thread-count independence.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { ConvGeometry, LifSpec, PoolGeometry, ResetMode, SurrogateKind, UnaryOp } from "../../../src/core/backend.js";
 import { ReferenceBackend } from "../../../src/core/backends/reference/index.js";
-import { createWasmBackend, type WasmBackend } from "../../../src/core/backends/wasm/index.js";
+import type { WasmBackend } from "../../../src/core/backends/wasm/index.js";
 import { Rng } from "../../../src/core/random.js";
-import { abs, assertBitIdentical, assertClose, copy, randomArray, sumTolerance } from "./compare.js";
+import { abs, assertBitIdentical, assertClose, convGeometry, copy, randomArray, sumTolerance, useWasmBackends } from "./compare.js";
 
 const ref = new ReferenceBackend();
 const EPS32 = 2 ** -24;
-
-function convGeometry(n: number, cin: number, h: number, w: number, cout: number, kh: number, kw: number,
-  stride: [number, number] = [1, 1], pad: [number, number] = [0, 0], dilation: [number, number] = [1, 1]): ConvGeometry {
-  const outH = Math.floor((h + 2 * pad[0] - dilation[0] * (kh - 1) - 1) / stride[0]) + 1;
-  const outW = Math.floor((w + 2 * pad[1] - dilation[1] * (kw - 1) - 1) / stride[1]) + 1;
-  return { n, cin, h, w, cout, kh, kw, strideH: stride[0], strideW: stride[1], padH: pad[0], padW: pad[1],
-    dilationH: dilation[0], dilationW: dilation[1], outH, outW };
-}
 
 function poolGeometry(planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): PoolGeometry {
   return { planes, h, w, kh, kw, strideH: sh, strideW: sw, padH: ph, padW: pw,
@@ -40,14 +32,7 @@ for (const threads of [1, 2]) {
     let be: WasmBackend;
     let single: WasmBackend;
     const rng = new Rng(1000 + threads);
-    before(async () => {
-      be = await createWasmBackend({ threads });
-      single = threads === 1 ? be : await createWasmBackend({ threads: 1 });
-    });
-    after(async () => {
-      await be.dispose();
-      if (single !== be) await single.dispose();
-    });
+    useWasmBackends(threads, (backends) => ({ be, single } = backends));
 
     it("gemm: all transposes, tails of the 4x8 tile, accumulate, batches and foreign arrays", () => {
       const shapes = [[1, 1, 1], [1, 7, 3], [5, 1, 9], [4, 8, 16], [13, 17, 19], [67, 45, 33], [130, 70, 90], [3, 300, 2], [33, 9, 260], [6, 5, 0]];

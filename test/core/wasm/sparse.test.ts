@@ -1,44 +1,29 @@
 // The event-driven (sparse-input) dense and convolution kernels: the WebAssembly backend against
 // the reference backend (same summation order, so the same bits), on 1 and 2 threads, and both
 // against the dense kernels within float tolerance, for spike densities from 0% to 100%.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Backend, ConvGeometry } from "../../../src/core/backend.js";
 import { ReferenceBackend } from "../../../src/core/backends/reference/index.js";
-import { createWasmBackend, type WasmBackend } from "../../../src/core/backends/wasm/index.js";
+import type { WasmBackend } from "../../../src/core/backends/wasm/index.js";
 import { Rng } from "../../../src/core/random.js";
-import { abs, assertBitIdentical, assertClose, randomArray, sumTolerance } from "./compare.js";
+import { abs, assertBitIdentical, assertClose, convGeometry, randomArray, sparseArray, sumTolerance, useWasmBackends } from "./compare.js";
 
 const ref = new ReferenceBackend();
 const DENSITIES = [0, 0.03, 0.15, 0.5, 1];
-
-/** Spikes of height `height` (or, with height 0, random values) at the given density. */
-function spikes(rng: Rng, n: number, density: number, backend: Backend, height = 1): Float32Array {
-  const a = backend.alloc(n);
-  for (let i = 0; i < n; i++) if (rng.uniform() < density) a[i] = height || 2 * rng.uniform() - 1;
-  return a;
-}
-
-function geometry(n: number, cin: number, h: number, w: number, cout: number, kh: number, kw: number,
-  stride: [number, number] = [1, 1], pad: [number, number] = [0, 0], dilation: [number, number] = [1, 1]): ConvGeometry {
-  const outH = Math.floor((h + 2 * pad[0] - dilation[0] * (kh - 1) - 1) / stride[0]) + 1;
-  const outW = Math.floor((w + 2 * pad[1] - dilation[1] * (kw - 1) - 1) / stride[1]) + 1;
-  return { n, cin, h, w, cout, kh, kw, strideH: stride[0], strideW: stride[1], padH: pad[0], padW: pad[1],
-    dilationH: dilation[0], dilationW: dilation[1], outH, outW };
-}
 
 const LINEAR_CASES: [rows: number, inFeatures: number, outFeatures: number][] = [
   [1, 1, 1], [3, 7, 5], [5, 33, 37], [37, 130, 64], [3, 257, 131], [70, 1030, 70], // the last large enough to run on all threads
 ];
 
 const CONV_CASES: ConvGeometry[] = [
-  geometry(3, 32, 1, 37, 64, 1, 5, [1, 1], [0, 2]), // the ECG net's second convolution, shorter
-  geometry(4, 3, 1, 19, 7, 1, 5, [1, 1], [0, 2]), // odd channel counts: every tile width
-  geometry(2, 70, 1, 21, 33, 1, 5, [1, 1], [0, 2]), // more than 32 input channels: several spike masks per position
-  geometry(2, 5, 1, 23, 37, 1, 3, [1, 2], [0, 0]), // strided, no padding
-  geometry(2, 4, 1, 17, 20, 1, 3, [1, 3], [0, 4], [1, 2]), // strided, dilated, wide padding
-  geometry(2, 3, 7, 9, 18, 3, 3, [2, 2], [1, 1]), // 2-d, strided and padded
-  geometry(1, 1, 1, 1, 1, 1, 1), // 1x1 everything
-  geometry(9, 16, 1, 512, 20, 1, 5, [1, 1], [0, 2]), // large enough to run on all threads
+  convGeometry(3, 32, 1, 37, 64, 1, 5, [1, 1], [0, 2]), // the ECG net's second convolution, shorter
+  convGeometry(4, 3, 1, 19, 7, 1, 5, [1, 1], [0, 2]), // odd channel counts: every tile width
+  convGeometry(2, 70, 1, 21, 33, 1, 5, [1, 1], [0, 2]), // more than 32 input channels: several spike masks per position
+  convGeometry(2, 5, 1, 23, 37, 1, 3, [1, 2], [0, 0]), // strided, no padding
+  convGeometry(2, 4, 1, 17, 20, 1, 3, [1, 3], [0, 4], [1, 2]), // strided, dilated, wide padding
+  convGeometry(2, 3, 7, 9, 18, 3, 3, [2, 2], [1, 1]), // 2-d, strided and padded
+  convGeometry(1, 1, 1, 1, 1, 1, 1), // 1x1 everything
+  convGeometry(9, 16, 1, 512, 20, 1, 5, [1, 1], [0, 2]), // large enough to run on all threads
 ];
 
 for (const threads of [1, 2]) {
@@ -46,14 +31,7 @@ for (const threads of [1, 2]) {
     let be: WasmBackend;
     let single: WasmBackend;
     const rng = new Rng(2000 + threads);
-    before(async () => {
-      be = await createWasmBackend({ threads });
-      single = threads === 1 ? be : await createWasmBackend({ threads: 1 });
-    });
-    after(async () => {
-      await be.dispose();
-      if (single !== be) await single.dispose();
-    });
+    useWasmBackends(threads, (backends) => ({ be, single } = backends));
 
     it("sparseLinearForward is bit-identical to the reference and close to the dense layer", () => {
       for (const [rows, inFeatures, outFeatures] of LINEAR_CASES) {
@@ -63,7 +41,7 @@ for (const threads of [1, 2]) {
           for (const [height, withBias] of [[1, true], [0, false], [250, true]] as const) {
             const what = `sparseLinear ${rows}x${inFeatures}->${outFeatures} density ${density} height ${height || "random"} bias ${withBias}`;
             const b = withBias ? bias : null;
-            const x = spikes(rng, rows * inFeatures, density, be, height);
+            const x = sparseArray(rng, rows * inFeatures, density, be, height);
             const y = be.alloc(rows * outFeatures, false), yRef = new Float32Array(y.length);
             be.sparseLinearForward(x, w, b, y, rows, inFeatures, outFeatures);
             ref.sparseLinearForward(x, w, b, yRef, rows, inFeatures, outFeatures);
@@ -95,7 +73,7 @@ for (const threads of [1, 2]) {
           for (const [height, withBias] of [[1, true], [0, false]] as const) {
             const what = `sparseConv ${JSON.stringify(g)} density ${density} height ${height || "random"} bias ${withBias}`;
             const b = withBias ? bias : null;
-            const x = spikes(rng, g.n * g.cin * g.h * g.w, density, be, height);
+            const x = sparseArray(rng, g.n * g.cin * g.h * g.w, density, be, height);
             const y = be.alloc(outSize, false), yRef = new Float32Array(outSize);
             be.sparseConv2dForward(x, w, b, y, g);
             ref.sparseConv2dForward(x, w, b, yRef, g);
