@@ -19,7 +19,7 @@ $S ecg --data $MITDB --split intra --model bilstm --epochs 5 --out runs/bench/ec
 $S ecg --data $MITDB --split inter --schedule cosine --out runs/bench/ecg-inter-snn
 $S ecg --data $MITDB --split inter --schedule cosine --model logreg --out runs/bench/ecg-inter-logreg
 $S ecg --data $MITDB --split inter --schedule cosine --balance sampling --epochs 20 --out runs/bench/ecg-inter-snn-balanced
-# Chest X-ray: the three protocols. No augmentation: on this data it costs 4-6 points (see the README).
+# Chest X-ray: the three protocols. No augmentation: on this data it costs about 2 points (bench/results/cxr-recipe.md).
 $S cxr --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --seeds 5 --out runs/bench/cxr-mixed-snn
 $S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-cnn
 $S cxr --data $CXR --protocol mixed --model logreg --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-logreg
