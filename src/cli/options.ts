@@ -19,6 +19,15 @@ export const positiveNumber = (value: string): number => {
   return n;
 };
 
+/** "before,after": two non-negative numbers of seconds. */
+export const seconds = (value: string): number[] => {
+  const parts = value.split(",").map((s) => Number(s.trim()));
+  if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n) || n < 0)) {
+    throw new InvalidArgumentError(`expected two numbers of seconds "before,after" (e.g. 0.25,0.46), got "${value}"`);
+  }
+  return parts;
+};
+
 export const list = (value: string): string[] => value.split(",").map((s) => s.trim()).filter(Boolean);
 
 export function oneOf<T extends string>(choices: readonly T[]): (value: string) => T {

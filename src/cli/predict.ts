@@ -3,7 +3,9 @@ import path from "node:path";
 import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { decodeImageFile } from "../data/cxr/index.js";
-import { aamiClassOfSymbol, annotationSymbol, BEAT_FEATURE_NAMES, detectBeatsInRecord, readRecord } from "../data/ecg/index.js";
+import {
+  aamiClassOfSymbol, annotationSymbol, BEAT_FEATURE_NAMES, beatWindowOptions, detectBeatsInRecord, readRecord, type BeatWindow,
+} from "../data/ecg/index.js";
 import { loadRun } from "../experiment/index.js";
 import { argmaxRows } from "../eval/index.js";
 import { flatArrayData, predictProbabilities } from "../train/index.js";
@@ -23,7 +25,7 @@ export function predictCommand(): Command {
       const classNames = manifest.classNames;
       const results = [];
       for (const input of inputs) {
-        const result = manifest.task === "ecg" ? predictRecord(network, classNames, input) : await predictImage(network, classNames, input, manifest.model.inputShape[1]);
+        const result = manifest.data.task === "ecg" ? predictRecord(network, classNames, input, manifest.data.window) : await predictImage(network, classNames, input, manifest.model.inputShape[1]);
         results.push(result);
         if (!flags.json) process.stdout.write(result.text + "\n");
       }
@@ -31,14 +33,14 @@ export function predictCommand(): Command {
     });
 }
 
-function predictRecord(network: ReturnType<typeof loadRun>["network"], classNames: string[], input: string) {
+function predictRecord(network: ReturnType<typeof loadRun>["network"], classNames: string[], input: string, window?: BeatWindow) {
   const base = input.replace(/\.(hea|dat|atr)$/, "");
   const dir = path.dirname(base);
   const name = path.basename(base);
   if (!fs.existsSync(`${base}.hea`)) throw new SpikemedError(`${input}: no WFDB header ${base}.hea`, "give the record's path without extension, e.g. data/mitdb/100");
   const annotated = fs.existsSync(`${base}.atr`);
   const record = readRecord(dir, name, { annotator: annotated ? "atr" : null });
-  const beats = detectBeatsInRecord(record);
+  const beats = detectBeatsInRecord(record, beatWindowOptions(window));
   const n = beats.sampleOfBeat.length;
   if (n === 0) throw new SpikemedError(`${input}: no heartbeats detected`, "check that the record holds an ECG lead");
   const shape = [1, beats.windowLength];

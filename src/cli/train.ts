@@ -3,10 +3,11 @@ import path from "node:path";
 import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS } from "../data/cxr/index.js";
+import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
 import { runExperiment, type DataSpec } from "../experiment/index.js";
 import { MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { ScheduleConfig } from "../train/index.js";
-import { list, nonNegativeInt, oneOf, positiveInt, positiveNumber } from "./options.js";
+import { list, nonNegativeInt, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
 import { selectBackend, type BackendOptions } from "./backend.js";
 
 interface TrainFlags extends BackendOptions {
@@ -14,7 +15,7 @@ interface TrainFlags extends BackendOptions {
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
   balance?: "none" | "weights" | "sampling"; patience?: number; seeds: number; seed: number; out?: string; resume?: boolean;
-  limit?: number; memorySaving?: boolean; imageSize: number; onBadFile: "skip" | "fail"; devices?: string[]; augment: boolean; records?: string[];
+  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; onBadFile: "skip" | "fail"; devices?: string[]; augment: boolean; records?: string[];
 }
 
 export function trainCommand(): Command {
@@ -23,6 +24,8 @@ export function trainCommand(): Command {
     .argument("<task>", "ecg or cxr", oneOf(["ecg", "cxr"] as const))
     .option("--data <dir>", "folder of WFDB records (ecg; default: the embedded MIT-BIH sample) or of images / a manifest CSV (cxr)")
     .option("--records <list>", "ecg: only these records, comma-separated", list)
+    .option("--beat-window <before,after>", "ecg: seconds of signal before and after each R peak that the model sees (default 0.25,0.46)", seconds)
+    .option("--sample-rate <hz>", "ecg: rate signals are resampled to before windowing (default 360)", positiveNumber)
     .option("--split <kind>", "ecg: intra (random beats) or inter (de Chazal DS1 -> DS2 patients)", oneOf(["intra", "inter"] as const), "intra")
     .option("--protocol <name>", `cxr: ${PROTOCOLS.join(", ")}`, oneOf(PROTOCOLS), "mixed")
     .option("--holdout <source>", "cxr leave-one-source-out: the source to test on")
@@ -87,12 +90,22 @@ function loadModel(task: Task, flags: TrainFlags): ModelConfig {
   if (flags.timeSteps) model = { ...model, timeSteps: flags.timeSteps };
   if (flags.memorySaving) model = withMemorySaving(model);
   if (task === "cxr" && flags.imageSize) model = { ...model, inputShape: [1, flags.imageSize, flags.imageSize] };
+  const window = beatWindow(flags);
+  if (task === "ecg" && window && !flags.config) model = { ...model, inputShape: [1, window.before + window.after] };
   return model;
+}
+
+/** The ECG beat window the flags ask for, or undefined for the default. */
+function beatWindow(flags: TrainFlags): BeatWindow | undefined {
+  if (!flags.beatWindow && !flags.sampleRate) return undefined;
+  const rate = flags.sampleRate ?? DEFAULT_BEAT_WINDOW.sampleRate;
+  const [before, after] = flags.beatWindow ?? [DEFAULT_BEAT_WINDOW.before / DEFAULT_BEAT_WINDOW.sampleRate, DEFAULT_BEAT_WINDOW.after / DEFAULT_BEAT_WINDOW.sampleRate];
+  return beatWindowFromSeconds(rate, before, after);
 }
 
 function dataSpec(task: Task, flags: TrainFlags, model: ModelConfig): DataSpec {
   if (task === "ecg") {
-    return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed: flags.seed, limit: flags.limit };
+    return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed: flags.seed, limit: flags.limit, window: beatWindow(flags) };
   }
   if (!flags.data) {
     throw new SpikemedError("train cxr needs --data DIR", "point it at a folder of class subfolders or a manifest CSV (e.g. ../shared/data/cxr)");

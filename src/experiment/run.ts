@@ -46,6 +46,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<SeedRes
   const log = options.log ?? process.stderr;
   const say = (line: string): void => { log.write(line + "\n"); };
   const prepared = await prepareData(options.data, say);
+  checkInputShape(options.model, prepared.data);
   checkFeatures(options.model, prepared.data);
   say(prepared.dataset);
   say(prepared.splitDescription);
@@ -58,6 +59,13 @@ export async function runExperiment(options: ExperimentOptions): Promise<SeedRes
   }
   if (options.seeds > 1) writeSeedSummary(options, prepared, results, log);
   return results;
+}
+
+function checkInputShape(model: ModelConfig, data: ClassificationData): void {
+  if (model.inputShape.join(",") === data.inputShape.join(",")) return;
+  throw new SpikemedError(`model "${model.name}" reads inputs of shape [${model.inputShape.join(", ")}], the data's are [${data.inputShape.join(", ")}]`,
+    data.inputShape.length === 2 ? "set the model config's inputShape to the beat window's length, or choose a --beat-window and --sample-rate that give its length"
+      : "set the model config's inputShape to the image size, or pass --image-size to match it");
 }
 
 /** The model's features must be the data's, in the same order, or it would read RR intervals as amplitudes. */

@@ -44,6 +44,7 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["train", "ecg", "--model", "transformer"], /unknown ecg model "transformer"/],
     [["evaluate", "/no/such/run"], /not a spikemed run folder/],
     [["predict", "/no/such/run", "x"], /not a spikemed run folder/],
+    [["train", "ecg", "--beat-window", "0.5"], /--beat-window.*expected two numbers of seconds/],
   ];
   for (const [args, expected] of cases) {
     const r = cli(...args);
@@ -98,6 +99,30 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   const again = cli("train", "ecg", "--epochs", "1", "--out", run);
   assert.notEqual(again.code, 0);
   assert.match(again.err, /already holds a finished run/);
+});
+
+test("a longer beat window at another sampling rate: the model reads it, predict windows new records the same way", () => {
+  const out = temporaryDir("spikemed-window-");
+  const run = path.join(out, "run");
+  const t = cli("train", "ecg", "--epochs", "1", "--limit", "200", "--time-steps", "2", "--records", "208",
+    "--sample-rate", "120", "--beat-window", "1,1.2", "--out", run);
+  assert.equal(t.code, 0, t.err);
+  const manifest = JSON.parse(fs.readFileSync(path.join(run, "run.json"), "utf8"));
+  assert.deepEqual(manifest.data.window, { sampleRate: 120, before: 120, after: 144 });
+  assert.deepEqual(manifest.model.inputShape, [1, 264]);
+  assert.match(fs.readFileSync(path.join(run, "report.md"), "utf8"), /windows of 264 samples at 120 Hz \(1\.00 s before to 1\.20 s after the R peak\)/);
+
+  const p = cli("predict", run, path.join(sample, "208"), "--json");
+  assert.equal(p.code, 0, p.err);
+  const [result] = JSON.parse(p.out);
+  assert.ok(result.agreement.matched / result.beats > 0.99, "detected beats match the reference annotations");
+
+  const config = path.join(out, "model.json");
+  fs.writeFileSync(config, JSON.stringify(manifest.model));
+  const mismatch = cli("train", "ecg", "--epochs", "1", "--limit", "100", "--records", "208", "--config", config, "--out", path.join(out, "bad"));
+  assert.notEqual(mismatch.code, 0);
+  assert.match(mismatch.err, /reads inputs of shape \[1, 264\], the data's are \[1, 256\]/);
+  noStack(mismatch.err);
 });
 
 test("the same seed gives the same trained model, bit for bit, on the 2-thread WebAssembly backend", () => {

@@ -57,6 +57,34 @@ export const DEFAULT_WINDOW_BEFORE = 90;
 export const DEFAULT_WINDOW_AFTER = 166;
 export const DEFAULT_TARGET_FREQUENCY = 360;
 
+/** A beat's input window: the rate signals are resampled to, and the samples before and from the R peak. */
+export interface BeatWindow {
+  sampleRate: number;
+  before: number;
+  after: number;
+}
+
+export const DEFAULT_BEAT_WINDOW: BeatWindow = { sampleRate: DEFAULT_TARGET_FREQUENCY, before: DEFAULT_WINDOW_BEFORE, after: DEFAULT_WINDOW_AFTER };
+
+/** A window from seconds before and after the R peak at a sampling rate (rounded to whole samples). */
+export function beatWindowFromSeconds(sampleRate: number, secondsBefore: number, secondsAfter: number): BeatWindow {
+  const window = { sampleRate, before: Math.round(secondsBefore * sampleRate), after: Math.round(secondsAfter * sampleRate) };
+  if (!(sampleRate > 0) || window.before < 0 || window.after < 1) {
+    throw new SpikemedError(`beat window ${secondsBefore} s before and ${secondsAfter} s after the R peak at ${sampleRate} Hz holds no samples after the peak`,
+      "give positive seconds, e.g. 0.25,0.46");
+  }
+  return window;
+}
+
+export function beatWindowOptions(window: BeatWindow = DEFAULT_BEAT_WINDOW): Pick<PreprocessOptions, "targetFrequency"> & WindowOptions {
+  return { targetFrequency: window.sampleRate, windowBefore: window.before, windowAfter: window.after };
+}
+
+export function describeBeatWindow(window: BeatWindow = DEFAULT_BEAT_WINDOW): string {
+  const s = (n: number): string => (n / window.sampleRate).toFixed(2);
+  return `windows of ${window.before + window.after} samples at ${window.sampleRate} Hz (${s(window.before)} s before to ${s(window.after)} s after the R peak)`;
+}
+
 /** Index of the requested lead in a record; throws naming the record when it is absent. */
 export function resolveLead(record: WfdbRecord, lead: string | number = "MLII"): number {
   if (typeof lead === "number") {

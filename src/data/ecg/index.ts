@@ -11,9 +11,9 @@ export { bandpassFilter, butterworthSections, filtfilt, medianFilter, removeBase
 export { detectRPeaks, scoreDetections, type DetectionScore, type RPeakOptions } from "./rpeaks.js";
 export { evaluateDetectorOnRecord, referenceBeats } from "./rpeak-evaluation.js";
 export {
-  AAMI_CLASSES, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
-  aamiClassOfSymbol, detectBeats, detectBeatsInRecord, extractWindows, labelledBeatsOfRecord, normalizeBeat,
-  preprocessSignal, resolveLead, type AamiClass, type BeatNormalization, type DetectedBeats, type PreprocessOptions,
+  AAMI_CLASSES, DEFAULT_BEAT_WINDOW, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
+  aamiClassOfSymbol, beatWindowFromSeconds, beatWindowOptions, describeBeatWindow, detectBeats, detectBeatsInRecord, extractWindows, labelledBeatsOfRecord, normalizeBeat,
+  preprocessSignal, resolveLead, type AamiClass, type BeatNormalization, type BeatWindow, type DetectedBeats, type PreprocessOptions,
   type RecordBeats, type WindowOptions,
 } from "./beats.js";
 export { BEAT_FEATURE_NAMES, beatFeatures } from "./beat-features.js";
