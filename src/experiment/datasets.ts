@@ -16,7 +16,9 @@ export interface PreparedData {
 }
 
 export type DataSpec =
-  | { task: "ecg"; dataDir: string | null; records?: string[]; split: "intra" | "inter"; seed: number; limit?: number; window?: ecg.BeatWindow }
+  | { task: "ecg"; dataDir: string | null; records?: string[]; split: "intra" | "inter"; seed: number; limit?: number; window?: ecg.BeatWindow;
+      /** Keep the paced records (102, 104, 107, 217), whose paced beats are class Q; AAMI studies leave them out. */
+      includePaced?: boolean }
   | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
       onBadFile: "skip" | "fail" };
 
@@ -38,7 +40,8 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
   const dataDir = spec.dataDir ?? ecg.sampleDataDir();
   if (spec.dataDir) requireFolder(spec.dataDir, "--data");
   log(`loading ECG beats from ${spec.dataDir ?? `the embedded MIT-BIH sample (${dataDir})`}`);
-  const beats = ecg.loadBeatDataset({ dataDir, records: spec.records, onUnreadableRecord: "error", ...ecg.beatWindowOptions(spec.window) });
+  const beats = ecg.loadBeatDataset({ dataDir, records: spec.records, onUnreadableRecord: "error", excludePaced: !spec.includePaced,
+    ...ecg.beatWindowOptions(spec.window) });
   if (beats.y.length === 0) throw new SpikemedError(`--data ${dataDir}: no labelled beats found`, "use a folder of WFDB records with .atr annotations");
   const raw = spec.split === "inter"
     ? ecg.interPatientSplit(beats, { seed: spec.seed })
@@ -49,7 +52,7 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
   const name = spec.dataDir ? `WFDB records in ${spec.dataDir}` : "embedded MIT-BIH sample";
   return {
     data, split, spec,
-    dataset: `${name}: ${beats.records.length} records, ${beats.y.length} beats (${beats.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
+    dataset: `${name}: ${beats.records.length} records${spec.includePaced ? " (paced records included)" : ""}, ${beats.y.length} beats (${beats.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
       ecg.describeBeatWindow(spec.window),
     splitDescription: spec.split === "inter"
       ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (from DS1), test ${split.test.length}`
