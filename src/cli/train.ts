@@ -15,7 +15,7 @@ interface TrainFlags extends BackendOptions {
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
   balance?: "none" | "weights" | "sampling"; patience?: number; seeds: number; seed: number; out?: string; resume?: boolean;
-  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; onBadFile: "skip" | "fail"; devices?: string[]; augment: boolean; records?: string[];
+  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; onBadFile: "skip" | "fail"; devices?: string[]; augment: boolean; records?: string[];
 }
 
 export function trainCommand(): Command {
@@ -28,6 +28,7 @@ export function trainCommand(): Command {
     .option("--sample-rate <hz>", "ecg: rate signals are resampled to before windowing (default 360)", positiveNumber)
     .option("--include-paced", "ecg: keep the paced records 102, 104, 107, 217 (their paced beats are class Q), which AAMI studies leave out")
     .option("--split <kind>", "ecg: intra (random beats) or inter (de Chazal DS1 -> DS2 patients)", oneOf(["intra", "inter"] as const), "intra")
+    .option("--validation <from>", "ecg --split inter: validate on held-out beats of the training patients (beats, default) or on whole held-out records (records: patients the model never saw, an honest guide for early stopping)", oneOf(["beats", "records"] as const))
     .option("--protocol <name>", `cxr: ${PROTOCOLS.join(", ")}`, oneOf(PROTOCOLS), "mixed")
     .option("--holdout <source>", "cxr leave-one-source-out: the source to test on")
     .option("--model <name>", `ecg: ${MODEL_NAMES.ecg.join(", ")}; cxr: ${MODEL_NAMES.cxr.join(", ")}`, "snn")
@@ -106,8 +107,9 @@ function beatWindow(flags: TrainFlags): BeatWindow | undefined {
 
 function dataSpec(task: Task, flags: TrainFlags, model: ModelConfig): DataSpec {
   if (task === "ecg") {
+    if (flags.validation && flags.split !== "inter") throw new SpikemedError("--validation applies to --split inter only", "drop --validation, or add --split inter");
     return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed: flags.seed, limit: flags.limit, window: beatWindow(flags),
-      includePaced: flags.includePaced };
+      includePaced: flags.includePaced, validationBy: flags.validation };
   }
   if (!flags.data) {
     throw new SpikemedError("train cxr needs --data DIR", "point it at a folder of class subfolders or a manifest CSV (e.g. ../shared/data/cxr)");

@@ -18,7 +18,9 @@ export interface PreparedData {
 export type DataSpec =
   | { task: "ecg"; dataDir: string | null; records?: string[]; split: "intra" | "inter"; seed: number; limit?: number; window?: ecg.BeatWindow;
       /** Keep the paced records (102, 104, 107, 217), whose paced beats are class Q; AAMI studies leave them out. */
-      includePaced?: boolean }
+      includePaced?: boolean;
+      /** Inter-patient split: validation from held-out beats of the training patients (default) or from whole held-out records. */
+      validationBy?: "beats" | "records" }
   | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
       onBadFile: "skip" | "fail" };
 
@@ -44,7 +46,7 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
     ...ecg.beatWindowOptions(spec.window) });
   if (beats.y.length === 0) throw new SpikemedError(`--data ${dataDir}: no labelled beats found`, "use a folder of WFDB records with .atr annotations");
   const raw = spec.split === "inter"
-    ? ecg.interPatientSplit(beats, { seed: spec.seed })
+    ? ecg.interPatientSplit(beats, { seed: spec.seed, validationBy: spec.validationBy })
     : ecg.intraPatientSplit(beats.y, { seed: spec.seed });
   const split = { train: limit(raw.train, spec.limit), val: limit(raw.validation, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
   const counts = ecg.classCounts(beats.y, 5);
@@ -55,9 +57,15 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
     dataset: `${name}: ${beats.records.length} records${spec.includePaced ? " (paced records included)" : ""}, ${beats.y.length} beats (${beats.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
       ecg.describeBeatWindow(spec.window),
     splitDescription: spec.split === "inter"
-      ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (from DS1), test ${split.test.length}`
+      ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length}`
       : `intra-patient (stratified random, seed ${spec.seed}): train ${split.train.length}, validation ${split.val.length}, test ${split.test.length}`,
   };
+}
+
+function validationSource(beats: ecg.BeatDataset, validation: Int32Array, by: "beats" | "records" = "beats"): string {
+  if (by === "beats") return "held-out beats of the DS1 patients";
+  const records = [...new Set(Array.from(validation, (i) => beats.records[beats.recordOfBeat[i]]))].sort();
+  return `DS1 records ${records.join(", ")}, patients unseen in training`;
 }
 
 async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: string) => void): Promise<PreparedData> {

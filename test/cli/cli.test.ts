@@ -45,6 +45,7 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["evaluate", "/no/such/run"], /not a spikemed run folder/],
     [["predict", "/no/such/run", "x"], /not a spikemed run folder/],
     [["train", "ecg", "--beat-window", "0.5"], /--beat-window.*expected two numbers of seconds/],
+    [["train", "ecg", "--validation", "records"], /--validation applies to --split inter only/],
   ];
   for (const [args, expected] of cases) {
     const r = cli(...args);

@@ -20,3 +20,18 @@ test("paced records are left out unless asked for; their paced beats are class Q
   assert.ok(q > 2000, `Q beats ${q}`);
   assert.match(prepared.dataset, /paced records included/);
 });
+
+test("inter-patient validation on whole held-out records keeps its patients out of training and names them", { skip: mitdb ? false : SKIP_NO_SHARED }, async () => {
+  const records = ["100", "101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122"];
+  const prepared = await prepareData({ task: "ecg", dataDir: mitdb!, records, split: "inter", seed: 1, validationBy: "records" });
+  const { train, val, test: testSet } = prepared.split;
+  const described = /validation \d+ \(DS1 records ([\d, ]+), patients unseen in training\)/.exec(prepared.splitDescription);
+  assert.ok(described, prepared.splitDescription);
+  const named = described[1].split(", ");
+  assert.equal(named.length, 1, "one of the 11 DS1 records (10%, at least one) validates");
+  const published = PUBLISHED_BEAT_COUNTS[named[0]];
+  assert.ok(val.length > published - 5 && val.length <= published, `validation holds every beat of record ${named[0]}: ${val.length} of ${published}`);
+  assert.ok(testSet.length > PUBLISHED_BEAT_COUNTS["100"] - 5 && testSet.length <= PUBLISHED_BEAT_COUNTS["100"], "DS2 record 100 is the test set");
+  const ds1Total = records.slice(1).reduce((sum, r) => sum + PUBLISHED_BEAT_COUNTS[r], 0);
+  assert.ok(train.length + val.length > ds1Total - 60 && train.length + val.length <= ds1Total, "every other DS1 beat trains");
+});
