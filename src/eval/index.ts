@@ -42,7 +42,9 @@ export {
   REPORT_FORMAT,
   REPORT_VERSION,
 } from "./report.js";
-export type { EnergyTable, EpochRecord, NamedEvaluation, RunReport, RunReportInput, Timing } from "./report.js";
+export { subgroupTable } from "./subgroups.js";
+export type { SubgroupInput } from "./subgroups.js";
+export type { ReportTable, EpochRecord, NamedEvaluation, RunReport, RunReportInput, Timing } from "./report.js";
 export { barChartSvg, confusionMatrixSvg, lineChartSvg, panelsSvg, rocCurvesSvg } from "./plots.js";
 export type {
   BarChartOptions,

@@ -33,8 +33,8 @@ export interface Timing {
   evaluateSeconds?: number;
 }
 
-/** An energy estimate table (rows of cells under column headers), and optionally its bar chart. */
-export interface EnergyTable {
+/** A table of rows of cells under column headers (energy estimates, subgroup results), optionally with a bar chart. */
+export interface ReportTable {
   title: string;
   columns: string[];
   rows: (string | number)[][];
@@ -64,7 +64,9 @@ export interface RunReportInput {
   /** Headline metrics across seeds, when the experiment was repeated (`--seeds`). */
   seedAggregate?: SeedAggregate;
   timing?: Timing;
-  energy?: EnergyTable;
+  energy?: ReportTable;
+  /** Further results tables, shown after the evaluations (e.g. accuracy by source). */
+  tables?: ReportTable[];
   notes?: string[];
   /** ISO 8601 time; defaults to now. */
   createdAt?: string;
@@ -388,7 +390,14 @@ function timingSection(t: Timing): string {
   return rows.length ? `## Timing\n\n${table(["", "Value"], rows)}\n` : "";
 }
 
-function energySection(energy: EnergyTable, plots: Record<string, string>): string {
+function tableSection(t: ReportTable): string {
+  let md = `## Test ${t.title}\n\n`;
+  md += table(t.columns, t.rows.map((r) => r.map(String)));
+  if (t.notes?.length) md += `\n${t.notes.map((x) => `- ${x}`).join("\n")}\n`;
+  return md + "\n";
+}
+
+function energySection(energy: ReportTable, plots: Record<string, string>): string {
   let md = `## Energy: ${energy.title}\n\n`;
   md += table(energy.columns, energy.rows.map((r) => r.map((v) => (typeof v === "number" ? formatCompact(v) : v))));
   if (plots.energy) md += `\n![${energy.title}](${plots.energy})\n`;
@@ -415,6 +424,7 @@ export function renderMarkdown(report: RunReport): string {
     md += "\n";
   }
   for (const { name, evaluation } of report.evaluations) md += evaluationSection(name, evaluation, report.plots);
+  for (const extra of report.tables ?? []) md += tableSection(extra);
   if (report.seedAggregate) md += seedSection(report.seedAggregate);
   if (report.timing) md += timingSection(report.timing);
   if (report.energy) md += energySection(report.energy, report.plots);

@@ -13,6 +13,8 @@ export interface PreparedData {
   splitDescription: string;
   /** Everything needed to rebuild the same data and split later (evaluate, energy). */
   spec: DataSpec;
+  /** The group of every sample (ECG: its record; X-ray: its source hospital), for results per group. */
+  groups?: { name: string; of: readonly (string | null)[] };
 }
 
 export type DataSpec =
@@ -53,7 +55,7 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
   const data = beatData(beats);
   const name = spec.dataDir ? `WFDB records in ${spec.dataDir}` : "embedded MIT-BIH sample";
   return {
-    data, split, spec,
+    data, split, spec, groups: { name: "record", of: Array.from(beats.recordOfBeat, (r) => beats.records[r]) },
     dataset: `${name}: ${beats.records.length} records${spec.includePaced ? " (paced records included)" : ""}, ${beats.y.length} beats (${beats.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
       ecg.describeBeatWindow(spec.window),
     splitDescription: spec.split === "inter"
@@ -89,7 +91,7 @@ async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: 
     fill: (indices, out, augment?: Rng) => { cxr.fillBatch(images, indices, out, augment ? { rng: augment } : undefined); },
   };
   return {
-    data, split, spec,
+    data, split, spec, groups: images.sources.some((source) => source !== null) ? { name: "source", of: images.sources } : undefined,
     dataset: `${images.count} chest X-rays from ${spec.dataDir} (${images.classes.join(" / ")}), ${S}x${S}` +
       (images.skipped.length ? `; ${images.skipped.length} unreadable files skipped` : ""),
     splitDescription: raw.description,

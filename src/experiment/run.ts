@@ -3,8 +3,8 @@ import path from "node:path";
 import { Rng, SpikemedError, type Tensor } from "../core/index.js";
 import { energyReportSection, loadDeviceCatalog, selectDevices, startEnergyMeter, type EnergyMeasurement } from "../energy/index.js";
 import {
-  evaluateClassifier, summarizeEvaluations, writeFileAtomic, writeRunReport,
-  type ClassificationEvaluation, type EnergyTable, type NamedEvaluation, type RunReport,
+  argmaxRows, evaluateClassifier, subgroupTable, summarizeEvaluations, writeFileAtomic, writeRunReport,
+  type ClassificationEvaluation, type ReportTable, type NamedEvaluation, type RunReport,
 } from "../eval/index.js";
 import { classWeights } from "../data/labels.js";
 import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
@@ -100,6 +100,11 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const yTrue = Int32Array.from(split.test, (i) => data.labels[i]);
   const test = evaluateClassifier({ classNames: data.classNames, yTrue, probabilities, bootstrap: { seed } });
   const evaluations: NamedEvaluation[] = [{ name: "test", evaluation: test }];
+  const groups = prepared.groups;
+  const tables = groups ? [subgroupTable({
+    groupName: groups.name, groupOf: Array.from(split.test, (i) => groups.of[i]), yTrue,
+    yPred: argmaxRows(probabilities, split.test.length, data.classNames.length), classNames: data.classNames,
+  })] : [];
   if (split.val.length > 0) {
     const val = predictProbabilities(network, data, split.val, options.train.batchSize);
     evaluations.push({ name: "validation", evaluation: evaluateClassifier({
@@ -119,7 +124,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
     title: `${options.model.name} on ${options.data.task === "ecg" ? "ECG arrhythmia" : "chest X-ray"} (seed ${seed})`,
     model: options.model.name, dataset: prepared.dataset, split: prepared.splitDescription,
     config: { model: options.model, data: options.data, train: options.train, seed },
-    history: trained.history, evaluations,
+    history: trained.history, evaluations, tables,
     timing: {
       trainSeconds: trained.seconds, trainSamplesPerSecond: trained.trainedSamples / trained.seconds,
       inferenceSamplesPerSecond: split.test.length / inferSeconds, evaluateSeconds: inferSeconds,
@@ -134,7 +139,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
 }
 
 function energySection(network: Network, data: ClassificationData, indices: Int32Array, options: ExperimentOptions, runDir: string,
-  measured: { trainEnergy: EnergyMeasurement; inferEnergy: EnergyMeasurement; inferences: number; epochs: number }): { table: EnergyTable } {
+  measured: { trainEnergy: EnergyMeasurement; inferEnergy: EnergyMeasurement; inferences: number; epochs: number }): { table: ReportTable } {
   const batches = exampleBatches(data, indices, 4, Math.min(32, options.train.batchSize));
   const activity = network.measureInputRates(batches, new Rng(0));
   const devices = selectDevices(loadDeviceCatalog(), options.devices);

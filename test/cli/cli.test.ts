@@ -78,6 +78,7 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   assert.equal(t.code, 0, t.err);
   for (const f of ["report.md", "report.json", "run.json", "model.ckpt", "energy.md", "learning-curves.svg"]) assert.ok(fs.existsSync(path.join(run, f)), f);
   assert.match(t.err, /test accuracy \d+\.\d+%/);
+  assert.match(fs.readFileSync(path.join(run, "report.md"), "utf8"), /## Test accuracy by record\n\n.*\n.*\n\| 208 \| \d+ \|/);
 
   const e = cli("evaluate", run);
   assert.equal(e.code, 0, e.err);
