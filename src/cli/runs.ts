@@ -3,7 +3,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { Rng } from "../core/index.js";
 import { energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
-import { compareRuns, evaluateClassifier, writeFileAtomic } from "../eval/index.js";
+import { argmaxRows, compareRuns, evaluateClassifier, subgroupTable, writeFileAtomic } from "../eval/index.js";
 import { describeNir, exportNir } from "../export/index.js";
 import { exampleBatches, loadRun, prepareData, type DataSpec } from "../experiment/index.js";
 import { predictProbabilities } from "../train/index.js";
@@ -39,6 +39,16 @@ export function evaluateCommand(): Command {
         "class  precision  recall(sens)  specificity  F1      support"];
       for (const c of evaluation.perClass) {
         lines.push(`${c.name.padEnd(6)} ${p(c.precision.estimate).padStart(9)}  ${p(c.recall.estimate).padStart(12)}  ${p(c.specificity.estimate).padStart(11)}  ${p(c.f1.estimate).padStart(6)}  ${String(c.support).padStart(7)}`);
+      }
+      const groups = prepared.groups;
+      if (groups) {
+        const byGroup = subgroupTable({
+          groupName: groups.name, groupOf: Array.from(test, (i) => groups.of[i]), yTrue: Int32Array.from(test, (i) => prepared.data.labels[i]),
+          yPred: argmaxRows(probabilities, test.length, prepared.data.classNames.length), classNames: prepared.data.classNames,
+        });
+        const widths = byGroup.columns.map((c, k) => Math.max(c.length, ...byGroup.rows.map((r) => String(r[k]).length)));
+        const row = (cells: (string | number)[]): string => cells.map((v, k) => (k === 0 ? String(v).padEnd(widths[k]) : String(v).padStart(widths[k]))).join("  ");
+        lines.push(`test ${byGroup.title}:`, row(byGroup.columns), ...byGroup.rows.map(row));
       }
       lines.push(...evaluation.warnings.map((w) => `note: ${w}`), `written to ${path.join(runDir, "evaluation.json")}`);
       process.stdout.write(lines.join("\n") + "\n");

@@ -83,6 +83,7 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   const e = cli("evaluate", run);
   assert.equal(e.code, 0, e.err);
   assert.match(e.out, /accuracy \d+\.\d+% \(95% CI/);
+  assert.match(e.out, /test accuracy by record:\nrecord +samples +N \/ S \/ V \/ F \/ Q +accuracy +share of errors\n208 /);
 
   const p = cli("predict", run, path.join(sample, "208"), "--json");
   assert.equal(p.code, 0, p.err);
