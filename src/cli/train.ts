@@ -15,7 +15,7 @@ interface TrainFlags extends BackendOptions {
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
   balance?: "none" | "weights" | "sampling"; patience?: number; seeds: number; seed: number; out?: string; resume?: boolean;
-  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; onBadFile: "skip" | "fail"; devices?: string[]; augment: boolean; records?: string[];
+  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; onBadFile: "skip" | "fail"; devices?: string[]; augment?: boolean; records?: string[];
 }
 
 export function trainCommand(): Command {
@@ -50,7 +50,8 @@ export function trainCommand(): Command {
     .option("--memory-saving", "recompute LIF membranes in the backward pass instead of storing them (less memory, a little slower)")
     .option("--image-size <px>", "cxr: images are resized to this square size", positiveInt)
     .option("--on-bad-file <what>", "cxr: skip or fail on unreadable images", oneOf(["skip", "fail"] as const), "skip")
-    .option("--no-augment", "cxr: no augmentation of training images")
+    .option("--augment", "augment training samples (cxr: flips, small rotations and shifts, contrast; ecg: amplitude, baseline wave, noise); default on for cxr, off for ecg")
+    .option("--no-augment", "no augmentation of training samples")
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
     .option("--backend <name>", "compute backend: wasm (fast, default) or reference", oneOf(["wasm", "reference"] as const), "wasm")
     .option("--threads <n>", "worker threads for the wasm backend (default 2)", positiveInt)
@@ -71,7 +72,7 @@ export function trainCommand(): Command {
         model, data, seed: flags.seed, seeds: flags.seeds, outDir, resume: flags.resume, devices: flags.devices, handleSignals: true, balance,
         train: {
           epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: { kind: flags.optimizer, lr: flags.lr }, schedule,
-          clipNorm: flags.clipNorm, patience: flags.patience, augment: task === "cxr" && flags.augment,
+          clipNorm: flags.clipNorm, patience: flags.patience, augment: flags.augment ?? task === "cxr",
         },
       });
     });

@@ -26,9 +26,18 @@ export type DataSpec =
   | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
       onBadFile: "skip" | "fail" };
 
-/** Labelled beats as training data: each sample is the beat's window, then its features. */
+/** Labelled beats as training data: each sample is the beat's window, then its features; augmented windows when training asks. */
 export function beatData(beats: ecg.BeatDataset): ClassificationData {
-  return flatArrayData(beats.x, [1, beats.windowLength], beats.classNames, beats.y, { names: beats.featureNames, values: beats.features });
+  const plain = flatArrayData(beats.x, [1, beats.windowLength], beats.classNames, beats.y, { names: beats.featureNames, values: beats.features });
+  const row = beats.windowLength + beats.featureNames.length;
+  return {
+    ...plain,
+    fill: (indices, out, augment) => {
+      plain.fill(indices, out);
+      if (!augment) return;
+      for (let r = 0; r < indices.length; r++) ecg.augmentBeat(out.subarray(r * row, r * row + beats.windowLength), augment);
+    },
+  };
 }
 
 export function prepareData(spec: DataSpec, log: (line: string) => void = () => {}): Promise<PreparedData> | PreparedData {

@@ -23,3 +23,4 @@ export {
   stratifiedSplit, type InterPatientOptions, type IntraPatientOptions, type Split,
 } from "./splits.js";
 export { sampleDataDir } from "./sample-data.js";
+export { augmentBeat, DEFAULT_BEAT_AUGMENT, type BeatAugmentOptions } from "./augment.js";
