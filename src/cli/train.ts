@@ -109,7 +109,7 @@ function beatWindow(flags: TrainFlags): BeatWindow | undefined {
 function dataSpec(task: Task, flags: TrainFlags, model: ModelConfig): DataSpec {
   if (task === "ecg") {
     if (flags.validation && flags.split !== "inter") throw new SpikemedError("--validation applies to --split inter only", "drop --validation, or add --split inter");
-    return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed: flags.seed, limit: flags.limit, window: beatWindow(flags),
+    return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed: flags.seed, limit: flags.limit, window: beatWindow(flags) ?? DEFAULT_BEAT_WINDOW,
       includePaced: flags.includePaced, validationBy: flags.validation };
   }
   if (!flags.data) {
