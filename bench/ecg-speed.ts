@@ -74,7 +74,7 @@ const tableRow = (what: string, a: number, b: number): string => `| ${what} | ${
 const lines = [
   "# ECG SNN speed against PyTorch (snnTorch-style)", "",
   `Command: \`npm run bench:ecg-speed\`; date ${new Date().toISOString()}; ${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}, backend ${getBackend().name} with ${threads} threads; PyTorch ${torchJson.software.torch} with ${threads} threads; load average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}.`, "",
-  `Network: ecg-snn (Conv1d 1->32 k5, LIF, MaxPool 2, Conv1d 32->64 k5, LIF, MaxPool 2, Dense 4096 + ${F} RR/amplitude features -> 128, LIF, Dense 128->5; T = 8), real beats from the embedded MIT-BIH sample for spikemed (spike rates depend on the data), random inputs for PyTorch (its speed does not).`, "",
+  `Network: ecg-snn (Conv1d 1->32 k5, LIF, MaxPool 2, Conv1d 32->64 k5, LIF, MaxPool 2, dropout 0.5 on the 4096 + ${F} RR/amplitude features (training only), Dense -> 128, LIF, Dense 128->5; T = 8), real beats from the embedded MIT-BIH sample for spikemed (spike rates depend on the data), random inputs for PyTorch (its speed does not).`, "",
   "| beats per second | spikemed | PyTorch | spikemed / PyTorch |", "| :--- | ---: | ---: | ---: |",
   tableRow("training, batch 16", ours.train16.beatsPerSecond, torchRate(16)),
   tableRow("training, batch 32", ours.train32.beatsPerSecond, torchRate(32)),

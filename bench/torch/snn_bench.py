@@ -160,7 +160,9 @@ class ReferenceNet(nn.Module):
     """Issue 2's reference net: Conv1d(1->32,k5) -> LIF -> MaxPool(2) -> Conv1d(32->64,k5) -> LIF
     -> MaxPool(2) -> Linear(4096->128) -> LIF -> Linear(128->5), output = mean over T of the last Linear.
     With `features` > 0 it is the default ecg-snn: that many per-beat features (RR intervals,
-    amplitude) are concatenated to the flattened spikes before Linear(4096 + features -> 128)."""
+    amplitude) are concatenated to the flattened spikes, and half of those values are dropped
+    out (a fresh mask every step, as spikemed's dropout on a spike train) before
+    Linear(4096 + features -> 128)."""
 
     def __init__(self, timesteps, features=0):
         super().__init__()
@@ -171,6 +173,7 @@ class ReferenceNet(nn.Module):
         self.conv2 = nn.Conv1d(32, 64, kernel_size=5, padding=2)
         self.lif2 = Leaky()
         self.pool = nn.MaxPool1d(2)
+        self.drop = nn.Dropout(0.5)
         self.fc1 = nn.Linear(64 * (BEAT_LENGTH // 4) + features, 128)
         self.lif3 = Leaky()
         self.fc2 = nn.Linear(128, NUM_CLASSES)
@@ -187,7 +190,7 @@ class ReferenceNet(nn.Module):
             cur2 = self.conv2(self.pool(spk1))
             spk2, mem2 = self.lif2(cur2, mem2)
             flat = self.pool(spk2).flatten(1)
-            cur3 = self.fc1(torch.cat([flat, feats], 1) if self.features else flat)
+            cur3 = self.fc1(self.drop(torch.cat([flat, feats], 1)) if self.features else flat)
             spk3, mem3 = self.lif3(cur3, mem3)
             out_rec.append(self.fc2(spk3))
             if spike_totals is not None:
