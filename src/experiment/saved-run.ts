@@ -3,6 +3,7 @@ import path from "node:path";
 import { SpikemedError } from "../core/index.js";
 import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
 import { readCheckpoint, writeCheckpoint } from "../train/index.js";
+import type { BeatWindow } from "../data/ecg/index.js";
 import type { DataSpec } from "./datasets.js";
 
 /** What a run folder records about how it was made (run.json). */
@@ -19,6 +20,9 @@ export interface RunManifest {
 }
 
 const MANIFEST = "run.json";
+
+/** ECG runs written before runs recorded their beat window all used this one. */
+const UNRECORDED_BEAT_WINDOW: BeatWindow = { sampleRate: 360, before: 90, after: 166 };
 const MODEL = "model.ckpt";
 
 /** Writes the manifest and the trained weights (parameters and buffers) into a run folder. */
@@ -45,6 +49,7 @@ export function loadRun(runDir: string): { manifest: RunManifest; network: Netwo
     throw new SpikemedError(`${file}: not valid JSON (${(err as Error).message})`);
   }
   if (manifest.format !== "spikemed-run") throw new SpikemedError(`${file}: not a spikemed run manifest`);
+  if (manifest.data.task === "ecg" && !manifest.data.window) manifest.data = { ...manifest.data, window: UNRECORDED_BEAT_WINDOW };
   const network = buildNetwork(manifest.model, manifest.seed);
   const { tensors } = readCheckpoint(path.join(runDir, MODEL));
   for (const p of [...network.parameters(), ...network.buffers()]) {

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadRun } from "../../src/experiment/index.js";
 
 const made: string[] = [];
 after(() => { for (const dir of made) fs.rmSync(dir, { recursive: true, force: true }); });
@@ -98,6 +99,13 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   const c = cli("compare", run, run);
   assert.equal(c.code, 0, c.err);
   assert.match(c.out, /\|/);
+
+  // Runs from before beat windows were recorded used 360 Hz, 0.25 s before and 0.46 s after the R peak.
+  const manifestFile = path.join(run, "run.json");
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
+  delete manifest.data.window;
+  fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+  assert.deepEqual(loadRun(run).manifest.data, { ...manifest.data, window: { sampleRate: 360, before: 90, after: 166 } });
 
   const again = cli("train", "ecg", "--epochs", "1", "--out", run);
   assert.notEqual(again.code, 0);
