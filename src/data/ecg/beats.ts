@@ -56,6 +56,8 @@ export interface WindowOptions {
 export const DEFAULT_WINDOW_BEFORE = 90;
 export const DEFAULT_WINDOW_AFTER = 166;
 export const DEFAULT_TARGET_FREQUENCY = 360;
+/** Rate the R-peak detector runs at (the one it was tuned and measured at). */
+const DETECTION_FREQUENCY = 360;
 
 /** A beat's input window: the rate signals are resampled to, and the samples before and from the R peak. */
 export interface BeatWindow {
@@ -260,15 +262,16 @@ export interface DetectedBeats {
 export function detectBeats(signal: ArrayLike<number>, samplingFrequency: number, options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions } = {}): DetectedBeats {
   const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
   const conditioned = preprocessSignal(signal, samplingFrequency, options);
-  // The detector is tuned (and measured, bench/ecg-rpeaks) on the raw signal: denoising and
-  // baseline removal flatten the slopes it keys on and make it miss beats.
-  const raw = samplingFrequency === target ? signal : resample(signal, samplingFrequency, target);
-  const detected = detectRPeaks(raw, target, options.detector);
+  // The detector is tuned (and measured, bench/ecg-rpeaks) on the raw signal at 360 Hz, whatever
+  // rate the windows use: denoising and baseline removal flatten the slopes it keys on.
+  const raw = samplingFrequency === DETECTION_FREQUENCY ? signal : resample(signal, samplingFrequency, DETECTION_FREQUENCY);
+  const detected = detectRPeaks(raw, DETECTION_FREQUENCY, options.detector);
   const reach = Math.round(0.05 * target);
   const peaks = new Int32Array(detected.length);
   for (let i = 0; i < detected.length; i++) {
-    let best = detected[i];
-    for (let k = Math.max(0, detected[i] - reach); k <= Math.min(conditioned.length - 1, detected[i] + reach); k++) {
+    const at = Math.min(conditioned.length - 1, Math.round((detected[i] * target) / DETECTION_FREQUENCY));
+    let best = at;
+    for (let k = Math.max(0, at - reach); k <= Math.min(conditioned.length - 1, at + reach); k++) {
       if (Math.abs(conditioned[k]) > Math.abs(conditioned[best])) best = k;
     }
     peaks[i] = best;

@@ -150,3 +150,22 @@ test("beats of an unannotated signal come from the R-peak detector in the same w
   }
   assert.ok(close / reference.length > 0.95, `${close} of ${reference.length} within 3 samples`);
 });
+
+test("beats windowed at 120 Hz are detected at the detector's own 360 Hz: same beats found, R peaks within one 120 Hz sample", () => {
+  for (const name of ["100", "208"]) {
+    const record = readRecord(sampleDataDir(), name, { annotator: null });
+    const at360 = detectBeatsInRecord(record);
+    const at120 = detectBeatsInRecord(record, { targetFrequency: 120, windowBefore: 120, windowAfter: 136 });
+    assert.equal(at120.windowLength, 256);
+    assert.equal(at120.rPeaks.length, at360.rPeaks.length, `record ${name}: the same detections`);
+    const reference = referenceBeats(readRecord(sampleDataDir(), name)).beats;
+    const s = scoreDetections(reference, at120.rPeaks, 54);
+    assert.ok(s.sensitivity >= 0.99 && s.positivePredictivity >= 0.99, `record ${name}: ${JSON.stringify(s)}`);
+    if (name !== "100") continue;
+    // On record 100's normal beats the peak refined on the 120 Hz signal sits within one of its
+    // samples (3 at 360 Hz) of the annotated R peak.
+    let close = 0;
+    for (const r of reference) if (at120.rPeaks.some((p) => Math.abs(p - r) <= 3)) close++;
+    assert.ok(close / reference.length > 0.99, `${close} of ${reference.length} within 3 samples`);
+  }
+});
