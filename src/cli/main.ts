@@ -4,6 +4,7 @@ import { SpikemedError } from "../core/index.js";
 import { downloadRecords } from "../data/ecg/index.js";
 import { list } from "./options.js";
 import { predictCommand } from "./predict.js";
+import { explainCommand } from "./explain.js";
 import { compareCommand, energyCommand, evaluateCommand, exportCommand } from "./runs.js";
 import { trainCommand } from "./train.js";
 
@@ -19,6 +20,7 @@ program.addCommand(predictCommand());
 program.addCommand(compareCommand());
 program.addCommand(energyCommand());
 program.addCommand(exportCommand());
+program.addCommand(explainCommand());
 program.addCommand(new Command("download")
   .description("download WFDB records from PhysioNet (needs the internet), verifying every checksum")
   .requiredOption("--out <dir>", "destination folder")

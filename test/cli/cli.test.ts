@@ -28,7 +28,7 @@ const noStack = (text: string): void => assert.doesNotMatch(text, /\n\s+at .*:\d
 test("--help is available for the program and every command", () => {
   const top = cli("--help");
   assert.equal(top.code, 0);
-  for (const c of ["train", "evaluate", "predict", "compare", "energy", "export", "download"]) {
+  for (const c of ["train", "evaluate", "predict", "compare", "energy", "export", "explain", "download"]) {
     assert.match(top.out, new RegExp(`\\b${c}\\b`));
     const r = cli(c, "--help");
     assert.equal(r.code, 0, `${c} --help`);
@@ -167,6 +167,15 @@ test("chest X-ray: train on a folder of class subfolders, then predict probabili
   const results = JSON.parse(p.out) as { probabilities: Record<string, number> }[];
   assert.equal(results.length, 2);
   for (const r of results) assert.ok(Math.abs(r.probabilities.covid + r.probabilities.non_covid - 1) < 1e-5);
+  const explained = path.join(root, "explained");
+  const x = cli("explain", run, path.join(root, "covid", "3.png"), "--out", explained, "--patch", "8");
+  assert.equal(x.code, 0, x.err);
+  assert.match(x.out, /3\.png: (covid|non_covid) \d\.\d{4}; evidence for \w+: \d+% in the outer 12\.5% border .* -> .*3-occlusion\.png/);
+  const overlay = await sharp(path.join(explained, "3-occlusion.png")).metadata();
+  assert.deepEqual([overlay.format, overlay.width, overlay.height, overlay.channels], ["png", 256, 256, 3]);
+  const wrongClass = cli("explain", run, path.join(root, "covid", "3.png"), "--class", "flu", "--out", explained);
+  assert.match(wrongClass.err, /--class flu: the run's classes are covid, non_covid/);
+  noStack(wrongClass.err);
   const failing = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "1", "--on-bad-file", "fail", "--out", path.join(root, "run2"));
   assert.notEqual(failing.code, 0);
   assert.match(failing.err, /broken\.png/);

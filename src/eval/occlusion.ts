@@ -1,0 +1,78 @@
+import { SpikemedError } from "../core/errors.js";
+
+export interface OcclusionOptions {
+  /** Side of the square patch that hides part of the image, in pixels. Default: size / 8. */
+  patch?: number;
+  /** Step between patch positions, in pixels. Default: patch / 2. */
+  stride?: number;
+  /** Class whose probability is tracked. */
+  classIndex: number;
+}
+
+export interface OcclusionMap {
+  size: number;
+  /** Per pixel: mean drop of the class probability over the patches that hid it (positive: the pixel supported the class). */
+  drop: Float32Array;
+  /** The class probability on the whole image. */
+  baseline: number;
+}
+
+/**
+ * Occlusion sensitivity (Zeiler & Fergus 2014): hide one square patch at a time behind the
+ * image's mean grey and see how far the class probability falls. Model-agnostic: `predict`
+ * takes n images back to back and returns n rows of class probabilities.
+ */
+export function occlusionMap(image: Float32Array, size: number, classes: number,
+  predict: (images: Float32Array, n: number) => Float32Array, options: OcclusionOptions): OcclusionMap {
+  if (image.length !== size * size) throw new SpikemedError(`occlusion: image of ${image.length} pixels is not ${size}x${size}`);
+  const patch = options.patch ?? Math.max(1, Math.round(size / 8));
+  const stride = options.stride ?? Math.max(1, Math.round(patch / 2));
+  if (!(patch >= 1 && patch <= size && stride >= 1)) throw new SpikemedError(`occlusion: patch ${patch} and stride ${stride} must be >= 1 and the patch at most ${size}`);
+  const k = options.classIndex;
+  if (!(k >= 0 && k < classes)) throw new SpikemedError(`occlusion: class ${k} is not one of 0..${classes - 1}`);
+  const mean = image.reduce((a, b) => a + b, 0) / image.length;
+  const starts: number[] = [];
+  for (let s = 0; s + patch <= size; s += stride) starts.push(s);
+  if (starts[starts.length - 1] + patch < size) starts.push(size - patch);
+  const positions = starts.flatMap((y) => starts.map((x) => [y, x] as const));
+  const batch = new Float32Array((positions.length + 1) * size * size);
+  batch.set(image, 0);
+  positions.forEach(([y0, x0], p) => {
+    const out = batch.subarray((p + 1) * size * size, (p + 2) * size * size);
+    out.set(image);
+    for (let y = y0; y < y0 + patch; y++) out.fill(mean, y * size + x0, y * size + x0 + patch);
+  });
+  const probabilities = predict(batch, positions.length + 1);
+  const baseline = probabilities[k];
+  const sum = new Float64Array(size * size);
+  const count = new Float64Array(size * size);
+  positions.forEach(([y0, x0], p) => {
+    const drop = baseline - probabilities[(p + 1) * classes + k];
+    for (let y = y0; y < y0 + patch; y++) {
+      for (let x = x0; x < x0 + patch; x++) {
+        sum[y * size + x] += drop;
+        count[y * size + x]++;
+      }
+    }
+  });
+  return { size, baseline, drop: Float32Array.from(sum, (v, i) => v / count[i]) };
+}
+
+/**
+ * The image in grey with the occlusion map over it as RGB bytes: red where hiding the pixel
+ * lowered the class probability, blue where it raised it, stronger with the size of the change
+ * (scaled to the largest change in the map).
+ */
+export function occlusionOverlay(image: Float32Array, map: OcclusionMap): Uint8Array {
+  const n = map.size * map.size;
+  let largest = 1e-6;
+  for (let i = 0; i < n; i++) largest = Math.max(largest, Math.abs(map.drop[i]));
+  const rgb = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    const grey = Math.max(0, Math.min(1, image[i])) * 255;
+    const strength = Math.min(1, Math.abs(map.drop[i]) / largest) * 0.6;
+    const tint = map.drop[i] >= 0 ? [255, 40, 0] : [0, 90, 255];
+    for (let c = 0; c < 3; c++) rgb[3 * i + c] = Math.round(grey * (1 - strength) + tint[c] * strength);
+  }
+  return rgb;
+}
