@@ -7,21 +7,20 @@ import { decodeImageFile } from "../data/cxr/index.js";
 import { occlusionMap, occlusionOverlay } from "../eval/index.js";
 import { loadRun } from "../experiment/index.js";
 import { flatArrayData, predictProbabilities } from "../train/index.js";
-import { selectBackend, type BackendOptions } from "./backend.js";
-import { oneOf, positiveInt } from "./options.js";
+import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
+import { positiveInt } from "./options.js";
 
 /** Share of the image's side that counts as its border (where hospitals put markers and labels). */
 const BORDER = 0.125;
 
 export function explainCommand(): Command {
-  return new Command("explain")
+  return backendOptions(new Command("explain"))
     .description("chest X-ray runs: where in each image the model looks (occlusion sensitivity), as a PNG overlay per image")
     .argument("<run>", "a chest X-ray run folder written by spikemed train")
     .argument("<images...>", "image files")
     .option("--out <dir>", "folder for the overlays", "explain")
     .option("--patch <px>", "side of the hiding patch in model pixels (default: a eighth of the image)", positiveInt)
     .option("--class <name>", "class whose evidence to map (default: each image's predicted class)")
-    .option("--backend <name>", "wasm or reference", oneOf(["wasm", "reference"] as const), "wasm")
     .action(async (runDir: string, images: string[], flags: BackendOptions & { out: string; patch?: number; class?: string }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);

@@ -9,16 +9,14 @@ import {
 import { loadRun } from "../experiment/index.js";
 import { argmaxRows } from "../eval/index.js";
 import { flatArrayData, predictProbabilities } from "../train/index.js";
-import { selectBackend, type BackendOptions } from "./backend.js";
-import { oneOf } from "./options.js";
+import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 
 export function predictCommand(): Command {
-  return new Command("predict")
+  return backendOptions(new Command("predict"))
     .description("classify inputs with a trained run: ECG records (per-beat labels and a summary) or chest X-ray images (probabilities)")
     .argument("<run>", "a run folder written by spikemed train")
     .argument("<inputs...>", "ecg: WFDB record paths (e.g. data/100 or data/100.hea); cxr: image files")
     .option("--json", "print JSON instead of tables")
-    .option("--backend <name>", "wasm or reference", oneOf(["wasm", "reference"] as const), "wasm")
     .action(async (runDir: string, inputs: string[], flags: BackendOptions & { json?: boolean }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);

@@ -7,7 +7,7 @@ import { argmaxRows, compareRuns, evaluateClassifier, subgroupTable, writeFileAt
 import { describeNir, exportNir } from "../export/index.js";
 import { exampleBatches, loadRun, prepareData, type DataSpec } from "../experiment/index.js";
 import { predictProbabilities } from "../train/index.js";
-import { selectBackend, type BackendOptions } from "./backend.js";
+import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { list, oneOf } from "./options.js";
 
 /** The run's data set and split again, from a different folder when --data is given. */
@@ -17,11 +17,10 @@ async function runData(spec: DataSpec, dataDir?: string) {
 }
 
 export function evaluateCommand(): Command {
-  return new Command("evaluate")
+  return backendOptions(new Command("evaluate"))
     .description("evaluate a trained run on its test split again (metrics with 95% bootstrap intervals)")
     .argument("<run>", "a run folder written by spikemed train")
     .option("--data <dir>", "read the data from this folder instead of the one the run was trained on")
-    .option("--backend <name>", "wasm or reference", oneOf(["wasm", "reference"] as const), "wasm")
     .action(async (runDir: string, flags: BackendOptions & { data?: string }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
@@ -65,14 +64,13 @@ export function compareCommand(): Command {
 }
 
 export function energyCommand(): Command {
-  return new Command("energy")
+  return backendOptions(new Command("energy"))
     .description("energy per inference of a trained run, per layer and device, from the spike rates it really emits")
     .argument("<run>", "a run folder written by spikemed train")
     .option("--data <dir>", "measure spike rates on this folder's data instead of the run's")
     .option("--devices <list>", "devices (default all built-in: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
     .option("--device-file <file>", "a JSON file with more devices")
     .option("--batches <n>", "test batches of 32 to measure spike rates on", (v) => Number(v), 8)
-    .option("--backend <name>", "wasm or reference", oneOf(["wasm", "reference"] as const), "wasm")
     .action(async (runDir: string, flags: BackendOptions & { data?: string; devices?: string[]; deviceFile?: string; batches: number }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);

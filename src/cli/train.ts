@@ -8,7 +8,7 @@ import { runExperiment, type DataSpec } from "../experiment/index.js";
 import { MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { ScheduleConfig } from "../train/index.js";
 import { list, nonNegativeInt, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
-import { selectBackend, type BackendOptions } from "./backend.js";
+import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 
 interface TrainFlags extends BackendOptions {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
@@ -19,7 +19,7 @@ interface TrainFlags extends BackendOptions {
 }
 
 export function trainCommand(): Command {
-  return new Command("train")
+  return backendOptions(new Command("train"))
     .description("train a model on ECG beats (MIT-BIH style WFDB records) or chest X-rays, evaluate it and write a report")
     .argument("<task>", "ecg or cxr", oneOf(["ecg", "cxr"] as const))
     .option("--data <dir>", "folder of WFDB records (ecg; default: the embedded MIT-BIH sample) or of images / a manifest CSV (cxr)")
@@ -53,8 +53,6 @@ export function trainCommand(): Command {
     .option("--augment", "augment training samples (cxr: flips, small rotations and shifts, contrast; ecg: amplitude, baseline wave, noise); default on for cxr, off for ecg")
     .option("--no-augment", "no augmentation of training samples")
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
-    .option("--backend <name>", "compute backend: wasm (fast, default) or reference", oneOf(["wasm", "reference"] as const), "wasm")
-    .option("--threads <n>", "worker threads for the wasm backend (default 2)", positiveInt)
     .action(async (task: Task, flags: TrainFlags) => {
       await selectBackend(flags);
       const model = loadModel(task, flags);
