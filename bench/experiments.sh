@@ -19,6 +19,12 @@ $S ecg --data $MITDB --split intra --model bilstm --epochs 5 --out runs/bench/ec
 $S ecg --data $MITDB --split inter --schedule cosine --out runs/bench/ecg-inter-snn
 $S ecg --data $MITDB --split inter --schedule cosine --model logreg --out runs/bench/ecg-inter-logreg
 $S ecg --data $MITDB --split inter --schedule cosine --balance sampling --epochs 20 --out runs/bench/ecg-inter-snn-balanced
+# ECG with neighbouring beats in view (session 3): 120 Hz windows from 1 s before to 1.13 s after the R peak
+# (256 samples, the same cost), and dropout before the hidden layer; inter-patient validation on unseen patients.
+$S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --out runs/bench/ecg-intra-snn-context
+$S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --model cnn --out runs/bench/ecg-intra-cnn-context
+$S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --model logreg --out runs/bench/ecg-intra-logreg-context
+$S ecg --data $MITDB --split inter --schedule cosine --sample-rate 120 --beat-window 1,1.13 --validation records --out runs/bench/ecg-inter-snn-context
 # Chest X-ray: the three protocols. No augmentation: on this data it costs about 2 points (bench/results/cxr-recipe.md).
 $S cxr --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --seeds 5 --out runs/bench/cxr-mixed-snn
 $S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-cnn
