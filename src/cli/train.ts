@@ -24,8 +24,8 @@ export function trainCommand(): Command {
     .argument("<task>", "ecg or cxr", oneOf(["ecg", "cxr"] as const))
     .option("--data <dir>", "folder of WFDB records (ecg; default: the embedded MIT-BIH sample) or of images / a manifest CSV (cxr)")
     .option("--records <list>", "ecg: only these records, comma-separated", list)
-    .option("--beat-window <before,after>", "ecg: seconds of signal before and after each R peak that the model sees (default 0.25,0.46)", seconds)
-    .option("--sample-rate <hz>", "ecg: rate signals are resampled to before windowing (default 360)", positiveNumber)
+    .option("--beat-window <before,after>", `ecg: seconds of signal before and after each R peak that the model sees (default ${defaultSeconds().join(",")})`, seconds)
+    .option("--sample-rate <hz>", `ecg: rate signals are resampled to before windowing (default ${DEFAULT_BEAT_WINDOW.sampleRate})`, positiveNumber)
     .option("--include-paced", "ecg: keep the paced records 102, 104, 107, 217 (their paced beats are class Q), which AAMI studies leave out")
     .option("--split <kind>", "ecg: intra (random beats) or inter (de Chazal DS1 -> DS2 patients)", oneOf(["intra", "inter"] as const), "intra")
     .option("--validation <from>", "ecg --split inter: validate on held-out beats of the training patients (beats, default) or on whole held-out records (records: patients the model never saw, an honest guide for early stopping)", oneOf(["beats", "records"] as const))
@@ -99,9 +99,12 @@ function loadModel(task: Task, flags: TrainFlags): ModelConfig {
 /** The ECG beat window the flags ask for, or undefined for the default. */
 function beatWindow(flags: TrainFlags): BeatWindow | undefined {
   if (!flags.beatWindow && !flags.sampleRate) return undefined;
-  const rate = flags.sampleRate ?? DEFAULT_BEAT_WINDOW.sampleRate;
-  const [before, after] = flags.beatWindow ?? [DEFAULT_BEAT_WINDOW.before / DEFAULT_BEAT_WINDOW.sampleRate, DEFAULT_BEAT_WINDOW.after / DEFAULT_BEAT_WINDOW.sampleRate];
-  return beatWindowFromSeconds(rate, before, after);
+  const [before, after] = flags.beatWindow ?? defaultSeconds();
+  return beatWindowFromSeconds(flags.sampleRate ?? DEFAULT_BEAT_WINDOW.sampleRate, before, after);
+}
+
+function defaultSeconds(): number[] {
+  return [DEFAULT_BEAT_WINDOW.before, DEFAULT_BEAT_WINDOW.after].map((n) => Math.round((100 * n) / DEFAULT_BEAT_WINDOW.sampleRate) / 100);
 }
 
 function dataSpec(task: Task, flags: TrainFlags, model: ModelConfig): DataSpec {

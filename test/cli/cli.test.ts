@@ -47,7 +47,7 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["predict", "/no/such/run", "x"], /not a spikemed run folder/],
     [["train", "ecg", "--beat-window", "0.5"], /--beat-window.*expected two numbers of seconds/],
     [["train", "ecg", "--validation", "records"], /--validation applies to --split inter only/],
-    [["train", "ecg", "--beat-window", "0.25,0"], /beat window 0\.25 s before and 0 s after the R peak at 360 Hz holds no samples after the peak/],
+    [["train", "ecg", "--beat-window", "0.25,0"], /beat window 0\.25 s before and 0 s after the R peak at 120 Hz holds no samples after the peak/],
   ];
   for (const [args, expected] of cases) {
     const r = cli(...args);

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { SpikemedError } from "../../../src/core/errors.js";
-import { aamiClassOfSymbol, detectBeatsInRecord, preprocessSignal } from "../../../src/data/ecg/beats.js";
+import {
+  aamiClassOfSymbol, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, detectBeatsInRecord, preprocessSignal,
+} from "../../../src/data/ecg/beats.js";
 import { loadBeatDataset, type BeatDataset } from "../../../src/data/ecg/dataset.js";
 import { sampleDataDir } from "../../../src/data/ecg/sample-data.js";
 import { balancedSample, classCounts, classWeights, interPatientSplit, intraPatientSplit } from "../../../src/data/ecg/splits.js";
@@ -41,8 +43,10 @@ test("the bundled dataset: 256-sample windows and per-class counts equal to the 
     const a = readRecord(sampleDataDir(), name).annotations!;
     for (let i = 0; i < a.code.length; i++) {
       const cls = README_AAMI[annotationSymbol(a.code[i])];
-      // Beats whose 90-before / 166-after window would leave the record cannot be cut out.
-      if (cls && a.sample[i] >= 90 && a.sample[i] + 166 <= 650000) expected["NSVFQ".indexOf(cls)]++;
+      // Beats whose window (at the window rate) would leave the record cannot be cut out.
+      const peak = Math.round((a.sample[i] * DEFAULT_TARGET_FREQUENCY) / 360);
+      const length = Math.round((650000 * DEFAULT_TARGET_FREQUENCY) / 360);
+      if (cls && peak >= DEFAULT_WINDOW_BEFORE && peak + DEFAULT_WINDOW_AFTER <= length) expected["NSVFQ".indexOf(cls)]++;
     }
   }
   assert.deepEqual([...classCounts(d.y, 5)], expected);
@@ -50,13 +54,14 @@ test("the bundled dataset: 256-sample windows and per-class counts equal to the 
   for (let i = 0; i < d.x.length; i++) if (!Number.isFinite(d.x[i])) assert.fail(`non-finite value at ${i}`);
 });
 
-test("a window is the conditioned lead around the annotated R peak, z-scored", () => {
+test("a window is the conditioned lead (at the window rate) around the annotated R peak, z-scored", () => {
   const d = sampleDataset();
   const beat = 1000;
   const record = readRecord(sampleDataDir(), d.records[d.recordOfBeat[beat]]);
-  const signal = preprocessSignal(record.physical[0], 360);
+  const signal = preprocessSignal(record.physical[0], 360, { targetFrequency: DEFAULT_TARGET_FREQUENCY });
   const r = d.sampleOfBeat[beat];
-  const window = Array.from(signal.subarray(r - 90, r + 166));
+  const peak = Math.round((r * DEFAULT_TARGET_FREQUENCY) / 360);
+  const window = Array.from(signal.subarray(peak - DEFAULT_WINDOW_BEFORE, peak + DEFAULT_WINDOW_AFTER));
   const mean = window.reduce((a, b) => a + b, 0) / 256;
   const std = Math.sqrt(window.reduce((a, b) => a + (b - mean) ** 2, 0) / 256);
   for (let k = 0; k < 256; k++) assert.ok(Math.abs(d.x[beat * 256 + k] - (window[k] - mean) / std) < 1e-4, `sample ${k}`);
