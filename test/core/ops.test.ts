@@ -224,3 +224,21 @@ test("tidy releases intermediates and keeps results", () => {
   assert.ok(!y.isDisposed);
   assert.ok(!x.isDisposed);
 });
+
+test("bulk random draws are the sequence of single draws; dropout keeps exactly the values rng.uniform() >= p keeps", () => {
+  const single = new Rng(11);
+  const bulk = new Rng(11);
+  single.uniform(); // states that have moved on, with all four words past 2^31 at some point
+  bulk.uniform();
+  const expected = Array.from({ length: 1000 }, () => single.nextUint32());
+  const drawn = new Uint32Array(1000);
+  bulk.fillUint32(drawn);
+  assert.deepEqual(Array.from(drawn), expected);
+  assert.deepEqual(bulk.getState(), single.getState());
+
+  const x = tensor(Float32Array.from({ length: 500 }, (_, i) => i + 1), [5, 100]);
+  const reference = new Rng(3);
+  const kept = Array.from({ length: 500 }, (_, i) => (reference.uniform() < 0.4 ? 0 : (i + 1) / 0.6));
+  const dropped = core.dropout(x, 0.4, new Rng(3), true).toArray();
+  dropped.forEach((v, i) => assert.ok(Math.abs(v - kept[i]) < 1e-4, `${i}: ${v} vs ${kept[i]}`));
+});
