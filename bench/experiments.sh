@@ -10,21 +10,17 @@ S="node dist/src/cli/main.js train"
 
 # The main job on a fresh machine: the embedded five-record MIT-BIH sample, default settings.
 $S ecg --out runs/bench/ecg-sample-default
-# ECG, intra-patient split (the ECG paper's protocol): the SNN and the baselines, with RR/amplitude features.
-$S ecg --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn
-$S ecg --data $MITDB --split intra --schedule cosine --model cnn --out runs/bench/ecg-intra-cnn
-$S ecg --data $MITDB --split intra --schedule cosine --model logreg --out runs/bench/ecg-intra-logreg
-$S ecg --data $MITDB --split intra --model bilstm --epochs 5 --out runs/bench/ecg-intra-bilstm
-# ECG, inter-patient split (DS1 -> DS2), the honest test.
-$S ecg --data $MITDB --split inter --schedule cosine --out runs/bench/ecg-inter-snn
-$S ecg --data $MITDB --split inter --schedule cosine --model logreg --out runs/bench/ecg-inter-logreg
-$S ecg --data $MITDB --split inter --schedule cosine --balance sampling --epochs 20 --out runs/bench/ecg-inter-snn-balanced
-# ECG with neighbouring beats in view (session 3): 120 Hz windows from 1 s before to 1.13 s after the R peak
-# (256 samples, the same cost), and dropout before the hidden layer; inter-patient validation on unseen patients.
+# ECG with the default window since session 3 (written out): 120 Hz, 1 s before to 1.13 s after the R peak, so the
+# neighbouring beats are in view (256 samples, the old cost); the SNN and its twins drop out half the flattened features.
 $S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --out runs/bench/ecg-intra-snn-context
 $S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --model cnn --out runs/bench/ecg-intra-cnn-context
 $S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --model logreg --out runs/bench/ecg-intra-logreg-context
+$S ecg --data $MITDB --split intra --sample-rate 120 --beat-window 1,1.13 --model bilstm --epochs 5 --out runs/bench/ecg-intra-bilstm-context
+$S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --include-paced --model cnn --out runs/bench/ecg-intra-paced-cnn-context
+# Inter-patient (DS1 -> DS2), the honest test; class-weighted loss. Validation on two whole held-out DS1 records
+# (patients unseen in training), or, for comparison, on held-out beats of the training patients.
 $S ecg --data $MITDB --split inter --schedule cosine --sample-rate 120 --beat-window 1,1.13 --validation records --out runs/bench/ecg-inter-snn-context
+$S ecg --data $MITDB --split inter --schedule cosine --sample-rate 120 --beat-window 1,1.13 --out runs/bench/ecg-inter-snn-context-beatval
 # Chest X-ray: the three protocols. No augmentation: on this data it costs about 2 points (bench/results/cxr-recipe.md).
 $S cxr --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --seeds 5 --out runs/bench/cxr-mixed-snn
 $S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-cnn
@@ -32,6 +28,15 @@ $S cxr --data $CXR --protocol mixed --model logreg --epochs 10 --schedule cosine
 $S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --out runs/bench/cxr-same-source-snn
 $S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cohen-snn
 node dist/bench/summarize-runs.js
+
+# Session-2 ECG runs (commit f57ebf7: 360 Hz windows 0.25 s before to 0.46 s after the R peak, no dropout), kept for comparison:
+# $S ecg --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn
+# $S ecg --data $MITDB --split intra --schedule cosine --model cnn --out runs/bench/ecg-intra-cnn
+# $S ecg --data $MITDB --split intra --schedule cosine --model logreg --out runs/bench/ecg-intra-logreg
+# $S ecg --data $MITDB --split intra --model bilstm --epochs 5 --out runs/bench/ecg-intra-bilstm
+# $S ecg --data $MITDB --split inter --schedule cosine --out runs/bench/ecg-inter-snn
+# $S ecg --data $MITDB --split inter --schedule cosine --model logreg --out runs/bench/ecg-inter-logreg
+# $S ecg --data $MITDB --split inter --schedule cosine --balance sampling --epochs 20 --out runs/bench/ecg-inter-snn-balanced
 
 # Earlier runs (session 1, commit bdcfef4: no RR features, constant learning rate, X-ray augmentation on), kept for comparison:
 # $S ecg --data $MITDB --split intra --out runs/bench/earlier-ecg-intra-snn
