@@ -3,9 +3,9 @@ import path from "node:path";
 import { Command } from "commander";
 import { Rng } from "../core/index.js";
 import { energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
-import { argmaxRows, compareRuns, evaluateClassifier, subgroupTable, writeFileAtomic } from "../eval/index.js";
+import { compareRuns, evaluateClassifier, writeFileAtomic } from "../eval/index.js";
 import { describeNir, exportNir } from "../export/index.js";
-import { exampleBatches, loadRun, prepareData, type DataSpec } from "../experiment/index.js";
+import { accuracyByGroup, exampleBatches, loadRun, prepareData, type DataSpec } from "../experiment/index.js";
 import { predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { list, oneOf } from "./options.js";
@@ -39,12 +39,8 @@ export function evaluateCommand(): Command {
       for (const c of evaluation.perClass) {
         lines.push(`${c.name.padEnd(6)} ${p(c.precision.estimate).padStart(9)}  ${p(c.recall.estimate).padStart(12)}  ${p(c.specificity.estimate).padStart(11)}  ${p(c.f1.estimate).padStart(6)}  ${String(c.support).padStart(7)}`);
       }
-      const groups = prepared.groups;
-      if (groups) {
-        const byGroup = subgroupTable({
-          groupName: groups.name, groupOf: Array.from(test, (i) => groups.of[i]), yTrue: Int32Array.from(test, (i) => prepared.data.labels[i]),
-          yPred: argmaxRows(probabilities, test.length, prepared.data.classNames.length), classNames: prepared.data.classNames,
-        });
+      const byGroup = accuracyByGroup(prepared, test, probabilities);
+      if (byGroup) {
         const widths = byGroup.columns.map((c, k) => Math.max(c.length, ...byGroup.rows.map((r) => String(r[k]).length)));
         const row = (cells: (string | number)[]): string => cells.map((v, k) => (k === 0 ? String(v).padEnd(widths[k]) : String(v).padStart(widths[k]))).join("  ");
         lines.push(`test ${byGroup.title}:`, row(byGroup.columns), ...byGroup.rows.map(row));

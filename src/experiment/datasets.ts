@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { Rng, SpikemedError } from "../core/index.js";
 import * as cxr from "../data/cxr/index.js";
 import * as ecg from "../data/ecg/index.js";
+import { argmaxRows, subgroupTable, type ReportTable } from "../eval/index.js";
 import { flatArrayData, type ClassificationData } from "../train/index.js";
 
 /** A data set ready for training: the samples, the three index sets, and how they were made. */
@@ -38,6 +39,16 @@ export function beatData(beats: ecg.BeatDataset): ClassificationData {
       for (let r = 0; r < indices.length; r++) ecg.augmentBeat(out.subarray(r * row, r * row + beats.windowLength), augment);
     },
   };
+}
+
+/** Accuracy by group (record, source) of the samples at `indices`, from their predicted probabilities; null without groups. */
+export function accuracyByGroup(prepared: PreparedData, indices: Int32Array, probabilities: Float32Array): ReportTable | null {
+  const { groups, data } = prepared;
+  if (!groups) return null;
+  return subgroupTable({
+    groupName: groups.name, groupOf: Array.from(indices, (i) => groups.of[i]), yTrue: Int32Array.from(indices, (i) => data.labels[i]),
+    yPred: argmaxRows(probabilities, indices.length, data.classNames.length), classNames: data.classNames,
+  });
 }
 
 export function prepareData(spec: DataSpec, log: (line: string) => void = () => {}): Promise<PreparedData> | PreparedData {

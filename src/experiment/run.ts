@@ -3,14 +3,14 @@ import path from "node:path";
 import { Rng, SpikemedError, type Tensor } from "../core/index.js";
 import { energyReportSection, loadDeviceCatalog, selectDevices, startEnergyMeter, type EnergyMeasurement } from "../energy/index.js";
 import {
-  argmaxRows, evaluateClassifier, subgroupTable, summarizeEvaluations, writeFileAtomic, writeRunReport,
+  evaluateClassifier, summarizeEvaluations, writeFileAtomic, writeRunReport,
   type ClassificationEvaluation, type ReportTable, type NamedEvaluation, type RunReport,
 } from "../eval/index.js";
 import { classWeights } from "../data/labels.js";
 import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
 import { inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
 import type { OutputStream } from "../train/index.js";
-import { prepareData, type DataSpec, type PreparedData } from "./datasets.js";
+import { accuracyByGroup, prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { saveRun, type RunManifest } from "./saved-run.js";
 
 export interface ExperimentOptions {
@@ -100,11 +100,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const yTrue = Int32Array.from(split.test, (i) => data.labels[i]);
   const test = evaluateClassifier({ classNames: data.classNames, yTrue, probabilities, bootstrap: { seed } });
   const evaluations: NamedEvaluation[] = [{ name: "test", evaluation: test }];
-  const groups = prepared.groups;
-  const tables = groups ? [subgroupTable({
-    groupName: groups.name, groupOf: Array.from(split.test, (i) => groups.of[i]), yTrue,
-    yPred: argmaxRows(probabilities, split.test.length, data.classNames.length), classNames: data.classNames,
-  })] : [];
+  const byGroup = accuracyByGroup(prepared, split.test, probabilities);
   if (split.val.length > 0) {
     const val = predictProbabilities(network, data, split.val, options.train.batchSize);
     evaluations.push({ name: "validation", evaluation: evaluateClassifier({
@@ -124,7 +120,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
     title: `${options.model.name} on ${options.data.task === "ecg" ? "ECG arrhythmia" : "chest X-ray"} (seed ${seed})`,
     model: options.model.name, dataset: prepared.dataset, split: prepared.splitDescription,
     config: { model: options.model, data: options.data, train: options.train, seed },
-    history: trained.history, evaluations, tables,
+    history: trained.history, evaluations, tables: byGroup ? [byGroup] : [],
     timing: {
       trainSeconds: trained.seconds, trainSamplesPerSecond: trained.trainedSamples / trained.seconds,
       inferenceSamplesPerSecond: split.test.length / inferSeconds, evaluateSeconds: inferSeconds,
