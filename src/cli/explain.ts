@@ -4,7 +4,7 @@ import { Command } from "commander";
 import sharp from "sharp";
 import { SpikemedError } from "../core/index.js";
 import { decodeImageFile } from "../data/cxr/index.js";
-import { occlusionMap, occlusionOverlay } from "../eval/index.js";
+import { argmaxRows, borderShare, occlusionMap, occlusionOverlay } from "../eval/index.js";
 import { loadRun } from "../experiment/index.js";
 import { flatArrayData, predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
@@ -37,31 +37,13 @@ export function explainCommand(): Command {
       };
       for (const file of images) {
         const pixels = await decodeImageFile(file, { size });
-        const whole = predict(pixels, 1);
-        let predicted = 0;
-        for (let k = 1; k < K; k++) if (whole[k] > whole[predicted]) predicted = k;
-        const classIndex = chosen ?? predicted;
-        const map = occlusionMap(pixels, size, K, predict, { classIndex, patch: flags.patch });
+        const map = occlusionMap(pixels, size, K, predict, { classIndex: chosen, patch: flags.patch });
+        const predicted = argmaxRows(map.whole, 1, K)[0];
         const out = path.join(flags.out, `${path.basename(file).replace(/\.[^.]+$/, "")}-occlusion.png`);
         await sharp(Buffer.from(occlusionOverlay(pixels, map)), { raw: { width: size, height: size, channels: 3 } })
           .resize(Math.max(size, 256), Math.max(size, 256), { kernel: "nearest" }).png().toFile(out);
-        process.stdout.write(`${file}: ${classNames[predicted]} ${whole[predicted].toFixed(4)}; evidence for ${classNames[classIndex]}: ` +
-          `${(100 * borderShare(map.drop, size)).toFixed(0)}% in the outer ${100 * BORDER}% border (which is ${(100 * (1 - (1 - 2 * BORDER) ** 2)).toFixed(0)}% of the image) -> ${out}\n`);
+        process.stdout.write(`${file}: ${classNames[predicted]} ${map.whole[predicted].toFixed(4)}; evidence for ${classNames[map.classIndex]}: ` +
+          `${(100 * borderShare(map, BORDER)).toFixed(0)}% in the outer ${100 * BORDER}% border (which is ${(100 * (1 - (1 - 2 * BORDER) ** 2)).toFixed(0)}% of the image) -> ${out}\n`);
       }
     });
-}
-
-/** Share of the positive evidence (probability drops) that lies in the image's border band. */
-export function borderShare(drop: Float32Array, size: number): number {
-  const band = Math.round(size * BORDER);
-  let border = 0;
-  let total = 0;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const v = Math.max(0, drop[y * size + x]);
-      total += v;
-      if (y < band || y >= size - band || x < band || x >= size - band) border += v;
-    }
-  }
-  return total > 0 ? border / total : 0;
 }

@@ -54,5 +54,5 @@ export type {
   LineSeries,
   RocPlotOptions,
 } from "./plots.js";
-export { occlusionMap, occlusionOverlay } from "./occlusion.js";
+export { borderShare, occlusionMap, occlusionOverlay } from "./occlusion.js";
 export type { OcclusionMap, OcclusionOptions } from "./occlusion.js";

@@ -5,15 +5,19 @@ export interface OcclusionOptions {
   patch?: number;
   /** Step between patch positions, in pixels. Default: patch / 2. */
   stride?: number;
-  /** Class whose probability is tracked. */
-  classIndex: number;
+  /** Class whose probability is tracked; default: the class predicted for the whole image. */
+  classIndex?: number;
 }
 
 export interface OcclusionMap {
   size: number;
+  /** Class probabilities on the whole image. */
+  whole: Float32Array;
+  /** The class tracked. */
+  classIndex: number;
   /** Per pixel: mean drop of the class probability over the patches that hid it (positive: the pixel supported the class). */
   drop: Float32Array;
-  /** The class probability on the whole image. */
+  /** The tracked class's probability on the whole image. */
   baseline: number;
 }
 
@@ -28,8 +32,9 @@ export function occlusionMap(image: Float32Array, size: number, classes: number,
   const patch = options.patch ?? Math.max(1, Math.round(size / 8));
   const stride = options.stride ?? Math.max(1, Math.round(patch / 2));
   if (!(patch >= 1 && patch <= size && stride >= 1)) throw new SpikemedError(`occlusion: patch ${patch} and stride ${stride} must be >= 1 and the patch at most ${size}`);
-  const k = options.classIndex;
-  if (!(k >= 0 && k < classes)) throw new SpikemedError(`occlusion: class ${k} is not one of 0..${classes - 1}`);
+  if (options.classIndex !== undefined && !(options.classIndex >= 0 && options.classIndex < classes)) {
+    throw new SpikemedError(`occlusion: class ${options.classIndex} is not one of 0..${classes - 1}`);
+  }
   const mean = image.reduce((a, b) => a + b, 0) / image.length;
   const starts: number[] = [];
   for (let s = 0; s + patch <= size; s += stride) starts.push(s);
@@ -43,7 +48,10 @@ export function occlusionMap(image: Float32Array, size: number, classes: number,
     for (let y = y0; y < y0 + patch; y++) out.fill(mean, y * size + x0, y * size + x0 + patch);
   });
   const probabilities = predict(batch, positions.length + 1);
-  const baseline = probabilities[k];
+  const whole = probabilities.slice(0, classes);
+  let k = options.classIndex ?? 0;
+  if (options.classIndex === undefined) for (let c = 1; c < classes; c++) if (whole[c] > whole[k]) k = c;
+  const baseline = whole[k];
   const sum = new Float64Array(size * size);
   const count = new Float64Array(size * size);
   positions.forEach(([y0, x0], p) => {
@@ -55,7 +63,26 @@ export function occlusionMap(image: Float32Array, size: number, classes: number,
       }
     }
   });
-  return { size, baseline, drop: Float32Array.from(sum, (v, i) => v / count[i]) };
+  return { size, whole, classIndex: k, baseline, drop: Float32Array.from(sum, (v, i) => v / count[i]) };
+}
+
+/**
+ * Share of the positive evidence (probability drops) lying in the band of the image's outer
+ * `fraction` of its side: where hospitals print side markers and labels.
+ */
+export function borderShare(map: OcclusionMap, fraction: number): number {
+  const { size, drop } = map;
+  const band = Math.round(size * fraction);
+  let border = 0;
+  let total = 0;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const v = Math.max(0, drop[y * size + x]);
+      total += v;
+      if (y < band || y >= size - band || x < band || x >= size - band) border += v;
+    }
+  }
+  return total > 0 ? border / total : 0;
 }
 
 /**

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { occlusionMap, occlusionOverlay } from "../../src/eval/index.js";
-import { borderShare } from "../../src/cli/explain.js";
+import { borderShare, occlusionMap, occlusionOverlay } from "../../src/eval/index.js";
 
 // A "model" that looks only at the top-left 4x4 block of a 16x16 image: P(class 1) is its mean.
 const size = 16;
@@ -29,7 +28,10 @@ test("occlusion finds the pixels a model looks at, and nothing elsewhere", () =>
     }
   }
   // The border band is 2 pixels wide here: 12 of the block's 16 pixels lie in it.
-  assert.equal(borderShare(map.drop, size), 12 / 16);
+  assert.equal(borderShare(map, 0.125), 12 / 16);
+  const predicted = occlusionMap(image, size, 2, predict, { patch: 4, stride: 4 });
+  assert.deepEqual([predicted.classIndex, Array.from(predicted.whole)], [1, [0, 1]], "by default the predicted class is tracked");
+  assert.deepEqual(predicted.drop, map.drop);
   const other = occlusionMap(image, size, 2, predict, { classIndex: 0, patch: 4, stride: 4 });
   assert.ok(other.drop[0] < 0, "hiding the block raises the other class");
   const rgb = occlusionOverlay(image, map);
