@@ -1,46 +1,21 @@
 // Event-driven inference: which signals count as spikes, when Conv1d and Dense skip their zeros,
 // and that the ECG network predicts the same with and without it on real beats.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as core from "../../src/core/index.js";
-import { backward, getBackend, noGrad, Rng, setBackend, tensor, tidy, type Backend, type Tensor } from "../../src/core/index.js";
-import { createWasmBackend, type WasmBackend } from "../../src/core/backends/wasm/index.js";
-import { loadBeatDataset } from "../../src/data/ecg/dataset.js";
-import { beatData } from "../../src/experiment/index.js";
-import { inputBatch } from "../../src/train/index.js";
+import { backward, noGrad, Rng, tensor, tidy, type Tensor } from "../../src/core/index.js";
 import {
   BatchNorm, buildNetwork, Conv1d, Dense, Dropout, ecgSnn, Flatten, Leaky, Pool, ReLU, SpikingReLU,
   type ForwardContext, type Module, type Network, type Signal,
 } from "../../src/model/index.js";
+import { countKernelCalls, sampleBeatBatch, useFastBackend } from "./helpers.js";
 
-let fast: WasmBackend;
-let previous: Backend;
-before(async () => {
-  previous = getBackend();
-  fast = await createWasmBackend({ threads: 2 });
-  setBackend(fast);
-});
-after(async () => {
-  setBackend(previous);
-  await fast.dispose();
-});
+useFastBackend();
 
-/** Counts the calls of the backend's event-driven kernels (the convolution fused with LIF neurons included) while fn runs. */
+/** Calls of the backend's event-driven kernels (the convolution fused with LIF neurons included) while fn runs. */
 function countSparseCalls(fn: () => void): number {
-  const backend = getBackend();
-  const linear = backend.sparseLinearForward, conv = backend.sparseConv2dForward, convLif = backend.sparseConvLif;
-  let calls = 0;
-  backend.sparseLinearForward = (...args) => { calls++; linear.apply(backend, args); };
-  backend.sparseConv2dForward = (...args) => { calls++; conv.apply(backend, args); };
-  backend.sparseConvLif = (...args) => { calls++; convLif.apply(backend, args); };
-  try {
-    fn();
-  } finally {
-    backend.sparseLinearForward = linear;
-    backend.sparseConv2dForward = conv;
-    backend.sparseConvLif = convLif;
-  }
-  return calls;
+  const calls = countKernelCalls(["sparseLinearForward", "sparseConv2dForward", "sparseConvLif"], fn);
+  return calls.sparseLinearForward + calls.sparseConv2dForward + calls.sparseConvLif;
 }
 
 function setEventDriven(net: Network, on: boolean): void {
@@ -91,11 +66,10 @@ test("Conv1d and Dense run event-driven only on sparse spikes at inference, wide
 });
 
 test("event-driven inference of the ECG network predicts what the dense kernels predict on real beats", () => {
-  const data = loadBeatDataset({ useCache: false });
   const config = ecgSnn(8);
   const net = buildNetwork(config, 1);
   const B = 256;
-  const x = inputBatch(beatData(data), Int32Array.from({ length: B }, (_, i) => i));
+  const x = sampleBeatBatch(B);
   setEventDriven(net, false);
   const dense = net.predict(x);
   setEventDriven(net, true);

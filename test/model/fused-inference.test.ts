@@ -2,48 +2,17 @@
 // the event-driven convolution before them folded into the same kernel. They must give exactly
 // the outputs and activity of the layer-by-layer path (which recordings take), and stay out of
 // training and recordings.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as core from "../../src/core/index.js";
-import { backward, getBackend, noGrad, Rng, setBackend, tensor, tidy, type Backend, type Tensor } from "../../src/core/index.js";
-import { createWasmBackend, type WasmBackend } from "../../src/core/backends/wasm/index.js";
-import { loadBeatDataset } from "../../src/data/ecg/dataset.js";
-import { beatData } from "../../src/experiment/index.js";
-import { inputBatch } from "../../src/train/index.js";
+import { backward, noGrad, Rng, tensor, tidy, type Tensor } from "../../src/core/index.js";
 import { buildNetwork, ecgSnn, Leaky, type ModelConfig, type Network } from "../../src/model/index.js";
+import { countKernelCalls, sampleBeatBatch, useFastBackend } from "./helpers.js";
 
-let fast: WasmBackend;
-let previous: Backend;
-before(async () => {
-  previous = getBackend();
-  fast = await createWasmBackend({ threads: 2 });
-  setBackend(fast);
-});
-after(async () => {
-  setBackend(previous);
-  await fast.dispose();
-});
+useFastBackend();
 
 type Kernel = "lifForward" | "lifInference" | "sparseConvLif";
-
-/** Calls of the LIF kernels while fn runs. */
-function countCalls(fn: () => void): Record<Kernel, number> {
-  const backend = getBackend();
-  const calls: Record<Kernel, number> = { lifForward: 0, lifInference: 0, sparseConvLif: 0 };
-  const originals = (Object.keys(calls) as Kernel[]).map((k) => [k, backend[k]] as const);
-  for (const [k, original] of originals) {
-    (backend as unknown as Record<Kernel, (...args: unknown[]) => void>)[k] = (...args: unknown[]) => {
-      calls[k]++;
-      (original as (...a: unknown[]) => void).apply(backend, args);
-    };
-  }
-  try {
-    fn();
-  } finally {
-    for (const [k, original] of originals) (backend as unknown as Record<Kernel, unknown>)[k] = original;
-  }
-  return calls;
-}
+const countCalls = (fn: () => void): Record<Kernel, number> => countKernelCalls(["lifForward", "lifInference", "sparseConvLif"], fn);
 
 interface Pass { output: Float32Array; activity: string; calls: Record<Kernel, number> }
 
@@ -67,11 +36,10 @@ function assertSamePass(fused: Pass, layered: Pass): void {
 }
 
 test("the ECG network's fused inference gives the layer-by-layer outputs and activity on real beats", () => {
-  const data = loadBeatDataset({ useCache: false });
   const config = ecgSnn(8);
   const net = buildNetwork(config, 1);
   const B = 256;
-  const x = inputBatch(beatData(data), Int32Array.from({ length: B }, (_, i) => i));
+  const x = sampleBeatBatch(B);
   const fused = infer(net, x, false), layered = infer(net, x, true);
   assertSamePass(fused, layered);
   // lif1 fires on the static first convolution and pools; conv2, lif2 and the pool after it run as
