@@ -20,8 +20,9 @@ const threads = Number(args.get("threads") ?? 2);
 await useFastBackend({ threads });
 
 const beats = loadBeatDataset();
-const data = beatData(beats);
-const F = beats.featureNames.length;
+const features = ecgSnn(8).features ?? [];
+const data = beatData(beats, features);
+const F = features.length;
 const row = sampleSize(data);
 const rng = new Rng(7);
 /** n random beats as flat rows: the 256-sample window, then its RR/amplitude features. */

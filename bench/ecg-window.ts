@@ -27,7 +27,7 @@ await useFastBackend({ threads: Number(args.get("threads") ?? 1) });
 
 const beats = loadBeatDataset({ dataDir: args.get("data") ?? "../shared/data/mitdb", targetFrequency: rate, windowBefore: before, windowAfter: after });
 const split = intraPatientSplit(beats.y, { seed: 1 });
-const data = beatData(beats);
+const data = beatData(beats, ecgCnn().features);
 const relu: LayerConfig = { type: "relu" };
 const convBlock = (filters: number, kernel: number): LayerConfig[] => [{ type: "conv1d", filters, kernel, padding: (kernel - 1) / 2 }, relu, { type: "maxpool", kernel: 2 }];
 const head: LayerConfig[] = [

@@ -65,7 +65,7 @@ noGrad(() => {
 const data = loadBeatDataset({ useCache: false });
 const config = ecgSnn(8);
 const net = buildNetwork(config, 1);
-const beats = inputBatch(beatData(data), Int32Array.from({ length: 256 }, (_, i) => i));
+const beats = inputBatch(beatData(data, config.features), Int32Array.from({ length: 256 }, (_, i) => i));
 const eventDriven = (on: boolean): void => {
   for (const layer of net.layers) if (layer instanceof Conv1d || layer instanceof Dense) layer.eventDriven = on;
 };

@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { decodeImageFile } from "../data/cxr/index.js";
 import {
-  aamiClassOfSymbol, annotationSymbol, BEAT_FEATURE_NAMES, beatWindowOptions, detectBeatsInRecord, readRecord, type BeatWindow,
+  aamiClassOfSymbol, annotationSymbol, BEAT_FEATURE_NAMES, beatWindowOptions, detectBeatsInRecord, readRecord, selectBeatFeatures, type BeatWindow,
 } from "../data/ecg/index.js";
 import { loadRun } from "../experiment/index.js";
 import { argmaxRows } from "../eval/index.js";
@@ -23,7 +23,7 @@ export function predictCommand(): Command {
       const classNames = manifest.classNames;
       const results = [];
       for (const input of inputs) {
-        const result = manifest.data.task === "ecg" ? predictRecord(network, classNames, input, manifest.data.window) : await predictImage(network, classNames, input, manifest.model.inputShape[1]);
+        const result = manifest.data.task === "ecg" ? predictRecord(network, classNames, input, manifest.data.window, manifest.model.features) : await predictImage(network, classNames, input, manifest.model.inputShape[1]);
         results.push(result);
         if (!flags.json) process.stdout.write(result.text + "\n");
       }
@@ -31,7 +31,7 @@ export function predictCommand(): Command {
     });
 }
 
-function predictRecord(network: ReturnType<typeof loadRun>["network"], classNames: string[], input: string, window?: BeatWindow) {
+function predictRecord(network: ReturnType<typeof loadRun>["network"], classNames: string[], input: string, window?: BeatWindow, features: readonly string[] = []) {
   const base = input.replace(/\.(hea|dat|atr)$/, "");
   const dir = path.dirname(base);
   const name = path.basename(base);
@@ -42,7 +42,9 @@ function predictRecord(network: ReturnType<typeof loadRun>["network"], className
   const n = beats.sampleOfBeat.length;
   if (n === 0) throw new SpikemedError(`${input}: no heartbeats detected`, "check that the record holds an ECG lead");
   const shape = [1, beats.windowLength];
-  const { probabilities } = predictProbabilities(network, flatArrayData(beats.x, shape, classNames, new Uint8Array(n), { names: BEAT_FEATURE_NAMES, values: beats.features }), Int32Array.from({ length: n }, (_, i) => i), 256);
+  const values = selectBeatFeatures(beats.features, BEAT_FEATURE_NAMES, features);
+  const data = flatArrayData(beats.x, shape, classNames, new Uint8Array(n), features.length > 0 ? { names: features, values } : undefined);
+  const { probabilities } = predictProbabilities(network, data, Int32Array.from({ length: n }, (_, i) => i), 256);
   const K = classNames.length;
   const labels = Array.from(argmaxRows(probabilities, n, K));
   const counts = classNames.map((_, k) => labels.filter((l) => l === k).length);

@@ -5,15 +5,15 @@ import { Rng } from "../core/index.js";
 import { energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
 import { compareRuns, evaluateClassifier, writeFileAtomic } from "../eval/index.js";
 import { describeNir, exportNir } from "../export/index.js";
-import { accuracyByGroup, exampleBatches, loadRun, prepareData, type DataSpec } from "../experiment/index.js";
+import { accuracyByGroup, exampleBatches, loadRun, prepareData, type DataSpec, type RunManifest } from "../experiment/index.js";
 import { predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { list, oneOf } from "./options.js";
 
-/** The run's data set and split again, from a different folder when --data is given. */
-async function runData(spec: DataSpec, dataDir?: string) {
-  const resolved = dataDir ? { ...spec, dataDir } as DataSpec : spec;
-  return prepareData(resolved, (line) => process.stderr.write(line + "\n"));
+/** The run's data set and split again (with the features its model reads), from a different folder when --data is given. */
+async function runData(manifest: RunManifest, dataDir?: string) {
+  const resolved = dataDir ? { ...manifest.data, dataDir } as DataSpec : manifest.data;
+  return prepareData(resolved, (line) => process.stderr.write(line + "\n"), manifest.model.features);
 }
 
 export function evaluateCommand(): Command {
@@ -24,7 +24,7 @@ export function evaluateCommand(): Command {
     .action(async (runDir: string, flags: BackendOptions & { data?: string }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
-      const prepared = await runData(manifest.data, flags.data);
+      const prepared = await runData(manifest, flags.data);
       const { test } = prepared.split;
       const { probabilities } = predictProbabilities(network, prepared.data, test, 256);
       const evaluation = evaluateClassifier({
@@ -70,7 +70,7 @@ export function energyCommand(): Command {
     .action(async (runDir: string, flags: BackendOptions & { data?: string; devices?: string[]; deviceFile?: string; batches: number }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
-      const prepared = await runData(manifest.data, flags.data);
+      const prepared = await runData(manifest, flags.data);
       const activity = network.measureInputRates(exampleBatches(prepared.data, prepared.split.test, flags.batches, 32), new Rng(0));
       const devices = selectDevices(loadDeviceCatalog(flags.deviceFile ? [flags.deviceFile] : []), flags.devices);
       const section = energyReportSection({ layers: network.describe(), activity, devices });

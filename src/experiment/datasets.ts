@@ -27,10 +27,14 @@ export type DataSpec =
   | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
       onBadFile: "skip" | "fail" };
 
-/** Labelled beats as training data: each sample is the beat's window, then its features; augmented windows when training asks. */
-export function beatData(beats: ecg.BeatDataset): ClassificationData {
-  const plain = flatArrayData(beats.x, [1, beats.windowLength], beats.classNames, beats.y, { names: beats.featureNames, values: beats.features });
-  const row = beats.windowLength + beats.featureNames.length;
+/**
+ * Labelled beats as training data: each sample is the beat's window, then the `features` the
+ * model reads (by name; default all the data set's); augmented windows when training asks.
+ */
+export function beatData(beats: ecg.BeatDataset, features: readonly string[] = beats.featureNames): ClassificationData {
+  const values = ecg.selectBeatFeatures(beats.features, beats.featureNames, features);
+  const plain = flatArrayData(beats.x, [1, beats.windowLength], beats.classNames, beats.y, features.length > 0 ? { names: features, values } : undefined);
+  const row = beats.windowLength + features.length;
   return {
     ...plain,
     fill: (indices, out, augment) => {
@@ -51,8 +55,9 @@ export function accuracyByGroup(prepared: PreparedData, indices: Int32Array, pro
   });
 }
 
-export function prepareData(spec: DataSpec, log: (line: string) => void = () => {}): Promise<PreparedData> | PreparedData {
-  return spec.task === "ecg" ? prepareEcg(spec, log) : prepareCxr(spec, log);
+/** The data set and split of `spec`, with the per-sample `features` a model reads (ECG; none when omitted). */
+export function prepareData(spec: DataSpec, log: (line: string) => void = () => {}, features: readonly string[] = []): Promise<PreparedData> | PreparedData {
+  return spec.task === "ecg" ? prepareEcg(spec, log, features) : prepareCxr(spec, log);
 }
 
 function requireFolder(dir: string, option: string): void {
@@ -60,7 +65,7 @@ function requireFolder(dir: string, option: string): void {
   if (!fs.statSync(dir).isDirectory() && !dir.endsWith(".csv")) throw new SpikemedError(`${option} ${dir}: not a folder`);
 }
 
-function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string) => void): PreparedData {
+function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string) => void, features: readonly string[]): PreparedData {
   const dataDir = spec.dataDir ?? ecg.sampleDataDir();
   if (spec.dataDir) requireFolder(spec.dataDir, "--data");
   log(`loading ECG beats from ${spec.dataDir ?? `the embedded MIT-BIH sample (${dataDir})`}`);
@@ -72,7 +77,7 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
     : ecg.intraPatientSplit(beats.y, { seed: spec.seed });
   const split = { train: limit(raw.train, spec.limit), val: limit(raw.validation, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
   const counts = ecg.classCounts(beats.y, 5);
-  const data = beatData(beats);
+  const data = beatData(beats, features);
   const name = spec.dataDir ? `WFDB records in ${spec.dataDir}` : "embedded MIT-BIH sample";
   return {
     data, split, spec, groups: { name: "record", of: Array.from(beats.recordOfBeat, (r) => beats.records[r]) },

@@ -45,9 +45,8 @@ export interface SeedResult {
 export async function runExperiment(options: ExperimentOptions): Promise<SeedResult[]> {
   const log = options.log ?? process.stderr;
   const say = (line: string): void => { log.write(line + "\n"); };
-  const prepared = await prepareData(options.data, say);
+  const prepared = await prepareData(options.data, say, options.model.features);
   checkInputShape(options.model, prepared.data);
-  checkFeatures(options.model, prepared.data);
   say(prepared.dataset);
   say(prepared.splitDescription);
   const results: SeedResult[] = [];
@@ -66,17 +65,6 @@ function checkInputShape(model: ModelConfig, data: ClassificationData): void {
   throw new SpikemedError(`model "${model.name}" reads inputs of shape [${model.inputShape.join(", ")}], the data's are [${data.inputShape.join(", ")}]`,
     data.inputShape.length === 2 ? "set the model config's inputShape to the beat window's length, or choose a --beat-window and --sample-rate that give its length"
       : "set the model config's inputShape to the image size, or pass --image-size to match it");
-}
-
-/** The model's features must be the data's, in the same order, or it would read RR intervals as amplitudes. */
-function checkFeatures(model: ModelConfig, data: ClassificationData): void {
-  const wanted = model.features ?? [];
-  if (wanted.length === 0) return;
-  const given = data.featureNames ?? [];
-  if (wanted.join(",") !== given.join(",")) {
-    throw new SpikemedError(`model "${model.name}" reads the features [${wanted.join(", ")}], the data has [${given.join(", ")}]`,
-      "list the data's features, in its order, in the model config's \"features\", or leave them out");
-  }
 }
 
 async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, seed: number, runDir: string, log: OutputStream): Promise<SeedResult> {

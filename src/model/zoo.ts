@@ -1,5 +1,5 @@
 import { SpikemedError } from "../core/index.js";
-import { BEAT_FEATURE_NAMES } from "../data/ecg/beat-features.js";
+import { PATIENT_RELATIVE_FEATURES } from "../data/ecg/beat-features.js";
 import type { LayerConfig, ModelConfig } from "./config.js";
 
 /**
@@ -10,8 +10,8 @@ import type { LayerConfig, ModelConfig } from "./config.js";
 const ECG_INPUT = [1, 256];
 const ECG_CLASSES = 5;
 
-/** Per-beat rhythm and amplitude features (RR intervals) the ECG models read beside the beat's shape. */
-const ECG_FEATURES = [...BEAT_FEATURE_NAMES];
+/** Per-beat rhythm and amplitude features (RR intervals against the patient's own) the ECG models read beside the beat's shape. */
+const ECG_FEATURES = [...PATIENT_RELATIVE_FEATURES];
 
 /**
  * The default ECG spiking network (the ECG paper names no layer sizes): two convolution + LIF
@@ -24,7 +24,7 @@ export function ecgSnn(timeSteps = 8, options: { morphologyOnly?: boolean } = {}
   const withFeatures = !options.morphologyOnly;
   return {
     name: withFeatures ? "ecg-snn" : "ecg-snn-morphology",
-    description: `Conv1d(1->32,k5) LIF MaxPool2 Conv1d(32->64,k5) LIF MaxPool2 ${withFeatures ? `Dropout(4096 + ${ECG_FEATURES.length} RR/amplitude features, ${ECG_DROPOUT}) Dense(4101` : "Dense(4096"}->128) LIF Dense(128->5), mean over T`,
+    description: `Conv1d(1->32,k5) LIF MaxPool2 Conv1d(32->64,k5) LIF MaxPool2 ${withFeatures ? `Dropout(4096 + ${ECG_FEATURES.length} RR/amplitude features, ${ECG_DROPOUT}) Dense(${4096 + ECG_FEATURES.length}` : "Dense(4096"}->128) LIF Dense(128->5), mean over T`,
     inputShape: ECG_INPUT, features: withFeatures ? ECG_FEATURES : undefined, classes: ECG_CLASSES, timeSteps,
     encoder: { kind: "direct" }, readout: "mean",
     layers: ecgBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }, withFeatures),

@@ -3,6 +3,7 @@ import { getBackend, setBackend, type Backend, type Tensor } from "../../src/cor
 import { createWasmBackend, type WasmBackend } from "../../src/core/backends/wasm/index.js";
 import { loadBeatDataset } from "../../src/data/ecg/dataset.js";
 import { beatData } from "../../src/experiment/index.js";
+import { ecgSnn } from "../../src/model/index.js";
 import { inputBatch } from "../../src/train/index.js";
 
 /** Makes the 2-thread WebAssembly backend the active one while this test file runs. */
@@ -43,5 +44,5 @@ export function countKernelCalls<K extends KernelName>(kernels: readonly K[], fn
 
 /** The first n beats of the embedded MIT-BIH sample as one input batch of the ECG network (window, then features). */
 export function sampleBeatBatch(n: number): Tensor {
-  return inputBatch(beatData(loadBeatDataset({ useCache: false })), Int32Array.from({ length: n }, (_, i) => i));
+  return inputBatch(beatData(loadBeatDataset({ useCache: false }), ecgSnn().features), Int32Array.from({ length: n }, (_, i) => i));
 }

@@ -6,6 +6,7 @@
  * intervals, normalised to the patient's own rhythm, are what the inter-patient literature
  * (de Chazal et al. 2004 onwards) adds to make that possible.
  */
+import { SpikemedError } from "../../core/errors.js";
 
 /** Names of the features, in the order they are stored after each beat's window. */
 export const BEAT_FEATURE_NAMES: readonly string[] = [
@@ -14,10 +15,30 @@ export const BEAT_FEATURE_NAMES: readonly string[] = [
   "pre_rr_ratio", // pre RR over the local RR (median of the previous 32 RR intervals)
   "post_rr_ratio", // post RR over the same local RR
   "amplitude_ratio", // peak-to-peak of the beat's window over the record's median peak-to-peak
+  "pre_rr_record_ratio", // pre RR over the record's mean RR
+  "post_rr_record_ratio", // post RR over the record's mean RR
+  "pre_rr_local_mean_ratio", // pre RR over the mean of the previous 32 RR intervals
+];
+
+/**
+ * The features the ECG models read: the rhythm against the patient's own, never absolute
+ * intervals. A slow heart is not a beat class, yet with the absolute intervals a network trained
+ * on other patients called half of bradycardic record 117's normal beats abnormal. Means count
+ * the pauses that medians ignore, so a run of ectopic beats that sets the local median (record
+ * 232) still comes early against them (bench/results/ecg-inter.md).
+ */
+export const PATIENT_RELATIVE_FEATURES: readonly string[] = [
+  "pre_rr_ratio", "post_rr_ratio", "amplitude_ratio", "pre_rr_record_ratio", "post_rr_record_ratio", "pre_rr_local_mean_ratio",
 ];
 
 /** Intervals counted into the local rhythm: about half a minute at usual heart rates. */
 const LOCAL_RR_BEATS = 32;
+
+function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return values.length > 0 ? sum / values.length : Number.NaN;
+}
 
 function median(values: ArrayLike<number>): number {
   const sorted = Float64Array.from(values).sort();
@@ -30,8 +51,9 @@ function median(values: ArrayLike<number>): number {
  * Features of every beat of one record, `peaks.length * BEAT_FEATURE_NAMES.length` values.
  * `peaks` are the R-peak samples of all the record's beats in order (at `samplingFrequency`);
  * `peakToPeak` the amplitude of each beat's window before normalisation. The first beat takes
- * its post RR as its pre RR and the last its pre RR as its post RR; a record with one beat gets
- * ratios of 1 and intervals of 0.
+ * its post RR as its pre RR and the last its pre RR as its post RR; a beat with no history takes
+ * the record's median (mean) RR as its local median (mean); a record with one beat gets ratios of
+ * 1 and intervals of 0.
  */
 export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number, peakToPeak: ArrayLike<number>): Float32Array {
   const n = peaks.length;
@@ -40,19 +62,41 @@ export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number
   const rr = new Float64Array(Math.max(0, n - 1));
   for (let i = 1; i < n; i++) rr[i - 1] = (peaks[i] - peaks[i - 1]) / samplingFrequency;
   const typicalAmplitude = median(peakToPeak);
+  const recordMean = mean(rr);
   for (let i = 0; i < n; i++) {
     const pre = i > 0 ? rr[i - 1] : n > 1 ? rr[0] : 0;
     const post = i < n - 1 ? rr[i] : n > 1 ? rr[n - 2] : 0;
     // The beat's own pre RR is left out of its local rhythm, so one early beat does not hide itself.
     const history = rr.subarray(Math.max(0, i - 1 - LOCAL_RR_BEATS), Math.max(0, i - 1));
     const local = history.length > 0 ? median(history) : n > 1 ? median(rr) : 0;
-    const ratio = (v: number): number => (local > 0 ? v / local : 1);
+    const localMean = history.length > 0 ? mean(history) : recordMean;
+    const ratio = (v: number, to = local): number => (to > 0 ? v / to : 1);
     const row = out.subarray(i * width, (i + 1) * width);
     row[0] = pre;
     row[1] = post;
     row[2] = ratio(pre);
     row[3] = ratio(post);
     row[4] = typicalAmplitude > 0 ? peakToPeak[i] / typicalAmplitude : 1;
+    row[5] = ratio(pre, recordMean);
+    row[6] = ratio(post, recordMean);
+    row[7] = ratio(pre, localMean);
   }
+  return out;
+}
+
+/**
+ * The `wanted` columns, in that order, of row-major `values` holding `available` features per
+ * beat. An unknown name is an error that lists the available ones.
+ */
+export function selectBeatFeatures(values: Float32Array, available: readonly string[], wanted: readonly string[]): Float32Array {
+  const columns = wanted.map((name) => {
+    const k = available.indexOf(name);
+    if (k < 0) throw new SpikemedError(`the beat feature "${name}" is not computed (available: ${available.join(", ")})`, "list only available features in the model config's \"features\"");
+    return k;
+  });
+  const width = available.length;
+  const n = width > 0 ? values.length / width : 0;
+  const out = new Float32Array(n * columns.length);
+  for (let i = 0; i < n; i++) columns.forEach((k, j) => { out[i * columns.length + j] = values[i * width + k]; });
   return out;
 }

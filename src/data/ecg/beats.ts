@@ -199,9 +199,13 @@ function windowPeakToPeak(signal: ArrayLike<number>, peaks: ArrayLike<number>, o
   return out;
 }
 
-/** The features (BEAT_FEATURE_NAMES) of the kept beats, computed over all of the record's beats. */
-function featuresOfKept(signal: ArrayLike<number>, peaks: ArrayLike<number>, kept: Int32Array, frequency: number, options: WindowOptions): Float32Array {
-  const all = beatFeatures(peaks, frequency, windowPeakToPeak(signal, peaks, options));
+/**
+ * The features (BEAT_FEATURE_NAMES) of the kept beats, computed over all of the record's beats:
+ * amplitudes from the conditioned `signal` around `peaks` (at its rate), RR intervals from
+ * `rr.peaks` at the record's own rate (`rr.frequency`), not rounded to the window rate's grid.
+ */
+function featuresOfKept(signal: ArrayLike<number>, peaks: ArrayLike<number>, kept: Int32Array, rr: { peaks: ArrayLike<number>; frequency: number }, options: WindowOptions): Float32Array {
+  const all = beatFeatures(rr.peaks, rr.frequency, windowPeakToPeak(signal, peaks, options));
   const width = BEAT_FEATURE_NAMES.length;
   const out = new Float32Array(kept.length * width);
   kept.forEach((k, row) => out.set(all.subarray(k * width, (k + 1) * width), row * width));
@@ -244,7 +248,7 @@ export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOpt
     y[i] = labels[k];
     sampleOfBeat[i] = samples[k];
   });
-  return { x, windowLength, y, sampleOfBeat, features: featuresOfKept(signal, peaksAtTarget, kept, target, options) };
+  return { x, windowLength, y, sampleOfBeat, features: featuresOfKept(signal, peaksAtTarget, kept, { peaks: samples, frequency: record.samplingFrequency }, options) };
 }
 
 export interface DetectedBeats {
@@ -284,7 +288,7 @@ export function detectBeats(signal: ArrayLike<number>, samplingFrequency: number
   const { x, windowLength, kept } = extractWindows(conditioned, peaks, options);
   const back = samplingFrequency / target;
   const rPeaks = peaks.map((p) => Math.round(p * back));
-  const features = featuresOfKept(conditioned, peaks, kept, target, options);
+  const features = featuresOfKept(conditioned, peaks, kept, { peaks: detected, frequency: DETECTION_FREQUENCY }, options);
   return { x, windowLength, features, sampleOfBeat: kept.map((k) => rPeaks[k]), rPeaks };
 }
 
