@@ -6,7 +6,7 @@ import { PROTOCOLS } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
 import { runExperiment, type DataSpec } from "../experiment/index.js";
 import { MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
-import type { ScheduleConfig } from "../train/index.js";
+import type { Monitor, ScheduleConfig } from "../train/index.js";
 import { list, nonNegativeInt, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 
@@ -14,7 +14,7 @@ interface TrainFlags extends BackendOptions {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
-  balance?: "none" | "weights" | "sampling"; patience?: number; seeds: number; seed: number; out?: string; resume?: boolean;
+  balance?: "none" | "weights" | "sampling"; patience?: number; monitor: Monitor; seeds: number; seed: number; out?: string; resume?: boolean;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; onBadFile: "skip" | "fail"; devices?: string[]; augment?: boolean; records?: string[];
 }
 
@@ -42,6 +42,8 @@ export function trainCommand(): Command {
     .option("--clip-norm <value>", "clip the gradient norm", positiveNumber)
     .option("--balance <how>", "class imbalance: none, weights (loss weights) or sampling (balanced batches); default none, weights for --split inter", oneOf(["none", "weights", "sampling"] as const))
     .option("--patience <epochs>", "stop early after this many epochs without validation improvement", positiveInt)
+    .option("--monitor <metric>", "validation metric that picks the best epoch: val_loss, val_accuracy or val_balanced_accuracy (mean recall of the classes present; weighs rare classes like common ones)",
+      oneOf(["val_loss", "val_accuracy", "val_balanced_accuracy"] as const), "val_loss")
     .option("--seeds <n>", "repeat the experiment with n seeds and report mean and 95% interval", positiveInt, 1)
     .option("--seed <n>", "first seed", nonNegativeInt, 1)
     .option("--out <dir>", "run folder (default runs/<task>-<model>-<time>)")
@@ -70,7 +72,7 @@ export function trainCommand(): Command {
         model, data, seed: flags.seed, seeds: flags.seeds, outDir, resume: flags.resume, devices: flags.devices, handleSignals: true, balance,
         train: {
           epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: { kind: flags.optimizer, lr: flags.lr }, schedule,
-          clipNorm: flags.clipNorm, patience: flags.patience, augment: flags.augment ?? task === "cxr",
+          clipNorm: flags.clipNorm, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? task === "cxr",
         },
       });
     });

@@ -19,6 +19,8 @@ export interface EpochRecord {
   /** null or absent when the epoch had no validation pass. */
   valLoss?: number | null;
   valAccuracy?: number | null;
+  /** Mean recall of the classes present in the validation set; recorded when it picks the best epoch. */
+  valBalancedAccuracy?: number | null;
   learningRate?: number;
   /** Mean firing rate of each spiking layer (spikes per neuron per time step, in [0, 1]), by layer name, in network order. */
   firingRates?: Record<string, number>;
@@ -107,7 +109,7 @@ function checkInput(input: RunReportInput): void {
     for (const key of ["epoch", "trainLoss", "trainAccuracy"] as const)
       if (!Number.isFinite(e[key]))
         throw new SpikemedError(`${where}: history[${i}].${key} is ${e[key]}`, "record only epochs whose loss is a finite number");
-    for (const key of ["valLoss", "valAccuracy", "learningRate", "seconds"] as const) {
+    for (const key of ["valLoss", "valAccuracy", "valBalancedAccuracy", "learningRate", "seconds"] as const) {
       const v = e[key];
       if (v !== undefined && v !== null && !Number.isFinite(v))
         throw new SpikemedError(`${where}: history[${i}].${key} is ${v}`, "use null for a missing value");
@@ -300,12 +302,15 @@ function historyTable(history: readonly EpochRecord[]): string {
   const layers = firingLayers(history);
   const hasLr = history.some((e) => e.learningRate !== undefined);
   const hasTime = history.some((e) => e.seconds !== undefined);
+  const hasBalanced = history.some((e) => e.valBalancedAccuracy !== undefined);
   const header = ["Epoch", "Train loss", "Train acc", "Val loss", "Val acc"];
+  if (hasBalanced) header.push("Val balanced acc");
   if (hasLr) header.push("LR");
   header.push(...layers.map((l) => `Rate ${l}`));
   if (hasTime) header.push("Time (s)");
   const rows = history.map((e) => {
     const row = [String(e.epoch), fixed(e.trainLoss), percent(e.trainAccuracy), fixed(e.valLoss), percent(e.valAccuracy)];
+    if (hasBalanced) row.push(percent(e.valBalancedAccuracy));
     if (hasLr) row.push(e.learningRate === undefined ? NA : formatCompact(e.learningRate));
     row.push(...layers.map((l) => (e.firingRates?.[l] === undefined ? NA : e.firingRates[l].toFixed(4))));
     if (hasTime) row.push(e.seconds === undefined ? NA : e.seconds.toFixed(1));

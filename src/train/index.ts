@@ -16,4 +16,4 @@ export type { EpochRow, EpochTableOptions, OutputStream, ProgressOptions, Progre
 export { EpochBatches, epochBatches } from "./batches.js";
 export type { BatchOptions } from "./batches.js";
 export { batchTensor, evaluateLoss, flatArrayData, inputBatch, networkParams, predictProbabilities, sampleSize, train } from "./trainer.js";
-export type { ClassificationData, TrainOptions, TrainResult } from "./trainer.js";
+export type { ClassificationData, Monitor, TrainOptions, TrainResult } from "./trainer.js";

@@ -114,6 +114,8 @@ export interface EpochRow {
   trainAccuracy: number;
   valLoss?: number;
   valAccuracy?: number;
+  /** Shown (as "val bal") only by tables made with showBalancedAccuracy. */
+  valBalancedAccuracy?: number;
   /** Mean spikes per neuron per time step, one per spiking layer (order of layerNames). */
   firingRates?: readonly number[];
   lr?: number;
@@ -128,6 +130,8 @@ export interface EpochTableOptions {
   layerNames?: readonly string[];
   /** Adds a learning-rate column. */
   showLr?: boolean;
+  /** Adds a validation balanced-accuracy column (mean recall of the classes present). */
+  showBalancedAccuracy?: boolean;
 }
 
 /**
@@ -151,6 +155,7 @@ export class EpochTable {
       { title: "train acc", width: 9 },
       { title: "val loss", width: 8 },
       { title: "val acc", width: 7 },
+      ...(this.options.showBalancedAccuracy ? [{ title: "val bal", width: 7 }] : []),
       ...this.layerNames.map((name) => ({ title: `rate ${name}`, width: Math.max(6, `rate ${name}`.length) })),
     ];
     if (this.options.showLr) cols.push({ title: "lr", width: 9 });
@@ -175,6 +180,7 @@ export class EpochTable {
       formatPercent(row.trainAccuracy),
       row.valLoss === undefined ? "-" : formatLoss(row.valLoss),
       row.valAccuracy === undefined ? "-" : formatPercent(row.valAccuracy),
+      ...(this.options.showBalancedAccuracy ? [row.valBalancedAccuracy === undefined ? "-" : formatPercent(row.valBalancedAccuracy)] : []),
       ...rates.map((r) => r.toFixed(4)),
     ];
     if (this.options.showLr) cells.push(row.lr === undefined ? "-" : row.lr.toExponential(2));

@@ -70,6 +70,8 @@ export function flatArrayData(x: Float32Array, inputShape: number[], classNames:
   };
 }
 
+export type Monitor = "val_loss" | "val_accuracy" | "val_balanced_accuracy";
+
 export interface TrainOptions {
   epochs: number;
   batchSize: number;
@@ -83,8 +85,11 @@ export interface TrainOptions {
   sampling?: "shuffle" | "balanced";
   /** Stop when the validation metric has not improved for this many epochs. */
   patience?: number;
-  /** Metric that picks the best epoch (and drives early stopping and reduce-on-plateau). */
-  monitor?: "val_loss" | "val_accuracy";
+  /**
+   * Metric that picks the best epoch (and drives early stopping and reduce-on-plateau). Balanced
+   * accuracy (the mean recall of the classes present) weighs a rare class like a common one.
+   */
+  monitor?: Monitor;
   augment?: boolean;
   seed: number;
   /** Folder for checkpoints (last.ckpt, rewritten atomically every epoch and on Ctrl-C). */
@@ -173,7 +178,7 @@ export async function train(network: Network, data: ClassificationData, split: {
     : null;
 
   const layerNames = network.neuronLayers().map((l) => l.name);
-  const table = new EpochTable({ stream: log, layerNames, showLr: true });
+  const table = new EpochTable({ stream: log, layerNames, showLr: true, showBalancedAccuracy: monitor === "val_balanced_accuracy" });
   const warnings: string[] = [];
   const batchBuffer = new Float32Array(options.batchSize * sampleSize(data));
   const began = Date.now() - start.seconds * 1000;
@@ -209,9 +214,11 @@ export async function train(network: Network, data: ClassificationData, split: {
       bar.finish();
       const activity = network.activity();
       const val = split.val.length > 0 ? evaluateLoss(network, data, split.val, options.batchSize, options.classWeights) : null;
+      const balanced = monitor === "val_balanced_accuracy";
       const record: EpochRecord = {
         epoch: epoch + 1, trainLoss: lossSum / seen, trainAccuracy: correct / seen,
-        valLoss: val?.loss ?? null, valAccuracy: val?.accuracy ?? null, learningRate: optimizer.lr,
+        valLoss: val?.loss ?? null, valAccuracy: val?.accuracy ?? null, ...(balanced ? { valBalancedAccuracy: val?.balancedAccuracy ?? null } : {}),
+        learningRate: optimizer.lr,
         firingRates: Object.fromEntries([...activity].map(([name, s]) => [name, s.rate])),
         seconds: (Date.now() - epochStart) / 1000,
       };
@@ -223,12 +230,12 @@ export async function train(network: Network, data: ClassificationData, split: {
         log.write(`warning: ${message}\n`);
       }
       // Without validation data the latest epoch counts as the best.
-      const metric = val ? (monitor === "val_loss" ? val.loss : val.accuracy) : (monitor === "val_loss" ? -epoch : epoch);
+      const metric = val ? { val_loss: val.loss, val_accuracy: val.accuracy, val_balanced_accuracy: val.balancedAccuracy }[monitor] : (monitor === "val_loss" ? -epoch : epoch);
       const improved = earlyStopping.update(epoch + 1, metric);
       if (improved) best = snapshot();
       table.row({
         epoch: epoch + 1, trainLoss: record.trainLoss, trainAccuracy: record.trainAccuracy,
-        valLoss: val?.loss, valAccuracy: val?.accuracy, lr: optimizer.lr, seconds: record.seconds ?? 0,
+        valLoss: val?.loss, valAccuracy: val?.accuracy, valBalancedAccuracy: balanced ? val?.balancedAccuracy : undefined, lr: optimizer.lr, seconds: record.seconds ?? 0,
         firingRates: layerNames.map((n) => activity.get(n)?.rate ?? 0), note: improved ? "best" : undefined,
       });
       schedule.step(val ? metric : undefined);
@@ -271,22 +278,28 @@ function trainStep(network: Network, data: ClassificationData, indices: Int32Arr
   return result;
 }
 
-/** Mean loss and accuracy over `indices` without gradients. */
+/** Mean loss, accuracy and balanced accuracy (mean recall of the classes present) over `indices`, without gradients. */
 export function evaluateLoss(network: Network, data: ClassificationData, indices: Int32Array, batchSize: number,
-  classWeights?: number[]): { loss: number; accuracy: number } {
+  classWeights?: number[]): { loss: number; accuracy: number; balancedAccuracy: number } {
   const { probabilities } = predictProbabilities(network, data, indices, batchSize);
   const K = data.classNames.length;
   let loss = 0;
   let norm = 0;
   let correct = 0;
+  const perClass = new Int32Array(K);
+  const correctPerClass = new Int32Array(K);
   for (let r = 0; r < indices.length; r++) {
     const y = data.labels[indices[r]];
     const w = classWeights ? classWeights[y] : 1;
     loss -= w * Math.log(Math.max(probabilities[r * K + y], 1e-30));
     norm += w;
-    if (argmax(probabilities, r * K, K) === y) correct++;
+    perClass[y]++;
+    if (argmax(probabilities, r * K, K) === y) { correct++; correctPerClass[y]++; }
   }
-  return { loss: loss / norm, accuracy: correct / indices.length };
+  let recallSum = 0;
+  let present = 0;
+  for (let k = 0; k < K; k++) if (perClass[k] > 0) { recallSum += correctPerClass[k] / perClass[k]; present++; }
+  return { loss: loss / norm, accuracy: correct / indices.length, balancedAccuracy: present > 0 ? recallSum / present : 0 };
 }
 
 /** Class probabilities [n, K] for the samples at `indices`, in batches, without gradients. */

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { Rng } from "../../src/core/index.js";
 import { buildNetwork, type ModelConfig } from "../../src/model/index.js";
-import { predictProbabilities, train, type ClassificationData, type TrainOptions } from "../../src/train/index.js";
+import { evaluateLoss, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../../src/train/index.js";
 
 /** Two classes of 1-d signals: a bump in the left half or in the right half, plus noise. */
 function toyData(n: number, seed: number): ClassificationData {
@@ -81,4 +81,24 @@ test("resume without a checkpoint names the missing file", async () => {
   const dir = tmp();
   await assert.rejects(train(buildNetwork(model, 1), toyData(8, 1), { train: range(0, 8), val: range(0, 0) }, { ...options(dir, 1), resume: true }),
     /--resume: no checkpoint at .*last\.ckpt/);
+});
+
+test("validation metrics of a network that always answers the first class: accuracy 3/4, balanced accuracy 1/2, (weighted) loss by hand", () => {
+  const always: ModelConfig = {
+    name: "always-left", description: "bias only", inputShape: [1, 16], classes: 2, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
+    layers: [{ type: "flatten" }, { type: "dense", units: 2 }],
+  };
+  const net = buildNetwork(always, 1);
+  const [weight, bias] = net.parameters();
+  weight.tensor.data.fill(0);
+  bias.tensor.data.set([1, 0]);
+  const data = toyData(8, 3);
+  const indices = Int32Array.from([0, 2, 4, 1]); // labels 0, 0, 0, 1
+  const p = Math.E / (Math.E + 1);
+  const plain = evaluateLoss(net, data, indices, 4);
+  assert.equal(plain.accuracy, 0.75);
+  assert.equal(plain.balancedAccuracy, 0.5);
+  assert.ok(Math.abs(plain.loss - -(3 * Math.log(p) + Math.log(1 - p)) / 4) < 1e-6, `loss ${plain.loss}`);
+  const weighted = evaluateLoss(net, data, indices, 4, [1, 3]);
+  assert.ok(Math.abs(weighted.loss - -(3 * Math.log(p) + 3 * Math.log(1 - p)) / 6) < 1e-6, `weighted loss ${weighted.loss}`);
 });
