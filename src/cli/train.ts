@@ -12,7 +12,7 @@ import { backendOptions, selectBackend, type BackendOptions } from "./backend.js
 
 interface TrainFlags extends BackendOptions {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
-  model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; lr: number;
+  model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
   balance?: "none" | "weights" | "sampling"; patience?: number; monitor: Monitor; seeds: number; seed: number; out?: string; resume?: boolean;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; onBadFile: "skip" | "fail"; devices?: string[]; augment?: boolean; records?: string[];
@@ -36,6 +36,7 @@ export function trainCommand(): Command {
     .option("--epochs <n>", "training epochs (ecg 10, cxr 15)", positiveInt)
     .option("--time-steps <n>", "simulation steps per input (spiking models)", positiveInt)
     .option("--batch-size <n>", "samples per step (ecg 16, cxr 32)", positiveInt)
+    .option("--micro-batch <n>", "compute each batch in chunks of n samples and sum their gradients (a large batch in the memory of a small one, e.g. gatti2025 at the paper's batch 32)", positiveInt)
     .option("--lr <rate>", "learning rate", positiveNumber, 1e-3)
     .option("--optimizer <name>", "adam, adamw or sgd", oneOf(["adam", "adamw", "sgd"] as const), "adam")
     .option("--schedule <name>", "learning-rate schedule: constant, cosine, step or plateau", oneOf(["constant", "cosine", "step", "plateau"] as const), "constant")
@@ -72,7 +73,7 @@ export function trainCommand(): Command {
         model, data, seed: flags.seed, seeds: flags.seeds, outDir, resume: flags.resume, devices: flags.devices, handleSignals: true, balance,
         train: {
           epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: { kind: flags.optimizer, lr: flags.lr }, schedule,
-          clipNorm: flags.clipNorm, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? task === "cxr",
+          microBatch: flags.microBatch, clipNorm: flags.clipNorm, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? task === "cxr",
         },
       });
     });

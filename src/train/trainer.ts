@@ -83,6 +83,11 @@ export interface TrainOptions {
   classWeights?: number[];
   /** "balanced" draws every epoch's training set with equal counts per class. */
   sampling?: "shuffle" | "balanced";
+  /**
+   * Computes each batch in chunks of this many samples and sums their gradients: the batch's
+   * gradient in the memory of a chunk (batch-norm statistics are then per chunk).
+   */
+  microBatch?: number;
   /** Stop when the validation metric has not improved for this many epochs. */
   patience?: number;
   /**
@@ -258,13 +263,30 @@ function trainStep(network: Network, data: ClassificationData, indices: Int32Arr
   const labels = Array.from(indices, (i) => data.labels[i]);
   for (const p of params) p.grad.fill(0);
   const forwardState = rngs.forward.getState();
-  const run = (): { loss: number; correct: number } => tidy(() => {
-    const x = batchTensor(data, inputs, n);
-    const logits = network.forward(x, { training: true, rng: rngs.forward });
-    const loss = ops.crossEntropy(logits, labels, { classWeights: options.classWeights });
-    backward(loss);
-    return { loss: loss.item(), correct: countCorrect(logits.data, labels, logits.shape[1]) };
-  });
+  // Micro-batches: each chunk's summed loss over the whole batch's weight total, so the
+  // accumulated gradient is the batch's mean-loss gradient (batch statistics are per chunk).
+  const chunk = Math.min(n, options.microBatch ?? n);
+  const weightTotal = labels.reduce((sum, y) => sum + (options.classWeights ? options.classWeights[y] : 1), 0);
+  const row = sampleSize(data);
+  const run = (): { loss: number; correct: number } => {
+    let loss = 0;
+    let correct = 0;
+    for (let s = 0; s < n; s += chunk) {
+      const m = Math.min(chunk, n - s);
+      const part = labels.slice(s, s + m);
+      tidy(() => {
+        const x = batchTensor(data, inputs.subarray(s * row, (s + m) * row), m);
+        const logits = network.forward(x, { training: true, rng: rngs.forward });
+        const classWeights = options.classWeights;
+        const mean = m === n ? ops.crossEntropy(logits, part, { classWeights })
+          : ops.affine(ops.crossEntropy(logits, part, { classWeights, reduction: "sum" }), 1 / weightTotal);
+        backward(mean);
+        loss += mean.item();
+        correct += countCorrect(logits.data, part, logits.shape[1]);
+      });
+    }
+    return { loss, correct };
+  };
   const result = run();
   if (!Number.isFinite(result.loss) || params.some((p) => !allFinite(p.grad))) {
     // Run the same batch again, with the same randomness, checking every op, to name the culprit.
@@ -358,5 +380,8 @@ function allFinite(a: Float32Array): boolean {
 function validateOptions(o: TrainOptions, split: { train: Int32Array; val: Int32Array }): void {
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new SpikemedError(`--epochs must be a positive integer, got ${o.epochs}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new SpikemedError(`--batch-size must be a positive integer, got ${o.batchSize}`);
+  if (o.microBatch !== undefined && (!Number.isInteger(o.microBatch) || o.microBatch < 1)) {
+    throw new SpikemedError(`--micro-batch must be a positive integer, got ${o.microBatch}`);
+  }
   if (split.train.length === 0) throw new SpikemedError("the training split is empty", "check --data and the split options");
 }
