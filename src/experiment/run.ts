@@ -79,10 +79,12 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
     sampling: balance === "sampling" ? "balanced" : options.train.sampling,
   });
   const trainEnergy = trainMeter.stop();
+  // Inference holds a batch's activations too: a run trained in micro-batches predicts in them.
+  const inferenceBatch = options.train.microBatch ?? options.train.batchSize;
 
   const inferMeter = startEnergyMeter();
   const inferStart = Date.now();
-  const { probabilities } = predictProbabilities(network, data, split.test, options.train.batchSize);
+  const { probabilities } = predictProbabilities(network, data, split.test, inferenceBatch);
   const inferSeconds = (Date.now() - inferStart) / 1000;
   const inferEnergy = inferMeter.stop();
   const yTrue = Int32Array.from(split.test, (i) => data.labels[i]);
@@ -90,7 +92,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const evaluations: NamedEvaluation[] = [{ name: "test", evaluation: test }];
   const byGroup = accuracyByGroup(prepared, split.test, probabilities);
   if (split.val.length > 0) {
-    const val = predictProbabilities(network, data, split.val, options.train.batchSize);
+    const val = predictProbabilities(network, data, split.val, inferenceBatch);
     evaluations.push({ name: "validation", evaluation: evaluateClassifier({
       classNames: data.classNames, yTrue: Int32Array.from(split.val, (i) => data.labels[i]), probabilities: val.probabilities, bootstrap: false,
     }) });
@@ -124,7 +126,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
 
 function energySection(network: Network, data: ClassificationData, indices: Int32Array, options: ExperimentOptions, runDir: string,
   measured: { trainEnergy: EnergyMeasurement; inferEnergy: EnergyMeasurement; inferences: number; epochs: number }): { table: ReportTable } {
-  const batches = exampleBatches(data, indices, 4, Math.min(32, options.train.batchSize));
+  const batches = exampleBatches(data, indices, 4, Math.min(32, options.train.microBatch ?? options.train.batchSize));
   const activity = network.measureInputRates(batches, new Rng(0));
   const devices = selectDevices(loadDeviceCatalog(), options.devices);
   const section = energyReportSection({

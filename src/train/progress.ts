@@ -89,7 +89,8 @@ export class ProgressBar {
     parts.push(`${groupThousands(done)}/${groupThousands(total)}`);
     if (this.stats.loss !== undefined) parts.push(`loss ${formatLoss(this.stats.loss)}`);
     if (this.stats.accuracy !== undefined) parts.push(`acc ${formatPercent(this.stats.accuracy)}`);
-    parts.push(`${groupThousands(Math.round(rate))} samples/s`);
+    // A slow network (gatti2025: seconds per image) would otherwise show "0 samples/s".
+    parts.push(rate >= 10 ? `${groupThousands(Math.round(rate))} samples/s` : `${rate.toPrecision(2)} samples/s`);
     if (done < total) parts.push(`ETA ${rate > 0 ? formatDuration((total - done) / rate) : "--:--"}`);
     else parts.push(`in ${formatDuration(elapsedMs / 1000)}`);
     const tail = parts.join(" ");

@@ -218,7 +218,7 @@ export async function train(network: Network, data: ClassificationData, split: {
       }
       bar.finish();
       const activity = network.activity();
-      const val = split.val.length > 0 ? evaluateLoss(network, data, split.val, options.batchSize, options.classWeights) : null;
+      const val = split.val.length > 0 ? evaluateLoss(network, data, split.val, options.microBatch ?? options.batchSize, options.classWeights) : null;
       const balanced = monitor === "val_balanced_accuracy";
       const record: EpochRecord = {
         epoch: epoch + 1, trainLoss: lossSum / seen, trainAccuracy: correct / seen,

@@ -34,6 +34,15 @@ test("ETA from the average rate: 250 of 1,000 samples in 1 s leaves 3 s", () => 
   assert.match(writes[0], /\[=======>\s{22}\]  25% 250\/1,000 250 samples\/s ETA 0:03/);
 });
 
+test("a slow network's rate keeps two significant digits: 8 of 64 images in 24 s is 0.33 samples/s, 2:48 to go", () => {
+  const { writes, stream } = fakeStream(false, 120);
+  let now = 0;
+  const bar = new ProgressBar({ total: 64, label: "epoch 1/1", stream, now: () => now });
+  now = 24_000;
+  bar.update(8);
+  assert.match(writes[0], / 8\/64 0\.33 samples\/s ETA 2:48\n$/);
+});
+
 test("not a TTY (CI log): plain lines every plainIntervalMs and a final one, no control characters", () => {
   const { writes, stream } = fakeStream(false);
   let now = 0;
