@@ -23,6 +23,12 @@ const EVENT_DRIVEN_MAX_DENSITY = 0.35;
  * only faster below 20% density, a convolution 8 -> 8 channels never).
  */
 const EVENT_DRIVEN_MIN_OUTPUTS = 32;
+/**
+ * Most weights of a dense layer that runs event-driven: the kernels read a transposed copy of the
+ * weights, made per call, and gatti2025's 264-million-weight layer would need a 1 GiB copy that
+ * the 4 GiB WebAssembly heap, already holding its weights and gradients, cannot give.
+ */
+const EVENT_DRIVEN_MAX_WEIGHTS = 1 << 24;
 
 /**
  * True when a layer with `outputs` outputs per input should run event-driven on this input:
@@ -131,7 +137,8 @@ export class Dense extends Module {
   }
 
   forward(input: Signal): Signal {
-    const linear = this.eventDriven && runsEventDriven(input, this.outFeatures) ? ops.sparseLinear : ops.linear;
+    const sparse = this.eventDriven && this.weight.size <= EVENT_DRIVEN_MAX_WEIGHTS && runsEventDriven(input, this.outFeatures);
+    const linear = sparse ? ops.sparseLinear : ops.linear;
     return perStep(input, (x) => linear(x, this.weight, this.bias));
   }
 

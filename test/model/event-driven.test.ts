@@ -65,6 +65,22 @@ test("Conv1d and Dense run event-driven only on sparse spikes at inference, wide
   });
 });
 
+test("a dense layer of more than 2^24 weights stays on the dense kernel (no transposed copy of gatti2025's 1 GiB layer)", () => {
+  const rng = new Rng(6);
+  const spikes = (features: number): Signal => {
+    const x = core.zeros([2, 1, features]);
+    for (let i = 0; i < x.size; i += 10) x.data[i] = 1;
+    return { x, timeSteps: 2, static: false, spikes: true };
+  };
+  const atLimit = new Dense("at-limit", 4096, 4096, rng);
+  const over = new Dense("over", 4097, 4096, rng);
+  tidy(() => {
+    assert.equal(noGrad(() => countSparseCalls(() => atLimit.forward(spikes(4096)))), 1, "4096 x 4096 = 2^24 weights");
+    assert.equal(noGrad(() => countSparseCalls(() => over.forward(spikes(4097)))), 0, "4097 x 4096 weights");
+  });
+  for (const layer of [atLimit, over]) for (const p of layer.parameters()) p.tensor.dispose();
+});
+
 test("event-driven inference of the ECG network predicts what the dense kernels predict on real beats", () => {
   const config = ecgSnn(8);
   const net = buildNetwork(config, 1);
