@@ -10,17 +10,16 @@ S="node dist/src/cli/main.js train"
 
 # The main job on a fresh machine: the embedded five-record MIT-BIH sample, default settings.
 $S ecg --out runs/bench/ecg-sample-default
-# ECG with the default window since session 3 (written out): 120 Hz, 1 s before to 1.13 s after the R peak, so the
-# neighbouring beats are in view (256 samples, the old cost); the SNN and its twins drop out half the flattened features.
-$S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --out runs/bench/ecg-intra-snn-context
-$S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --model cnn --out runs/bench/ecg-intra-cnn-context
-$S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --model logreg --out runs/bench/ecg-intra-logreg-context
-$S ecg --data $MITDB --split intra --sample-rate 120 --beat-window 1,1.13 --model bilstm --epochs 5 --out runs/bench/ecg-intra-bilstm-context
-$S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --include-paced --model cnn --out runs/bench/ecg-intra-paced-cnn-context
-# Inter-patient (DS1 -> DS2), the honest test; class-weighted loss. Validation on two whole held-out DS1 records
-# (patients unseen in training), or, for comparison, on held-out beats of the training patients.
-$S ecg --data $MITDB --split inter --schedule cosine --sample-rate 120 --beat-window 1,1.13 --validation records --out runs/bench/ecg-inter-snn-context
-$S ecg --data $MITDB --split inter --schedule cosine --sample-rate 120 --beat-window 1,1.13 --out runs/bench/ecg-inter-snn-context-beatval
+# ECG on full MIT-BIH with the session-4 defaults: 120 Hz windows from 1 s before to 1.13 s after the R peak (the
+# neighbouring beats in view), dropout, and RR features against the patient's own rhythm (bench/results/ecg-inter.md).
+$S ecg --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-patient-rr
+$S ecg --data $MITDB --split intra --schedule cosine --model cnn --out runs/bench/ecg-intra-cnn-patient-rr
+$S ecg --data $MITDB --split intra --schedule cosine --model logreg --out runs/bench/ecg-intra-logreg-patient-rr
+# Inter-patient (DS1 -> DS2), the honest test; class-weighted loss; validation on two whole held-out DS1 records
+# (patients unseen in training), best epoch by their balanced accuracy.
+$S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --out runs/bench/ecg-inter-snn-patient-rr
+# The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
+# $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: on this data it costs about 2 points (bench/results/cxr-recipe.md).
 $S cxr --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --seeds 5 --out runs/bench/cxr-mixed-snn
 $S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-cnn
@@ -28,6 +27,16 @@ $S cxr --data $CXR --protocol mixed --model logreg --epochs 10 --schedule cosine
 $S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --out runs/bench/cxr-same-source-snn
 $S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cohen-snn
 node dist/bench/summarize-runs.js
+
+# Session-3 ECG runs (commit e532134: the same windows and dropout, RR features in seconds and over the local median RR),
+# kept for comparison (the BiLSTM reads no RR features, so its run stands for the current build too):
+# $S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --out runs/bench/ecg-intra-snn-context
+# $S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --model cnn --out runs/bench/ecg-intra-cnn-context
+# $S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --model logreg --out runs/bench/ecg-intra-logreg-context
+# $S ecg --data $MITDB --split intra --sample-rate 120 --beat-window 1,1.13 --model bilstm --epochs 5 --out runs/bench/ecg-intra-bilstm-context
+# $S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --include-paced --model cnn --out runs/bench/ecg-intra-paced-cnn-context
+# $S ecg --data $MITDB --split inter --schedule cosine --sample-rate 120 --beat-window 1,1.13 --validation records --out runs/bench/ecg-inter-snn-context
+# $S ecg --data $MITDB --split inter --schedule cosine --sample-rate 120 --beat-window 1,1.13 --out runs/bench/ecg-inter-snn-context-beatval
 
 # Session-2 ECG runs (commit f57ebf7: 360 Hz windows 0.25 s before to 0.46 s after the R peak, no dropout), kept for comparison:
 # $S ecg --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn
