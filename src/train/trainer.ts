@@ -139,6 +139,7 @@ export async function train(network: Network, data: ClassificationData, split: {
   const baseLr = optimizer.lr;
   const schedule = createSchedule(baseLr, options.schedule ?? { kind: "constant" });
   const monitor = options.monitor ?? "val_loss";
+  const balanced = monitor === "val_balanced_accuracy";
   const earlyStopping = new EarlyStopping({ mode: monitor === "val_loss" ? "min" : "max", patience: options.patience ?? options.epochs });
   const root = new Rng(options.seed);
   const rngs = { forward: root.fork("forward"), augment: root.fork("augment") };
@@ -183,7 +184,7 @@ export async function train(network: Network, data: ClassificationData, split: {
     : null;
 
   const layerNames = network.neuronLayers().map((l) => l.name);
-  const table = new EpochTable({ stream: log, layerNames, showLr: true, showBalancedAccuracy: monitor === "val_balanced_accuracy" });
+  const table = new EpochTable({ stream: log, layerNames, showLr: true, showBalancedAccuracy: balanced });
   const warnings: string[] = [];
   const batchBuffer = new Float32Array(options.batchSize * sampleSize(data));
   const began = Date.now() - start.seconds * 1000;
@@ -219,7 +220,6 @@ export async function train(network: Network, data: ClassificationData, split: {
       bar.finish();
       const activity = network.activity();
       const val = split.val.length > 0 ? evaluateLoss(network, data, split.val, options.microBatch ?? options.batchSize, options.classWeights) : null;
-      const balanced = monitor === "val_balanced_accuracy";
       const record: EpochRecord = {
         epoch: epoch + 1, trainLoss: lossSum / seen, trainAccuracy: correct / seen,
         valLoss: val?.loss ?? null, valAccuracy: val?.accuracy ?? null, ...(balanced ? { valBalancedAccuracy: val?.balancedAccuracy ?? null } : {}),

@@ -22,10 +22,9 @@ export const BEAT_FEATURE_NAMES: readonly string[] = [
 
 /**
  * The features the ECG models read: the rhythm against the patient's own, never absolute
- * intervals. A slow heart is not a beat class, yet with the absolute intervals a network trained
- * on other patients called half of bradycardic record 117's normal beats abnormal. Means count
- * the pauses that medians ignore, so a run of ectopic beats that sets the local median (record
- * 232) still comes early against them (bench/results/ecg-inter.md).
+ * intervals, which across patients tell heart rates apart rather than beat classes (a slow heart
+ * is not one). Means count the pauses that medians ignore, so a run of ectopic beats that sets
+ * the local median (record 232) still comes early against them (bench/results/ecg-inter.md).
  */
 export const PATIENT_RELATIVE_FEATURES: readonly string[] = [
   "pre_rr_ratio", "post_rr_ratio", "amplitude_ratio", "pre_rr_record_ratio", "post_rr_record_ratio", "pre_rr_local_mean_ratio",
