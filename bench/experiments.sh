@@ -12,7 +12,8 @@ S="node dist/src/cli/main.js train"
 $S ecg --out runs/bench/ecg-sample-default
 # ECG on full MIT-BIH with the session-4 defaults: 120 Hz windows from 1 s before to 1.13 s after the R peak (the
 # neighbouring beats in view), dropout, and RR features against the patient's own rhythm (bench/results/ecg-inter.md).
-$S ecg --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-patient-rr
+# Not run with these features yet (an hour of training; the README's intra SNN row is session 3's, runs/bench/ecg-intra-snn-context):
+# $S ecg --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-patient-rr
 $S ecg --data $MITDB --split intra --schedule cosine --model cnn --out runs/bench/ecg-intra-cnn-patient-rr
 $S ecg --data $MITDB --split intra --schedule cosine --model logreg --out runs/bench/ecg-intra-logreg-patient-rr
 # Inter-patient (DS1 -> DS2), the honest test; class-weighted loss; validation on two whole held-out DS1 records
@@ -30,6 +31,7 @@ node dist/bench/summarize-runs.js
 
 # Session-3 ECG runs (commit e532134: the same windows and dropout, RR features in seconds and over the local median RR),
 # kept for comparison (the BiLSTM reads no RR features, so its run stands for the current build too):
+# $S ecg --out runs/bench/ecg-sample-default-s3
 # $S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --out runs/bench/ecg-intra-snn-context
 # $S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --model cnn --out runs/bench/ecg-intra-cnn-context
 # $S ecg --data $MITDB --split intra --schedule cosine --sample-rate 120 --beat-window 1,1.13 --model logreg --out runs/bench/ecg-intra-logreg-context
