@@ -1,4 +1,5 @@
 import { SpikemedError } from "../core/errors.js";
+import { argmaxRows } from "./metrics.js";
 
 export interface OcclusionOptions {
   /** Side of the square patch that hides part of the image, in pixels. Default: size / 8. */
@@ -49,8 +50,7 @@ export function occlusionMap(image: Float32Array, size: number, classes: number,
   });
   const probabilities = predict(batch, positions.length + 1);
   const whole = probabilities.slice(0, classes);
-  let k = options.classIndex ?? 0;
-  if (options.classIndex === undefined) for (let c = 1; c < classes; c++) if (whole[c] > whole[k]) k = c;
+  const k = options.classIndex ?? argmaxRows(whole, 1, classes)[0];
   const baseline = whole[k];
   const sum = new Float64Array(size * size);
   const count = new Float64Array(size * size);
