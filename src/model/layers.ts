@@ -24,19 +24,20 @@ const EVENT_DRIVEN_MAX_DENSITY = 0.35;
  */
 const EVENT_DRIVEN_MIN_OUTPUTS = 32;
 /**
- * Most weights of a dense layer that runs event-driven: the kernels read a transposed copy of the
- * weights, made per call, and gatti2025's 264-million-weight layer would need a 1 GiB copy that
- * the 4 GiB WebAssembly heap, already holding its weights and gradients, cannot give.
+ * Most weights of a layer that runs event-driven: the kernels read a transposed copy of the
+ * weights, made per call, and gatti2025's 264-million-weight dense layer would need a 1 GiB copy
+ * that the 4 GiB WebAssembly heap, already holding its weights and gradients, cannot give.
  */
 const EVENT_DRIVEN_MAX_WEIGHTS = 1 << 24;
 
 /**
- * True when a layer with `outputs` outputs per input should run event-driven on this input:
- * spikes, no gradient being recorded, and sparse enough (measured on a sample of the batch).
+ * True when a layer with `outputs` outputs per input and these weights should run event-driven on
+ * this input: spikes, no gradient being recorded, weights small enough to copy, and sparse enough
+ * (measured on a sample of the batch).
  */
-function runsEventDriven(input: Signal, outputs: number): boolean {
+function runsEventDriven(input: Signal, outputs: number, weight: Tensor): boolean {
   return input.spikes === true && !isGradEnabled() && outputs >= EVENT_DRIVEN_MIN_OUTPUTS
-    && ops.nonzeroFraction(input.x) < EVENT_DRIVEN_MAX_DENSITY;
+    && weight.size <= EVENT_DRIVEN_MAX_WEIGHTS && ops.nonzeroFraction(input.x) < EVENT_DRIVEN_MAX_DENSITY;
 }
 
 /** 1-d convolution over [C, L] samples. */
@@ -55,7 +56,7 @@ export class Conv1d extends Module {
   }
 
   forward(input: Signal): Signal {
-    const conv = this.eventDriven && runsEventDriven(input, this.outChannels) ? ops.sparseConv1d : ops.conv1d;
+    const conv = this.eventDriven && runsEventDriven(input, this.outChannels, this.weight) ? ops.sparseConv1d : ops.conv1d;
     return perStep(input, (x) => conv(x, this.weight, this.bias, { stride: this.options.stride, padding: this.options.padding }));
   }
 
@@ -65,7 +66,7 @@ export class Conv1d extends Module {
    */
   override forwardFused(input: Signal, following: readonly Module[], ctx: ForwardContext): { signal: Signal; consumed: number } | null {
     const neurons = following[0];
-    if (!(neurons instanceof Leaky) || input.static || !this.eventDriven || !runsEventDriven(input, this.outChannels)
+    if (!(neurons instanceof Leaky) || input.static || !this.eventDriven || !runsEventDriven(input, this.outChannels, this.weight)
       || !neurons.spikesSuffice(ctx, false)) return null;
     const poolWidth = neurons.foldedPoolWidth(following[1], this.outputShape(input.x.shape.slice(2)));
     const options = { stride: this.options.stride, padding: this.options.padding };
@@ -137,8 +138,7 @@ export class Dense extends Module {
   }
 
   forward(input: Signal): Signal {
-    const sparse = this.eventDriven && this.weight.size <= EVENT_DRIVEN_MAX_WEIGHTS && runsEventDriven(input, this.outFeatures);
-    const linear = sparse ? ops.sparseLinear : ops.linear;
+    const linear = this.eventDriven && runsEventDriven(input, this.outFeatures, this.weight) ? ops.sparseLinear : ops.linear;
     return perStep(input, (x) => linear(x, this.weight, this.bias));
   }
 
