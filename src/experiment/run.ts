@@ -8,7 +8,7 @@ import {
 } from "../eval/index.js";
 import { classWeights } from "../data/labels.js";
 import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
-import { inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
+import { inferenceBatchSize, inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
 import type { OutputStream } from "../train/index.js";
 import { accuracyByGroup, prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { saveRun, type RunManifest } from "./saved-run.js";
@@ -79,8 +79,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
     sampling: balance === "sampling" ? "balanced" : options.train.sampling,
   });
   const trainEnergy = trainMeter.stop();
-  // Inference holds a batch's activations too: a run trained in micro-batches predicts in them.
-  const inferenceBatch = options.train.microBatch ?? options.train.batchSize;
+  const inferenceBatch = inferenceBatchSize(options.train);
 
   const inferMeter = startEnergyMeter();
   const inferStart = Date.now();
@@ -126,7 +125,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
 
 function energySection(network: Network, data: ClassificationData, indices: Int32Array, options: ExperimentOptions, runDir: string,
   measured: { trainEnergy: EnergyMeasurement; inferEnergy: EnergyMeasurement; inferences: number; epochs: number }): { table: ReportTable } {
-  const batches = exampleBatches(data, indices, 4, Math.min(32, options.train.microBatch ?? options.train.batchSize));
+  const batches = exampleBatches(data, indices, 4, Math.min(32, inferenceBatchSize(options.train)));
   const activity = network.measureInputRates(batches, new Rng(0));
   const devices = selectDevices(loadDeviceCatalog(), options.devices);
   const section = energyReportSection({

@@ -15,5 +15,5 @@ export { EpochTable, ProgressBar, formatDuration } from "./progress.js";
 export type { EpochRow, EpochTableOptions, OutputStream, ProgressOptions, ProgressStats } from "./progress.js";
 export { EpochBatches, epochBatches } from "./batches.js";
 export type { BatchOptions } from "./batches.js";
-export { batchTensor, evaluateLoss, flatArrayData, inputBatch, networkParams, predictProbabilities, sampleSize, train } from "./trainer.js";
+export { batchTensor, evaluateLoss, flatArrayData, inferenceBatchSize, inputBatch, networkParams, predictProbabilities, sampleSize, train } from "./trainer.js";
 export type { ClassificationData, Monitor, TrainOptions, TrainResult } from "./trainer.js";

@@ -72,6 +72,11 @@ export function flatArrayData(x: Float32Array, inputShape: number[], classNames:
 
 export type Monitor = "val_loss" | "val_accuracy" | "val_balanced_accuracy";
 
+/** Samples per inference batch: a network trained in micro-batches holds only a micro-batch's activations. */
+export function inferenceBatchSize(options: Pick<TrainOptions, "batchSize" | "microBatch">): number {
+  return options.microBatch ?? options.batchSize;
+}
+
 export interface TrainOptions {
   epochs: number;
   batchSize: number;
@@ -219,7 +224,7 @@ export async function train(network: Network, data: ClassificationData, split: {
       }
       bar.finish();
       const activity = network.activity();
-      const val = split.val.length > 0 ? evaluateLoss(network, data, split.val, options.microBatch ?? options.batchSize, options.classWeights) : null;
+      const val = split.val.length > 0 ? evaluateLoss(network, data, split.val, inferenceBatchSize(options), options.classWeights) : null;
       const record: EpochRecord = {
         epoch: epoch + 1, trainLoss: lossSum / seen, trainAccuracy: correct / seen,
         valLoss: val?.loss ?? null, valAccuracy: val?.accuracy ?? null, ...(balanced ? { valBalancedAccuracy: val?.balancedAccuracy ?? null } : {}),
