@@ -4,9 +4,9 @@ import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { decodeImageFile } from "../data/cxr/index.js";
 import {
-  aamiClassOfSymbol, annotationSymbol, BEAT_FEATURE_NAMES, beatWindowOptions, detectBeatsInRecord, readRecord, selectBeatFeatures, type BeatWindow,
+  aamiClassOfSymbol, annotationSymbol, BEAT_FEATURE_NAMES, beatWindowOptions, detectBeatsInRecord, readRecord, type BeatWindow,
 } from "../data/ecg/index.js";
-import { loadRun } from "../experiment/index.js";
+import { beatData, loadRun } from "../experiment/index.js";
 import { argmaxRows } from "../eval/index.js";
 import { flatArrayData, predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
@@ -41,9 +41,8 @@ function predictRecord(network: ReturnType<typeof loadRun>["network"], className
   const beats = detectBeatsInRecord(record, beatWindowOptions(window));
   const n = beats.sampleOfBeat.length;
   if (n === 0) throw new SpikemedError(`${input}: no heartbeats detected`, "check that the record holds an ECG lead");
-  const shape = [1, beats.windowLength];
-  const values = selectBeatFeatures(beats.features, BEAT_FEATURE_NAMES, features);
-  const data = flatArrayData(beats.x, shape, classNames, new Uint8Array(n), features.length > 0 ? { names: features, values } : undefined);
+  // Unlabelled beats through the same path as training beats: the window, then the model's features.
+  const data = beatData({ ...beats, featureNames: [...BEAT_FEATURE_NAMES], y: new Uint8Array(n), classNames }, features);
   const { probabilities } = predictProbabilities(network, data, Int32Array.from({ length: n }, (_, i) => i), 256);
   const K = classNames.length;
   const labels = Array.from(argmaxRows(probabilities, n, K));

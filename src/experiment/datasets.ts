@@ -31,7 +31,8 @@ export type DataSpec =
  * Labelled beats as training data: each sample is the beat's window, then the `features` the
  * model reads (by name; default all the data set's); augmented windows when training asks.
  */
-export function beatData(beats: ecg.BeatDataset, features: readonly string[] = beats.featureNames): ClassificationData {
+export function beatData(beats: Pick<ecg.BeatDataset, "x" | "windowLength" | "features" | "featureNames" | "y" | "classNames">,
+  features: readonly string[] = beats.featureNames): ClassificationData {
   const values = ecg.selectBeatFeatures(beats.features, beats.featureNames, features);
   const plain = flatArrayData(beats.x, [1, beats.windowLength], beats.classNames, beats.y, features.length > 0 ? { names: features, values } : undefined);
   const row = beats.windowLength + features.length;
