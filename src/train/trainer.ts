@@ -283,6 +283,7 @@ function trainStep(network: Network, data: ClassificationData, indices: Int32Arr
         const x = batchTensor(data, inputs.subarray(s * row, (s + m) * row), m);
         const logits = network.forward(x, { training: true, rng: rngs.forward });
         const classWeights = options.classWeights;
+        // A whole batch keeps the mean reduction, so runs without micro-batches stay bit-identical to before.
         const mean = m === n ? ops.crossEntropy(logits, part, { classWeights })
           : ops.affine(ops.crossEntropy(logits, part, { classWeights, reduction: "sum" }), 1 / weightTotal);
         backward(mean);
