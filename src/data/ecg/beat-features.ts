@@ -7,6 +7,7 @@
  * (de Chazal et al. 2004 onwards) adds to make that possible.
  */
 import { SpikemedError } from "../../core/errors.js";
+import type { BeatShapes } from "./beat-shape.js";
 
 /** Names of the features, in the order they are stored after each beat's window. */
 export const BEAT_FEATURE_NAMES: readonly string[] = [
@@ -18,6 +19,8 @@ export const BEAT_FEATURE_NAMES: readonly string[] = [
   "pre_rr_record_ratio", // pre RR over the record's mean RR
   "post_rr_record_ratio", // post RR over the record's mean RR
   "pre_rr_local_mean_ratio", // pre RR over the mean of the previous 32 RR intervals
+  "template_correlation", // correlation of the beat with the record's median beat (beat-shape.ts)
+  "template_rms_ratio", // RMS difference from the record's median beat over the median beat's RMS
 ];
 
 /**
@@ -49,12 +52,14 @@ function median(values: ArrayLike<number>): number {
 /**
  * Features of every beat of one record, `peaks.length * BEAT_FEATURE_NAMES.length` values.
  * `peaks` are the R-peak samples of all the record's beats in order (at `samplingFrequency`);
- * `peakToPeak` the amplitude of each beat's window before normalisation. The first beat takes
+ * `shapes` each beat's amplitude before normalisation and its likeness to the record's median
+ * beat (beatShapes, same beats in the same order). The first beat takes
  * its post RR as its pre RR and the last its pre RR as its post RR; a beat with no history takes
  * the record's median (mean) RR as its local median (mean); a record with one beat gets ratios of
  * 1 and intervals of 0.
  */
-export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number, peakToPeak: ArrayLike<number>): Float32Array {
+export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number, shapes: { [K in keyof BeatShapes]: ArrayLike<number> }): Float32Array {
+  const { peakToPeak, templateCorrelation, templateRmsRatio } = shapes;
   const n = peaks.length;
   const width = BEAT_FEATURE_NAMES.length;
   const out = new Float32Array(n * width);
@@ -79,6 +84,8 @@ export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number
     row[5] = ratio(pre, recordMean);
     row[6] = ratio(post, recordMean);
     row[7] = ratio(pre, localMean);
+    row[8] = templateCorrelation[i];
+    row[9] = templateRmsRatio[i];
   }
   return out;
 }

@@ -5,6 +5,7 @@
  */
 import { SpikemedError } from "../../core/errors.js";
 import { BEAT_FEATURE_NAMES, beatFeatures } from "./beat-features.js";
+import { beatShapes } from "./beat-shape.js";
 import { removeBaselineWander, resample } from "./filters.js";
 import { detectRPeaks, type RPeakOptions } from "./rpeaks.js";
 import { annotationSymbol } from "./wfdb-annotation.js";
@@ -183,29 +184,14 @@ export function extractWindows(signal: ArrayLike<number>, peaks: ArrayLike<numbe
   return { x, windowLength: length, kept: Int32Array.from(kept) };
 }
 
-/** Peak-to-peak amplitude of each beat's window (clipped to the signal), before normalisation. */
-function windowPeakToPeak(signal: ArrayLike<number>, peaks: ArrayLike<number>, options: WindowOptions): Float64Array {
-  const { before, after } = windowBounds(options);
-  const out = new Float64Array(peaks.length);
-  for (let i = 0; i < peaks.length; i++) {
-    let min = Infinity;
-    let max = -Infinity;
-    for (let k = Math.max(0, peaks[i] - before); k < Math.min(signal.length, peaks[i] + after); k++) {
-      min = Math.min(min, signal[k]);
-      max = Math.max(max, signal[k]);
-    }
-    out[i] = max > min ? max - min : 0;
-  }
-  return out;
-}
-
 /**
  * The features (BEAT_FEATURE_NAMES) of the kept beats, computed over all of the record's beats:
- * amplitudes from the conditioned `signal` around `peaks` (at its rate), RR intervals from
+ * shapes from the conditioned `signal` around `peaks` (at its rate), RR intervals from
  * `rr.peaks` at the record's own rate (`rr.frequency`), not rounded to the window rate's grid.
  */
-function featuresOfKept(signal: ArrayLike<number>, peaks: ArrayLike<number>, kept: Int32Array, rr: { peaks: ArrayLike<number>; frequency: number }, options: WindowOptions): Float32Array {
-  const all = beatFeatures(rr.peaks, rr.frequency, windowPeakToPeak(signal, peaks, options));
+function featuresOfKept(signal: ArrayLike<number>, peaks: ArrayLike<number>, kept: Int32Array, rr: { peaks: ArrayLike<number>; frequency: number }, options: WindowOptions & { targetFrequency?: number }): Float32Array {
+  const { before, after } = windowBounds(options);
+  const all = beatFeatures(rr.peaks, rr.frequency, beatShapes(signal, peaks, options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY, before, after));
   const width = BEAT_FEATURE_NAMES.length;
   const out = new Float32Array(kept.length * width);
   kept.forEach((k, row) => out.set(all.subarray(k * width, (k + 1) * width), row * width));

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { BEAT_FEATURE_NAMES } from "../../../src/data/ecg/beat-features.js";
+import { SHAPE_SPAN_AFTER_S, SHAPE_SPAN_BEFORE_S, beatShapes } from "../../../src/data/ecg/beat-shape.js";
+import { loadBeatDataset } from "../../../src/data/ecg/dataset.js";
+import { sampleDataDir } from "../../../src/data/ecg/sample-data.js";
+
+test("beat shapes of a hand-built signal: copies, a doubled beat, an inverted beat, a beat at the edge", () => {
+  const rate = 100;
+  const before = Math.round(SHAPE_SPAN_BEFORE_S * rate);
+  const length = before + Math.round(SHAPE_SPAN_AFTER_S * rate);
+  // A usual beat of mean zero (so mean removal leaves it as it is): a triangle up, then a dip.
+  const usual = Array.from({ length }, (_, k) => (k < length / 2 ? k : length / 2 - 2 * (k - length / 2)));
+  const usualMean = usual.reduce((a, b) => a + b, 0) / length;
+  const beat = usual.map((v) => v - usualMean);
+  const gap = length + 10;
+  const scale = [1, 1, 2, 1, -1, 1];
+  const signal = new Float64Array(gap * (scale.length + 1));
+  const peaks = scale.map((_, i) => gap * (i + 1) - 5);
+  scale.forEach((a, i) => beat.forEach((v, k) => { signal[peaks[i] - before + k] = a * v; }));
+  // A last beat too close to the end for its span: neutral values.
+  const all = [...peaks, signal.length - 2];
+  const shapes = beatShapes(signal, all, rate, 3, 3);
+  const near = (got: ArrayLike<number>, want: number[], what: string): void =>
+    want.forEach((w, i) => assert.ok(Math.abs(got[i] - w) < 1e-9, `${what} of beat ${i}: ${got[i]}, expected ${w}`));
+  // The median of five copies of the beat, one doubled and one inverted, is the beat itself.
+  near(shapes.templateCorrelation, [1, 1, 1, 1, -1, 1, 1], "correlation");
+  // Doubled: (2b - b) has b's RMS, ratio 1; inverted: (-b - b) has twice its RMS, ratio 2.
+  near(shapes.templateRmsRatio, [0, 0, 1, 0, 2, 0, 0], "RMS ratio");
+  // Peak-to-peak over the 3 + 3 sample window around each R peak.
+  const p2p = (i: number): number => {
+    const w = Array.from(signal.subarray(Math.max(0, all[i] - 3), Math.min(signal.length, all[i] + 3)));
+    return Math.max(...w) - Math.min(...w);
+  };
+  near(shapes.peakToPeak, all.map((_, i) => p2p(i)), "peak-to-peak");
+});
+
+test("a flat record gives neutral shapes, not NaN", () => {
+  const shapes = beatShapes(new Float64Array(1000), [300, 600], 100, 10, 10);
+  assert.deepEqual(Array.from(shapes.templateCorrelation), [1, 1]);
+  assert.deepEqual(Array.from(shapes.templateRmsRatio), [0, 0]);
+});
+
+test("embedded sample: ventricular beats differ from their record's median beat, normal ones do not", () => {
+  const d = loadBeatDataset({ dataDir: sampleDataDir(), useCache: false });
+  const width = d.featureNames.length;
+  assert.deepEqual(d.featureNames, BEAT_FEATURE_NAMES);
+  const median = (cls: number, name: string): number => {
+    const column = d.featureNames.indexOf(name);
+    const v = Array.from(d.y.keys()).filter((i) => d.y[i] === cls).map((i) => d.features[i * width + column]).sort((a, b) => a - b);
+    return v[v.length >> 1];
+  };
+  // Sample records 208 and 213 (measured: N 0.79-0.93 per record, V 0.15-0.16).
+  assert.ok(median(0, "template_correlation") > 0.8, `N: median correlation ${median(0, "template_correlation")}`);
+  assert.ok(median(2, "template_correlation") < 0.3, `V: median correlation ${median(2, "template_correlation")}`);
+  assert.ok(median(2, "template_rms_ratio") > median(0, "template_rms_ratio"), `V ${median(2, "template_rms_ratio")}, N ${median(0, "template_rms_ratio")}`);
+});
