@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
-import { runExperiment, type DataSpec } from "../experiment/index.js";
+import { runExperiment, type Balance, type DataSpec } from "../experiment/index.js";
 import { MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, ScheduleConfig } from "../train/index.js";
 import { list, nonNegativeInt, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
@@ -14,7 +14,7 @@ interface TrainFlags extends BackendOptions {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
-  balance?: "none" | "weights" | "sampling"; patience?: number; monitor: Monitor; seeds: number; seed: number; out?: string; resume?: boolean;
+  balance?: Balance; patience?: number; monitor: Monitor; seeds: number; seed: number; out?: string; resume?: boolean;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; onBadFile: "skip" | "fail"; devices?: string[]; augment?: boolean; records?: string[];
 }
 
@@ -41,7 +41,8 @@ export function trainCommand(): Command {
     .option("--optimizer <name>", "adam, adamw or sgd", oneOf(["adam", "adamw", "sgd"] as const), "adam")
     .option("--schedule <name>", "learning-rate schedule: constant, cosine, step or plateau", oneOf(["constant", "cosine", "step", "plateau"] as const), "constant")
     .option("--clip-norm <value>", "clip the gradient norm", positiveNumber)
-    .option("--balance <how>", "class imbalance: none, weights (loss weights) or sampling (balanced batches); default none, weights for --split inter", oneOf(["none", "weights", "sampling"] as const))
+    .option("--balance <how>", "class imbalance: none, weights (loss weights n / (classes x class count)), sqrt-weights (their square roots: rare classes count more, a handful of beats no longer outweighs thousands) or sampling (balanced batches); default none, weights for --split inter",
+      oneOf(["none", "weights", "sqrt-weights", "sampling"] as const))
     .option("--patience <epochs>", "stop early after this many epochs without validation improvement", positiveInt)
     .option("--monitor <metric>", "validation metric that picks the best epoch: val_loss, val_accuracy or val_balanced_accuracy (mean recall of the classes present; weighs rare classes like common ones)",
       oneOf(["val_loss", "val_accuracy", "val_balanced_accuracy"] as const), "val_loss")

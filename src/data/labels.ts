@@ -12,13 +12,15 @@ export function classCounts(y: ArrayLike<number>, classCount: number, indices?: 
 
 /**
  * "Balanced" class weights n / (K * n_c) over the classes present (absent classes get 0), so a
- * weighted loss gives every present class the same total weight.
+ * weighted loss gives every present class the same total weight. `power` 0.5 gives their square
+ * roots: a rare class still counts more than its share, but a class of a handful of samples (Q in
+ * MIT-BIH's DS1: 8 beats, weight 1,150) no longer outweighs thousands of common ones.
  */
-export function classWeights(y: ArrayLike<number>, classCount: number, indices?: ArrayLike<number>): Float64Array {
+export function classWeights(y: ArrayLike<number>, classCount: number, indices?: ArrayLike<number>, power = 1): Float64Array {
   const counts = classCounts(y, classCount, indices);
   const present = counts.filter((c) => c > 0).length;
   const total = counts.reduce((a, b) => a + b, 0);
-  return Float64Array.from(counts, (c) => (c > 0 ? total / (present * c) : 0));
+  return Float64Array.from(counts, (c) => (c > 0 ? (total / (present * c)) ** power : 0));
 }
 
 /**

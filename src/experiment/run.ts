@@ -13,6 +13,9 @@ import type { OutputStream } from "../train/index.js";
 import { accuracyByGroup, prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { saveRun, type RunManifest } from "./saved-run.js";
 
+/** How training counters class imbalance (see classWeights). */
+export type Balance = "none" | "weights" | "sqrt-weights" | "sampling";
+
 export interface ExperimentOptions {
   model: ModelConfig;
   data: DataSpec;
@@ -22,8 +25,8 @@ export interface ExperimentOptions {
   seeds: number;
   outDir: string;
   resume?: boolean;
-  /** Class imbalance: loss weights n/(K n_c) from the training split, or balanced sampling. */
-  balance?: "none" | "weights" | "sampling";
+  /** Class imbalance: loss weights n/(K n_c) from the training split or their square roots, or balanced sampling. */
+  balance?: Balance;
   /** Devices for the energy estimate (default: all built-in ones). */
   devices?: string[];
   log?: OutputStream;
@@ -75,7 +78,8 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const balance = options.balance ?? "none";
   const trained = await train(network, data, { train: split.train, val: split.val }, {
     ...options.train, seed, runDir, resume: options.resume, log, handleSignals: options.handleSignals,
-    classWeights: balance === "weights" ? Array.from(classWeights(data.labels, data.classNames.length, split.train)) : options.train.classWeights,
+    classWeights: balance === "weights" || balance === "sqrt-weights"
+      ? Array.from(classWeights(data.labels, data.classNames.length, split.train, balance === "weights" ? 1 : 0.5)) : options.train.classWeights,
     sampling: balance === "sampling" ? "balanced" : options.train.sampling,
   });
   const trainEnergy = trainMeter.stop();

@@ -132,6 +132,7 @@ test("inter-patient split keeps records apart; validation comes from the trainin
 test("class weights and balanced sampling (hand-worked)", () => {
   const y = Uint8Array.from([0, 0, 0, 1, 3, 3]);
   assert.deepEqual([...classWeights(y, 5)], [6 / 9, 6 / 3, 0, 6 / 6, 0]);
+  assert.deepEqual([...classWeights(y, 5, undefined, 0.5)], [Math.sqrt(6 / 9), Math.sqrt(6 / 3), 0, 1, 0]);
   const sampled = balancedSample([0, 1, 2, 3, 4, 5], y, 11);
   assert.deepEqual([...classCounts(y, 5, sampled)], [3, 3, 0, 3, 0]);
   assert.deepEqual(balancedSample([0, 1, 2, 3, 4, 5], y, 11), sampled);
