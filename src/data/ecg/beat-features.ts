@@ -20,6 +20,9 @@ export const BEAT_FEATURE_NAMES: readonly string[] = [
   "post_rr_record_ratio", // post RR over the record's mean RR
   "pre_rr_local_mean_ratio", // pre RR over the mean of the previous 32 RR intervals
   "template_correlation", // correlation of the beat with the record's median beat (beat-shape.ts)
+  "template_correlation_p", // the same over the P wave
+  "template_correlation_qrs", // over the QRS complex
+  "template_correlation_t", // over the T wave
   "template_rms_ratio", // RMS difference from the record's median beat over the median beat's RMS
 ];
 
@@ -59,7 +62,7 @@ function median(values: ArrayLike<number>): number {
  * 1 and intervals of 0.
  */
 export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number, shapes: { [K in keyof BeatShapes]: ArrayLike<number> }): Float32Array {
-  const { peakToPeak, templateCorrelation, templateRmsRatio } = shapes;
+  const { peakToPeak, templateCorrelation, templateCorrelationP, templateCorrelationQrs, templateCorrelationT, templateRmsRatio } = shapes;
   const n = peaks.length;
   const width = BEAT_FEATURE_NAMES.length;
   const out = new Float32Array(n * width);
@@ -85,7 +88,10 @@ export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number
     row[6] = ratio(post, recordMean);
     row[7] = ratio(pre, localMean);
     row[8] = templateCorrelation[i];
-    row[9] = templateRmsRatio[i];
+    row[9] = templateCorrelationP[i];
+    row[10] = templateCorrelationQrs[i];
+    row[11] = templateCorrelationT[i];
+    row[12] = templateRmsRatio[i];
   }
   return out;
 }

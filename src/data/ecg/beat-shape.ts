@@ -6,25 +6,34 @@
  * records get it too; it is the record's dominant beat, whatever its class.
  */
 
-/** Seconds before and after the R peak compared with the median beat: P wave, QRS and T wave. */
+/** Seconds around the R peak compared with the median beat: P wave, QRS and T wave. */
 export const SHAPE_SPAN_BEFORE_S = 0.25;
 export const SHAPE_SPAN_AFTER_S = 0.4;
+/**
+ * Parts of the span compared on their own, in seconds from the R peak: an ectopic atrial beat
+ * changes the P wave, a ventricular one the QRS complex and the T wave.
+ */
+export const SHAPE_REGIONS = { p: [-0.25, -0.07], qrs: [-0.07, 0.08], t: [0.08, 0.4] } as const;
 
 export interface BeatShapes {
   /** Peak-to-peak amplitude of each beat's input window (clipped to the signal). */
   peakToPeak: Float64Array;
   /** Pearson correlation of the beat's span with the record's median beat (1 where the span does not fit). */
   templateCorrelation: Float64Array;
+  /** The same over the P-wave, QRS and T-wave parts of the span (SHAPE_REGIONS). */
+  templateCorrelationP: Float64Array;
+  templateCorrelationQrs: Float64Array;
+  templateCorrelationT: Float64Array;
   /** RMS of the beat's span minus the median beat (both mean-removed), over the median beat's RMS (0 where the span does not fit). */
   templateRmsRatio: Float64Array;
 }
 
-function meanRemoved(signal: ArrayLike<number>, start: number, length: number): Float64Array {
+function meanRemoved(values: ArrayLike<number>, start: number, length: number): Float64Array {
   const out = new Float64Array(length);
   let sum = 0;
-  for (let k = 0; k < length; k++) sum += signal[start + k];
+  for (let k = 0; k < length; k++) sum += values[start + k];
   const mean = sum / length;
-  for (let k = 0; k < length; k++) out[k] = signal[start + k] - mean;
+  for (let k = 0; k < length; k++) out[k] = values[start + k] - mean;
   return out;
 }
 
@@ -32,6 +41,22 @@ function medianOf(values: Float64Array): number {
   values.sort();
   const n = values.length;
   return n % 2 ? values[(n - 1) / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/** Pearson correlation of a[start, end) and b[start, end); 1 when the template part is flat, 0 when only the beat's is. */
+function correlation(a: Float64Array, b: Float64Array, start: number, end: number): number {
+  const x = meanRemoved(a, start, end - start);
+  const y = meanRemoved(b, start, end - start);
+  let cross = 0;
+  let xx = 0;
+  let yy = 0;
+  for (let k = 0; k < x.length; k++) {
+    cross += x[k] * y[k];
+    xx += x[k] * x[k];
+    yy += y[k] * y[k];
+  }
+  if (yy === 0) return 1;
+  return xx > 0 ? cross / Math.sqrt(xx * yy) : 0;
 }
 
 /**
@@ -53,6 +78,7 @@ export function beatShapes(signal: ArrayLike<number>, peaks: ArrayLike<number>, 
   }
   const before = Math.round(SHAPE_SPAN_BEFORE_S * sampleRate);
   const length = before + Math.round(SHAPE_SPAN_AFTER_S * sampleRate);
+  const at = (seconds: number): number => Math.min(length, Math.max(0, before + Math.round(seconds * sampleRate)));
   const spans: Array<Float64Array | null> = Array.from(peaks, (p) => (p - before >= 0 && p - before + length <= signal.length ? meanRemoved(signal, p - before, length) : null));
   const fitting = spans.filter((s): s is Float64Array => s !== null);
   const template = new Float64Array(length);
@@ -61,24 +87,26 @@ export function beatShapes(signal: ArrayLike<number>, peaks: ArrayLike<number>, 
     fitting.forEach((s, j) => { column[j] = s[k]; });
     template[k] = medianOf(column);
   }
-  const templateCentred = meanRemoved(template, 0, length);
-  const templateEnergy = templateCentred.reduce((sum, v) => sum + v * v, 0);
-  const templateCorrelation = new Float64Array(n).fill(1);
-  const templateRmsRatio = new Float64Array(n);
-  if (templateEnergy > 0) {
-    spans.forEach((s, i) => {
-      if (!s) return;
-      let cross = 0;
-      let energy = 0;
-      let difference = 0;
-      for (let k = 0; k < length; k++) {
-        cross += s[k] * templateCentred[k];
-        energy += s[k] * s[k];
-        difference += (s[k] - templateCentred[k]) ** 2;
-      }
-      templateCorrelation[i] = energy > 0 ? cross / Math.sqrt(energy * templateEnergy) : 0;
-      templateRmsRatio[i] = Math.sqrt(difference / templateEnergy);
-    });
-  }
-  return { peakToPeak, templateCorrelation, templateRmsRatio };
+  const centred = meanRemoved(template, 0, length);
+  const templateEnergy = centred.reduce((sum, v) => sum + v * v, 0);
+  const shapes: BeatShapes = {
+    peakToPeak,
+    templateCorrelation: new Float64Array(n).fill(1),
+    templateCorrelationP: new Float64Array(n).fill(1),
+    templateCorrelationQrs: new Float64Array(n).fill(1),
+    templateCorrelationT: new Float64Array(n).fill(1),
+    templateRmsRatio: new Float64Array(n),
+  };
+  if (templateEnergy === 0) return shapes;
+  spans.forEach((s, i) => {
+    if (!s) return;
+    shapes.templateCorrelation[i] = correlation(s, centred, 0, length);
+    shapes.templateCorrelationP[i] = correlation(s, centred, at(SHAPE_REGIONS.p[0]), at(SHAPE_REGIONS.p[1]));
+    shapes.templateCorrelationQrs[i] = correlation(s, centred, at(SHAPE_REGIONS.qrs[0]), at(SHAPE_REGIONS.qrs[1]));
+    shapes.templateCorrelationT[i] = correlation(s, centred, at(SHAPE_REGIONS.t[0]), at(SHAPE_REGIONS.t[1]));
+    let difference = 0;
+    for (let k = 0; k < length; k++) difference += (s[k] - centred[k]) ** 2;
+    shapes.templateRmsRatio[i] = Math.sqrt(difference / templateEnergy);
+  });
+  return shapes;
 }

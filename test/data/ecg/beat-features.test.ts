@@ -20,7 +20,10 @@ test("RR features of a hand-worked rhythm: one early beat and a long pause", () 
   // R peaks at 0, 1, 2, 2.5, 4.5 s (360 Hz): RR = 1, 1, 0.5, 2; the record's mean RR is 4.5 / 4 = 1.125, its median 1.
   const peaks = [0, 360, 720, 900, 1620];
   const amplitudes = [1, 1, 1, 2, 1];
-  const f = beatFeatures(peaks, 360, { peakToPeak: amplitudes, templateCorrelation: [1, 1, 1, 0.5, 1], templateRmsRatio: [0, 0, 0, 1, 0] });
+  const f = beatFeatures(peaks, 360, {
+    peakToPeak: amplitudes, templateCorrelation: [1, 1, 1, 0.5, 1], templateCorrelationP: [1, 1, 1, 0.2, 1],
+    templateCorrelationQrs: [1, 1, 1, 0.3, 1], templateCorrelationT: [1, 1, 1, 0.4, 1], templateRmsRatio: [0, 0, 0, 1, 0],
+  });
   const row = (i: number): number[] => Array.from(f.subarray(i * F, (i + 1) * F));
   const near = (got: number[], want: number[]): void => {
     assert.equal(got.length, want.length);
@@ -29,13 +32,14 @@ test("RR features of a hand-worked rhythm: one early beat and a long pause", () 
   // Columns: pre, post (s); pre, post over the local median RR; amplitude over the median; pre, post over the
   // record's mean RR; pre over the local mean RR; the shape measures, passed through.
   // The early beat: 0.5 s after the previous one, 2 s before the next; local median and mean of (1, 1) = 1.
-  near(row(3), [0.5, 2, 0.5, 2, 2, 0.5 / 1.125, 2 / 1.125, 0.5, 0.5, 1]);
+  near(row(3), [0.5, 2, 0.5, 2, 2, 0.5 / 1.125, 2 / 1.125, 0.5, 0.5, 0.2, 0.3, 0.4, 1]);
   // The first beat borrows its post RR as pre RR; with no history its local median is the record's median RR (1)
   // and its local mean the record's mean RR (1.125).
-  near(row(0), [1, 1, 1, 1, 1, 1 / 1.125, 1 / 1.125, 1 / 1.125, 1, 0]);
+  near(row(0), [1, 1, 1, 1, 1, 1 / 1.125, 1 / 1.125, 1 / 1.125, 1, 1, 1, 1, 0]);
   // The last beat, after the pause: history 1, 1, 0.5 (median 1, mean 2.5 / 3); it reuses its pre RR as post RR.
-  near(row(4), [2, 2, 2, 2, 1, 2 / 1.125, 2 / 1.125, 2 / (2.5 / 3), 1, 0]);
-  assert.deepEqual(Array.from(beatFeatures([100], 360, { peakToPeak: [3], templateCorrelation: [1], templateRmsRatio: [0] })), [0, 0, 1, 1, 1, 1, 1, 1, 1, 0]);
+  near(row(4), [2, 2, 2, 2, 1, 2 / 1.125, 2 / 1.125, 2 / (2.5 / 3), 1, 1, 1, 1, 0]);
+  const one = { peakToPeak: [3], templateCorrelation: [1], templateCorrelationP: [1], templateCorrelationQrs: [1], templateCorrelationT: [1], templateRmsRatio: [0] };
+  assert.deepEqual(Array.from(beatFeatures([100], 360, one)), [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
 });
 
 test("features are picked by name, in the order asked, and an unknown name is a named error", () => {

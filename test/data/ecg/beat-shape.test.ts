@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { BEAT_FEATURE_NAMES } from "../../../src/data/ecg/beat-features.js";
-import { SHAPE_SPAN_AFTER_S, SHAPE_SPAN_BEFORE_S, beatShapes } from "../../../src/data/ecg/beat-shape.js";
+import { SHAPE_REGIONS, SHAPE_SPAN_AFTER_S, SHAPE_SPAN_BEFORE_S, beatShapes } from "../../../src/data/ecg/beat-shape.js";
 import { loadBeatDataset } from "../../../src/data/ecg/dataset.js";
 import { sampleDataDir } from "../../../src/data/ecg/sample-data.js";
 
-test("beat shapes of a hand-built signal: copies, a doubled beat, an inverted beat, a beat at the edge", () => {
+test("beat shapes of a hand-built signal: copies, a doubled beat, an inverted beat, one with its P wave turned over, a beat at the edge", () => {
   const rate = 100;
   const before = Math.round(SHAPE_SPAN_BEFORE_S * rate);
   const length = before + Math.round(SHAPE_SPAN_AFTER_S * rate);
@@ -14,19 +14,30 @@ test("beat shapes of a hand-built signal: copies, a doubled beat, an inverted be
   const usualMean = usual.reduce((a, b) => a + b, 0) / length;
   const beat = usual.map((v) => v - usualMean);
   const gap = length + 10;
-  const scale = [1, 1, 2, 1, -1, 1];
+  const scale = [1, 1, 2, 1, -1, 1, 1];
   const signal = new Float64Array(gap * (scale.length + 1));
   const peaks = scale.map((_, i) => gap * (i + 1) - 5);
   scale.forEach((a, i) => beat.forEach((v, k) => { signal[peaks[i] - before + k] = a * v; }));
+  // Beat 6: its P-wave part mirrored about that part's mean (the span's mean is unchanged).
+  const p0 = before + Math.round(SHAPE_REGIONS.p[0] * rate);
+  const p1 = before + Math.round(SHAPE_REGIONS.p[1] * rate);
+  const pMean = beat.slice(p0, p1).reduce((a, b) => a + b, 0) / (p1 - p0);
+  for (let k = p0; k < p1; k++) signal[peaks[6] - before + k] = 2 * pMean - beat[k];
   // A last beat too close to the end for its span: neutral values.
   const all = [...peaks, signal.length - 2];
   const shapes = beatShapes(signal, all, rate, 3, 3);
   const near = (got: ArrayLike<number>, want: number[], what: string): void =>
     want.forEach((w, i) => assert.ok(Math.abs(got[i] - w) < 1e-9, `${what} of beat ${i}: ${got[i]}, expected ${w}`));
   // The median of five copies of the beat, one doubled and one inverted, is the beat itself.
-  near(shapes.templateCorrelation, [1, 1, 1, 1, -1, 1, 1], "correlation");
+  near(shapes.templateCorrelation.subarray(0, 6), [1, 1, 1, 1, -1, 1], "correlation");
+  near(shapes.templateCorrelationP, [1, 1, 1, 1, -1, 1, -1, 1], "P-wave correlation");
+  near(shapes.templateCorrelationQrs, [1, 1, 1, 1, -1, 1, 1, 1], "QRS correlation");
+  near(shapes.templateCorrelationT, [1, 1, 1, 1, -1, 1, 1, 1], "T-wave correlation");
+  assert.ok(shapes.templateCorrelation[6] < 1 - 1e-3 && shapes.templateCorrelation[6] > 0, `whole span of the P-turned beat: ${shapes.templateCorrelation[6]}`);
+  near([shapes.templateCorrelation[7]], [1], "correlation of the edge beat");
   // Doubled: (2b - b) has b's RMS, ratio 1; inverted: (-b - b) has twice its RMS, ratio 2.
-  near(shapes.templateRmsRatio, [0, 0, 1, 0, 2, 0, 0], "RMS ratio");
+  near(shapes.templateRmsRatio, [0, 0, 1, 0, 2, 0], "RMS ratio");
+  near([shapes.templateRmsRatio[7]], [0], "RMS ratio of the edge beat");
   // Peak-to-peak over the 3 + 3 sample window around each R peak.
   const p2p = (i: number): number => {
     const w = Array.from(signal.subarray(Math.max(0, all[i] - 3), Math.min(signal.length, all[i] + 3)));
@@ -37,7 +48,7 @@ test("beat shapes of a hand-built signal: copies, a doubled beat, an inverted be
 
 test("a flat record gives neutral shapes, not NaN", () => {
   const shapes = beatShapes(new Float64Array(1000), [300, 600], 100, 10, 10);
-  assert.deepEqual(Array.from(shapes.templateCorrelation), [1, 1]);
+  for (const c of [shapes.templateCorrelation, shapes.templateCorrelationP, shapes.templateCorrelationQrs, shapes.templateCorrelationT]) assert.deepEqual(Array.from(c), [1, 1]);
   assert.deepEqual(Array.from(shapes.templateRmsRatio), [0, 0]);
 });
 
