@@ -19,7 +19,6 @@ export const BEAT_FEATURE_NAMES: readonly string[] = [
   "pre_rr_record_ratio", // pre RR over the record's mean RR
   "post_rr_record_ratio", // post RR over the record's mean RR
   "pre_rr_local_mean_ratio", // pre RR over the mean of the previous 32 RR intervals
-  "local_rr_irregularity", // mean change between successive ones of those intervals over their mean (high in atrial fibrillation)
   "template_correlation", // correlation of the beat with the record's median beat (beat-shape.ts)
   "template_correlation_p", // the same over the P wave
   "template_correlation_qrs", // over the QRS complex
@@ -46,18 +45,6 @@ function mean(values: ArrayLike<number>): number {
   return values.length > 0 ? sum / values.length : Number.NaN;
 }
 
-/**
- * Mean absolute difference of successive intervals over their mean: 0 for a steady rhythm, high
- * for an irregular one, where an early beat is no sign of an ectopic one. NaN below two intervals.
- */
-function irregularity(rr: ArrayLike<number>): number {
-  if (rr.length < 2) return Number.NaN;
-  let change = 0;
-  for (let k = 1; k < rr.length; k++) change += Math.abs(rr[k] - rr[k - 1]);
-  const m = mean(rr);
-  return m > 0 ? change / (rr.length - 1) / m : 0;
-}
-
 function median(values: ArrayLike<number>): number {
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;
@@ -71,9 +58,8 @@ function median(values: ArrayLike<number>): number {
  * `shapes` each beat's amplitude before normalisation and its likeness to the record's median
  * beat (beatShapes, same beats in the same order). The first beat takes
  * its post RR as its pre RR and the last its pre RR as its post RR; a beat with no history takes
- * the record's median (mean) RR as its local median (mean), and one with fewer than two intervals
- * of history the record's irregularity; a record with one beat gets ratios of 1 and intervals and
- * irregularity of 0.
+ * the record's median (mean) RR as its local median (mean); a record with one beat gets ratios of
+ * 1 and intervals of 0.
  */
 export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number, shapes: { [K in keyof BeatShapes]: ArrayLike<number> }): Float32Array {
   const { peakToPeak, templateCorrelation, templateCorrelationP, templateCorrelationQrs, templateCorrelationT, templateRmsRatio } = shapes;
@@ -84,7 +70,6 @@ export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number
   for (let i = 1; i < n; i++) rr[i - 1] = (peaks[i] - peaks[i - 1]) / samplingFrequency;
   const typicalAmplitude = median(peakToPeak);
   const recordMean = mean(rr);
-  const recordIrregularity = n > 2 ? irregularity(rr) : 0;
   for (let i = 0; i < n; i++) {
     const pre = i > 0 ? rr[i - 1] : n > 1 ? rr[0] : 0;
     const post = i < n - 1 ? rr[i] : n > 1 ? rr[n - 2] : 0;
@@ -102,12 +87,11 @@ export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number
     row[5] = ratio(pre, recordMean);
     row[6] = ratio(post, recordMean);
     row[7] = ratio(pre, localMean);
-    row[8] = history.length >= 2 ? irregularity(history) : recordIrregularity;
-    row[9] = templateCorrelation[i];
-    row[10] = templateCorrelationP[i];
-    row[11] = templateCorrelationQrs[i];
-    row[12] = templateCorrelationT[i];
-    row[13] = templateRmsRatio[i];
+    row[8] = templateCorrelation[i];
+    row[9] = templateCorrelationP[i];
+    row[10] = templateCorrelationQrs[i];
+    row[11] = templateCorrelationT[i];
+    row[12] = templateRmsRatio[i];
   }
   return out;
 }
