@@ -11,7 +11,7 @@
  */
 import { SpikemedError, type Tensor } from "../core/index.js";
 import {
-  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, Flatten, Leaky, Pool, ReLU, SpikingReLU, Synaptic,
+  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, Flatten, Leaky, Pool, ReLU, SampleFeatures, SpikingReLU, Synaptic,
   type Module, type Network,
 } from "../model/index.js";
 
@@ -62,13 +62,16 @@ export function toNirGraph(network: Network, options: NirExportOptions = {}): Ni
   const dt = options.dt ?? DEFAULT_NIR_DT;
   if (!(Number.isFinite(dt) && dt > 0)) throw new SpikemedError(`export: dt must be a positive number of seconds, got ${options.dt}`);
   const ctx: Context = { dt, warnings: [], notes: [] };
-  const inputShape = network.encodedShape();
+  // A network that reads only its sample's features takes them as the graph's input.
+  const readsFeatures = network.layers[0] instanceof SampleFeatures;
+  const inputShape = readsFeatures ? network.layers[0].outputShape(network.encodedShape()) : network.encodedShape();
+  if (readsFeatures) ctx.notes.push(`the graph's input is the model's ${inputShape[0]} features per sample (${network.options.features?.join(", ")}), the same at every step`);
   const nodes: NirNode[] = [{
     name: "input", type: "Input", params: { shape: ints(inputShape, [inputShape.length]) },
     inputType: inputShape, outputType: inputShape, source: [],
   }];
   let shape = inputShape;
-  for (const layer of network.layers) {
+  for (const layer of readsFeatures ? network.layers.slice(1) : network.layers) {
     checkName(layer.name);
     const outShape = layer.outputShape(shape);
     if (layer instanceof Dropout) {
@@ -92,7 +95,7 @@ export function toNirGraph(network: Network, options: NirExportOptions = {}): Ni
   }
   if (types.has("IF") || types.has("I")) ctx.notes.push("IF and I nodes have r = 1: each step adds the input once (snnTorch's reading of NIR's IF)");
   const edges = nodes.slice(1).map((n, i): [string, string] => [nodes[i].name, n.name]);
-  if (network.options.encoder.kind !== "direct") {
+  if (network.options.encoder.kind !== "direct" && !readsFeatures) {
     ctx.notes.push(`the graph's input is the ${network.options.encoder.kind}-encoded spike train [${inputShape.join(", ")}] per step; the encoder itself is not part of the graph`);
   }
   ctx.notes.push(`the output node gives the class scores of every step; spikemed's "${network.options.readout}" readout over the ${network.options.timeSteps} steps is left to the user`);

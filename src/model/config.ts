@@ -1,7 +1,7 @@
 import { Rng, SpikemedError } from "../core/index.js";
 import type { EncoderConfig } from "../encode/index.js";
 import { BiLstm } from "./bilstm.js";
-import { AppendFeatures } from "./features.js";
+import { AppendFeatures, SampleFeatures } from "./features.js";
 import { BatchNorm, Conv1d, Conv2d, Dense, Dropout, Flatten, Pool, ReLU } from "./layers.js";
 import type { Module } from "./module.js";
 import { IntegrateAndFire, Leaky, SpikingReLU, Synaptic } from "./neurons.js";
@@ -24,7 +24,9 @@ export type LayerConfig =
   | { type: "synaptic"; alpha: number; beta?: number; threshold?: number; surrogate?: string }
   | { type: "spiking-relu"; dt?: number; spikingAware?: boolean; initialVoltage?: "random" | "zero" }
   | { type: "bilstm"; hidden: number; layers?: number; stepFeatures?: number }
-  | { type: "append-features" };
+  | { type: "append-features" }
+  /** The sample's features instead of its signal: the first layer of a network that reads only them. */
+  | { type: "features" };
 
 /** A whole model, small enough to write by hand and stored with every run. */
 export interface ModelConfig {
@@ -103,6 +105,11 @@ export function buildNetwork(config: ModelConfig, seed: number): Network {
       case "append-features":
         if (!config.features?.length) throw new SpikemedError(`${where}: the model declares no features to append`, "list them in the config's \"features\"");
         layer = new AppendFeatures(name("features"), config.features.length);
+        break;
+      case "features":
+        if (!config.features?.length) throw new SpikemedError(`${where}: the model declares no features to read`, "list them in the config's \"features\"");
+        if (i !== 0) throw new SpikemedError(`${where}: reads the features in place of the signal, so it must be the first layer`, "use \"append-features\" to add them to a signal");
+        layer = new SampleFeatures(name("features"), config.features.length);
         break;
       default:
         throw new SpikemedError(`${where}: unknown layer type "${(l as { type: string }).type}"`);

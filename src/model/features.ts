@@ -36,3 +36,30 @@ export class AppendFeatures extends Module {
     return [{ name: this.name, type: "flatten", inputShape, outputShape: this.outputShape(inputShape) }];
   }
 }
+
+/**
+ * The sample's scalar features in place of its signal, for a network that reads only measurements
+ * (ECG: rhythm and shape against the patient's own, which carry across patients where the raw
+ * window does not). The first layer of such a network; its features are the network's only input.
+ */
+export class SampleFeatures extends Module {
+  constructor(name: string, readonly count: number) {
+    super(name);
+  }
+
+  forward(input: Signal, ctx: ForwardContext): Signal {
+    const features = ctx.features;
+    if (!features || features.shape[1] !== this.count) {
+      throw new SpikemedError(`${this.name}: needs ${this.count} features per sample, the input carries ${features ? features.shape[1] : "none"}`);
+    }
+    return { x: features, timeSteps: input.timeSteps, static: true, spikes: false };
+  }
+
+  outputShape(): number[] {
+    return [this.count];
+  }
+
+  override describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: "flatten", inputShape, outputShape: this.outputShape() }];
+  }
+}

@@ -192,6 +192,18 @@ test("toNirGraph: the default X-ray SNN exports with its batch norms folded into
   assert.deepEqual(node(graph, "flatten1").outputType, [1024]);
 });
 
+test("toNirGraph: a network that reads only its features takes them as the graph's input", () => {
+  const config: ModelConfig = {
+    ...model([{ type: "features" }, { type: "dense", units: 6 }, { type: "lif", beta: 0.9 }, { type: "dense", units: 3 }]),
+    features: ["rr", "amp", "corr"],
+  };
+  const graph = toNirGraph(buildNetwork(config, 2));
+  assert.deepEqual(graph.nodes.map((n) => n.type), ["Input", "Affine", "LIF", "Affine", "Output"]);
+  assert.deepEqual(node(graph, "input").outputType, [3]);
+  assert.deepEqual(node(graph, "dense1").params.weight.shape, [6, 3]);
+  assert.ok(graph.notes.some((n) => /input is the model's 3 features per sample \(rr, amp, corr\)/.test(n)), graph.notes.join("\n"));
+});
+
 test("toNirGraph refuses what NIR cannot express, naming the layer", () => {
   const refuses = (config: ModelConfig, ...patterns: RegExp[]): void => {
     assert.throws(() => toNirGraph(buildNetwork(config, 1)), (e: unknown) => {

@@ -54,3 +54,18 @@ test("missing or miscounted features are named errors, not wrong answers", () =>
   assert.throws(() => buildNetwork({ ...linearModel(), layers: [{ type: "flatten" }, { type: "append-features" }, { type: "dense", units: 2 }] }, 1),
     (e: unknown) => e instanceof SpikemedError && /declares no features/.test(e.message));
 });
+
+test("features layer: the network reads only the features, by hand, whatever the signal", () => {
+  const config: ModelConfig = { ...linearModel(["rr", "amp"]), layers: [{ type: "features" }, { type: "dense", units: 2 }] };
+  const net = buildNetwork(config, 1);
+  const dense = net.layers.find((l): l is Dense => l instanceof Dense)!;
+  assert.deepEqual(dense.weight.shape, [2, 2]);
+  dense.weight.data.set([1, 2, /* row 2 */ -3, 4]);
+  dense.bias!.data.set([0.5, 0]);
+  const out = net.forward(tensor([1, 2, 3, 0.1, 0.2, /* */ 40, 50, 60, 1, 2], [2, 5]), ctx).toArray();
+  const expected = [0.1 + 0.4 + 0.5, -0.3 + 0.8, 1 + 4 + 0.5, -3 + 8];
+  out.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${out} vs ${expected}`));
+  assert.throws(() => buildNetwork({ ...config, features: undefined }, 1), (e: unknown) => e instanceof SpikemedError && /declares no features to read/.test(e.message));
+  assert.throws(() => buildNetwork({ ...config, layers: [{ type: "flatten" }, { type: "features" }, { type: "dense", units: 2 }] }, 1),
+    (e: unknown) => e instanceof SpikemedError && /must be the first layer/.test(e.message));
+});
