@@ -1,5 +1,5 @@
 import { SpikemedError } from "../core/index.js";
-import { PATIENT_RELATIVE_FEATURES } from "../data/ecg/beat-features.js";
+import { PATIENT_RELATIVE_FEATURES, TEMPLATE_FEATURES } from "../data/ecg/beat-features.js";
 import type { LayerConfig, ModelConfig } from "./config.js";
 
 /**
@@ -53,6 +53,37 @@ function ecgBody(activation: LayerConfig, withFeatures: boolean): LayerConfig[] 
     { type: "flatten" }, ...(withFeatures ? [{ type: "append-features" } as const, { type: "dropout", p: ECG_DROPOUT } as const] : []),
     { type: "dense", units: 128 }, activation, { type: "dense", units: ECG_CLASSES },
   ];
+}
+
+/**
+ * What the features-only networks read: the rhythm against the patient's own (as the window
+ * networks) and the beat's likeness to the patient's median beat, whole and by wave.
+ */
+const ECG_MEASUREMENTS = [...PATIENT_RELATIVE_FEATURES, ...TEMPLATE_FEATURES];
+
+/** Hidden neurons of the features-only networks: 64, or 64 then 32, scored lower across patients (3 seeds each). */
+const ECG_FEATURE_HIDDEN = 32;
+
+/**
+ * A spiking network that reads no raw signal, only the beat's measurements against the patient's
+ * own rhythm and usual beat: one hidden LIF layer. Across patients it beats the window networks,
+ * which learn the training patients' beat shapes (bench/results/ecg-inter.md); within patients,
+ * where shapes repeat, the window network is better.
+ */
+export function ecgFeatureSnn(timeSteps = 8): ModelConfig {
+  return {
+    name: "ecg-snn-features", description: `Dense(${ECG_MEASUREMENTS.length} rhythm/shape features->${ECG_FEATURE_HIDDEN}) LIF Dense(${ECG_FEATURE_HIDDEN}->5), mean over T`,
+    inputShape: ECG_INPUT, features: ECG_MEASUREMENTS, classes: ECG_CLASSES, timeSteps, encoder: { kind: "direct" }, readout: "mean",
+    layers: [{ type: "features" }, { type: "dense", units: ECG_FEATURE_HIDDEN }, { type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }, { type: "dense", units: ECG_CLASSES }],
+  };
+}
+
+/** The same with ReLU, one step (its ANN twin). */
+export function ecgFeatureMlp(): ModelConfig {
+  return {
+    ...ecgFeatureSnn(1), name: "ecg-mlp-features", description: "ecg-snn-features with ReLU instead of LIF (its ANN twin)",
+    layers: [{ type: "features" }, { type: "dense", units: ECG_FEATURE_HIDDEN }, { type: "relu" }, { type: "dense", units: ECG_CLASSES }],
+  };
 }
 
 /** The ECG paper's baseline: two bidirectional LSTM layers of 64 units and a softmax layer. */
@@ -140,14 +171,17 @@ function cxrBody(activation: LayerConfig): LayerConfig[] {
 export type Task = "ecg" | "cxr";
 
 export const MODEL_NAMES: Record<Task, string[]> = {
-  ecg: ["snn", "cnn", "bilstm", "logreg"],
+  ecg: ["snn", "cnn", "bilstm", "logreg", "snn-features", "mlp-features"],
   cxr: ["snn", "cnn", "logreg", "gatti2025", "gatti2025-replication"],
 };
 
 /** A built-in model by task and short name, as the command line names them. */
 export function modelFor(task: Task, name: string, timeSteps?: number): ModelConfig {
   const make: Record<string, () => ModelConfig> = task === "ecg"
-    ? { snn: () => ecgSnn(timeSteps), cnn: ecgCnn, bilstm: ecgBiLstm, logreg: () => logisticRegression(ECG_INPUT, ECG_CLASSES, "ecg-logreg", ECG_FEATURES) }
+    ? {
+      snn: () => ecgSnn(timeSteps), cnn: ecgCnn, bilstm: ecgBiLstm, logreg: () => logisticRegression(ECG_INPUT, ECG_CLASSES, "ecg-logreg", ECG_FEATURES),
+      "snn-features": () => ecgFeatureSnn(timeSteps), "mlp-features": ecgFeatureMlp,
+    }
     : {
       snn: () => cxrSnn(timeSteps), cnn: cxrCnn, logreg: () => logisticRegression([1, 128, 128], 2, "cxr-logreg"),
       gatti2025: () => gatti2025({ timeSteps }), "gatti2025-replication": () => gatti2025Replication(),

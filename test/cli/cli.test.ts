@@ -137,6 +137,24 @@ test("a longer beat window at another sampling rate: the model reads it, predict
   noStack(mismatch.err);
 });
 
+test("the features-only SNN: trains on the beats' measurements, predicts an unannotated record, exports to NIR", () => {
+  const out = temporaryDir("spikemed-features-");
+  const run = path.join(out, "run");
+  const t = cli("train", "ecg", "--model", "snn-features", "--epochs", "3", "--records", "208", "--out", run);
+  assert.equal(t.code, 0, t.err);
+  // Record 208 (N, V, F beats): 88.1% measured; the majority class N alone is 54%.
+  const accuracy = Number(/test accuracy (\d+\.\d+)%/.exec(t.err)?.[1]);
+  assert.ok(accuracy > 80, `test accuracy ${accuracy}%`);
+  const p = cli("predict", run, path.join(sample, "208"), "--json");
+  assert.equal(p.code, 0, p.err);
+  const [result] = JSON.parse(p.out);
+  assert.ok(result.agreement.matched / result.beats > 0.99, "detected beats match the reference annotations");
+  const x = cli("export", run, "--out", path.join(out, "model.nir"));
+  assert.equal(x.code, 0, x.err);
+  assert.match(x.err + x.out, /input is the model's 11 features per sample/);
+  assert.ok(fs.existsSync(path.join(out, "model.nir")));
+});
+
 test("the same seed gives the same trained model, bit for bit, on the 2-thread WebAssembly backend", () => {
   const out = temporaryDir("spikemed-det-");
   const models = ["a", "b"].map((name) => {

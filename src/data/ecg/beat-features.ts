@@ -36,6 +36,11 @@ export const PATIENT_RELATIVE_FEATURES: readonly string[] = [
   "pre_rr_ratio", "post_rr_ratio", "amplitude_ratio", "pre_rr_record_ratio", "post_rr_record_ratio", "pre_rr_local_mean_ratio",
 ];
 
+/** The beat against the record's median beat (beat-shape.ts), whole and by wave. */
+export const TEMPLATE_FEATURES: readonly string[] = [
+  "template_correlation", "template_correlation_p", "template_correlation_qrs", "template_correlation_t", "template_rms_ratio",
+];
+
 /** Intervals counted into the local rhythm: about half a minute at usual heart rates. */
 const LOCAL_RR_BEATS = 32;
 
