@@ -185,6 +185,22 @@ export function extractWindows(signal: ArrayLike<number>, peaks: ArrayLike<numbe
 }
 
 /**
+ * Each peak moved to the largest deflection of the conditioned signal within 50 ms: where
+ * reference annotations put the R peak, so detected beats line up like annotated ones.
+ */
+function toLargestDeflection(conditioned: ArrayLike<number>, peaks: ArrayLike<number>, sampleRate: number): Int32Array {
+  const reach = Math.round(0.05 * sampleRate);
+  return Int32Array.from(peaks, (p) => {
+    const at = Math.min(conditioned.length - 1, Math.max(0, p));
+    let best = at;
+    for (let k = Math.max(0, at - reach); k <= Math.min(conditioned.length - 1, at + reach); k++) {
+      if (Math.abs(conditioned[k]) > Math.abs(conditioned[best])) best = k;
+    }
+    return best;
+  });
+}
+
+/**
  * The features (BEAT_FEATURE_NAMES) of the kept beats, computed over all of the record's beats:
  * shapes from the conditioned `signal` around `peaks` (at its rate), RR intervals from
  * `rr.peaks` at the record's own rate (`rr.frequency`), not rounded to the window rate's grid.
@@ -234,7 +250,10 @@ export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOpt
     y[i] = labels[k];
     sampleOfBeat[i] = samples[k];
   });
-  return { x, windowLength, y, sampleOfBeat, features: featuresOfKept(signal, peaksAtTarget, kept, { peaks: samples, frequency: record.samplingFrequency }, options) };
+  // Shapes are compared at the peaks detected beats get (a few samples from the annotations, and
+  // the likeness to the median beat depends on them), so that training and prediction measure alike.
+  const aligned = toLargestDeflection(signal, peaksAtTarget, target);
+  return { x, windowLength, y, sampleOfBeat, features: featuresOfKept(signal, aligned, kept, { peaks: samples, frequency: record.samplingFrequency }, options) };
 }
 
 export interface DetectedBeats {
@@ -261,16 +280,7 @@ export function detectBeats(signal: ArrayLike<number>, samplingFrequency: number
   // rate the windows use: denoising and baseline removal flatten the slopes it keys on.
   const raw = samplingFrequency === DETECTION_FREQUENCY ? signal : resample(signal, samplingFrequency, DETECTION_FREQUENCY);
   const detected = detectRPeaks(raw, DETECTION_FREQUENCY, options.detector);
-  const reach = Math.round(0.05 * target);
-  const peaks = new Int32Array(detected.length);
-  for (let i = 0; i < detected.length; i++) {
-    const at = Math.min(conditioned.length - 1, Math.round((detected[i] * target) / DETECTION_FREQUENCY));
-    let best = at;
-    for (let k = Math.max(0, at - reach); k <= Math.min(conditioned.length - 1, at + reach); k++) {
-      if (Math.abs(conditioned[k]) > Math.abs(conditioned[best])) best = k;
-    }
-    peaks[i] = best;
-  }
+  const peaks = toLargestDeflection(conditioned, Array.from(detected, (p) => Math.round((p * target) / DETECTION_FREQUENCY)), target);
   const { x, windowLength, kept } = extractWindows(conditioned, peaks, options);
   const back = samplingFrequency / target;
   const rPeaks = peaks.map((p) => Math.round(p * back));
