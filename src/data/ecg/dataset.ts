@@ -56,7 +56,7 @@ export interface BeatDataset {
 }
 
 /** Bumped whenever preprocessing changes, so old cache entries are not reused. */
-const PIPELINE_VERSION = 6;
+const PIPELINE_VERSION = 7;
 const MAGIC = "SPIKEMED-BEATS-2";
 
 export function defaultCacheDir(): string {
