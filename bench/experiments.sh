@@ -12,13 +12,16 @@ S="node dist/src/cli/main.js train"
 $S ecg --out runs/bench/ecg-sample-default
 # ECG on full MIT-BIH with the session-4 defaults: 120 Hz windows from 1 s before to 1.13 s after the R peak (the
 # neighbouring beats in view), dropout, and RR features against the patient's own rhythm (bench/results/ecg-inter.md).
-# Not run with these features yet (an hour of training; the README's intra SNN row is session 3's, runs/bench/ecg-intra-snn-context):
-# $S ecg --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-patient-rr
+$S ecg --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-patient-rr
 $S ecg --data $MITDB --split intra --schedule cosine --model cnn --out runs/bench/ecg-intra-cnn-patient-rr
 $S ecg --data $MITDB --split intra --schedule cosine --model logreg --out runs/bench/ecg-intra-logreg-patient-rr
 # Inter-patient (DS1 -> DS2), the honest test; class-weighted loss; validation on two whole held-out DS1 records
 # (patients unseen in training), best epoch by their balanced accuracy.
 $S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --out runs/bench/ecg-inter-snn-patient-rr
+# The features-only networks (no raw window: rhythm and likeness to the patient's median beat), session 5:
+$S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-features --seeds 5 --out runs/bench/ecg-inter-snn-features
+$S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model mlp-features --seeds 5 --out runs/bench/ecg-inter-mlp-features
+$S ecg --data $MITDB --split intra --schedule cosine --model snn-features --out runs/bench/ecg-intra-snn-features
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: on this data it costs about 2 points (bench/results/cxr-recipe.md).
