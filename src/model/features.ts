@@ -1,7 +1,16 @@
 import * as ops from "../core/index.js";
-import { SpikemedError } from "../core/index.js";
+import { SpikemedError, type Tensor } from "../core/index.js";
 import type { LayerDescription } from "../energy/types.js";
 import { Module, type ForwardContext, type Signal } from "./module.js";
+
+/** The batch's features [B, count] that layer `name` reads; a named error when they are missing or miscounted. */
+function batchFeatures(name: string, count: number, ctx: ForwardContext): Tensor {
+  const features = ctx.features;
+  if (!features || features.shape[1] !== count) {
+    throw new SpikemedError(`${name}: needs ${count} features per sample, the input carries ${features ? features.shape[1] : "none"}`);
+  }
+  return features;
+}
 
 /**
  * Appends the sample's scalar features (ECG: RR intervals and amplitude) to a flat signal, the
@@ -14,10 +23,7 @@ export class AppendFeatures extends Module {
   }
 
   forward(input: Signal, ctx: ForwardContext): Signal {
-    const features = ctx.features;
-    if (!features || features.shape[1] !== this.count) {
-      throw new SpikemedError(`${this.name}: needs ${this.count} features per sample, the input carries ${features ? features.shape[1] : "none"}`);
-    }
+    const features = batchFeatures(this.name, this.count, ctx);
     // A few analog values among thousands of spikes leave the signal sparse: the next layer may
     // still run event-driven (its kernels multiply by the actual values).
     const { timeSteps, spikes } = input;
@@ -48,11 +54,7 @@ export class SampleFeatures extends Module {
   }
 
   forward(input: Signal, ctx: ForwardContext): Signal {
-    const features = ctx.features;
-    if (!features || features.shape[1] !== this.count) {
-      throw new SpikemedError(`${this.name}: needs ${this.count} features per sample, the input carries ${features ? features.shape[1] : "none"}`);
-    }
-    return { x: features, timeSteps: input.timeSteps, static: true, spikes: false };
+    return { x: batchFeatures(this.name, this.count, ctx), timeSteps: input.timeSteps, static: true, spikes: false };
   }
 
   outputShape(): number[] {
