@@ -89,8 +89,11 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   const keepScale = 1 / (1 - p);
   const draws = new Uint32Array(mask.size);
   rng.fillUint32(draws);
-  // The same test as rng.uniform() < p on each draw.
-  for (let i = 0; i < mask.size; i++) mask.data[i] = draws[i] / 4294967296 < p ? 0 : keepScale;
+  // The same test as rng.uniform() < p on each draw (draw / 2^32 < p, both sides exact), without a
+  // branch: at p = 0.5 a mispredicted branch per element made this loop five times slower.
+  const dropBelow = p * 4294967296;
+  const data = mask.data;
+  for (let i = 0; i < data.length; i++) data[i] = +(draws[i] >= dropBelow) * keepScale;
   return mul(x, mask);
 }
 
