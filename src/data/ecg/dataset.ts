@@ -55,7 +55,10 @@ export interface BeatDataset {
   cacheFile: string | undefined;
 }
 
-/** Bumped whenever preprocessing changes, so old cache entries are not reused. */
+/**
+ * Bumped whenever preprocessing changes, so old cache entries are not reused. Never to a number
+ * used before, even by a reverted change: its entries are still in caches (version 6 was one).
+ */
 const PIPELINE_VERSION = 7;
 const MAGIC = "SPIKEMED-BEATS-2";
 
