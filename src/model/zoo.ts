@@ -66,9 +66,10 @@ const ECG_FEATURE_HIDDEN = 32;
 
 /**
  * A spiking network that reads no raw signal, only the beat's measurements against the patient's
- * own rhythm and usual beat: one hidden LIF layer. Across patients it beats the window networks,
- * which learn the training patients' beat shapes (bench/results/ecg-inter.md); within patients,
- * where shapes repeat, the window network is better.
+ * own rhythm and usual beat: one hidden LIF layer. On patients it never saw it finds far more S
+ * beats than the window networks, which learn the training patients' beat shapes, at their
+ * accuracy, though fewer V beats (bench/results/ecg-inter.md); within patients, where shapes
+ * repeat, the window network is better.
  */
 export function ecgFeatureSnn(timeSteps = 8): ModelConfig {
   return {
