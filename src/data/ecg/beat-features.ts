@@ -60,13 +60,13 @@ function median(values: ArrayLike<number>): number {
 /**
  * Features of every beat of one record, `peaks.length * BEAT_FEATURE_NAMES.length` values.
  * `peaks` are the R-peak samples of all the record's beats in order (at `samplingFrequency`);
- * `shapes` each beat's amplitude before normalisation and its likeness to the record's median
- * beat (beatShapes, same beats in the same order). The first beat takes
+ * `shapes` each beat's amplitude before normalisation (`peakToPeak`) and its likeness to the
+ * record's median beat (beatShapes; same beats in the same order). The first beat takes
  * its post RR as its pre RR and the last its pre RR as its post RR; a beat with no history takes
  * the record's median (mean) RR as its local median (mean); a record with one beat gets ratios of
  * 1 and intervals of 0.
  */
-export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number, shapes: { [K in keyof BeatShapes]: ArrayLike<number> }): Float32Array {
+export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number, shapes: { [K in keyof BeatShapes | "peakToPeak"]: ArrayLike<number> }): Float32Array {
   const { peakToPeak, templateCorrelation, templateCorrelationP, templateCorrelationQrs, templateCorrelationT, templateRmsRatio } = shapes;
   const n = peaks.length;
   const width = BEAT_FEATURE_NAMES.length;

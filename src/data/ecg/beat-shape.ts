@@ -16,8 +16,6 @@ export const SHAPE_SPAN_AFTER_S = 0.4;
 export const SHAPE_REGIONS = { p: [-0.25, -0.07], qrs: [-0.07, 0.08], t: [0.08, 0.4] } as const;
 
 export interface BeatShapes {
-  /** Peak-to-peak amplitude of each beat's input window (clipped to the signal). */
-  peakToPeak: Float64Array;
   /** Pearson correlation of the beat's span with the record's median beat (1 where the span does not fit). */
   templateCorrelation: Float64Array;
   /** The same over the P-wave, QRS and T-wave parts of the span (SHAPE_REGIONS). */
@@ -61,21 +59,11 @@ function correlation(a: Float64Array, b: Float64Array, start: number, end: numbe
 
 /**
  * Shapes of the beats at `peaks` (samples of `signal`, the conditioned signal at `sampleRate`):
- * amplitude over the window of `windowBefore` / `windowAfter` samples, and the span of
- * SHAPE_SPAN_BEFORE_S / SHAPE_SPAN_AFTER_S against the elementwise median of all the spans that fit.
+ * the span of SHAPE_SPAN_BEFORE_S / SHAPE_SPAN_AFTER_S against the elementwise median of all the
+ * spans that fit.
  */
-export function beatShapes(signal: ArrayLike<number>, peaks: ArrayLike<number>, sampleRate: number, windowBefore: number, windowAfter: number): BeatShapes {
+export function beatShapes(signal: ArrayLike<number>, peaks: ArrayLike<number>, sampleRate: number): BeatShapes {
   const n = peaks.length;
-  const peakToPeak = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let min = Infinity;
-    let max = -Infinity;
-    for (let k = Math.max(0, peaks[i] - windowBefore); k < Math.min(signal.length, peaks[i] + windowAfter); k++) {
-      min = Math.min(min, signal[k]);
-      max = Math.max(max, signal[k]);
-    }
-    peakToPeak[i] = max > min ? max - min : 0;
-  }
   const before = Math.round(SHAPE_SPAN_BEFORE_S * sampleRate);
   const length = before + Math.round(SHAPE_SPAN_AFTER_S * sampleRate);
   const at = (seconds: number): number => Math.min(length, Math.max(0, before + Math.round(seconds * sampleRate)));
@@ -90,7 +78,6 @@ export function beatShapes(signal: ArrayLike<number>, peaks: ArrayLike<number>, 
   const centred = meanRemoved(template, 0, length);
   const templateEnergy = centred.reduce((sum, v) => sum + v * v, 0);
   const shapes: BeatShapes = {
-    peakToPeak,
     templateCorrelation: new Float64Array(n).fill(1),
     templateCorrelationP: new Float64Array(n).fill(1),
     templateCorrelationQrs: new Float64Array(n).fill(1),

@@ -200,14 +200,32 @@ function toLargestDeflection(conditioned: ArrayLike<number>, peaks: ArrayLike<nu
   });
 }
 
+/** Peak-to-peak amplitude of each beat's window (clipped to the signal), before normalisation. */
+function windowPeakToPeak(signal: ArrayLike<number>, peaks: ArrayLike<number>, options: WindowOptions): Float64Array {
+  const { before, after } = windowBounds(options);
+  const out = new Float64Array(peaks.length);
+  for (let i = 0; i < peaks.length; i++) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let k = Math.max(0, peaks[i] - before); k < Math.min(signal.length, peaks[i] + after); k++) {
+      min = Math.min(min, signal[k]);
+      max = Math.max(max, signal[k]);
+    }
+    out[i] = max > min ? max - min : 0;
+  }
+  return out;
+}
+
 /**
  * The features (BEAT_FEATURE_NAMES) of the kept beats, computed over all of the record's beats:
- * shapes from the conditioned `signal` around `peaks` (at its rate), RR intervals from
- * `rr.peaks` at the record's own rate (`rr.frequency`), not rounded to the window rate's grid.
+ * amplitudes from the conditioned `signal` over the windows at `peaks` (at its rate), shapes at
+ * `shapePeaks`, RR intervals from `rr.peaks` at the record's own rate (`rr.frequency`), not
+ * rounded to the window rate's grid.
  */
-function featuresOfKept(signal: ArrayLike<number>, peaks: ArrayLike<number>, kept: Int32Array, rr: { peaks: ArrayLike<number>; frequency: number }, options: WindowOptions & { targetFrequency?: number }): Float32Array {
-  const { before, after } = windowBounds(options);
-  const all = beatFeatures(rr.peaks, rr.frequency, beatShapes(signal, peaks, options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY, before, after));
+function featuresOfKept(signal: ArrayLike<number>, peaks: ArrayLike<number>, shapePeaks: ArrayLike<number>, kept: Int32Array,
+  rr: { peaks: ArrayLike<number>; frequency: number }, options: WindowOptions & { targetFrequency?: number }): Float32Array {
+  const shapes = beatShapes(signal, shapePeaks, options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY);
+  const all = beatFeatures(rr.peaks, rr.frequency, { ...shapes, peakToPeak: windowPeakToPeak(signal, peaks, options) });
   const width = BEAT_FEATURE_NAMES.length;
   const out = new Float32Array(kept.length * width);
   kept.forEach((k, row) => out.set(all.subarray(k * width, (k + 1) * width), row * width));
@@ -255,7 +273,7 @@ export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOpt
   // samples at 120 Hz in DS1), so shapes measured at the marks carry the label, which prediction
   // on an unannotated record cannot (bench/results/ecg-inter.md).
   const aligned = toLargestDeflection(signal, peaksAtTarget, target);
-  return { x, windowLength, y, sampleOfBeat, features: featuresOfKept(signal, aligned, kept, { peaks: samples, frequency: record.samplingFrequency }, options) };
+  return { x, windowLength, y, sampleOfBeat, features: featuresOfKept(signal, peaksAtTarget, aligned, kept, { peaks: samples, frequency: record.samplingFrequency }, options) };
 }
 
 export interface DetectedBeats {
@@ -286,7 +304,7 @@ export function detectBeats(signal: ArrayLike<number>, samplingFrequency: number
   const { x, windowLength, kept } = extractWindows(conditioned, peaks, options);
   const back = samplingFrequency / target;
   const rPeaks = peaks.map((p) => Math.round(p * back));
-  const features = featuresOfKept(conditioned, peaks, kept, { peaks: detected, frequency: DETECTION_FREQUENCY }, options);
+  const features = featuresOfKept(conditioned, peaks, peaks, kept, { peaks: detected, frequency: DETECTION_FREQUENCY }, options);
   return { x, windowLength, features, sampleOfBeat: kept.map((k) => rPeaks[k]), rPeaks };
 }
 

@@ -59,7 +59,7 @@ export interface BeatDataset {
  * Bumped whenever preprocessing changes, so old cache entries are not reused. Never to a number
  * used before, even by a reverted change: its entries are still in caches (version 6 was one).
  */
-const PIPELINE_VERSION = 7;
+const PIPELINE_VERSION = 8;
 const MAGIC = "SPIKEMED-BEATS-2";
 
 export function defaultCacheDir(): string {
