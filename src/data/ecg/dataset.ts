@@ -3,8 +3,9 @@
  * on disk under a key derived from every parameter and the record files' sizes and dates.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { SpikemedError } from "../../core/errors.js";
 import { BEAT_FEATURE_NAMES } from "./beat-features.js";
 import {
@@ -56,10 +57,20 @@ export interface BeatDataset {
 }
 
 /**
- * Bumped whenever preprocessing changes, so old cache entries are not reused. Never to a number
- * used before, even by a reverted change: its entries are still in caches (version 6 was one).
+ * A digest of the modules in `dir` (default: this folder, the code that turns records into beats
+ * and features), part of every cache key, so that an entry is only read back by the code that
+ * wrote it. A version number bumped by hand failed once: a reverted change had used the number
+ * before, and its entries, with other features, were read back without a word.
  */
-const PIPELINE_VERSION = 8;
+export function pipelineFingerprint(dir = dirname(fileURLToPath(import.meta.url))): string {
+  const hash = createHash("sha256");
+  for (const name of readdirSync(dir).filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith(".d.ts")).sort()) {
+    hash.update(name).update("\0").update(readFileSync(join(dir, name))).update("\0");
+  }
+  return hash.digest("hex");
+}
+
+let fingerprint: string | undefined;
 const MAGIC = "SPIKEMED-BEATS-2";
 
 export function defaultCacheDir(): string {
@@ -117,7 +128,8 @@ function cacheKey(resolved: ResolvedOptions): string {
     };
     return [name, stamp("hea"), stamp("dat"), stamp("atr")];
   });
-  return createHash("sha256").update(JSON.stringify({ PIPELINE_VERSION, resolved, files })).digest("hex").slice(0, 24);
+  fingerprint ??= pipelineFingerprint();
+  return createHash("sha256").update(JSON.stringify({ pipeline: fingerprint, resolved, files })).digest("hex").slice(0, 24);
 }
 
 /**
