@@ -1,19 +1,22 @@
 /**
  * On-disk cache of a decoded image set, so that a second run skips decoding.
  * Key: SHA-256 of the listing (every file's path, label, patient, source, byte size and mtime),
- * the output size and decode options; any change to a file, the manifest's contents or the
- * options gives a new key. Files are written to a temporary name and renamed, so a crash or
+ * the output size and decode options, and the decoding code's digest; any change to a file, the
+ * manifest's contents, the options or the code gives a new key. Files are written to a temporary name and renamed, so a crash or
  * a concurrent run never leaves a half-written cache behind.
  * Layout: 8-byte magic, uint32 LE header length, JSON header, then count*S*S pixel bytes.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { codeFingerprint } from "../fingerprint.js";
 import type { DicomWindow } from "./dicom.js";
 import type { CxrIndex } from "./listing.js";
 
 const MAGIC = "SPKMCXR1";
-const FORMAT_VERSION = 1;
+/** Digest of this folder's modules (listing, decoding, resizing): a code change gives new keys. */
+let fingerprint: string | undefined;
 
 export interface BadFileReport {
   file: string;
@@ -40,7 +43,8 @@ export function defaultCacheDir(): string {
 
 export function cacheKey(index: CxrIndex, size: number, dicomWindow: DicomWindow | undefined): string {
   const hash = createHash("sha256");
-  hash.update(JSON.stringify({ format: FORMAT_VERSION, input: index.input, kind: index.kind, classes: index.classes, size, dicomWindow: dicomWindow ?? null }));
+  fingerprint ??= codeFingerprint(dirname(fileURLToPath(import.meta.url)));
+  hash.update(JSON.stringify({ code: fingerprint, input: index.input, kind: index.kind, classes: index.classes, size, dicomWindow: dicomWindow ?? null }));
   for (const e of index.entries) {
     let stamp = "missing";
     try {

@@ -3,10 +3,11 @@
  * on disk under a key derived from every parameter and the record files' sizes and dates.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SpikemedError } from "../../core/errors.js";
+import { codeFingerprint } from "../fingerprint.js";
 import { BEAT_FEATURE_NAMES } from "./beat-features.js";
 import {
   AAMI_CLASSES, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
@@ -56,20 +57,7 @@ export interface BeatDataset {
   cacheFile: string | undefined;
 }
 
-/**
- * A digest of the modules in `dir` (default: this folder, the code that turns records into beats
- * and features), part of every cache key, so that an entry is only read back by the code that
- * wrote it. A version number bumped by hand failed once: a reverted change had used the number
- * before, and its entries, with other features, were read back without a word.
- */
-export function pipelineFingerprint(dir = dirname(fileURLToPath(import.meta.url))): string {
-  const hash = createHash("sha256");
-  for (const name of readdirSync(dir).filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith(".d.ts")).sort()) {
-    hash.update(name).update("\0").update(readFileSync(join(dir, name))).update("\0");
-  }
-  return hash.digest("hex");
-}
-
+/** Digest of this folder's modules, the code that turns records into beats and features. */
 let fingerprint: string | undefined;
 const MAGIC = "SPIKEMED-BEATS-2";
 
@@ -128,7 +116,7 @@ function cacheKey(resolved: ResolvedOptions): string {
     };
     return [name, stamp("hea"), stamp("dat"), stamp("atr")];
   });
-  fingerprint ??= pipelineFingerprint();
+  fingerprint ??= codeFingerprint(dirname(fileURLToPath(import.meta.url)));
   return createHash("sha256").update(JSON.stringify({ pipeline: fingerprint, resolved, files })).digest("hex").slice(0, 24);
 }
 

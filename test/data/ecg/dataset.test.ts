@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -7,7 +7,7 @@ import { SpikemedError } from "../../../src/core/errors.js";
 import {
   aamiClassOfSymbol, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, detectBeatsInRecord, preprocessSignal,
 } from "../../../src/data/ecg/beats.js";
-import { loadBeatDataset, pipelineFingerprint, type BeatDataset } from "../../../src/data/ecg/dataset.js";
+import { loadBeatDataset, type BeatDataset } from "../../../src/data/ecg/dataset.js";
 import { sampleDataDir } from "../../../src/data/ecg/sample-data.js";
 import { balancedSample, classCounts, classWeights, interPatientSplit, intraPatientSplit } from "../../../src/data/ecg/splits.js";
 import { annotationSymbol } from "../../../src/data/ecg/wfdb-annotation.js";
@@ -83,27 +83,6 @@ test("cache: the second load comes from disk, is identical, and the key follows 
   assert.notEqual(other.cacheFile, first.cacheFile);
   assert.equal(other.fromCache, false);
   assert.ok(readdirSync(cacheDir).every((f) => !f.endsWith(".tmp")), "no temporary files left behind");
-});
-
-test("the pipeline's fingerprint, part of every cache key, changes with any of its modules' code", () => {
-  const dir = mkdtempSync(join(tmpdir(), "spikemed-fingerprint-"));
-  try {
-    writeFileSync(join(dir, "beats.js"), "export const a = 1;");
-    writeFileSync(join(dir, "notes.txt"), "not code");
-    const first = pipelineFingerprint(dir);
-    assert.equal(pipelineFingerprint(dir), first);
-    writeFileSync(join(dir, "notes.txt"), "other text");
-    assert.equal(pipelineFingerprint(dir), first, "only code counts");
-    writeFileSync(join(dir, "beats.js"), "export const a = 2;");
-    const changed = pipelineFingerprint(dir);
-    assert.notEqual(changed, first);
-    writeFileSync(join(dir, "shape.js"), "");
-    assert.notEqual(pipelineFingerprint(dir), changed, "a new module counts");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  // The default is the folder of the beat pipeline's own modules.
-  assert.match(pipelineFingerprint(), /^[0-9a-f]{64}$/);
 });
 
 test("paced records are left out by default; unreadable records are named", () => {
