@@ -21,6 +21,7 @@ $S ecg --data $MITDB --split inter --validation records --monitor val_balanced_a
 # The features-only networks (no raw window: rhythm and likeness to the patient's median beat), session 5:
 $S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-features --seeds 5 --out runs/bench/ecg-inter-snn-features
 $S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model mlp-features --seeds 5 --out runs/bench/ecg-inter-mlp-features
+$S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-features --balance sqrt-weights --seeds 5 --out runs/bench/ecg-inter-snn-features-sqrtw
 $S ecg --data $MITDB --split intra --schedule cosine --model snn-features --out runs/bench/ecg-intra-snn-features
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
