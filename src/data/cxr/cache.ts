@@ -8,15 +8,12 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { codeFingerprint } from "../fingerprint.js";
+import { join, resolve } from "node:path";
+import { moduleFolderFingerprint } from "../cache.js";
 import type { DicomWindow } from "./dicom.js";
 import type { CxrIndex } from "./listing.js";
 
 const MAGIC = "SPKMCXR1";
-/** Digest of this folder's modules (listing, decoding, resizing): a code change gives new keys. */
-let fingerprint: string | undefined;
 
 export interface BadFileReport {
   file: string;
@@ -36,15 +33,10 @@ export interface CachedHeader {
   skipped: BadFileReport[];
 }
 
-/** SPIKEMED_CACHE, else <cwd>/.cache/spikemed. */
-export function defaultCacheDir(): string {
-  return process.env.SPIKEMED_CACHE ? resolve(process.env.SPIKEMED_CACHE) : resolve(".cache", "spikemed");
-}
-
 export function cacheKey(index: CxrIndex, size: number, dicomWindow: DicomWindow | undefined): string {
   const hash = createHash("sha256");
-  fingerprint ??= codeFingerprint(dirname(fileURLToPath(import.meta.url)));
-  hash.update(JSON.stringify({ code: fingerprint, input: index.input, kind: index.kind, classes: index.classes, size, dicomWindow: dicomWindow ?? null }));
+  // The digest of this folder's modules (listing, decoding, resizing): a code change gives new keys.
+  hash.update(JSON.stringify({ code: moduleFolderFingerprint(import.meta.url), input: index.input, kind: index.kind, classes: index.classes, size, dicomWindow: dicomWindow ?? null }));
   for (const e of index.entries) {
     let stamp = "missing";
     try {

@@ -4,7 +4,8 @@ export { decodeDicom, applyLinearWindow, hasDicomSignature, type DicomWindow, ty
 export { resizeGray } from "./resize.js";
 export { BadImageFileError } from "./errors.js";
 export { loadCxrImages, fillBatch, type CxrImages, type LoadOptions, type OnBadFile, type BatchAugment } from "./dataset.js";
-export { defaultCacheDir, type BadFileReport } from "./cache.js";
+export { defaultCacheDir } from "../cache.js";
+export { type BadFileReport } from "./cache.js";
 export { augmentImage, drawAugmentParams, DEFAULT_AUGMENT, type AugmentOptions, type AugmentParams } from "./augment.js";
 export {
   makeSplit,

@@ -1,13 +1,13 @@
 /**
  * The labelled beat dataset the trainer consumes, built from a folder of WFDB records and cached
- * on disk under a key derived from every parameter and the record files' sizes and dates.
+ * on disk under a key derived from every parameter, the record files' sizes and dates, and the
+ * pipeline's code.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { SpikemedError } from "../../core/errors.js";
-import { codeFingerprint } from "../fingerprint.js";
+import { defaultCacheDir, moduleFolderFingerprint } from "../cache.js";
 import { BEAT_FEATURE_NAMES } from "./beat-features.js";
 import {
   AAMI_CLASSES, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
@@ -57,13 +57,7 @@ export interface BeatDataset {
   cacheFile: string | undefined;
 }
 
-/** Digest of this folder's modules, the code that turns records into beats and features. */
-let fingerprint: string | undefined;
 const MAGIC = "SPIKEMED-BEATS-2";
-
-export function defaultCacheDir(): string {
-  return process.env.SPIKEMED_CACHE ? resolve(process.env.SPIKEMED_CACHE) : resolve(process.cwd(), ".cache", "spikemed");
-}
 
 interface ResolvedOptions {
   dataDir: string;
@@ -116,8 +110,9 @@ function cacheKey(resolved: ResolvedOptions): string {
     };
     return [name, stamp("hea"), stamp("dat"), stamp("atr")];
   });
-  fingerprint ??= codeFingerprint(dirname(fileURLToPath(import.meta.url)));
-  return createHash("sha256").update(JSON.stringify({ pipeline: fingerprint, resolved, files })).digest("hex").slice(0, 24);
+  // The digest of this folder's modules, the code that turns records into beats and features.
+  const pipeline = moduleFolderFingerprint(import.meta.url);
+  return createHash("sha256").update(JSON.stringify({ pipeline, resolved, files })).digest("hex").slice(0, 24);
 }
 
 /**

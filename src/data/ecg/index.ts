@@ -18,7 +18,8 @@ export {
 } from "./beats.js";
 export { BEAT_FEATURE_NAMES, PATIENT_RELATIVE_FEATURES, TEMPLATE_FEATURES, beatFeatures, selectBeatFeatures } from "./beat-features.js";
 export { SHAPE_SPAN_AFTER_S, SHAPE_SPAN_BEFORE_S, beatShapes, type BeatShapes } from "./beat-shape.js";
-export { defaultCacheDir, loadBeatDataset, type BeatDataset, type BeatDatasetOptions } from "./dataset.js";
+export { defaultCacheDir } from "../cache.js";
+export { loadBeatDataset, type BeatDataset, type BeatDatasetOptions } from "./dataset.js";
 export {
   DS1_RECORDS, DS2_RECORDS, balancedSample, classCounts, classWeights, interPatientSplit, intraPatientSplit,
   stratifiedSplit, type InterPatientOptions, type IntraPatientOptions, type Split,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { codeFingerprint } from "../../src/data/fingerprint.js";
+import { codeFingerprint } from "../../src/data/cache.js";
 
 test("the code fingerprint, part of every cache key, changes with any module's code", () => {
   const dir = mkdtempSync(join(tmpdir(), "spikemed-fingerprint-"));
