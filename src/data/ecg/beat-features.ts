@@ -50,7 +50,8 @@ function mean(values: ArrayLike<number>): number {
   return values.length > 0 ? sum / values.length : Number.NaN;
 }
 
-function median(values: ArrayLike<number>): number {
+/** Median of the values (NaN for none); the values are not reordered. */
+export function median(values: ArrayLike<number>): number {
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;
   if (n === 0) return Number.NaN;

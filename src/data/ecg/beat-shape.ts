@@ -5,6 +5,7 @@
  * and a normal one is not, whatever the patient. The median beat needs no labels, so unannotated
  * records get it too; it is the record's dominant beat, whatever its class.
  */
+import { median } from "./beat-features.js";
 
 /** Seconds around the R peak compared with the median beat: P wave, QRS and T wave. */
 export const SHAPE_SPAN_BEFORE_S = 0.25;
@@ -35,26 +36,30 @@ function meanRemoved(values: ArrayLike<number>, start: number, length: number): 
   return out;
 }
 
-function medianOf(values: Float64Array): number {
-  values.sort();
-  const n = values.length;
-  return n % 2 ? values[(n - 1) / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+/** Part [start, end) of the span compared on its own: the median beat's part, mean-removed, and its energy. */
+interface TemplatePart {
+  start: number;
+  end: number;
+  centred: Float64Array;
+  energy: number;
 }
 
-/** Pearson correlation of a[start, end) and b[start, end); 1 when the template part is flat, 0 when only the beat's is. */
-function correlation(a: Float64Array, b: Float64Array, start: number, end: number): number {
-  const x = meanRemoved(a, start, end - start);
-  const y = meanRemoved(b, start, end - start);
+function templatePart(template: Float64Array, start: number, end: number): TemplatePart {
+  const centred = meanRemoved(template, start, end - start);
+  return { start, end, centred, energy: centred.reduce((sum, v) => sum + v * v, 0) };
+}
+
+/** Pearson correlation of a beat's span with the median beat over `part`; 1 when the median beat is flat there, 0 when only the beat is. */
+function correlation(span: Float64Array, part: TemplatePart): number {
+  if (part.energy === 0) return 1;
+  const x = meanRemoved(span, part.start, part.end - part.start);
   let cross = 0;
   let xx = 0;
-  let yy = 0;
   for (let k = 0; k < x.length; k++) {
-    cross += x[k] * y[k];
+    cross += x[k] * part.centred[k];
     xx += x[k] * x[k];
-    yy += y[k] * y[k];
   }
-  if (yy === 0) return 1;
-  return xx > 0 ? cross / Math.sqrt(xx * yy) : 0;
+  return xx > 0 ? cross / Math.sqrt(xx * part.energy) : 0;
 }
 
 /**
@@ -70,13 +75,12 @@ export function beatShapes(signal: ArrayLike<number>, peaks: ArrayLike<number>, 
   const spans: Array<Float64Array | null> = Array.from(peaks, (p) => (p - before >= 0 && p - before + length <= signal.length ? meanRemoved(signal, p - before, length) : null));
   const fitting = spans.filter((s): s is Float64Array => s !== null);
   const template = new Float64Array(length);
-  const column = new Float64Array(fitting.length);
-  for (let k = 0; k < length && fitting.length > 0; k++) {
-    fitting.forEach((s, j) => { column[j] = s[k]; });
-    template[k] = medianOf(column);
-  }
+  for (let k = 0; k < length && fitting.length > 0; k++) template[k] = median(fitting.map((s) => s[k]));
   const centred = meanRemoved(template, 0, length);
   const templateEnergy = centred.reduce((sum, v) => sum + v * v, 0);
+  // The median beat's parts are prepared once, not per beat.
+  const [whole, p, qrs, t] = [[0, length], ...[SHAPE_REGIONS.p, SHAPE_REGIONS.qrs, SHAPE_REGIONS.t].map(([from, to]) => [at(from), at(to)])]
+    .map(([start, end]) => templatePart(centred, start, end));
   const shapes: BeatShapes = {
     templateCorrelation: new Float64Array(n).fill(1),
     templateCorrelationP: new Float64Array(n).fill(1),
@@ -87,10 +91,10 @@ export function beatShapes(signal: ArrayLike<number>, peaks: ArrayLike<number>, 
   if (templateEnergy === 0) return shapes;
   spans.forEach((s, i) => {
     if (!s) return;
-    shapes.templateCorrelation[i] = correlation(s, centred, 0, length);
-    shapes.templateCorrelationP[i] = correlation(s, centred, at(SHAPE_REGIONS.p[0]), at(SHAPE_REGIONS.p[1]));
-    shapes.templateCorrelationQrs[i] = correlation(s, centred, at(SHAPE_REGIONS.qrs[0]), at(SHAPE_REGIONS.qrs[1]));
-    shapes.templateCorrelationT[i] = correlation(s, centred, at(SHAPE_REGIONS.t[0]), at(SHAPE_REGIONS.t[1]));
+    shapes.templateCorrelation[i] = correlation(s, whole);
+    shapes.templateCorrelationP[i] = correlation(s, p);
+    shapes.templateCorrelationQrs[i] = correlation(s, qrs);
+    shapes.templateCorrelationT[i] = correlation(s, t);
     let difference = 0;
     for (let k = 0; k < length; k++) difference += (s[k] - centred[k]) ** 2;
     shapes.templateRmsRatio[i] = Math.sqrt(difference / templateEnergy);
