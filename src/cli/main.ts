@@ -6,6 +6,7 @@ import { list } from "./options.js";
 import { predictCommand } from "./predict.js";
 import { explainCommand } from "./explain.js";
 import { compareCommand, energyCommand, evaluateCommand, exportCommand } from "./runs.js";
+import { searchCommand } from "./search.js";
 import { trainCommand } from "./train.js";
 
 const program = new Command("spikemed")
@@ -15,6 +16,7 @@ const program = new Command("spikemed")
   .exitOverride();
 
 program.addCommand(trainCommand());
+program.addCommand(searchCommand());
 program.addCommand(evaluateCommand());
 program.addCommand(predictCommand());
 program.addCommand(compareCommand());

@@ -4,24 +4,48 @@ import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
-import { runExperiment, type Balance, type DataSpec } from "../experiment/index.js";
+import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
 import { MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, ScheduleConfig } from "../train/index.js";
 import { list, nonNegativeInt, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 
-interface TrainFlags extends BackendOptions {
+/** The shared options as commander parses them. */
+export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
-  balance?: Balance; patience?: number; monitor: Monitor; seeds: number; seed: number; out?: string; resume?: boolean;
-  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; onBadFile: "skip" | "fail"; devices?: string[]; augment?: boolean; records?: string[];
+  balance?: Balance; patience?: number; monitor: Monitor; seed: number;
+  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; onBadFile: "skip" | "fail"; augment?: boolean; records?: string[];
+}
+
+interface TrainFlags extends ExperimentFlags, BackendOptions {
+  seeds: number; out?: string; resume?: boolean; devices?: string[];
 }
 
 export function trainCommand(): Command {
-  return backendOptions(new Command("train"))
+  return experimentOptions(backendOptions(new Command("train"))
     .description("train a model on ECG beats (MIT-BIH style WFDB records) or chest X-rays, evaluate it and write a report")
-    .argument("<task>", "ecg or cxr", oneOf(["ecg", "cxr"] as const))
+    .argument("<task>", "ecg or cxr", oneOf(["ecg", "cxr"] as const)))
+    .option("--seeds <n>", "repeat the experiment with n seeds and report mean and 95% interval", positiveInt, 1)
+    .option("--seed <n>", "first seed", nonNegativeInt, 1)
+    .option("--out <dir>", "run folder (default runs/<task>-<model>-<time>)")
+    .option("--resume", "continue the interrupted run in --out")
+    .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
+    .action(async (task: Task, flags: TrainFlags) => {
+      await selectBackend(flags);
+      const settings = experimentSettings(task, flags);
+      const outDir = flags.out ?? path.join("runs", `${task}-${settings.model.name}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
+      if (!flags.resume && fs.existsSync(path.join(outDir, "run.json"))) {
+        throw new SpikemedError(`--out ${outDir} already holds a finished run`, "choose another --out, or add --resume to continue an interrupted one");
+      }
+      await runExperiment({ ...settings, seed: flags.seed, seeds: flags.seeds, outDir, resume: flags.resume, devices: flags.devices, handleSignals: true });
+    });
+}
+
+/** The data, model and training options that train and search share. */
+export function experimentOptions(command: Command): Command {
+  return command
     .option("--data <dir>", "folder of WFDB records (ecg; default: the embedded MIT-BIH sample) or of images / a manifest CSV (cxr)")
     .option("--records <list>", "ecg: only these records, comma-separated", list)
     .option("--beat-window <before,after>", `ecg: seconds of signal before and after each R peak that the model sees (default ${defaultSeconds().join(",")})`, seconds)
@@ -46,41 +70,39 @@ export function trainCommand(): Command {
     .option("--patience <epochs>", "stop early after this many epochs without validation improvement", positiveInt)
     .option("--monitor <metric>", "validation metric that picks the best epoch: val_loss, val_accuracy or val_balanced_accuracy (mean recall of the classes present; weighs rare classes like common ones)",
       oneOf(["val_loss", "val_accuracy", "val_balanced_accuracy"] as const), "val_loss")
-    .option("--seeds <n>", "repeat the experiment with n seeds and report mean and 95% interval", positiveInt, 1)
-    .option("--seed <n>", "first seed", nonNegativeInt, 1)
-    .option("--out <dir>", "run folder (default runs/<task>-<model>-<time>)")
-    .option("--resume", "continue the interrupted run in --out")
     .option("--limit <n>", "train on a random subset of n samples (quick runs)", positiveInt)
     .option("--memory-saving", "recompute LIF membranes in the backward pass instead of storing them (less memory, a little slower)")
     .option("--image-size <px>", "cxr: images are resized to this square size", positiveInt)
     .option("--on-bad-file <what>", "cxr: skip or fail on unreadable images", oneOf(["skip", "fail"] as const), "skip")
     .option("--augment", "augment training samples (cxr: flips, small rotations and shifts, contrast; ecg: amplitude, baseline wave, noise); default on for cxr, off for ecg")
-    .option("--no-augment", "no augmentation of training samples")
-    .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
-    .action(async (task: Task, flags: TrainFlags) => {
-      await selectBackend(flags);
-      const model = loadModel(task, flags);
-      const data = dataSpec(task, flags, model);
-      const balance = flags.balance ?? (task === "ecg" && flags.split === "inter" ? "weights" : "none");
-      const epochs = flags.epochs ?? (task === "ecg" ? 10 : 15);
-      const outDir = flags.out ?? path.join("runs", `${task}-${model.name}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
-      if (!flags.resume && fs.existsSync(path.join(outDir, "run.json"))) {
-        throw new SpikemedError(`--out ${outDir} already holds a finished run`, "choose another --out, or add --resume to continue an interrupted one");
-      }
-      const schedule: ScheduleConfig = flags.schedule === "cosine" ? { kind: "cosine", totalEpochs: epochs }
-        : flags.schedule === "step" ? { kind: "step", stepSize: Math.max(1, Math.floor(epochs / 3)) }
-        : flags.schedule === "plateau" ? { kind: "plateau", patience: 2 } : { kind: "constant" };
-      await runExperiment({
-        model, data, seed: flags.seed, seeds: flags.seeds, outDir, resume: flags.resume, devices: flags.devices, handleSignals: true, balance,
-        train: {
-          epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: { kind: flags.optimizer, lr: flags.lr }, schedule,
-          microBatch: flags.microBatch, clipNorm: flags.clipNorm, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? task === "cxr",
-        },
-      });
-    });
+    .option("--no-augment", "no augmentation of training samples");
 }
 
-function loadModel(task: Task, flags: TrainFlags): ModelConfig {
+/** What the shared options ask for: the model, the data, the class balance and the training settings. */
+export interface ExperimentSettings {
+  model: ModelConfig;
+  data: DataSpec;
+  balance: Balance;
+  train: ExperimentOptions["train"];
+}
+
+export function experimentSettings(task: Task, flags: ExperimentFlags): ExperimentSettings {
+  const model = loadModel(task, flags);
+  const epochs = flags.epochs ?? (task === "ecg" ? 10 : 15);
+  const schedule: ScheduleConfig = flags.schedule === "cosine" ? { kind: "cosine", totalEpochs: epochs }
+    : flags.schedule === "step" ? { kind: "step", stepSize: Math.max(1, Math.floor(epochs / 3)) }
+    : flags.schedule === "plateau" ? { kind: "plateau", patience: 2 } : { kind: "constant" };
+  return {
+    model, data: dataSpec(task, flags, model),
+    balance: flags.balance ?? (task === "ecg" && flags.split === "inter" ? "weights" : "none"),
+    train: {
+      epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: { kind: flags.optimizer, lr: flags.lr }, schedule,
+      microBatch: flags.microBatch, clipNorm: flags.clipNorm, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? task === "cxr",
+    },
+  };
+}
+
+function loadModel(task: Task, flags: ExperimentFlags): ModelConfig {
   let model: ModelConfig;
   if (flags.config) {
     if (!fs.existsSync(flags.config)) throw new SpikemedError(`--config ${flags.config}: no such file`);
@@ -101,7 +123,7 @@ function loadModel(task: Task, flags: TrainFlags): ModelConfig {
 }
 
 /** The ECG beat window the flags ask for, or undefined for the default. */
-function beatWindow(flags: TrainFlags): BeatWindow | undefined {
+function beatWindow(flags: ExperimentFlags): BeatWindow | undefined {
   if (!flags.beatWindow && !flags.sampleRate) return undefined;
   const [before, after] = flags.beatWindow ?? defaultSeconds();
   return beatWindowFromSeconds(flags.sampleRate ?? DEFAULT_BEAT_WINDOW.sampleRate, before, after);
@@ -111,7 +133,7 @@ function defaultSeconds(): number[] {
   return [DEFAULT_BEAT_WINDOW.before, DEFAULT_BEAT_WINDOW.after].map((n) => Math.round((100 * n) / DEFAULT_BEAT_WINDOW.sampleRate) / 100);
 }
 
-function dataSpec(task: Task, flags: TrainFlags, model: ModelConfig): DataSpec {
+function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataSpec {
   if (task === "ecg") {
     if (flags.validation && flags.split !== "inter") throw new SpikemedError("--validation applies to --split inter only", "drop --validation, or add --split inter");
     return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed: flags.seed, limit: flags.limit, window: beatWindow(flags) ?? DEFAULT_BEAT_WINDOW,

@@ -4,6 +4,7 @@ import * as cxr from "../data/cxr/index.js";
 import * as ecg from "../data/ecg/index.js";
 import { argmaxRows, subgroupTable, type ReportTable } from "../eval/index.js";
 import { flatArrayData, type ClassificationData } from "../train/index.js";
+import type { CrossValidationPlan } from "./folds.js";
 
 /** A data set ready for training: the samples, the three index sets, and how they were made. */
 export interface PreparedData {
@@ -16,6 +17,8 @@ export interface PreparedData {
   spec: DataSpec;
   /** The group of every sample (ECG: its record; X-ray: its source hospital), for results per group. */
   groups?: { name: string; of: readonly (string | null)[] };
+  /** How to cross-validate within the training side (hyper-parameter search) the way the protocol splits. */
+  crossValidation: CrossValidationPlan;
 }
 
 export type DataSpec =
@@ -82,6 +85,10 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
   const name = spec.dataDir ? `WFDB records in ${spec.dataDir}` : "embedded MIT-BIH sample";
   return {
     data, split, spec, groups: { name: "record", of: Array.from(beats.recordOfBeat, (r) => beats.records[r]) },
+    crossValidation: spec.split === "inter"
+      ? { groupOf: Int32Array.from(beats.recordOfBeat), unit: "record", groupNames: beats.records,
+          validation: spec.validationBy === "records" ? { by: "groups", fraction: ecg.DEFAULT_VALIDATION_FRACTION } : { by: "samples", fraction: ecg.DEFAULT_VALIDATION_FRACTION } }
+      : { unit: "beat", validation: { by: "samples", fraction: ecg.DEFAULT_VALIDATION_FRACTION } },
     dataset: `${name}: ${beats.records.length} records${spec.includePaced ? " (paced records included)" : ""}, ${beats.y.length} beats (${beats.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
       ecg.describeBeatWindow(spec.window),
     splitDescription: spec.split === "inter"
@@ -118,10 +125,22 @@ async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: 
   };
   return {
     data, split, spec, groups: images.sources.some((source) => source !== null) ? { name: "source", of: images.sources } : undefined,
+    crossValidation: { groupOf: patientGroups(images.patientIds), unit: "patient",
+      validation: { by: "groups", fraction: raw.val.length / Math.max(1, raw.train.length + raw.val.length) } },
     dataset: `${images.count} chest X-rays from ${spec.dataDir} (${images.classes.join(" / ")}), ${S}x${S}` +
       (images.skipped.length ? `; ${images.skipped.length} unreadable files skipped` : ""),
     splitDescription: raw.description,
   };
+}
+
+/** A group id per image: images of one patient share one; an image without a patient id is its own group. */
+function patientGroups(patientIds: readonly (string | null)[]): Int32Array {
+  const ids = new Map<string, number>();
+  return Int32Array.from(patientIds, (p, i) => {
+    if (p === null) return patientIds.length + i;
+    if (!ids.has(p)) ids.set(p, ids.size);
+    return ids.get(p)!;
+  });
 }
 
 /** A random subset of n indices (sorted), for quick runs; the same seed picks the same subset. */

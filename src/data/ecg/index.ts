@@ -21,7 +21,7 @@ export { SHAPE_SPAN_AFTER_S, SHAPE_SPAN_BEFORE_S, beatShapes, type BeatShapes } 
 export { defaultCacheDir } from "../cache.js";
 export { loadBeatDataset, type BeatDataset, type BeatDatasetOptions } from "./dataset.js";
 export {
-  DS1_RECORDS, DS2_RECORDS, balancedSample, classCounts, classWeights, interPatientSplit, intraPatientSplit,
+  DEFAULT_VALIDATION_FRACTION, DS1_RECORDS, DS2_RECORDS, balancedSample, classCounts, classWeights, interPatientSplit, intraPatientSplit,
   stratifiedSplit, type InterPatientOptions, type IntraPatientOptions, type Split,
 } from "./splits.js";
 export { sampleDataDir } from "./sample-data.js";

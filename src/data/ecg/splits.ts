@@ -21,6 +21,9 @@ export const DS2_RECORDS: readonly string[] = [
   "213", "214", "219", "221", "222", "228", "231", "232", "233", "234",
 ];
 
+/** Share of the training side both splits hold out for validation unless told otherwise. */
+export const DEFAULT_VALIDATION_FRACTION = 0.1;
+
 function checkFraction(name: string, value: number): void {
   if (!(value >= 0 && value < 1)) throw new SpikemedError(`${name} must be in [0, 1) (got ${value})`);
 }
@@ -63,7 +66,7 @@ export function intraPatientSplit(y: ArrayLike<number>, options: IntraPatientOpt
   const rng = new Rng(options.seed ?? 0);
   const all = Int32Array.from({ length: y.length }, (_, i) => i);
   const [trainSide, test] = stratifiedSplit(all, y, options.testFraction ?? 0.2, rng.fork("test"));
-  const [train, validation] = stratifiedSplit(trainSide, y, options.validationFraction ?? 0.1, rng.fork("validation"));
+  const [train, validation] = stratifiedSplit(trainSide, y, options.validationFraction ?? DEFAULT_VALIDATION_FRACTION, rng.fork("validation"));
   return { train, validation, test };
 }
 
@@ -89,7 +92,7 @@ export function interPatientSplit(dataset: { y: ArrayLike<number>; recordOfBeat:
   const overlap = trainRecords.filter((r) => testRecords.includes(r));
   if (overlap.length > 0) throw new SpikemedError(`inter-patient split: records ${overlap.join(", ")} are both train and test records`);
   const rng = new Rng(options.seed ?? 0);
-  const fraction = options.validationFraction ?? 0.1;
+  const fraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
   checkFraction("validationFraction", fraction);
   const present = new Set(dataset.records);
   if (!trainRecords.some((r) => present.has(r)) || !testRecords.some((r) => present.has(r))) {

@@ -1,0 +1,191 @@
+import fs from "node:fs";
+import path from "node:path";
+import { Command, InvalidArgumentError, type Option } from "commander";
+import { Rng, SpikemedError } from "../core/index.js";
+import { SEARCH_OBJECTIVES, describeValues, searchHyperparameters, type DataSpec, type SearchObjective, type SearchTrial } from "../experiment/index.js";
+import { surrogates, type LayerConfig, type ModelConfig, type Task } from "../model/index.js";
+import { writeFileAtomic } from "../eval/index.js";
+import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
+import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from "./options.js";
+import { experimentOptions, experimentSettings, type ExperimentFlags } from "./train.js";
+
+/** Training options a grid may vary (their values are parsed and checked as on the train command line). */
+const TRAINING_PARAMETERS = ["lr", "epochs", "batch-size", "time-steps", "balance", "schedule", "optimizer", "model", "monitor", "clip-norm"] as const;
+
+/** Model settings a grid may vary, applied to the chosen model's layers. */
+const MODEL_PARAMETERS: Record<string, { describe: string; parse: (value: string) => number | string; apply: (model: ModelConfig, value: number | string) => ModelConfig }> = {
+  hidden: {
+    describe: "units of every dense layer but the output layer",
+    parse: positiveInt,
+    apply: (model, units) => {
+      const last = model.layers.map((l) => l.type).lastIndexOf("dense");
+      return changeLayers(model, "hidden", (l, i) => (l.type === "dense" && i !== last ? { ...l, units: units as number } : null));
+    },
+  },
+  beta: {
+    describe: "membrane decay per step of every LIF and synaptic layer, in (0, 1]",
+    parse: (value) => {
+      const beta = Number(value);
+      if (!(beta > 0 && beta <= 1)) throw new InvalidArgumentError(`expected a decay in (0, 1], got "${value}"`);
+      return beta;
+    },
+    apply: (model, beta) => changeLayers(model, "beta", (l) => (l.type === "lif" || l.type === "synaptic" ? { ...l, beta: beta as number } : null)),
+  },
+  threshold: {
+    describe: "firing threshold of every LIF, IF and synaptic layer",
+    parse: positiveNumber,
+    apply: (model, threshold) => changeLayers(model, "threshold", (l) => (l.type === "lif" || l.type === "if" || l.type === "synaptic" ? { ...l, threshold: threshold as number } : null)),
+  },
+  surrogate: {
+    describe: "surrogate gradient of every LIF, IF and synaptic layer (e.g. arctan:2, fast-sigmoid:25, piecewise-linear:0.5)",
+    parse: (value) => {
+      try {
+        surrogates.surrogateFromString(value);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+      return value;
+    },
+    apply: (model, surrogate) => changeLayers(model, "surrogate", (l) => (l.type === "lif" || l.type === "if" || l.type === "synaptic" ? { ...l, surrogate: surrogate as string } : null)),
+  },
+};
+
+interface SearchFlags extends ExperimentFlags, BackendOptions {
+  grid: string[]; folds: number; random?: number; objective: SearchObjective; seeds: number; out?: string; resume?: boolean;
+}
+
+export function searchCommand(): Command {
+  const command: Command = experimentOptions(backendOptions(new Command("search"))
+    .description("hyper-parameter search: trains every combination of the --grid values on folds of the training side (never splitting a patient where the protocol does not), " +
+      "ranks them by their held-out predictions and prints the train command of the best; the test split is never read")
+    .argument("<task>", "ecg or cxr", oneOf(["ecg", "cxr"] as const)))
+    .option("--grid <name=values>", `a setting and the comma-separated values to try, e.g. lr=3e-4,1e-3; repeat for more settings (all combinations are tried). ` +
+      `Training: ${TRAINING_PARAMETERS.join(", ")}; model: ${Object.entries(MODEL_PARAMETERS).map(([name, p]) => `${name} (${p.describe})`).join(", ")}`,
+      (value: string, previous: string[]) => [...previous, value], [])
+    .option("--folds <k>", "cross-validation folds of the training side", positiveInt, 5)
+    .option("--random <n>", "try n of the combinations, drawn at random with --seed, instead of all", positiveInt)
+    .option("--objective <metric>", `what ranks the trials, on the pooled held-out predictions: ${SEARCH_OBJECTIVES.join(", ")} (balanced accuracy: the mean sensitivity of the classes, so a rare class counts like a common one)`,
+      oneOf(SEARCH_OBJECTIVES), "balanced_accuracy")
+    .option("--seeds <n>", "train every fold with n seeds and average their scores", positiveInt, 1)
+    .option("--seed <n>", "seed of the folds and of the first training run", nonNegativeInt, 1)
+    .option("--out <dir>", "search folder (default runs/search-<task>-<time>)")
+    .option("--resume", "continue the interrupted search in --out (finished folds are kept)")
+    .action(async (task: Task, flags: SearchFlags) => {
+      const grid = parseGrid(flags.grid, command);
+      await selectBackend(flags);
+      const trials = trialsOf(task, flags, grid);
+      const outDir = flags.out ?? path.join("runs", `search-${task}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
+      const result = await searchHyperparameters({
+        data: trials[0].data, trials: trials.map((t) => t.trial), folds: flags.folds, seed: flags.seed, seeds: flags.seeds,
+        objective: flags.objective, outDir, resume: flags.resume,
+      });
+      const best = result.ranked[0];
+      const bestModel = path.join(outDir, "best-model.json");
+      writeFileAtomic(bestModel, JSON.stringify(trials[best.index].trial.model, null, 2) + "\n");
+      process.stdout.write(`best of ${result.ranked.length}: ${describeValues(best.values)} (${flags.objective.replace("_", " ")} ${(100 * best.score).toFixed(2)}%, ` +
+        `accuracy ${(100 * best.accuracy).toFixed(2)}%)\nreport: ${result.report}\nmeasure it on the test split:\n  ${trainCommandOf(task, command, flags, best.values, bestModel)}\n`);
+    });
+  return command;
+}
+
+type Grid = { name: string; values: (string | number)[] }[];
+
+function parseGrid(specs: string[], command: Command): Grid {
+  if (specs.length === 0) throw new SpikemedError("search needs at least one --grid", "e.g. --grid lr=3e-4,1e-3 --grid epochs=5,10");
+  const grid: Grid = [];
+  for (const spec of specs) {
+    const match = /^([a-z-]+)=(.+)$/.exec(spec.trim());
+    if (!match) throw new SpikemedError(`--grid ${spec}: expected name=value1,value2,...`, "e.g. --grid lr=3e-4,1e-3");
+    const [, name, list] = match;
+    if (grid.some((g) => g.name === name)) throw new SpikemedError(`--grid ${name} is given twice`, "list all its values in one --grid");
+    const parse = parserOf(name, command);
+    const values = list.split(",").map((v) => v.trim()).filter(Boolean).map((value) => {
+      try {
+        return parse(value);
+      } catch (err) {
+        throw new SpikemedError(`--grid ${name}: ${(err as Error).message}`);
+      }
+    });
+    if (values.length === 0) throw new SpikemedError(`--grid ${spec}: no values`);
+    grid.push({ name, values });
+  }
+  return grid;
+}
+
+function parserOf(name: string, command: Command): (value: string) => string | number {
+  if (name in MODEL_PARAMETERS) return MODEL_PARAMETERS[name].parse;
+  if (!(TRAINING_PARAMETERS as readonly string[]).includes(name)) {
+    throw new SpikemedError(`--grid ${name}: not a setting a search can vary`, `choose from ${[...TRAINING_PARAMETERS, ...Object.keys(MODEL_PARAMETERS)].join(", ")}`);
+  }
+  const option = optionNamed(command, name);
+  return (value) => (option.parseArg ? option.parseArg(value, undefined) : value) as string | number;
+}
+
+function optionNamed(command: Command, name: string): Option {
+  const option = command.options.find((o) => o.long === `--${name}`);
+  if (!option) throw new Error(`search: no --${name} option`);
+  return option;
+}
+
+/** Every combination of the grid (the first setting varies slowest), or `random` of them. */
+function trialsOf(task: Task, flags: SearchFlags, grid: Grid): { trial: SearchTrial; data: DataSpec }[] {
+  const total = grid.reduce((n, g) => n * g.values.length, 1);
+  let picks = Array.from({ length: total }, (_, i) => i);
+  if (flags.random !== undefined && flags.random < total) {
+    picks = Array.from(new Rng(flags.seed).fork("search/random").permutation(total).slice(0, flags.random)).sort((a, b) => a - b);
+  }
+  const trials = picks.map((pick) => {
+    const values: Record<string, string | number> = {};
+    let rest = pick;
+    for (let g = grid.length - 1; g >= 0; g--) {
+      values[grid[g].name] = grid[g].values[rest % grid[g].values.length];
+      rest = Math.floor(rest / grid[g].values.length);
+    }
+    const ordered = Object.fromEntries(grid.map((g) => [g.name, values[g.name]]));
+    const overrides: Record<string, string | number> = {};
+    for (const g of grid) if (!(g.name in MODEL_PARAMETERS)) overrides[optionNamed(searchlessCommand, g.name).attributeName()] = ordered[g.name];
+    const settings = experimentSettings(task, { ...flags, ...overrides } as ExperimentFlags);
+    let model = settings.model;
+    for (const g of grid) if (g.name in MODEL_PARAMETERS) model = MODEL_PARAMETERS[g.name].apply(model, ordered[g.name]);
+    return { trial: { values: ordered, model, train: settings.train, balance: settings.balance }, data: settings.data };
+  });
+  const data = JSON.stringify(trials[0].data);
+  if (trials.some((t) => JSON.stringify(t.data) !== data)) throw new SpikemedError("search: the grid changes the data, which every trial must share");
+  return trials;
+}
+
+/** The shared options alone, to map a setting's name to its attribute. */
+const searchlessCommand = experimentOptions(new Command("settings"));
+
+/** `model` with `change` applied to its layers; an error when no layer has the setting. */
+function changeLayers(model: ModelConfig, setting: string, change: (layer: LayerConfig, index: number) => LayerConfig | null): ModelConfig {
+  let changed = 0;
+  const layers = model.layers.map((l, i) => {
+    const next = change(l, i);
+    if (next) changed++;
+    return next ?? l;
+  });
+  if (changed === 0) throw new SpikemedError(`--grid ${setting}: model "${model.name}" has no layer with that setting`, "vary it only with a model that has one");
+  return { ...model, layers };
+}
+
+/** The train command that measures the winner on the test split: the options given on the command line, the winner's values, its model file. */
+function trainCommandOf(task: Task, command: Command, flags: SearchFlags, values: Record<string, string | number>, modelFile: string): string {
+  const modelOptions = new Set(["model", "config", "time-steps", "memory-saving", ...Object.keys(MODEL_PARAMETERS)]);
+  const searchOnly = new Set(["grid", "folds", "random", "objective", "seeds", "out", "resume"]);
+  const args = ["npx spikemed train", task, "--config", modelFile];
+  for (const option of searchlessCommand.options) {
+    const name = option.long!.slice(2);
+    const key = option.attributeName();
+    if (option.negate) continue;
+    if (modelOptions.has(name) || searchOnly.has(name) || name in values || command.getOptionValueSource(key) !== "cli") continue;
+    const value = (flags as unknown as Record<string, unknown>)[key];
+    if (value === true) args.push(option.long!);
+    else if (value === false) args.push(`--no-${name}`);
+    else args.push(option.long!, Array.isArray(value) ? value.join(",") : String(value));
+  }
+  for (const [name, value] of Object.entries(values)) if (!modelOptions.has(name)) args.push(`--${name}`, String(value));
+  if (command.getOptionValueSource("seed") === "cli") args.push("--seed", String(flags.seed));
+  args.push("--seeds", "5");
+  return args.join(" ");
+}

@@ -1,0 +1,273 @@
+import fs from "node:fs";
+import path from "node:path";
+import { SpikemedError } from "../core/index.js";
+import { classWeights } from "../data/labels.js";
+import { evaluateClassifier, writeFileAtomic, type ClassificationEvaluation } from "../eval/index.js";
+import { buildNetwork, type ModelConfig } from "../model/index.js";
+import { argmaxRows } from "../eval/index.js";
+import { inferenceBatchSize, predictProbabilities, train, type OutputStream } from "../train/index.js";
+import { prepareData, type DataSpec, type PreparedData } from "./datasets.js";
+import { crossValidationFolds, type Fold } from "./folds.js";
+import type { Balance, ExperimentOptions } from "./run.js";
+
+/** One point of a search: the values it sets (for the table) and the full configuration they give. */
+export interface SearchTrial {
+  values: Record<string, string | number>;
+  model: ModelConfig;
+  train: ExperimentOptions["train"];
+  balance: Balance;
+}
+
+export const SEARCH_OBJECTIVES = ["balanced_accuracy", "accuracy", "macro_f1"] as const;
+export type SearchObjective = (typeof SEARCH_OBJECTIVES)[number];
+
+export interface SearchOptions {
+  data: DataSpec;
+  trials: SearchTrial[];
+  /** Folds of the training side (the protocol's train and validation sets; its test set is never read). */
+  folds: number;
+  /** Seed of the folds and of the first training run; seed k of `seeds` is seed + k. */
+  seed: number;
+  seeds: number;
+  objective: SearchObjective;
+  outDir: string;
+  resume?: boolean;
+  log?: OutputStream;
+}
+
+export interface TrialResult {
+  index: number;
+  values: Record<string, string | number>;
+  /** The objective on the pooled out-of-fold predictions, averaged over seeds. */
+  score: number;
+  accuracy: number;
+  balancedAccuracy: number;
+  macroF1: number;
+  /** Sensitivity of each class (null where the pool has none), averaged over seeds. */
+  recall: Record<string, number | null>;
+  /** Accuracy on each held-out fold, averaged over seeds. */
+  foldAccuracies: number[];
+  bestEpochs: number[];
+  seconds: number;
+}
+
+export interface SearchResult {
+  /** Best first. */
+  ranked: TrialResult[];
+  report: string;
+}
+
+const PLAN_FILE = "search.json";
+const METRIC_COLUMNS: [SearchObjective, string][] = [["accuracy", "accuracy"], ["balanced_accuracy", "balanced acc."], ["macro_f1", "macro-F1"]];
+
+/**
+ * Hyper-parameter search by cross-validation inside the protocol's training side: every trial
+ * trains once per fold (and seed) on the other folds, validating the way the protocol does, and
+ * is scored on the pooled predictions for the held-out folds. The protocol's test set is never
+ * read, so the winner can then be measured on it once, without having been chosen on it.
+ * Each finished fold is saved at once and a fold's training checkpoints every epoch, so a search
+ * that is stopped continues with `resume` where it was.
+ */
+export async function searchHyperparameters(options: SearchOptions): Promise<SearchResult> {
+  const log = options.log ?? process.stderr;
+  const say = (line: string): void => { log.write(line + "\n"); };
+  if (options.trials.length === 0) throw new SpikemedError("search: no trials to run");
+  startOrResume(options);
+
+  const prepared = new Map<string, PreparedData>();
+  const dataFor = async (model: ModelConfig): Promise<PreparedData> => {
+    const key = JSON.stringify(model.features ?? []);
+    if (!prepared.has(key)) prepared.set(key, await prepareData(options.data, prepared.size === 0 ? say : () => {}, model.features));
+    return prepared.get(key)!;
+  };
+  const first = await dataFor(options.trials[0].model);
+  const pool = Int32Array.from([...first.split.train, ...first.split.val]).sort();
+  const folds = crossValidationFolds(first.data.labels, pool, options.folds, first.crossValidation, options.seed);
+  say(first.dataset);
+  say(`searching ${options.trials.length} trials x ${options.folds} folds x ${options.seeds} seed(s) over the training side ` +
+    `(${pool.length} samples, folds by ${first.crossValidation.unit}); the test split is not read`);
+
+  const results: TrialResult[] = [];
+  const runs = options.trials.length * options.seeds * options.folds;
+  let done = 0;
+  let trainedSeconds = 0;
+  let trainedRuns = 0;
+  for (const [t, trial] of options.trials.entries()) {
+    const prepared = await dataFor(trial.model);
+    const perSeed: { evaluation: ClassificationEvaluation; foldAccuracies: number[]; bestEpochs: number[]; seconds: number }[] = [];
+    for (let s = 0; s < options.seeds; s++) {
+      const seed = options.seed + s;
+      const predicted = new Int32Array(prepared.data.labels.length).fill(-1);
+      const foldAccuracies: number[] = [];
+      const bestEpochs: number[] = [];
+      let seconds = 0;
+      for (const [f, fold] of folds.entries()) {
+        const dir = path.join(options.outDir, "trials", trialName(t), `seed-${seed}`);
+        const outcome = await runFold(prepared, trial, fold, seed, dir, `fold-${f + 1}`, options.resume ?? false);
+        fold.test.forEach((i, r) => { predicted[i] = outcome.predictions[r]; });
+        foldAccuracies.push(accuracyOf(outcome.predictions, fold.test, prepared.data.labels));
+        bestEpochs.push(outcome.bestEpoch);
+        seconds += outcome.seconds;
+        done++;
+        if (!outcome.reused) { trainedSeconds += outcome.seconds; trainedRuns++; }
+        const eta = trainedRuns > 0 ? ` - about ${formatDuration((trainedSeconds / trainedRuns) * (runs - done))} left` : "";
+        say(`trial ${t + 1}/${options.trials.length} ${describeValues(trial.values)} seed ${seed} fold ${f + 1}/${folds.length}: ` +
+          `accuracy ${(100 * foldAccuracies[f]).toFixed(2)}%${outcome.reused ? " (saved)" : ` (${outcome.seconds.toFixed(1)} s)`}${eta}`);
+      }
+      const yTrue = Int32Array.from(pool, (i) => prepared.data.labels[i]);
+      const yPred = Int32Array.from(pool, (i) => predicted[i]);
+      perSeed.push({ evaluation: evaluateClassifier({ classNames: prepared.data.classNames, yTrue, yPred, bootstrap: false }), foldAccuracies, bestEpochs, seconds });
+    }
+    results.push(summarizeTrial(t, trial, perSeed, options.objective));
+    writeReport(options, first, folds, pool, results);
+  }
+  const ranked = rank(results);
+  const report = writeReport(options, first, folds, pool, results);
+  say(`best: ${describeValues(ranked[0].values)}, ${options.objective.replace("_", " ")} ${(100 * ranked[0].score).toFixed(2)}%; report: ${report}`);
+  return { ranked, report };
+}
+
+/** A new search writes its plan; a resumed one must find the same plan. */
+function startOrResume(options: SearchOptions): void {
+  const file = path.join(options.outDir, PLAN_FILE);
+  const plan = JSON.stringify({
+    format: "spikemed-search", version: 1, data: options.data, folds: options.folds, seed: options.seed, seeds: options.seeds,
+    objective: options.objective, trials: options.trials,
+  }, null, 2);
+  if (options.resume) {
+    if (!fs.existsSync(file)) throw new SpikemedError(`--resume: no search in ${options.outDir} (${file} is missing)`, "start the search without --resume");
+    if (fs.readFileSync(file, "utf8") !== plan) {
+      throw new SpikemedError(`--resume: ${file} describes another search (other data, trials, folds, seeds or objective)`,
+        "resume with exactly the options the search started with, or choose another --out");
+    }
+    return;
+  }
+  if (fs.existsSync(file)) throw new SpikemedError(`--out ${options.outDir} already holds a search`, "choose another --out, or add --resume to continue it");
+  fs.mkdirSync(options.outDir, { recursive: true });
+  writeFileAtomic(file, plan);
+}
+
+interface FoldOutcome { predictions: Uint8Array; bestEpoch: number; seconds: number; reused: boolean }
+
+/** Trains on the fold's training side and predicts its held-out part, or reads the saved outcome. */
+async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, seed: number, dir: string, name: string, resume: boolean): Promise<FoldOutcome> {
+  const file = path.join(dir, `${name}.json`);
+  if (fs.existsSync(file)) {
+    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { predictions: string; bestEpoch: number; seconds: number };
+    const predictions = new Uint8Array(Buffer.from(saved.predictions, "base64"));
+    if (predictions.length !== fold.test.length) throw new SpikemedError(`${file}: ${predictions.length} predictions for a fold of ${fold.test.length} samples`, "delete the file to train that fold again");
+    return { predictions, bestEpoch: saved.bestEpoch, seconds: saved.seconds, reused: true };
+  }
+  const { data } = prepared;
+  const runDir = path.join(dir, name);
+  const network = buildNetwork(trial.model, seed);
+  const logFile = fs.openSync(path.join(ensureDir(dir), `${name}.log`), resume ? "a" : "w");
+  try {
+    const trained = await train(network, data, { train: fold.train, val: fold.val }, {
+      ...trial.train, seed, runDir, log: { write: (text: string) => { fs.writeSync(logFile, text); return true; } },
+      resume: resume && fs.existsSync(path.join(runDir, "last.ckpt")),
+      classWeights: trial.balance === "weights" || trial.balance === "sqrt-weights"
+        ? Array.from(classWeights(data.labels, data.classNames.length, fold.train, trial.balance === "weights" ? 1 : 0.5)) : trial.train.classWeights,
+      sampling: trial.balance === "sampling" ? "balanced" : trial.train.sampling,
+    });
+    const { probabilities } = predictProbabilities(network, data, fold.test, inferenceBatchSize(trial.train));
+    const predictions = Uint8Array.from(argmaxRows(probabilities, fold.test.length, data.classNames.length));
+    writeFileAtomic(file, JSON.stringify({ bestEpoch: trained.bestEpoch, seconds: trained.seconds, predictions: Buffer.from(predictions).toString("base64") }));
+    fs.rmSync(runDir, { recursive: true, force: true });
+    return { predictions, bestEpoch: trained.bestEpoch, seconds: trained.seconds, reused: false };
+  } finally {
+    fs.closeSync(logFile);
+  }
+}
+
+function summarizeTrial(index: number, trial: SearchTrial,
+  perSeed: { evaluation: ClassificationEvaluation; foldAccuracies: number[]; bestEpochs: number[]; seconds: number }[], objective: SearchObjective): TrialResult {
+  const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+  const metric = (e: ClassificationEvaluation, name: SearchObjective): number =>
+    ({ accuracy: e.accuracy, balanced_accuracy: e.macroRecall, macro_f1: e.macroF1 }[name].estimate ?? 0);
+  const evaluations = perSeed.map((p) => p.evaluation);
+  const recall: Record<string, number | null> = {};
+  evaluations[0].perClass.forEach((c, k) => {
+    const defined = evaluations.map((e) => e.perClass[k].recall.estimate).filter((v): v is number => v !== null);
+    recall[c.name] = defined.length ? mean(defined) : null;
+  });
+  return {
+    index, values: trial.values,
+    score: mean(evaluations.map((e) => metric(e, objective))),
+    accuracy: mean(evaluations.map((e) => metric(e, "accuracy"))),
+    balancedAccuracy: mean(evaluations.map((e) => metric(e, "balanced_accuracy"))),
+    macroF1: mean(evaluations.map((e) => metric(e, "macro_f1"))),
+    recall,
+    foldAccuracies: perSeed[0].foldAccuracies.map((_, f) => mean(perSeed.map((p) => p.foldAccuracies[f]))),
+    bestEpochs: perSeed.flatMap((p) => p.bestEpochs),
+    seconds: perSeed.reduce((sum, p) => sum + p.seconds, 0),
+  };
+}
+
+/** Best score first; ties keep the trials' order. */
+function rank(results: TrialResult[]): TrialResult[] {
+  return [...results].sort((a, b) => b.score - a.score || a.index - b.index);
+}
+
+function writeReport(options: SearchOptions, prepared: PreparedData, folds: Fold[], pool: Int32Array, results: TrialResult[]): string {
+  const { classNames, labels } = prepared.data;
+  const plan = prepared.crossValidation;
+  const pct = (v: number | null): string => (v === null ? "-" : (100 * v).toFixed(2));
+  const groupName = (g: number): string => plan.groupNames?.[g] ?? String(g);
+  const parameters = Object.keys(options.trials[0].values);
+  const ranked = rank(results);
+  const lines = [
+    `# Hyper-parameter search (${options.objective.replace("_", " ")})`, "",
+    `${prepared.dataset}.`, "",
+    `Protocol: ${prepared.splitDescription}. The search sees only its training side (training and validation sets, ${pool.length} samples) ` +
+      `in ${folds.length} folds that never split a ${plan.unit}; each fold trains on the others (validation: ` +
+      `${plan.validation.by === "groups" ? `${(100 * plan.validation.fraction).toFixed(0)}% of their ${plan.unit}s, whole` : `${(100 * plan.validation.fraction).toFixed(0)}% of their samples, stratified by class`}) ` +
+      `and predicts itself. Scores are over the pooled held-out predictions, averaged over ${options.seeds} seed(s) from ${options.seed}. ` +
+      "The protocol's test set was not read.", "",
+    `${results.length} of ${options.trials.length} trials finished.`, "",
+    "## Trials, best first", "",
+    `| rank | ${parameters.join(" | ")} | ${METRIC_COLUMNS.map(([name, title]) => (name === options.objective ? `**${title} %** (ranks)` : `${title} %`)).join(" | ")} | ` +
+      `${classNames.map((c) => `sens. ${c} %`).join(" | ")} | fold accuracy % (min-max) | best epochs | train s |`,
+    `| ---: | ${parameters.map(() => "---").join(" | ")} | ${METRIC_COLUMNS.map(() => "---:").join(" | ")} | ${classNames.map(() => "---:").join(" | ")} | ---: | --- | ---: |`,
+    ...ranked.map((r, i) => `| ${i + 1} | ${parameters.map((p) => String(r.values[p])).join(" | ")} | ${pct(r.accuracy)} | ${pct(r.balancedAccuracy)} | ${pct(r.macroF1)} | ` +
+      `${classNames.map((c) => pct(r.recall[c])).join(" | ")} | ${pct(Math.min(...r.foldAccuracies))}-${pct(Math.max(...r.foldAccuracies))} | ${r.bestEpochs.join(",")} | ` +
+      `${r.seconds.toFixed(r.seconds < 10 ? 1 : 0)} |`),
+    "", "## Folds", "",
+    `| fold | ${plan.unit}s held out | samples | ${classNames.join(" | ")} |`,
+    `| ---: | --- | ---: | ${classNames.map(() => "---:").join(" | ")} |`,
+    ...folds.map((fold, f) => {
+      const counts = new Array<number>(classNames.length).fill(0);
+      for (const i of fold.test) counts[labels[i]]++;
+      const held = plan.groupOf ? fold.groups.map(groupName).join(", ") : `${fold.groups.length} ${plan.unit}s`;
+      return `| ${f + 1} | ${held} | ${fold.test.length} | ${counts.join(" | ")} |`;
+    }),
+    "",
+  ];
+  const file = path.join(options.outDir, "search.md");
+  writeFileAtomic(file, lines.join("\n"));
+  writeFileAtomic(path.join(options.outDir, "results.json"), JSON.stringify({ objective: options.objective, ranked }, null, 2) + "\n");
+  return file;
+}
+
+function accuracyOf(predictions: Uint8Array, indices: Int32Array, labels: ArrayLike<number>): number {
+  let correct = 0;
+  indices.forEach((i, r) => { if (predictions[r] === labels[i]) correct++; });
+  return correct / Math.max(1, indices.length);
+}
+
+export function describeValues(values: Record<string, string | number>): string {
+  return Object.entries(values).map(([k, v]) => `${k}=${v}`).join(" ");
+}
+
+const trialName = (t: number): string => `trial-${String(t + 1).padStart(3, "0")}`;
+
+function ensureDir(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
