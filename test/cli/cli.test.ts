@@ -28,7 +28,7 @@ const noStack = (text: string): void => assert.doesNotMatch(text, /\n\s+at .*:\d
 test("--help is available for the program and every command", () => {
   const top = cli("--help");
   assert.equal(top.code, 0);
-  for (const c of ["train", "evaluate", "predict", "compare", "energy", "export", "explain", "download"]) {
+  for (const c of ["train", "search", "evaluate", "predict", "compare", "energy", "export", "explain", "download"]) {
     assert.match(top.out, new RegExp(`\\b${c}\\b`));
     const r = cli(c, "--help");
     assert.equal(r.code, 0, `${c} --help`);
@@ -47,6 +47,12 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["predict", "/no/such/run", "x"], /not a spikemed run folder/],
     [["train", "ecg", "--beat-window", "0.5"], /--beat-window.*expected two numbers of seconds/],
     [["train", "ecg", "--validation", "records"], /--validation applies to --split inter only/],
+    [["search", "ecg"], /search needs at least one --grid/],
+    [["search", "ecg", "--grid", "colour=1,2"], /--grid colour: not a setting a search can vary/],
+    [["search", "ecg", "--grid", "lr=fast"], /--grid lr: expected a positive number, got "fast"/],
+    [["search", "ecg", "--grid", "beta=1.5"], /--grid beta: expected a decay in \(0, 1\], got "1.5"/],
+    [["search", "ecg", "--model", "cnn", "--grid", "beta=0.9"], /--grid beta: model "ecg-cnn" has no layer with that setting/],
+    [["search", "ecg", "--grid", "surrogate=wobbly"], /--grid surrogate: unknown surrogate "wobbly"/],
     [["train", "ecg", "--beat-window", "0.25,0"], /beat window 0\.25 s before and 0 s after the R peak at 120 Hz holds no samples after the peak/],
   ];
   for (const [args, expected] of cases) {
@@ -153,6 +159,28 @@ test("the features-only SNN: trains on the beats' measurements, predicts an unan
   assert.equal(x.code, 0, x.err);
   assert.match(x.err + x.out, /input is the model's 11 features per sample/);
   assert.ok(fs.existsSync(path.join(out, "model.nir")));
+});
+
+test("search cross-validates a grid inside the training side, and its winner's train command runs as printed", () => {
+  const out = temporaryDir("spikemed-cli-search-");
+  const r = cli("search", "ecg", "--model", "snn-features", "--records", "208,209,100", "--split", "inter", "--validation", "records",
+    "--epochs", "2", "--grid", "lr=3e-3,1e-2", "--grid", "hidden=8,16", "--folds", "2", "--out", path.join(out, "search"));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /searching 4 trials x 2 folds x 1 seed\(s\) .*folds by record\); the test split is not read/);
+  const report = fs.readFileSync(path.join(out, "search", "search.md"), "utf8");
+  // The two DS1 records of the three are the two folds; DS2's record 100 is never predicted.
+  assert.match(report, /\| 1 \| (208|209) \| \d+ \|/);
+  assert.match(report, /\| 2 \| (208|209) \| \d+ \|/);
+  assert.equal([...report.matchAll(/^\| [1-4] \| 0\.0(03|1) \| (8|16) \|/gm)].length, 4);
+  const command = /measure it on the test split:\n  npx spikemed (train .*)\n/.exec(r.out);
+  assert.ok(command, r.out);
+  assert.match(command[1], /^train ecg --config \S+best-model\.json .*--records 208,209,100 .*--split inter .*--validation records .*--epochs 2 .*--lr \S+ --seeds 5$/);
+  const best = JSON.parse(fs.readFileSync(path.join(out, "search", "best-model.json"), "utf8")) as { layers: { type: string; units?: number }[] };
+  assert.ok([8, 16].includes(best.layers[1].units!), "the winner's hidden units are in its model file");
+  const args = command[1].split(" ").map((a) => (a === "5" ? "1" : a));
+  const t = cli(...args, "--out", path.join(out, "winner"));
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.err, /test accuracy/);
 });
 
 test("the same seed gives the same trained model, bit for bit, on the 2-thread WebAssembly backend", () => {

@@ -1,0 +1,54 @@
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { prepareData, searchHyperparameters, type DataSpec, type SearchTrial } from "../../src/experiment/index.js";
+import { ecgFeatureSnn } from "../../src/model/index.js";
+
+process.env.SPIKEMED_CACHE ??= path.join(os.tmpdir(), "spikemed-experiment-cache");
+const dirs: string[] = [];
+after(() => { for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true }); });
+
+const quiet = { write: () => true };
+const data: DataSpec = { task: "ecg", dataDir: null, split: "intra", seed: 1 };
+const trial = (lr: number, epochs: number): SearchTrial => ({
+  values: { lr, epochs }, model: ecgFeatureSnn(4), balance: "none",
+  train: { epochs, batchSize: 64, optimizer: { kind: "adam", lr }, schedule: { kind: "constant" } },
+});
+// A learning rate a million times too small leaves the network at its initial guess.
+const trials = [trial(1e-9, 1), trial(3e-3, 3)];
+
+test("search ranks a trial that learns above one that cannot, from held-out predictions of the training side only", async () => {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-search-"));
+  dirs.push(outDir);
+  const options = { data, trials, folds: 3, seed: 1, seeds: 1, objective: "accuracy" as const, outDir, log: quiet };
+  const result = await searchHyperparameters(options);
+  assert.deepEqual(result.ranked.map((r) => r.index), [1, 0]);
+  const [best, worst] = result.ranked;
+  assert.ok(best.accuracy > 0.85 && worst.accuracy < best.accuracy - 0.1, `${best.accuracy} vs ${worst.accuracy}`);
+  assert.equal(best.score, best.accuracy);
+
+  // The pooled accuracy is the fold accuracies weighted by fold size; the folds hold exactly the
+  // protocol's training and validation beats (its test beats are never predicted).
+  const prepared = await prepareData(data, () => {}, ecgFeatureSnn(4).features);
+  const report = fs.readFileSync(result.report, "utf8");
+  const foldSizes = [...report.matchAll(/^\| (\d) \| \d+ beats \| (\d+) \|/gm)].map((m) => Number(m[2]));
+  assert.equal(foldSizes.length, 3);
+  assert.equal(foldSizes.reduce((a, b) => a + b, 0), prepared.split.train.length + prepared.split.val.length);
+  const weighted = best.foldAccuracies.reduce((sum, a, f) => sum + a * foldSizes[f], 0) / (prepared.split.train.length + prepared.split.val.length);
+  assert.ok(Math.abs(weighted - best.accuracy) < 1e-9, `${weighted} vs ${best.accuracy}`);
+  assert.match(report, /\| 1 \| 0\.003 \| 3 \| \*\*|\| 1 \| 0\.003 \| 3 \| [\d.]+ \|/);
+
+  // Resumed: every fold is read back, the ranking is the same; a lost fold is trained again, identically.
+  const lines: string[] = [];
+  const again = await searchHyperparameters({ ...options, resume: true, log: { write: (t: string) => { lines.push(t); return true; } } });
+  assert.deepEqual(again.ranked, result.ranked);
+  assert.equal(lines.filter((l) => l.includes("(saved)")).length, 6);
+  fs.rmSync(path.join(outDir, "trials", "trial-002", "seed-1", "fold-2.json"));
+  const retrained = await searchHyperparameters({ ...options, resume: true });
+  assert.deepEqual(retrained.ranked.map((r) => r.accuracy), result.ranked.map((r) => r.accuracy));
+
+  await assert.rejects(searchHyperparameters(options), /already holds a search/);
+  await assert.rejects(searchHyperparameters({ ...options, folds: 4, resume: true }), /describes another search/);
+});
