@@ -90,7 +90,7 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
   const results: TrialResult[] = [];
   const runs = options.trials.length * options.seeds * options.folds;
   let done = 0;
-  let trainedSeconds = 0;
+  let foldSeconds = 0;
   let trainedRuns = 0;
   for (const [t, trial] of options.trials.entries()) {
     const prepared = await dataFor(trial.model);
@@ -109,8 +109,8 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
         bestEpochs.push(outcome.bestEpoch);
         seconds += outcome.seconds;
         done++;
-        if (!outcome.reused) { trainedSeconds += outcome.seconds; trainedRuns++; }
-        const eta = trainedRuns > 0 ? ` - about ${formatDuration((trainedSeconds / trainedRuns) * (runs - done))} left` : "";
+        if (!outcome.reused) { foldSeconds += outcome.wallSeconds; trainedRuns++; }
+        const eta = trainedRuns > 0 ? ` - about ${formatDuration((foldSeconds / trainedRuns) * (runs - done))} left` : "";
         say(`trial ${t + 1}/${options.trials.length} ${describeValues(trial.values)} seed ${seed} fold ${f + 1}/${folds.length}: ` +
           `accuracy ${(100 * foldAccuracies[f]).toFixed(2)}%${outcome.reused ? " (saved)" : ` (${outcome.seconds.toFixed(1)} s)`}${eta}`);
       }
@@ -147,7 +147,8 @@ function startOrResume(options: SearchOptions): void {
   writeFileAtomic(file, plan);
 }
 
-interface FoldOutcome { predictions: Uint8Array; bestEpoch: number; seconds: number; reused: boolean }
+/** `seconds` of training; `wallSeconds` of the whole fold (the ETA's unit). */
+interface FoldOutcome { predictions: Uint8Array; bestEpoch: number; seconds: number; wallSeconds: number; reused: boolean }
 
 /** Trains on the fold's training side and predicts its held-out part, or reads the saved outcome. */
 async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, seed: number, dir: string, name: string, resume: boolean): Promise<FoldOutcome> {
@@ -156,8 +157,9 @@ async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, s
     const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { predictions: string; bestEpoch: number; seconds: number };
     const predictions = new Uint8Array(Buffer.from(saved.predictions, "base64"));
     if (predictions.length !== fold.test.length) throw new SpikemedError(`${file}: ${predictions.length} predictions for a fold of ${fold.test.length} samples`, "delete the file to train that fold again");
-    return { predictions, bestEpoch: saved.bestEpoch, seconds: saved.seconds, reused: true };
+    return { predictions, bestEpoch: saved.bestEpoch, seconds: saved.seconds, wallSeconds: 0, reused: true };
   }
+  const began = Date.now();
   const { data } = prepared;
   const runDir = path.join(dir, name);
   const network = buildNetwork(trial.model, seed);
@@ -174,7 +176,7 @@ async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, s
     const predictions = Uint8Array.from(argmaxRows(probabilities, fold.test.length, data.classNames.length));
     writeFileAtomic(file, JSON.stringify({ bestEpoch: trained.bestEpoch, seconds: trained.seconds, predictions: Buffer.from(predictions).toString("base64") }));
     fs.rmSync(runDir, { recursive: true, force: true });
-    return { predictions, bestEpoch: trained.bestEpoch, seconds: trained.seconds, reused: false };
+    return { predictions, bestEpoch: trained.bestEpoch, seconds: trained.seconds, wallSeconds: (Date.now() - began) / 1000, reused: false };
   } finally {
     fs.closeSync(logFile);
   }
