@@ -1,8 +1,8 @@
 /**
  * On-disk cache of a decoded image set, so that a second run skips decoding.
  * Key: SHA-256 of the listing (every file's path, label, patient, source, byte size and mtime),
- * the output size and decode options, and the decoding code's digest; any change to a file, the
- * manifest's contents, the options or the code gives a new key. Files are written to a temporary name and renamed, so a crash or
+ * the output size and decode options, the decoding code's digest and the decoding libraries'
+ * versions; any change to a file, the manifest's contents, the options, the code or a decoder gives a new key. Files are written to a temporary name and renamed, so a crash or
  * a concurrent run never leaves a half-written cache behind.
  * Layout: 8-byte magic, uint32 LE header length, JSON header, then count*S*S pixel bytes.
  */
@@ -10,6 +10,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { moduleFolderFingerprint } from "../cache.js";
+import { decoderVersions } from "./decode.js";
 import type { DicomWindow } from "./dicom.js";
 import type { CxrIndex } from "./listing.js";
 
@@ -33,10 +34,10 @@ export interface CachedHeader {
   skipped: BadFileReport[];
 }
 
-export function cacheKey(index: CxrIndex, size: number, dicomWindow: DicomWindow | undefined): string {
+export function cacheKey(index: CxrIndex, size: number, dicomWindow: DicomWindow | undefined, decoders: Record<string, string> = decoderVersions()): string {
   const hash = createHash("sha256");
   // The digest of this folder's modules (listing, decoding, resizing): a code change gives new keys.
-  hash.update(JSON.stringify({ code: moduleFolderFingerprint(import.meta.url), input: index.input, kind: index.kind, classes: index.classes, size, dicomWindow: dicomWindow ?? null }));
+  hash.update(JSON.stringify({ code: moduleFolderFingerprint(import.meta.url), decoders, input: index.input, kind: index.kind, classes: index.classes, size, dicomWindow: dicomWindow ?? null }));
   for (const e of index.entries) {
     let stamp = "missing";
     try {

@@ -5,6 +5,7 @@
  * without the Part 10 header, recognised by a .dcm/.dicom extension).
  */
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { extname } from "node:path";
 import sharp from "sharp";
 import { decodeDicom, errorText, hasDicomSignature, type DicomWindow, type GrayImage } from "./dicom.js";
@@ -20,6 +21,18 @@ export interface DecodeOptions {
 }
 
 export const DEFAULT_IMAGE_SIZE = 256;
+
+/**
+ * The versions of the libraries that turn files into pixels (sharp, its libvips and codecs,
+ * dicom-parser): another version may decode or resize differently, so decoded images are
+ * cached under them.
+ */
+export function decoderVersions(): Record<string, string> {
+  const { sharp: sharpVersion, vips, png, mozjpeg, tiff, webp } = sharp.versions as Record<string, string | undefined>;
+  const dicomParser = (createRequire(import.meta.url)("dicom-parser/package.json") as { version: string }).version;
+  return Object.fromEntries(Object.entries({ sharp: sharpVersion, vips, png, mozjpeg, tiff, webp, "dicom-parser": dicomParser })
+    .filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
 
 /** Decodes image bytes at their own size, intensities in [0, 1]. Throws BadImageFileError naming `file`. */
 export async function decodeImageBytes(bytes: Uint8Array, file: string, options: DecodeOptions = {}): Promise<GrayImage> {

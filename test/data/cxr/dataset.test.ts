@@ -6,7 +6,9 @@ import { after, before, test } from "node:test";
 import sharp from "sharp";
 import { SpikemedError } from "../../../src/core/errors.js";
 import { Rng } from "../../../src/core/random.js";
+import { cacheKey } from "../../../src/data/cxr/cache.js";
 import { fillBatch, loadCxrImages } from "../../../src/data/cxr/dataset.js";
+import { decoderVersions } from "../../../src/data/cxr/decode.js";
 import { readCxrIndex } from "../../../src/data/cxr/listing.js";
 import { FIXTURES, SHARED_MANIFEST, SKIP_SHARED } from "./paths.js";
 
@@ -83,6 +85,17 @@ test("cache: the second load comes from disk, identical; touching a file invalid
   const otherSize = await loadCxrImages(data, { ...quiet, size: 16 });
   assert.equal(otherSize.fromCache, false);
   assert.equal(otherSize.pixels.length, 5 * 16 * 16);
+});
+
+test("cache: the key names the decoding libraries' versions, so a new sharp or dicom-parser decodes afresh", () => {
+  const index = readCxrIndex(data);
+  const installed = decoderVersions();
+  assert.equal(installed.sharp, (sharp.versions as { sharp?: string }).sharp);
+  assert.match(installed.vips, /^\d+\.\d+/);
+  assert.match(installed["dicom-parser"], /^\d+\.\d+/);
+  assert.equal(cacheKey(index, S, undefined), cacheKey(index, S, undefined, installed));
+  assert.notEqual(cacheKey(index, S, undefined, { ...installed, sharp: "0.0.1" }), cacheKey(index, S, undefined));
+  assert.notEqual(cacheKey(index, S, undefined, { ...installed, "dicom-parser": "0.0.1" }), cacheKey(index, S, undefined));
 });
 
 test("manifest CSV: extra and quoted columns are tolerated, paths are relative to it", async () => {
