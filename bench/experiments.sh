@@ -7,6 +7,7 @@ set -euo pipefail
 MITDB=${MITDB:-../shared/data/mitdb}
 CXR=${CXR:-../shared/data/cxr}
 S="node dist/src/cli/main.js train"
+SEARCH="node dist/src/cli/main.js search"
 
 # The main job on a fresh machine: the embedded five-record MIT-BIH sample, default settings.
 $S ecg --out runs/bench/ecg-sample-default
@@ -23,6 +24,16 @@ $S ecg --data $MITDB --split inter --validation records --monitor val_balanced_a
 $S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model mlp-features --seeds 5 --out runs/bench/ecg-inter-mlp-features
 $S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-features --balance sqrt-weights --seeds 5 --out runs/bench/ecg-inter-snn-features-sqrtw
 $S ecg --data $MITDB --split intra --schedule cosine --model snn-features --out runs/bench/ecg-intra-snn-features
+# Session 6: the features SNN's settings chosen by cross-validation over DS1 patients only (bench/results/ecg-search.md),
+# then measured once on DS2. The searches (about 15, 12 and 14 minutes on one thread):
+INTER="--data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-features --folds 5"
+$SEARCH ecg $INTER --grid lr=1e-3,3e-3 --grid epochs=10,20 --grid hidden=16,32,64 --grid time-steps=4,8 --grid balance=weights,sqrt-weights --out runs/search/inter-snn-features
+$SEARCH ecg $INTER --grid beta=0.8,0.9,0.95 --grid threshold=0.5,1 --grid surrogate=arctan:2,fast-sigmoid:25,piecewise-linear:1 --seeds 2 --out runs/search/inter-snn-features-neuron
+$SEARCH ecg $INTER --grid lr=1e-3,3e-3 --grid epochs=10,20 --grid time-steps=4,8 --grid threshold=0.5,1 --seeds 3 --out runs/search/inter-snn-features-stage2
+# The stage-2 winner (its best-model.json, committed as bench/configs/ecg-snn-features-searched.json) on DS2, once:
+$S ecg --config bench/configs/ecg-snn-features-searched.json --data $MITDB --split inter --validation records --schedule cosine --monitor val_balanced_accuracy --lr 0.003 --epochs 10 --seeds 5 --out runs/bench/ecg-inter-snn-features-searched
+# A second look, run after the first was seen: stage 2's most accurate settings on DS1 (the shipped model, 20 epochs).
+$S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-features --epochs 20 --seeds 5 --out runs/bench/ecg-inter-snn-features-search-accuracy
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: on this data it costs about 2 points (bench/results/cxr-recipe.md).
