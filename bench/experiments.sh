@@ -25,7 +25,7 @@ $S ecg --data $MITDB --split inter --validation records --monitor val_balanced_a
 $S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-features --balance sqrt-weights --seeds 5 --out runs/bench/ecg-inter-snn-features-sqrtw
 $S ecg --data $MITDB --split intra --schedule cosine --model snn-features --out runs/bench/ecg-intra-snn-features
 # Session 6: the features SNN's settings chosen by cross-validation over DS1 patients only (bench/results/ecg-search.md),
-# then measured once on DS2. The searches (about 15, 12 and 14 minutes on one thread):
+# then measured once on DS2. The searches (12, 5 and 12 minutes on one thread beside another job):
 INTER="--data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-features --folds 5"
 $SEARCH ecg $INTER --grid lr=1e-3,3e-3 --grid epochs=10,20 --grid hidden=16,32,64 --grid time-steps=4,8 --grid balance=weights,sqrt-weights --out runs/search/inter-snn-features
 $SEARCH ecg $INTER --grid beta=0.8,0.9,0.95 --grid threshold=0.5,1 --grid surrogate=arctan:2,fast-sigmoid:25,piecewise-linear:1 --seeds 2 --out runs/search/inter-snn-features-neuron
