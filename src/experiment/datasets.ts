@@ -125,7 +125,7 @@ async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: 
   };
   return {
     data, split, spec, groups: images.sources.some((source) => source !== null) ? { name: "source", of: images.sources } : undefined,
-    crossValidation: { groupOf: patientGroups(images.patientIds), unit: "patient",
+    crossValidation: { groupOf: patientGroups(images.patientIds), unit: images.patientIds.some((p) => p !== null) ? "patient" : "image",
       validation: { by: "groups", fraction: raw.val.length / Math.max(1, raw.train.length + raw.val.length) } },
     dataset: `${images.count} chest X-rays from ${spec.dataDir} (${images.classes.join(" / ")}), ${S}x${S}` +
       (images.skipped.length ? `; ${images.skipped.length} unreadable files skipped` : ""),

@@ -205,6 +205,11 @@ test("chest X-ray: train on a folder of class subfolders, then predict probabili
     }
   }
   fs.writeFileSync(path.join(root, "covid", "broken.png"), "not an image");
+  const search = cli("search", "cxr", "--data", root, "--image-size", "32", "--epochs", "1", "--time-steps", "2", "--grid", "lr=1e-3,3e-3", "--folds", "3",
+    "--out", path.join(root, "search"));
+  assert.equal(search.code, 0, search.err);
+  assert.match(search.err, /searching 2 trials x 3 folds x 1 seed\(s\) over the training side \(\d+ samples, folds by image\)/);
+  assert.match(search.out, /measure it on the test split:\n  npx spikemed train cxr --config \S+ --data \S+ --epochs 1 --image-size 32 --lr \S+ --seeds 5/);
   const run = path.join(root, "run");
   const t = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "2", "--time-steps", "2", "--out", run);
   assert.equal(t.code, 0, t.err);
