@@ -143,7 +143,7 @@ function trialsOf(task: Task, flags: SearchFlags, grid: Grid): { trial: SearchTr
     }
     const ordered = Object.fromEntries(grid.map((g) => [g.name, values[g.name]]));
     const overrides: Record<string, string | number> = {};
-    for (const g of grid) if (!(g.name in MODEL_PARAMETERS)) overrides[optionNamed(searchlessCommand, g.name).attributeName()] = ordered[g.name];
+    for (const g of grid) if (!(g.name in MODEL_PARAMETERS)) overrides[optionNamed(sharedOptions, g.name).attributeName()] = ordered[g.name];
     const settings = experimentSettings(task, { ...flags, ...overrides } as ExperimentFlags);
     let model = settings.model;
     for (const g of grid) if (g.name in MODEL_PARAMETERS) model = MODEL_PARAMETERS[g.name].apply(model, ordered[g.name]);
@@ -154,8 +154,8 @@ function trialsOf(task: Task, flags: SearchFlags, grid: Grid): { trial: SearchTr
   return trials;
 }
 
-/** The shared options alone, to map a setting's name to its attribute. */
-const searchlessCommand = experimentOptions(new Command("settings"));
+/** The options search shares with train, alone: to map a setting's name to its attribute and to write the train command. */
+const sharedOptions = experimentOptions(new Command("settings"));
 
 /** `model` with `change` applied to its layers; an error when no layer has the setting. */
 function changeLayers(model: ModelConfig, setting: string, change: (layer: LayerConfig, index: number) => LayerConfig | null): ModelConfig {
@@ -172,13 +172,13 @@ function changeLayers(model: ModelConfig, setting: string, change: (layer: Layer
 /** The train command that measures the winner on the test split: the options given on the command line, the winner's values, its model file. */
 function trainCommandOf(task: Task, command: Command, flags: SearchFlags, values: Record<string, string | number>, modelFile: string): string {
   const modelOptions = new Set(["model", "config", "time-steps", "memory-saving", ...Object.keys(MODEL_PARAMETERS)]);
-  const searchOnly = new Set(["grid", "folds", "random", "objective", "seeds", "out", "resume"]);
   const args = ["npx spikemed train", task, "--config", modelFile];
-  for (const option of searchlessCommand.options) {
+  for (const option of sharedOptions.options) {
     const name = option.long!.slice(2);
     const key = option.attributeName();
+    // --no-augment shares --augment's attribute and is written from it.
     if (option.negate) continue;
-    if (modelOptions.has(name) || searchOnly.has(name) || name in values || command.getOptionValueSource(key) !== "cli") continue;
+    if (modelOptions.has(name) || name in values || command.getOptionValueSource(key) !== "cli") continue;
     const value = (flags as unknown as Record<string, unknown>)[key];
     if (value === true) args.push(option.long!);
     else if (value === false) args.push(`--no-${name}`);

@@ -2,9 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { SpikemedError } from "../core/index.js";
 import { classWeights } from "../data/labels.js";
-import { evaluateClassifier, writeFileAtomic, type ClassificationEvaluation } from "../eval/index.js";
+import { argmaxRows, evaluateClassifier, writeFileAtomic, type ClassificationEvaluation } from "../eval/index.js";
 import { buildNetwork, type ModelConfig } from "../model/index.js";
-import { argmaxRows } from "../eval/index.js";
 import { inferenceBatchSize, predictProbabilities, train, type OutputStream } from "../train/index.js";
 import { prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { crossValidationFolds, type Fold } from "./folds.js";
@@ -74,11 +73,12 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
   if (options.trials.length === 0) throw new SpikemedError("search: no trials to run");
   startOrResume(options);
 
-  const prepared = new Map<string, PreparedData>();
+  // One data set per feature list the trials' models read (the same beats, split and folds).
+  const byFeatures = new Map<string, PreparedData>();
   const dataFor = async (model: ModelConfig): Promise<PreparedData> => {
     const key = JSON.stringify(model.features ?? []);
-    if (!prepared.has(key)) prepared.set(key, await prepareData(options.data, prepared.size === 0 ? say : () => {}, model.features));
-    return prepared.get(key)!;
+    if (!byFeatures.has(key)) byFeatures.set(key, await prepareData(options.data, byFeatures.size === 0 ? say : () => {}, model.features));
+    return byFeatures.get(key)!;
   };
   const first = await dataFor(options.trials[0].model);
   const pool = Int32Array.from([...first.split.train, ...first.split.val]).sort();
@@ -92,6 +92,7 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
   let done = 0;
   let foldSeconds = 0;
   let trainedRuns = 0;
+  let report = "";
   for (const [t, trial] of options.trials.entries()) {
     const prepared = await dataFor(trial.model);
     const perSeed: { evaluation: ClassificationEvaluation; foldAccuracies: number[]; bestEpochs: number[]; seconds: number }[] = [];
@@ -119,10 +120,9 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
       perSeed.push({ evaluation: evaluateClassifier({ classNames: prepared.data.classNames, yTrue, yPred, bootstrap: false }), foldAccuracies, bestEpochs, seconds });
     }
     results.push(summarizeTrial(t, trial, perSeed, options.objective));
-    writeReport(options, first, folds, pool, results);
+    report = writeReport(options, first, folds, pool, results);
   }
   const ranked = rank(results);
-  const report = writeReport(options, first, folds, pool, results);
   say(`best: ${describeValues(ranked[0].values)}, ${options.objective.replace("_", " ")} ${(100 * ranked[0].score).toFixed(2)}%; report: ${report}`);
   return { ranked, report };
 }
