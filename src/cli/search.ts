@@ -7,7 +7,7 @@ import { surrogates, type LayerConfig, type ModelConfig, type Task } from "../mo
 import { writeFileAtomic } from "../eval/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from "./options.js";
-import { experimentOptions, experimentSettings, type ExperimentFlags } from "./train.js";
+import { experimentOptions, experimentSettings, validationHint, type ExperimentFlags } from "./train.js";
 
 /** Training options a grid may vary (their values are parsed and checked as on the train command line). */
 const TRAINING_PARAMETERS = ["lr", "epochs", "batch-size", "time-steps", "balance", "schedule", "optimizer", "model", "monitor", "clip-norm"] as const;
@@ -72,6 +72,8 @@ export function searchCommand(): Command {
     .option("--resume", "continue the interrupted search in --out (finished folds are kept)")
     .action(async (task: Task, flags: SearchFlags) => {
       const grid = parseGrid(flags.grid, command);
+      const hint = validationHint(task, flags);
+      if (hint) process.stderr.write(`note: ${hint}\n`);
       await selectBackend(flags);
       const trials = trialsOf(task, flags, grid);
       const outDir = flags.out ?? path.join("runs", `search-${task}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);

@@ -167,6 +167,7 @@ test("search cross-validates a grid inside the training side, and its winner's t
     "--epochs", "2", "--grid", "lr=3e-3,1e-2", "--grid", "hidden=8,16", "--folds", "2", "--out", path.join(out, "search"));
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /searching 4 trials x 2 folds x 1 seed\(s\) .*folds by record\); the test split is not read/);
+  assert.doesNotMatch(r.err, /note: validating on held-out beats/, "no hint when --validation is given");
   const report = fs.readFileSync(path.join(out, "search", "search.md"), "utf8");
   // The two DS1 records of the three are the two folds; DS2's record 100 is never predicted.
   assert.match(report, /\| 1 \| (208|209) \| \d+ \|/);
@@ -181,6 +182,13 @@ test("search cross-validates a grid inside the training side, and its winner's t
   const t = cli(...args, "--out", path.join(out, "winner"));
   assert.equal(t.code, 0, t.err);
   assert.match(t.err, /test accuracy/);
+});
+
+test("an inter-patient run that validates on its training patients' beats says so, and how to validate on unseen patients", () => {
+  const out = temporaryDir("spikemed-cli-inter-");
+  const r = cli("train", "ecg", "--split", "inter", "--records", "208,209,100", "--model", "snn-features", "--epochs", "1", "--out", out);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /note: validating on held-out beats of the training patients; --validation records --monitor val_balanced_accuracy validates on patients the model never saw/);
 });
 
 test("the same seed gives the same trained model, bit for bit, on the 2-thread WebAssembly backend", () => {
