@@ -4,33 +4,46 @@ import { Command } from "commander";
 import sharp from "sharp";
 import { SpikemedError } from "../core/index.js";
 import { decodeImageFile } from "../data/cxr/index.js";
-import { argmaxRows, borderShare, occlusionMap, occlusionOverlay } from "../eval/index.js";
+import { DEFAULT_BEAT_WINDOW, median } from "../data/ecg/index.js";
+import {
+  argmaxRows, barChartSvg, borderShare, occlusionMap, occlusionOverlay, panelsSvg, replacementDrops, signalSegments, writeFileAtomic,
+} from "../eval/index.js";
 import { loadRun } from "../experiment/index.js";
-import { flatArrayData, predictProbabilities } from "../train/index.js";
+import { flatArrayData, predictProbabilities, sampleSize } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { positiveInt } from "./options.js";
+import { list, positiveInt, positiveNumber } from "./options.js";
+import { recordBeats } from "./predict.js";
 
 /** Share of the image's side that counts as its border (where hospitals put markers and labels). */
 const BORDER = 0.125;
 
+type ExplainFlags = BackendOptions & { out: string; patch?: number; class?: string; at?: string[]; segment: number };
+
 export function explainCommand(): Command {
   return backendOptions(new Command("explain"))
-    .description("chest X-ray runs: where in each image the model looks (occlusion sensitivity), as a PNG overlay per image")
-    .argument("<run>", "a chest X-ray run folder written by spikemed train")
-    .argument("<images...>", "image files")
-    .option("--out <dir>", "folder for the overlays", "explain")
-    .option("--patch <px>", "side of the hiding patch in model pixels (default: a eighth of the image)", positiveInt)
-    .option("--class <name>", "class whose evidence to map (default: each image's predicted class)")
-    .action(async (runDir: string, images: string[], flags: BackendOptions & { out: string; patch?: number; class?: string }) => {
+    .description("what a model's decision rests on (occlusion sensitivity): for chest X-rays, where in each image it looks (a PNG overlay per image); " +
+      "for ECG records, which stretch of the beat window and which beat measurements carry each chosen beat's class (SVG plots)")
+    .argument("<run>", "a run folder written by spikemed train")
+    .argument("<inputs...>", "cxr: image files; ecg: WFDB record paths (e.g. data/mitdb/208)")
+    .option("--out <dir>", "folder for the plots", "explain")
+    .option("--patch <px>", "cxr: side of the hiding patch in model pixels (default: a eighth of the image)", positiveInt)
+    .option("--class <name>", "class whose evidence to map (default: the predicted class)")
+    .option("--at <seconds>", "ecg: explain the beats nearest these times (comma-separated seconds; default: the first beat predicted as each class)", list)
+    .option("--segment <seconds>", "ecg: length of the stretch of signal hidden at a time", positiveNumber, 0.08)
+    .action(async (runDir: string, inputs: string[], flags: ExplainFlags) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
-      if (manifest.data.task !== "cxr") throw new SpikemedError(`${runDir}: explain maps evidence in images; this is an ${manifest.data.task} run`);
       const classNames = manifest.classNames;
-      const size = manifest.model.inputShape[1];
-      const K = classNames.length;
       const chosen = flags.class === undefined ? undefined : classNames.indexOf(flags.class);
       if (chosen === -1) throw new SpikemedError(`--class ${flags.class}: the run's classes are ${classNames.join(", ")}`);
       fs.mkdirSync(flags.out, { recursive: true });
+      if (manifest.data.task === "ecg") {
+        for (const input of inputs) explainRecord(network, manifest, input, flags, chosen);
+        return;
+      }
+      const images = inputs;
+      const size = manifest.model.inputShape[1];
+      const K = classNames.length;
       const predict = (batch: Float32Array, n: number): Float32Array => {
         const data = flatArrayData(batch, [1, size, size], classNames, new Uint8Array(n));
         return predictProbabilities(network, data, Int32Array.from({ length: n }, (_, i) => i), 32).probabilities;
@@ -46,4 +59,79 @@ export function explainCommand(): Command {
           `${(100 * borderShare(map, BORDER)).toFixed(0)}% in the outer ${100 * BORDER}% border (which is ${(100 * (1 - (1 - 2 * BORDER) ** 2)).toFixed(0)}% of the image) -> ${out}\n`);
       }
     });
+}
+
+type LoadedRun = ReturnType<typeof loadRun>;
+
+/**
+ * For chosen beats of a record: the class probability's fall when each stretch of the window is
+ * flattened (window models) and when each measurement takes its median over the record, i.e.
+ * the value of a typical beat of this patient.
+ */
+function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manifest"], input: string, flags: ExplainFlags, classIndex?: number): void {
+  const classNames = manifest.classNames;
+  const K = classNames.length;
+  const features = manifest.model.features ?? [];
+  const window = manifest.data.task === "ecg" ? manifest.data.window ?? DEFAULT_BEAT_WINDOW : DEFAULT_BEAT_WINDOW;
+  const { name, record, beats, n, data } = recordBeats(input, classNames, window, features);
+  const row = sampleSize(data);
+  const windowLength = row - features.length;
+  const rows = new Float32Array(n * row);
+  data.fill(Int32Array.from({ length: n }, (_, i) => i), rows);
+  // Whole rows (window, then features) back to back, read the way the run's model reads them.
+  const predict = (batch: Float32Array, count: number): Float32Array => {
+    const rowsData = { ...data, labels: new Uint8Array(count), fill: (indices: ArrayLike<number>, out: Float32Array) => {
+      for (let r = 0; r < indices.length; r++) out.set(batch.subarray(indices[r] * row, (indices[r] + 1) * row), r * row);
+    } };
+    return predictProbabilities(network, rowsData, Int32Array.from({ length: count }, (_, i) => i), 64).probabilities;
+  };
+  const predicted = argmaxRows(predict(rows, n), n, K);
+  const fs_ = record.samplingFrequency;
+  const picks = flags.at
+    ? flags.at.map((text) => {
+      const seconds = Number(text);
+      if (!Number.isFinite(seconds) || seconds < 0) throw new SpikemedError(`--at ${text}: expected a time in seconds`);
+      let best = 0;
+      for (let i = 1; i < n; i++) if (Math.abs(beats.sampleOfBeat[i] / fs_ - seconds) < Math.abs(beats.sampleOfBeat[best] / fs_ - seconds)) best = i;
+      return best;
+    })
+    : classNames.map((_, k) => predicted.indexOf(k)).filter((i) => i >= 0);
+  const typical = Float32Array.from(features, (_, f) => median(Array.from({ length: n }, (_, i) => rows[i * row + windowLength + f])));
+  // A model whose first layer reads only the features never sees the window.
+  const readsWindow = manifest.model.layers[0]?.type !== "features";
+  const segment = Math.max(1, Math.min(windowLength, Math.round(flags.segment * window.sampleRate)));
+  for (const i of picks) {
+    const beat = rows.slice(i * row, (i + 1) * row);
+    const windowParts = readsWindow ? signalSegments(beat.subarray(0, windowLength), segment) : null;
+    const replacements = [...(windowParts?.replacements ?? []),
+      ...features.map((_, f) => ({ start: windowLength + f, values: Float32Array.of(typical[f]) }))];
+    const result = replacementDrops(beat, replacements, K, predict, classIndex);
+    const windowCount = windowParts?.replacements.length ?? 0;
+    const seconds = beats.sampleOfBeat[i] / fs_;
+    const stem = path.join(flags.out, `${name}-${seconds.toFixed(2)}s`);
+    const lines = [`record ${name}, beat at ${seconds.toFixed(3)} s: ${classNames[predicted[i]]} ${result.whole[predicted[i]].toFixed(4)}; ` +
+      `evidence for ${classNames[result.classIndex]} (${result.baseline.toFixed(4)})`];
+    if (windowParts) {
+      const profile = windowParts.profile(result.drops.subarray(0, windowCount));
+      const ms = Float32Array.from({ length: windowLength }, (_, s) => (1000 * (s - window.before)) / window.sampleRate);
+      let peak = 0;
+      for (let s = 1; s < windowLength; s++) if (profile[s] > profile[peak]) peak = s;
+      writeFileAtomic(`${stem}-window.svg`, panelsSvg(`record ${name}, beat at ${seconds.toFixed(2)} s: ${classNames[predicted[i]]}`, [
+        { title: "beat window", xLabel: "ms from the R peak", yLabel: "signal (normalised)", series: [{ name: "signal", x: ms, y: beat.subarray(0, windowLength) }] },
+        { title: `fall of P(${classNames[result.classIndex]}) when flattened`, xLabel: "ms from the R peak", yLabel: "probability drop", yIncludeZero: true,
+          series: [{ name: `${Math.round((1000 * segment) / window.sampleRate)} ms flattened`, x: ms, y: profile, color: "#d62728" }] },
+      ]));
+      lines.push(`  window: strongest evidence ${ms[peak].toFixed(0)} ms from the R peak (drop ${profile[peak].toFixed(4)}) -> ${stem}-window.svg`);
+    }
+    if (features.length > 0) {
+      const drops = Array.from(result.drops.subarray(windowCount));
+      writeFileAtomic(`${stem}-features.svg`, barChartSvg({
+        title: `record ${name}, beat at ${seconds.toFixed(2)} s: fall of P(${classNames[result.classIndex]}) when a measurement is typical of the record`,
+        categories: [...features], series: [{ name: "probability drop", values: drops }], yLabel: "probability drop",
+      }));
+      const order = drops.map((d, f) => [d, f] as const).sort((a, b) => b[0] - a[0]).slice(0, 3);
+      lines.push(`  measurements: ${order.map(([d, f]) => `${features[f]} ${d.toFixed(4)}`).join(", ")} -> ${stem}-features.svg`);
+    }
+    process.stdout.write(lines.join("\n") + "\n");
+  }
 }

@@ -31,7 +31,8 @@ export function predictCommand(): Command {
     });
 }
 
-function predictRecord(network: ReturnType<typeof loadRun>["network"], classNames: string[], input: string, window?: BeatWindow, features: readonly string[] = []) {
+/** A record's detected beats as a model of the run reads them: the window, then the model's features. */
+export function recordBeats(input: string, classNames: string[], window?: BeatWindow, features: readonly string[] = []) {
   const base = input.replace(/\.(hea|dat|atr)$/, "");
   const dir = path.dirname(base);
   const name = path.basename(base);
@@ -41,8 +42,13 @@ function predictRecord(network: ReturnType<typeof loadRun>["network"], className
   const beats = detectBeatsInRecord(record, beatWindowOptions(window));
   const n = beats.sampleOfBeat.length;
   if (n === 0) throw new SpikemedError(`${input}: no heartbeats detected`, "check that the record holds an ECG lead");
-  // Unlabelled beats through the same path as training beats: the window, then the model's features.
+  // Unlabelled beats through the same path as training beats.
   const data = beatData({ ...beats, featureNames: [...BEAT_FEATURE_NAMES], y: new Uint8Array(n), classNames }, features);
+  return { name, annotated, record, beats, n, data };
+}
+
+function predictRecord(network: ReturnType<typeof loadRun>["network"], classNames: string[], input: string, window?: BeatWindow, features: readonly string[] = []) {
+  const { name, annotated, record, beats, n, data } = recordBeats(input, classNames, window, features);
   const { probabilities } = predictProbabilities(network, data, Int32Array.from({ length: n }, (_, i) => i), 256);
   const K = classNames.length;
   const labels = Array.from(argmaxRows(probabilities, n, K));

@@ -54,5 +54,5 @@ export type {
   LineSeries,
   RocPlotOptions,
 } from "./plots.js";
-export { borderShare, occlusionMap, occlusionOverlay } from "./occlusion.js";
-export type { OcclusionMap, OcclusionOptions } from "./occlusion.js";
+export { borderShare, occlusionMap, occlusionOverlay, replacementDrops, signalSegments } from "./occlusion.js";
+export type { OcclusionMap, OcclusionOptions, Replacement, ReplacementDrops } from "./occlusion.js";

@@ -103,3 +103,70 @@ export function occlusionOverlay(image: Float32Array, map: OcclusionMap): Uint8A
   }
   return rgb;
 }
+
+/** Part of an input replaced by other values: `values` written from position `start`. */
+export interface Replacement {
+  start: number;
+  values: Float32Array;
+}
+
+export interface ReplacementDrops {
+  /** Class probabilities of the input as it is. */
+  whole: Float32Array;
+  classIndex: number;
+  baseline: number;
+  /** Per replacement: how far the class probability fell (negative: it rose). */
+  drops: Float32Array;
+}
+
+/**
+ * The occlusion test for any flat input (a beat window with its features): how far the class
+ * probability falls when each part is replaced, e.g. a stretch of signal by a flat line, or a
+ * feature by its value on a typical beat. `predict` takes n inputs back to back.
+ */
+export function replacementDrops(input: Float32Array, replacements: readonly Replacement[], classes: number,
+  predict: (inputs: Float32Array, n: number) => Float32Array, classIndex?: number): ReplacementDrops {
+  for (const r of replacements) {
+    if (!(r.start >= 0 && r.start + r.values.length <= input.length)) {
+      throw new SpikemedError(`occlusion: replacement of ${r.values.length} values at ${r.start} lies outside the input of ${input.length}`);
+    }
+  }
+  if (classIndex !== undefined && !(classIndex >= 0 && classIndex < classes)) throw new SpikemedError(`occlusion: class ${classIndex} is not one of 0..${classes - 1}`);
+  const n = input.length;
+  const batch = new Float32Array((replacements.length + 1) * n);
+  batch.set(input, 0);
+  replacements.forEach((r, p) => {
+    batch.set(input, (p + 1) * n);
+    batch.set(r.values, (p + 1) * n + r.start);
+  });
+  const probabilities = predict(batch, replacements.length + 1);
+  const whole = probabilities.slice(0, classes);
+  const k = classIndex ?? argmaxRows(whole, 1, classes)[0];
+  const baseline = whole[k];
+  return { whole, classIndex: k, baseline, drops: Float32Array.from(replacements, (_, p) => baseline - probabilities[(p + 1) * classes + k]) };
+}
+
+/**
+ * Evidence along a signal: segments of `segment` samples every `stride` samples hidden behind
+ * the signal's mean, and per sample the mean drop of the segments that hid it.
+ */
+export function signalSegments(signal: Float32Array, segment: number, stride = Math.max(1, Math.round(segment / 2))): {
+  replacements: Replacement[]; profile: (drops: Float32Array) => Float32Array;
+} {
+  const length = signal.length;
+  if (!(segment >= 1 && segment <= length && stride >= 1)) throw new SpikemedError(`occlusion: segment ${segment} and stride ${stride} must be >= 1 and the segment at most ${length}`);
+  const mean = signal.reduce((a, b) => a + b, 0) / length;
+  const starts: number[] = [];
+  for (let s = 0; s + segment <= length; s += stride) starts.push(s);
+  if (starts[starts.length - 1] + segment < length) starts.push(length - segment);
+  const flat = new Float32Array(segment).fill(mean);
+  return {
+    replacements: starts.map((start) => ({ start, values: flat })),
+    profile: (drops) => {
+      const sum = new Float64Array(length);
+      const count = new Float64Array(length);
+      starts.forEach((start, p) => { for (let i = start; i < start + segment; i++) { sum[i] += drops[p]; count[i]++; } });
+      return Float32Array.from(sum, (v, i) => v / count[i]);
+    },
+  };
+}

@@ -103,6 +103,14 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   assert.equal(en.code, 0, en.err);
   assert.match(en.out, /loihi/);
 
+  const x = cli("explain", run, path.join(sample, "208"), "--at", "2.4,60", "--out", path.join(out, "explain"));
+  assert.equal(x.code, 0, x.err);
+  assert.equal([...x.out.matchAll(/^record 208, beat at (\d+\.\d+) s: [NSVFQ] \d\.\d{4}; evidence for [NSVFQ]/gm)].length, 2, x.out);
+  assert.match(x.out, /window: strongest evidence -?\d+ ms from the R peak .* -> \S+208-\d+\.\d\ds-window\.svg/);
+  assert.match(x.out, /measurements: pre_rr_ratio|measurements: \w+ -?\d\.\d{4}/);
+  const svgs = fs.readdirSync(path.join(out, "explain")).filter((f) => f.endsWith(".svg"));
+  assert.equal(svgs.length, 4, svgs.join(", "));
+
   const c = cli("compare", run, run);
   assert.equal(c.code, 0, c.err);
   assert.match(c.out, /\|/);
@@ -155,6 +163,11 @@ test("the features-only SNN: trains on the beats' measurements, predicts an unan
   assert.equal(p.code, 0, p.err);
   const [result] = JSON.parse(p.out);
   assert.ok(result.agreement.matched / result.beats > 0.99, "detected beats match the reference annotations");
+  const ex = cli("explain", run, path.join(sample, "208"), "--out", path.join(out, "explain"));
+  assert.equal(ex.code, 0, ex.err);
+  assert.doesNotMatch(ex.out, /window:/, "a features-only model never reads the window");
+  assert.match(ex.out, /^  measurements: (template_|pre_rr|post_rr|amplitude)\w* -?\d\.\d{4}/m);
+  assert.ok(fs.readdirSync(path.join(out, "explain")).every((f) => f.endsWith("-features.svg")));
   const x = cli("export", run, "--out", path.join(out, "model.nir"));
   assert.equal(x.code, 0, x.err);
   assert.match(x.err + x.out, /input is the model's 11 features per sample/);

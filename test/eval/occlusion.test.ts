@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { borderShare, occlusionMap, occlusionOverlay } from "../../src/eval/index.js";
+import { borderShare, occlusionMap, occlusionOverlay, replacementDrops, signalSegments } from "../../src/eval/index.js";
 
 // A "model" that looks only at the top-left 4x4 block of a 16x16 image: P(class 1) is its mean.
 const size = 16;
@@ -47,4 +47,39 @@ test("overlapping patches average their drops; bad settings are refused", () => 
   assert.ok(Math.abs(map.drop[5] - hidden / 2) < 1e-6, `${map.drop[5]}`);
   assert.throws(() => occlusionMap(image, size, 2, predict, { classIndex: 2 }), /class 2/);
   assert.throws(() => occlusionMap(image.subarray(1), size, 2, predict, { classIndex: 0 }), /not 16x16/);
+});
+
+test("beat evidence: flattening the stretch a model reads and typical values of the feature it reads lower its probability; nothing else does", () => {
+  // A 40-sample window and two features; P(class 1) = mean of samples 20..29 times feature 2 (feature 1 unused).
+  const length = 40;
+  const row = length + 2;
+  const model = (inputs: Float32Array, n: number): Float32Array => {
+    const out = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = 20; t < 30; t++) s += inputs[i * row + t];
+      out[2 * i + 1] = (s / 10) * inputs[i * row + length + 1];
+      out[2 * i] = 1 - out[2 * i + 1];
+    }
+    return out;
+  };
+  const beat = new Float32Array(row);
+  for (let t = 20; t < 30; t++) beat[t] = 1; // mean of the window: 10 / 40 = 0.25
+  beat[length] = 0.3;
+  beat[length + 1] = 0.8;
+  const segments = signalSegments(beat.subarray(0, length), 10, 10);
+  assert.deepEqual(segments.replacements.map((r) => r.start), [0, 10, 20, 30]);
+  const result = replacementDrops(beat, [...segments.replacements,
+    { start: length, values: Float32Array.of(0.5) }, { start: length + 1, values: Float32Array.of(0.2) }], 2, model, 1);
+  assert.ok(Math.abs(result.baseline - 0.8) < 1e-6);
+  // Flattening samples 20..29 to 0.25: P = 0.25 * 0.8 = 0.2, a drop of 0.6; the other stretches change nothing.
+  // Feature 2 at 0.2: P = 1 * 0.2, a drop of 0.6; feature 1 is not read.
+  const expected = [0, 0, 0.6, 0, 0, 0.6];
+  result.drops.forEach((d, p) => assert.ok(Math.abs(d - expected[p]) < 1e-6, `replacement ${p}: ${d} against ${expected[p]}`));
+  const profile = segments.profile(result.drops.subarray(0, 4));
+  for (let t = 0; t < length; t++) assert.ok(Math.abs(profile[t] - (t >= 20 && t < 30 ? 0.6 : 0)) < 1e-6, `sample ${t}`);
+  // Overlapping stretches: each sample gets the mean drop of the stretches that covered it.
+  const halves = signalSegments(beat.subarray(0, length), 10, 5);
+  assert.deepEqual(halves.replacements.map((r) => r.start), [0, 5, 10, 15, 20, 25, 30]);
+  assert.throws(() => replacementDrops(beat, [{ start: row, values: Float32Array.of(0) }], 2, model), /outside the input of 42/);
 });
