@@ -1,8 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Command, InvalidArgumentError, type Option } from "commander";
+import { spawn } from "node:child_process";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { Rng, SpikemedError } from "../core/index.js";
-import { SEARCH_OBJECTIVES, describeValues, searchHyperparameters, type DataSpec, type SearchObjective, type SearchTrial } from "../experiment/index.js";
+import {
+  SEARCH_OBJECTIVES, describeValues, openSearch, searchHyperparameters, type DataSpec, type SearchObjective, type SearchOptions, type SearchTrial,
+} from "../experiment/index.js";
 import { surrogates, type LayerConfig, type ModelConfig, type Task } from "../model/index.js";
 import { writeFileAtomic } from "../eval/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
@@ -52,6 +55,7 @@ const MODEL_PARAMETERS: Record<string, { describe: string; parse: (value: string
 
 interface SearchFlags extends ExperimentFlags, BackendOptions {
   grid: string[]; folds: number; random?: number; objective: SearchObjective; seeds: number; out?: string; resume?: boolean;
+  jobs: number; shard?: { index: number; count: number };
 }
 
 export function searchCommand(): Command {
@@ -70,6 +74,8 @@ export function searchCommand(): Command {
     .option("--seed <n>", "seed of the folds and of the first training run", nonNegativeInt, 1)
     .option("--out <dir>", "search folder (default runs/search-<task>-<time>)")
     .option("--resume", "continue the interrupted search in --out (finished folds are kept)")
+    .option("--jobs <n>", "train this many folds at once, each in its own process (e.g. 2 on a 2-core machine with --threads 1); the same results as one at a time", positiveInt, 1)
+    .addOption(new Option("--shard <k/n>", "internal: the k-th of n processes of a --jobs search").hideHelp().argParser(parseShard))
     .action(async (task: Task, flags: SearchFlags) => {
       const grid = parseGrid(flags.grid, command);
       const hint = validationHint(task, flags);
@@ -77,10 +83,16 @@ export function searchCommand(): Command {
       await selectBackend(flags);
       const trials = trialsOf(task, flags, grid);
       const outDir = flags.out ?? path.join("runs", `search-${task}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
-      const result = await searchHyperparameters({
+      const options: SearchOptions = {
         data: trials[0].data, trials: trials.map((t) => t.trial), folds: flags.folds, seed: flags.seed, seeds: flags.seeds,
         objective: flags.objective, outDir, resume: flags.resume,
-      });
+      };
+      if (flags.shard) {
+        await searchHyperparameters({ ...options, resume: true, shard: flags.shard });
+        return;
+      }
+      if (flags.jobs > 1) await runInParallel(options, flags.jobs);
+      const result = await searchHyperparameters(flags.jobs > 1 ? { ...options, resume: true, log: { write: () => true } } : options);
       const best = result.ranked[0];
       const bestModel = path.join(outDir, "best-model.json");
       writeFileAtomic(bestModel, JSON.stringify(trials[best.index].trial.model, null, 2) + "\n");
@@ -88,6 +100,28 @@ export function searchCommand(): Command {
         `accuracy ${(100 * best.accuracy).toFixed(2)}%)\nreport: ${result.report}\nmeasure it on the test split:\n  ${trainCommandOf(task, command, flags, best.values, bestModel)}\n`);
     });
   return command;
+}
+
+/**
+ * Shares the fold runs among `jobs` processes (this one and jobs - 1 copies of the command with
+ * --shard), each saving its folds; the caller then reads them all back and ranks.
+ */
+async function runInParallel(options: SearchOptions, jobs: number): Promise<void> {
+  openSearch(options);
+  const args = process.argv.slice(1).filter((a) => a !== "--resume");
+  const children = Array.from({ length: jobs - 1 }, (_, k) => new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [...args, "--resume", "--shard", `${k + 1}/${jobs}`], { stdio: ["ignore", "ignore", "inherit"] });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new SpikemedError(`search: job ${k + 2} of ${jobs} stopped (exit code ${code})`, "continue with --resume: finished folds are kept"))));
+  }));
+  const own = searchHyperparameters({ ...options, resume: true, shard: { index: 0, count: jobs } });
+  await Promise.all([own, ...children]);
+}
+
+function parseShard(value: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  if (!match || Number(match[1]) >= Number(match[2])) throw new InvalidArgumentError(`expected k/n with k < n, got "${value}"`);
+  return { index: Number(match[1]), count: Number(match[2]) };
 }
 
 type Grid = { name: string; values: (string | number)[] }[];

@@ -32,6 +32,12 @@ export interface SearchOptions {
   outDir: string;
   resume?: boolean;
   log?: OutputStream;
+  /**
+   * One of `count` processes sharing the search: run only the fold runs whose number modulo
+   * `count` is `index`, saving them, with no ranking or report (a run without a shard then reads
+   * them all back).
+   */
+  shard?: { index: number; count: number };
 }
 
 export interface TrialResult {
@@ -71,7 +77,7 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
   const log = options.log ?? process.stderr;
   const say = (line: string): void => { log.write(line + "\n"); };
   if (options.trials.length === 0) throw new SpikemedError("search: no trials to run");
-  startOrResume(options);
+  openSearch(options);
 
   // One data set per feature list the trials' models read (the same beats, split and folds).
   const byFeatures = new Map<string, PreparedData>();
@@ -88,7 +94,10 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
     `(${pool.length} samples, folds by ${first.crossValidation.unit}); the test split is not read`);
 
   const results: TrialResult[] = [];
-  const runs = options.trials.length * options.seeds * options.folds;
+  const mine = (unit: number): boolean => !options.shard || unit % options.shard.count === options.shard.index;
+  const units = options.trials.length * options.seeds * options.folds;
+  let runs = 0;
+  for (let u = 0; u < units; u++) if (mine(u)) runs++;
   let done = 0;
   let foldSeconds = 0;
   let trainedRuns = 0;
@@ -103,6 +112,7 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
       const bestEpochs: number[] = [];
       let seconds = 0;
       for (const [f, fold] of folds.entries()) {
+        if (!mine((t * options.seeds + s) * options.folds + f)) continue;
         const dir = path.join(options.outDir, "trials", trialName(t), `seed-${seed}`);
         const outcome = await runFold(prepared, trial, fold, seed, dir, `fold-${f + 1}`, options.resume ?? false);
         fold.test.forEach((i, r) => { predicted[i] = outcome.predictions[r]; });
@@ -115,20 +125,23 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
         say(`trial ${t + 1}/${options.trials.length} ${describeValues(trial.values)} seed ${seed} fold ${f + 1}/${folds.length}: ` +
           `accuracy ${(100 * foldAccuracies[f]).toFixed(2)}%${outcome.reused ? " (saved)" : ` (${outcome.seconds.toFixed(1)} s)`}${eta}`);
       }
+      if (options.shard) continue;
       const yTrue = Int32Array.from(pool, (i) => prepared.data.labels[i]);
       const yPred = Int32Array.from(pool, (i) => predicted[i]);
       perSeed.push({ evaluation: evaluateClassifier({ classNames: prepared.data.classNames, yTrue, yPred, bootstrap: false }), foldAccuracies, bestEpochs, seconds });
     }
+    if (options.shard) continue;
     results.push(summarizeTrial(t, trial, perSeed, options.objective));
     report = writeReport(options, first, folds, pool, results);
   }
+  if (options.shard) return { ranked: [], report: "" };
   const ranked = rank(results);
   say(`best: ${describeValues(ranked[0].values)}, ${options.objective.replace("_", " ")} ${(100 * ranked[0].score).toFixed(2)}%; report: ${report}`);
   return { ranked, report };
 }
 
-/** A new search writes its plan; a resumed one must find the same plan. */
-function startOrResume(options: SearchOptions): void {
+/** A new search writes its plan in its folder; a resumed one must find the same plan there. */
+export function openSearch(options: SearchOptions): void {
   const file = path.join(options.outDir, PLAN_FILE);
   const plan = JSON.stringify({
     format: "spikemed-search", version: 1, data: options.data, folds: options.folds, seed: options.seed, seeds: options.seeds,

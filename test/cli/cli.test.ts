@@ -189,6 +189,14 @@ test("search cross-validates a grid inside the training side, and its winner's t
   const command = /measure it on the test split:\n  npx spikemed (train .*)\n/.exec(r.out);
   assert.ok(command, r.out);
   assert.match(command[1], /^train ecg --config \S+best-model\.json .*--records 208,209,100 .*--split inter .*--validation records .*--epochs 2 .*--lr \S+ --seeds 5$/);
+  // Two processes sharing the folds rank the same trials with the same scores.
+  const parallel = cli("search", "ecg", "--model", "snn-features", "--records", "208,209,100", "--split", "inter", "--validation", "records",
+    "--epochs", "2", "--grid", "lr=3e-3,1e-2", "--grid", "hidden=8,16", "--folds", "2", "--jobs", "2", "--out", path.join(out, "search-2"));
+  assert.equal(parallel.code, 0, parallel.err);
+  const scores = (dir: string) => (JSON.parse(fs.readFileSync(path.join(out, dir, "results.json"), "utf8")) as { ranked: { values: object; score: number; accuracy: number; bestEpochs: number[] }[] })
+    .ranked.map(({ values, score, accuracy, bestEpochs }) => ({ values, score, accuracy, bestEpochs }));
+  assert.deepEqual(scores("search-2"), scores("search"));
+  assert.equal(fs.readdirSync(path.join(out, "search-2", "trials")).length, 4);
   const best = JSON.parse(fs.readFileSync(path.join(out, "search", "best-model.json"), "utf8")) as { layers: { type: string; units?: number }[] };
   assert.ok([8, 16].includes(best.layers[1].units!), "the winner's hidden units are in its model file");
   const args = command[1].split(" ").map((a) => (a === "5" ? "1" : a));
