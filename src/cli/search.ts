@@ -79,7 +79,7 @@ export function searchCommand(): Command {
     .action(async (task: Task, flags: SearchFlags) => {
       const grid = parseGrid(flags.grid, command);
       const hint = validationHint(task, flags);
-      if (hint) process.stderr.write(`note: ${hint}\n`);
+      if (hint && !flags.shard) process.stderr.write(`note: ${hint}\n`);
       await selectBackend(flags);
       const trials = trialsOf(task, flags, grid);
       const outDir = flags.out ?? path.join("runs", `search-${task}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
@@ -110,7 +110,8 @@ async function runInParallel(options: SearchOptions, jobs: number): Promise<void
   openSearch(options);
   const args = process.argv.slice(1).filter((a) => a !== "--resume");
   const children = Array.from({ length: jobs - 1 }, (_, k) => new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [...args, "--resume", "--shard", `${k + 1}/${jobs}`], { stdio: ["ignore", "ignore", "inherit"] });
+    // --out named explicitly: a default one is made from the time, which differs in each process.
+    const child = spawn(process.execPath, [...args, "--out", options.outDir, "--resume", "--shard", `${k + 1}/${jobs}`], { stdio: ["ignore", "ignore", "inherit"] });
     child.on("error", reject);
     child.on("exit", (code) => (code === 0 ? resolve() : reject(new SpikemedError(`search: job ${k + 2} of ${jobs} stopped (exit code ${code})`, "continue with --resume: finished folds are kept"))));
   }));

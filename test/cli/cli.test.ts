@@ -193,6 +193,12 @@ test("search cross-validates a grid inside the training side, and its winner's t
   const parallel = cli("search", "ecg", "--model", "snn-features", "--records", "208,209,100", "--split", "inter", "--validation", "records",
     "--epochs", "2", "--grid", "lr=3e-3,1e-2", "--grid", "hidden=8,16", "--folds", "2", "--jobs", "2", "--out", path.join(out, "search-2"));
   assert.equal(parallel.code, 0, parallel.err);
+  // Without --out, every process of a --jobs search writes into the one folder made from the time.
+  const defaultOut = spawnSync(process.execPath, [main, "search", "ecg", "--model", "snn-features", "--records", "208,209,100", "--split", "inter",
+    "--epochs", "1", "--grid", "lr=3e-3,1e-2", "--folds", "2", "--jobs", "2"], { encoding: "utf8", cwd: out, env: { ...process.env, SPIKEMED_CACHE: path.join(os.tmpdir(), "spikemed-cli-cache") } });
+  assert.equal(defaultOut.status, 0, defaultOut.stderr);
+  assert.equal(fs.readdirSync(path.join(out, "runs")).length, 1);
+  assert.equal((defaultOut.stderr.match(/note: validating on held-out beats/g) ?? []).length, 1, "one note, not one per process");
   const scores = (dir: string) => (JSON.parse(fs.readFileSync(path.join(out, dir, "results.json"), "utf8")) as { ranked: { values: object; score: number; accuracy: number; bestEpochs: number[] }[] })
     .ranked.map(({ values, score, accuracy, bestEpochs }) => ({ values, score, accuracy, bestEpochs }));
   assert.deepEqual(scores("search-2"), scores("search"));
