@@ -15,7 +15,7 @@ export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
-  balance?: Balance; patience?: number; monitor: Monitor; seed: number;
+  balance?: Balance; maxClassWeight?: number; patience?: number; monitor: Monitor; seed: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; onBadFile: "skip" | "fail"; augment?: boolean; records?: string[];
 }
 
@@ -80,6 +80,7 @@ export function experimentOptions(command: Command): Command {
     .option("--clip-norm <value>", "clip the gradient norm", positiveNumber)
     .option("--balance <how>", "class imbalance: none, weights (loss weights n / (classes x class count)), sqrt-weights (their square roots: rare classes count more, a handful of beats no longer outweighs thousands) or sampling (balanced batches); default none, weights for --split inter",
       oneOf(["none", "weights", "sqrt-weights", "sampling"] as const))
+    .option("--max-class-weight <w>", "lower loss weights above w to w (with --balance weights or sqrt-weights: a class of a few samples, such as MIT-BIH's 8 Q beats of DS1 at weight 1,276, no longer dominates the loss)", positiveNumber)
     .option("--patience <epochs>", "stop early after this many epochs without validation improvement", positiveInt)
     .option("--monitor <metric>", "validation metric that picks the best epoch: val_loss, val_accuracy or val_balanced_accuracy (mean recall of the classes present; weighs rare classes like common ones)",
       oneOf(["val_loss", "val_accuracy", "val_balanced_accuracy"] as const), "val_loss")
@@ -96,6 +97,7 @@ export interface ExperimentSettings {
   model: ModelConfig;
   data: DataSpec;
   balance: Balance;
+  maxClassWeight?: number;
   train: ExperimentOptions["train"];
 }
 
@@ -105,9 +107,12 @@ export function experimentSettings(task: Task, flags: ExperimentFlags): Experime
   const schedule: ScheduleConfig = flags.schedule === "cosine" ? { kind: "cosine", totalEpochs: epochs }
     : flags.schedule === "step" ? { kind: "step", stepSize: Math.max(1, Math.floor(epochs / 3)) }
     : flags.schedule === "plateau" ? { kind: "plateau", patience: 2 } : { kind: "constant" };
+  const balance = flags.balance ?? (task === "ecg" && flags.split === "inter" ? "weights" : "none");
+  if (flags.maxClassWeight !== undefined && balance !== "weights" && balance !== "sqrt-weights") {
+    throw new SpikemedError(`--max-class-weight applies to loss weights; --balance is ${balance}`, "add --balance weights (or sqrt-weights), or drop --max-class-weight");
+  }
   return {
-    model, data: dataSpec(task, flags, model),
-    balance: flags.balance ?? (task === "ecg" && flags.split === "inter" ? "weights" : "none"),
+    model, data: dataSpec(task, flags, model), balance, maxClassWeight: flags.maxClassWeight,
     train: {
       epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: { kind: flags.optimizer, lr: flags.lr }, schedule,
       microBatch: flags.microBatch, clipNorm: flags.clipNorm, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? task === "cxr",

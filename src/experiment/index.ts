@@ -1,6 +1,6 @@
 export { accuracyByGroup, beatData, prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 export { crossValidationFolds, type CrossValidationPlan, type Fold } from "./folds.js";
-export { exampleBatches, runExperiment, type Balance, type ExperimentOptions, type SeedResult } from "./run.js";
+export { balanceSettings, exampleBatches, runExperiment, type Balance, type ExperimentOptions, type SeedResult } from "./run.js";
 export { loadRun, saveRun, type RunManifest } from "./saved-run.js";
 export {
   SEARCH_OBJECTIVES, describeValues, openSearch, searchHyperparameters, type SearchObjective, type SearchOptions, type SearchResult, type SearchTrial, type TrialResult,

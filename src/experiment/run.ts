@@ -27,6 +27,8 @@ export interface ExperimentOptions {
   resume?: boolean;
   /** Class imbalance: loss weights n/(K n_c) from the training split or their square roots, or balanced sampling. */
   balance?: Balance;
+  /** Loss weights above this are lowered to it (a class of a handful of samples no longer dominates the loss). */
+  maxClassWeight?: number;
   /** Devices for the energy estimate (default: all built-in ones). */
   devices?: string[];
   log?: OutputStream;
@@ -63,6 +65,18 @@ export async function runExperiment(options: ExperimentOptions): Promise<SeedRes
   return results;
 }
 
+/**
+ * The loss weights or sampling `balance` asks for, counted on the training samples, with loss
+ * weights above `maxClassWeight` lowered to it; `train`'s own settings otherwise.
+ */
+export function balanceSettings(balance: Balance, data: ClassificationData, trainIndices: Int32Array,
+  train: Pick<TrainOptions, "classWeights" | "sampling">, maxClassWeight = Infinity): Pick<TrainOptions, "classWeights" | "sampling"> {
+  const weights = balance === "weights" || balance === "sqrt-weights"
+    ? Array.from(classWeights(data.labels, data.classNames.length, trainIndices, balance === "weights" ? 1 : 0.5), (w) => Math.min(w, maxClassWeight))
+    : train.classWeights;
+  return { classWeights: weights, sampling: balance === "sampling" ? "balanced" : train.sampling };
+}
+
 function checkInputShape(model: ModelConfig, data: ClassificationData): void {
   if (model.inputShape.join(",") === data.inputShape.join(",")) return;
   throw new SpikemedError(`model "${model.name}" reads inputs of shape [${model.inputShape.join(", ")}], the data's are [${data.inputShape.join(", ")}]`,
@@ -78,9 +92,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const balance = options.balance ?? "none";
   const trained = await train(network, data, { train: split.train, val: split.val }, {
     ...options.train, seed, runDir, resume: options.resume, log, handleSignals: options.handleSignals,
-    classWeights: balance === "weights" || balance === "sqrt-weights"
-      ? Array.from(classWeights(data.labels, data.classNames.length, split.train, balance === "weights" ? 1 : 0.5)) : options.train.classWeights,
-    sampling: balance === "sampling" ? "balanced" : options.train.sampling,
+    ...balanceSettings(balance, data, split.train, options.train, options.maxClassWeight),
   });
   const trainEnergy = trainMeter.stop();
   const inferenceBatch = inferenceBatchSize(options.train);
@@ -106,7 +118,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const manifest: RunManifest = {
     format: "spikemed-run", version: 1, task: options.data.task, model: options.model,
     classNames: [...data.classNames], data: options.data,
-    train: { ...options.train, balance }, seed, createdAt: new Date().toISOString(),
+    train: { ...options.train, balance, ...(options.maxClassWeight !== undefined ? { maxClassWeight: options.maxClassWeight } : {}) }, seed, createdAt: new Date().toISOString(),
   };
   saveRun(runDir, manifest, network);
   const report = writeRunReport(runDir, {

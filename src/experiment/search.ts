@@ -1,13 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { SpikemedError } from "../core/index.js";
-import { classWeights } from "../data/labels.js";
 import { argmaxRows, evaluateClassifier, writeFileAtomic, type ClassificationEvaluation } from "../eval/index.js";
 import { buildNetwork, type ModelConfig } from "../model/index.js";
 import { inferenceBatchSize, predictProbabilities, train, type OutputStream } from "../train/index.js";
 import { prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { crossValidationFolds, type Fold } from "./folds.js";
-import type { Balance, ExperimentOptions } from "./run.js";
+import { balanceSettings, type Balance, type ExperimentOptions } from "./run.js";
 
 /** One point of a search: the values it sets (for the table) and the full configuration they give. */
 export interface SearchTrial {
@@ -15,6 +14,7 @@ export interface SearchTrial {
   model: ModelConfig;
   train: ExperimentOptions["train"];
   balance: Balance;
+  maxClassWeight?: number;
 }
 
 export const SEARCH_OBJECTIVES = ["balanced_accuracy", "accuracy", "macro_f1"] as const;
@@ -116,14 +116,15 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
         const dir = path.join(options.outDir, "trials", trialName(t), `seed-${seed}`);
         const outcome = await runFold(prepared, trial, fold, seed, dir, `fold-${f + 1}`, options.resume ?? false);
         fold.test.forEach((i, r) => { predicted[i] = outcome.predictions[r]; });
-        foldAccuracies.push(accuracyOf(outcome.predictions, fold.test, prepared.data.labels));
+        const accuracy = accuracyOf(outcome.predictions, fold.test, prepared.data.labels);
+        foldAccuracies.push(accuracy);
         bestEpochs.push(outcome.bestEpoch);
         seconds += outcome.seconds;
         done++;
         if (!outcome.reused) { foldSeconds += outcome.wallSeconds; trainedRuns++; }
         const eta = trainedRuns > 0 ? ` - about ${formatDuration((foldSeconds / trainedRuns) * (runs - done))} left` : "";
         say(`trial ${t + 1}/${options.trials.length} ${describeValues(trial.values)} seed ${seed} fold ${f + 1}/${folds.length}: ` +
-          `accuracy ${(100 * foldAccuracies[f]).toFixed(2)}%${outcome.reused ? " (saved)" : ` (${outcome.seconds.toFixed(1)} s)`}${eta}`);
+          `accuracy ${(100 * accuracy).toFixed(2)}%${outcome.reused ? " (saved)" : ` (${outcome.seconds.toFixed(1)} s)`}${eta}`);
       }
       if (options.shard) continue;
       const yTrue = Int32Array.from(pool, (i) => prepared.data.labels[i]);
@@ -181,9 +182,7 @@ async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, s
     const trained = await train(network, data, { train: fold.train, val: fold.val }, {
       ...trial.train, seed, runDir, log: { write: (text: string) => { fs.writeSync(logFile, text); return true; } },
       resume: resume && fs.existsSync(path.join(runDir, "last.ckpt")),
-      classWeights: trial.balance === "weights" || trial.balance === "sqrt-weights"
-        ? Array.from(classWeights(data.labels, data.classNames.length, fold.train, trial.balance === "weights" ? 1 : 0.5)) : trial.train.classWeights,
-      sampling: trial.balance === "sampling" ? "balanced" : trial.train.sampling,
+      ...balanceSettings(trial.balance, data, fold.train, trial.train, trial.maxClassWeight),
     });
     const { probabilities } = predictProbabilities(network, data, fold.test, inferenceBatchSize(trial.train));
     const predictions = Uint8Array.from(argmaxRows(probabilities, fold.test.length, data.classNames.length));

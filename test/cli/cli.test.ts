@@ -47,6 +47,7 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["predict", "/no/such/run", "x"], /not a spikemed run folder/],
     [["train", "ecg", "--beat-window", "0.5"], /--beat-window.*expected two numbers of seconds/],
     [["train", "ecg", "--validation", "records"], /--validation applies to --split inter only/],
+    [["train", "ecg", "--max-class-weight", "5"], /--max-class-weight applies to loss weights; --balance is none/],
     [["search", "ecg"], /search needs at least one --grid/],
     [["search", "ecg", "--grid", "colour=1,2"], /--grid colour: not a setting a search can vary/],
     [["search", "ecg", "--grid", "lr=fast"], /--grid lr: expected a positive number, got "fast"/],
