@@ -31,6 +31,8 @@ $SEARCH ecg $INTER --grid lr=1e-3,3e-3 --grid epochs=10,20 --grid hidden=16,32,6
 $SEARCH ecg $INTER --grid beta=0.8,0.9,0.95 --grid threshold=0.5,1 --grid surrogate=arctan:2,fast-sigmoid:25,piecewise-linear:1 --seeds 2 --out runs/search/inter-snn-features-neuron
 $SEARCH ecg $INTER --grid lr=1e-3,3e-3 --grid epochs=10,20 --grid time-steps=4,8 --grid threshold=0.5,1 --seeds 3 --out runs/search/inter-snn-features-stage2
 $SEARCH ecg $INTER --grid model=snn-features,mlp-features --grid lr=1e-3,3e-3 --seeds 3 --out runs/search/inter-features-snn-vs-mlp
+# A cap on the loss weights, from the stage-2 winner (the uncapped one won: DS2 not run again):
+$SEARCH ecg $INTER --config bench/configs/ecg-snn-features-searched.json --lr 0.003 --grid max-class-weight=3,10,30,100000 --seeds 3 --jobs 2 --out runs/search/inter-snn-features-max-weight
 # The stage-2 winner (its best-model.json, committed as bench/configs/ecg-snn-features-searched.json) on DS2, once:
 $S ecg --config bench/configs/ecg-snn-features-searched.json --data $MITDB --split inter --validation records --schedule cosine --monitor val_balanced_accuracy --lr 0.003 --epochs 10 --seeds 5 --out runs/bench/ecg-inter-snn-features-searched
 # A second look, run after the first was seen: stage 2's most accurate settings on DS1 (the shipped model, 20 epochs).
