@@ -80,7 +80,7 @@ export function experimentOptions(command: Command): Command {
     .option("--clip-norm <value>", "clip the gradient norm", positiveNumber)
     .option("--balance <how>", "class imbalance: none, weights (loss weights n / (classes x class count)), sqrt-weights (their square roots: rare classes count more, a handful of beats no longer outweighs thousands) or sampling (balanced batches); default none, weights for --split inter",
       oneOf(["none", "weights", "sqrt-weights", "sampling"] as const))
-    .option("--max-class-weight <w>", "lower loss weights above w to w (with --balance weights or sqrt-weights: a class of a few samples, such as MIT-BIH's 8 Q beats of DS1 at weight 1,276, no longer dominates the loss)", positiveNumber)
+    .option("--max-class-weight <w>", "lower loss weights above w to w (with --balance weights or sqrt-weights: a class of a few samples, such as the 8 Q beats of MIT-BIH's inter-patient training split at weight 1,149, no longer dominates the loss)", positiveNumber)
     .option("--patience <epochs>", "stop early after this many epochs without validation improvement", positiveInt)
     .option("--monitor <metric>", "validation metric that picks the best epoch: val_loss, val_accuracy or val_balanced_accuracy (mean recall of the classes present; weighs rare classes like common ones)",
       oneOf(["val_loss", "val_accuracy", "val_balanced_accuracy"] as const), "val_loss")
