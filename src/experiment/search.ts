@@ -3,7 +3,7 @@ import path from "node:path";
 import { SpikemedError } from "../core/index.js";
 import { argmaxRows, evaluateClassifier, writeFileAtomic, type ClassificationEvaluation } from "../eval/index.js";
 import { buildNetwork, type ModelConfig } from "../model/index.js";
-import { inferenceBatchSize, predictProbabilities, train, type OutputStream } from "../train/index.js";
+import { formatDuration, inferenceBatchSize, predictProbabilities, train, type OutputStream } from "../train/index.js";
 import { prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { crossValidationFolds, type Fold } from "./folds.js";
 import { balanceSettings, type Balance, type ExperimentOptions } from "./run.js";
@@ -278,10 +278,4 @@ const trialName = (t: number): string => `trial-${String(t + 1).padStart(3, "0")
 function ensureDir(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   return dir;
-}
-
-function formatDuration(seconds: number): string {
-  if (seconds < 90) return `${Math.round(seconds)} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
 }
