@@ -9,6 +9,7 @@ import {
   argmaxRows, barChartSvg, borderShare, occlusionMap, occlusionOverlay, panelsSvg, replacementDrops, signalSegments, writeFileAtomic,
 } from "../eval/index.js";
 import { loadRun } from "../experiment/index.js";
+import { readsOnlyFeatures } from "../model/index.js";
 import { flatArrayData, predictProbabilities, sampleSize } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { list, positiveInt, positiveNumber } from "./options.js";
@@ -41,14 +42,13 @@ export function explainCommand(): Command {
         for (const input of inputs) explainRecord(network, manifest, input, flags, chosen);
         return;
       }
-      const images = inputs;
       const size = manifest.model.inputShape[1];
       const K = classNames.length;
       const predict = (batch: Float32Array, n: number): Float32Array => {
         const data = flatArrayData(batch, [1, size, size], classNames, new Uint8Array(n));
         return predictProbabilities(network, data, Int32Array.from({ length: n }, (_, i) => i), 32).probabilities;
       };
-      for (const file of images) {
+      for (const file of inputs) {
         const pixels = await decodeImageFile(file, { size });
         const map = occlusionMap(pixels, size, K, predict, { classIndex: chosen, patch: flags.patch });
         const predicted = argmaxRows(map.whole, 1, K)[0];
@@ -97,8 +97,7 @@ function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
     })
     : classNames.map((_, k) => predicted.indexOf(k)).filter((i) => i >= 0);
   const typical = Float32Array.from(features, (_, f) => median(Array.from({ length: n }, (_, i) => rows[i * row + windowLength + f])));
-  // A model whose first layer reads only the features never sees the window.
-  const readsWindow = manifest.model.layers[0]?.type !== "features";
+  const readsWindow = !readsOnlyFeatures(network);
   const segment = Math.max(1, Math.min(windowLength, Math.round(flags.segment * window.sampleRate)));
   for (const i of picks) {
     const beat = rows.slice(i * row, (i + 1) * row);

@@ -11,7 +11,7 @@
  */
 import { SpikemedError, type Tensor } from "../core/index.js";
 import {
-  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, Flatten, Leaky, Pool, ReLU, SampleFeatures, SpikingReLU, Synaptic,
+  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, Flatten, Leaky, Pool, ReLU, SpikingReLU, Synaptic, readsOnlyFeatures,
   type Module, type Network,
 } from "../model/index.js";
 
@@ -63,7 +63,7 @@ export function toNirGraph(network: Network, options: NirExportOptions = {}): Ni
   if (!(Number.isFinite(dt) && dt > 0)) throw new SpikemedError(`export: dt must be a positive number of seconds, got ${options.dt}`);
   const ctx: Context = { dt, warnings: [], notes: [] };
   // A network that reads only its sample's features takes them as the graph's input.
-  const readsFeatures = network.layers[0] instanceof SampleFeatures;
+  const readsFeatures = readsOnlyFeatures(network);
   const inputShape = readsFeatures ? network.layers[0].outputShape(network.encodedShape()) : network.encodedShape();
   if (readsFeatures) ctx.notes.push(`the graph's input is the model's ${inputShape[0]} features per sample (${network.options.features?.join(", ")}), the same at every step`);
   const nodes: NirNode[] = [{

@@ -65,3 +65,8 @@ export class SampleFeatures extends Module {
     return [{ name: this.name, type: "flatten", inputShape, outputShape: this.outputShape() }];
   }
 }
+
+/** True for a network whose first layer reads its sample's features in place of the signal (it never sees the signal). */
+export function readsOnlyFeatures(network: { layers: readonly Module[] }): boolean {
+  return network.layers[0] instanceof SampleFeatures;
+}
