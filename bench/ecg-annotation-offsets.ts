@@ -4,22 +4,25 @@
  * shape features are measured at the detector's peaks, not at the marks (bench/results/ecg-inter.md).
  * Usage: node dist/bench/ecg-annotation-offsets.js [MITDB_DIR]
  */
-import { AAMI_CLASSES, DS1_RECORDS, aamiClassOfSymbol, annotationSymbol, preprocessSignal, readRecord, resolveLead } from "../src/data/ecg/index.js";
+import {
+  AAMI_CLASSES, DS1_RECORDS, aamiClassOfSymbol, annotationSymbol, preprocessSignal, readRecord, resolveLead, toLargestDeflection,
+} from "../src/data/ecg/index.js";
 
 const dir = process.argv[2] ?? "../shared/data/mitdb";
 const rate = 120;
-const reach = Math.round(0.05 * rate);
 const stats = AAMI_CLASSES.map(() => ({ beats: 0, moved: 0, offsetSum: 0 }));
 for (const name of DS1_RECORDS) {
   const record = readRecord(dir, name);
   const signal = preprocessSignal(record.physical[resolveLead(record)], record.samplingFrequency, { targetFrequency: rate });
   const a = record.annotations!;
+  const marks = Array.from(a.sample, (sample) => Math.round((sample * rate) / record.samplingFrequency));
+  // Where the beat paths put the R peak: the largest deflection within 50 ms.
+  const aligned = toLargestDeflection(signal, marks, rate);
   for (let i = 0; i < a.code.length; i++) {
     const cls = aamiClassOfSymbol(annotationSymbol(a.code[i]));
     if (cls < 0) continue;
-    const mark = Math.round((a.sample[i] * rate) / record.samplingFrequency);
-    let best = mark;
-    for (let k = Math.max(0, mark - reach); k <= Math.min(signal.length - 1, mark + reach); k++) if (Math.abs(signal[k]) > Math.abs(signal[best])) best = k;
+    const mark = marks[i];
+    const best = aligned[i];
     stats[cls].beats++;
     if (best !== mark) stats[cls].moved++;
     stats[cls].offsetSum += Math.abs(best - mark);

@@ -188,7 +188,7 @@ export function extractWindows(signal: ArrayLike<number>, peaks: ArrayLike<numbe
  * Each peak moved to the largest deflection of the conditioned signal within 50 ms, near where
  * reference annotations put the R peak, so detected beats line up like annotated ones.
  */
-function toLargestDeflection(conditioned: ArrayLike<number>, peaks: ArrayLike<number>, sampleRate: number): Int32Array {
+export function toLargestDeflection(conditioned: ArrayLike<number>, peaks: ArrayLike<number>, sampleRate: number): Int32Array {
   const reach = Math.round(0.05 * sampleRate);
   return Int32Array.from(peaks, (p) => {
     const at = Math.min(conditioned.length - 1, Math.max(0, p));

@@ -13,7 +13,7 @@ export { evaluateDetectorOnRecord, referenceBeats } from "./rpeak-evaluation.js"
 export {
   AAMI_CLASSES, DEFAULT_BEAT_WINDOW, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
   aamiClassOfSymbol, beatWindowFromSeconds, beatWindowOptions, describeBeatWindow, detectBeats, detectBeatsInRecord, extractWindows, labelledBeatsOfRecord, normalizeBeat,
-  preprocessSignal, resolveLead, type AamiClass, type BeatNormalization, type BeatWindow, type DetectedBeats, type PreprocessOptions,
+  preprocessSignal, resolveLead, toLargestDeflection, type AamiClass, type BeatNormalization, type BeatWindow, type DetectedBeats, type PreprocessOptions,
   type RecordBeats, type WindowOptions,
 } from "./beats.js";
 export { BEAT_FEATURE_NAMES, PATIENT_RELATIVE_FEATURES, TEMPLATE_FEATURES, beatFeatures, median, selectBeatFeatures } from "./beat-features.js";
