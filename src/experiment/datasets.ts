@@ -87,7 +87,7 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
     data, split, spec, groups: { name: "record", of: Array.from(beats.recordOfBeat, (r) => beats.records[r]) },
     crossValidation: spec.split === "inter"
       ? { groupOf: Int32Array.from(beats.recordOfBeat), unit: "record", groupNames: beats.records,
-          validation: spec.validationBy === "records" ? { by: "groups", fraction: ecg.DEFAULT_VALIDATION_FRACTION } : { by: "samples", fraction: ecg.DEFAULT_VALIDATION_FRACTION } }
+          validation: { by: spec.validationBy === "records" ? "groups" : "samples", fraction: ecg.DEFAULT_VALIDATION_FRACTION } }
       : { unit: "beat", validation: { by: "samples", fraction: ecg.DEFAULT_VALIDATION_FRACTION } },
     dataset: `${name}: ${beats.records.length} records${spec.includePaced ? " (paced records included)" : ""}, ${beats.y.length} beats (${beats.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
       ecg.describeBeatWindow(spec.window),
