@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Rng, SpikemedError } from "../core/index.js";
 import {
-  SEARCH_OBJECTIVES, describeValues, openSearch, searchHyperparameters, type DataSpec, type SearchObjective, type SearchOptions, type SearchTrial,
+  SEARCH_OBJECTIVES, describeObjective, describeValues, parseObjective, openSearch, searchHyperparameters, type DataSpec, type SearchObjective, type SearchOptions, type SearchTrial,
 } from "../experiment/index.js";
 import { surrogates, type LayerConfig, type ModelConfig, type Task } from "../model/index.js";
 import { writeFileAtomic } from "../eval/index.js";
@@ -68,8 +68,9 @@ export function searchCommand(): Command {
       (value: string, previous: string[]) => [...previous, value], [])
     .option("--folds <k>", "cross-validation folds of the training side", positiveInt, 5)
     .option("--random <n>", "try n of the combinations, drawn at random with --seed, instead of all", positiveInt)
-    .option("--objective <metric>", `what ranks the trials, on the pooled held-out predictions: ${SEARCH_OBJECTIVES.join(", ")} (balanced accuracy: the mean sensitivity of the classes, so a rare class counts like a common one)`,
-      oneOf(SEARCH_OBJECTIVES), "balanced_accuracy")
+    .option("--objective <metric>", `what ranks the trials, on the pooled held-out predictions: ${SEARCH_OBJECTIVES.join(", ")} (balanced accuracy: the mean sensitivity of the classes, so a rare class counts like a common one); ` +
+      "balanced_accuracy:N,S,V or macro_f1:N,S,V averages over the named classes only (leaving out classes the training side cannot teach)",
+      (value: string) => { parseObjective(value); return value as SearchObjective; }, "balanced_accuracy")
     .option("--seeds <n>", "train every fold with n seeds and average their scores", positiveInt, 1)
     .option("--seed <n>", "seed of the folds and of the first training run", nonNegativeInt, 1)
     .option("--out <dir>", "search folder (default runs/search-<task>-<time>)")
@@ -96,7 +97,7 @@ export function searchCommand(): Command {
       const best = result.ranked[0];
       const bestModel = path.join(outDir, "best-model.json");
       writeFileAtomic(bestModel, JSON.stringify(trials[best.index].trial.model, null, 2) + "\n");
-      process.stdout.write(`best of ${result.ranked.length}: ${describeValues(best.values)} (${flags.objective.replace("_", " ")} ${(100 * best.score).toFixed(2)}%, ` +
+      process.stdout.write(`best of ${result.ranked.length}: ${describeValues(best.values)} (${describeObjective(flags.objective)} ${(100 * best.score).toFixed(2)}%, ` +
         `accuracy ${(100 * best.accuracy).toFixed(2)}%)\nreport: ${result.report}\nmeasure it on the test split:\n  ${trainCommandOf(task, command, flags, best.values, bestModel)}\n`);
     });
   return command;

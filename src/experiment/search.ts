@@ -18,7 +18,39 @@ export interface SearchTrial {
 }
 
 export const SEARCH_OBJECTIVES = ["balanced_accuracy", "accuracy", "macro_f1"] as const;
-export type SearchObjective = (typeof SEARCH_OBJECTIVES)[number];
+type SearchMetric = (typeof SEARCH_OBJECTIVES)[number];
+/**
+ * A metric of SEARCH_OBJECTIVES, or balanced accuracy or macro-F1 over some classes only
+ * ("balanced_accuracy:N,S,V"): a class that the training side cannot teach (MIT-BIH's
+ * inter-patient F beats are almost all one patient's) then neither ranks the trials nor hides
+ * what the trials do to the others.
+ */
+export type SearchObjective = SearchMetric | `${"balanced_accuracy" | "macro_f1"}:${string}`;
+
+interface ParsedObjective {
+  metric: SearchMetric;
+  /** The classes averaged over; all when absent. */
+  classes?: string[];
+}
+
+/** The objective's metric and classes; an error that says what is accepted for anything else. */
+export function parseObjective(text: string): ParsedObjective {
+  const [metric, list, ...rest] = text.split(":");
+  const fix = `use one of ${SEARCH_OBJECTIVES.join(", ")}, or balanced_accuracy or macro_f1 followed by a colon and class names, e.g. balanced_accuracy:N,S,V`;
+  if (!(SEARCH_OBJECTIVES as readonly string[]).includes(metric) || rest.length > 0) throw new SpikemedError(`unknown search objective "${text}"`, fix);
+  if (list === undefined) return { metric: metric as SearchMetric };
+  const classes = list.split(",").map((c) => c.trim());
+  if (metric === "accuracy" || classes.some((c) => c === "") || new Set(classes).size !== classes.length) {
+    throw new SpikemedError(`search objective "${text}": ${metric === "accuracy" ? "accuracy counts every sample and takes no classes" : "the class list has an empty or repeated name"}`, fix);
+  }
+  return { metric: metric as SearchMetric, classes };
+}
+
+/** The objective in words, for reports. */
+export function describeObjective(objective: SearchObjective): string {
+  const { metric, classes } = parseObjective(objective);
+  return `${metric.replace("_", " ")}${classes ? ` over ${classes.join(", ")}` : ""}`;
+}
 
 export interface SearchOptions {
   data: DataSpec;
@@ -89,6 +121,7 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
   const first = await dataFor(options.trials[0].model);
   const pool = Int32Array.from([...first.split.train, ...first.split.val]).sort();
   const folds = crossValidationFolds(first.data.labels, pool, options.folds, first.crossValidation, options.seed);
+  checkObjectiveClasses(options.objective, first.data.classNames, pool, first.data.labels);
   say(first.dataset);
   say(`searching ${options.trials.length} trials x ${options.folds} folds x ${options.seeds} seed(s) over the training side ` +
     `(${pool.length} samples, folds by ${first.crossValidation.unit}); the test split is not read`);
@@ -137,7 +170,7 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
   }
   if (options.shard) return { ranked: [], report: "" };
   const ranked = rank(results);
-  say(`best: ${describeValues(ranked[0].values)}, ${options.objective.replace("_", " ")} ${(100 * ranked[0].score).toFixed(2)}%; report: ${report}`);
+  say(`best: ${describeValues(ranked[0].values)}, ${describeObjective(options.objective)} ${(100 * ranked[0].score).toFixed(2)}%; report: ${report}`);
   return { ranked, report };
 }
 
@@ -197,8 +230,12 @@ async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, s
 function summarizeTrial(index: number, trial: SearchTrial,
   perSeed: { evaluation: ClassificationEvaluation; foldAccuracies: number[]; bestEpochs: number[]; seconds: number }[], objective: SearchObjective): TrialResult {
   const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
-  const metric = (e: ClassificationEvaluation, name: SearchObjective): number =>
-    ({ accuracy: e.accuracy, balanced_accuracy: e.macroRecall, macro_f1: e.macroF1 }[name].estimate ?? 0);
+  const metric = (e: ClassificationEvaluation, name: SearchObjective): number => {
+    const { metric: over, classes } = parseObjective(name);
+    if (!classes) return { accuracy: e.accuracy, balanced_accuracy: e.macroRecall, macro_f1: e.macroF1 }[over].estimate ?? 0;
+    const perClass = classes.map((c) => e.perClass[e.classNames.indexOf(c)]);
+    return perClass.reduce((sum, c) => sum + ((over === "macro_f1" ? c.f1 : c.recall).estimate ?? 0), 0) / classes.length;
+  };
   const evaluations = perSeed.map((p) => p.evaluation);
   const recall: Record<string, number | null> = {};
   evaluations[0].perClass.forEach((c, k) => {
@@ -218,6 +255,17 @@ function summarizeTrial(index: number, trial: SearchTrial,
   };
 }
 
+/** Every class an objective names exists and has samples on the training side, or an error that lists them. */
+function checkObjectiveClasses(objective: SearchObjective, classNames: readonly string[], pool: Int32Array, labels: ArrayLike<number>): void {
+  const counts = new Array<number>(classNames.length).fill(0);
+  for (const i of pool) counts[labels[i]]++;
+  for (const c of parseObjective(objective).classes ?? []) {
+    const k = classNames.indexOf(c);
+    if (k < 0) throw new SpikemedError(`search objective "${objective}": no class "${c}" (classes: ${classNames.join(", ")})`, "name classes of the data after the colon");
+    if (counts[k] === 0) throw new SpikemedError(`search objective "${objective}": class "${c}" has no samples on the training side, so its sensitivity is undefined`, "leave it out of the objective");
+  }
+}
+
 /** Best score first; ties keep the trials' order. */
 function rank(results: TrialResult[]): TrialResult[] {
   return [...results].sort((a, b) => b.score - a.score || a.index - b.index);
@@ -230,8 +278,10 @@ function writeReport(options: SearchOptions, prepared: PreparedData, folds: Fold
   const groupName = (g: number): string => plan.groupNames?.[g] ?? String(g);
   const parameters = Object.keys(options.trials[0].values);
   const ranked = rank(results);
+  // An objective over some classes ranks in a column of its own; one of METRIC_COLUMNS is marked instead.
+  const ownColumn = parseObjective(options.objective).classes !== undefined;
   const lines = [
-    `# Hyper-parameter search (${options.objective.replace("_", " ")})`, "",
+    `# Hyper-parameter search (${describeObjective(options.objective)})`, "",
     `${prepared.dataset}.`, "",
     `Protocol: ${prepared.splitDescription}. The search sees only its training side (training and validation sets, ${pool.length} samples) ` +
       `in ${folds.length} folds that never split a ${plan.unit}; each fold trains on the others (validation: ` +
@@ -240,10 +290,10 @@ function writeReport(options: SearchOptions, prepared: PreparedData, folds: Fold
       "The protocol's test set was not read.", "",
     `${results.length} of ${options.trials.length} trials finished.`, "",
     "## Trials, best first", "",
-    `| rank | ${parameters.join(" | ")} | ${METRIC_COLUMNS.map(([name, title]) => (name === options.objective ? `**${title} %** (ranks)` : `${title} %`)).join(" | ")} | ` +
+    `| rank | ${parameters.join(" | ")} | ${ownColumn ? `**${describeObjective(options.objective)} %** (ranks) | ` : ""}${METRIC_COLUMNS.map(([name, title]) => (name === options.objective ? `**${title} %** (ranks)` : `${title} %`)).join(" | ")} | ` +
       `${classNames.map((c) => `sens. ${c} %`).join(" | ")} | fold accuracy % (min-max) | best epochs | train s |`,
-    `| ---: | ${parameters.map(() => "---").join(" | ")} | ${METRIC_COLUMNS.map(() => "---:").join(" | ")} | ${classNames.map(() => "---:").join(" | ")} | ---: | --- | ---: |`,
-    ...ranked.map((r, i) => `| ${i + 1} | ${parameters.map((p) => String(r.values[p])).join(" | ")} | ${pct(r.accuracy)} | ${pct(r.balancedAccuracy)} | ${pct(r.macroF1)} | ` +
+    `| ---: | ${parameters.map(() => "---").join(" | ")} | ${ownColumn ? "---: | " : ""}${METRIC_COLUMNS.map(() => "---:").join(" | ")} | ${classNames.map(() => "---:").join(" | ")} | ---: | --- | ---: |`,
+    ...ranked.map((r, i) => `| ${i + 1} | ${parameters.map((p) => String(r.values[p])).join(" | ")} | ${ownColumn ? `${pct(r.score)} | ` : ""}${pct(r.accuracy)} | ${pct(r.balancedAccuracy)} | ${pct(r.macroF1)} | ` +
       `${classNames.map((c) => pct(r.recall[c])).join(" | ")} | ${pct(Math.min(...r.foldAccuracies))}-${pct(Math.max(...r.foldAccuracies))} | ${r.bestEpochs.join(",")} | ` +
       `${r.seconds.toFixed(r.seconds < 10 ? 1 : 0)} |`),
     "", "## Folds", "",

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { prepareData, searchHyperparameters, type DataSpec, type SearchTrial } from "../../src/experiment/index.js";
+import { parseObjective, prepareData, searchHyperparameters, type DataSpec, type SearchTrial } from "../../src/experiment/index.js";
 import { ecgFeatureSnn } from "../../src/model/index.js";
 
 process.env.SPIKEMED_CACHE ??= path.join(os.tmpdir(), "spikemed-experiment-cache");
@@ -51,4 +51,28 @@ test("search ranks a trial that learns above one that cannot, from held-out pred
 
   await assert.rejects(searchHyperparameters(options), /already holds a search/);
   await assert.rejects(searchHyperparameters({ ...options, folds: 4, resume: true }), /describes another search/);
+});
+
+test("an objective over some classes ranks by the mean sensitivity of those classes only", async () => {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-search-"));
+  dirs.push(outDir);
+  const result = await searchHyperparameters({ data, trials: [trials[1]], folds: 3, seed: 1, seeds: 1, objective: "balanced_accuracy:N,S,V", outDir, log: quiet });
+  const [only] = result.ranked;
+  const { N, S, V, F } = only.recall;
+  assert.ok(N !== null && S !== null && V !== null && F !== null);
+  assert.ok(Math.abs(only.score - (N + S + V) / 3) < 1e-12, `${only.score} vs ${(N + S + V) / 3}`);
+  // The sample's F beats are learnt less well than N, S and V, so leaving F out changes the score.
+  assert.ok(Math.abs(only.score - only.balancedAccuracy) > 1e-3);
+  assert.match(fs.readFileSync(result.report, "utf8"), /^# Hyper-parameter search \(balanced accuracy over N, S, V\)$/m);
+
+  await assert.rejects(searchHyperparameters({ data, trials: [trials[1]], folds: 3, seed: 1, seeds: 1, objective: "balanced_accuracy:N,Z", outDir: path.join(outDir, "z"), log: quiet }),
+    /no class "Z" \(classes: N, S, V, F, Q\)/);
+});
+
+test("search objectives are parsed or refused with what is accepted", () => {
+  assert.deepEqual(parseObjective("accuracy"), { metric: "accuracy" });
+  assert.deepEqual(parseObjective("macro_f1:N, S"), { metric: "macro_f1", classes: ["N", "S"] });
+  for (const bad of ["recall", "accuracy:N", "balanced_accuracy:", "balanced_accuracy:N,N", "balanced_accuracy:N:S"]) {
+    assert.throws(() => parseObjective(bad), /search objective/, bad);
+  }
 });
