@@ -74,7 +74,7 @@ export function searchCommand(): Command {
     .option("--seeds <n>", "train every fold with n seeds and average their scores", positiveInt, 1)
     .option("--seed <n>", "seed of the folds and of the first training run", nonNegativeInt, 1)
     .option("--out <dir>", "search folder (default runs/search-<task>-<time>)")
-    .option("--resume", "continue the interrupted search in --out (finished folds are kept)")
+    .option("--resume", "continue the interrupted search in --out (finished folds are kept); with another --objective, rank its saved folds again without training")
     .option("--jobs <n>", "train this many folds at once, each in its own process (e.g. 2 on a 2-core machine with --threads 1); the same results as one at a time", positiveInt, 1)
     .addOption(new Option("--shard <k/n>", "internal: the k-th of n processes of a --jobs search").hideHelp().argParser(parseShard))
     .action(async (task: Task, flags: SearchFlags) => {

@@ -174,7 +174,10 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
   return { ranked, report };
 }
 
-/** A new search writes its plan in its folder; a resumed one must find the same plan there. */
+/**
+ * A new search writes its plan in its folder; a resumed one must find the same plan there, but
+ * for the objective: the saved folds do not depend on it, so another objective re-ranks them.
+ */
 export function openSearch(options: SearchOptions): void {
   const file = path.join(options.outDir, PLAN_FILE);
   const plan = JSON.stringify({
@@ -183,10 +186,13 @@ export function openSearch(options: SearchOptions): void {
   }, null, 2);
   if (options.resume) {
     if (!fs.existsSync(file)) throw new SpikemedError(`--resume: no search in ${options.outDir} (${file} is missing)`, "start the search without --resume");
-    if (fs.readFileSync(file, "utf8") !== plan) {
-      throw new SpikemedError(`--resume: ${file} describes another search (other data, trials, folds, seeds or objective)`,
-        "resume with exactly the options the search started with, or choose another --out");
+    const saved = fs.readFileSync(file, "utf8");
+    const withoutObjective = (text: string): string => JSON.stringify({ ...JSON.parse(text), objective: undefined });
+    if (withoutObjective(saved) !== withoutObjective(plan)) {
+      throw new SpikemedError(`--resume: ${file} describes another search (other data, trials, folds or seeds)`,
+        "resume with the options the search started with (--objective may change), or choose another --out");
     }
+    if (saved !== plan) writeFileAtomic(file, plan);
     return;
   }
   if (fs.existsSync(file)) throw new SpikemedError(`--out ${options.outDir} already holds a search`, "choose another --out, or add --resume to continue it");

@@ -49,6 +49,13 @@ test("search ranks a trial that learns above one that cannot, from held-out pred
   const retrained = await searchHyperparameters({ ...options, resume: true });
   assert.deepEqual(retrained.ranked.map((r) => r.accuracy), result.ranked.map((r) => r.accuracy));
 
+  // Another objective ranks the saved folds again, training nothing.
+  const reranked: string[] = [];
+  const balanced = await searchHyperparameters({ ...options, objective: "balanced_accuracy", resume: true, log: { write: (t: string) => { reranked.push(t); return true; } } });
+  assert.equal(reranked.filter((l) => l.includes("(saved)")).length, 6);
+  assert.deepEqual(balanced.ranked.map((r) => r.score), balanced.ranked.map((r) => r.balancedAccuracy));
+  assert.deepEqual(balanced.ranked.map((r) => r.accuracy), result.ranked.map((r) => r.accuracy));
+
   await assert.rejects(searchHyperparameters(options), /already holds a search/);
   await assert.rejects(searchHyperparameters({ ...options, folds: 4, resume: true }), /describes another search/);
 });
