@@ -13,7 +13,7 @@ import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from "./options.js
 import { experimentOptions, experimentSettings, validationHint, type ExperimentFlags } from "./train.js";
 
 /** Training options a grid may vary (their values are parsed and checked as on the train command line). */
-const TRAINING_PARAMETERS = ["lr", "epochs", "batch-size", "time-steps", "balance", "max-class-weight", "schedule", "optimizer", "model", "monitor", "clip-norm"] as const;
+const TRAINING_PARAMETERS = ["lr", "epochs", "batch-size", "time-steps", "balance", "max-class-weight", "class-weights", "schedule", "optimizer", "model", "monitor", "clip-norm"] as const;
 
 /** Model settings a grid may vary, applied to the chosen model's layers. */
 const MODEL_PARAMETERS: Record<string, { describe: string; parse: (value: string) => number | string; apply: (model: ModelConfig, value: number | string) => ModelConfig }> = {
@@ -185,7 +185,7 @@ function trialsOf(task: Task, flags: SearchFlags, grid: Grid): { trial: SearchTr
     const settings = experimentSettings(task, { ...flags, ...overrides } as ExperimentFlags);
     let model = settings.model;
     for (const g of grid) if (g.name in MODEL_PARAMETERS) model = MODEL_PARAMETERS[g.name].apply(model, ordered[g.name]);
-    return { trial: { values: ordered, model, train: settings.train, balance: settings.balance, maxClassWeight: settings.maxClassWeight }, data: settings.data };
+    return { trial: { values: ordered, model, train: settings.train, balance: settings.balance, maxClassWeight: settings.maxClassWeight, classWeights: settings.classWeights }, data: settings.data };
   });
   const data = JSON.stringify(trials[0].data);
   if (trials.some((t) => JSON.stringify(t.data) !== data)) throw new SpikemedError("search: the grid changes the data, which every trial must share");

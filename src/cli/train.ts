@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
@@ -15,7 +15,7 @@ export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
-  balance?: Balance; maxClassWeight?: number; patience?: number; monitor: Monitor; seed: number;
+  balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor: Monitor; seed: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; onBadFile: "skip" | "fail"; augment?: boolean; records?: string[];
 }
 
@@ -81,6 +81,9 @@ export function experimentOptions(command: Command): Command {
     .option("--balance <how>", "class imbalance: none, weights (loss weights n / (classes x class count)), sqrt-weights (their square roots: rare classes count more, a handful of beats no longer outweighs thousands) or sampling (balanced batches); default none, weights for --split inter",
       oneOf(["none", "weights", "sqrt-weights", "sampling"] as const))
     .option("--max-class-weight <w>", "lower loss weights above w to w (with --balance weights or sqrt-weights: a class of a few samples, such as the 8 Q beats of MIT-BIH's inter-patient training split at weight 1,149, no longer dominates the loss)", positiveNumber)
+    .option("--class-weights <class=w,...>", "loss weights of the named classes, e.g. F=1,Q=1, set after --balance and --max-class-weight (the other classes keep theirs): " +
+      "a class whose training samples come from one patient (MIT-BIH's inter-patient F beats are almost all record 208's) need not be weighted up; " +
+      "in a --grid, one class=w per value, or none", classWeightList)
     .option("--patience <epochs>", "stop early after this many epochs without validation improvement", positiveInt)
     .option("--monitor <metric>", "validation metric that picks the best epoch: val_loss, val_accuracy or val_balanced_accuracy (mean recall of the classes present; weighs rare classes like common ones)",
       oneOf(["val_loss", "val_accuracy", "val_balanced_accuracy"] as const), "val_loss")
@@ -98,7 +101,26 @@ export interface ExperimentSettings {
   data: DataSpec;
   balance: Balance;
   maxClassWeight?: number;
+  classWeights?: Record<string, number>;
   train: ExperimentOptions["train"];
+}
+
+/** "F=1,Q=0.5" checked and written the one way (the search's grid values and printed commands use it); "none" names no class. */
+function classWeightList(value: string): string {
+  if (value.trim() === "none") return "none";
+  const pairs = value.split(",").map((pair) => {
+    const match = /^\s*([^=\s]+)\s*=\s*(\S+)\s*$/.exec(pair);
+    const weight = match ? Number(match[2]) : Number.NaN;
+    if (!match || !(weight >= 0) || !Number.isFinite(weight)) throw new InvalidArgumentError(`expected class=weight pairs with weights of 0 or more, e.g. F=1,Q=1; got "${value}"`);
+    return [match[1], weight] as const;
+  });
+  if (new Set(pairs.map(([name]) => name)).size !== pairs.length) throw new InvalidArgumentError(`a class is named twice in "${value}"`);
+  return pairs.map(([name, weight]) => `${name}=${weight}`).join(",");
+}
+
+function classWeightsOf(list: string | undefined): Record<string, number> | undefined {
+  if (list === undefined || list === "none") return undefined;
+  return Object.fromEntries(list.split(",").map((pair) => { const [name, weight] = pair.split("="); return [name, Number(weight)]; }));
 }
 
 export function experimentSettings(task: Task, flags: ExperimentFlags): ExperimentSettings {
@@ -112,7 +134,7 @@ export function experimentSettings(task: Task, flags: ExperimentFlags): Experime
     throw new SpikemedError(`--max-class-weight applies to loss weights; --balance is ${balance}`, "add --balance weights (or sqrt-weights), or drop --max-class-weight");
   }
   return {
-    model, data: dataSpec(task, flags, model), balance, maxClassWeight: flags.maxClassWeight,
+    model, data: dataSpec(task, flags, model), balance, maxClassWeight: flags.maxClassWeight, classWeights: classWeightsOf(flags.classWeights),
     train: {
       epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: { kind: flags.optimizer, lr: flags.lr }, schedule,
       microBatch: flags.microBatch, clipNorm: flags.clipNorm, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? task === "cxr",

@@ -29,6 +29,8 @@ export interface ExperimentOptions {
   balance?: Balance;
   /** Loss weights above this are lowered to it (a class of a handful of samples no longer dominates the loss). */
   maxClassWeight?: number;
+  /** Loss weights of named classes, set after `balance` and `maxClassWeight` (the others keep theirs, 1 without weights). */
+  classWeights?: Record<string, number>;
   /** Devices for the energy estimate (default: all built-in ones). */
   devices?: string[];
   log?: OutputStream;
@@ -67,13 +69,23 @@ export async function runExperiment(options: ExperimentOptions): Promise<SeedRes
 
 /**
  * The loss weights or sampling `balance` asks for, counted on the training samples, with loss
- * weights above `maxClassWeight` lowered to it; `train`'s own settings otherwise.
+ * weights above `maxClassWeight` lowered to it and the classes of `named` given theirs; `train`'s
+ * own settings otherwise.
  */
 export function balanceSettings(balance: Balance, data: ClassificationData, trainIndices: Int32Array,
-  train: Pick<TrainOptions, "classWeights" | "sampling">, maxClassWeight = Infinity): Pick<TrainOptions, "classWeights" | "sampling"> {
-  const weights = balance === "weights" || balance === "sqrt-weights"
+  train: Pick<TrainOptions, "classWeights" | "sampling">, maxClassWeight = Infinity, named: Record<string, number> = {}): Pick<TrainOptions, "classWeights" | "sampling"> {
+  let weights = balance === "weights" || balance === "sqrt-weights"
     ? Array.from(classWeights(data.labels, data.classNames.length, trainIndices, balance === "weights" ? 1 : 0.5), (w) => Math.min(w, maxClassWeight))
     : train.classWeights;
+  const entries = Object.entries(named);
+  if (entries.length > 0) {
+    weights = weights ? [...weights] : new Array<number>(data.classNames.length).fill(1);
+    for (const [name, weight] of entries) {
+      const k = data.classNames.indexOf(name);
+      if (k < 0) throw new SpikemedError(`--class-weights: no class "${name}" (classes: ${data.classNames.join(", ")})`, "name classes of the data");
+      weights[k] = weight;
+    }
+  }
   return { classWeights: weights, sampling: balance === "sampling" ? "balanced" : train.sampling };
 }
 
@@ -92,7 +104,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const balance = options.balance ?? "none";
   const trained = await train(network, data, { train: split.train, val: split.val }, {
     ...options.train, seed, runDir, resume: options.resume, log, handleSignals: options.handleSignals,
-    ...balanceSettings(balance, data, split.train, options.train, options.maxClassWeight),
+    ...balanceSettings(balance, data, split.train, options.train, options.maxClassWeight, options.classWeights),
   });
   const trainEnergy = trainMeter.stop();
   const inferenceBatch = inferenceBatchSize(options.train);
@@ -118,7 +130,8 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const manifest: RunManifest = {
     format: "spikemed-run", version: 1, task: options.data.task, model: options.model,
     classNames: [...data.classNames], data: options.data,
-    train: { ...options.train, balance, ...(options.maxClassWeight !== undefined ? { maxClassWeight: options.maxClassWeight } : {}) }, seed, createdAt: new Date().toISOString(),
+    train: { ...options.train, balance, ...(options.maxClassWeight !== undefined ? { maxClassWeight: options.maxClassWeight } : {}),
+      ...(options.classWeights ? { namedClassWeights: options.classWeights } : {}) }, seed, createdAt: new Date().toISOString(),
   };
   saveRun(runDir, manifest, network);
   const report = writeRunReport(runDir, {

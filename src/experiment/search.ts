@@ -15,6 +15,7 @@ export interface SearchTrial {
   train: ExperimentOptions["train"];
   balance: Balance;
   maxClassWeight?: number;
+  classWeights?: Record<string, number>;
 }
 
 export const SEARCH_OBJECTIVES = ["balanced_accuracy", "accuracy", "macro_f1"] as const;
@@ -221,7 +222,7 @@ async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, s
     const trained = await train(network, data, { train: fold.train, val: fold.val }, {
       ...trial.train, seed, runDir, log: { write: (text: string) => { fs.writeSync(logFile, text); return true; } },
       resume: resume && fs.existsSync(path.join(runDir, "last.ckpt")),
-      ...balanceSettings(trial.balance, data, fold.train, trial.train, trial.maxClassWeight),
+      ...balanceSettings(trial.balance, data, fold.train, trial.train, trial.maxClassWeight, trial.classWeights),
     });
     const { probabilities } = predictProbabilities(network, data, fold.test, inferenceBatchSize(trial.train));
     const predictions = Uint8Array.from(argmaxRows(probabilities, fold.test.length, data.classNames.length));

@@ -54,6 +54,9 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["search", "ecg", "--grid", "beta=1.5"], /--grid beta: expected a decay in \(0, 1\], got "1.5"/],
     [["search", "ecg", "--model", "cnn", "--grid", "beta=0.9"], /--grid beta: model "ecg-cnn" has no layer with that setting/],
     [["search", "ecg", "--grid", "surrogate=wobbly"], /--grid surrogate: unknown surrogate "wobbly"/],
+    [["search", "ecg", "--grid", "class-weights=none,F"], /--grid class-weights: expected class=weight pairs/],
+    [["train", "ecg", "--class-weights", "F=1,F=2"], /a class is named twice in "F=1,F=2"/],
+    [["search", "ecg", "--objective", "recall"], /unknown search objective "recall"/],
     [["train", "ecg", "--beat-window", "0.25,0"], /beat window 0\.25 s before and 0 s after the R peak at 120 Hz holds no samples after the peak/],
   ];
   for (const [args, expected] of cases) {

@@ -16,4 +16,9 @@ test("loss weights n / (classes x count), their square roots, and a cap on them,
   close(balanceSettings("sqrt-weights", data, train, {}, 1.5).classWeights, [Math.SQRT1_2, Math.sqrt(1.5), 1.5]);
   assert.deepEqual(balanceSettings("sampling", data, train, {}), { classWeights: undefined, sampling: "balanced" });
   assert.deepEqual(balanceSettings("none", data, train, { classWeights: [1, 2, 3] }), { classWeights: [1, 2, 3], sampling: undefined });
+  // Named classes get their own weights after the cap; without --balance weights the others weigh 1.
+  close(balanceSettings("weights", data, train, {}, 2, { c: 0.25 }).classWeights, [0.5, 1.5, 0.25]);
+  close(balanceSettings("none", data, train, {}, Infinity, { b: 4 }).classWeights, [1, 4, 1]);
+  assert.deepEqual(balanceSettings("sampling", data, train, {}, Infinity, { a: 2 }), { classWeights: [2, 1, 1], sampling: "balanced" });
+  assert.throws(() => balanceSettings("weights", data, train, {}, Infinity, { d: 1 }), /no class "d" \(classes: a, b, c\)/);
 });
