@@ -37,6 +37,18 @@ $SEARCH ecg $INTER --config bench/configs/ecg-snn-features-searched.json --lr 0.
 $S ecg --config bench/configs/ecg-snn-features-searched.json --data $MITDB --split inter --validation records --schedule cosine --monitor val_balanced_accuracy --lr 0.003 --epochs 10 --seeds 5 --out runs/bench/ecg-inter-snn-features-searched
 # A second look, run after the first was seen: stage 2's most accurate settings on DS1 (the shipped model, 20 epochs).
 $S ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-features --epochs 20 --seeds 5 --out runs/bench/ecg-inter-snn-features-search-accuracy
+# Session 7: the same searches ranked again over N, S and V only (copies of their folders, resumed: no training),
+# and the F class's loss weight from the stage-2 winner. No choice changed, so DS2 was not run again.
+for d in inter-snn-features inter-snn-features-neuron inter-snn-features-stage2 inter-features-snn-vs-mlp inter-snn-features-max-weight; do
+  rm -rf runs/search/$d-nsv && cp -r runs/search/$d runs/search/$d-nsv
+done
+NSV="--objective balanced_accuracy:N,S,V --resume"
+$SEARCH ecg $INTER $NSV --grid lr=1e-3,3e-3 --grid epochs=10,20 --grid hidden=16,32,64 --grid time-steps=4,8 --grid balance=weights,sqrt-weights --out runs/search/inter-snn-features-nsv
+$SEARCH ecg $INTER $NSV --grid beta=0.8,0.9,0.95 --grid threshold=0.5,1 --grid surrogate=arctan:2,fast-sigmoid:25,piecewise-linear:1 --seeds 2 --out runs/search/inter-snn-features-neuron-nsv
+$SEARCH ecg $INTER $NSV --grid lr=1e-3,3e-3 --grid epochs=10,20 --grid time-steps=4,8 --grid threshold=0.5,1 --seeds 3 --out runs/search/inter-snn-features-stage2-nsv
+$SEARCH ecg $INTER $NSV --grid model=snn-features,mlp-features --grid lr=1e-3,3e-3 --seeds 3 --out runs/search/inter-features-snn-vs-mlp-nsv
+$SEARCH ecg $INTER $NSV --config bench/configs/ecg-snn-features-searched.json --lr 0.003 --grid max-class-weight=3,10,30,100000 --seeds 3 --out runs/search/inter-snn-features-max-weight-nsv
+$SEARCH ecg $INTER --config bench/configs/ecg-snn-features-searched.json --lr 0.003 --grid class-weights=none,F=5,F=1,F=0.2 --seeds 3 --objective balanced_accuracy:N,S,V --out runs/search/inter-snn-features-f-weight
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: on this data it costs about 2 points (bench/results/cxr-recipe.md).
@@ -45,6 +57,10 @@ $S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --schedule cosine --
 $S cxr --data $CXR --protocol mixed --model logreg --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-logreg
 $S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --out runs/bench/cxr-same-source-snn
 $S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cohen-snn
+# Session 7: every other source held out in turn (each a hospital or collection the network never saw).
+for source in cxnet radiodb radiodb_rsna actualmed figure1; do
+  $S cxr --data $CXR --protocol leave-one-source-out --holdout $source --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-$source-snn
+done
 node dist/bench/summarize-runs.js
 
 # Session-3 ECG runs (commit e532134: the same windows and dropout, RR features in seconds and over the local median RR),
