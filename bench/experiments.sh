@@ -51,7 +51,7 @@ $SEARCH ecg $INTER $NSV --config bench/configs/ecg-snn-features-searched.json --
 $SEARCH ecg $INTER --config bench/configs/ecg-snn-features-searched.json --lr 0.003 --grid class-weights=none,F=5,F=1,F=0.2 --seeds 3 --objective balanced_accuracy:N,S,V --out runs/search/inter-snn-features-f-weight
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
-# Chest X-ray: the three protocols. No augmentation: on this data it costs about 2 points (bench/results/cxr-recipe.md).
+# Chest X-ray: the three protocols. No augmentation: with it the network needs 30 epochs to end level (bench/results/cxr-recipe.md).
 $S cxr --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --seeds 5 --out runs/bench/cxr-mixed-snn
 $S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-cnn
 $S cxr --data $CXR --protocol mixed --model logreg --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-logreg
