@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Rng, SpikemedError } from "../core/index.js";
 import {
-  SEARCH_OBJECTIVES, describeObjective, describeValues, parseObjective, openSearch, searchHyperparameters, type DataSpec, type SearchObjective, type SearchOptions, type SearchTrial,
+  SEARCH_OBJECTIVES, describeObjective, describeValues, parseObjective, openSharedSearch, searchHyperparameters, type DataSpec, type SearchObjective, type SearchOptions, type SearchTrial,
 } from "../experiment/index.js";
 import { surrogates, type LayerConfig, type ModelConfig, type Task } from "../model/index.js";
 import { writeFileAtomic } from "../eval/index.js";
@@ -105,10 +105,11 @@ export function searchCommand(): Command {
 
 /**
  * Shares the fold runs among `jobs` processes (this one and jobs - 1 copies of the command with
- * --shard), each saving its folds; the caller then reads them all back and ranks.
+ * --shard), each taking the next fold run no process has claimed and saving it; the caller then
+ * reads them all back and ranks.
  */
 async function runInParallel(options: SearchOptions, jobs: number): Promise<void> {
-  openSearch(options);
+  openSharedSearch(options);
   const args = process.argv.slice(1).filter((a) => a !== "--resume");
   const children = Array.from({ length: jobs - 1 }, (_, k) => new Promise<void>((resolve, reject) => {
     // --out named explicitly: a default one is made from the time, which differs in each process.

@@ -66,9 +66,9 @@ export interface SearchOptions {
   resume?: boolean;
   log?: OutputStream;
   /**
-   * One of `count` processes sharing the search: run only the fold runs whose number modulo
-   * `count` is `index`, saving them, with no ranking or report (a run without a shard then reads
-   * them all back).
+   * One of `count` processes sharing the search (opened with `openSharedSearch`): each takes the
+   * next fold run no process has claimed yet, so one that finishes early takes more, and saves it;
+   * no ranking or report (a run without a shard then reads them all back).
    */
   shard?: { index: number; count: number };
 }
@@ -128,10 +128,10 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
     `(${pool.length} samples, folds by ${first.crossValidation.unit}); the test split is not read`);
 
   const results: TrialResult[] = [];
-  const mine = (unit: number): boolean => !options.shard || unit % options.shard.count === options.shard.index;
+  const mine = (unit: number): boolean => !options.shard || claim(options.outDir, unit);
   const units = options.trials.length * options.seeds * options.folds;
-  let runs = 0;
-  for (let u = 0; u < units; u++) if (mine(u)) runs++;
+  // What this process will run, for the ETA: its share of the queue when it shares one.
+  const runs = options.shard ? Math.ceil(units / options.shard.count) : units;
   let done = 0;
   let foldSeconds = 0;
   let trainedRuns = 0;
@@ -173,6 +173,30 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
   const ranked = rank(results);
   say(`best: ${describeValues(ranked[0].values)}, ${describeObjective(options.objective)} ${(100 * ranked[0].score).toFixed(2)}%; report: ${report}`);
   return { ranked, report };
+}
+
+const CLAIMS_FOLDER = "claims";
+
+/** Claims fold run `unit` for this process; false when another process has (creating the file is atomic). */
+function claim(outDir: string, unit: number): boolean {
+  try {
+    fs.closeSync(fs.openSync(path.join(outDir, CLAIMS_FOLDER, `unit-${unit}`), "wx"));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+}
+
+/**
+ * Opens a search (as `openSearch`) for processes that share it through `shard`, with no fold run
+ * claimed: claims left by an interrupted search are released, its saved folds are kept.
+ */
+export function openSharedSearch(options: SearchOptions): void {
+  openSearch(options);
+  const claims = path.join(options.outDir, CLAIMS_FOLDER);
+  fs.rmSync(claims, { recursive: true, force: true });
+  fs.mkdirSync(claims);
 }
 
 /**

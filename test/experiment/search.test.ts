@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseObjective, prepareData, searchHyperparameters, type DataSpec, type SearchTrial } from "../../src/experiment/index.js";
+import { openSharedSearch, parseObjective, prepareData, searchHyperparameters, type DataSpec, type SearchTrial } from "../../src/experiment/index.js";
 import { ecgFeatureSnn } from "../../src/model/index.js";
 
 process.env.SPIKEMED_CACHE ??= path.join(os.tmpdir(), "spikemed-experiment-cache");
@@ -82,4 +82,24 @@ test("search objectives are parsed or refused with what is accepted", () => {
   for (const bad of ["recall", "accuracy:N", "balanced_accuracy:", "balanced_accuracy:N,N", "balanced_accuracy:N:S"]) {
     assert.throws(() => parseObjective(bad), /search objective/, bad);
   }
+});
+
+test("processes sharing a search take fold runs from one queue: each run once, stale claims released", async () => {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-search-"));
+  dirs.push(outDir);
+  const options = { data, trials: [trial(3e-3, 1)], folds: 3, seed: 1, seeds: 2, objective: "accuracy" as const, outDir };
+  openSharedSearch(options);
+  // A claim left by an interrupted search would stop that fold run from ever being trained.
+  fs.writeFileSync(path.join(outDir, "claims", "unit-0"), "");
+  openSharedSearch({ ...options, resume: true });
+  const trained: string[][] = [[], []];
+  await Promise.all([0, 1].map((index) => searchHyperparameters({ ...options, resume: true, shard: { index, count: 2 },
+    log: { write: (t: string) => { if (/fold \d\/3: accuracy [\d.]+% \(\d/.test(t)) trained[index].push(t); return true; } } })));
+  assert.equal(trained[0].length + trained[1].length, 6);
+  assert.equal(fs.readdirSync(path.join(outDir, "claims")).length, 6);
+  const lines: string[] = [];
+  const all = await searchHyperparameters({ ...options, resume: true, log: { write: (t: string) => { lines.push(t); return true; } } });
+  assert.equal(lines.filter((l) => l.includes("(saved)")).length, 6);
+  const alone = await searchHyperparameters({ ...options, outDir: path.join(outDir, "alone"), log: quiet });
+  assert.deepEqual(all.ranked.map(({ seconds, ...r }) => r), alone.ranked.map(({ seconds, ...r }) => r));
 });
