@@ -73,9 +73,12 @@ function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
   const K = classNames.length;
   const features = manifest.model.features ?? [];
   const window = manifest.data.task === "ecg" ? manifest.data.window ?? DEFAULT_BEAT_WINDOW : DEFAULT_BEAT_WINDOW;
-  const { name, record, beats, n, data } = recordBeats(input, classNames, window, features);
+  const { name, record, beats, n, data } = recordBeats(input, classNames, window, features, manifest.data.task === "ecg" ? manifest.data.leads : undefined);
   const row = sampleSize(data);
   const windowLength = row - features.length;
+  // Each lead's window is flattened stretch by stretch on its own.
+  const leads = beats.leads;
+  const leadLength = beats.windowLength;
   const rows = new Float32Array(n * row);
   data.fill(Int32Array.from({ length: n }, (_, i) => i), rows);
   // Whole rows (window, then features) back to back, read the way the run's model reads them.
@@ -98,29 +101,36 @@ function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
     : classNames.map((_, k) => predicted.indexOf(k)).filter((i) => i >= 0);
   const typical = Float32Array.from(features, (_, f) => median(Array.from({ length: n }, (_, i) => rows[i * row + windowLength + f])));
   const readsWindow = !readsOnlyFeatures(network);
-  const segment = Math.max(1, Math.min(windowLength, Math.round(flags.segment * window.sampleRate)));
+  const segment = Math.max(1, Math.min(leadLength, Math.round(flags.segment * window.sampleRate)));
+  const leadName = (l: number): string => (leads > 1 ? `lead ${l + 1}` : "beat window");
   for (const i of picks) {
     const beat = rows.slice(i * row, (i + 1) * row);
-    const windowParts = readsWindow ? signalSegments(beat.subarray(0, windowLength), segment) : null;
-    const replacements = [...(windowParts?.replacements ?? []),
+    const leadParts = readsWindow ? Array.from({ length: leads }, (_, l) => signalSegments(beat.subarray(l * leadLength, (l + 1) * leadLength), segment)) : [];
+    const replacements = [...leadParts.flatMap((part, l) => part.replacements.map((r) => ({ start: l * leadLength + r.start, values: r.values }))),
       ...features.map((_, f) => ({ start: windowLength + f, values: Float32Array.of(typical[f]) }))];
     const result = replacementDrops(beat, replacements, K, predict, classIndex);
-    const windowCount = windowParts?.replacements.length ?? 0;
+    const windowCount = leadParts.reduce((sum, part) => sum + part.replacements.length, 0);
     const seconds = beats.sampleOfBeat[i] / fs_;
     const stem = path.join(flags.out, `${name}-${seconds.toFixed(2)}s`);
     const lines = [`record ${name}, beat at ${seconds.toFixed(3)} s: ${classNames[predicted[i]]} ${result.whole[predicted[i]].toFixed(4)}; ` +
       `evidence for ${classNames[result.classIndex]} (${result.baseline.toFixed(4)})`];
-    if (windowParts) {
-      const profile = windowParts.profile(result.drops.subarray(0, windowCount));
-      const ms = Float32Array.from({ length: windowLength }, (_, s) => (1000 * (s - window.before)) / window.sampleRate);
-      let peak = 0;
-      for (let s = 1; s < windowLength; s++) if (profile[s] > profile[peak]) peak = s;
-      writeFileAtomic(`${stem}-window.svg`, panelsSvg(`record ${name}, beat at ${seconds.toFixed(2)} s: ${classNames[predicted[i]]}`, [
-        { title: "beat window", xLabel: "ms from the R peak", yLabel: "signal (normalised)", series: [{ name: "signal", x: ms, y: beat.subarray(0, windowLength) }] },
-        { title: `fall of P(${classNames[result.classIndex]}) when flattened`, xLabel: "ms from the R peak", yLabel: "probability drop", yIncludeZero: true,
+    if (leadParts.length > 0) {
+      const ms = Float32Array.from({ length: leadLength }, (_, s) => (1000 * (s - window.before)) / window.sampleRate);
+      let first = 0;
+      const profiles = leadParts.map((part) => {
+        const profile = part.profile(result.drops.subarray(first, first + part.replacements.length));
+        first += part.replacements.length;
+        return profile;
+      });
+      let peak = { lead: 0, sample: 0 };
+      profiles.forEach((profile, l) => { for (let s = 0; s < leadLength; s++) if (profile[s] > profiles[peak.lead][peak.sample]) peak = { lead: l, sample: s }; });
+      writeFileAtomic(`${stem}-window.svg`, panelsSvg(`record ${name}, beat at ${seconds.toFixed(2)} s: ${classNames[predicted[i]]}`, profiles.flatMap((profile, l) => [
+        { title: leadName(l), xLabel: "ms from the R peak", yLabel: "signal (normalised)", series: [{ name: "signal", x: ms, y: beat.subarray(l * leadLength, (l + 1) * leadLength) }] },
+        { title: `fall of P(${classNames[result.classIndex]}) when flattened${leads > 1 ? ` (${leadName(l)})` : ""}`, xLabel: "ms from the R peak", yLabel: "probability drop", yIncludeZero: true,
           series: [{ name: `${Math.round((1000 * segment) / window.sampleRate)} ms flattened`, x: ms, y: profile, color: "#d62728" }] },
-      ]));
-      lines.push(`  window: strongest evidence ${ms[peak].toFixed(0)} ms from the R peak (drop ${profile[peak].toFixed(4)}) -> ${stem}-window.svg`);
+      ])));
+      lines.push(`  window: strongest evidence ${ms[peak.sample].toFixed(0)} ms from the R peak${leads > 1 ? ` in ${leadName(peak.lead)}` : ""} ` +
+        `(drop ${profiles[peak.lead][peak.sample].toFixed(4)}) -> ${stem}-window.svg`);
     }
     if (features.length > 0) {
       const drops = Array.from(result.drops.subarray(windowCount));

@@ -23,7 +23,7 @@ export function predictCommand(): Command {
       const classNames = manifest.classNames;
       const results = [];
       for (const input of inputs) {
-        const result = manifest.data.task === "ecg" ? predictRecord(network, classNames, input, manifest.data.window, manifest.model.features) : await predictImage(network, classNames, input, manifest.model.inputShape[1]);
+        const result = manifest.data.task === "ecg" ? predictRecord(network, classNames, input, manifest.data.window, manifest.model.features, manifest.data.leads) : await predictImage(network, classNames, input, manifest.model.inputShape[1]);
         results.push(result);
         if (!flags.json) process.stdout.write(result.text + "\n");
       }
@@ -31,15 +31,15 @@ export function predictCommand(): Command {
     });
 }
 
-/** A record's detected beats as a model of the run reads them: the window, then the model's features. */
-export function recordBeats(input: string, classNames: string[], window?: BeatWindow, features: readonly string[] = []) {
+/** A record's detected beats as a model of the run reads them: the window of each of its leads, then the model's features. */
+export function recordBeats(input: string, classNames: string[], window?: BeatWindow, features: readonly string[] = [], leads?: (string | number)[]) {
   const base = input.replace(/\.(hea|dat|atr)$/, "");
   const dir = path.dirname(base);
   const name = path.basename(base);
   if (!fs.existsSync(`${base}.hea`)) throw new SpikemedError(`${input}: no WFDB header ${base}.hea`, "give the record's path without extension, e.g. data/mitdb/100");
   const annotated = fs.existsSync(`${base}.atr`);
   const record = readRecord(dir, name, { annotator: annotated ? "atr" : null });
-  const beats = detectBeatsInRecord(record, beatWindowOptions(window));
+  const beats = detectBeatsInRecord(record, { ...beatWindowOptions(window), ...(leads ? { leads } : {}) });
   const n = beats.sampleOfBeat.length;
   if (n === 0) throw new SpikemedError(`${input}: no heartbeats detected`, "check that the record holds an ECG lead");
   // Unlabelled beats through the same path as training beats.
@@ -47,8 +47,9 @@ export function recordBeats(input: string, classNames: string[], window?: BeatWi
   return { name, annotated, record, beats, n, data };
 }
 
-function predictRecord(network: ReturnType<typeof loadRun>["network"], classNames: string[], input: string, window?: BeatWindow, features: readonly string[] = []) {
-  const { name, annotated, record, beats, n, data } = recordBeats(input, classNames, window, features);
+function predictRecord(network: ReturnType<typeof loadRun>["network"], classNames: string[], input: string, window?: BeatWindow, features: readonly string[] = [],
+  leads?: (string | number)[]) {
+  const { name, annotated, record, beats, n, data } = recordBeats(input, classNames, window, features, leads);
   const { probabilities } = predictProbabilities(network, data, Int32Array.from({ length: n }, (_, i) => i), 256);
   const K = classNames.length;
   const labels = Array.from(argmaxRows(probabilities, n, K));

@@ -16,7 +16,7 @@ export interface ExperimentFlags {
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor: Monitor; seed: number;
-  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; onBadFile: "skip" | "fail"; augment?: boolean; records?: string[];
+  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; augment?: boolean; records?: string[];
 }
 
 interface TrainFlags extends ExperimentFlags, BackendOptions {
@@ -63,6 +63,8 @@ export function experimentOptions(command: Command): Command {
     .option("--records <list>", "ecg: only these records, comma-separated", list)
     .option("--beat-window <before,after>", `ecg: seconds of signal before and after each R peak that the model sees (default ${defaultSeconds().join(",")})`, seconds)
     .option("--sample-rate <hz>", `ecg: rate signals are resampled to before windowing (default ${DEFAULT_BEAT_WINDOW.sampleRate})`, positiveNumber)
+    .option("--leads <list>", "ecg: signals the model sees side by side, comma-separated: names (MLII, V1), indices (0, 1) or next (the record's first signal not chosen yet); " +
+      "the first gives the R peaks and the features (default MLII; MLII,next: both of MIT-BIH's leads, whose second is V1, V2, V4 or V5 by record)", leadList)
     .option("--include-paced", "ecg: keep the paced records 102, 104, 107, 217 (their paced beats are class Q), which AAMI studies leave out")
     .option("--split <kind>", "ecg: intra (random beats) or inter (de Chazal DS1 -> DS2 patients)", oneOf(["intra", "inter"] as const), "intra")
     .option("--validation <from>", "ecg --split inter: validate on held-out beats of the training patients (beats, default) or on whole held-out records (records: patients the model never saw, an honest guide for early stopping)", oneOf(["beats", "records"] as const))
@@ -103,6 +105,15 @@ export interface ExperimentSettings {
   maxClassWeight?: number;
   classWeights?: Record<string, number>;
   train: ExperimentOptions["train"];
+}
+
+/** Lead names, and indices as numbers; a lead named twice is refused. */
+function leadList(value: string): (string | number)[] {
+  const leads = list(value).map((lead) => (/^\d+$/.test(lead) ? Number(lead) : lead));
+  if (leads.length === 0) throw new InvalidArgumentError("expected at least one lead, e.g. MLII or MLII,next");
+  const named = leads.filter((lead) => lead !== "next");
+  if (new Set(named).size !== named.length) throw new InvalidArgumentError(`a lead is named twice in "${value}"`);
+  return leads;
 }
 
 /** "F=1,Q=0.5" checked and written the one way (the search's grid values and printed commands use it); "none" names no class. */
@@ -159,6 +170,7 @@ function loadModel(task: Task, flags: ExperimentFlags): ModelConfig {
   if (task === "cxr" && flags.imageSize) model = { ...model, inputShape: [1, flags.imageSize, flags.imageSize] };
   const window = beatWindow(flags);
   if (task === "ecg" && window && !flags.config) model = { ...model, inputShape: [1, window.before + window.after] };
+  if (task === "ecg" && flags.leads && !flags.config) model = { ...model, inputShape: [flags.leads.length, model.inputShape[1]] };
   return model;
 }
 
@@ -177,7 +189,7 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
   if (task === "ecg") {
     if (flags.validation && flags.split !== "inter") throw new SpikemedError("--validation applies to --split inter only", "drop --validation, or add --split inter");
     return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed: flags.seed, limit: flags.limit, window: beatWindow(flags) ?? DEFAULT_BEAT_WINDOW,
-      includePaced: flags.includePaced, validationBy: flags.validation };
+      includePaced: flags.includePaced, validationBy: flags.validation, ...(flags.leads ? { leads: flags.leads } : {}) };
   }
   if (!flags.data) {
     throw new SpikemedError("train cxr needs --data DIR", "point it at a folder of class subfolders or a manifest CSV (e.g. ../shared/data/cxr)");

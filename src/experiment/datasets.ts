@@ -26,7 +26,9 @@ export type DataSpec =
       /** Keep the paced records (102, 104, 107, 217), whose paced beats are class Q; AAMI studies leave them out. */
       includePaced?: boolean;
       /** Inter-patient split: validation from held-out beats of the training patients (default) or from whole held-out records. */
-      validationBy?: "beats" | "records" }
+      validationBy?: "beats" | "records";
+      /** Leads windowed side by side (names, indices or "next": ecg.PreprocessOptions.leads); default MLII alone. */
+      leads?: (string | number)[] }
   | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
       onBadFile: "skip" | "fail" };
 
@@ -34,17 +36,20 @@ export type DataSpec =
  * Labelled beats as training data: each sample is the beat's window, then the `features` the
  * model reads (by name; default all the data set's); augmented windows when training asks.
  */
-export function beatData(beats: Pick<ecg.BeatDataset, "x" | "windowLength" | "features" | "featureNames" | "y" | "classNames">,
+export function beatData(beats: Pick<ecg.BeatDataset, "x" | "windowLength" | "leads" | "features" | "featureNames" | "y" | "classNames">,
   features: readonly string[] = beats.featureNames): ClassificationData {
   const values = ecg.selectBeatFeatures(beats.features, beats.featureNames, features);
-  const plain = flatArrayData(beats.x, [1, beats.windowLength], beats.classNames, beats.y, features.length > 0 ? { names: features, values } : undefined);
-  const row = beats.windowLength + features.length;
+  const plain = flatArrayData(beats.x, [beats.leads, beats.windowLength], beats.classNames, beats.y, features.length > 0 ? { names: features, values } : undefined);
+  const length = beats.windowLength;
+  const row = beats.leads * length + features.length;
   return {
     ...plain,
     fill: (indices, out, augment) => {
       plain.fill(indices, out);
       if (!augment) return;
-      for (let r = 0; r < indices.length; r++) ecg.augmentBeat(out.subarray(r * row, r * row + beats.windowLength), augment);
+      for (let r = 0; r < indices.length; r++) {
+        for (let l = 0; l < beats.leads; l++) ecg.augmentBeat(out.subarray(r * row + l * length, r * row + (l + 1) * length), augment);
+      }
     },
   };
 }
@@ -74,7 +79,7 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
   if (spec.dataDir) requireFolder(spec.dataDir, "--data");
   log(`loading ECG beats from ${spec.dataDir ?? `the embedded MIT-BIH sample (${dataDir})`}`);
   const beats = ecg.loadBeatDataset({ dataDir, records: spec.records, onUnreadableRecord: "error", excludePaced: !spec.includePaced,
-    ...ecg.beatWindowOptions(spec.window) });
+    ...ecg.beatWindowOptions(spec.window), ...(spec.leads ? { leads: spec.leads } : {}) });
   if (beats.y.length === 0) throw new SpikemedError(`--data ${dataDir}: no labelled beats found`, "use a folder of WFDB records with .atr annotations");
   const raw = spec.split === "inter"
     ? ecg.interPatientSplit(beats, { seed: spec.seed, validationBy: spec.validationBy })
@@ -90,7 +95,7 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
           validation: { by: spec.validationBy === "records" ? "groups" : "samples", fraction: ecg.DEFAULT_VALIDATION_FRACTION } }
       : { unit: "beat", validation: { by: "samples", fraction: ecg.DEFAULT_VALIDATION_FRACTION } },
     dataset: `${name}: ${beats.records.length} records${spec.includePaced ? " (paced records included)" : ""}, ${beats.y.length} beats (${beats.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
-      ecg.describeBeatWindow(spec.window),
+      ecg.describeBeatWindow(spec.window) + (spec.leads && spec.leads.length > 1 ? `, leads ${spec.leads.join(", ")} side by side` : ""),
     splitDescription: spec.split === "inter"
       ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length}`
       : `intra-patient (stratified random, seed ${spec.seed}): train ${split.train.length}, validation ${split.val.length}, test ${split.test.length}`,

@@ -92,7 +92,7 @@ export function balanceSettings(balance: Balance, data: ClassificationData, trai
 function checkInputShape(model: ModelConfig, data: ClassificationData): void {
   if (model.inputShape.join(",") === data.inputShape.join(",")) return;
   throw new SpikemedError(`model "${model.name}" reads inputs of shape [${model.inputShape.join(", ")}], the data's are [${data.inputShape.join(", ")}]`,
-    data.inputShape.length === 2 ? "set the model config's inputShape to the beat window's length, or choose a --beat-window and --sample-rate that give its length"
+    data.inputShape.length === 2 ? "set the model config's inputShape to [leads, the beat window's length], or choose --leads, --beat-window and --sample-rate that give it"
       : "set the model config's inputShape to the image size, or pass --image-size to match it");
 }
 

@@ -155,6 +155,32 @@ test("a longer beat window at another sampling rate: the model reads it, predict
   noStack(mismatch.err);
 });
 
+test("two leads side by side: the model reads [2, window], predict and explain window new records' two leads the same way", () => {
+  const out = temporaryDir("spikemed-leads-");
+  const run = path.join(out, "run");
+  const t = cli("train", "ecg", "--epochs", "1", "--limit", "200", "--time-steps", "2", "--records", "208", "--leads", "MLII,next", "--out", run);
+  assert.equal(t.code, 0, t.err);
+  const manifest = JSON.parse(fs.readFileSync(path.join(run, "run.json"), "utf8"));
+  assert.deepEqual(manifest.data.leads, ["MLII", "next"]);
+  assert.deepEqual(manifest.model.inputShape, [2, 256]);
+  assert.match(fs.readFileSync(path.join(run, "report.md"), "utf8"), /leads MLII, next side by side/);
+
+  const p = cli("predict", run, path.join(sample, "208"), "--json");
+  assert.equal(p.code, 0, p.err);
+  assert.ok(JSON.parse(p.out)[0].agreement.matched / JSON.parse(p.out)[0].beats > 0.99);
+  const e = cli("explain", run, path.join(sample, "208"), "--at", "10", "--out", path.join(out, "explain"));
+  assert.equal(e.code, 0, e.err);
+  assert.match(e.out, /strongest evidence -?\d+ ms from the R peak in lead [12]/);
+
+  const twice = cli("train", "ecg", "--leads", "MLII,MLII");
+  assert.notEqual(twice.code, 0);
+  assert.match(twice.err, /a lead is named twice in "MLII,MLII"/);
+  const missing = cli("train", "ecg", "--epochs", "1", "--limit", "100", "--records", "208", "--leads", "MLII,V2", "--out", path.join(out, "bad"));
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.err, /record 208: no signal named "V2" \(signals: MLII, V1\)/);
+  noStack(missing.err);
+});
+
 test("the features-only SNN: trains on the beats' measurements, predicts an unannotated record, exports to NIR", () => {
   const out = temporaryDir("spikemed-features-");
   const run = path.join(out, "run");

@@ -37,6 +37,12 @@ export type BeatNormalization = "zscore" | "minmax" | "none";
 export interface PreprocessOptions {
   /** Signal to use: its description (e.g. "MLII") or index. Default "MLII", or signal 0 when a record has no MLII. */
   lead?: string | number;
+  /**
+   * Signals windowed side by side instead of `lead` alone: descriptions, indices, or "next" (the
+   * record's first signal not chosen yet, for databases whose second lead differs between
+   * records, like MIT-BIH's V1, V2, V4 and V5). The first gives the R peaks and the features.
+   */
+  leads?: readonly (string | number)[];
   /** Rate all signals are resampled to before windowing; default 120 Hz. */
   targetFrequency?: number;
   /** Remove baseline wander with 200 ms + 600 ms median filters; default true. */
@@ -105,6 +111,22 @@ export function resolveLead(record: WfdbRecord, lead: string | number = "MLII"):
   if (index >= 0) return index;
   if (lead === "MLII" && record.physical.length > 0) return 0;
   throw new SpikemedError(`record ${record.name}: no signal named "${lead}" (signals: ${record.signalNames.join(", ")})`);
+}
+
+/** Indices of the signals `options` asks for (`leads`, else `lead`), each chosen once; the first is where R peaks and features are measured. */
+export function resolveLeads(record: WfdbRecord, options: Pick<PreprocessOptions, "lead" | "leads"> = {}): number[] {
+  const wanted = options.leads ?? [options.lead ?? "MLII"];
+  if (wanted.length === 0) throw new SpikemedError(`record ${record.name}: no leads asked for`, "name at least one lead, e.g. MLII");
+  const chosen: number[] = [];
+  for (const lead of wanted) {
+    const index = lead === "next" ? record.physical.findIndex((_, i) => !chosen.includes(i)) : resolveLead(record, lead);
+    if (index < 0) throw new SpikemedError(`record ${record.name}: no signal left for lead "next" (signals: ${record.signalNames.join(", ")})`, "ask for fewer leads");
+    if (chosen.includes(index)) {
+      throw new SpikemedError(`record ${record.name}: leads ${wanted.join(",")} choose signal ${index} (${record.signalNames[index]}) twice`, "name each signal once, or use next for the record's next one");
+    }
+    chosen.push(index);
+  }
+  return chosen;
 }
 
 /**
@@ -184,6 +206,18 @@ export function extractWindows(signal: ArrayLike<number>, peaks: ArrayLike<numbe
   return { x, windowLength: length, kept: Int32Array.from(kept) };
 }
 
+/** `extractWindows` of every lead at the same peaks, side by side in each beat's row: [beat][lead][sample]. */
+function windowsOfLeads(signals: readonly ArrayLike<number>[], peaks: ArrayLike<number>, options: WindowOptions): { x: Float32Array; windowLength: number; kept: Int32Array } {
+  const perLead = signals.map((signal) => extractWindows(signal, peaks, options));
+  if (perLead.length === 1) return perLead[0];
+  const { windowLength, kept } = perLead[0];
+  const x = new Float32Array(kept.length * signals.length * windowLength);
+  for (let row = 0; row < kept.length; row++) {
+    perLead.forEach((lead, l) => x.set(lead.x.subarray(row * windowLength, (row + 1) * windowLength), (row * signals.length + l) * windowLength));
+  }
+  return { x, windowLength, kept };
+}
+
 /**
  * Each peak moved to the largest deflection of the conditioned signal within 50 ms, near where
  * reference annotations put the R peak, so detected beats line up like annotated ones.
@@ -233,8 +267,11 @@ function featuresOfKept(signal: ArrayLike<number>, peaks: ArrayLike<number>, sha
 }
 
 export interface RecordBeats {
+  /** Windows, [beat][lead][sample]. */
   x: Float32Array;
+  /** Samples per lead. */
   windowLength: number;
+  leads: number;
   /** BEAT_FEATURE_NAMES of each beat, row-major. */
   features: Float32Array;
   /** 0..4 = N,S,V,F,Q. */
@@ -247,10 +284,11 @@ export interface RecordBeats {
 export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOptions & WindowOptions = {}): RecordBeats {
   const a = record.annotations;
   if (!a) throw new SpikemedError(`record ${record.name}: no beat annotations (.atr) to label beats with`);
-  const lead = resolveLead(record, options.lead);
+  const leads = resolveLeads(record, options);
   const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
   const ratio = target / record.samplingFrequency;
-  const signal = preprocessSignal(record.physical[lead], record.samplingFrequency, options);
+  const signals = leads.map((lead) => preprocessSignal(record.physical[lead], record.samplingFrequency, options));
+  const signal = signals[0];
   const samples: number[] = [];
   const labels: number[] = [];
   for (let i = 0; i < a.code.length; i++) {
@@ -261,7 +299,7 @@ export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOpt
     }
   }
   const peaksAtTarget = samples.map((s) => Math.round(s * ratio));
-  const { x, windowLength, kept } = extractWindows(signal, peaksAtTarget, options);
+  const { x, windowLength, kept } = windowsOfLeads(signals, peaksAtTarget, options);
   const y = new Uint8Array(kept.length);
   const sampleOfBeat = new Int32Array(kept.length);
   kept.forEach((k, i) => {
@@ -273,12 +311,15 @@ export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOpt
   // samples at 120 Hz in DS1), so shapes measured at the marks carry the label, which prediction
   // on an unannotated record cannot (bench/results/ecg-inter.md).
   const aligned = toLargestDeflection(signal, peaksAtTarget, target);
-  return { x, windowLength, y, sampleOfBeat, features: featuresOfKept(signal, peaksAtTarget, aligned, kept, { peaks: samples, frequency: record.samplingFrequency }, options) };
+  return { x, windowLength, leads: leads.length, y, sampleOfBeat, features: featuresOfKept(signal, peaksAtTarget, aligned, kept, { peaks: samples, frequency: record.samplingFrequency }, options) };
 }
 
 export interface DetectedBeats {
+  /** Windows, [beat][lead][sample]. */
   x: Float32Array;
+  /** Samples per lead. */
   windowLength: number;
+  leads: number;
   /** BEAT_FEATURE_NAMES of each returned beat, row-major. */
   features: Float32Array;
   /** Detected R peak of each returned beat, in the input's sampling rate. */
@@ -294,21 +335,29 @@ export interface DetectedBeats {
  * annotations put the R peak), then windowed exactly like the training beats.
  */
 export function detectBeats(signal: ArrayLike<number>, samplingFrequency: number, options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions } = {}): DetectedBeats {
+  return detectBeatsOfLeads([signal], samplingFrequency, options);
+}
+
+/** `detectBeats` with the windows of several simultaneous leads side by side; the first lead gives the R peaks and the features. */
+export function detectBeatsOfLeads(signals: readonly ArrayLike<number>[], samplingFrequency: number,
+  options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions } = {}): DetectedBeats {
   const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
-  const conditioned = preprocessSignal(signal, samplingFrequency, options);
+  const conditionedLeads = signals.map((signal) => preprocessSignal(signal, samplingFrequency, options));
+  const [signal] = signals;
+  const [conditioned] = conditionedLeads;
   // The detector is tuned (and measured, bench/ecg-rpeaks) on the raw signal at 360 Hz, whatever
   // rate the windows use: denoising and baseline removal flatten the slopes it keys on.
   const raw = samplingFrequency === DETECTION_FREQUENCY ? signal : resample(signal, samplingFrequency, DETECTION_FREQUENCY);
   const detected = detectRPeaks(raw, DETECTION_FREQUENCY, options.detector);
   const peaks = toLargestDeflection(conditioned, Array.from(detected, (p) => Math.round((p * target) / DETECTION_FREQUENCY)), target);
-  const { x, windowLength, kept } = extractWindows(conditioned, peaks, options);
+  const { x, windowLength, kept } = windowsOfLeads(conditionedLeads, peaks, options);
   const back = samplingFrequency / target;
   const rPeaks = peaks.map((p) => Math.round(p * back));
   const features = featuresOfKept(conditioned, peaks, peaks, kept, { peaks: detected, frequency: DETECTION_FREQUENCY }, options);
-  return { x, windowLength, features, sampleOfBeat: kept.map((k) => rPeaks[k]), rPeaks };
+  return { x, windowLength, leads: signals.length, features, sampleOfBeat: kept.map((k) => rPeaks[k]), rPeaks };
 }
 
-/** `detectBeats` on one lead of a WFDB record. */
+/** `detectBeats` on the leads (`leads`, else `lead`) of a WFDB record. */
 export function detectBeatsInRecord(record: WfdbRecord, options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions } = {}): DetectedBeats {
-  return detectBeats(record.physical[resolveLead(record, options.lead)], record.samplingFrequency, options);
+  return detectBeatsOfLeads(resolveLeads(record, options).map((lead) => record.physical[lead]), record.samplingFrequency, options);
 }

@@ -33,9 +33,12 @@ export interface BeatDatasetOptions extends PreprocessOptions, WindowOptions {
 }
 
 export interface BeatDataset {
-  /** Beat windows, `count * windowLength`, row-major. */
+  /** Beat windows, `count * leads * windowLength`, row-major: [beat][lead][sample]. */
   x: Float32Array;
+  /** Samples per lead. */
   windowLength: number;
+  /** Leads side by side in each window (the first gives R peaks and features). */
+  leads: number;
   /** Per-beat features (`featureNames`: RR intervals, amplitude), `count * featureNames.length`, row-major. */
   features: Float32Array;
   featureNames: string[];
@@ -57,12 +60,12 @@ export interface BeatDataset {
   cacheFile: string | undefined;
 }
 
-const MAGIC = "SPIKEMED-BEATS-2";
+const MAGIC = "SPIKEMED-BEATS-3";
 
 interface ResolvedOptions {
   dataDir: string;
   records: string[];
-  lead: string | number;
+  leads: (string | number)[];
   targetFrequency: number;
   baselineRemoval: boolean;
   denoise: false | Required<WaveletDenoiseOptions>;
@@ -84,7 +87,7 @@ function resolveOptions(options: BeatDatasetOptions): ResolvedOptions {
     throw new SpikemedError(`normalization "${normalization}" is not one of zscore, minmax, none`);
   }
   return {
-    dataDir, records, lead: options.lead ?? "MLII",
+    dataDir, records, leads: [...(options.leads ?? [options.lead ?? "MLII"])],
     targetFrequency: options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY,
     baselineRemoval: options.baselineRemoval ?? true,
     denoise: denoise === false ? false : {
@@ -149,8 +152,9 @@ export function loadBeatDataset(options: BeatDatasetOptions = {}): BeatDataset {
     );
   }
   const windowLength = resolved.windowBefore + resolved.windowAfter;
+  const leads = resolved.leads.length;
   const count = perRecord.reduce((n, r) => n + r.y.length, 0);
-  const x = new Float32Array(count * windowLength);
+  const x = new Float32Array(count * leads * windowLength);
   const featureNames = [...BEAT_FEATURE_NAMES];
   const features = new Float32Array(count * featureNames.length);
   const y = new Uint8Array(count);
@@ -158,7 +162,7 @@ export function loadBeatDataset(options: BeatDatasetOptions = {}): BeatDataset {
   const sampleOfBeat = new Int32Array(count);
   let offset = 0;
   perRecord.forEach((r, index) => {
-    x.set(r.x, offset * windowLength);
+    x.set(r.x, offset * leads * windowLength);
     features.set(r.features, offset * featureNames.length);
     y.set(r.y, offset);
     recordOfBeat.fill(index, offset, offset + r.y.length);
@@ -166,7 +170,7 @@ export function loadBeatDataset(options: BeatDatasetOptions = {}): BeatDataset {
     offset += r.y.length;
   });
   const dataset: BeatDataset = {
-    x, windowLength, features, featureNames, y, classNames: [...AAMI_CLASSES], recordOfBeat, sampleOfBeat, records, failedRecords,
+    x, windowLength, leads, features, featureNames, y, classNames: [...AAMI_CLASSES], recordOfBeat, sampleOfBeat, records, failedRecords,
     samplingFrequency: resolved.targetFrequency, fromCache: false, cacheFile,
   };
   if (cacheFile) writeCache(cacheFile, dataset);
@@ -177,6 +181,7 @@ interface CacheHeader {
   magic: string;
   count: number;
   windowLength: number;
+  leads: number;
   featureNames: string[];
   classNames: string[];
   records: string[];
@@ -186,7 +191,7 @@ interface CacheHeader {
 
 function writeCache(file: string, d: BeatDataset): void {
   const header: CacheHeader = {
-    magic: MAGIC, count: d.y.length, windowLength: d.windowLength, featureNames: d.featureNames, classNames: d.classNames,
+    magic: MAGIC, count: d.y.length, windowLength: d.windowLength, leads: d.leads, featureNames: d.featureNames, classNames: d.classNames,
     records: d.records, failedRecords: d.failedRecords, samplingFrequency: d.samplingFrequency,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), "utf8");
@@ -231,7 +236,7 @@ function readCache(file: string): Omit<BeatDataset, "fromCache" | "cacheFile"> |
   const n = header.count;
   const dataStart = (4 + headerLength + 3) & ~3;
   const width = header.featureNames.length;
-  const expected = dataStart + n * header.windowLength * 4 + n * width * 4 + n * 4 + n * 4 + n;
+  const expected = dataStart + n * header.leads * header.windowLength * 4 + n * width * 4 + n * 4 + n * 4 + n;
   if (bytes.length !== expected) return undefined;
   // Copy into fresh, aligned buffers (the file buffer's offset need not be aligned).
   let at = bytes.byteOffset + dataStart;
@@ -240,13 +245,13 @@ function readCache(file: string): Omit<BeatDataset, "fromCache" | "cacheFile"> |
     at += byteLength;
     return make(copy);
   };
-  const x = take((b) => new Float32Array(b), n * header.windowLength * 4);
+  const x = take((b) => new Float32Array(b), n * header.leads * header.windowLength * 4);
   const features = take((b) => new Float32Array(b), n * width * 4);
   const recordOfBeat = take((b) => new Int32Array(b), n * 4);
   const sampleOfBeat = take((b) => new Int32Array(b), n * 4);
   const y = take((b) => new Uint8Array(b), n);
   return {
-    x, windowLength: header.windowLength, features, featureNames: header.featureNames, y, classNames: header.classNames, recordOfBeat, sampleOfBeat,
+    x, windowLength: header.windowLength, leads: header.leads, features, featureNames: header.featureNames, y, classNames: header.classNames, recordOfBeat, sampleOfBeat,
     records: header.records, failedRecords: header.failedRecords, samplingFrequency: header.samplingFrequency,
   };
 }

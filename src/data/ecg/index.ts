@@ -12,8 +12,8 @@ export { detectRPeaks, scoreDetections, type DetectionScore, type RPeakOptions }
 export { evaluateDetectorOnRecord, referenceBeats } from "./rpeak-evaluation.js";
 export {
   AAMI_CLASSES, DEFAULT_BEAT_WINDOW, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
-  aamiClassOfSymbol, beatWindowFromSeconds, beatWindowOptions, describeBeatWindow, detectBeats, detectBeatsInRecord, extractWindows, labelledBeatsOfRecord, normalizeBeat,
-  preprocessSignal, resolveLead, toLargestDeflection, type AamiClass, type BeatNormalization, type BeatWindow, type DetectedBeats, type PreprocessOptions,
+  aamiClassOfSymbol, beatWindowFromSeconds, beatWindowOptions, describeBeatWindow, detectBeats, detectBeatsInRecord, detectBeatsOfLeads, extractWindows, labelledBeatsOfRecord, normalizeBeat,
+  preprocessSignal, resolveLead, resolveLeads, toLargestDeflection, type AamiClass, type BeatNormalization, type BeatWindow, type DetectedBeats, type PreprocessOptions,
   type RecordBeats, type WindowOptions,
 } from "./beats.js";
 export { BEAT_FEATURE_NAMES, PATIENT_RELATIVE_FEATURES, TEMPLATE_FEATURES, beatFeatures, median, selectBeatFeatures } from "./beat-features.js";
