@@ -36,7 +36,7 @@ test("beat augmentation: same seed, same beat; the R peak stays put; the default
 
 test("augmented beat rows change the window only, never the RR features after it", () => {
   const beats = {
-    x: Float32Array.from([...beat(), ...beat()]), windowLength: 64, features: Float32Array.from([0.8, 0.9, 1, 1.1, 1.2, 0.5, 0.6, 0.7, 0.8, 0.9]),
+    x: Float32Array.from([...beat(), ...beat()]), windowLength: 64, leads: 1, features: Float32Array.from([0.8, 0.9, 1, 1.1, 1.2, 0.5, 0.6, 0.7, 0.8, 0.9]),
     featureNames: ["a", "b", "c", "d", "e"], y: Uint8Array.from([0, 1]), classNames: ["N", "S"],
   } as unknown as BeatDataset;
   const data = beatData(beats);
