@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { decodeImageFile } from "../data/cxr/index.js";
 import {
-  aamiClassOfSymbol, annotationSymbol, BEAT_FEATURE_NAMES, beatWindowOptions, detectBeatsInRecord, readRecord, type BeatWindow,
+  aamiClassOfSymbol, annotationSymbol, BEAT_FEATURE_NAMES, beatWindowOptions, detectBeatsInRecord, readRecord, SECOND_LEAD_FEATURES, type BeatWindow,
 } from "../data/ecg/index.js";
 import { beatData, loadRun } from "../experiment/index.js";
 import { argmaxRows } from "../eval/index.js";
@@ -39,6 +39,10 @@ export function recordBeats(input: string, classNames: string[], window?: BeatWi
   if (!fs.existsSync(`${base}.hea`)) throw new SpikemedError(`${input}: no WFDB header ${base}.hea`, "give the record's path without extension, e.g. data/mitdb/100");
   const annotated = fs.existsSync(`${base}.atr`);
   const record = readRecord(dir, name, { annotator: annotated ? "atr" : null });
+  const secondLeadFeatures = features.filter((f) => SECOND_LEAD_FEATURES.includes(f));
+  if (secondLeadFeatures.length > 0 && record.physical.length < 2) {
+    throw new SpikemedError(`${input}: the model reads features of a second lead (${secondLeadFeatures.join(", ")}), but the record has one signal`, "predict with a model that reads one lead's features");
+  }
   const beats = detectBeatsInRecord(record, { ...beatWindowOptions(window), ...(leads ? { leads } : {}) });
   const n = beats.sampleOfBeat.length;
   if (n === 0) throw new SpikemedError(`${input}: no heartbeats detected`, "check that the record holds an ECG lead");

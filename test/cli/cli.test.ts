@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { readRecord, wfdbChecksum } from "../../src/data/ecg/index.js";
 import { loadRun } from "../../src/experiment/index.js";
 
 const made: string[] = [];
@@ -202,6 +203,30 @@ test("the features-only SNN: trains on the beats' measurements, predicts an unan
   assert.equal(x.code, 0, x.err);
   assert.match(x.err + x.out, /input is the model's 11 features per sample/);
   assert.ok(fs.existsSync(path.join(out, "model.nir")));
+});
+
+test("a model that reads second-lead features predicts two-lead records, and refuses a one-lead record by name", () => {
+  const out = temporaryDir("spikemed-lead2-");
+  const config = path.join(out, "model.json");
+  fs.writeFileSync(config, JSON.stringify({
+    name: "lead2-features", inputShape: [1, 256], features: ["pre_rr_ratio", "qrs_width_ratio", "lead2_template_correlation", "lead2_qrs_width_ratio"], classes: 5, timeSteps: 4,
+    encoder: { kind: "direct" }, readout: "mean", layers: [{ type: "features" }, { type: "dense", units: 8 }, { type: "lif" }, { type: "dense", units: 5 }],
+  }));
+  const run = path.join(out, "run");
+  const t = cli("train", "ecg", "--config", config, "--epochs", "1", "--records", "208", "--out", run);
+  assert.equal(t.code, 0, t.err);
+  assert.equal(cli("predict", run, path.join(sample, "208")).code, 0);
+  // Record 208's first signal alone, as a one-lead record (format 16).
+  const record = readRecord(sample, "208", { annotator: null });
+  const digital = record.digital[0];
+  const bytes = new Uint8Array(digital.length * 2);
+  digital.forEach((v, i) => new DataView(bytes.buffer).setInt16(2 * i, v, true));
+  fs.writeFileSync(path.join(out, "single.dat"), bytes);
+  fs.writeFileSync(path.join(out, "single.hea"), `single 1 360 ${digital.length}\nsingle.dat 16 200 11 1024 ${digital[0]} ${wfdbChecksum(digital)} 0 MLII\n`);
+  const p = cli("predict", run, path.join(out, "single"));
+  assert.equal(p.code, 1, p.err);
+  assert.match(p.err, /single: the model reads features of a second lead \(lead2_template_correlation, lead2_qrs_width_ratio\), but the record has one signal/);
+  noStack(p.err);
 });
 
 test("search cross-validates a grid inside the training side, and its winner's train command runs as printed", () => {

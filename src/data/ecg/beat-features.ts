@@ -24,6 +24,11 @@ export const BEAT_FEATURE_NAMES: readonly string[] = [
   "template_correlation_qrs", // over the QRS complex
   "template_correlation_t", // over the T wave
   "template_rms_ratio", // RMS difference from the record's median beat over the median beat's RMS
+  "qrs_width_ratio", // width of the QRS complex over the median beat's (beat-shape.ts)
+  // The same six against the median beat of the record's second lead, where it has one (NaN where not):
+  // another view of the heart, in which the P wave or the QRS may change where the first lead's do not.
+  "lead2_template_correlation", "lead2_template_correlation_p", "lead2_template_correlation_qrs", "lead2_template_correlation_t",
+  "lead2_template_rms_ratio", "lead2_qrs_width_ratio",
 ];
 
 /**
@@ -40,6 +45,12 @@ export const PATIENT_RELATIVE_FEATURES: readonly string[] = [
 export const TEMPLATE_FEATURES: readonly string[] = [
   "template_correlation", "template_correlation_p", "template_correlation_qrs", "template_correlation_t", "template_rms_ratio",
 ];
+
+/** The QRS complex's width against the median beat's, in the first lead. */
+export const QRS_WIDTH_FEATURES: readonly string[] = ["qrs_width_ratio"];
+
+/** TEMPLATE_FEATURES and QRS_WIDTH_FEATURES measured in the record's second lead. */
+export const SECOND_LEAD_FEATURES: readonly string[] = [...TEMPLATE_FEATURES, ...QRS_WIDTH_FEATURES].map((name) => `lead2_${name}`);
 
 /** Intervals counted into the local rhythm: about half a minute at usual heart rates. */
 const LOCAL_RR_BEATS = 32;
@@ -58,17 +69,24 @@ export function median(values: ArrayLike<number>): number {
   return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
+/** The shape measurements in the order of their columns, first lead and second alike. */
+const SHAPE_COLUMNS: readonly (keyof BeatShapes)[] = [
+  "templateCorrelation", "templateCorrelationP", "templateCorrelationQrs", "templateCorrelationT", "templateRmsRatio", "qrsWidthRatio",
+];
+
 /**
  * Features of every beat of one record, `peaks.length * BEAT_FEATURE_NAMES.length` values.
  * `peaks` are the R-peak samples of all the record's beats in order (at `samplingFrequency`);
  * `shapes` each beat's amplitude before normalisation (`peakToPeak`) and its likeness to the
- * record's median beat (beatShapes; same beats in the same order). The first beat takes
+ * record's median beat (beatShapes; same beats in the same order), and the same likeness in the record's
+ * second lead (`secondLead`; NaN without one). The first beat takes
  * its post RR as its pre RR and the last its pre RR as its post RR; a beat with no history takes
  * the record's median (mean) RR as its local median (mean); a record with one beat gets ratios of
  * 1 and intervals of 0.
  */
-export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number, shapes: { [K in keyof BeatShapes | "peakToPeak"]: ArrayLike<number> }): Float32Array {
-  const { peakToPeak, templateCorrelation, templateCorrelationP, templateCorrelationQrs, templateCorrelationT, templateRmsRatio } = shapes;
+export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number, shapes: { [K in keyof BeatShapes | "peakToPeak"]: ArrayLike<number> },
+  secondLead: BeatShapes | null = null): Float32Array {
+  const { peakToPeak } = shapes;
   const n = peaks.length;
   const width = BEAT_FEATURE_NAMES.length;
   const out = new Float32Array(n * width);
@@ -93,18 +111,18 @@ export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number
     row[5] = ratio(pre, recordMean);
     row[6] = ratio(post, recordMean);
     row[7] = ratio(pre, localMean);
-    row[8] = templateCorrelation[i];
-    row[9] = templateCorrelationP[i];
-    row[10] = templateCorrelationQrs[i];
-    row[11] = templateCorrelationT[i];
-    row[12] = templateRmsRatio[i];
+    SHAPE_COLUMNS.forEach((key, k) => {
+      row[8 + k] = shapes[key][i];
+      row[8 + SHAPE_COLUMNS.length + k] = secondLead ? secondLead[key][i] : Number.NaN;
+    });
   }
   return out;
 }
 
 /**
  * The `wanted` columns, in that order, of row-major `values` holding `available` features per
- * beat. An unknown name is an error that lists the available ones.
+ * beat. An unknown name is an error that lists the available ones, and so is a feature some beats
+ * lack (a second lead's, where a record has one lead).
  */
 export function selectBeatFeatures(values: Float32Array, available: readonly string[], wanted: readonly string[]): Float32Array {
   const columns = wanted.map((name) => {
@@ -115,6 +133,12 @@ export function selectBeatFeatures(values: Float32Array, available: readonly str
   const width = available.length;
   const n = width > 0 ? values.length / width : 0;
   const out = new Float32Array(n * columns.length);
-  for (let i = 0; i < n; i++) columns.forEach((k, j) => { out[i * columns.length + j] = values[i * width + k]; });
+  for (let i = 0; i < n; i++) {
+    columns.forEach((k, j) => {
+      const value = values[i * width + k];
+      if (Number.isNaN(value)) throw new SpikemedError(`the beat feature "${available[k]}" is missing for some beats (a record with one lead has no second-lead features)`, "use records with two leads, or a model that reads first-lead features only");
+      out[i * columns.length + j] = value;
+    });
+  }
   return out;
 }

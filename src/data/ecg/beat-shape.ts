@@ -15,6 +15,12 @@ export const SHAPE_SPAN_AFTER_S = 0.4;
  * changes the P wave, a ventricular one the QRS complex and the T wave.
  */
 export const SHAPE_REGIONS = { p: [-0.25, -0.07], qrs: [-0.07, 0.08], t: [0.08, 0.4] } as const;
+/**
+ * Where a QRS complex's width is measured, in seconds from the R peak: wider than the QRS region
+ * above, because a ventricular beat's complex lasts up to about 0.2 s and its largest deflection
+ * need not be in its middle.
+ */
+export const QRS_WIDTH_REGION = [-0.1, 0.15] as const;
 
 export interface BeatShapes {
   /** Pearson correlation of the beat's span with the record's median beat (1 where the span does not fit). */
@@ -25,6 +31,8 @@ export interface BeatShapes {
   templateCorrelationT: Float64Array;
   /** RMS of the beat's span minus the median beat (both mean-removed), over the median beat's RMS (0 where the span does not fit). */
   templateRmsRatio: Float64Array;
+  /** Width of the beat's QRS complex (qrsWidth) over the median beat's (1 where the span does not fit). */
+  qrsWidthRatio: Float64Array;
 }
 
 function meanRemoved(values: ArrayLike<number>, start: number, length: number): Float64Array {
@@ -63,6 +71,27 @@ function correlation(span: Float64Array, part: TemplatePart): number {
 }
 
 /**
+ * Width, in samples, of the stretch [start, end) of `values` that holds the middle 80% of its
+ * slope energy (squared differences; from 10% to 90% of the running sum, interpolated between
+ * samples). A ventricular beat's complex spreads its slope over a longer time than a conducted
+ * beat's, in any lead and at any amplitude. Squared, the steep QRS outweighs noise, which
+ * spreads over the whole stretch (with absolute slopes, the median N beat of the embedded sample
+ * measured 1.28 times its record's median beat, V 1.49; squared, 1.09 and 2.06). 0 for a flat stretch.
+ */
+export function qrsWidth(values: ArrayLike<number>, start: number, end: number): number {
+  const cumulative = new Float64Array(end - start);
+  for (let k = start + 1; k < end; k++) cumulative[k - start] = cumulative[k - 1 - start] + (values[k] - values[k - 1]) ** 2;
+  const total = cumulative[cumulative.length - 1];
+  if (!(total > 0)) return 0;
+  const crossing = (level: number): number => {
+    let k = 1;
+    while (cumulative[k] < level) k++;
+    return k - 1 + (level - cumulative[k - 1]) / (cumulative[k] - cumulative[k - 1]);
+  };
+  return crossing(0.9 * total) - crossing(0.1 * total);
+}
+
+/**
  * Shapes of the beats at `peaks` (samples of `signal`, the conditioned signal at `sampleRate`):
  * the span of SHAPE_SPAN_BEFORE_S / SHAPE_SPAN_AFTER_S against the elementwise median of all the
  * spans that fit.
@@ -87,8 +116,11 @@ export function beatShapes(signal: ArrayLike<number>, peaks: ArrayLike<number>, 
     templateCorrelationQrs: new Float64Array(n).fill(1),
     templateCorrelationT: new Float64Array(n).fill(1),
     templateRmsRatio: new Float64Array(n),
+    qrsWidthRatio: new Float64Array(n).fill(1),
   };
   if (templateEnergy === 0) return shapes;
+  const [widthStart, widthEnd] = QRS_WIDTH_REGION.map(at);
+  const templateWidth = qrsWidth(centred, widthStart, widthEnd);
   spans.forEach((s, i) => {
     if (!s) return;
     shapes.templateCorrelation[i] = correlation(s, whole);
@@ -98,6 +130,7 @@ export function beatShapes(signal: ArrayLike<number>, peaks: ArrayLike<number>, 
     let difference = 0;
     for (let k = 0; k < length; k++) difference += (s[k] - centred[k]) ** 2;
     shapes.templateRmsRatio[i] = Math.sqrt(difference / templateEnergy);
+    if (templateWidth > 0) shapes.qrsWidthRatio[i] = qrsWidth(s, widthStart, widthEnd) / templateWidth;
   });
   return shapes;
 }

@@ -130,6 +130,14 @@ export function resolveLeads(record: WfdbRecord, options: Pick<PreprocessOptions
 }
 
 /**
+ * Index of the record's second lead for the second-lead features: its first signal other than
+ * `firstLead`, or -1 for a record with one signal.
+ */
+export function secondLeadIndex(record: WfdbRecord, firstLead: number): number {
+  return record.physical.findIndex((_, i) => i !== firstLead);
+}
+
+/**
  * The conditioned lead signal at the target rate: NaN gaps held at the last valid value,
  * resampled, baseline removed, denoised.
  */
@@ -253,13 +261,15 @@ function windowPeakToPeak(signal: ArrayLike<number>, peaks: ArrayLike<number>, o
 /**
  * The features (BEAT_FEATURE_NAMES) of the kept beats, computed over all of the record's beats:
  * amplitudes from the conditioned `signal` over the windows at `peaks` (at its rate), shapes at
- * `shapePeaks`, RR intervals from `rr.peaks` at the record's own rate (`rr.frequency`), not
+ * `shapePeaks` in `signal` and in the conditioned `secondLead` (null for a record with one lead),
+ * RR intervals from `rr.peaks` at the record's own rate (`rr.frequency`), not
  * rounded to the window rate's grid.
  */
-function featuresOfKept(signal: ArrayLike<number>, peaks: ArrayLike<number>, shapePeaks: ArrayLike<number>, kept: Int32Array,
+function featuresOfKept(signal: ArrayLike<number>, secondLead: ArrayLike<number> | null, peaks: ArrayLike<number>, shapePeaks: ArrayLike<number>, kept: Int32Array,
   rr: { peaks: ArrayLike<number>; frequency: number }, options: WindowOptions & { targetFrequency?: number }): Float32Array {
-  const shapes = beatShapes(signal, shapePeaks, options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY);
-  const all = beatFeatures(rr.peaks, rr.frequency, { ...shapes, peakToPeak: windowPeakToPeak(signal, peaks, options) });
+  const rate = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const shapes = beatShapes(signal, shapePeaks, rate);
+  const all = beatFeatures(rr.peaks, rr.frequency, { ...shapes, peakToPeak: windowPeakToPeak(signal, peaks, options) }, secondLead ? beatShapes(secondLead, shapePeaks, rate) : null);
   const width = BEAT_FEATURE_NAMES.length;
   const out = new Float32Array(kept.length * width);
   kept.forEach((k, row) => out.set(all.subarray(k * width, (k + 1) * width), row * width));
@@ -289,6 +299,8 @@ export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOpt
   const ratio = target / record.samplingFrequency;
   const signals = leads.map((lead) => preprocessSignal(record.physical[lead], record.samplingFrequency, options));
   const signal = signals[0];
+  const second = secondLeadIndex(record, leads[0]);
+  const secondLead = second < 0 ? null : leads[1] === second ? signals[1] : preprocessSignal(record.physical[second], record.samplingFrequency, options);
   const samples: number[] = [];
   const labels: number[] = [];
   for (let i = 0; i < a.code.length; i++) {
@@ -311,7 +323,7 @@ export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOpt
   // samples at 120 Hz in DS1), so shapes measured at the marks carry the label, which prediction
   // on an unannotated record cannot (bench/results/ecg-inter.md).
   const aligned = toLargestDeflection(signal, peaksAtTarget, target);
-  return { x, windowLength, leads: leads.length, y, sampleOfBeat, features: featuresOfKept(signal, peaksAtTarget, aligned, kept, { peaks: samples, frequency: record.samplingFrequency }, options) };
+  return { x, windowLength, leads: leads.length, y, sampleOfBeat, features: featuresOfKept(signal, secondLead, peaksAtTarget, aligned, kept, { peaks: samples, frequency: record.samplingFrequency }, options) };
 }
 
 export interface DetectedBeats {
@@ -340,9 +352,12 @@ export function detectBeats(signal: ArrayLike<number>, samplingFrequency: number
 
 /** `detectBeats` with the windows of several simultaneous leads side by side; the first lead gives the R peaks and the features. */
 export function detectBeatsOfLeads(signals: readonly ArrayLike<number>[], samplingFrequency: number,
-  options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions } = {}): DetectedBeats {
+  options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions; secondLead?: ArrayLike<number> | null } = {}): DetectedBeats {
   const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
   const conditionedLeads = signals.map((signal) => preprocessSignal(signal, samplingFrequency, options));
+  const { secondLead = null } = options;
+  const windowed = secondLead ? signals.indexOf(secondLead) : -1;
+  const conditionedSecond = secondLead === null ? null : windowed > 0 ? conditionedLeads[windowed] : preprocessSignal(secondLead, samplingFrequency, options);
   const [signal] = signals;
   const [conditioned] = conditionedLeads;
   // The detector is tuned (and measured, bench/ecg-rpeaks) on the raw signal at 360 Hz, whatever
@@ -353,11 +368,13 @@ export function detectBeatsOfLeads(signals: readonly ArrayLike<number>[], sampli
   const { x, windowLength, kept } = windowsOfLeads(conditionedLeads, peaks, options);
   const back = samplingFrequency / target;
   const rPeaks = peaks.map((p) => Math.round(p * back));
-  const features = featuresOfKept(conditioned, peaks, peaks, kept, { peaks: detected, frequency: DETECTION_FREQUENCY }, options);
+  const features = featuresOfKept(conditioned, conditionedSecond, peaks, peaks, kept, { peaks: detected, frequency: DETECTION_FREQUENCY }, options);
   return { x, windowLength, leads: signals.length, features, sampleOfBeat: kept.map((k) => rPeaks[k]), rPeaks };
 }
 
 /** `detectBeats` on the leads (`leads`, else `lead`) of a WFDB record. */
 export function detectBeatsInRecord(record: WfdbRecord, options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions } = {}): DetectedBeats {
-  return detectBeatsOfLeads(resolveLeads(record, options).map((lead) => record.physical[lead]), record.samplingFrequency, options);
+  const leads = resolveLeads(record, options);
+  const second = secondLeadIndex(record, leads[0]);
+  return detectBeatsOfLeads(leads.map((lead) => record.physical[lead]), record.samplingFrequency, { ...options, secondLead: second < 0 ? null : record.physical[second] });
 }

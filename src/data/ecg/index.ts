@@ -16,7 +16,9 @@ export {
   preprocessSignal, resolveLead, resolveLeads, toLargestDeflection, type AamiClass, type BeatNormalization, type BeatWindow, type DetectedBeats, type PreprocessOptions,
   type RecordBeats, type WindowOptions,
 } from "./beats.js";
-export { BEAT_FEATURE_NAMES, PATIENT_RELATIVE_FEATURES, TEMPLATE_FEATURES, beatFeatures, median, selectBeatFeatures } from "./beat-features.js";
+export {
+  BEAT_FEATURE_NAMES, PATIENT_RELATIVE_FEATURES, QRS_WIDTH_FEATURES, SECOND_LEAD_FEATURES, TEMPLATE_FEATURES, beatFeatures, median, selectBeatFeatures,
+} from "./beat-features.js";
 export { SHAPE_SPAN_AFTER_S, SHAPE_SPAN_BEFORE_S, beatShapes, type BeatShapes } from "./beat-shape.js";
 export { defaultCacheDir } from "../cache.js";
 export { loadBeatDataset, type BeatDataset, type BeatDatasetOptions } from "./dataset.js";

@@ -22,7 +22,10 @@ test("RR features of a hand-worked rhythm: one early beat and a long pause", () 
   const amplitudes = [1, 1, 1, 2, 1];
   const f = beatFeatures(peaks, 360, {
     peakToPeak: amplitudes, templateCorrelation: [1, 1, 1, 0.5, 1], templateCorrelationP: [1, 1, 1, 0.2, 1],
-    templateCorrelationQrs: [1, 1, 1, 0.3, 1], templateCorrelationT: [1, 1, 1, 0.4, 1], templateRmsRatio: [0, 0, 0, 1, 0],
+    templateCorrelationQrs: [1, 1, 1, 0.3, 1], templateCorrelationT: [1, 1, 1, 0.4, 1], templateRmsRatio: [0, 0, 0, 1, 0], qrsWidthRatio: [1, 1, 1, 1.5, 1],
+  }, {
+    templateCorrelation: Float64Array.of(1, 1, 1, -0.5, 1), templateCorrelationP: Float64Array.of(1, 1, 1, -0.2, 1), templateCorrelationQrs: Float64Array.of(1, 1, 1, -0.3, 1),
+    templateCorrelationT: Float64Array.of(1, 1, 1, -0.4, 1), templateRmsRatio: Float64Array.of(0, 0, 0, 2, 0), qrsWidthRatio: Float64Array.of(1, 1, 1, 2.5, 1),
   });
   const row = (i: number): number[] => Array.from(f.subarray(i * F, (i + 1) * F));
   const near = (got: number[], want: number[]): void => {
@@ -30,16 +33,17 @@ test("RR features of a hand-worked rhythm: one early beat and a long pause", () 
     got.forEach((v, k) => assert.ok(Math.abs(v - want[k]) < 1e-6, `${BEAT_FEATURE_NAMES[k]}: ${v}, expected ${want[k]}`));
   };
   // Columns: pre, post (s); pre, post over the local median RR; amplitude over the median; pre, post over the
-  // record's mean RR; pre over the local mean RR; the shape measures, passed through.
+  // record's mean RR; pre over the local mean RR; the shape measures of the first lead, then the second's, passed through.
   // The early beat: 0.5 s after the previous one, 2 s before the next; local median and mean of (1, 1) = 1.
-  near(row(3), [0.5, 2, 0.5, 2, 2, 0.5 / 1.125, 2 / 1.125, 0.5, 0.5, 0.2, 0.3, 0.4, 1]);
+  near(row(3), [0.5, 2, 0.5, 2, 2, 0.5 / 1.125, 2 / 1.125, 0.5, 0.5, 0.2, 0.3, 0.4, 1, 1.5, -0.5, -0.2, -0.3, -0.4, 2, 2.5]);
   // The first beat borrows its post RR as pre RR; with no history its local median is the record's median RR (1)
   // and its local mean the record's mean RR (1.125).
-  near(row(0), [1, 1, 1, 1, 1, 1 / 1.125, 1 / 1.125, 1 / 1.125, 1, 1, 1, 1, 0]);
+  near(row(0), [1, 1, 1, 1, 1, 1 / 1.125, 1 / 1.125, 1 / 1.125, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1]);
   // The last beat, after the pause: history 1, 1, 0.5 (median 1, mean 2.5 / 3); it reuses its pre RR as post RR.
-  near(row(4), [2, 2, 2, 2, 1, 2 / 1.125, 2 / 1.125, 2 / (2.5 / 3), 1, 1, 1, 1, 0]);
-  const one = { peakToPeak: [3], templateCorrelation: [1], templateCorrelationP: [1], templateCorrelationQrs: [1], templateCorrelationT: [1], templateRmsRatio: [0] };
-  assert.deepEqual(Array.from(beatFeatures([100], 360, one)), [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
+  near(row(4), [2, 2, 2, 2, 1, 2 / 1.125, 2 / 1.125, 2 / (2.5 / 3), 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1]);
+  // One beat, one lead: the second lead's measures are missing (NaN), not made up.
+  const one = { peakToPeak: [3], templateCorrelation: [1], templateCorrelationP: [1], templateCorrelationQrs: [1], templateCorrelationT: [1], templateRmsRatio: [0], qrsWidthRatio: [1] };
+  assert.deepEqual(Array.from(beatFeatures([100], 360, one)), [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, ...new Array(6).fill(Number.NaN)]);
 });
 
 test("features are picked by name, in the order asked, and an unknown name is a named error", () => {
@@ -47,6 +51,10 @@ test("features are picked by name, in the order asked, and an unknown name is a 
   assert.deepEqual(Array.from(selectBeatFeatures(values, ["a", "b", "c"], ["c", "a"])), [3, 1, 6, 4]);
   assert.deepEqual(Array.from(selectBeatFeatures(values, ["a", "b", "c"], [])), []);
   assert.throws(() => selectBeatFeatures(values, ["a", "b", "c"], ["heart_rate"]), /"heart_rate" is not computed \(available: a, b, c\)/);
+  // A feature some beats lack (a second lead's, of a one-lead record) is refused by name, never passed on as NaN.
+  const gaps = Float32Array.from([1, 2, 3, Number.NaN]);
+  assert.deepEqual(Array.from(selectBeatFeatures(gaps, ["a", "lead2_b"], ["a"])), [1, 3]);
+  assert.throws(() => selectBeatFeatures(gaps, ["a", "lead2_b"], ["lead2_b"]), /"lead2_b" is missing for some beats/);
 });
 
 test("dataset features: RR in seconds matches the annotations, and premature (S) beats come early", () => {
