@@ -21,6 +21,8 @@ export interface EpochRecord {
   valAccuracy?: number | null;
   /** Mean recall of the classes present in the validation set; recorded when it picks the best epoch. */
   valBalancedAccuracy?: number | null;
+  /** The class predicted for every validation sample when the samples hold several classes (a collapsed classifier); absent otherwise. */
+  valPredictsOnly?: string;
   learningRate?: number;
   /** Mean firing rate of each spiking layer (spikes per neuron per time step, in [0, 1]), by layer name, in network order. */
   firingRates?: Record<string, number>;

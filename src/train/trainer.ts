@@ -228,10 +228,16 @@ export async function train(network: Network, data: ClassificationData, split: {
       const record: EpochRecord = {
         epoch: epoch + 1, trainLoss: lossSum / seen, trainAccuracy: correct / seen,
         valLoss: val?.loss ?? null, valAccuracy: val?.accuracy ?? null, ...(balanced ? { valBalancedAccuracy: val?.balancedAccuracy ?? null } : {}),
+        ...(val && val.predictsOnly !== null ? { valPredictsOnly: data.classNames[val.predictsOnly] } : {}),
         learningRate: optimizer.lr,
         firingRates: Object.fromEntries([...activity].map(([name, s]) => [name, s.rate])),
         seconds: (Date.now() - epochStart) / 1000,
       };
+      if (record.valPredictsOnly !== undefined && !history.some((h) => h.valPredictsOnly !== undefined)) {
+        const message = `epoch ${epoch + 1}: ${collapseMessage(record.valPredictsOnly, split, data)}`;
+        warnings.push(message);
+        log.write(`warning: ${message}\n`);
+      }
       history.push(record);
       // The epoch's training activity, not the validation pass that has run through the layers since.
       for (const w of network.activityWarnings(activity)) {
@@ -257,6 +263,12 @@ export async function train(network: Network, data: ClassificationData, split: {
   }
 
   restoreBest(params, buffers, best);
+  const kept = history[earlyStopping.bestEpoch - 1]?.valPredictsOnly;
+  if (kept !== undefined) {
+    const message = `the network kept from epoch ${earlyStopping.bestEpoch} still ${collapseMessage(kept, split, data).replace(/^the network /, "")}`;
+    warnings.push(message);
+    log.write(`warning: ${message}\n`);
+  }
   return { history, bestEpoch: earlyStopping.bestEpoch, warnings, seconds: (Date.now() - began) / 1000, trainedSamples };
 }
 
@@ -308,7 +320,7 @@ function trainStep(network: Network, data: ClassificationData, indices: Int32Arr
 
 /** Mean loss, accuracy and balanced accuracy (mean recall of the classes present) over `indices`, without gradients. */
 export function evaluateLoss(network: Network, data: ClassificationData, indices: Int32Array, batchSize: number,
-  classWeights?: number[]): { loss: number; accuracy: number; balancedAccuracy: number } {
+  classWeights?: number[]): { loss: number; accuracy: number; balancedAccuracy: number; predictsOnly: number | null } {
   const { probabilities } = predictProbabilities(network, data, indices, batchSize);
   const K = data.classNames.length;
   let loss = 0;
@@ -316,18 +328,36 @@ export function evaluateLoss(network: Network, data: ClassificationData, indices
   let correct = 0;
   const perClass = new Int32Array(K);
   const correctPerClass = new Int32Array(K);
+  const predicted = new Int32Array(K);
   for (let r = 0; r < indices.length; r++) {
     const y = data.labels[indices[r]];
     const w = classWeights ? classWeights[y] : 1;
     loss -= w * Math.log(Math.max(probabilities[r * K + y], 1e-30));
     norm += w;
     perClass[y]++;
-    if (argmax(probabilities, r * K, K) === y) { correct++; correctPerClass[y]++; }
+    const guess = argmax(probabilities, r * K, K);
+    predicted[guess]++;
+    if (guess === y) { correct++; correctPerClass[y]++; }
   }
   let recallSum = 0;
   let present = 0;
   for (let k = 0; k < K; k++) if (perClass[k] > 0) { recallSum += correctPerClass[k] / perClass[k]; present++; }
-  return { loss: loss / norm, accuracy: correct / indices.length, balancedAccuracy: present > 0 ? recallSum / present : 0 };
+  const only = predicted.findIndex((count) => count === indices.length);
+  return { loss: loss / norm, accuracy: correct / indices.length, balancedAccuracy: present > 0 ? recallSum / present : 0, predictsOnly: present > 1 && only >= 0 ? only : null };
+}
+
+/**
+ * Why a classifier that gives every validation sample the same class is no classifier, and what
+ * to change: the X-ray replication's symptom (accuracy = the class's share, ROC AUC 0.5), which
+ * spiking layers that do fire can also reach when one class dominates the training set.
+ */
+function collapseMessage(className: string, split: { train: Int32Array; val: Int32Array }, data: ClassificationData): string {
+  const k = data.classNames.indexOf(className);
+  let share = 0;
+  for (const i of split.train) if (data.labels[i] === k) share++;
+  return `the network predicts ${className} for every one of the ${split.val.length} validation samples: it has learnt how common the classes are, ` +
+    `not what tells them apart (accuracy = the share of ${className}, ROC AUC near 0.5). Fix: ${className} is ${(100 * share / Math.max(1, split.train.length)).toFixed(1)}% of the training set; ` +
+    `weigh the classes (--balance weights), train longer, or change the learning rate`;
 }
 
 /** Class probabilities [n, K] for the samples at `indices`, in batches, without gradients. */

@@ -45,6 +45,19 @@ function options(runDir: string, epochs: number): TrainOptions {
   return { epochs, batchSize: 8, optimizer: { kind: "adam", lr: 0.02 }, seed: 11, runDir, log: silent };
 }
 
+test("a network that gives every validation sample one class is warned about, naming the class, its share and the fix", async () => {
+  // Inputs that carry nothing, 90% of them "left": the best a network can do is the prior.
+  const n = 80;
+  const labels = Uint8Array.from({ length: n }, (_, i) => (i % 10 === 9 ? 1 : 0));
+  const blank: ClassificationData = { classNames: ["left", "right"], inputShape: [1, 16], labels, fill: (indices, out) => out.fill(0, 0, indices.length * 16) };
+  const result = await train(buildNetwork(model, 1), blank, { train: range(0, 60), val: range(60, 80) }, options(tmp(), 3));
+  const collapse = result.warnings.filter((w) => /predicts left for every one of the 20 validation samples/.test(w));
+  assert.equal(collapse.length, 2, result.warnings.join("\n"));
+  assert.match(collapse[0], /^epoch 1: .* left is 90\.0% of the training set; weigh the classes \(--balance weights\)/);
+  assert.match(collapse[1], /^the network kept from epoch \d still predicts left/);
+  assert.ok(result.history.every((h) => h.valPredictsOnly === "left"));
+});
+
 test("a tiny spiking network learns a separable toy problem to 100%", async () => {
   const data = toyData(96, 1);
   const net = buildNetwork(model, 1);
