@@ -49,6 +49,12 @@ $SEARCH ecg $INTER $NSV --grid lr=1e-3,3e-3 --grid epochs=10,20 --grid time-step
 $SEARCH ecg $INTER $NSV --grid model=snn-features,mlp-features --grid lr=1e-3,3e-3 --seeds 3 --out runs/search/inter-features-snn-vs-mlp-nsv
 $SEARCH ecg $INTER $NSV --config bench/configs/ecg-snn-features-searched.json --lr 0.003 --grid max-class-weight=3,10,30,100000 --seeds 3 --out runs/search/inter-snn-features-max-weight-nsv
 $SEARCH ecg $INTER --config bench/configs/ecg-snn-features-searched.json --lr 0.003 --grid class-weights=none,F=5,F=1,F=0.2 --seeds 3 --objective balanced_accuracy:N,S,V --out runs/search/inter-snn-features-f-weight
+# Session 8: the QRS width and the second lead's shape measures added to the features (DS1 only; none won, DS2 not run).
+for v in searched qrs qrs-2lead 2lead; do
+  $SEARCH ecg $INTER --config bench/configs/ecg-snn-features-$v.json --lr 0.003 --grid hidden=32,64 --seeds 3 --objective balanced_accuracy:N,S,V --out runs/search/inter-features-set-$v
+done
+# Session 8, intra-patient: the window SNN over both leads, reading all 18 measurements.
+$S ecg --config bench/configs/ecg-snn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-2lead-all-features
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: with it the network needs 30 epochs to end level (bench/results/cxr-recipe.md).
