@@ -28,8 +28,18 @@ const energyOf = (r: RunReport, device: string): string => {
   return row ? Number(row[2]).toExponential(2) : "n/a";
 };
 
-const rows: string[] = [];
-const details: string[] = [];
+// Run folders are not committed, so a later session has only its own: rows of runs whose
+// folders are gone are kept from the previous file instead of dropped.
+const output = "bench/results/experiments.md";
+const previous = fs.existsSync(output) ? fs.readFileSync(output, "utf8").split("\n") : [];
+const rows = new Map<string, string>();
+const details = new Map<string, string>();
+for (const line of previous) {
+  const row = /^\| ([\w-]+) \| /.exec(line);
+  if (row && row[1] !== "run") rows.set(row[1], line);
+  const detail = /^- \*\*([\w-]+)\*\*: /.exec(line);
+  if (detail) details.set(detail[1], line);
+}
 for (const name of fs.existsSync(root) ? fs.readdirSync(root).sort() : []) {
   const dir = path.join(root, name);
   if (!fs.existsSync(path.join(dir, "report.json"))) continue;
@@ -48,16 +58,16 @@ for (const name of fs.existsSync(root) ? fs.readdirSync(root).sort() : []) {
   const epochs = r.history.length;
   const trainMin = r.timing?.trainSeconds ? (r.timing.trainSeconds / 60).toFixed(0) + (seeds ? " per seed" : "") : "n/a";
   const macroF1 = seeds ? `${pct(seeds.macroF1.mean)} [${pct(seeds.macroF1.lower)}, ${pct(seeds.macroF1.upper)}]` : pct(test.macroF1.estimate);
-  rows.push(`| ${name} | ${r.model} | ${acc} | ${macroF1} | ${auc} | ${recall("S")} / ${recall("V")} | ${epochs} | ${trainMin} | ${r.timing?.inferenceSamplesPerSecond?.toFixed(0) ?? "n/a"} | ${energyOf(r, "loihi")} / ${energyOf(r, "cpu")} |`);
-  details.push(`- **${name}**: \`${commands.get(name) ?? "(command not in bench/experiments.sh)"}\`; data: ${r.dataset}; split: ${r.split}; written ${r.createdAt}.`);
+  rows.set(name, `| ${name} | ${r.model} | ${acc} | ${macroF1} | ${auc} | ${recall("S")} / ${recall("V")} | ${epochs} | ${trainMin} | ${r.timing?.inferenceSamplesPerSecond?.toFixed(0) ?? "n/a"} | ${energyOf(r, "loihi")} / ${energyOf(r, "cpu")} |`);
+  details.set(name, `- **${name}**: \`${commands.get(name) ?? "(command not in bench/experiments.sh)"}\`; data: ${r.dataset}; split: ${r.split}; written ${r.createdAt}.`);
 }
 const lines = [
   "# Experiment results", "",
-  `Collected by \`node dist/bench/summarize-runs.js\` on ${new Date().toISOString()} (${os.cpus()[0].model}, ${os.cpus().length} cores) from the run folders under ${root}; each run's full report (training table, per-class metrics, confusion matrix, energy per layer) is its report.md.`, "",
+  `Collected by \`node dist/bench/summarize-runs.js\` on ${new Date().toISOString()} (${os.cpus()[0].model}, ${os.cpus().length} cores) from the run folders under ${root} (rows of runs whose folders an earlier session had are kept from the file before; each row's date is in its details); each run's full report (training table, per-class metrics, confusion matrix, energy per layer) is its report.md.`, "",
   "Accuracy and macro-F1 in %, with 95% bootstrap intervals over the test set (or, for several seeds, the mean and 95% t-interval across seeds; sensitivities, timing and energy are then the first seed's). Sens S / V: sensitivity (recall) of the S and V classes (ECG). Train: minutes of training on this 2-core machine (often shared with other jobs). Energy: joules per inference estimated from the measured spike rates with KerasSpiking's constants (Loihi / CPU).", "",
   "| run | model | accuracy % | macro-F1 % | ROC AUC | sens S / V % | epochs | train min | inference / s | energy J (loihi / cpu) |",
   "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ...rows, "", "Commands and data:", "", ...details,
+  ...[...rows.keys()].sort().map((name) => rows.get(name)!), "", "Commands and data:", "", ...[...details.keys()].sort().map((name) => details.get(name)!),
 ];
-fs.writeFileSync("bench/results/experiments.md", lines.join("\n") + "\n");
+fs.writeFileSync(output, lines.join("\n") + "\n");
 console.log(lines.join("\n"));
