@@ -53,8 +53,13 @@ $SEARCH ecg $INTER --config bench/configs/ecg-snn-features-searched.json --lr 0.
 for v in searched qrs qrs-2lead 2lead; do
   $SEARCH ecg $INTER --config bench/configs/ecg-snn-features-$v.json --lr 0.003 --grid hidden=32,64 --seeds 3 --objective balanced_accuracy:N,S,V --out runs/search/inter-features-set-$v
 done
-# Session 8, intra-patient: the window SNN over both leads, reading all 18 measurements.
+# Session 8, intra-patient: the window SNN over both leads, reading all 18 measurements (bench/results/ecg-leads.md),
+# and its ReLU twin with both, either and 20 epochs, to tell which part helps.
 $S ecg --config bench/configs/ecg-snn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-2lead-all-features
+$S ecg --config bench/configs/ecg-cnn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-cnn-2lead-all-features
+$S ecg --config bench/configs/ecg-cnn-all-features.json --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-cnn-all-features
+$S ecg --config bench/configs/ecg-cnn-2lead.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-cnn-2lead
+$S ecg --config bench/configs/ecg-cnn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --epochs 20 --out runs/bench/ecg-intra-cnn-2lead-all-features-20ep
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: with it the network needs 30 epochs to end level (bench/results/cxr-recipe.md).
