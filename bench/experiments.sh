@@ -56,6 +56,7 @@ done
 # Session 8, intra-patient: the window SNN over both leads, reading all 18 measurements (bench/results/ecg-leads.md),
 # and its ReLU twin with both, either and 20 epochs, to tell which part helps.
 $S ecg --config bench/configs/ecg-snn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-2lead-all-features
+$S ecg --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-2lead
 $S ecg --config bench/configs/ecg-cnn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-cnn-2lead-all-features
 $S ecg --config bench/configs/ecg-cnn-all-features.json --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-cnn-all-features
 $S ecg --config bench/configs/ecg-cnn-2lead.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-cnn-2lead
@@ -69,9 +70,14 @@ $S cxr --data $CXR --protocol mixed --model logreg --epochs 10 --schedule cosine
 $S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --out runs/bench/cxr-same-source-snn
 $S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cohen-snn
 # Session 7: every other source held out in turn (each a hospital or collection the network never saw).
-for source in cxnet radiodb radiodb_rsna actualmed figure1; do
-  $S cxr --data $CXR --protocol leave-one-source-out --holdout $source --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-$source-snn
-done
+$S cxr --data $CXR --protocol leave-one-source-out --holdout cxnet --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cxnet-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-radiodb-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb_rsna --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-radiodb_rsna-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout actualmed --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-actualmed-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout figure1 --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-figure1-snn
+# Session 8: the two held-out sources that leave the training set lopsided, with class weights.
+$S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb_rsna --epochs 10 --schedule cosine --no-augment --balance weights --out runs/bench/cxr-loso-radiodb_rsna-snn-weights
+$S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb --epochs 10 --schedule cosine --no-augment --balance weights --out runs/bench/cxr-loso-radiodb-snn-weights
 node dist/bench/summarize-runs.js
 
 # Session-3 ECG runs (commit e532134: the same windows and dropout, RR features in seconds and over the local median RR),
