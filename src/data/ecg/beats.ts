@@ -133,7 +133,7 @@ export function resolveLeads(record: WfdbRecord, options: Pick<PreprocessOptions
  * Index of the record's second lead for the second-lead features: its first signal other than
  * `firstLead`, or -1 for a record with one signal.
  */
-export function secondLeadIndex(record: WfdbRecord, firstLead: number): number {
+function secondLeadIndex(record: WfdbRecord, firstLead: number): number {
   return record.physical.findIndex((_, i) => i !== firstLead);
 }
 
