@@ -43,7 +43,7 @@ export function recordBeats(input: string, classNames: string[], window?: BeatWi
   if (secondLeadFeatures.length > 0 && record.physical.length < 2) {
     throw new SpikemedError(`${input}: the model reads features of a second lead (${secondLeadFeatures.join(", ")}), but the record has one signal`, "predict with a model that reads one lead's features");
   }
-  const beats = detectBeatsInRecord(record, { ...beatWindowOptions(window), ...(leads ? { leads } : {}) });
+  const beats = detectBeatsInRecord(record, { ...beatWindowOptions(window), ...(leads ? { leads } : {}), secondLeadFeatures: secondLeadFeatures.length > 0 });
   const n = beats.sampleOfBeat.length;
   if (n === 0) throw new SpikemedError(`${input}: no heartbeats detected`, "check that the record holds an ECG lead");
   // Unlabelled beats through the same path as training beats.

@@ -234,7 +234,7 @@ export async function train(network: Network, data: ClassificationData, split: {
         seconds: (Date.now() - epochStart) / 1000,
       };
       if (record.valPredictsOnly !== undefined && !history.some((h) => h.valPredictsOnly !== undefined)) {
-        const message = `epoch ${epoch + 1}: ${collapseMessage(record.valPredictsOnly, split, data)}`;
+        const message = `epoch ${epoch + 1}: the network ${collapseMessage(record.valPredictsOnly, split, data)}`;
         warnings.push(message);
         log.write(`warning: ${message}\n`);
       }
@@ -265,7 +265,7 @@ export async function train(network: Network, data: ClassificationData, split: {
   restoreBest(params, buffers, best);
   const kept = history[earlyStopping.bestEpoch - 1]?.valPredictsOnly;
   if (kept !== undefined) {
-    const message = `the network kept from epoch ${earlyStopping.bestEpoch} still ${collapseMessage(kept, split, data).replace(/^the network /, "")}`;
+    const message = `the network kept from epoch ${earlyStopping.bestEpoch} still ${collapseMessage(kept, split, data)}`;
     warnings.push(message);
     log.write(`warning: ${message}\n`);
   }
@@ -347,15 +347,16 @@ export function evaluateLoss(network: Network, data: ClassificationData, indices
 }
 
 /**
- * Why a classifier that gives every validation sample the same class is no classifier, and what
- * to change: the X-ray replication's symptom (accuracy = the class's share, ROC AUC 0.5), which
- * spiking layers that do fire can also reach when one class dominates the training set.
+ * What follows "the network" when it gives every validation sample the same class: why that is
+ * no classifier, and what to change. The X-ray replication's symptom (accuracy = the class's
+ * share, ROC AUC 0.5), which spiking layers that do fire can also reach when one class dominates
+ * the training set.
  */
 function collapseMessage(className: string, split: { train: Int32Array; val: Int32Array }, data: ClassificationData): string {
   const k = data.classNames.indexOf(className);
   let share = 0;
   for (const i of split.train) if (data.labels[i] === k) share++;
-  return `the network predicts ${className} for every one of the ${split.val.length} validation samples: it has learnt how common the classes are, ` +
+  return `predicts ${className} for every one of the ${split.val.length} validation samples: it has learnt how common the classes are, ` +
     `not what tells them apart (accuracy = the share of ${className}, ROC AUC near 0.5). Fix: ${className} is ${(100 * share / Math.max(1, split.train.length)).toFixed(1)}% of the training set; ` +
     `weigh the classes (--balance weights), train longer, or change the learning rate`;
 }

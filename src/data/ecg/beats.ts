@@ -130,11 +130,19 @@ export function resolveLeads(record: WfdbRecord, options: Pick<PreprocessOptions
 }
 
 /**
- * Index of the record's second lead for the second-lead features: its first signal other than
- * `firstLead`, or -1 for a record with one signal.
+ * The raw signal of the record's second lead for the second-lead features: its first signal other
+ * than `firstLead`, or null for a record with one signal.
  */
-function secondLeadIndex(record: WfdbRecord, firstLead: number): number {
-  return record.physical.findIndex((_, i) => i !== firstLead);
+function secondLeadOf(record: WfdbRecord, firstLead: number): Float32Array | null {
+  return record.physical.find((_, i) => i !== firstLead) ?? null;
+}
+
+/** `secondLead` (raw) conditioned like the leads: the windowed leads' own copy when it is one of them (`rawLeads`), so it is not done twice. */
+function conditionedSecondLead(secondLead: ArrayLike<number> | null, rawLeads: readonly ArrayLike<number>[], conditionedLeads: readonly Float64Array[],
+  samplingFrequency: number, options: PreprocessOptions): Float64Array | null {
+  if (secondLead === null) return null;
+  const windowed = rawLeads.indexOf(secondLead);
+  return windowed >= 0 ? conditionedLeads[windowed] : preprocessSignal(secondLead, samplingFrequency, options);
 }
 
 /**
@@ -297,10 +305,11 @@ export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOpt
   const leads = resolveLeads(record, options);
   const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
   const ratio = target / record.samplingFrequency;
-  const signals = leads.map((lead) => preprocessSignal(record.physical[lead], record.samplingFrequency, options));
+  const raw = leads.map((lead) => record.physical[lead]);
+  const signals = raw.map((lead) => preprocessSignal(lead, record.samplingFrequency, options));
   const signal = signals[0];
-  const second = secondLeadIndex(record, leads[0]);
-  const secondLead = second < 0 ? null : leads[1] === second ? signals[1] : preprocessSignal(record.physical[second], record.samplingFrequency, options);
+  // A data set holds every feature its models may read, the second lead's among them.
+  const secondLead = conditionedSecondLead(secondLeadOf(record, leads[0]), raw, signals, record.samplingFrequency, options);
   const samples: number[] = [];
   const labels: number[] = [];
   for (let i = 0; i < a.code.length; i++) {
@@ -355,9 +364,7 @@ export function detectBeatsOfLeads(signals: readonly ArrayLike<number>[], sampli
   options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions; secondLead?: ArrayLike<number> | null } = {}): DetectedBeats {
   const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
   const conditionedLeads = signals.map((signal) => preprocessSignal(signal, samplingFrequency, options));
-  const { secondLead = null } = options;
-  const windowed = secondLead ? signals.indexOf(secondLead) : -1;
-  const conditionedSecond = secondLead === null ? null : windowed > 0 ? conditionedLeads[windowed] : preprocessSignal(secondLead, samplingFrequency, options);
+  const conditionedSecond = conditionedSecondLead(options.secondLead ?? null, signals, conditionedLeads, samplingFrequency, options);
   const [signal] = signals;
   const [conditioned] = conditionedLeads;
   // The detector is tuned (and measured, bench/ecg-rpeaks) on the raw signal at 360 Hz, whatever
@@ -372,9 +379,13 @@ export function detectBeatsOfLeads(signals: readonly ArrayLike<number>[], sampli
   return { x, windowLength, leads: signals.length, features, sampleOfBeat: kept.map((k) => rPeaks[k]), rPeaks };
 }
 
-/** `detectBeats` on the leads (`leads`, else `lead`) of a WFDB record. */
-export function detectBeatsInRecord(record: WfdbRecord, options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions } = {}): DetectedBeats {
+/**
+ * `detectBeats` on the leads (`leads`, else `lead`) of a WFDB record; the second lead's features
+ * (NaN otherwise) only when `secondLeadFeatures` asks, as conditioning a second lead costs most of
+ * the time of a record (record 208, measured here: 0.8-1.0 s against 0.4-0.6 s).
+ */
+export function detectBeatsInRecord(record: WfdbRecord, options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions; secondLeadFeatures?: boolean } = {}): DetectedBeats {
   const leads = resolveLeads(record, options);
-  const second = secondLeadIndex(record, leads[0]);
-  return detectBeatsOfLeads(leads.map((lead) => record.physical[lead]), record.samplingFrequency, { ...options, secondLead: second < 0 ? null : record.physical[second] });
+  const secondLead = options.secondLeadFeatures ? secondLeadOf(record, leads[0]) : null;
+  return detectBeatsOfLeads(leads.map((lead) => record.physical[lead]), record.samplingFrequency, { ...options, secondLead });
 }
