@@ -3,6 +3,7 @@ export {
   argmaxRows,
   classificationMetrics,
   confusionMatrix,
+  describeOneClassAnswer,
   describeUndefinedMetrics,
   metricsFromConfusion,
   RocRanking,

@@ -184,9 +184,23 @@ export function classificationMetrics(
   return metricsFromConfusion(confusionMatrix(yTrue, yPred, numClasses, weights), numClasses);
 }
 
-/** Plain-language notes on every null in `metrics`, for reports. */
+/**
+ * The replication's symptom, said in words: every sample given one class although the samples
+ * hold several. null when the answers vary or only one class is present.
+ */
+export function describeOneClassAnswer(perClass: readonly { support: number; predicted: number }[], classNames: readonly string[]): string | null {
+  const total = perClass.reduce((sum, m) => sum + m.support, 0);
+  const only = perClass.findIndex((m) => m.predicted === total);
+  if (total === 0 || only < 0 || perClass.filter((m) => m.support > 0).length < 2) return null;
+  const share = (100 * perClass[only].support) / total;
+  return `every one of the ${total} samples is predicted as class ${classNames[only] ?? only}: the network answers one class whatever the input, ` +
+    `so its accuracy is that class's share (${share.toFixed(1)}%) and it tells nothing apart; retrain it (see the run's warnings: --balance weights, more time steps or epochs, another learning rate).`;
+}
+
+/** Plain-language notes on every null in `metrics`, and on a network that answers one class, for reports. */
 export function describeUndefinedMetrics(metrics: ClassificationMetrics, classNames: readonly string[]): string[] {
-  const notes: string[] = [];
+  const oneClass = describeOneClassAnswer(metrics.perClass, classNames);
+  const notes: string[] = oneClass ? [oneClass] : [];
   metrics.perClass.forEach((m, c) => {
     const name = `class ${classNames[c] ?? c}`;
     if (m.support === 0 && m.predicted === 0)

@@ -3,7 +3,7 @@ import path from "node:path";
 import { Rng, SpikemedError, type Tensor } from "../core/index.js";
 import { energyReportSection, loadDeviceCatalog, selectDevices, startEnergyMeter, type EnergyMeasurement } from "../energy/index.js";
 import {
-  evaluateClassifier, summarizeEvaluations, writeFileAtomic, writeRunReport,
+  describeOneClassAnswer, evaluateClassifier, summarizeEvaluations, writeFileAtomic, writeRunReport,
   type ClassificationEvaluation, type ReportTable, type NamedEvaluation, type RunReport,
 } from "../eval/index.js";
 import { classWeights } from "../data/labels.js";
@@ -116,6 +116,8 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const inferEnergy = inferMeter.stop();
   const yTrue = Int32Array.from(split.test, (i) => data.labels[i]);
   const test = evaluateClassifier({ classNames: data.classNames, yTrue, probabilities, bootstrap: { seed } });
+  const oneClass = describeOneClassAnswer(test.perClass, data.classNames);
+  if (oneClass) log.write(`warning: test: ${oneClass}\n`);
   const evaluations: NamedEvaluation[] = [{ name: "test", evaluation: test }];
   const byGroup = accuracyByGroup(prepared, split.test, probabilities);
   if (split.val.length > 0) {

@@ -6,6 +6,7 @@ import {
   argmaxRows,
   classificationMetrics,
   confusionMatrix,
+  describeOneClassAnswer,
   describeUndefinedMetrics,
   evaluateClassifier,
   rocAuc,
@@ -188,6 +189,20 @@ test("weights act exactly like repeating samples (what the bootstrap relies on)"
   const weightedAuc = rocAucOneVsRest(yTrue, scores, k, weights);
   const repeatedAuc = rocAucOneVsRest(Int32Array.from(expandedTrue), Float32Array.from(expandedScores), k);
   weightedAuc.perClass.forEach((v, c) => close(v, repeatedAuc.perClass[c], 1e-12, `AUC ${c}`));
+});
+
+test("a network that answers one class for samples of several is named in the notes, with the class's share", () => {
+  // 5 samples, 3 of class b: everything called b is 60% accurate and tells nothing apart.
+  const yTrue = Int32Array.from([0, 1, 1, 0, 1]);
+  const collapsed = describeUndefinedMetrics(classificationMetrics(yTrue, Int32Array.from([1, 1, 1, 1, 1]), 2), ["a", "b"]);
+  assert.match(collapsed[0], /^every one of the 5 samples is predicted as class b: .* share \(60\.0%\)/);
+  assert.ok(collapsed.some((x) => x.includes("class a is never predicted")));
+  // The same answers for samples of one class only, or answers that vary, are no such thing.
+  const oneClassOnly = classificationMetrics(Int32Array.from([1, 1, 1]), Int32Array.from([1, 1, 1]), 2);
+  assert.equal(describeOneClassAnswer(oneClassOnly.perClass, ["a", "b"]), null);
+  const varied = classificationMetrics(yTrue, Int32Array.from([1, 1, 1, 0, 1]), 2);
+  assert.equal(describeOneClassAnswer(varied.perClass, ["a", "b"]), null);
+  assert.ok(!describeUndefinedMetrics(varied, ["a", "b"]).some((x) => x.startsWith("every one")));
 });
 
 test("a class without samples gives null (not NaN), and says so", () => {
