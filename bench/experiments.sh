@@ -61,12 +61,21 @@ $S ecg --config bench/configs/ecg-cnn-2lead-all-features.json --leads MLII,next 
 $S ecg --config bench/configs/ecg-cnn-all-features.json --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-cnn-all-features
 $S ecg --config bench/configs/ecg-cnn-2lead.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-cnn-2lead
 $S ecg --config bench/configs/ecg-cnn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --epochs 20 --out runs/bench/ecg-intra-cnn-2lead-all-features-20ep
+# Session 9, intra-patient: finer windows over both leads (bench/results/ecg-leads.md), same 1 s before to 1.13 s after
+# the R peak at 240 and 360 Hz (MIT-BIH's own rate) instead of 120; the SNN ran with --threads 2 (results do not depend on threads).
+$S ecg --config bench/configs/ecg-cnn-2lead-240hz.json --sample-rate 240 --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-cnn-2lead-240hz
+$S ecg --config bench/configs/ecg-cnn-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --out runs/bench/ecg-cnn-2lead-360hz
+$S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --out runs/bench/ecg-intra-snn-2lead-360hz
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: with it the network needs 30 epochs to end level (bench/results/cxr-recipe.md).
 $S cxr --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --seeds 5 --out runs/bench/cxr-mixed-snn
 $S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-cnn
 $S cxr --data $CXR --protocol mixed --model logreg --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-mixed-logreg
+# Session 9: a deeper twin (six convolutions), kept by validation loss and by validation accuracy (bench/results/cxr-recipe.md).
+$S cxr --config bench/configs/cxr-cnn-deep.json --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-cnn-deep
+$S cxr --config bench/configs/cxr-cnn-deep.json --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --monitor val_accuracy --out runs/bench/cxr-cnn-deep-valacc
+$S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --schedule cosine --no-augment --monitor val_accuracy --out runs/bench/cxr-cnn-valacc
 $S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --out runs/bench/cxr-same-source-snn
 $S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cohen-snn
 # Session 7: every other source held out in turn (each a hospital or collection the network never saw).
