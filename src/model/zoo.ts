@@ -15,7 +15,7 @@ const ECG_FEATURES = [...PATIENT_RELATIVE_FEATURES];
 
 /**
  * The default ECG spiking network (the ECG paper names no layer sizes): two convolution + LIF
- * blocks that see 5-sample (14 ms) patterns at 360 Hz, each halving the length, then one hidden
+ * blocks that see 5-sample patterns (42 ms at the default 120 Hz, 14 ms at 360 Hz), each halving the length, then one hidden
  * LIF layer of 128 that also reads the beat's RR intervals and amplitude (without them early
  * beats of normal shape, the S class, are invisible), through dropout. `morphologyOnly` drops
  * the features and the dropout: the compute core's reference benchmark net.
