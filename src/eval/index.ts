@@ -6,6 +6,7 @@ export {
   describeOneClassAnswer,
   describeUndefinedMetrics,
   metricsFromConfusion,
+  oneClassAnswered,
   RocRanking,
   rocAuc,
   rocAucOneVsRest,

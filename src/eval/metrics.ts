@@ -185,13 +185,27 @@ export function classificationMetrics(
 }
 
 /**
- * The replication's symptom, said in words: every sample given one class although the samples
- * hold several. null when the answers vary or only one class is present.
+ * The class every sample was given although the samples hold several (the replication's
+ * symptom), from the per-class counts of samples and of answers; null when the answers vary or
+ * only one class is present.
  */
+export function oneClassAnswered(support: ArrayLike<number>, predicted: ArrayLike<number>): number | null {
+  let total = 0;
+  let present = 0;
+  for (let c = 0; c < support.length; c++) {
+    total += support[c];
+    if (support[c] > 0) present++;
+  }
+  if (present < 2) return null;
+  for (let c = 0; c < predicted.length; c++) if (predicted[c] === total) return c;
+  return null;
+}
+
+/** oneClassAnswered, said in words: the class, its share (the accuracy) and what to do. */
 export function describeOneClassAnswer(perClass: readonly { support: number; predicted: number }[], classNames: readonly string[]): string | null {
+  const only = oneClassAnswered(perClass.map((m) => m.support), perClass.map((m) => m.predicted));
+  if (only === null) return null;
   const total = perClass.reduce((sum, m) => sum + m.support, 0);
-  const only = perClass.findIndex((m) => m.predicted === total);
-  if (total === 0 || only < 0 || perClass.filter((m) => m.support > 0).length < 2) return null;
   const share = (100 * perClass[only].support) / total;
   return `every one of the ${total} samples is predicted as class ${classNames[only] ?? only}: the network answers one class whatever the input, ` +
     `so its accuracy is that class's share (${share.toFixed(1)}%) and it tells nothing apart; retrain it (see the run's warnings: --balance weights, more time steps or epochs, another learning rate).`;

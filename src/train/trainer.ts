@@ -3,6 +3,7 @@ import path from "node:path";
 import * as ops from "../core/index.js";
 import { backward, noGrad, Rng, SpikemedError, tensor, tidy, withFiniteChecks, type Tensor } from "../core/index.js";
 import { balancedSample, classCounts } from "../data/labels.js";
+import { oneClassAnswered } from "../eval/metrics.js";
 import type { EpochRecord } from "../eval/report.js";
 import type { Network } from "../model/network.js";
 import { epochBatches } from "./batches.js";
@@ -342,8 +343,7 @@ export function evaluateLoss(network: Network, data: ClassificationData, indices
   let recallSum = 0;
   let present = 0;
   for (let k = 0; k < K; k++) if (perClass[k] > 0) { recallSum += correctPerClass[k] / perClass[k]; present++; }
-  const only = predicted.findIndex((count) => count === indices.length);
-  return { loss: loss / norm, accuracy: correct / indices.length, balancedAccuracy: present > 0 ? recallSum / present : 0, predictsOnly: present > 1 && only >= 0 ? only : null };
+  return { loss: loss / norm, accuracy: correct / indices.length, balancedAccuracy: present > 0 ? recallSum / present : 0, predictsOnly: oneClassAnswered(perClass, predicted) };
 }
 
 /**
