@@ -146,7 +146,7 @@ export function cxrSnn(timeSteps = 4): ModelConfig {
   return {
     name: "cxr-snn", description: "4 x [Conv2d 3x3 stride 2 + LIF] (16, 32, 64, 64), AvgPool2, Dense(1024->128) LIF, Dense(128->2)",
     inputShape: [1, 128, 128], classes: 2, timeSteps, encoder: { kind: "direct" }, readout: "mean",
-    layers: cxrBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }),
+    layers: cxrBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }, "default"),
   };
 }
 
@@ -154,16 +154,40 @@ export function cxrCnn(): ModelConfig {
   return {
     name: "cxr-cnn", description: "cxr-snn with ReLU instead of LIF (its ANN twin)",
     inputShape: [1, 128, 128], classes: 2, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
-    layers: cxrBody({ type: "relu" }),
+    layers: cxrBody({ type: "relu" }, "default"),
   };
 }
 
-function cxrBody(activation: LayerConfig): LayerConfig[] {
-  const block = (filters: number): LayerConfig[] => [
-    { type: "conv2d", filters, kernel: 3, stride: 2, padding: 1 }, { type: "batchnorm" }, activation,
+/**
+ * cxr-snn with a stride-1 convolution after its third and fourth stride-2 ones, the fourth stage
+ * at 128 filters: 2.7 times the multiply-adds, about 26 minutes for 10 epochs on one thread, and
+ * the best mixed-protocol score measured (bench/results/cxr-recipe.md).
+ */
+export function cxrSnnDeep(timeSteps = 4): ModelConfig {
+  return {
+    name: "cxr-snn-deep", description: "cxr-snn with a stride-1 Conv2d 3x3 + LIF after the third and fourth stride-2 ones (16, 32, 64, 64, 128, 128), AvgPool2, Dense(2048->128) LIF, Dense(128->2)",
+    inputShape: [1, 128, 128], classes: 2, timeSteps, encoder: { kind: "direct" }, readout: "mean",
+    layers: cxrBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }, "deep"),
+  };
+}
+
+export function cxrCnnDeep(): ModelConfig {
+  return {
+    name: "cxr-cnn-deep", description: "cxr-snn-deep with ReLU instead of LIF (its ANN twin)",
+    inputShape: [1, 128, 128], classes: 2, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
+    layers: cxrBody({ type: "relu" }, "deep"),
+  };
+}
+
+function cxrBody(activation: LayerConfig, depth: "default" | "deep"): LayerConfig[] {
+  const block = (filters: number, stride = 2): LayerConfig[] => [
+    { type: "conv2d", filters, kernel: 3, stride, padding: 1 }, { type: "batchnorm" }, activation,
   ];
+  const convolutions = depth === "deep"
+    ? [...block(16), ...block(32), ...block(64), ...block(64, 1), ...block(128), ...block(128, 1)]
+    : [...block(16), ...block(32), ...block(64), ...block(64)];
   return [
-    ...block(16), ...block(32), ...block(64), ...block(64),
+    ...convolutions,
     { type: "avgpool", kernel: 2 }, { type: "flatten" },
     { type: "dense", units: 128 }, activation, { type: "dropout", p: 0.2 }, { type: "dense", units: 2 },
   ];
@@ -173,7 +197,7 @@ export type Task = "ecg" | "cxr";
 
 export const MODEL_NAMES: Record<Task, string[]> = {
   ecg: ["snn", "cnn", "bilstm", "logreg", "snn-features", "mlp-features"],
-  cxr: ["snn", "cnn", "logreg", "gatti2025", "gatti2025-replication"],
+  cxr: ["snn", "cnn", "snn-deep", "cnn-deep", "logreg", "gatti2025", "gatti2025-replication"],
 };
 
 /** A built-in model by task and short name, as the command line names them. */
@@ -184,7 +208,7 @@ export function modelFor(task: Task, name: string, timeSteps?: number): ModelCon
       "snn-features": () => ecgFeatureSnn(timeSteps), "mlp-features": ecgFeatureMlp,
     }
     : {
-      snn: () => cxrSnn(timeSteps), cnn: cxrCnn, logreg: () => logisticRegression([1, 128, 128], 2, "cxr-logreg"),
+      snn: () => cxrSnn(timeSteps), cnn: cxrCnn, "snn-deep": () => cxrSnnDeep(timeSteps), "cnn-deep": cxrCnnDeep, logreg: () => logisticRegression([1, 128, 128], 2, "cxr-logreg"),
       gatti2025: () => gatti2025({ timeSteps }), "gatti2025-replication": () => gatti2025Replication(),
     };
   const factory = make[name];

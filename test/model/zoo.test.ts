@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { test } from "node:test";
+import { buildNetwork, MODEL_NAMES, modelFor, type Task } from "../../src/model/index.js";
+
+test("every built-in model builds and ends in one score per class", () => {
+  for (const task of Object.keys(MODEL_NAMES) as Task[]) {
+    for (const name of MODEL_NAMES[task]) {
+      if (name.startsWith("gatti2025")) continue; // 264 million weights at 256x256; test/model/silent-trap.test.ts builds it smaller
+      const config = modelFor(task, name);
+      assert.deepEqual(buildNetwork(config, 1).outputShape(), [config.classes], `${task} ${name}`);
+    }
+  }
+});
+
+test("cxr snn-deep has the parameters counted by hand and the layers of the benchmarked config", () => {
+  // conv+batchnorm 16, 32, 64, 64, 128, 128 (3x3 weights, bias, gamma, beta), Dense 2048->128, 128->2
+  const convs = [[1, 16], [16, 32], [32, 64], [64, 64], [64, 128], [128, 128]];
+  const expected = convs.reduce((n, [cin, cout]) => n + cin * cout * 9 + 3 * cout, 0) + 2048 * 128 + 128 + 128 * 2 + 2;
+  assert.equal(expected, 545_058);
+  assert.equal(buildNetwork(modelFor("cxr", "snn-deep"), 1).parameterCount(), expected);
+  assert.equal(buildNetwork(modelFor("cxr", "cnn-deep"), 1).parameterCount(), expected);
+  for (const [name, file] of [["snn-deep", "cxr-snn-deep"], ["cnn-deep", "cxr-cnn-deep"]]) {
+    const benchmarked = JSON.parse(fs.readFileSync(`bench/configs/${file}.json`, "utf8"));
+    const builtIn = modelFor("cxr", name);
+    assert.deepEqual(builtIn.layers, benchmarked.layers, name);
+    assert.deepEqual([builtIn.inputShape, builtIn.timeSteps], [benchmarked.inputShape, benchmarked.timeSteps], name);
+  }
+});
