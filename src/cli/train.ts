@@ -15,7 +15,7 @@ export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
-  balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor: Monitor; seed: number;
+  balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor: Monitor; seed: number; splitSeed?: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; augment?: boolean; records?: string[];
 }
 
@@ -29,6 +29,7 @@ export function trainCommand(): Command {
     .argument("<task>", "ecg or cxr", oneOf(["ecg", "cxr"] as const)))
     .option("--seeds <n>", "repeat the experiment with n seeds and report mean and 95% interval", positiveInt, 1)
     .option("--seed <n>", "first seed", nonNegativeInt, 1)
+    .option("--split-seed <n>", "seed of the train/validation/test split (default: --seed); fixing it lets the seeds of one experiment run as separate processes (--seed k --out DIR/seed-k each), then --seeds n --resume --out DIR gathers them", nonNegativeInt)
     .option("--out <dir>", "run folder (default runs/<task>-<model>-<time>)")
     .option("--resume", "continue the interrupted run in --out")
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
@@ -188,7 +189,7 @@ function defaultSeconds(): number[] {
 function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataSpec {
   if (task === "ecg") {
     if (flags.validation && flags.split !== "inter") throw new SpikemedError("--validation applies to --split inter only", "drop --validation, or add --split inter");
-    return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed: flags.seed, limit: flags.limit, window: beatWindow(flags) ?? DEFAULT_BEAT_WINDOW,
+    return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed: flags.splitSeed ?? flags.seed, limit: flags.limit, window: beatWindow(flags) ?? DEFAULT_BEAT_WINDOW,
       includePaced: flags.includePaced, validationBy: flags.validation, ...(flags.leads ? { leads: flags.leads } : {}) };
   }
   if (!flags.data) {
@@ -198,5 +199,5 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
     throw new SpikemedError("--protocol leave-one-source-out needs --holdout SOURCE", "name the source to test on, e.g. --holdout cxnet");
   }
   return { task, dataDir: flags.data, protocol: flags.protocol, heldOutSource: flags.holdout, imageSize: model.inputShape[1],
-    seed: flags.seed, limit: flags.limit, onBadFile: flags.onBadFile };
+    seed: flags.splitSeed ?? flags.seed, limit: flags.limit, onBadFile: flags.onBadFile };
 }

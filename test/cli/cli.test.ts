@@ -284,6 +284,29 @@ test("the same seed gives the same trained model, bit for bit, on the 2-thread W
   assert.ok(models[0].equals(models[1]));
 });
 
+test("seeds run as separate processes on one split and gathered with --resume report what one --seeds run does", () => {
+  const out = temporaryDir("spikemed-seeds-");
+  const common = ["train", "ecg", "--epochs", "1", "--limit", "200", "--time-steps", "2", "--records", "209"];
+  const together = cli(...common, "--seeds", "2", "--out", path.join(out, "together"));
+  assert.equal(together.code, 0, together.err);
+  for (const seed of ["1", "2"]) {
+    const r = cli(...common, "--seed", seed, "--split-seed", "1", "--out", path.join(out, "apart", `seed-${seed}`));
+    assert.equal(r.code, 0, r.err);
+  }
+  const gathered = cli(...common, "--seeds", "2", "--resume", "--out", path.join(out, "apart"));
+  assert.equal(gathered.code, 0, gathered.err);
+  const summary = (dir: string) => JSON.parse(fs.readFileSync(path.join(out, dir, "report.json"), "utf8")).seedAggregate;
+  assert.deepEqual(summary("apart"), summary("together"));
+  for (const seed of ["1", "2"]) {
+    const model = (dir: string) => fs.readFileSync(path.join(out, dir, `seed-${seed}`, "model.ckpt"));
+    assert.ok(model("apart").equals(model("together")), `seed ${seed}: same model`);
+  }
+  // without --split-seed, seed 2 alone draws its own split: its test beats are not seed 1's
+  const ownSplit = cli(...common, "--seed", "2", "--out", path.join(out, "own"));
+  assert.equal(ownSplit.code, 0, ownSplit.err);
+  assert.ok(!fs.readFileSync(path.join(out, "own", "model.ckpt")).equals(fs.readFileSync(path.join(out, "apart", "seed-2", "model.ckpt"))));
+});
+
 test("chest X-ray: train on a folder of class subfolders, then predict probabilities per image", async () => {
   const { default: sharp } = await import("sharp");
   const root = temporaryDir("spikemed-cxr-");
