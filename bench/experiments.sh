@@ -78,6 +78,11 @@ $S cxr --data $CXR --protocol mixed --model logreg --epochs 10 --schedule cosine
 $S cxr --config bench/configs/cxr-cnn-deep.json --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-cnn-deep
 $S cxr --config bench/configs/cxr-cnn-deep.json --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --monitor val_accuracy --out runs/bench/cxr-cnn-deep-valacc
 $S cxr --data $CXR --protocol mixed --model cnn --epochs 10 --schedule cosine --no-augment --monitor val_accuracy --out runs/bench/cxr-cnn-valacc
+# Session 10: the deeper SNN over five seeds on one split, two seeds at a time on one thread each, then gathered (bench/results/cxr-recipe.md).
+for k in 1 2 3 4 5; do
+  $S cxr --model snn-deep --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --monitor val_accuracy --threads 1 --seed $k --split-seed 1 --out runs/bench/cxr-snn-deep/seed-$k
+done
+$S cxr --model snn-deep --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --monitor val_accuracy --seeds 5 --resume --out runs/bench/cxr-snn-deep
 $S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --out runs/bench/cxr-same-source-snn
 $S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cohen-snn
 # Session 7: every other source held out in turn (each a hospital or collection the network never saw).
