@@ -139,47 +139,38 @@ export function gatti2025Replication(imageSize = 256): ModelConfig {
 }
 
 /**
- * The default chest X-ray SNN, sized to train to its best on a 2-core CPU within an hour:
- * four stride-2 3x3 convolutions with LIF neurons on a 128x128 image, then one hidden LIF layer.
+ * The chest X-ray SNNs. `default`: sized to train to its best on a 2-core CPU within an hour, four
+ * stride-2 3x3 convolutions with LIF neurons on a 128x128 image, then one hidden LIF layer.
+ * `deep`: a stride-1 convolution after the third and fourth stride-2 ones, the fourth stage at 128
+ * filters; 2.7 times the multiply-adds, about 27 minutes for 10 epochs on one thread, and no
+ * better than the default over five seeds (bench/results/cxr-recipe.md).
  */
-export function cxrSnn(timeSteps = 4): ModelConfig {
+export type CxrDepth = "default" | "deep";
+
+const CXR_SNN_DESCRIPTIONS: Record<CxrDepth, string> = {
+  default: "4 x [Conv2d 3x3 stride 2 + LIF] (16, 32, 64, 64), AvgPool2, Dense(1024->128) LIF, Dense(128->2)",
+  deep: "cxr-snn with a stride-1 Conv2d 3x3 + LIF after the third and fourth stride-2 ones (16, 32, 64, 64, 128, 128), AvgPool2, Dense(2048->128) LIF, Dense(128->2)",
+};
+
+const cxrName = (kind: "snn" | "cnn", depth: CxrDepth): string => `cxr-${kind}${depth === "deep" ? "-deep" : ""}`;
+
+export function cxrSnn(timeSteps = 4, depth: CxrDepth = "default"): ModelConfig {
   return {
-    name: "cxr-snn", description: "4 x [Conv2d 3x3 stride 2 + LIF] (16, 32, 64, 64), AvgPool2, Dense(1024->128) LIF, Dense(128->2)",
+    name: cxrName("snn", depth), description: CXR_SNN_DESCRIPTIONS[depth],
     inputShape: [1, 128, 128], classes: 2, timeSteps, encoder: { kind: "direct" }, readout: "mean",
-    layers: cxrBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }, "default"),
+    layers: cxrBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }, depth),
   };
 }
 
-export function cxrCnn(): ModelConfig {
+export function cxrCnn(depth: CxrDepth = "default"): ModelConfig {
   return {
-    name: "cxr-cnn", description: "cxr-snn with ReLU instead of LIF (its ANN twin)",
+    name: cxrName("cnn", depth), description: `${cxrName("snn", depth)} with ReLU instead of LIF (its ANN twin)`,
     inputShape: [1, 128, 128], classes: 2, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
-    layers: cxrBody({ type: "relu" }, "default"),
+    layers: cxrBody({ type: "relu" }, depth),
   };
 }
 
-/**
- * cxr-snn with a stride-1 convolution after its third and fourth stride-2 ones, the fourth stage
- * at 128 filters: 2.7 times the multiply-adds, about 26 minutes for 10 epochs on one thread, and
- * the best mixed-protocol score measured (bench/results/cxr-recipe.md).
- */
-export function cxrSnnDeep(timeSteps = 4): ModelConfig {
-  return {
-    name: "cxr-snn-deep", description: "cxr-snn with a stride-1 Conv2d 3x3 + LIF after the third and fourth stride-2 ones (16, 32, 64, 64, 128, 128), AvgPool2, Dense(2048->128) LIF, Dense(128->2)",
-    inputShape: [1, 128, 128], classes: 2, timeSteps, encoder: { kind: "direct" }, readout: "mean",
-    layers: cxrBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }, "deep"),
-  };
-}
-
-export function cxrCnnDeep(): ModelConfig {
-  return {
-    name: "cxr-cnn-deep", description: "cxr-snn-deep with ReLU instead of LIF (its ANN twin)",
-    inputShape: [1, 128, 128], classes: 2, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
-    layers: cxrBody({ type: "relu" }, "deep"),
-  };
-}
-
-function cxrBody(activation: LayerConfig, depth: "default" | "deep"): LayerConfig[] {
+function cxrBody(activation: LayerConfig, depth: CxrDepth): LayerConfig[] {
   const block = (filters: number, stride = 2): LayerConfig[] => [
     { type: "conv2d", filters, kernel: 3, stride, padding: 1 }, { type: "batchnorm" }, activation,
   ];
@@ -208,7 +199,7 @@ export function modelFor(task: Task, name: string, timeSteps?: number): ModelCon
       "snn-features": () => ecgFeatureSnn(timeSteps), "mlp-features": ecgFeatureMlp,
     }
     : {
-      snn: () => cxrSnn(timeSteps), cnn: cxrCnn, "snn-deep": () => cxrSnnDeep(timeSteps), "cnn-deep": cxrCnnDeep, logreg: () => logisticRegression([1, 128, 128], 2, "cxr-logreg"),
+      snn: () => cxrSnn(timeSteps), cnn: () => cxrCnn(), "snn-deep": () => cxrSnn(timeSteps, "deep"), "cnn-deep": () => cxrCnn("deep"), logreg: () => logisticRegression([1, 128, 128], 2, "cxr-logreg"),
       gatti2025: () => gatti2025({ timeSteps }), "gatti2025-replication": () => gatti2025Replication(),
     };
   const factory = make[name];
