@@ -187,9 +187,10 @@ function defaultSeconds(): number[] {
 }
 
 function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataSpec {
+  const seed = flags.splitSeed ?? flags.seed;
   if (task === "ecg") {
     if (flags.validation && flags.split !== "inter") throw new SpikemedError("--validation applies to --split inter only", "drop --validation, or add --split inter");
-    return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed: flags.splitSeed ?? flags.seed, limit: flags.limit, window: beatWindow(flags) ?? DEFAULT_BEAT_WINDOW,
+    return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed, limit: flags.limit, window: beatWindow(flags) ?? DEFAULT_BEAT_WINDOW,
       includePaced: flags.includePaced, validationBy: flags.validation, ...(flags.leads ? { leads: flags.leads } : {}) };
   }
   if (!flags.data) {
@@ -199,5 +200,5 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
     throw new SpikemedError("--protocol leave-one-source-out needs --holdout SOURCE", "name the source to test on, e.g. --holdout cxnet");
   }
   return { task, dataDir: flags.data, protocol: flags.protocol, heldOutSource: flags.holdout, imageSize: model.inputShape[1],
-    seed: flags.splitSeed ?? flags.seed, limit: flags.limit, onBadFile: flags.onBadFile };
+    seed, limit: flags.limit, onBadFile: flags.onBadFile };
 }

@@ -139,24 +139,28 @@ export function gatti2025Replication(imageSize = 256): ModelConfig {
 }
 
 /**
- * The chest X-ray SNNs. `default`: sized to train to its best on a 2-core CPU within an hour, four
- * stride-2 3x3 convolutions with LIF neurons on a 128x128 image, then one hidden LIF layer.
- * `deep`: a stride-1 convolution after the third and fourth stride-2 ones, the fourth stage at 128
- * filters; 2.7 times the multiply-adds, about 27 minutes for 10 epochs on one thread, and no
- * better than the default over five seeds (bench/results/cxr-recipe.md).
+ * The chest X-ray networks by depth. `default`: sized to train to its best on a 2-core CPU within
+ * an hour, four stride-2 3x3 convolutions on a 128x128 image, then one hidden layer. `deep`: a
+ * stride-1 convolution after the third and fourth stride-2 ones, the fourth stage at 128 filters;
+ * 2.7 times the multiply-adds, about 25 minutes for 10 epochs on one thread, and no better than
+ * the default over five seeds (bench/results/cxr-recipe.md).
  */
 export type CxrDepth = "default" | "deep";
 
-const CXR_SNN_DESCRIPTIONS: Record<CxrDepth, string> = {
-  default: "4 x [Conv2d 3x3 stride 2 + LIF] (16, 32, 64, 64), AvgPool2, Dense(1024->128) LIF, Dense(128->2)",
-  deep: "cxr-snn with a stride-1 Conv2d 3x3 + LIF after the third and fourth stride-2 ones (16, 32, 64, 64, 128, 128), AvgPool2, Dense(2048->128) LIF, Dense(128->2)",
+const CXR_DEPTHS: Record<CxrDepth, { suffix: string; description: string; convolutions: { filters: number; stride: number }[] }> = {
+  default: {
+    suffix: "", description: "4 x [Conv2d 3x3 stride 2 + LIF] (16, 32, 64, 64), AvgPool2, Dense(1024->128) LIF, Dense(128->2)",
+    convolutions: [16, 32, 64, 64].map((filters) => ({ filters, stride: 2 })),
+  },
+  deep: {
+    suffix: "-deep", description: "cxr-snn with a stride-1 Conv2d 3x3 + LIF after the third and fourth stride-2 ones (16, 32, 64, 64, 128, 128), AvgPool2, Dense(2048->128) LIF, Dense(128->2)",
+    convolutions: [[16, 2], [32, 2], [64, 2], [64, 1], [128, 2], [128, 1]].map(([filters, stride]) => ({ filters, stride })),
+  },
 };
-
-const cxrName = (kind: "snn" | "cnn", depth: CxrDepth): string => `cxr-${kind}${depth === "deep" ? "-deep" : ""}`;
 
 export function cxrSnn(timeSteps = 4, depth: CxrDepth = "default"): ModelConfig {
   return {
-    name: cxrName("snn", depth), description: CXR_SNN_DESCRIPTIONS[depth],
+    name: `cxr-snn${CXR_DEPTHS[depth].suffix}`, description: CXR_DEPTHS[depth].description,
     inputShape: [1, 128, 128], classes: 2, timeSteps, encoder: { kind: "direct" }, readout: "mean",
     layers: cxrBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }, depth),
   };
@@ -164,21 +168,17 @@ export function cxrSnn(timeSteps = 4, depth: CxrDepth = "default"): ModelConfig 
 
 export function cxrCnn(depth: CxrDepth = "default"): ModelConfig {
   return {
-    name: cxrName("cnn", depth), description: `${cxrName("snn", depth)} with ReLU instead of LIF (its ANN twin)`,
+    name: `cxr-cnn${CXR_DEPTHS[depth].suffix}`, description: `cxr-snn${CXR_DEPTHS[depth].suffix} with ReLU instead of LIF (its ANN twin)`,
     inputShape: [1, 128, 128], classes: 2, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
     layers: cxrBody({ type: "relu" }, depth),
   };
 }
 
 function cxrBody(activation: LayerConfig, depth: CxrDepth): LayerConfig[] {
-  const block = (filters: number, stride = 2): LayerConfig[] => [
-    { type: "conv2d", filters, kernel: 3, stride, padding: 1 }, { type: "batchnorm" }, activation,
-  ];
-  const convolutions = depth === "deep"
-    ? [...block(16), ...block(32), ...block(64), ...block(64, 1), ...block(128), ...block(128, 1)]
-    : [...block(16), ...block(32), ...block(64), ...block(64)];
   return [
-    ...convolutions,
+    ...CXR_DEPTHS[depth].convolutions.flatMap(({ filters, stride }): LayerConfig[] => [
+      { type: "conv2d", filters, kernel: 3, stride, padding: 1 }, { type: "batchnorm" }, activation,
+    ]),
     { type: "avgpool", kernel: 2 }, { type: "flatten" },
     { type: "dense", units: 128 }, activation, { type: "dropout", p: 0.2 }, { type: "dense", units: 2 },
   ];
