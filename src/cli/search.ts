@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { Command, InvalidArgumentError, Option } from "commander";

@@ -4,39 +4,19 @@ import { endianness } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { SpikemedError } from "../core/errors.js";
 import type { Rng } from "../core/random.js";
+import { MAGIC, PREFIX_BYTES, VERSION, checkpointBody, decodeCheckpoint, paddingAfter, type CheckpointContents } from "./checkpoint-bytes.js";
 import type { EarlyStopping, EarlyStoppingState } from "./early-stopping.js";
 import type { Optimizer, OptimizerKind } from "./optim.js";
 import type { Param } from "./param.js";
 import type { LrSchedule, ScheduleState } from "./schedule.js";
 
 /**
- * Checkpoint file: named float32 tensors plus JSON metadata in one file.
- *
- *   offset  size  content
- *        0     8  magic "SPKMCKPT"
- *        8     4  format version (uint32 LE), currently 1
- *       12     4  header length H in bytes (uint32 LE)
- *       16     8  tensor data length D in bytes (uint64 LE)
- *       24    32  SHA-256 of every byte from offset 56 to the end
- *       56     H  header, UTF-8 JSON: { meta, tensors: [{ name, length }] }
- *     56+H     P  zero padding so that the data starts at a multiple of 8
- *   56+H+P     D  the tensors' float32 values (little-endian), in header order
- *
- * The lengths detect truncation and the checksum any other corruption. Files are written to a
- * temporary file in the same folder, flushed to disk and renamed over the target, so a reader
- * sees either the previous checkpoint or the new one, never a half-written file.
- * NaN and +-Infinity in the metadata (JSON has no spelling for them) survive as {"$float": "NaN"}.
+ * Writing and reading checkpoint files (the byte format is in checkpoint-bytes.ts). Files are
+ * written to a temporary file in the same folder, flushed to disk and renamed over the target, so
+ * a reader sees either the previous checkpoint or the new one, never a half-written file.
  */
 
-const MAGIC = "SPKMCKPT";
-const VERSION = 1;
-const PREFIX_BYTES = 56;
 const LITTLE_ENDIAN = endianness() === "LE";
-
-export interface CheckpointContents {
-  tensors: Map<string, Float32Array>;
-  meta: unknown;
-}
 
 let tempCounter = 0;
 
@@ -92,55 +72,7 @@ export function readCheckpoint(file: string): CheckpointContents {
     if (e.code === "ENOENT") throw new SpikemedError(`checkpoint ${file} does not exist`, "check the path, or start without --resume");
     throw new SpikemedError(`could not read checkpoint ${file}: ${e.code ?? e.message}`);
   }
-  const fix = "the file is damaged; use an earlier checkpoint or start the run again without --resume";
-  if (bytes.length < PREFIX_BYTES || bytes.toString("latin1", 0, 8) !== MAGIC) {
-    if (bytes.length < PREFIX_BYTES && MAGIC.startsWith(bytes.toString("latin1", 0, Math.min(8, bytes.length)))) {
-      throw new SpikemedError(`checkpoint ${file} is truncated: ${bytes.length} bytes, shorter than the ${PREFIX_BYTES}-byte header`, fix);
-    }
-    throw new SpikemedError(`${file} is not a spikemed checkpoint (it does not start with "${MAGIC}")`, "pass a checkpoint written by spikemed train");
-  }
-  const version = bytes.readUInt32LE(8);
-  if (version !== VERSION) {
-    throw new SpikemedError(`checkpoint ${file} has format version ${version}; this spikemed reads version ${VERSION}`, "use the spikemed version that wrote it");
-  }
-  const headerBytes = bytes.readUInt32LE(12);
-  const dataBytes = Number(bytes.readBigUInt64LE(16));
-  const dataStart = PREFIX_BYTES + headerBytes + paddingAfter(headerBytes);
-  const expected = dataStart + dataBytes;
-  if (bytes.length < expected) {
-    throw new SpikemedError(`checkpoint ${file} is truncated: ${bytes.length} bytes, expected ${expected}`, fix);
-  }
-  if (bytes.length > expected) {
-    throw new SpikemedError(`checkpoint ${file} is corrupt: ${bytes.length - expected} unexpected bytes after the data`, fix);
-  }
-  const digest = createHash("sha256").update(bytes.subarray(PREFIX_BYTES)).digest();
-  if (!digest.equals(bytes.subarray(24, PREFIX_BYTES))) {
-    throw new SpikemedError(`checkpoint ${file} is corrupt: its SHA-256 checksum does not match its contents`, fix);
-  }
-  let header: { meta: unknown; tensors: { name: string; length: number }[] };
-  try {
-    header = JSON.parse(bytes.toString("utf8", PREFIX_BYTES, PREFIX_BYTES + headerBytes), decodeNonFinite);
-  } catch {
-    throw new SpikemedError(`checkpoint ${file} is corrupt: its header is not valid JSON`, fix);
-  }
-  if (!header || !Array.isArray(header.tensors)) throw new SpikemedError(`checkpoint ${file} is corrupt: its header lists no tensors`, fix);
-  const tensors = new Map<string, Float32Array>();
-  let offset = dataStart;
-  for (const entry of header.tensors) {
-    if (typeof entry?.name !== "string" || !Number.isInteger(entry.length) || entry.length < 0 || tensors.has(entry.name)) {
-      throw new SpikemedError(`checkpoint ${file} is corrupt: bad tensor entry ${JSON.stringify(entry)}`, fix);
-    }
-    const end = offset + entry.length * 4;
-    if (end > bytes.length) throw new SpikemedError(`checkpoint ${file} is corrupt: tensor "${entry.name}" runs past the end of the data`, fix);
-    const tensor = new Float32Array(entry.length);
-    const view = Buffer.from(tensor.buffer);
-    bytes.copy(view, 0, offset, end);
-    if (!LITTLE_ENDIAN) view.swap32();
-    tensors.set(entry.name, tensor);
-    offset = end;
-  }
-  if (offset !== bytes.length) throw new SpikemedError(`checkpoint ${file} is corrupt: the tensors do not fill the data section`, fix);
-  return { tensors, meta: header.meta };
+  return decodeCheckpoint(bytes, file, createHash("sha256").update(checkpointBody(bytes)).digest());
 }
 
 /** Deletes temporary files left by writers that were killed mid-write (their process is gone). */
@@ -160,10 +92,6 @@ function processExists(pid: number): boolean {
     // EPERM: it exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-function paddingAfter(headerBytes: number): number {
-  return (8 - ((PREFIX_BYTES + headerBytes) % 8)) % 8;
 }
 
 function writeAll(fd: number, chunk: Buffer): void {
@@ -186,14 +114,7 @@ function encodeNonFinite(_key: string, value: unknown): unknown {
   return typeof value === "number" && !Number.isFinite(value) ? { $float: String(value) } : value;
 }
 
-function decodeNonFinite(_key: string, value: unknown): unknown {
-  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-    const keys = Object.keys(value);
-    const spelled = (value as { $float?: unknown }).$float;
-    if (keys.length === 1 && (spelled === "NaN" || spelled === "Infinity" || spelled === "-Infinity")) return Number(spelled);
-  }
-  return value;
-}
+export type { CheckpointContents };
 
 /** The pieces of a training run that a checkpoint saves and restores. */
 export interface TrainingParts {

@@ -2,7 +2,7 @@
 // the reference backend (same summation order, so the same bits), on 1 and 2 threads, and both
 // against the dense kernels within float tolerance, for spike densities from 0% to 100%.
 import { describe, it } from "node:test";
-import type { Backend, ConvGeometry } from "../../../src/core/backend.js";
+import type { ConvGeometry } from "../../../src/core/backend.js";
 import { ReferenceBackend } from "../../../src/core/backends/reference/index.js";
 import type { WasmBackend } from "../../../src/core/backends/wasm/index.js";
 import { Rng } from "../../../src/core/random.js";

@@ -749,6 +749,10 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     throw new SpikemedError(`wasm backend: threads must be an integer from 1 to 64, got ${options.threads}`);
   }
   const spin = options.spin ?? DEFAULT_SPIN;
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
+    throw new SpikemedError("wasm backend: the kernels share their memory, which a browser allows only on a cross-origin isolated page",
+      "serve the page with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or stay on the reference backend");
+  }
   const module = await loadModule(options.wasm);
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });

@@ -1,0 +1,53 @@
+import { SpikemedError } from "../core/errors.js";
+import type { BeatWindow } from "../data/ecg/index.js";
+import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
+import type { CheckpointContents } from "../train/checkpoint-bytes.js";
+import type { DataSpec } from "./datasets.js";
+
+// A run folder's two files, read without Node's APIs: saved-run.ts reads them from disk, a
+// browser page (src/web) over HTTP.
+
+/** What a run folder records about how it was made (run.json). */
+export interface RunManifest {
+  format: "spikemed-run";
+  version: 1;
+  task: "ecg" | "cxr";
+  model: ModelConfig;
+  classNames: string[];
+  data: DataSpec;
+  train: Record<string, unknown>;
+  seed: number;
+  createdAt: string;
+}
+
+export const MANIFEST = "run.json";
+export const MODEL = "model.ckpt";
+
+/** ECG runs written before runs recorded their beat window all used this one. */
+const UNRECORDED_BEAT_WINDOW: BeatWindow = { sampleRate: 360, before: 90, after: 166 };
+
+/** run.json's text as a manifest; `file` names it in errors. */
+export function parseManifest(text: string, file: string): RunManifest {
+  let manifest: RunManifest;
+  try {
+    manifest = JSON.parse(text) as RunManifest;
+  } catch (err) {
+    throw new SpikemedError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (manifest?.format !== "spikemed-run") throw new SpikemedError(`${file}: not a spikemed run manifest`);
+  if (manifest.data.task === "ecg" && !manifest.data.window) manifest.data = { ...manifest.data, window: UNRECORDED_BEAT_WINDOW };
+  return manifest;
+}
+
+/** The manifest's network holding the checkpoint's trained weights; `file` names the checkpoint in errors. */
+export function trainedNetwork(manifest: RunManifest, { tensors }: CheckpointContents, file: string): Network {
+  const network = buildNetwork(manifest.model, manifest.seed);
+  for (const p of [...network.parameters(), ...network.buffers()]) {
+    const saved = tensors.get(p.name);
+    if (!saved || saved.length !== p.tensor.size) {
+      throw new SpikemedError(`${file}: weights for ${p.name} are missing or of the wrong size`, "the run folder is damaged; train again");
+    }
+    p.tensor.data.set(saved);
+  }
+  return network;
+}

@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { extname, join, resolve, sep } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { backward, crossEntropy, getBackend, Rng, setBackend, tensor, type Backend } from "../../src/core/index.js";
+import { createWasmBackend, type WasmBackend } from "../../src/core/backends/wasm/index.js";
+import { saveRun, type RunManifest } from "../../src/experiment/index.js";
+import { buildNetwork, ecgSnn, type Network } from "../../src/model/index.js";
+import { sampleBeatBatch } from "../model/helpers.js";
+
+// The package's claim that its models and kernels run in a browser, checked in headless Chromium:
+// a page imports dist/src/web, reads a run folder over HTTP and sends back class probabilities and
+// the gradients of a loss, which must equal Node's bit for bit (same kernels, same order).
+
+const browser = [process.env.SPIKEMED_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+  .find((candidate) => candidate && existsSync(candidate) && spawnSync(candidate, ["--version"]).status === 0);
+const browserMissing = browser ? false : "needs Chromium (apt-get install -y chromium, or SPIKEMED_CHROMIUM=path)";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const BEATS = 12;
+const labels = Array.from({ length: BEATS }, (_, i) => i % 5);
+
+interface PageResult {
+  backend?: string;
+  backendError?: string;
+  probabilities?: number[];
+  grads?: number[][];
+  badRunError?: string;
+  error?: string;
+}
+
+/** What a page computes, computed here on `backend`: probabilities and every parameter's gradient. */
+function expected(network: Network, x: Float32Array, size: number) {
+  const probabilities = Array.from(network.predict(tensor(x, [BEATS, size])).data);
+  for (const p of network.parameters()) p.tensor.grad?.fill(0);
+  backward(crossEntropy(network.forward(tensor(x, [BEATS, size]), { training: false, rng: new Rng(0) }), labels));
+  return { probabilities, grads: network.parameters().map((p) => Array.from(p.tensor.grad!)) };
+}
+
+const pageScript = `
+const send = (body) => fetch("/result", { method: "POST", body: JSON.stringify(body) });
+try {
+  const web = await import("/dist/src/web/index.js");
+  const out = {};
+  try { await web.useFastBackend(); out.backend = "wasm"; } catch (err) { out.backendError = err.message; out.backend = "reference"; }
+  const { network, manifest } = await web.fetchRun("/run");
+  const x = new Float32Array(await (await fetch("/input.f32")).arrayBuffer());
+  const rows = ${BEATS}, size = x.length / rows;
+  out.probabilities = Array.from(network.predict(web.tensor(x, [rows, size])).data);
+  const logits = network.forward(web.tensor(x, [rows, size]), { training: false, rng: new web.Rng(0) });
+  web.backward(web.crossEntropy(logits, ${JSON.stringify(labels)}));
+  out.grads = network.parameters().map((p) => Array.from(p.tensor.grad));
+  out.classes = manifest.classNames;
+  try { await web.fetchRun("/badrun/"); } catch (err) { out.badRunError = err.message; }
+  await send(out);
+} catch (err) {
+  await send({ error: String(err && err.stack || err) });
+}`;
+
+const TYPES: Record<string, string> = { ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
+
+let server: http.Server;
+let origin = "";
+let runDir = "";
+let input: Float32Array;
+let size = 0;
+let network: Network;
+let waiting: ((result: PageResult) => void) | null = null;
+
+before(async () => {
+  runDir = mkdtempSync(join(tmpdir(), "spikemed-web-"));
+  const model = ecgSnn();
+  network = buildNetwork(model, 3);
+  const manifest: RunManifest = {
+    format: "spikemed-run", version: 1, task: "ecg", model, classNames: ["N", "S", "V", "F", "Q"],
+    data: { task: "ecg" } as RunManifest["data"], train: {}, seed: 4, // not the weights' seed: they must come from the checkpoint
+    createdAt: new Date(0).toISOString(),
+  };
+  saveRun(join(runDir, "run"), manifest, network);
+  saveRun(join(runDir, "badrun"), manifest, network);
+  const checkpoint = join(runDir, "badrun", "model.ckpt");
+  const bytes = readFileSync(checkpoint);
+  writeFileSync(checkpoint, bytes.subarray(0, bytes.length - 100));
+  const batch = sampleBeatBatch(BEATS);
+  input = batch.data.slice();
+  size = input.length / BEATS;
+
+  server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (req.method === "POST" && url.pathname === "/result") {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        res.end();
+        waiting?.(JSON.parse(Buffer.concat(chunks).toString("utf8")) as PageResult);
+      });
+      return;
+    }
+    const headers: Record<string, string> = {};
+    if (url.searchParams.get("isolated") === "1") {
+      headers["Cross-Origin-Opener-Policy"] = "same-origin";
+      headers["Cross-Origin-Embedder-Policy"] = "require-corp";
+    }
+    if (url.pathname === "/page.html") {
+      res.writeHead(200, { ...headers, "Content-Type": "text/html" });
+      res.end(`<!doctype html><script type="module">${pageScript}</script>`);
+      return;
+    }
+    if (url.pathname === "/input.f32") {
+      res.writeHead(200, headers);
+      res.end(Buffer.from(input.buffer, input.byteOffset, input.byteLength));
+      return;
+    }
+    const base = /^\/(bad)?run\//.test(url.pathname) ? runDir : root;
+    const file = resolve(base, "." + decodeURIComponent(url.pathname));
+    if (!file.startsWith(base.endsWith(sep) ? base : base + sep) || !existsSync(file)) {
+      res.writeHead(404, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { ...headers, "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(() => {
+  server?.close();
+  if (runDir) rmSync(runDir, { recursive: true, force: true });
+});
+
+/** Opens the page in headless Chromium and returns what it sends back. */
+async function runPage(isolated: boolean): Promise<PageResult> {
+  const profile = mkdtempSync(join(tmpdir(), "spikemed-chromium-"));
+  const child = spawn(browser as string, ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+    `--user-data-dir=${profile}`, `${origin}/page.html?isolated=${isolated ? 1 : 0}`], { stdio: "ignore", detached: true });
+  try {
+    return await new Promise<PageResult>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error("the page sent no result within 90 s")), 90_000);
+      waiting = (result) => {
+        clearTimeout(timer);
+        done(result);
+      };
+      child.on("exit", (code) => fail(new Error(`chromium exited (${code}) before the page sent its result`)));
+    });
+  } finally {
+    waiting = null;
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+function onBackend<T>(backend: Backend, fn: () => T): T {
+  const previous = getBackend();
+  setBackend(backend);
+  try {
+    return fn();
+  } finally {
+    setBackend(previous);
+  }
+}
+
+test("a cross-origin isolated page runs a saved run on the WebAssembly kernels exactly as Node does", { skip: browserMissing, timeout: 180_000 }, async () => {
+  const result = await runPage(true);
+  assert.equal(result.error, undefined, result.error);
+  assert.equal(result.backend, "wasm", result.backendError);
+  const wasm: WasmBackend = await createWasmBackend({ threads: 1 });
+  try {
+    const node = onBackend(wasm, () => expected(network, input, size));
+    assert.deepEqual(result.probabilities, node.probabilities);
+    assert.equal(result.grads!.length, node.grads.length);
+    result.grads!.forEach((g, i) => assert.deepEqual(g, node.grads[i], `gradient of ${network.parameters()[i].name}`));
+    assert.ok(node.grads.some((g) => g.some((v) => v !== 0)), "the loss has gradients to compare");
+  } finally {
+    await wasm.dispose();
+  }
+  assert.match(result.badRunError ?? "", /\/badrun\/model\.ckpt is truncated/);
+});
+
+test("a page that is not cross-origin isolated gets a clear error from the kernels and runs on the reference backend", { skip: browserMissing, timeout: 180_000 }, async () => {
+  const result = await runPage(false);
+  assert.equal(result.error, undefined, result.error);
+  assert.equal(result.backend, "reference");
+  assert.match(result.backendError ?? "", /cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin/s);
+  const node = expected(network, input, size); // the reference backend is the default one
+  assert.deepEqual(result.probabilities, node.probabilities);
+});
