@@ -8,12 +8,12 @@ import { DEFAULT_BEAT_WINDOW, median } from "../data/ecg/index.js";
 import {
   argmaxRows, barChartSvg, borderShare, occlusionMap, occlusionOverlay, panelsSvg, replacementDrops, signalSegments, writeFileAtomic,
 } from "../eval/index.js";
-import { loadRun } from "../experiment/index.js";
+import { loadRun, recordBeats } from "../experiment/index.js";
 import { readsOnlyFeatures } from "../model/index.js";
 import { flatArrayData, predictProbabilities, sampleSize } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { list, positiveInt, positiveNumber } from "./options.js";
-import { recordBeats } from "./predict.js";
+import { readRecordAt } from "./predict.js";
 
 /** Share of the image's side that counts as its border (where hospitals put markers and labels). */
 const BORDER = 0.125;
@@ -73,7 +73,9 @@ function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
   const K = classNames.length;
   const features = manifest.model.features ?? [];
   const window = manifest.data.task === "ecg" ? manifest.data.window ?? DEFAULT_BEAT_WINDOW : DEFAULT_BEAT_WINDOW;
-  const { name, record, beats, n, data } = recordBeats(input, classNames, window, features, manifest.data.task === "ecg" ? manifest.data.leads : undefined);
+  const record = readRecordAt(input);
+  const name = record.name;
+  const { beats, n, data } = recordBeats(manifest, record, input);
   const row = sampleSize(data);
   const windowLength = row - features.length;
   // Each lead's window is flattened stretch by stretch on its own.

@@ -3,8 +3,11 @@ import { Rng, SpikemedError } from "../core/index.js";
 import * as cxr from "../data/cxr/index.js";
 import * as ecg from "../data/ecg/index.js";
 import { argmaxRows, subgroupTable, type ReportTable } from "../eval/index.js";
-import { flatArrayData, type ClassificationData } from "../train/index.js";
+import type { ClassificationData } from "../train/index.js";
+import { beatData } from "./beat-data.js";
 import type { CrossValidationPlan } from "./folds.js";
+
+export { beatData };
 
 /** A data set ready for training: the samples, the three index sets, and how they were made. */
 export interface PreparedData {
@@ -31,28 +34,6 @@ export type DataSpec =
       leads?: (string | number)[] }
   | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
       onBadFile: "skip" | "fail" };
-
-/**
- * Labelled beats as training data: each sample is the beat's window, then the `features` the
- * model reads (by name; default all the data set's); augmented windows when training asks.
- */
-export function beatData(beats: Pick<ecg.BeatDataset, "x" | "windowLength" | "leads" | "features" | "featureNames" | "y" | "classNames">,
-  features: readonly string[] = beats.featureNames): ClassificationData {
-  const values = ecg.selectBeatFeatures(beats.features, beats.featureNames, features);
-  const plain = flatArrayData(beats.x, [beats.leads, beats.windowLength], beats.classNames, beats.y, features.length > 0 ? { names: features, values } : undefined);
-  const length = beats.windowLength;
-  const row = beats.leads * length + features.length;
-  return {
-    ...plain,
-    fill: (indices, out, augment) => {
-      plain.fill(indices, out);
-      if (!augment) return;
-      for (let r = 0; r < indices.length; r++) {
-        for (let l = 0; l < beats.leads; l++) ecg.augmentBeat(out.subarray(r * row + l * length, r * row + (l + 1) * length), augment);
-      }
-    },
-  };
-}
 
 /** Accuracy by group (record, source) of the samples at `indices`, from their predicted probabilities; null without groups. */
 export function accuracyByGroup(prepared: PreparedData, indices: Int32Array, probabilities: Float32Array): ReportTable | null {

@@ -4,8 +4,13 @@
  * must be cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-
  * Policy: require-corp); elsewhere the reference backend (plain JavaScript) runs the same models.
  * In a browser the kernels run on the page's own thread.
+ *
+ * `fetchRun` and `fetchRecord`, then `predictRecordBeats`, do in a page what `spikemed predict RUN
+ * RECORD` does: one class per detected heartbeat, the same answers.
  */
 import { SpikemedError } from "../core/errors.js";
+import { recordFromFiles, type WfdbRecord } from "../data/ecg/wfdb-files.js";
+import { parseWfdbHeader } from "../data/ecg/wfdb-header.js";
 import type { Network } from "../model/network.js";
 import { MANIFEST, MODEL, parseManifest, trainedNetwork, type RunManifest } from "../experiment/run-format.js";
 import { checkpointBody, decodeCheckpoint } from "../train/checkpoint-bytes.js";
@@ -13,6 +18,8 @@ import { checkpointBody, decodeCheckpoint } from "../train/checkpoint-bytes.js";
 export * from "../core/index.js";
 export * from "../model/index.js";
 export { batchTensor, flatArrayData, inputBatch, predictProbabilities, sampleSize, type ClassificationData } from "../train/data.js";
+export { predictRecordBeats, recordBeats, type RecordPrediction } from "../experiment/record-predictions.js";
+export { recordFromFiles, type WfdbRecord, type WfdbRecordFiles } from "../data/ecg/wfdb-files.js";
 export type { RunManifest };
 
 /**
@@ -34,14 +41,39 @@ export async function fetchRun(url: string | URL): Promise<{ manifest: RunManife
   return { manifest, network: trainedNetwork(manifest, decodeCheckpoint(bytes, checkpointUrl, digest), checkpointUrl) };
 }
 
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  const fix = "pass the URL of a folder written by `spikemed train` (its --out), served over HTTP";
+/**
+ * Reads the WFDB record at `url` (its path without extension, e.g. "data/100") over HTTP: the
+ * header, the signal files it names (checksums verified), and the .atr annotations when the
+ * server has them.
+ */
+export async function fetchRecord(url: string | URL): Promise<WfdbRecord> {
+  const base = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
+  base.pathname = base.pathname.replace(/\.(hea|dat|atr)$/, "");
+  const name = base.pathname.slice(base.pathname.lastIndexOf("/") + 1);
+  const at = (file: string) => new URL(file, base).href; // beside the record: its files' names are relative to its folder
+  const fix = "pass the URL of a WFDB record without extension (e.g. data/100), served over HTTP";
+  const header = parseWfdbHeader(new TextDecoder("latin1").decode(await fetchBytes(at(`${name}.hea`), fix)), at(`${name}.hea`));
+  const signalFiles = new Map<string, Uint8Array>();
+  for (const { fileName } of header.signals) {
+    if (!signalFiles.has(fileName)) signalFiles.set(fileName, await fetchBytes(at(fileName), fix));
+  }
+  const annotations = await fetchBytes(at(`${name}.atr`), fix, true);
+  return recordFromFiles(name, header, {
+    signal: (fileName) => signalFiles.get(fileName)!,
+    annotations: annotations ? { bytes: annotations, path: at(`${name}.atr`) } : undefined,
+  });
+}
+
+async function fetchBytes(url: string, fix?: string): Promise<Uint8Array>;
+async function fetchBytes(url: string, fix: string, optional: true): Promise<Uint8Array | null>;
+async function fetchBytes(url: string, fix = "pass the URL of a folder written by `spikemed train` (its --out), served over HTTP", optional = false): Promise<Uint8Array | null> {
   let response: Response;
   try {
     response = await fetch(url);
   } catch (err) {
     throw new SpikemedError(`${url}: could not be fetched (${(err as Error).message})`, fix);
   }
+  if (optional && response.status === 404) return null;
   if (!response.ok) throw new SpikemedError(`${url}: HTTP ${response.status} ${response.statusText}`.trim(), fix);
   return new Uint8Array(await response.arrayBuffer());
 }

@@ -9,13 +9,15 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { backward, crossEntropy, getBackend, Rng, setBackend, tensor, type Backend } from "../../src/core/index.js";
 import { createWasmBackend, type WasmBackend } from "../../src/core/backends/wasm/index.js";
-import { saveRun, type RunManifest } from "../../src/experiment/index.js";
+import { DEFAULT_BEAT_WINDOW, readRecord, sampleDataDir } from "../../src/data/ecg/index.js";
+import { predictRecordBeats, saveRun, type RunManifest } from "../../src/experiment/index.js";
 import { buildNetwork, ecgSnn, type Network } from "../../src/model/index.js";
 import { sampleBeatBatch } from "../model/helpers.js";
 
 // The package's claim that its models and kernels run in a browser, checked in headless Chromium:
-// a page imports dist/src/web, reads a run folder over HTTP and sends back class probabilities and
-// the gradients of a loss, which must equal Node's bit for bit (same kernels, same order).
+// a page imports dist/src/web, reads a run folder and a WFDB record over HTTP and sends back class
+// probabilities, the gradients of a loss and the record's per-beat classes, which must equal
+// Node's bit for bit (same kernels, same order).
 
 const browser = [process.env.SPIKEMED_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
   .find((candidate) => candidate && existsSync(candidate) && spawnSync(candidate, ["--version"]).status === 0);
@@ -31,6 +33,7 @@ interface PageResult {
   probabilities?: number[];
   grads?: number[][];
   badRunError?: string;
+  record?: { labels: number[]; sampleOfBeat: number[]; agreement: { matched: number; agree: number } | null };
   error?: string;
 }
 
@@ -57,6 +60,11 @@ try {
   out.grads = network.parameters().map((p) => Array.from(p.tensor.grad));
   out.classes = manifest.classNames;
   try { await web.fetchRun("/badrun/"); } catch (err) { out.badRunError = err.message; }
+  if (out.backend === "wasm") {
+    const record = await web.fetchRecord("/data/mitdb-sample/100");
+    const prediction = web.predictRecordBeats(network, manifest, record, "100");
+    out.record = { labels: Array.from(prediction.labels), sampleOfBeat: Array.from(prediction.sampleOfBeat), agreement: prediction.agreement };
+  }
   await send(out);
 } catch (err) {
   await send({ error: String(err && err.stack || err) });
@@ -70,15 +78,16 @@ let runDir = "";
 let input: Float32Array;
 let size = 0;
 let network: Network;
+let manifest: RunManifest;
 let waiting: ((result: PageResult) => void) | null = null;
 
 before(async () => {
   runDir = mkdtempSync(join(tmpdir(), "spikemed-web-"));
   const model = ecgSnn();
   network = buildNetwork(model, 3);
-  const manifest: RunManifest = {
+  manifest = {
     format: "spikemed-run", version: 1, task: "ecg", model, classNames: ["N", "S", "V", "F", "Q"],
-    data: { task: "ecg" } as RunManifest["data"], train: {}, seed: 4, // not the weights' seed: they must come from the checkpoint
+    data: { task: "ecg", dataDir: null, split: "intra", seed: 1, window: DEFAULT_BEAT_WINDOW }, train: {}, seed: 4, // not the weights' seed: they must come from the checkpoint
     createdAt: new Date(0).toISOString(),
   };
   saveRun(join(runDir, "run"), manifest, network);
@@ -181,6 +190,9 @@ test("a cross-origin isolated page runs a saved run on the WebAssembly kernels e
     assert.equal(result.grads!.length, node.grads.length);
     result.grads!.forEach((g, i) => assert.deepEqual(g, node.grads[i], `gradient of ${network.parameters()[i].name}`));
     assert.ok(node.grads.some((g) => g.some((v) => v !== 0)), "the loss has gradients to compare");
+    const record = onBackend(wasm, () => predictRecordBeats(network, manifest, readRecord(sampleDataDir(), "100"), "100"));
+    assert.ok(record.labels.length > 2000, `${record.labels.length} beats`);
+    assert.deepEqual(result.record, { labels: Array.from(record.labels), sampleOfBeat: Array.from(record.sampleOfBeat), agreement: record.agreement });
   } finally {
     await wasm.dispose();
   }

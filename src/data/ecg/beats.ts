@@ -9,7 +9,7 @@ import { beatShapes } from "./beat-shape.js";
 import { removeBaselineWander, resample } from "./filters.js";
 import { detectRPeaks, type RPeakOptions } from "./rpeaks.js";
 import { annotationSymbol } from "./wfdb-annotation.js";
-import type { WfdbRecord } from "./wfdb-record.js";
+import type { WfdbRecord } from "./wfdb-files.js";
 import { waveletDenoise, type WaveletDenoiseOptions } from "./wavelet.js";
 
 export const AAMI_CLASSES = ["N", "S", "V", "F", "Q"] as const;

@@ -1,7 +1,7 @@
 /** Scoring the R-peak detector against a record's reference beat annotations. */
 import { SpikemedError } from "../../core/errors.js";
 import { isBeatCode } from "./wfdb-annotation.js";
-import type { WfdbRecord } from "./wfdb-record.js";
+import type { WfdbRecord } from "./wfdb-files.js";
 import { detectRPeaks, scoreDetections, type DetectionScore, type RPeakOptions } from "./rpeaks.js";
 
 const VF_ONSET = 32;

@@ -2,33 +2,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SpikemedError } from "../../core/errors.js";
-import { parseMitAnnotations, type Annotations } from "./wfdb-annotation.js";
+import { recordFromFiles, type ReadRecordOptions, type WfdbRecord, type WfdbRecordFiles } from "./wfdb-files.js";
 import { parseWfdbHeader, type WfdbHeader } from "./wfdb-header.js";
-import { decodeRecordSignals, toPhysical } from "./wfdb-signal.js";
 
-export interface WfdbRecord {
-  name: string;
-  header: WfdbHeader;
-  samplingFrequency: number;
-  frameCount: number;
-  /** Signal descriptions from the header (e.g. "MLII", "V1"). */
-  signalNames: string[];
-  /** ADC samples per signal. */
-  digital: Int32Array[];
-  /** Physical values per signal (usually mV); NaN where the record marks a sample invalid. */
-  physical: Float32Array[];
-  /** Annotations from the requested annotator, when asked for and present. */
-  annotations: Annotations | undefined;
-}
-
-export interface ReadRecordOptions {
-  /** Annotator file extension to read (default "atr"); null to skip annotations. */
-  annotator?: string | null;
-  /** Fail if the annotation file is missing (default false: annotations are then undefined). */
-  requireAnnotations?: boolean;
-  /** Verify initial values and checksums (default true). */
-  verify?: boolean;
-}
+export type { ReadRecordOptions, WfdbRecord };
 
 function readBytes(path: string, what: string): Uint8Array {
   try {
@@ -51,23 +28,14 @@ export function readHeader(dir: string, name: string): WfdbHeader {
 /** Reads record `name` from `dir`: header, all signals (verified), and its annotations. */
 export function readRecord(dir: string, name: string, options: ReadRecordOptions = {}): WfdbRecord {
   const header = readHeader(dir, name);
-  const { frameCount, digital } = decodeRecordSignals(
-    header,
-    (fileName) => readBytes(join(dir, fileName), `record ${name}`),
-    options.verify ?? true,
-  );
-  const physical = header.signals.map((spec, i) => toPhysical(digital[i], spec));
   const annotator = options.annotator === undefined ? "atr" : options.annotator;
-  let annotations: Annotations | undefined;
+  let annotations: WfdbRecordFiles["annotations"];
   if (annotator !== null) {
     const path = join(dir, `${name}.${annotator}`);
-    if (existsSync(path)) annotations = parseMitAnnotations(readBytes(path, `record ${name}`), path);
+    if (existsSync(path)) annotations = { bytes: readBytes(path, `record ${name}`), path };
     else if (options.requireAnnotations) throw new SpikemedError(`record ${name}: annotation file ${path} not found`);
   }
-  return {
-    name, header, samplingFrequency: header.samplingFrequency, frameCount,
-    signalNames: header.signals.map((s) => s.description), digital, physical, annotations,
-  };
+  return recordFromFiles(name, header, { signal: (fileName) => readBytes(join(dir, fileName), `record ${name}`), annotations }, options.verify ?? true);
 }
 
 /**

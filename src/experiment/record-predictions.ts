@@ -1,0 +1,78 @@
+/**
+ * A trained ECG run applied to one WFDB record, annotated or not: R peaks detected, beats
+ * windowed and measured as in training, one class per beat. No Node APIs: `spikemed predict`
+ * and a browser page (src/web) give the same answers.
+ */
+import { SpikemedError } from "../core/errors.js";
+import { BEAT_FEATURE_NAMES, SECOND_LEAD_FEATURES } from "../data/ecg/beat-features.js";
+import { aamiClassOfSymbol, beatWindowOptions, detectBeatsInRecord } from "../data/ecg/beats.js";
+import { annotationSymbol } from "../data/ecg/wfdb-annotation.js";
+import type { WfdbRecord } from "../data/ecg/wfdb-files.js";
+import { argmaxRows } from "../eval/metrics.js";
+import type { Network } from "../model/network.js";
+import { predictProbabilities } from "../train/data.js";
+import { beatData } from "./beat-data.js";
+import type { RunManifest } from "./run-format.js";
+
+/** A record's detected beats as the run's model reads them: the window of each of its leads, then the model's features; `where` names the record in errors. */
+export function recordBeats(manifest: RunManifest, record: WfdbRecord, where: string) {
+  if (manifest.data.task !== "ecg") throw new SpikemedError(`${where}: the run was trained on ${manifest.data.task} images, not ECG records`, "pass an ECG run");
+  const features = manifest.model.features ?? [];
+  const secondLeadFeatures = features.filter((f) => SECOND_LEAD_FEATURES.includes(f));
+  if (secondLeadFeatures.length > 0 && record.physical.length < 2) {
+    throw new SpikemedError(`${where}: the model reads features of a second lead (${secondLeadFeatures.join(", ")}), but the record has one signal`, "predict with a model that reads one lead's features");
+  }
+  const leads = manifest.data.leads;
+  const beats = detectBeatsInRecord(record, { ...beatWindowOptions(manifest.data.window), ...(leads ? { leads } : {}), secondLeadFeatures: secondLeadFeatures.length > 0 });
+  const n = beats.sampleOfBeat.length;
+  if (n === 0) throw new SpikemedError(`${where}: no heartbeats detected`, "check that the record holds an ECG lead");
+  // Unlabelled beats through the same path as training beats.
+  const data = beatData({ ...beats, featureNames: [...BEAT_FEATURE_NAMES], y: new Uint8Array(n), classNames: manifest.classNames }, features);
+  return { beats, n, data };
+}
+
+export interface RecordPrediction {
+  record: string;
+  /** Sample index of each detected beat's R peak. */
+  sampleOfBeat: Int32Array;
+  /** Each beat's class index into the run's class names, and the probabilities [beats, classes]. */
+  labels: Int32Array;
+  probabilities: Float32Array;
+  /** Beats per class name. */
+  summary: Record<string, number>;
+  /** Against the record's own annotations, when it has them: beats matched within 150 ms, and how many of those got their AAMI class. */
+  agreement: { matched: number; agree: number } | null;
+}
+
+/** One class per detected beat of `record`; `where` names the record in errors. */
+export function predictRecordBeats(network: Network, manifest: RunManifest, record: WfdbRecord, where: string): RecordPrediction {
+  const { beats, n, data } = recordBeats(manifest, record, where);
+  const { probabilities } = predictProbabilities(network, data, Int32Array.from({ length: n }, (_, i) => i), 256);
+  const classNames = manifest.classNames;
+  const labels = argmaxRows(probabilities, n, classNames.length);
+  const summary = Object.fromEntries(classNames.map((c, k) => [c, labels.filter((l) => l === k).length]));
+  const agreement = record.annotations
+    ? compareWithReference(record.annotations, beats.sampleOfBeat, labels, Math.round(0.15 * record.samplingFrequency)) : null;
+  return { record: record.name, sampleOfBeat: beats.sampleOfBeat, labels, probabilities, summary, agreement };
+}
+
+/** Matches detected beats to annotated beats within `tolerance` samples and counts class agreement. */
+function compareWithReference(a: { sample: Int32Array; code: Uint8Array }, detected: Int32Array, labels: Int32Array, tolerance: number) {
+  const ref: { sample: number; cls: number }[] = [];
+  for (let i = 0; i < a.sample.length; i++) {
+    const cls = aamiClassOfSymbol(annotationSymbol(a.code[i]));
+    if (cls >= 0) ref.push({ sample: a.sample[i], cls });
+  }
+  let matched = 0;
+  let agree = 0;
+  let r = 0;
+  for (let d = 0; d < detected.length; d++) {
+    while (r < ref.length && ref[r].sample < detected[d] - tolerance) r++;
+    if (r < ref.length && Math.abs(ref[r].sample - detected[d]) <= tolerance) {
+      matched++;
+      if (ref[r].cls === labels[d]) agree++;
+      r++;
+    }
+  }
+  return { matched, agree };
+}
