@@ -68,6 +68,10 @@ $S ecg --config bench/configs/ecg-cnn-2lead-360hz.json --sample-rate 360 --leads
 $S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --out runs/bench/ecg-intra-snn-2lead-360hz
 # Session 10: the paper's "CNN layers feeding LIF neurons" read literally (ReLU convolutions, LIF hidden layer; bench/results/ecg-leads.md).
 $S ecg --config bench/configs/ecg-hybrid-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --out runs/bench/ecg-hybrid-2lead-360hz
+# Session 11: the hybrid with more steps (does the T + 1 levels bottleneck limit it?).
+for T in 32 64; do
+  $S ecg --config bench/configs/ecg-hybrid-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --time-steps $T --out runs/bench/ecg-hybrid-2lead-360hz-t$T
+done
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: with it the network needs 30 epochs to end level (bench/results/cxr-recipe.md).

@@ -7,6 +7,7 @@ import { predictCommand } from "./predict.js";
 import { explainCommand } from "./explain.js";
 import { compareCommand, energyCommand, evaluateCommand, exportCommand } from "./runs.js";
 import { searchCommand } from "./search.js";
+import { serveCommand } from "./serve.js";
 import { trainCommand } from "./train.js";
 
 const program = new Command("spikemed")
@@ -23,6 +24,7 @@ program.addCommand(compareCommand());
 program.addCommand(energyCommand());
 program.addCommand(exportCommand());
 program.addCommand(explainCommand());
+program.addCommand(serveCommand());
 program.addCommand(new Command("download")
   .description("download WFDB records from PhysioNet (needs the internet), verifying every checksum")
   .requiredOption("--out <dir>", "destination folder")

@@ -20,6 +20,7 @@ export * from "../model/index.js";
 export { batchTensor, flatArrayData, inputBatch, predictProbabilities, sampleSize, type ClassificationData } from "../train/data.js";
 export { predictRecordBeats, recordBeats, type RecordPrediction } from "../experiment/record-predictions.js";
 export { recordFromFiles, type WfdbRecord, type WfdbRecordFiles } from "../data/ecg/wfdb-files.js";
+export { parseWfdbHeader } from "../data/ecg/wfdb-header.js";
 export type { RunManifest };
 
 /**

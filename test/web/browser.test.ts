@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,15 +13,12 @@ import { DEFAULT_BEAT_WINDOW, readRecord, sampleDataDir } from "../../src/data/e
 import { predictRecordBeats, saveRun, type RunManifest } from "../../src/experiment/index.js";
 import { buildNetwork, ecgSnn, type Network } from "../../src/model/index.js";
 import { sampleBeatBatch } from "../model/helpers.js";
+import { browser, browserMissing, HEADLESS_FLAGS } from "./chromium.js";
 
 // The package's claim that its models and kernels run in a browser, checked in headless Chromium:
 // a page imports dist/src/web, reads a run folder and a WFDB record over HTTP and sends back class
 // probabilities, the gradients of a loss and the record's per-beat classes, which must equal
 // Node's bit for bit (same kernels, same order).
-
-const browser = [process.env.SPIKEMED_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
-  .find((candidate) => candidate && existsSync(candidate) && spawnSync(candidate, ["--version"]).status === 0);
-const browserMissing = browser ? false : "needs Chromium (apt-get install -y chromium, or SPIKEMED_CHROMIUM=path)";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const BEATS = 12;
@@ -147,8 +144,7 @@ after(() => {
 /** Opens the page in headless Chromium and returns what it sends back. */
 async function runPage(isolated: boolean): Promise<PageResult> {
   const profile = mkdtempSync(join(tmpdir(), "spikemed-chromium-"));
-  const child = spawn(browser as string, ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-    `--user-data-dir=${profile}`, `${origin}/page.html?isolated=${isolated ? 1 : 0}`], { stdio: "ignore", detached: true });
+  const child = spawn(browser as string, [...HEADLESS_FLAGS, `--user-data-dir=${profile}`, `${origin}/page.html?isolated=${isolated ? 1 : 0}`], { stdio: "ignore", detached: true });
   try {
     return await new Promise<PageResult>((done, fail) => {
       const timer = setTimeout(() => fail(new Error("the page sent no result within 90 s")), 90_000);

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import type http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { startServer } from "../../src/cli/serve.js";
+import { getBackend, setBackend } from "../../src/core/index.js";
+import { createWasmBackend } from "../../src/core/backends/wasm/index.js";
+import { DEFAULT_BEAT_WINDOW, readRecord, sampleDataDir } from "../../src/data/ecg/index.js";
+import { predictRecordBeats, saveRun, type RunManifest } from "../../src/experiment/index.js";
+import { buildNetwork, ecgSnn } from "../../src/model/index.js";
+import { browser, browserMissing, HEADLESS_FLAGS } from "./chromium.js";
+
+// `spikemed serve RUN`: what the server hands out, and the page it serves classifying a record
+// in headless Chromium with the counts `spikemed predict` gives.
+
+let dir = "";
+let server: http.Server;
+let url = "";
+const model = ecgSnn();
+const manifest: RunManifest = {
+  format: "spikemed-run", version: 1, task: "ecg", model, classNames: ["N", "S", "V", "F", "Q"],
+  data: { task: "ecg", dataDir: null, split: "intra", seed: 1, window: DEFAULT_BEAT_WINDOW }, train: {}, seed: 5, createdAt: new Date(0).toISOString(),
+};
+const network = buildNetwork(model, 5);
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "spikemed-serve-"));
+  saveRun(join(dir, "run"), manifest, network);
+  ({ server, url } = await startServer(join(dir, "run"), { port: 0 }));
+});
+
+after(() => {
+  server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("serve hands out the page cross-origin isolated, the run, the kernels and the records, and nothing else", async () => {
+  const page = await fetch(url);
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get("cross-origin-opener-policy"), "same-origin");
+  assert.equal(page.headers.get("cross-origin-embedder-policy"), "require-corp");
+  assert.match(await page.text(), /<script type="module" src="\/dist\/src\/web\/page.js">/);
+  assert.equal((await fetch(`${url}build/kernels.wasm`)).headers.get("content-type"), "application/wasm");
+  assert.equal((await fetch(`${url}run/model.ckpt`)).status, 200);
+  assert.deepEqual(await (await fetch(`${url}data/records.json`)).json(), ["100", "208", "209", "213", "232"]);
+  assert.equal((await fetch(`${url}data/100.hea`)).status, 200);
+  for (const outside of ["package.json", "dist/src/../../package.json", "data/..%2F..%2Fpackage.json", "run/../run/run.json.bak", "dist/src/web/index.d.ts"]) {
+    assert.equal((await fetch(url + outside)).status, 404, outside);
+  }
+});
+
+test("serve refuses a run that is not an ECG run, and a folder that is not a run, naming it", async () => {
+  const cxrRun = join(dir, "cxr");
+  saveRun(cxrRun, { ...manifest, task: "cxr" }, network);
+  await assert.rejects(startServer(cxrRun, { port: 0 }), /cxr: serve runs ECG models; this run was trained on cxr images/);
+  await assert.rejects(startServer(join(dir, "nothing"), { port: 0 }), /nothing: not a spikemed run folder/);
+});
+
+test("the served page classifies a record in the browser with the counts predict gives", { skip: browserMissing, timeout: 120_000 }, async () => {
+  const profile = mkdtempSync(join(tmpdir(), "spikemed-chromium-"));
+  try {
+    // Asynchronously: this process is also the server the page talks to.
+    const dumped = await new Promise<{ stdout: string; stderr: string }>((done) => {
+      const child = spawn(browser as string, [...HEADLESS_FLAGS, `--user-data-dir=${profile}`, "--virtual-time-budget=60000", "--dump-dom", `${url}?record=209`],
+        { timeout: 100_000 });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+      child.on("close", () => done({ stdout, stderr }));
+    });
+    const summary = /data-summary="([^"]*)"/.exec(dumped.stdout)?.[1];
+    assert.ok(summary, `no summary in the page: ${/id="status">([^<]*)/.exec(dumped.stdout)?.[1] ?? dumped.stderr}`);
+    const previous = getBackend();
+    const wasm = await createWasmBackend({ threads: 1 });
+    setBackend(wasm);
+    try {
+      const expected = predictRecordBeats(network, manifest, readRecord(sampleDataDir(), "209"), "209").summary;
+      assert.deepEqual(JSON.parse(summary.replaceAll("&quot;", '"')), expected);
+    } finally {
+      setBackend(previous);
+      await wasm.dispose();
+    }
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
+});
