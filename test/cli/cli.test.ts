@@ -29,7 +29,7 @@ const noStack = (text: string): void => assert.doesNotMatch(text, /\n\s+at .*:\d
 test("--help is available for the program and every command", () => {
   const top = cli("--help");
   assert.equal(top.code, 0);
-  for (const c of ["train", "search", "evaluate", "predict", "compare", "energy", "export", "explain", "download"]) {
+  for (const c of ["train", "search", "evaluate", "predict", "compare", "energy", "export", "explain", "serve", "download"]) {
     assert.match(top.out, new RegExp(`\\b${c}\\b`));
     const r = cli(c, "--help");
     assert.equal(r.code, 0, `${c} --help`);
