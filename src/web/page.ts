@@ -1,78 +1,69 @@
 /**
  * The page `spikemed serve` opens: the run's network classifies a WFDB record's heartbeats in the
- * browser, from the server's records or the user's own files (they never leave the machine).
- * `?record=NAME` classifies one of the server's records on load.
+ * browser (in page-worker.ts), from the server's records or the user's own files, which never
+ * leave the machine. `?record=NAME` classifies one of the server's records on load.
  */
-import { fetchRecord, fetchRun, parseWfdbHeader, predictRecordBeats, recordFromFiles, SpikemedError, useFastBackend, type RecordPrediction, type WfdbRecord } from "./index.js";
+import type { RecordPrediction } from "./index.js";
+import type { PageRequest } from "./page-worker.js";
+
+type WorkerReply =
+  | { kind: "run"; backend: string; model: string; parameters: number; classNames: string[] }
+  | { kind: "prediction"; id: number; prediction: RecordPrediction; seconds: number; minutes: number; sampleRate: number }
+  | { kind: "error"; id?: number; message: string };
 
 const element = (id: string) => document.getElementById(id)!;
+const worker = new Worker(new URL("./page-worker.js", import.meta.url), { type: "module" });
+let classNames: string[] = [];
+let requests = 0;
+const labelOf = new Map<number, string>();
+
+function fail(message: string): void {
+  element("status").textContent = message;
+  document.body.dataset.error = message;
+}
+
+worker.onerror = (event) => fail(`the page's worker failed: ${event.message}`);
+worker.onmessage = ({ data: reply }: MessageEvent<WorkerReply>) => {
+  if (reply.kind === "run") {
+    classNames = reply.classNames;
+    element("run").textContent = `Run: model ${reply.model}, ${reply.parameters.toLocaleString("en")} parameters, classes ${classNames.join(", ")}; ` +
+      `computed in this browser on the ${reply.backend}.`;
+    (element("classify") as HTMLButtonElement).disabled = false;
+  } else if (reply.kind === "error") {
+    if (reply.id === undefined || reply.id === requests) fail(reply.message);
+  } else if (reply.id === requests) {
+    const beats = reply.prediction.labels.length;
+    element("status").textContent = `${beats.toLocaleString("en")} beats of ${labelOf.get(reply.id)} (${reply.minutes.toFixed(1)} min) in ${reply.seconds.toFixed(1)} s.`;
+    show(reply.prediction, reply.sampleRate);
+  }
+};
+
+function classify(label: string, request: (id: number) => PageRequest): void {
+  const id = ++requests;
+  labelOf.set(id, label);
+  element("status").textContent = `Classifying the beats of ${label}...`;
+  element("result").replaceChildren();
+  worker.postMessage(request(id));
+}
 
 async function main(): Promise<void> {
-  let backend = "WebAssembly kernels";
-  try {
-    await useFastBackend();
-  } catch (err) {
-    backend = `reference backend (${(err as Error).message.split("\n")[0]})`;
-  }
-  const { manifest, network } = await fetchRun("/run/");
-  element("run").textContent = `Run: model ${manifest.model.name}, ${network.parameterCount().toLocaleString("en")} parameters, classes ${manifest.classNames.join(", ")}; ` +
-    `computed in this page on the ${backend}.`;
-
-  const classify = async (what: string, load: () => Promise<WfdbRecord>) => {
-    element("status").textContent = `Reading ${what}...`;
-    element("result").replaceChildren();
-    try {
-      const record = await load();
-      element("status").textContent = `Classifying the beats of ${what}...`;
-      await new Promise((next) => setTimeout(next, 0)); // let the status show before the page is busy
-      const start = performance.now();
-      const prediction = predictRecordBeats(network, manifest, record, what);
-      const seconds = (performance.now() - start) / 1000;
-      element("status").textContent = `${prediction.labels.length.toLocaleString("en")} beats of ${what} (${(record.frameCount / record.samplingFrequency / 60).toFixed(1)} min) in ${seconds.toFixed(1)} s.`;
-      show(prediction, manifest.classNames, record.samplingFrequency);
-    } catch (err) {
-      element("status").textContent = (err as Error).message;
-      document.body.dataset.error = (err as Error).message;
-    }
-  };
-
   const select = element("records") as HTMLSelectElement;
   const names = (await (await fetch("/data/records.json")).json()) as string[];
   select.replaceChildren(...names.map((name) => Object.assign(document.createElement("option"), { value: name, textContent: name })));
-  const button = element("classify") as HTMLButtonElement;
-  button.disabled = false;
-  button.onclick = () => classify(`record ${select.value}`, () => fetchRecord(`/data/${select.value}`));
+  element("classify").onclick = () => classify(`record ${select.value}`, (id) => ({ id, record: select.value }));
   const input = element("files") as HTMLInputElement;
-  input.onchange = () => {
-    if (input.files?.length) classify("your record", () => localRecord(Array.from(input.files!)));
+  input.onchange = async () => {
+    const files = await Promise.all(Array.from(input.files ?? [], async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+    if (files.length) classify("your record", (id) => ({ id, files }));
   };
   const requested = new URLSearchParams(location.search).get("record");
   if (requested) {
     select.value = requested;
-    await classify(`record ${requested}`, () => fetchRecord(`/data/${requested}`));
+    classify(`record ${requested}`, (id) => ({ id, record: requested }));
   }
 }
 
-/** A record from files the user picked: one .hea, the signal files it names, and an optional .atr of the same name. */
-async function localRecord(files: File[]): Promise<WfdbRecord> {
-  const headers = files.filter((f) => f.name.endsWith(".hea"));
-  if (headers.length !== 1) throw new SpikemedError(`pick one .hea file with its signal files; got ${headers.length} .hea files`);
-  const name = headers[0].name.slice(0, -4);
-  const header = parseWfdbHeader(await headers[0].text(), headers[0].name);
-  const bytes = new Map<string, Uint8Array>();
-  for (const file of files) bytes.set(file.name, new Uint8Array(await file.arrayBuffer()));
-  const annotations = bytes.get(`${name}.atr`);
-  return recordFromFiles(name, header, {
-    signal: (fileName) => {
-      const signal = bytes.get(fileName);
-      if (!signal) throw new SpikemedError(`${headers[0].name} names the signal file ${fileName}: pick it too`);
-      return signal;
-    },
-    annotations: annotations ? { bytes: annotations, path: `${name}.atr` } : undefined,
-  });
-}
-
-function show(prediction: RecordPrediction, classNames: readonly string[], sampleRate: number): void {
+function show(prediction: RecordPrediction, sampleRate: number): void {
   const table = (head: string[], rows: (string | number)[][], classOf?: (row: number) => string) => {
     const t = document.createElement("table");
     t.append(Object.assign(document.createElement("tr"), { innerHTML: head.map((h) => `<th>${h}</th>`).join("") }));
@@ -105,7 +96,4 @@ function show(prediction: RecordPrediction, classNames: readonly string[], sampl
   document.body.dataset.summary = JSON.stringify(summary);
 }
 
-main().catch((err: Error) => {
-  element("status").textContent = err.message;
-  document.body.dataset.error = err.message;
-});
+main().catch((err: Error) => fail(err.message));

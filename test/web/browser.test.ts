@@ -30,7 +30,9 @@ interface PageResult {
   probabilities?: number[];
   grads?: number[][];
   badRunError?: string;
+  threads?: number;
   record?: { labels: number[]; sampleOfBeat: number[]; agreement: { matched: number; agree: number } | null };
+  worker?: { threads?: number; probabilities?: number[]; grads?: number[][]; error?: string };
   error?: string;
 }
 
@@ -42,25 +44,43 @@ function expected(network: Network, x: Float32Array, size: number) {
   return { probabilities, grads: network.parameters().map((p) => Array.from(p.tensor.grad!)) };
 }
 
-const pageScript = `
+// The run's probabilities and every parameter's gradient, as JavaScript run in the page and in a Worker.
+const computeScript = `
+async function compute(web) {
+  const { network, manifest } = await web.fetchRun("/run");
+  const x = new Float32Array(await (await fetch("/input.f32")).arrayBuffer());
+  const rows = ${BEATS}, size = x.length / rows;
+  const probabilities = Array.from(network.predict(web.tensor(x, [rows, size])).data);
+  const logits = network.forward(web.tensor(x, [rows, size]), { training: false, rng: new web.Rng(0) });
+  web.backward(web.crossEntropy(logits, ${JSON.stringify(labels)}));
+  return { network, manifest, probabilities, grads: network.parameters().map((p) => Array.from(p.tensor.grad)) };
+}`;
+
+const workerScript = `${computeScript}
+const web = await import("/dist/src/web/index.js");
+await web.useFastBackend({ threads: 2 });
+const { probabilities, grads } = await compute(web);
+postMessage({ threads: web.getBackend().threads, probabilities, grads });`;
+
+const pageScript = `${computeScript}
 const send = (body) => fetch("/result", { method: "POST", body: JSON.stringify(body) });
 try {
   const web = await import("/dist/src/web/index.js");
   const out = {};
-  try { await web.useFastBackend(); out.backend = "wasm"; } catch (err) { out.backendError = err.message; out.backend = "reference"; }
-  const { network, manifest } = await web.fetchRun("/run");
-  const x = new Float32Array(await (await fetch("/input.f32")).arrayBuffer());
-  const rows = ${BEATS}, size = x.length / rows;
-  out.probabilities = Array.from(network.predict(web.tensor(x, [rows, size])).data);
-  const logits = network.forward(web.tensor(x, [rows, size]), { training: false, rng: new web.Rng(0) });
-  web.backward(web.crossEntropy(logits, ${JSON.stringify(labels)}));
-  out.grads = network.parameters().map((p) => Array.from(p.tensor.grad));
-  out.classes = manifest.classNames;
+  try { await web.useFastBackend({ threads: 2 }); out.backend = "wasm"; } catch (err) { out.backendError = err.message; out.backend = "reference"; }
+  out.threads = web.getBackend().threads;
+  const { network, manifest, probabilities, grads } = await compute(web);
+  Object.assign(out, { probabilities, grads });
   try { await web.fetchRun("/badrun/"); } catch (err) { out.badRunError = err.message; }
   if (out.backend === "wasm") {
     const record = await web.fetchRecord("/data/mitdb-sample/100");
     const prediction = web.predictRecordBeats(network, manifest, record, "100");
     out.record = { labels: Array.from(prediction.labels), sampleOfBeat: Array.from(prediction.sampleOfBeat), agreement: prediction.agreement };
+    const worker = new Worker("/worker.js", { type: "module" });
+    out.worker = await new Promise((done) => {
+      worker.onmessage = (event) => done(event.data);
+      worker.onerror = (event) => done({ error: event.message || "the worker failed" });
+    });
   }
   await send(out);
 } catch (err) {
@@ -107,14 +127,13 @@ before(async () => {
       });
       return;
     }
-    const headers: Record<string, string> = {};
-    if (url.searchParams.get("isolated") === "1") {
-      headers["Cross-Origin-Opener-Policy"] = "same-origin";
-      headers["Cross-Origin-Embedder-Policy"] = "require-corp";
-    }
-    if (url.pathname === "/page.html") {
-      res.writeHead(200, { ...headers, "Content-Type": "text/html" });
-      res.end(`<!doctype html><script type="module">${pageScript}</script>`);
+    // Only the page decides whether it is isolated; a Worker's script must also say so to be.
+    const headers: Record<string, string> = url.pathname === "/page.html" && url.searchParams.get("isolated") !== "1" ? {}
+      : { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
+    if (url.pathname === "/page.html" || url.pathname === "/worker.js") {
+      const page = url.pathname === "/page.html";
+      res.writeHead(200, { ...headers, "Content-Type": page ? "text/html" : "text/javascript" });
+      res.end(page ? `<!doctype html><script type="module">${pageScript}</script>` : workerScript);
       return;
     }
     if (url.pathname === "/input.f32") {
@@ -189,6 +208,12 @@ test("a cross-origin isolated page runs a saved run on the WebAssembly kernels e
     const record = onBackend(wasm, () => predictRecordBeats(network, manifest, readRecord(sampleDataDir(), "100"), "100"));
     assert.ok(record.labels.length > 2000, `${record.labels.length} beats`);
     assert.deepEqual(result.record, { labels: Array.from(record.labels), sampleOfBeat: Array.from(record.sampleOfBeat), agreement: record.agreement });
+    // A page's main thread may not wait on the others, so it ran single-threaded; in a Worker the kernels ran on two threads.
+    assert.equal(result.threads, 1);
+    assert.equal(result.worker?.error, undefined, result.worker?.error);
+    assert.equal(result.worker?.threads, 2);
+    assert.deepEqual(result.worker?.probabilities, node.probabilities);
+    result.worker!.grads!.forEach((g, i) => assert.deepEqual(g, node.grads[i], `gradient of ${network.parameters()[i].name} in the Worker`));
   } finally {
     await wasm.dispose();
   }

@@ -1,5 +1,8 @@
-import { existsSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
 
 /** Headless Chromium for the browser tests, if this machine has it. */
 export const browser = [process.env.SPIKEMED_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
@@ -9,3 +12,86 @@ export const browser = [process.env.SPIKEMED_CHROMIUM, "/usr/bin/chromium", "/us
 export const browserMissing = browser ? false : "needs Chromium (apt-get install -y chromium, or SPIKEMED_CHROMIUM=path)";
 
 export const HEADLESS_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"];
+
+/**
+ * A page in headless Chromium, driven over the DevTools protocol on a pipe (no port, no extra
+ * package): open it, evaluate expressions in it, close it.
+ */
+export class HeadlessPage {
+  private nextId = 1;
+  private buffered = "";
+  private readonly pending = new Map<number, { done: (result: Record<string, unknown>) => void; fail: (err: Error) => void }>();
+
+  private constructor(private readonly child: ChildProcess, private readonly profile: string, private sessionId = "") {
+    const fromBrowser = child.stdio[4] as Readable;
+    fromBrowser.on("data", (chunk: Buffer) => {
+      this.buffered += chunk.toString("utf8");
+      let end: number;
+      while ((end = this.buffered.indexOf("\0")) >= 0) {
+        const message = JSON.parse(this.buffered.slice(0, end)) as { id?: number; result?: Record<string, unknown>; error?: { message: string } };
+        this.buffered = this.buffered.slice(end + 1);
+        const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
+        if (!waiter) continue;
+        this.pending.delete(message.id!);
+        if (message.error) waiter.fail(new Error(message.error.message));
+        else waiter.done(message.result ?? {});
+      }
+    });
+    child.on("exit", () => {
+      for (const waiter of this.pending.values()) waiter.fail(new Error("chromium exited"));
+      this.pending.clear();
+    });
+  }
+
+  static async open(url: string): Promise<HeadlessPage> {
+    const profile = mkdtempSync(join(tmpdir(), "spikemed-chromium-"));
+    const child = spawn(browser as string, [...HEADLESS_FLAGS, `--user-data-dir=${profile}`, "--remote-debugging-pipe", url],
+      { stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"], detached: true });
+    const page = new HeadlessPage(child, profile);
+    const { targetInfos } = await page.send("Target.getTargets") as { targetInfos: { targetId: string; type: string }[] };
+    const target = targetInfos.find((t) => t.type === "page");
+    if (!target) throw new Error("chromium opened no page");
+    page.sessionId = (await page.send("Target.attachToTarget", { targetId: target.targetId, flatten: true })).sessionId as string;
+    return page;
+  }
+
+  private send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const id = this.nextId++;
+    const message = JSON.stringify({ id, method, params, ...(this.sessionId ? { sessionId: this.sessionId } : {}) });
+    return new Promise((done, fail) => {
+      this.pending.set(id, { done, fail });
+      (this.child.stdio[3] as Writable).write(message + "\0");
+    });
+  }
+
+  /** The value of a JavaScript expression in the page. */
+  async evaluate(expression: string): Promise<unknown> {
+    const { result, exceptionDetails } = await this.send("Runtime.evaluate", { expression, returnByValue: true, awaitPromise: true }) as
+      { result: { value?: unknown }; exceptionDetails?: { text: string; exception?: { description?: string } } };
+    if (exceptionDetails) throw new Error(`in the page: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
+    return result.value;
+  }
+
+  /** Evaluates `expression` every 100 ms until it is neither null nor undefined. */
+  async waitFor(expression: string, timeoutMs: number): Promise<unknown> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await this.evaluate(expression);
+      if (value !== null && value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`the page never gave ${expression} within ${timeoutMs / 1000} s`);
+      await new Promise((next) => setTimeout(next, 100));
+    }
+  }
+
+  /** Stops the browser with its helper processes (one process group), then removes its profile. */
+  async close(): Promise<void> {
+    const exited = this.child.exitCode === null && this.child.signalCode === null ? new Promise((done) => this.child.once("exit", done)) : null;
+    try {
+      process.kill(-this.child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    await exited;
+    rmSync(this.profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  }
+}

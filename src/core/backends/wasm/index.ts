@@ -740,8 +740,17 @@ function isNode(): boolean {
 }
 
 /**
- * Loads the kernels and starts the worker threads. Threads beyond the calling one need Node's
- * worker_threads for now; elsewhere the backend runs single-threaded.
+ * Whether this thread may start kernel workers: it waits for them on the shared memory, which a
+ * browser forbids its pages' main thread (a Worker may).
+ */
+function mayLeadWorkers(): boolean {
+  if (isNode()) return true;
+  return typeof Worker !== "undefined" && typeof (globalThis as { document?: unknown }).document === "undefined";
+}
+
+/**
+ * Loads the kernels and starts the worker threads: Node's worker_threads, or in a browser module
+ * Workers when the backend itself runs in a Worker (on a page's main thread it runs single-threaded).
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const requested = options.threads ?? Math.min(2, await availableCores());
@@ -758,19 +767,19 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const kernels = instance.exports as unknown as KernelExports;
   const heap = new SharedHeap(memory, kernels.heapBase());
-  const threads = isNode() ? requested : 1;
+  const threads = mayLeadWorkers() ? requested : 1;
   const ints = controlInts(threads - 1);
   const controlOffset = heap.alloc(ints * 4);
   const jobOffset = heap.alloc(JOB_BYTES);
   const control = new Int32Array(memory.buffer, controlOffset, ints);
   let workers: WorkerHandle[] = [];
   if (threads > 1) {
-    const { startNodeWorkers } = await import("./node-workers.js");
     const setups: WorkerSetup[] = [];
     for (let tid = 1; tid < threads; tid++) {
       setups.push({ module, memory, controlOffset, controlInts: ints, jobOffset, tid, spin });
     }
-    workers = await startNodeWorkers(setups);
+    workers = isNode() ? await (await import("./node-workers.js")).startNodeWorkers(setups)
+      : await (await import("./browser-workers.js")).startBrowserWorkers(setups);
   }
   const team = workers.length > 0 ? new TeamControl(control, workers.length, spin) : null;
   return new WasmBackend({ heap, kernels, team, workers, jobOffset });
