@@ -3,7 +3,8 @@
  * trained runs read over HTTP, with nothing from Node. The kernels share their memory, so the page
  * must be cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-
  * Policy: require-corp); elsewhere the reference backend (plain JavaScript) runs the same models.
- * In a browser the kernels run on the page's own thread.
+ * On a page's main thread the kernels run single-threaded (it may not wait for other threads); in
+ * a Worker they run on several, like in Node.
  *
  * `fetchRun` and `fetchRecord`, then `predictRecordBeats`, do in a page what `spikemed predict RUN
  * RECORD` does: one class per detected heartbeat, the same answers.
