@@ -76,7 +76,13 @@ export class HeadlessPage {
   async waitFor(expression: string, timeoutMs: number): Promise<unknown> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const value = await this.evaluate(expression);
+      let value: unknown = null;
+      try {
+        value = await this.evaluate(expression);
+      } catch (err) {
+        // Until the page has loaded it has no context to evaluate in.
+        if (!/execution context/.test((err as Error).message)) throw err;
+      }
       if (value !== null && value !== undefined) return value;
       if (Date.now() > deadline) throw new Error(`the page never gave ${expression} within ${timeoutMs / 1000} s`);
       await new Promise((next) => setTimeout(next, 100));
