@@ -68,10 +68,11 @@ $S ecg --config bench/configs/ecg-cnn-2lead-360hz.json --sample-rate 360 --leads
 $S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --out runs/bench/ecg-intra-snn-2lead-360hz
 # Session 10: the paper's "CNN layers feeding LIF neurons" read literally (ReLU convolutions, LIF hidden layer; bench/results/ecg-leads.md).
 $S ecg --config bench/configs/ecg-hybrid-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --out runs/bench/ecg-hybrid-2lead-360hz
-# Session 11: the hybrid with more steps (does the T + 1 levels bottleneck limit it?).
-for T in 32 64; do
-  $S ecg --config bench/configs/ecg-hybrid-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --time-steps $T --out runs/bench/ecg-hybrid-2lead-360hz-t$T
-done
+# Session 11: the hybrid with more steps (does the T + 1 levels bottleneck limit it?), one line per run so
+# bench/summarize-runs.ts finds each command; and a second seed of the 360 Hz SNN on the same split.
+$S ecg --config bench/configs/ecg-hybrid-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --time-steps 32 --out runs/bench/ecg-hybrid-2lead-360hz-t32
+$S ecg --config bench/configs/ecg-hybrid-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --time-steps 64 --out runs/bench/ecg-hybrid-2lead-360hz-t64
+$S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --seed 2 --split-seed 1 --out runs/bench/ecg-intra-snn-2lead-360hz-seed2
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: with it the network needs 30 epochs to end level (bench/results/cxr-recipe.md).
