@@ -28,7 +28,8 @@ export interface CheckpointContents {
   meta: unknown;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Whether this machine stores numbers little-endian, as checkpoints do. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The bytes the stored SHA-256 covers. */
 export function checkpointBody(bytes: Uint8Array): Uint8Array {

@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { endianness } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { SpikemedError } from "../core/errors.js";
 import type { Rng } from "../core/random.js";
-import { MAGIC, PREFIX_BYTES, VERSION, checkpointBody, decodeCheckpoint, paddingAfter, type CheckpointContents } from "./checkpoint-bytes.js";
+import { LITTLE_ENDIAN, MAGIC, PREFIX_BYTES, VERSION, checkpointBody, decodeCheckpoint, paddingAfter, type CheckpointContents } from "./checkpoint-bytes.js";
 import type { EarlyStopping, EarlyStoppingState } from "./early-stopping.js";
 import type { Optimizer, OptimizerKind } from "./optim.js";
 import type { Param } from "./param.js";
@@ -15,8 +14,6 @@ import type { LrSchedule, ScheduleState } from "./schedule.js";
  * written to a temporary file in the same folder, flushed to disk and renamed over the target, so
  * a reader sees either the previous checkpoint or the new one, never a half-written file.
  */
-
-const LITTLE_ENDIAN = endianness() === "LE";
 
 let tempCounter = 0;
 

@@ -29,7 +29,7 @@ export type { RunManifest };
  * HTTP: its manifest and its network with the trained weights, checksum verified.
  */
 export async function fetchRun(url: string | URL): Promise<{ manifest: RunManifest; network: Network }> {
-  const base = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
+  const base = absoluteUrl(url);
   if (!base.pathname.endsWith("/")) base.pathname += "/";
   const manifestUrl = new URL(MANIFEST, base).href;
   const manifest = parseManifest(new TextDecoder().decode(await fetchBytes(manifestUrl)), manifestUrl);
@@ -49,7 +49,7 @@ export async function fetchRun(url: string | URL): Promise<{ manifest: RunManife
  * server has them.
  */
 export async function fetchRecord(url: string | URL): Promise<WfdbRecord> {
-  const base = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
+  const base = absoluteUrl(url);
   base.pathname = base.pathname.replace(/\.(hea|dat|atr)$/, "");
   const name = base.pathname.slice(base.pathname.lastIndexOf("/") + 1);
   const at = (file: string) => new URL(file, base).href; // beside the record: its files' names are relative to its folder
@@ -64,6 +64,11 @@ export async function fetchRecord(url: string | URL): Promise<WfdbRecord> {
     signal: (fileName) => signalFiles.get(fileName)!,
     annotations: annotations ? { bytes: annotations, path: at(`${name}.atr`) } : undefined,
   });
+}
+
+/** `url` against the page's (or Worker's) own address, so relative paths work as in fetch(). */
+function absoluteUrl(url: string | URL): URL {
+  return new URL(url, (globalThis as { location?: { href: string } }).location?.href);
 }
 
 async function fetchBytes(url: string, fix?: string): Promise<Uint8Array>;

@@ -21,6 +21,17 @@ export function useFastBackend(): void {
   });
 }
 
+/** fn's result with `backend` as the active backend while it runs. */
+export function onBackend<T>(backend: Backend, fn: () => T): T {
+  const previous = getBackend();
+  setBackend(backend);
+  try {
+    return fn();
+  } finally {
+    setBackend(previous);
+  }
+}
+
 type KernelName = { [K in keyof Backend]: Backend[K] extends (...args: never[]) => void ? K : never }[keyof Backend];
 
 /** Calls of the named kernels of the active backend while fn runs. */

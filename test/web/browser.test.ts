@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -7,13 +6,13 @@ import { tmpdir } from "node:os";
 import { extname, join, resolve, sep } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { backward, crossEntropy, getBackend, Rng, setBackend, tensor, type Backend } from "../../src/core/index.js";
+import { backward, crossEntropy, Rng, tensor } from "../../src/core/index.js";
 import { createWasmBackend, type WasmBackend } from "../../src/core/backends/wasm/index.js";
 import { DEFAULT_BEAT_WINDOW, readRecord, sampleDataDir } from "../../src/data/ecg/index.js";
 import { predictRecordBeats, saveRun, type RunManifest } from "../../src/experiment/index.js";
 import { buildNetwork, ecgSnn, type Network } from "../../src/model/index.js";
-import { sampleBeatBatch } from "../model/helpers.js";
-import { browser, browserMissing, HEADLESS_FLAGS } from "./chromium.js";
+import { onBackend, sampleBeatBatch } from "../model/helpers.js";
+import { browserMissing, HeadlessPage } from "./chromium.js";
 
 // The package's claim that its models and kernels run in a browser, checked in headless Chromium:
 // a page imports dist/src/web, reads a run folder and a WFDB record over HTTP and sends back class
@@ -162,8 +161,7 @@ after(() => {
 
 /** Opens the page in headless Chromium and returns what it sends back. */
 async function runPage(isolated: boolean): Promise<PageResult> {
-  const profile = mkdtempSync(join(tmpdir(), "spikemed-chromium-"));
-  const child = spawn(browser as string, [...HEADLESS_FLAGS, `--user-data-dir=${profile}`, `${origin}/page.html?isolated=${isolated ? 1 : 0}`], { stdio: "ignore", detached: true });
+  const page = await HeadlessPage.open(`${origin}/page.html?isolated=${isolated ? 1 : 0}`);
   try {
     return await new Promise<PageResult>((done, fail) => {
       const timer = setTimeout(() => fail(new Error("the page sent no result within 90 s")), 90_000);
@@ -171,28 +169,14 @@ async function runPage(isolated: boolean): Promise<PageResult> {
         clearTimeout(timer);
         done(result);
       };
-      child.on("exit", (code) => fail(new Error(`chromium exited (${code}) before the page sent its result`)));
+      page.exited.then((code) => fail(new Error(`chromium exited (${code}) before the page sent its result`)));
     });
   } finally {
     waiting = null;
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // already gone
-    }
-    rmSync(profile, { recursive: true, force: true });
+    await page.close();
   }
 }
 
-function onBackend<T>(backend: Backend, fn: () => T): T {
-  const previous = getBackend();
-  setBackend(backend);
-  try {
-    return fn();
-  } finally {
-    setBackend(previous);
-  }
-}
 
 test("a cross-origin isolated page runs a saved run on the WebAssembly kernels exactly as Node does", { skip: browserMissing, timeout: 180_000 }, async () => {
   const result = await runPage(true);

@@ -22,7 +22,11 @@ export class HeadlessPage {
   private buffered = "";
   private readonly pending = new Map<number, { done: (result: Record<string, unknown>) => void; fail: (err: Error) => void }>();
 
+  /** Settles when the browser exits, with its exit code. */
+  readonly exited: Promise<number | null>;
+
   private constructor(private readonly child: ChildProcess, private readonly profile: string, private sessionId = "") {
+    this.exited = new Promise((done) => child.once("exit", done));
     const fromBrowser = child.stdio[4] as Readable;
     fromBrowser.on("data", (chunk: Buffer) => {
       this.buffered += chunk.toString("utf8");
@@ -91,13 +95,12 @@ export class HeadlessPage {
 
   /** Stops the browser with its helper processes (one process group), then removes its profile. */
   async close(): Promise<void> {
-    const exited = this.child.exitCode === null && this.child.signalCode === null ? new Promise((done) => this.child.once("exit", done)) : null;
     try {
       process.kill(-this.child.pid!, "SIGKILL");
     } catch {
       // already gone
     }
-    await exited;
+    await this.exited;
     rmSync(this.profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }

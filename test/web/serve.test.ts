@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startServer } from "../../src/cli/serve.js";
-import { getBackend, setBackend } from "../../src/core/index.js";
+import { onBackend } from "../model/helpers.js";
 import { createWasmBackend } from "../../src/core/backends/wasm/index.js";
 import { DEFAULT_BEAT_WINDOW, readRecord, sampleDataDir } from "../../src/data/ecg/index.js";
 import { predictRecordBeats, saveRun, type RunManifest } from "../../src/experiment/index.js";
@@ -64,14 +64,11 @@ test("the served page classifies a record in the browser with the counts predict
     const summary = await page.waitFor("document.body?.dataset.summary ?? document.body?.dataset.error", 90_000) as string;
     assert.ok(summary.startsWith("{"), summary);
     assert.match(await page.evaluate("document.getElementById('run').textContent") as string, /on the WebAssembly kernels on 2 thread\(s\)/);
-    const previous = getBackend();
     const wasm = await createWasmBackend({ threads: 1 });
-    setBackend(wasm);
     try {
-      const expected = predictRecordBeats(network, manifest, readRecord(sampleDataDir(), "209"), "209").summary;
+      const expected = onBackend(wasm, () => predictRecordBeats(network, manifest, readRecord(sampleDataDir(), "209"), "209").summary);
       assert.deepEqual(JSON.parse(summary), expected);
     } finally {
-      setBackend(previous);
       await wasm.dispose();
     }
   } finally {
