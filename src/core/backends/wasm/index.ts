@@ -7,7 +7,7 @@ import {
   BINARY_CODE, JOB_BYTES, JOB_COUNTER_INDEX, JOB_SLOTS, KERNEL, RESET_CODE, SURROGATE_CODE, UNARY_CODE,
   type KernelExports,
 } from "./kernels.js";
-import type { WorkerHandle } from "./node-workers.js";
+import type { WorkerHandle } from "./worker-team.js";
 import type { WorkerSetup } from "./worker.js";
 
 export interface WasmBackendOptions {
