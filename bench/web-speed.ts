@@ -56,7 +56,7 @@ try {
   for (const name of names) {
     const times: number[] = [];
     for (let r = 0; r <= REPEATS; r++) {
-      await page.evaluate(`document.getElementById('records').value = ${JSON.stringify(name)}; document.getElementById('classify').click()`);
+      await page.evaluate(`document.getElementById('inputs').value = ${JSON.stringify(name)}; document.getElementById('classify').click()`);
       request++;
       await page.waitFor(`document.body.dataset.done === "${request}" || document.body.dataset.error || null`, 120_000);
       const seconds = Number(await page.evaluate("document.body.dataset.seconds"));

@@ -2,10 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
-import { decodeImageFile } from "../data/cxr/index.js";
+import { decodeImageFileToBytes } from "../data/cxr/index.js";
 import { readRecord, type WfdbRecord } from "../data/ecg/index.js";
-import { loadRun, predictRecordBeats } from "../experiment/index.js";
-import { flatArrayData, predictProbabilities } from "../train/index.js";
+import { imageSize, loadRun, predictImageBytes, predictRecordBeats } from "../experiment/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 
 type LoadedRun = ReturnType<typeof loadRun>;
@@ -19,10 +18,9 @@ export function predictCommand(): Command {
     .action(async (runDir: string, inputs: string[], flags: BackendOptions & { json?: boolean }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
-      const classNames = manifest.classNames;
       const results = [];
       for (const input of inputs) {
-        const result = manifest.data.task === "ecg" ? predictRecord(network, manifest, input) : await predictImage(network, classNames, input, manifest.model.inputShape[1]);
+        const result = manifest.data.task === "ecg" ? predictRecord(network, manifest, input) : await predictImage(network, manifest, input);
         results.push(result);
         if (!flags.json) process.stdout.write(result.text + "\n");
       }
@@ -60,9 +58,7 @@ function predictRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
   };
 }
 
-async function predictImage(network: LoadedRun["network"], classNames: string[], file: string, size: number) {
-  const pixels = await decodeImageFile(file, { size });
-  const { probabilities } = predictProbabilities(network, flatArrayData(pixels, [1, size, size], classNames, new Uint8Array(1)), [0], 1);
-  const probs = Object.fromEntries(classNames.map((c, k) => [c, probabilities[k]]));
-  return { input: file, probabilities: probs, text: `${file}: ${classNames.map((c, k) => `${c} ${probabilities[k].toFixed(4)}`).join("  ")}` };
+async function predictImage(network: LoadedRun["network"], manifest: LoadedRun["manifest"], file: string) {
+  const probs = predictImageBytes(network, manifest, await decodeImageFileToBytes(file, { size: imageSize(manifest) }), file);
+  return { input: file, probabilities: probs, text: `${file}: ${Object.entries(probs).map(([c, p]) => `${c} ${p.toFixed(4)}`).join("  ")}` };
 }

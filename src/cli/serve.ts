@@ -32,10 +32,10 @@ const PAGE = `<!doctype html>
   tr.abnormal td { background: #fdecea; }
   #status { color: #555; }
 </style>
-<h1>spikemed: heartbeats classified in this page</h1>
+<h1 id="heading">spikemed</h1>
 <p id="run">Loading the run...</p>
-<p><label>Record <select id="records"></select></label> <button id="classify" disabled>Classify</button></p>
-<p><label>or your own WFDB record (its .hea, .dat and, if it has one, .atr): <input type="file" id="files" multiple></label></p>
+<p><label><span id="input-label"></span> <select id="inputs"></select></label> <button id="classify" disabled>Classify</button></p>
+<p><label><span id="files-label"></span> <input type="file" id="files" multiple></label></p>
 <p id="status"></p>
 <div id="result"></div>
 <script type="module" src="/dist/src/web/page.js"></script>
@@ -43,9 +43,9 @@ const PAGE = `<!doctype html>
 
 export function serveCommand(): Command {
   return new Command("serve")
-    .description("serve a web page that runs a trained ECG run in the browser: pick a WFDB record (one of --data's, or your own files) and see each beat's class, computed in the page")
-    .argument("<run>", "a run folder written by spikemed train on ECG records")
-    .option("--data <dir>", "a folder of WFDB records the page offers (default: the embedded MIT-BIH sample)")
+    .description("serve a web page that runs a trained run in the browser: pick a WFDB record (ECG runs) or chest X-ray images (X-ray runs), one of --data's or your own files, and see the classes, computed in the page")
+    .argument("<run>", "a run folder written by spikemed train")
+    .option("--data <dir>", "a folder the page offers inputs from: WFDB records for an ECG run (default: the embedded MIT-BIH sample), PNG or JPEG images for an X-ray run (default: none)")
     .option("--port <n>", "port to listen on (0: any free port)", nonNegativeInt, 8080)
     .option("--host <address>", "address to listen on (0.0.0.0: every interface)", "127.0.0.1")
     .action(async (runDir: string, flags: { data?: string; port: number; host: string }) => {
@@ -57,9 +57,8 @@ export function serveCommand(): Command {
 /** Starts the page's server; resolves with its address once it listens. */
 export async function startServer(runDir: string, options: { data?: string; port?: number; host?: string }): Promise<{ server: http.Server; url: string }> {
   const { manifest } = loadRun(runDir); // fails here, with the reason, rather than in the page
-  if (manifest.task !== "ecg") throw new SpikemedError(`${runDir}: serve runs ECG models; this run was trained on ${manifest.task} images`, "pass an ECG run folder");
-  const dataDir = options.data ?? sampleDataDir();
-  const records = listRecords(dataDir);
+  const dataDir = options.data ?? (manifest.task === "ecg" ? sampleDataDir() : null);
+  const inputs = dataDir === null ? [] : manifest.task === "ecg" ? listRecords(dataDir) : listImages(dataDir);
   const files: Record<string, string> = {
     "/run/run.json": path.join(runDir, "run.json"),
     "/run/model.ckpt": path.join(runDir, "model.ckpt"),
@@ -73,7 +72,7 @@ export async function startServer(runDir: string, options: { data?: string; port
     };
     if (req.method !== "GET" && req.method !== "HEAD") return reply(405, "only GET\n");
     if (pathname === "/") return reply(200, PAGE, CONTENT_TYPES[".html"]);
-    if (pathname === "/data/records.json") return reply(200, JSON.stringify(records), CONTENT_TYPES[".json"]);
+    if (pathname === "/data/inputs.json") return reply(200, JSON.stringify(inputs), CONTENT_TYPES[".json"]);
     const file = files[pathname] ?? servedFile(pathname, dataDir);
     if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) return reply(404, `${pathname}: not here\n`);
     reply(200, fs.readFileSync(file), CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream");
@@ -88,13 +87,24 @@ export async function startServer(runDir: string, options: { data?: string; port
   return { server, url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}/` };
 }
 
-/** The compiled modules under /dist/src/ and the records' files under /data/, nothing else. */
-function servedFile(pathname: string, dataDir: string): string | null {
+/** The PNG and JPEG files directly in `dir`, the images an X-ray run's page offers. */
+function listImages(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    throw new SpikemedError(`--data ${dir}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, "pass a folder of PNG or JPEG images");
+  }
+  return names.filter((name) => /\.(png|jpe?g)$/i.test(name) && fs.statSync(path.join(dir, name)).isFile()).sort();
+}
+
+/** The compiled modules under /dist/src/ and the inputs' files under /data/, nothing else. */
+function servedFile(pathname: string, dataDir: string | null): string | null {
   const inside = (root: string, relative: string) => {
     const file = path.resolve(root, relative);
     return file.startsWith(path.resolve(root) + path.sep) ? file : null;
   };
   if (pathname.startsWith("/dist/src/") && pathname.endsWith(".js")) return inside(path.join(packageRoot, "dist/src"), decodeURIComponent(pathname.slice("/dist/src/".length)));
-  if (pathname.startsWith("/data/") && !pathname.slice(6).includes("/")) return inside(dataDir, decodeURIComponent(pathname.slice(6)));
+  if (dataDir !== null && pathname.startsWith("/data/") && !pathname.slice(6).includes("/")) return inside(dataDir, decodeURIComponent(pathname.slice(6)));
   return null;
 }

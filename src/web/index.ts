@@ -7,7 +7,8 @@
  * a Worker they run on several, like in Node.
  *
  * `fetchRun` and `fetchRecord`, then `predictRecordBeats`, do in a page what `spikemed predict RUN
- * RECORD` does: one class per detected heartbeat, the same answers.
+ * RECORD` does: one class per detected heartbeat, the same answers; `decodeImage`, then
+ * `predictImageBytes`, what `spikemed predict RUN IMAGE` does for a chest X-ray run.
  */
 import { SpikemedError } from "../core/errors.js";
 import { recordFromFiles, type WfdbRecord } from "../data/ecg/wfdb-files.js";
@@ -20,6 +21,8 @@ export * from "../core/index.js";
 export * from "../model/index.js";
 export { batchTensor, flatArrayData, inputBatch, predictProbabilities, sampleSize, type ClassificationData } from "../train/data.js";
 export { predictRecordBeats, recordBeats, type RecordPrediction } from "../experiment/record-predictions.js";
+export { imageSize, predictImageBytes } from "../experiment/image-predictions.js";
+export { decodeImage } from "./images.js";
 export { recordFromFiles, type WfdbRecord, type WfdbRecordFiles } from "../data/ecg/wfdb-files.js";
 export { parseWfdbHeader } from "../data/ecg/wfdb-header.js";
 export type { RunManifest };

@@ -44,17 +44,14 @@ test("serve hands out the page cross-origin isolated, the run, the kernels and t
   assert.match(await page.text(), /<script type="module" src="\/dist\/src\/web\/page.js">/);
   assert.equal((await fetch(`${url}build/kernels.wasm`)).headers.get("content-type"), "application/wasm");
   assert.equal((await fetch(`${url}run/model.ckpt`)).status, 200);
-  assert.deepEqual(await (await fetch(`${url}data/records.json`)).json(), ["100", "208", "209", "213", "232"]);
+  assert.deepEqual(await (await fetch(`${url}data/inputs.json`)).json(), ["100", "208", "209", "213", "232"]);
   assert.equal((await fetch(`${url}data/100.hea`)).status, 200);
   for (const outside of ["package.json", "dist/src/../../package.json", "data/..%2F..%2Fpackage.json", "run/../run/run.json.bak", "dist/src/web/index.d.ts"]) {
     assert.equal((await fetch(url + outside)).status, 404, outside);
   }
 });
 
-test("serve refuses a run that is not an ECG run, and a folder that is not a run, naming it", async () => {
-  const cxrRun = join(dir, "cxr");
-  saveRun(cxrRun, { ...manifest, task: "cxr" }, network);
-  await assert.rejects(startServer(cxrRun, { port: 0 }), /cxr: serve runs ECG models; this run was trained on cxr images/);
+test("serve refuses a folder that is not a run, naming it", async () => {
   await assert.rejects(startServer(join(dir, "nothing"), { port: 0 }), /nothing: not a spikemed run folder/);
 });
 

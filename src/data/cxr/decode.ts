@@ -8,10 +8,10 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { extname } from "node:path";
 import sharp from "sharp";
-import { decodeDicom, errorText, hasDicomSignature, type DicomWindow, type GrayImage } from "./dicom.js";
+import { decodeDicom, errorText, type DicomWindow } from "./dicom.js";
 import { SpikemedError } from "../../core/errors.js";
 import { BadImageFileError } from "./errors.js";
-import { resizeGray } from "./resize.js";
+import { hasDicomSignature, toSquareBytes, type GrayImage } from "./pixels.js";
 
 export interface DecodeOptions {
   /** Output side S: every image becomes S x S. Default 256. */
@@ -56,16 +56,6 @@ export async function decodeImageBytes(bytes: Uint8Array, file: string, options:
   // grey16 output may keep an alpha channel: the first channel is the intensity.
   for (let i = 0; i < pixels.length; i++) pixels[i] = samples[i * channels] / 65535;
   return { width, height, pixels };
-}
-
-/** Resamples (see resize.ts) and quantises to bytes (round(255 v)) into `out` at `offset`. */
-export function toSquareBytes(image: GrayImage, size: number, out: Uint8Array, offset = 0): void {
-  const source = image.width === size && image.height === size ? image.pixels : resizeGray(image.pixels, image.width, image.height, size, size);
-  const n = size * size;
-  for (let i = 0; i < n; i++) {
-    const v = source[i];
-    out[offset + i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
-  }
 }
 
 /** Reads and decodes one file to S x S bytes. Missing or unreadable files are BadImageFileErrors. */

@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import sharp from "sharp";
 import { BadImageFileError } from "./errors.js";
+import { hasDicomSignature, type GrayImage } from "./pixels.js";
 
 type DicomParserModule = typeof import("dicom-parser");
 type DataSet = import("dicom-parser").DataSet;
@@ -25,22 +26,10 @@ export interface DicomDecodeOptions {
   window?: DicomWindow;
 }
 
-export interface GrayImage {
-  width: number;
-  height: number;
-  /** Row-major intensities in [0, 1], 1 = white. */
-  pixels: Float32Array;
-}
-
 const IMPLICIT_LITTLE = "1.2.840.10008.1.2";
 const EXPLICIT_LITTLE = "1.2.840.10008.1.2.1";
 const EXPLICIT_BIG = "1.2.840.10008.1.2.2";
 const JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
-
-/** True when the bytes carry the DICOM Part 10 signature ("DICM" after the 128-byte preamble). */
-export function hasDicomSignature(bytes: Uint8Array): boolean {
-  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
-}
 
 /**
  * Decodes the first frame of a grayscale DICOM file. `file` names it in errors.

@@ -1,0 +1,27 @@
+/**
+ * Decoded images and the bytes the networks read, without Node's APIs: the command line's decoders
+ * (decode.ts, dicom.ts) and a browser's (src/web/images.ts) end in the same toSquareBytes.
+ */
+import { resizeGray } from "./resize.js";
+
+export interface GrayImage {
+  width: number;
+  height: number;
+  /** Row-major intensities in [0, 1], 1 = white. */
+  pixels: Float32Array;
+}
+
+/** True when the bytes carry the DICOM Part 10 signature ("DICM" after the 128-byte preamble). */
+export function hasDicomSignature(bytes: Uint8Array): boolean {
+  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+}
+
+/** Resamples (see resize.ts) and quantises to bytes (round(255 v)) into `out` at `offset`. */
+export function toSquareBytes(image: GrayImage, size: number, out: Uint8Array, offset = 0): void {
+  const source = image.width === size && image.height === size ? image.pixels : resizeGray(image.pixels, image.width, image.height, size, size);
+  const n = size * size;
+  for (let i = 0; i < n; i++) {
+    const v = source[i];
+    out[offset + i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+  }
+}

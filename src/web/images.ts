@@ -1,0 +1,48 @@
+/**
+ * Image files decoded by the browser to the S x S bytes an X-ray network reads, the pixels
+ * `spikemed predict` gets from sharp in Node: 8-bit grayscale images exactly; colour images
+ * through libvips' own grey conversion (Rec. 709 luminance in linear light, sRGB-encoded), equal
+ * up to rounding. A page reads images at 8 bits per sample, so a 16-bit PNG loses its low byte
+ * here (Node keeps it until the final quantisation to bytes). DICOM is read in Node only: its
+ * parser is an npm package the page does not load.
+ */
+import { BadImageFileError } from "../data/cxr/errors.js";
+import { hasDicomSignature, toSquareBytes } from "../data/cxr/pixels.js";
+
+/** Decodes one image file's bytes (`name` names it in errors) to `size` x `size` bytes, 0 black, 255 white. */
+export async function decodeImage(bytes: Uint8Array, name: string, size: number): Promise<Uint8Array> {
+  if (bytes.length === 0) throw new BadImageFileError(name, "empty file (0 bytes)");
+  if (hasDicomSignature(bytes) || /\.(dcm|dicom)$/i.test(name)) {
+    throw new BadImageFileError(name, "DICOM is read by `spikemed predict` in Node, not in a browser; convert it to PNG or use the command line");
+  }
+  let bitmap: ImageBitmap;
+  try {
+    // No colour management and no premultiplied alpha: the file's own sample values, as sharp reads them.
+    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { colorSpaceConversion: "none", premultiplyAlpha: "none", imageOrientation: "from-image" });
+  } catch (err) {
+    throw new BadImageFileError(name, `not an image this browser can decode (${(err as Error).message})`);
+  }
+  const { width, height } = bitmap;
+  const context = new OffscreenCanvas(width, height).getContext("2d", { willReadFrequently: true });
+  if (!context) throw new BadImageFileError(name, "this browser gives no 2D canvas to read the pixels from");
+  context.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const rgba = context.getImageData(0, 0, width, height).data;
+  const pixels = new Float32Array(width * height);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = grey(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
+  const out = new Uint8Array(size * size);
+  toSquareBytes({ width, height, pixels }, size, out);
+  return out;
+}
+
+/** libvips' sRGB -> grey: luminance of the linear-light channels, encoded back with the sRGB curve. */
+function grey(r: number, g: number, b: number): number {
+  if (r === g && g === b) return r / 255;
+  const y = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  return y <= 0.0031308 ? 12.92 * y : 1.055 * y ** (1 / 2.4) - 0.055;
+}
+
+function linear(v: number): number {
+  const c = v / 255;
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+}

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import sharp from "sharp";
+import { startServer } from "../../src/cli/serve.js";
+import { createWasmBackend } from "../../src/core/backends/wasm/index.js";
+import { Rng } from "../../src/core/index.js";
+import { decodeImageFileToBytes } from "../../src/data/cxr/index.js";
+import { predictImageBytes, saveRun, type RunManifest } from "../../src/experiment/index.js";
+import { buildNetwork, cxrCnn } from "../../src/model/index.js";
+import { onBackend } from "../model/helpers.js";
+import { browserMissing, HeadlessPage } from "./chromium.js";
+
+// `spikemed serve` with a chest X-ray run: the browser decodes PNG and JPEG files itself
+// (createImageBitmap and a canvas, not sharp) and must give the network the same pixels, and so
+// the same probabilities, as `spikemed predict` in Node.
+
+let dir = "";
+let images = "";
+let server: http.Server;
+let url = "";
+// The ReLU twin: an untrained SNN barely spikes, so its output would not show a wrong pixel.
+const model = cxrCnn();
+const SIZE = model.inputShape[1];
+const manifest: RunManifest = {
+  format: "spikemed-run", version: 1, task: "cxr", model, classNames: ["covid", "non_covid"],
+  data: { task: "cxr", dataDir: "xrays", protocol: "mixed", seed: 1, imageSize: SIZE, onBadFile: "skip" }, train: {}, seed: 3, createdAt: new Date(0).toISOString(),
+};
+const network = buildNetwork(model, 3);
+
+/** Smooth structure plus noise, so resampling and rounding are exercised on every pixel. */
+function samples(width: number, height: number, channels: number, seed: number): Buffer {
+  const rng = new Rng(seed);
+  const out = Buffer.alloc(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) {
+        const wave = 128 + 100 * Math.sin((x * (c + 1)) / 17 + y / 11);
+        out[(y * width + x) * channels + c] = Math.max(0, Math.min(255, Math.round(wave + 25 * (rng.uniform() - 0.5))));
+      }
+    }
+  }
+  return out;
+}
+
+const GREY = ["grey-large.png", "grey-small.jpg", "grey-square.png"];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "spikemed-serve-cxr-"));
+  images = join(dir, "images");
+  mkdirSync(images);
+  const raw = (width: number, height: number, channels: 1 | 3, seed: number) => sharp(samples(width, height, channels, seed), { raw: { width, height, channels } });
+  await raw(300, 220, 1, 1).png().toFile(join(images, "grey-large.png")); // shrunk: area averaging
+  await raw(90, 100, 1, 2).jpeg({ quality: 90 }).toFile(join(images, "grey-small.jpg")); // enlarged: bilinear
+  await raw(SIZE, SIZE, 1, 3).png().toFile(join(images, "grey-square.png")); // as is
+  await raw(150, 130, 3, 4).png().toFile(join(images, "colour.png"));
+  writeFileSync(join(images, "broken.png"), readFileSync(join(images, "grey-large.png")).subarray(0, 100));
+  writeFileSync(join(images, "notes.txt"), "not offered");
+  saveRun(join(dir, "run"), manifest, network);
+  ({ server, url } = await startServer(join(dir, "run"), { port: 0, data: images }));
+});
+
+after(() => {
+  server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("serve offers an X-ray run's page the PNG and JPEG files of --data, and none without it", async () => {
+  assert.deepEqual(await (await fetch(`${url}data/inputs.json`)).json(), ["broken.png", "colour.png", "grey-large.png", "grey-small.jpg", "grey-square.png"]);
+  const bare = await startServer(join(dir, "run"), { port: 0 });
+  try {
+    assert.deepEqual(await (await fetch(`${bare.url}data/inputs.json`)).json(), []);
+    assert.equal((await fetch(`${bare.url}data/100.hea`)).status, 404);
+  } finally {
+    bare.server.close();
+  }
+  await assert.rejects(startServer(join(dir, "run"), { port: 0, data: join(dir, "missing") }), /--data .*missing: cannot be read \(ENOENT\)/);
+});
+
+test("the browser decodes images to the pixels sharp gives in Node", { skip: browserMissing, timeout: 120_000 }, async () => {
+  const page = await HeadlessPage.open(url);
+  try {
+    assert.equal(await page.waitFor("document.getElementById('run')?.textContent.startsWith('Run:') || document.body?.dataset.error || null", 60_000), true);
+    const decoded = await page.evaluate(`(async () => {
+      const web = await import(new URL("/dist/src/web/index.js", location.href).href);
+      const out = {};
+      for (const name of ${JSON.stringify([...GREY, "colour.png", "broken.png"])}) {
+        const bytes = new Uint8Array(await (await fetch("/data/" + name)).arrayBuffer());
+        try { out[name] = Array.from(await web.decodeImage(bytes, name, ${SIZE})); } catch (err) { out[name] = err.message; }
+      }
+      try { await web.decodeImage(new Uint8Array(200), "scan.dcm", ${SIZE}); } catch (err) { out.dicom = err.message; }
+      return out;
+    })()`) as Record<string, number[] | string>;
+    for (const name of GREY) {
+      assert.deepEqual(decoded[name], Array.from(await decodeImageFileToBytes(join(images, name), { size: SIZE })), name);
+    }
+    // Colour: libvips' linear-light luminance, recomputed in the page; equal up to rounding.
+    const node = await decodeImageFileToBytes(join(images, "colour.png"), { size: SIZE });
+    const web = decoded["colour.png"] as number[];
+    const differ = web.filter((v, i) => v !== node[i]);
+    assert.ok(web.every((v, i) => Math.abs(v - node[i]) <= 1), "colour pixels within 1 of Node's");
+    assert.ok(differ.length <= node.length / 100, `${differ.length} of ${node.length} colour pixels differ by 1`);
+    assert.match(decoded["broken.png"] as string, /^broken\.png: not an image this browser can decode/);
+    await assert.rejects(decodeImageFileToBytes(join(images, "broken.png"), { size: SIZE }), /broken\.png: not a decodable image/);
+    assert.match(decoded.dicom as string, /^scan\.dcm: DICOM is read by `spikemed predict` in Node, not in a browser/);
+  } finally {
+    await page.close();
+  }
+});
+
+test("the served page gives an image the probabilities predict gives", { skip: browserMissing, timeout: 120_000 }, async () => {
+  const page = await HeadlessPage.open(`${url}?image=grey-large.png`);
+  try {
+    const summary = await page.waitFor("document.body?.dataset.summary ?? document.body?.dataset.error", 90_000) as string;
+    assert.ok(summary.startsWith("["), summary);
+    assert.match(await page.evaluate("document.getElementById('heading').textContent") as string, /chest X-rays classified in this page/);
+    const wasm = await createWasmBackend({ threads: 1 });
+    try {
+      const bytes = await decodeImageFileToBytes(join(images, "grey-large.png"), { size: SIZE });
+      const probabilities = onBackend(wasm, () => predictImageBytes(network, manifest, bytes, "grey-large.png"));
+      assert.deepEqual(JSON.parse(summary), [{ name: "grey-large.png", probabilities }]);
+    } finally {
+      await wasm.dispose();
+    }
+  } finally {
+    await page.close();
+  }
+});
