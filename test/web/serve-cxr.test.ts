@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { predictImageBytes, saveRun, type RunManifest } from "../../src/experime
 import { buildNetwork, cxrCnn } from "../../src/model/index.js";
 import { onBackend } from "../model/helpers.js";
 import { browserMissing, HeadlessPage } from "./chromium.js";
+import { HAVE_SHARED_CXR, SHARED_CXR } from "../data/cxr/paths.js";
 
 // `spikemed serve` with a chest X-ray run: the browser decodes PNG and JPEG files itself
 // (createImageBitmap and a canvas, not sharp) and must give the network the same pixels, and so
@@ -46,7 +47,9 @@ function samples(width: number, height: number, channels: number, seed: number):
   return out;
 }
 
-const GREY = ["grey-large.png", "grey-small.jpg", "grey-square.png"];
+// A real chest X-ray of the shared set (256x256 grey JPEG) where the data is here.
+const XRAY = "covid/cohen__02b76460.jpg";
+const GREY = ["grey-large.png", "grey-small.jpg", "grey-square.png", ...(HAVE_SHARED_CXR ? ["xray.jpg"] : [])];
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "spikemed-serve-cxr-"));
@@ -59,6 +62,7 @@ before(async () => {
   await raw(150, 130, 3, 4).png().toFile(join(images, "colour.png"));
   writeFileSync(join(images, "broken.png"), readFileSync(join(images, "grey-large.png")).subarray(0, 100));
   writeFileSync(join(images, "notes.txt"), "not offered");
+  if (HAVE_SHARED_CXR) copyFileSync(join(SHARED_CXR, XRAY), join(images, "xray.jpg"));
   saveRun(join(dir, "run"), manifest, network);
   ({ server, url } = await startServer(join(dir, "run"), { port: 0, data: images }));
 });
@@ -69,7 +73,7 @@ after(() => {
 });
 
 test("serve offers an X-ray run's page the PNG and JPEG files of --data, and none without it", async () => {
-  assert.deepEqual(await (await fetch(`${url}data/inputs.json`)).json(), ["broken.png", "colour.png", "grey-large.png", "grey-small.jpg", "grey-square.png"]);
+  assert.deepEqual(await (await fetch(`${url}data/inputs.json`)).json(), ["broken.png", "colour.png", ...GREY]);
   const bare = await startServer(join(dir, "run"), { port: 0 });
   try {
     assert.deepEqual(await (await fetch(`${bare.url}data/inputs.json`)).json(), []);
