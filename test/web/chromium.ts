@@ -76,6 +76,14 @@ export class HeadlessPage {
     return result.value;
   }
 
+  /** Picks `files` (paths on this machine) in the page's file input `selector`, as a user would: its change event fires. */
+  async pickFiles(selector: string, files: string[]): Promise<void> {
+    const { root } = await this.send("DOM.getDocument") as { root: { nodeId: number } };
+    const { nodeId } = await this.send("DOM.querySelector", { nodeId: root.nodeId, selector }) as { nodeId: number };
+    if (!nodeId) throw new Error(`the page has no ${selector}`);
+    await this.send("DOM.setFileInputFiles", { nodeId, files });
+  }
+
   /** Evaluates `expression` every 100 ms until it is neither null nor undefined. */
   async waitFor(expression: string, timeoutMs: number): Promise<unknown> {
     const deadline = Date.now() + timeoutMs;

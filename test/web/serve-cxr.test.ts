@@ -133,3 +133,25 @@ test("the served page gives an image the probabilities predict gives", { skip: b
     await page.close();
   }
 });
+
+test("the served page classifies the user's own images, picked in the page, and names the one it cannot read", { skip: browserMissing, timeout: 120_000 }, async () => {
+  const page = await HeadlessPage.open(url);
+  try {
+    assert.equal(await page.waitFor("document.getElementById('run')?.textContent.startsWith('Run:') || document.body?.dataset.error || null", 60_000), true);
+    await page.pickFiles("#files", ["grey-small.jpg", "broken.png"].map((name) => join(images, name)));
+    const summary = JSON.parse(await page.waitFor("document.body?.dataset.summary ?? document.body?.dataset.error", 90_000) as string) as
+      { name: string; probabilities?: Record<string, number>; error?: string }[];
+    assert.deepEqual(summary.map((image) => image.name), ["grey-small.jpg", "broken.png"]);
+    const wasm = await createWasmBackend({ threads: 1 });
+    try {
+      const bytes = await decodeImageFileToBytes(join(images, "grey-small.jpg"), { size: SIZE });
+      assert.deepEqual(summary[0].probabilities, onBackend(wasm, () => predictImageBytes(network, manifest, bytes, "grey-small.jpg")));
+    } finally {
+      await wasm.dispose();
+    }
+    assert.match(summary[1].error ?? "", /^broken\.png: not an image this browser can decode/);
+    assert.match(await page.evaluate("document.getElementById('result').textContent") as string, /broken\.pngcould not be read/);
+  } finally {
+    await page.close();
+  }
+});

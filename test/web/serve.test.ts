@@ -72,3 +72,23 @@ test("the served page classifies a record in the browser with the counts predict
     await page.close();
   }
 });
+
+test("the served page classifies the user's own record files, picked in the page, as predict does", { skip: browserMissing, timeout: 120_000 }, async () => {
+  const page = await HeadlessPage.open(url);
+  try {
+    assert.equal(await page.waitFor("document.getElementById('classify')?.disabled === false || document.body?.dataset.error || null", 60_000), true);
+    await page.pickFiles("#files", ["213.hea", "213.dat", "213.atr"].map((file) => join(sampleDataDir(), file)));
+    const summary = await page.waitFor("document.body?.dataset.summary ?? document.body?.dataset.error", 90_000) as string;
+    assert.ok(summary.startsWith("{"), summary);
+    const wasm = await createWasmBackend({ threads: 1 });
+    try {
+      assert.deepEqual(JSON.parse(summary), onBackend(wasm, () => predictRecordBeats(network, manifest, readRecord(sampleDataDir(), "213"), "213").summary));
+    } finally {
+      await wasm.dispose();
+    }
+    await page.pickFiles("#files", [join(sampleDataDir(), "213.dat")]);
+    assert.equal(await page.waitFor("document.body.dataset.error || null", 30_000), "pick one .hea file with its signal files; got 0 .hea files");
+  } finally {
+    await page.close();
+  }
+});
