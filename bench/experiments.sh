@@ -73,6 +73,8 @@ $S ecg --config bench/configs/ecg-hybrid-2lead-360hz.json --sample-rate 360 --le
 $S ecg --config bench/configs/ecg-hybrid-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --time-steps 32 --out runs/bench/ecg-hybrid-2lead-360hz-t32
 $S ecg --config bench/configs/ecg-hybrid-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --time-steps 64 --out runs/bench/ecg-hybrid-2lead-360hz-t64
 $S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --seed 2 --split-seed 1 --out runs/bench/ecg-intra-snn-2lead-360hz-seed2
+# Session 12: a third seed of the 360 Hz SNN on the same split (two seeds straddled the 99.0% target).
+$S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --seed 3 --split-seed 1 --out runs/bench/ecg-intra-snn-2lead-360hz-seed3
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: with it the network needs 30 epochs to end level (bench/results/cxr-recipe.md).
