@@ -91,6 +91,9 @@ for k in 1 2 3 4 5; do
 done
 $S cxr --model snn-deep --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --monitor val_accuracy --seeds 5 --resume --out runs/bench/cxr-snn-deep
 $S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --out runs/bench/cxr-same-source-snn
+# Session 12: same-source with class weights (its training side is 288 covid to 82 non-covid), and the deeper SNN.
+$S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --balance weights --threads 1 --out runs/bench/cxr-same-source-snn-weights
+$S cxr --model snn-deep --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --threads 1 --out runs/bench/cxr-same-source-snn-deep
 $S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cohen-snn
 # Session 7: every other source held out in turn (each a hospital or collection the network never saw).
 $S cxr --data $CXR --protocol leave-one-source-out --holdout cxnet --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cxnet-snn
