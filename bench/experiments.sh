@@ -94,6 +94,9 @@ $S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-aug
 # Session 12: same-source with class weights (its training side is 288 covid to 82 non-covid), and the deeper SNN.
 $S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --balance weights --threads 1 --out runs/bench/cxr-same-source-snn-weights
 $S cxr --model snn-deep --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --threads 1 --out runs/bench/cxr-same-source-snn-deep
+# ... and both over five seeds (seed 1 reproduces the single runs above to the digit).
+$S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --seeds 5 --threads 1 --out runs/bench/cxr-same-source-snn-5seeds
+$S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --balance weights --seeds 5 --threads 1 --out runs/bench/cxr-same-source-snn-weights-5seeds
 $S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cohen-snn
 # Session 7: every other source held out in turn (each a hospital or collection the network never saw).
 $S cxr --data $CXR --protocol leave-one-source-out --holdout cxnet --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cxnet-snn
