@@ -90,20 +90,20 @@ for k in 1 2 3 4 5; do
   $S cxr --model snn-deep --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --monitor val_accuracy --threads 1 --seed $k --split-seed 1 --out runs/bench/cxr-snn-deep/seed-$k
 done
 $S cxr --model snn-deep --data $CXR --protocol mixed --epochs 10 --schedule cosine --no-augment --monitor val_accuracy --seeds 5 --resume --out runs/bench/cxr-snn-deep
-$S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --out runs/bench/cxr-same-source-snn
+$S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --balance none --out runs/bench/cxr-same-source-snn
 # Session 12: same-source with class weights (its training side is 288 covid to 82 non-covid), and the deeper SNN.
 $S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --balance weights --threads 1 --out runs/bench/cxr-same-source-snn-weights
-$S cxr --model snn-deep --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --threads 1 --out runs/bench/cxr-same-source-snn-deep
+$S cxr --model snn-deep --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --threads 1 --balance none --out runs/bench/cxr-same-source-snn-deep
 # ... and both over five seeds (seed 1 reproduces the single runs above to the digit).
-$S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --seeds 5 --threads 1 --out runs/bench/cxr-same-source-snn-5seeds
+$S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --seeds 5 --threads 1 --balance none --out runs/bench/cxr-same-source-snn-5seeds
 $S cxr --data $CXR --protocol same-source --epochs 15 --schedule cosine --no-augment --balance weights --seeds 5 --threads 1 --out runs/bench/cxr-same-source-snn-weights-5seeds
-$S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cohen-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --balance none --out runs/bench/cxr-loso-cohen-snn
 # Session 7: every other source held out in turn (each a hospital or collection the network never saw).
-$S cxr --data $CXR --protocol leave-one-source-out --holdout cxnet --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-cxnet-snn
-$S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-radiodb-snn
-$S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb_rsna --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-radiodb_rsna-snn
-$S cxr --data $CXR --protocol leave-one-source-out --holdout actualmed --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-actualmed-snn
-$S cxr --data $CXR --protocol leave-one-source-out --holdout figure1 --epochs 10 --schedule cosine --no-augment --out runs/bench/cxr-loso-figure1-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout cxnet --epochs 10 --schedule cosine --no-augment --balance none --out runs/bench/cxr-loso-cxnet-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb --epochs 10 --schedule cosine --no-augment --balance none --out runs/bench/cxr-loso-radiodb-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb_rsna --epochs 10 --schedule cosine --no-augment --balance none --out runs/bench/cxr-loso-radiodb_rsna-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout actualmed --epochs 10 --schedule cosine --no-augment --balance none --out runs/bench/cxr-loso-actualmed-snn
+$S cxr --data $CXR --protocol leave-one-source-out --holdout figure1 --epochs 10 --schedule cosine --no-augment --balance none --out runs/bench/cxr-loso-figure1-snn
 # Session 8: the two held-out sources that leave the training set lopsided, with class weights.
 $S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb_rsna --epochs 10 --schedule cosine --no-augment --balance weights --out runs/bench/cxr-loso-radiodb_rsna-snn-weights
 $S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb --epochs 10 --schedule cosine --no-augment --balance weights --out runs/bench/cxr-loso-radiodb-snn-weights

@@ -81,7 +81,7 @@ export function experimentOptions(command: Command): Command {
     .option("--optimizer <name>", "adam, adamw or sgd", oneOf(["adam", "adamw", "sgd"] as const), "adam")
     .option("--schedule <name>", "learning-rate schedule: constant, cosine, step or plateau", oneOf(["constant", "cosine", "step", "plateau"] as const), "constant")
     .option("--clip-norm <value>", "clip the gradient norm", positiveNumber)
-    .option("--balance <how>", "class imbalance: none, weights (loss weights n / (classes x class count)), sqrt-weights (their square roots: rare classes count more, a handful of beats no longer outweighs thousands) or sampling (balanced batches); default none, weights for --split inter",
+    .option("--balance <how>", "class imbalance: none, weights (loss weights n / (classes x class count)), sqrt-weights (their square roots: rare classes count more, a handful of beats no longer outweighs thousands) or sampling (balanced batches); default none, weights where the training classes are seldom balanced: ecg --split inter, cxr --protocol same-source and leave-one-source-out",
       oneOf(["none", "weights", "sqrt-weights", "sampling"] as const))
     .option("--max-class-weight <w>", "lower loss weights above w to w (with --balance weights or sqrt-weights: a class of a few samples, such as the 8 Q beats of MIT-BIH's inter-patient training split at weight 1,149, no longer dominates the loss)", positiveNumber)
     .option("--class-weights <class=w,...>", "loss weights of the named classes, e.g. F=1,Q=1, set after --balance and --max-class-weight (the other classes keep theirs): " +
@@ -141,7 +141,9 @@ export function experimentSettings(task: Task, flags: ExperimentFlags): Experime
   const schedule: ScheduleConfig = flags.schedule === "cosine" ? { kind: "cosine", totalEpochs: epochs }
     : flags.schedule === "step" ? { kind: "step", stepSize: Math.max(1, Math.floor(epochs / 3)) }
     : flags.schedule === "plateau" ? { kind: "plateau", patience: 2 } : { kind: "constant" };
-  const balance = flags.balance ?? (task === "ecg" && flags.split === "inter" ? "weights" : "none");
+  // Unweighted, those splits' networks learn the class prior: bench/results/ecg-inter.md, cxr-loso.md.
+  const imbalanced = task === "ecg" ? flags.split === "inter" : flags.protocol !== "mixed";
+  const balance = flags.balance ?? (imbalanced ? "weights" : "none");
   if (flags.maxClassWeight !== undefined && balance !== "weights" && balance !== "sqrt-weights") {
     throw new SpikemedError(`--max-class-weight applies to loss weights; --balance is ${balance}`, "add --balance weights (or sqrt-weights), or drop --max-class-weight");
   }

@@ -307,6 +307,33 @@ test("seeds run as separate processes on one split and gathered with --resume re
   assert.ok(!fs.readFileSync(path.join(out, "own", "model.ckpt")).equals(fs.readFileSync(path.join(out, "apart", "seed-2", "model.ckpt"))));
 });
 
+test("chest X-ray: class weights by default where the protocol leaves the training classes unbalanced, none for mixed", async () => {
+  const { default: sharp } = await import("sharp");
+  const root = temporaryDir("spikemed-cxr-protocols-");
+  const rows = ["file,label,source,patient_id"];
+  // Two hospitals, each with both classes, covid the majority in each (as in the shared set's mixed sources).
+  for (const source of ["north", "south"]) {
+    for (const [label, count, level] of [["covid", 9, 190], ["non_covid", 3, 60]] as const) {
+      for (let i = 0; i < count; i++) {
+        const file = `${source}-${label}-${i}.png`;
+        await sharp(Buffer.alloc(24 * 24, level + i), { raw: { width: 24, height: 24, channels: 1 } }).png().toFile(path.join(root, file));
+        rows.push(`${file},${label},${source},${source}-${label}-${i}`);
+      }
+    }
+  }
+  fs.writeFileSync(path.join(root, "manifest.csv"), rows.join("\n") + "\n");
+  const balanceOf = (...options: string[]) => {
+    const out = path.join(root, `run-${options.join("-")}`);
+    const t = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "1", "--time-steps", "1", "--out", out, ...options);
+    assert.equal(t.code, 0, t.err);
+    return (JSON.parse(fs.readFileSync(path.join(out, "run.json"), "utf8")) as { train: { balance: string } }).train.balance;
+  };
+  assert.equal(balanceOf("--protocol", "mixed"), "none");
+  assert.equal(balanceOf("--protocol", "same-source"), "weights");
+  assert.equal(balanceOf("--protocol", "leave-one-source-out", "--holdout", "south"), "weights");
+  assert.equal(balanceOf("--protocol", "same-source", "--balance", "none"), "none");
+});
+
 test("chest X-ray: train on a folder of class subfolders, then predict probabilities per image", async () => {
   const { default: sharp } = await import("sharp");
   const root = temporaryDir("spikemed-cxr-");
