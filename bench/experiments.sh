@@ -107,6 +107,9 @@ $S cxr --data $CXR --protocol leave-one-source-out --holdout figure1 --epochs 10
 # Session 8: the two held-out sources that leave the training set lopsided, with class weights.
 $S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb_rsna --epochs 10 --schedule cosine --no-augment --balance weights --out runs/bench/cxr-loso-radiodb_rsna-snn-weights
 $S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb --epochs 10 --schedule cosine --no-augment --balance weights --out runs/bench/cxr-loso-radiodb-snn-weights
+# Session 12: the two held-out sources that hold both classes, with the weights that are now the default.
+$S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --balance weights --threads 1 --out runs/bench/cxr-loso-cohen-snn-weights
+$S cxr --data $CXR --protocol leave-one-source-out --holdout actualmed --epochs 10 --schedule cosine --no-augment --balance weights --threads 1 --out runs/bench/cxr-loso-actualmed-snn-weights
 node dist/bench/summarize-runs.js
 
 # Session-3 ECG runs (commit e532134: the same windows and dropout, RR features in seconds and over the local median RR),
