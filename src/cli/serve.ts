@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
+import { MANIFEST_NAME, readCxrIndex } from "../data/cxr/index.js";
 import { listRecords, sampleDataDir } from "../data/ecg/index.js";
 import { loadRun } from "../experiment/index.js";
 import { nonNegativeInt } from "./options.js";
@@ -45,7 +46,7 @@ export function serveCommand(): Command {
   return new Command("serve")
     .description("serve a web page that runs a trained run in the browser: pick a WFDB record (ECG runs) or chest X-ray images (X-ray runs), one of --data's or your own files, and see the classes, computed in the page")
     .argument("<run>", "a run folder written by spikemed train")
-    .option("--data <dir>", "a folder the page offers inputs from: WFDB records for an ECG run (default: the embedded MIT-BIH sample), PNG or JPEG images for an X-ray run (default: none)")
+    .option("--data <dir>", "a folder the page offers inputs from: WFDB records for an ECG run (default: the embedded MIT-BIH sample), PNG or JPEG images for an X-ray run (a training folder of class subfolders or a manifest.csv, or a folder of images; default: none)")
     .option("--port <n>", "port to listen on (0: any free port)", nonNegativeInt, 8080)
     .option("--host <address>", "address to listen on (0.0.0.0: every interface)", "127.0.0.1")
     .action(async (runDir: string, flags: { data?: string; port: number; host: string }) => {
@@ -87,15 +88,21 @@ export async function startServer(runDir: string, options: { data?: string; port
   return { server, url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}/` };
 }
 
-/** The PNG and JPEG files directly in `dir`, the images an X-ray run's page offers. */
+/**
+ * The PNG and JPEG images an X-ray run's page offers: those of a training folder (class subfolders
+ * or a manifest.csv, as `spikemed train cxr --data` reads it), else the files directly in `dir`;
+ * paths relative to `dir`.
+ */
 function listImages(dir: string): string[] {
-  let names: string[];
+  let names: fs.Dirent[];
   try {
-    names = fs.readdirSync(dir);
+    names = fs.readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     throw new SpikemedError(`--data ${dir}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, "pass a folder of PNG or JPEG images");
   }
-  return names.filter((name) => /\.(png|jpe?g)$/i.test(name) && fs.statSync(path.join(dir, name)).isFile()).sort();
+  const trainingFolder = names.some((entry) => entry.name === MANIFEST_NAME || (entry.isDirectory() && !entry.name.startsWith(".")));
+  const files = trainingFolder ? readCxrIndex(dir).entries.map((entry) => entry.file) : names.filter((entry) => entry.isFile()).map((entry) => entry.name);
+  return files.filter((name) => /\.(png|jpe?g)$/i.test(name)).sort();
 }
 
 /** The compiled modules under /dist/src/ and the inputs' files under /data/, nothing else. */

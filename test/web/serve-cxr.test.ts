@@ -82,6 +82,19 @@ test("serve offers an X-ray run's page the PNG and JPEG files of --data, and non
     bare.server.close();
   }
   await assert.rejects(startServer(join(dir, "run"), { port: 0, data: join(dir, "missing") }), /--data .*missing: cannot be read \(ENOENT\)/);
+  // A training folder of class subfolders: its images, by their paths inside it.
+  const tree = join(dir, "tree");
+  for (const [label, name] of [["covid", "grey-large.png"], ["non_covid", "grey-small.jpg"]]) {
+    mkdirSync(join(tree, label), { recursive: true });
+    copyFileSync(join(images, name), join(tree, label, name));
+  }
+  const training = await startServer(join(dir, "run"), { port: 0, data: tree });
+  try {
+    assert.deepEqual(await (await fetch(`${training.url}data/inputs.json`)).json(), ["covid/grey-large.png", "non_covid/grey-small.jpg"]);
+    assert.equal((await fetch(`${training.url}data/${encodeURIComponent("non_covid/grey-small.jpg")}`)).status, 200);
+  } finally {
+    training.server.close();
+  }
 });
 
 test("the browser decodes images to the pixels sharp gives in Node", { skip: browserMissing, timeout: 120_000 }, async () => {
