@@ -7,12 +7,12 @@
  * parser is an npm package the page does not load.
  */
 import { BadImageFileError } from "../data/cxr/errors.js";
-import { hasDicomSignature, toSquareBytes } from "../data/cxr/pixels.js";
+import { isDicomFile, toSquareBytes } from "../data/cxr/pixels.js";
 
 /** Decodes one image file's bytes (`name` names it in errors) to `size` x `size` bytes, 0 black, 255 white. */
 export async function decodeImage(bytes: Uint8Array, name: string, size: number): Promise<Uint8Array> {
   if (bytes.length === 0) throw new BadImageFileError(name, "empty file (0 bytes)");
-  if (hasDicomSignature(bytes) || /\.(dcm|dicom)$/i.test(name)) {
+  if (isDicomFile(bytes, name)) {
     throw new BadImageFileError(name, "DICOM is read by `spikemed predict` in Node, not in a browser; convert it to PNG or use the command line");
   }
   let bitmap: ImageBitmap;

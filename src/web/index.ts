@@ -16,6 +16,7 @@ import { parseWfdbHeader } from "../data/ecg/wfdb-header.js";
 import type { Network } from "../model/network.js";
 import { MANIFEST, MODEL, parseManifest, trainedNetwork, type RunManifest } from "../experiment/run-format.js";
 import { checkpointBody, decodeCheckpoint } from "../train/checkpoint-bytes.js";
+import { absoluteUrl, fetchBytes } from "./fetch.js";
 
 export * from "../core/index.js";
 export * from "../model/index.js";
@@ -67,23 +68,4 @@ export async function fetchRecord(url: string | URL): Promise<WfdbRecord> {
     signal: (fileName) => signalFiles.get(fileName)!,
     annotations: annotations ? { bytes: annotations, path: at(`${name}.atr`) } : undefined,
   });
-}
-
-/** `url` against the page's (or Worker's) own address, so relative paths work as in fetch(). */
-function absoluteUrl(url: string | URL): URL {
-  return new URL(url, (globalThis as { location?: { href: string } }).location?.href);
-}
-
-async function fetchBytes(url: string, fix?: string): Promise<Uint8Array>;
-async function fetchBytes(url: string, fix: string, optional: true): Promise<Uint8Array | null>;
-async function fetchBytes(url: string, fix = "pass the URL of a folder written by `spikemed train` (its --out), served over HTTP", optional = false): Promise<Uint8Array | null> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (err) {
-    throw new SpikemedError(`${url}: could not be fetched (${(err as Error).message})`, fix);
-  }
-  if (optional && response.status === 404) return null;
-  if (!response.ok) throw new SpikemedError(`${url}: HTTP ${response.status} ${response.statusText}`.trim(), fix);
-  return new Uint8Array(await response.arrayBuffer());
 }

@@ -8,6 +8,7 @@ import {
   decodeImage, fetchRecord, fetchRun, getBackend, imageSize, parseWfdbHeader, predictImageBytes, predictRecordBeats, recordFromFiles, SpikemedError,
   useFastBackend, type Network, type RecordPrediction, type RunManifest, type WfdbRecord,
 } from "./index.js";
+import { fetchBytes } from "./fetch.js";
 
 type PickedFile = { name: string; bytes: Uint8Array };
 export type PageRequest = { id: number; input: string } | { id: number; files: PickedFile[] };
@@ -59,7 +60,7 @@ async function answerRecord(network: Network, manifest: RunManifest, request: Pa
 }
 
 async function answerImages(network: Network, manifest: RunManifest, request: PageRequest): Promise<WorkerReply> {
-  const files = "input" in request ? [{ name: request.input, bytes: await fetchImage(request.input) }] : request.files;
+  const files = "input" in request ? [{ name: request.input, bytes: await fetchBytes(`/data/${encodeURIComponent(request.input)}`, "pick one of the page's images") }] : request.files;
   const start = performance.now();
   const images: ImageResult[] = [];
   for (const { name, bytes } of files) {
@@ -70,12 +71,6 @@ async function answerImages(network: Network, manifest: RunManifest, request: Pa
     }
   }
   return { kind: "images", id: request.id, images, seconds: (performance.now() - start) / 1000 };
-}
-
-async function fetchImage(name: string): Promise<Uint8Array> {
-  const response = await fetch(`/data/${encodeURIComponent(name)}`);
-  if (!response.ok) throw new SpikemedError(`${name}: the server answered ${response.status} ${response.statusText}`);
-  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** A record from files the user picked: one .hea, the signal files it names, and an optional .atr of the same name. */

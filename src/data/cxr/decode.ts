@@ -6,12 +6,11 @@
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { extname } from "node:path";
 import sharp from "sharp";
 import { decodeDicom, errorText, type DicomWindow } from "./dicom.js";
 import { SpikemedError } from "../../core/errors.js";
 import { BadImageFileError } from "./errors.js";
-import { hasDicomSignature, toSquareBytes, type GrayImage } from "./pixels.js";
+import { isDicomFile, toSquareBytes, type GrayImage } from "./pixels.js";
 
 export interface DecodeOptions {
   /** Output side S: every image becomes S x S. Default 256. */
@@ -37,8 +36,7 @@ export function decoderVersions(): Record<string, string> {
 /** Decodes image bytes at their own size, intensities in [0, 1]. Throws BadImageFileError naming `file`. */
 export async function decodeImageBytes(bytes: Uint8Array, file: string, options: DecodeOptions = {}): Promise<GrayImage> {
   if (bytes.length === 0) throw new BadImageFileError(file, "empty file (0 bytes)");
-  const ext = extname(file).toLowerCase();
-  if (hasDicomSignature(bytes) || ext === ".dcm" || ext === ".dicom") {
+  if (isDicomFile(bytes, file)) {
     return decodeDicom(bytes, file, { window: options.dicomWindow });
   }
   // failOn "warning" turns truncated or damaged data into an error instead of a grey-filled image.

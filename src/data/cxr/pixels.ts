@@ -16,6 +16,11 @@ export function hasDicomSignature(bytes: Uint8Array): boolean {
   return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
 }
 
+/** Whether an image file is DICOM: by its Part 10 signature, or by a .dcm/.dicom name for data sets without one. */
+export function isDicomFile(bytes: Uint8Array, file: string): boolean {
+  return hasDicomSignature(bytes) || /\.(dcm|dicom)$/i.test(file);
+}
+
 /** Resamples (see resize.ts) and quantises to bytes (round(255 v)) into `out` at `offset`. */
 export function toSquareBytes(image: GrayImage, size: number, out: Uint8Array, offset = 0): void {
   const source = image.width === size && image.height === size ? image.pixels : resizeGray(image.pixels, image.width, image.height, size, size);
