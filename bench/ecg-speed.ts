@@ -3,7 +3,8 @@
  * training beats per second (forward over T, backward, Adam) at batch 16 (the ECG paper's) and 32,
  * and inference beats per second at batch 256, against the same network written the way snnTorch
  * runs it (bench/torch/snn_bench.py: a Python loop over time steps) in the same sitting.
- * Writes bench/results/ecg-speed.md.
+ * Writes bench/results/ecg-speed.md, or --out=FILE; --python=INTERPRETER names the Python that holds
+ * torch (Debian's by default) and --threads=N sets both sides' threads.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -17,6 +18,8 @@ import { Adam, networkParams, sampleSize } from "../src/train/index.js";
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const steps = Number(args.get("steps") ?? 30);
 const threads = Number(args.get("threads") ?? 2);
+const python = args.get("python") ?? "/usr/bin/python3";
+const out = args.get("out") ?? "bench/results/ecg-speed.md";
 await useFastBackend({ threads });
 
 const beats = loadBeatDataset();
@@ -65,16 +68,16 @@ function inferenceRate(batch: number): number {
 }
 
 const ours = { train16: trainingRate(16), train32: trainingRate(32), infer: inferenceRate(256) };
-const torchJson = JSON.parse(execFileSync("/usr/bin/python3", ["bench/torch/snn_bench.py", "--which", "throughput", "--features", String(F), "--threads", String(threads), "--steps", String(steps)],
+const torchJson = JSON.parse(execFileSync(python, ["bench/torch/snn_bench.py", "--which", "throughput", "--features", String(F), "--threads", String(threads), "--steps", String(steps)],
   { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }));
-const torchInfer = JSON.parse(execFileSync("/usr/bin/python3", ["bench/torch/snn_bench.py", "--which", "infer", "--features", String(F), "--threads", String(threads)],
+const torchInfer = JSON.parse(execFileSync(python, ["bench/torch/snn_bench.py", "--which", "infer", "--features", String(F), "--threads", String(threads)],
   { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }));
 const torchRate = (b: number): number => torchJson.throughput.find((r: { batch: number }) => r.batch === b).beats_per_s;
 const intraTrainBeats = 72499;
 const tableRow = (what: string, a: number, b: number): string => `| ${what} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a / b).toFixed(2)}x |`;
 const lines = [
   "# ECG SNN speed against PyTorch (snnTorch-style)", "",
-  `Command: \`npm run bench:ecg-speed\`; date ${new Date().toISOString()}; ${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}, backend ${getBackend().name} with ${threads} threads; PyTorch ${torchJson.software.torch} with ${threads} threads; load average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}.`, "",
+  `Command: \`node dist/bench/ecg-speed.js ${process.argv.slice(2).join(" ")}\`; date ${new Date().toISOString()}; ${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}, backend ${getBackend().name} with ${threads} threads; PyTorch ${torchJson.software.torch} with ${threads} threads; load average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}.`, "",
   `Network: ecg-snn (Conv1d 1->32 k5, LIF, MaxPool 2, Conv1d 32->64 k5, LIF, MaxPool 2, dropout 0.5 on the 4096 + ${F} RR/amplitude features (training only), Dense -> 128, LIF, Dense 128->5; T = 8), real beats from the embedded MIT-BIH sample for spikemed (spike rates depend on the data), random inputs for PyTorch (its speed does not).`, "",
   "| beats per second | spikemed | PyTorch | spikemed / PyTorch |", "| :--- | ---: | ---: | ---: |",
   tableRow("training, batch 16", ours.train16.beatsPerSecond, torchRate(16)),
@@ -83,4 +86,4 @@ const lines = [
   `Ten intra-patient epochs (${intraTrainBeats.toLocaleString("en-US")} training beats) at batch 16 take about ${((10 * intraTrainBeats) / ours.train16.beatsPerSecond / 60).toFixed(0)} minutes of training in spikemed and ${((10 * intraTrainBeats) / torchRate(16) / 60).toFixed(0)} in PyTorch.`,
 ];
 console.log(lines.join("\n"));
-fs.writeFileSync("bench/results/ecg-speed.md", lines.join("\n") + "\n");
+fs.writeFileSync(out, lines.join("\n") + "\n");

@@ -114,6 +114,8 @@ def parse_args():
     parser.add_argument("--features", type=non_negative_int, default=0,
                         help="per-beat features concatenated before the first Linear (default 0: the reference net; 5: ecg-snn)")
     parser.add_argument("--seed", type=int, default=1234, help="torch.manual_seed (default: 1234)")
+    parser.add_argument("--device", default="cpu",
+                        help="torch device of the 'ref', 'infer' and 'throughput' networks, e.g. cuda (default: cpu)")
     return parser.parse_args()
 
 
@@ -235,6 +237,12 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def synchronize(device):
+    """CUDA kernels run asynchronously: a step's time is only known once they have finished."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def timing_summary(seconds):
     return {
         "median_ms": statistics.median(seconds) * 1e3,
@@ -255,10 +263,10 @@ def random_batch(batch, seed, features=0):
 
 def measure_training(args, batch):
     torch.manual_seed(args.seed)
-    net = ReferenceNet(args.timesteps, args.features)
+    net = ReferenceNet(args.timesteps, args.features).to(args.device)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
-    beats, labels = random_batch(batch, args.seed + 1, args.features)
+    beats, labels = (t.to(args.device) for t in random_batch(batch, args.seed + 1, args.features))
 
     with torch.no_grad():
         spike_rates = {"lif1": 0.0, "lif2": 0.0, "lif3": 0.0}
@@ -278,6 +286,7 @@ def measure_training(args, batch):
     for _ in range(args.steps):
         start = time.perf_counter()
         loss = train_step()
+        synchronize(args.device)
         seconds.append(time.perf_counter() - start)
         losses.append(loss.item())
     summary = timing_summary(seconds)
@@ -296,8 +305,8 @@ def measure_training(args, batch):
 
 def measure_inference(args):
     torch.manual_seed(args.seed)
-    net = ReferenceNet(args.timesteps, args.features).eval()
-    beats, _ = random_batch(args.infer_batch, args.seed + 2, args.features)
+    net = ReferenceNet(args.timesteps, args.features).to(args.device).eval()
+    beats = random_batch(args.infer_batch, args.seed + 2, args.features)[0].to(args.device)
     seconds = []
     with torch.no_grad():
         for _ in range(args.warmup):
@@ -305,6 +314,7 @@ def measure_inference(args):
         for _ in range(args.infer_runs):
             start = time.perf_counter()
             net(beats)
+            synchronize(args.device)
             seconds.append(time.perf_counter() - start)
     summary = timing_summary(seconds)
     return {
@@ -377,6 +387,8 @@ def main():
             "openblas": openblas.openblas_get_config().decode() if openblas else None,
             "openblas_core": openblas.openblas_get_corename().decode() if openblas else None,
             "mkldnn_available": torch.backends.mkldnn.is_available(),
+            "device": args.device,
+            "device_name": torch.cuda.get_device_name(args.device) if torch.device(args.device).type == "cuda" else cpu_model(),
         },
         "settings": {
             "threads": args.threads,
