@@ -74,13 +74,13 @@ export function searchCommand(): Command {
     .option("--seed <n>", "seed of the folds and of the first training run", nonNegativeInt, 1)
     .option("--out <dir>", "search folder (default runs/search-<task>-<time>)")
     .option("--resume", "continue the interrupted search in --out (finished folds are kept); with another --objective, rank its saved folds again without training")
-    .option("--jobs <n>", "train this many folds at once, each in its own process (e.g. 2 on a 2-core machine with --threads 1); the same results as one at a time", positiveInt, 1)
+    .option("--jobs <n>", "train this many folds at once, each in its own process with its share of the default threads (e.g. 2 on a 2-core machine); the same results as one at a time", positiveInt, 1)
     .addOption(new Option("--shard <k/n>", "internal: the k-th of n processes of a --jobs search").hideHelp().argParser(parseShard))
     .action(async (task: Task, flags: SearchFlags) => {
       const grid = parseGrid(flags.grid, command);
       const hint = validationHint(task, flags);
       if (hint && !flags.shard) process.stderr.write(`note: ${hint}\n`);
-      await selectBackend(flags);
+      await selectBackend(flags, flags.shard?.count ?? flags.jobs);
       const trials = trialsOf(task, flags, grid);
       const outDir = flags.out ?? path.join("runs", `search-${task}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
       const options: SearchOptions = {

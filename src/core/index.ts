@@ -20,7 +20,7 @@ export { SpikemedError } from "./errors.js";
  * Makes the WebAssembly SIMD backend (kernels on worker threads over shared memory) the active
  * one. Loaded on demand, so code that stays on the reference backend never pulls in workers.
  */
-export async function useFastBackend(options: Pick<WasmBackendOptions, "threads" | "wasm"> = {}): Promise<Backend> {
+export async function useFastBackend(options: Pick<WasmBackendOptions, "threads" | "processes" | "wasm"> = {}): Promise<Backend> {
   const { createWasmBackend } = await import("./backends/wasm/index.js");
   const backend = await createWasmBackend(options);
   setBackend(backend);

@@ -1,8 +1,9 @@
 // The WebAssembly backend's memory and threads: allocation from shared linear memory, reuse
-// without growth, growth with views staying valid, arrays from elsewhere, errors, and workers
-// that neither keep a finished process alive nor outlive dispose().
+// without growth, growth with views staying valid, arrays from elsewhere, errors, the default
+// thread count, and workers that neither keep a finished process alive nor outlive dispose().
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import os from "node:os";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ReferenceBackend } from "../../../src/core/backends/reference/index.js";
@@ -136,6 +137,19 @@ describe("wasm backend memory", () => {
       be.affine(x, 3, 0, x);
       assert.ok(x.every((v) => v === 3));
       await be.dispose();
+    }
+  });
+
+  it("takes the machine's cores up to 8 by default, shared among the processes that compute side by side", async () => {
+    const cores = os.availableParallelism();
+    const expected = [[1, Math.min(8, cores)], [2, Math.max(1, Math.floor(Math.min(8, cores) / 2))], [64, 1]];
+    for (const [processes, threads] of expected) {
+      const be = await createWasmBackend({ processes });
+      try {
+        assert.equal(be.threads, threads, `${processes} process(es) on ${cores} cores`);
+      } finally {
+        await be.dispose();
+      }
     }
   });
 

@@ -11,8 +11,10 @@ import type { WorkerHandle } from "./worker-team.js";
 import type { WorkerSetup } from "./worker.js";
 
 export interface WasmBackendOptions {
-  /** Threads the kernels run on, the calling thread included (default: min(2, available cores)). */
+  /** Threads the kernels run on, the calling thread included (default: the available cores, at most 8, shared among `processes`). */
   threads?: number;
+  /** Processes that will compute side by side on this machine, each taking its share of the default threads (default 1). */
+  processes?: number;
   /** The compiled kernels: bytes, or where to load them (default: build/kernels.wasm of this package). */
   wasm?: BufferSource | URL;
   /** Iterations a waiting thread polls before it sleeps (default 20000, about 20-50 microseconds). */
@@ -22,6 +24,12 @@ export interface WasmBackendOptions {
 const INITIAL_PAGES = 256;
 const MAX_PAGES = 65536;
 const DEFAULT_SPIN = 20000;
+/**
+ * Most threads taken when none are asked for. On a 16-core machine, training the default ECG SNN at
+ * batch 16 gained 2.07x from 2 to 8 threads and 18% more from 8 to 16 (bench/results/ecg-speed-16-cores.md);
+ * past 8, a laptop's extra "cores" are mostly hyper-threads sharing the SIMD units.
+ */
+const MAX_DEFAULT_THREADS = 8;
 /** Below these sizes a kernel runs on the calling thread alone: waking the team costs more. */
 const PARALLEL_ELEMENTS = 1 << 16;
 const PARALLEL_MACS = 1 << 18;
@@ -753,7 +761,7 @@ function mayLeadWorkers(): boolean {
  * Workers when the backend itself runs in a Worker (on a page's main thread it runs single-threaded).
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-  const requested = options.threads ?? Math.min(2, await availableCores());
+  const requested = options.threads ?? Math.max(1, Math.floor(Math.min(MAX_DEFAULT_THREADS, await availableCores()) / (options.processes ?? 1)));
   if (!Number.isInteger(requested) || requested < 1 || requested > 64) {
     throw new SpikemedError(`wasm backend: threads must be an integer from 1 to 64, got ${options.threads}`);
   }
