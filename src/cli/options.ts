@@ -19,6 +19,12 @@ export const positiveNumber = (value: string): number => {
   return n;
 };
 
+export const nonNegativeNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got "${value}"`);
+  return n;
+};
+
 /** "before,after": two non-negative numbers of seconds. */
 export const seconds = (value: string): number[] => {
   const parts = value.split(",").map((s) => Number(s.trim()));

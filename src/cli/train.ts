@@ -7,14 +7,14 @@ import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../
 import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
 import { MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, ScheduleConfig } from "../train/index.js";
-import { list, nonNegativeInt, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
+import { list, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 
 /** The shared options as commander parses them. */
 export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
-  optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number;
+  optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number; weightDecay?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor: Monitor; seed: number; splitSeed?: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; augment?: boolean; records?: string[];
 }
@@ -79,6 +79,7 @@ export function experimentOptions(command: Command): Command {
     .option("--micro-batch <n>", "compute each batch in chunks of n samples and sum their gradients (a large batch in the memory of a small one, e.g. gatti2025 at the paper's batch 32)", positiveInt)
     .option("--lr <rate>", "learning rate", positiveNumber, 1e-3)
     .option("--optimizer <name>", "adam, adamw or sgd", oneOf(["adam", "adamw", "sgd"] as const), "adam")
+    .option("--weight-decay <w>", "weight decay: adam and sgd add w x weight to the gradient, adamw shrinks the weights by lr x w each step (default 0, adamw 0.01)", nonNegativeNumber)
     .option("--schedule <name>", "learning-rate schedule: constant, cosine, step or plateau", oneOf(["constant", "cosine", "step", "plateau"] as const), "constant")
     .option("--clip-norm <value>", "clip the gradient norm", positiveNumber)
     .option("--balance <how>", "class imbalance: none, weights (loss weights n / (classes x class count)), sqrt-weights (their square roots: rare classes count more, a handful of beats no longer outweighs thousands) or sampling (balanced batches); default none, weights where the training classes are seldom balanced: ecg --split inter, cxr --protocol same-source and leave-one-source-out",
@@ -150,7 +151,7 @@ export function experimentSettings(task: Task, flags: ExperimentFlags): Experime
   return {
     model, data: dataSpec(task, flags, model), balance, maxClassWeight: flags.maxClassWeight, classWeights: classWeightsOf(flags.classWeights),
     train: {
-      epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: { kind: flags.optimizer, lr: flags.lr }, schedule,
+      epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: { kind: flags.optimizer, lr: flags.lr, weightDecay: flags.weightDecay }, schedule,
       microBatch: flags.microBatch, clipNorm: flags.clipNorm, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? task === "cxr",
     },
   };

@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readRecord, wfdbChecksum } from "../../src/data/ecg/index.js";
 import { loadRun } from "../../src/experiment/index.js";
+import { readCheckpoint } from "../../src/train/checkpoint.js";
 
 const made: string[] = [];
 after(() => { for (const dir of made) fs.rmSync(dir, { recursive: true, force: true }); });
@@ -49,6 +50,7 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["train", "ecg", "--beat-window", "0.5"], /--beat-window.*expected two numbers of seconds/],
     [["train", "ecg", "--validation", "records"], /--validation applies to --split inter only/],
     [["train", "ecg", "--max-class-weight", "5"], /--max-class-weight applies to loss weights; --balance is none/],
+    [["train", "ecg", "--weight-decay", "-0.1"], /--weight-decay.*expected a number >= 0, got "-0.1"/],
     [["search", "ecg"], /search needs at least one --grid/],
     [["search", "ecg", "--grid", "colour=1,2"], /--grid colour: not a setting a search can vary/],
     [["search", "ecg", "--grid", "lr=fast"], /--grid lr: expected a positive number, got "fast"/],
@@ -307,7 +309,7 @@ test("seeds run as separate processes on one split and gathered with --resume re
   assert.ok(!fs.readFileSync(path.join(out, "own", "model.ckpt")).equals(fs.readFileSync(path.join(out, "apart", "seed-2", "model.ckpt"))));
 });
 
-test("chest X-ray: class weights by default where the protocol leaves the training classes unbalanced, none for mixed", async () => {
+test("chest X-ray: class weights by default where the protocol leaves the training classes unbalanced, none for mixed; --weight-decay", async () => {
   const { default: sharp } = await import("sharp");
   const root = temporaryDir("spikemed-cxr-protocols-");
   const rows = ["file,label,source,patient_id"];
@@ -322,16 +324,25 @@ test("chest X-ray: class weights by default where the protocol leaves the traini
     }
   }
   fs.writeFileSync(path.join(root, "manifest.csv"), rows.join("\n") + "\n");
-  const balanceOf = (...options: string[]) => {
+  const train = (...options: string[]) => {
     const out = path.join(root, `run-${options.join("-")}`);
     const t = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "1", "--time-steps", "1", "--out", out, ...options);
     assert.equal(t.code, 0, t.err);
-    return (JSON.parse(fs.readFileSync(path.join(out, "run.json"), "utf8")) as { train: { balance: string } }).train.balance;
+    return out;
   };
+  const balanceOf = (...options: string[]) =>
+    (JSON.parse(fs.readFileSync(path.join(train(...options), "run.json"), "utf8")) as { train: { balance: string } }).train.balance;
   assert.equal(balanceOf("--protocol", "mixed"), "none");
   assert.equal(balanceOf("--protocol", "same-source"), "weights");
   assert.equal(balanceOf("--protocol", "leave-one-source-out", "--holdout", "south"), "weights");
   assert.equal(balanceOf("--protocol", "same-source", "--balance", "none"), "none");
+
+  // --weight-decay reaches the optimizer that trained (its state in the last checkpoint), and AdamW keeps its own default without it.
+  const decayOf = (...options: string[]) =>
+    (readCheckpoint(path.join(train("--protocol", "mixed", ...options), "last.ckpt")).meta as { optimizer: { hyper: { weightDecay: number } } }).optimizer.hyper.weightDecay;
+  assert.equal(decayOf("--optimizer", "adamw", "--weight-decay", "0.05"), 0.05);
+  assert.equal(decayOf("--optimizer", "adamw"), 0.01);
+  assert.equal(decayOf("--optimizer", "adam", "--weight-decay", "0.001"), 0.001);
 });
 
 test("chest X-ray: train on a folder of class subfolders, then predict probabilities per image", async () => {
