@@ -195,14 +195,17 @@ function trialsOf(task: Task, flags: SearchFlags, grid: Grid): { trial: SearchTr
 /** The options search shares with train, alone: to map a setting's name to its attribute and to write the train command. */
 const sharedOptions = experimentOptions(new Command("settings"));
 
-/** `model` with `change` applied to its layers; an error when no layer has the setting. */
+/** `model` with `change` applied to its layers (those inside residual blocks too); an error when no layer has the setting. */
 function changeLayers(model: ModelConfig, setting: string, change: (layer: LayerConfig, index: number) => LayerConfig | null): ModelConfig {
   let changed = 0;
-  const layers = model.layers.map((l, i) => {
-    const next = change(l, i);
+  // Layers inside residual blocks are changed too, with index -1 (they are never the output layer).
+  const changeAll = (layers: LayerConfig[], top: boolean): LayerConfig[] => layers.map((l, i) => {
+    const inner = l.type === "residual" ? { ...l, layers: changeAll(l.layers, false), ...(l.shortcut ? { shortcut: changeAll(l.shortcut, false) } : {}) } : l;
+    const next = change(inner, top ? i : -1);
     if (next) changed++;
-    return next ?? l;
+    return next ?? inner;
   });
+  const layers = changeAll(model.layers, true);
   if (changed === 0) throw new SpikemedError(`--grid ${setting}: model "${model.name}" has no layer with that setting`, "vary it only with a model that has one");
   return { ...model, layers };
 }

@@ -11,7 +11,7 @@
  */
 import { SpikemedError, type Tensor } from "../core/index.js";
 import {
-  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, Flatten, Leaky, Pool, ReLU, SpikingReLU, Synaptic, readsOnlyFeatures,
+  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, Flatten, Leaky, Pool, ReLU, Residual, SpikingReLU, Synaptic, readsOnlyFeatures,
   type Module, type Network,
 } from "../model/index.js";
 
@@ -152,6 +152,10 @@ function convert(layer: Module, inShape: number[], outShape: number[], ctx: Cont
   if (layer instanceof AppendFeatures) {
     throw new SpikemedError(`export: layer "${layer.name}" adds per-sample features (a second input) that this single-input NIR graph cannot carry`,
       "export a model without \"features\" (e.g. ecgSnn(T, { morphologyOnly: true }))");
+  }
+  if (layer instanceof Residual) {
+    throw new SpikemedError(`export: layer "${layer.name}" is a residual block, which this exporter does not write yet (NIR would sum its two paths where their edges meet)`,
+      "export a model without residual blocks");
   }
   throw new SpikemedError(`export: layer "${layer.name}" (${layer.constructor.name}) has no NIR equivalent`);
 }

@@ -5,6 +5,7 @@ import { AppendFeatures, SampleFeatures } from "./features.js";
 import { BatchNorm, Conv1d, Conv2d, Dense, Dropout, Flatten, Pool, ReLU } from "./layers.js";
 import type { Module } from "./module.js";
 import { IntegrateAndFire, Leaky, SpikingReLU, Synaptic } from "./neurons.js";
+import { Residual } from "./residual.js";
 import { encodedInputShape, Network, type Readout } from "./network.js";
 import { surrogateFromString } from "./surrogates.js";
 
@@ -26,7 +27,9 @@ export type LayerConfig =
   | { type: "bilstm"; hidden: number; layers?: number; stepFeatures?: number }
   | { type: "append-features" }
   /** The sample's features instead of its signal: the first layer of a network that reads only them. */
-  | { type: "features" };
+  | { type: "features" }
+  /** The sum of `layers` and `shortcut` (default: the input itself); see Residual. */
+  | { type: "residual"; layers: LayerConfig[]; shortcut?: LayerConfig[] };
 
 /** A whole model, small enough to write by hand and stored with every run. */
 export interface ModelConfig {
@@ -45,7 +48,14 @@ export interface ModelConfig {
 
 /** The same model with every LIF layer in memory-saving mode (membranes recomputed in the backward pass). */
 export function withMemorySaving(config: ModelConfig): ModelConfig {
-  return { ...config, layers: config.layers.map((l) => (l.type === "lif" ? { ...l, recompute: true } : l)) };
+  return { ...config, layers: mapLayerConfigs(config.layers, (l) => (l.type === "lif" ? { ...l, recompute: true } : l)) };
+}
+
+/** `layers` with `change` applied to every layer, those inside residual blocks included (after their insides). */
+export function mapLayerConfigs(layers: readonly LayerConfig[], change: (layer: LayerConfig) => LayerConfig): LayerConfig[] {
+  return layers.map((l) => change(l.type === "residual"
+    ? { ...l, layers: mapLayerConfigs(l.layers, change), ...(l.shortcut ? { shortcut: mapLayerConfigs(l.shortcut, change) } : {}) }
+    : l));
 }
 
 /** Builds the network a config describes, initialised from the seed. */
@@ -58,10 +68,32 @@ export function buildNetwork(config: ModelConfig, seed: number): Network {
     counts.set(type, n);
     return `${type}${n}`;
   };
+  const { layers, shape } = buildLayers(config.layers, encodedInputShape(config), { config, rng, name, where: `model "${config.name}" layer ` });
+  if (shape.length !== 1 || shape[0] !== config.classes) {
+    throw new SpikemedError(`model "${config.name}": the last layer gives [${shape.join(", ")}] per sample, not ${config.classes} class scores`,
+      `end the layers with { type: "dense", units: ${config.classes} }`);
+  }
+  return new Network(layers, config);
+}
+
+interface LayerBuild {
+  config: ModelConfig;
+  rng: Rng;
+  /** Unique layer names, numbered by type across the whole network. */
+  name: (type: string) => string;
+  /** Prefix of error messages, e.g. `model "m" layer `. */
+  where: string;
+  /** Inside a residual block. */
+  nested?: boolean;
+}
+
+/** Builds a chain of layers from their configs, starting from `inputShape` per sample. */
+function buildLayers(configs: readonly LayerConfig[], inputShape: number[], build: LayerBuild): { layers: Module[]; shape: number[] } {
+  const { config, rng, name } = build;
   const layers: Module[] = [];
-  let shape = encodedInputShape(config);
-  for (const [i, l] of config.layers.entries()) {
-    const where = `model "${config.name}" layer ${i + 1} (${l.type})`;
+  let shape = inputShape;
+  for (const [i, l] of configs.entries()) {
+    const where = `${build.where}${i + 1} (${l.type})`;
     let layer: Module;
     switch (l.type) {
       case "conv1d":
@@ -108,20 +140,26 @@ export function buildNetwork(config: ModelConfig, seed: number): Network {
         break;
       case "features":
         if (!config.features?.length) throw new SpikemedError(`${where}: the model declares no features to read`, "list them in the config's \"features\"");
-        if (i !== 0) throw new SpikemedError(`${where}: reads the features in place of the signal, so it must be the first layer`, "use \"append-features\" to add them to a signal");
+        if (i !== 0 || build.nested) throw new SpikemedError(`${where}: reads the features in place of the signal, so it must be the first layer`, "use \"append-features\" to add them to a signal");
         layer = new SampleFeatures(name("features"), config.features.length);
         break;
+      case "residual": {
+        if (!Array.isArray(l.layers) || l.layers.length === 0) throw new SpikemedError(`${where}: needs "layers", the block's main path`);
+        if (l.shortcut !== undefined && !Array.isArray(l.shortcut)) throw new SpikemedError(`${where}: "shortcut" must be a list of layers`);
+        const blockName = name("residual");
+        const inner = { ...build, nested: true };
+        const main = buildLayers(l.layers, shape, { ...inner, where: `${where} main layer ` }).layers;
+        const shortcut = buildLayers(l.shortcut ?? [], shape, { ...inner, where: `${where} shortcut layer ` }).layers;
+        layer = new Residual(blockName, main, shortcut);
+        break;
+      }
       default:
         throw new SpikemedError(`${where}: unknown layer type "${(l as { type: string }).type}"`);
     }
     layers.push(layer);
     shape = layer.outputShape(shape);
   }
-  if (shape.length !== 1 || shape[0] !== config.classes) {
-    throw new SpikemedError(`model "${config.name}": the last layer gives [${shape.join(", ")}] per sample, not ${config.classes} class scores`,
-      `end the layers with { type: "dense", units: ${config.classes} }`);
-  }
-  return new Network(layers, config);
+  return { layers, shape };
 }
 
 function validate(config: ModelConfig): void {

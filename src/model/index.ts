@@ -3,6 +3,7 @@ export * from "./layers.js";
 export * from "./neurons.js";
 export * from "./bilstm.js";
 export * from "./features.js";
+export * from "./residual.js";
 export * from "./network.js";
 export * from "./config.js";
 export * from "./zoo.js";

@@ -33,6 +33,8 @@ export interface ForwardContext {
   recording?: Recording;
   /** The batch's per-sample scalar features [B, F], for an AppendFeatures layer. */
   features?: Tensor;
+  /** When set, called after every leaf layer (one without children) with its input and output; layers then run unfused. */
+  observe?: (layer: Module, input: Signal, output: Signal) => void;
 }
 
 /** A trainable tensor with its name inside the network. */
@@ -76,6 +78,34 @@ export abstract class Module {
   buffers(): Parameter[] {
     return [];
   }
+
+  /** The layers inside this one (a residual block's paths), in the order they run. */
+  children(): Module[] {
+    return [];
+  }
+}
+
+/** Every layer in `layers` and inside them, depth first, in the order they run. */
+export function allLayers(layers: readonly Module[]): Module[] {
+  return layers.flatMap((l) => [l, ...allLayers(l.children())]);
+}
+
+/** Runs a chain of layers on a signal, fusing neighbours where a layer offers it (not while observed). */
+export function forwardLayers(layers: readonly Module[], input: Signal, ctx: ForwardContext): Signal {
+  let signal = input;
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i];
+    const fused = ctx.observe ? null : layer.forwardFused(signal, layers.slice(i + 1), ctx);
+    if (fused) {
+      signal = fused.signal;
+      i += fused.consumed;
+      continue;
+    }
+    const output = layer.forward(signal, ctx);
+    if (ctx.observe && layer.children().length === 0) ctx.observe(layer, signal, output);
+    signal = output;
+  }
+  return signal;
 }
 
 /** A parameter tensor with its gradient buffer allocated, exempt from tidy(). */

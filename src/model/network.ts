@@ -3,7 +3,7 @@ import { noGrad, Rng, SpikemedError, tidy, type Tensor } from "../core/index.js"
 import { encode, encodedChannels, type EncoderConfig } from "../encode/index.js";
 import type { LayerActivity, LayerDescription } from "../energy/types.js";
 import { activityWarnings, type ActivitySummary, type ActivityWarning } from "./diagnostics.js";
-import { Module, type ForwardContext, type Parameter, type Recording, type Signal } from "./module.js";
+import { allLayers, forwardLayers, Module, type ForwardContext, type Parameter, type Recording, type Signal } from "./module.js";
 import { NeuronLayer, SpikingReLU } from "./neurons.js";
 
 /** How the per-step outputs of the last layer become one score per class. */
@@ -46,13 +46,8 @@ export class Network {
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     const input = this.splitInput(x);
     const withFeatures = { ...ctx, features: input.features };
-    let signal: Signal = encode(this.options.encoder, input.signal, this.options.timeSteps, ctx.rng);
-    for (let i = 0; i < this.layers.length; i++) {
-      const fused = this.layers[i].forwardFused(signal, this.layers.slice(i + 1), withFeatures);
-      signal = fused ? fused.signal : this.layers[i].forward(signal, withFeatures);
-      i += fused ? fused.consumed : 0;
-    }
-    return readout(signal, this.options.readout);
+    const signal = encode(this.options.encoder, input.signal, this.options.timeSteps, ctx.rng);
+    return readout(forwardLayers(this.layers, signal, withFeatures), this.options.readout);
   }
 
   /**
@@ -101,8 +96,9 @@ export class Network {
     return this.parameters().reduce((n, p) => n + p.tensor.size, 0);
   }
 
+  /** The neuron layers, those inside residual blocks included, in the order they run. */
   neuronLayers(): NeuronLayer[] {
-    return this.layers.filter((l): l is NeuronLayer => l instanceof NeuronLayer);
+    return allLayers(this.layers).filter((l): l is NeuronLayer => l instanceof NeuronLayer);
   }
 
   /** Per-layer descriptions for the energy estimate. */
@@ -155,21 +151,22 @@ export class Network {
    * inputs) over example batches, as the energy estimate needs.
    */
   measureInputRates(batches: Iterable<Tensor>, rng = new Rng(0)): LayerActivity {
-    const types = this.describe().map((d) => d.type);
+    const types = new Map(this.describe().map((d) => [d.name, d.type]));
     const sums = new Map<string, number>();
     let count = 0;
     for (const x of batches) {
       noGrad(() => tidy(() => {
         const input = this.splitInput(x);
-        let signal: Signal = encode(this.options.encoder, input.signal, this.options.timeSteps, rng);
-        // Height of one spike in the current signal: 1 for binary spikes and analog values.
-        let height = 1;
-        this.layers.forEach((layer, i) => {
-          sums.set(layer.name, (sums.get(layer.name) ?? 0) + meanAbs(signal.x) / height);
-          signal = layer.forward(signal, { training: false, rng, features: input.features });
-          if (layer instanceof NeuronLayer) height = layer.spikeHeight;
-          else if (!SHAPE_ONLY.has(types[i])) height = 1;
-        });
+        // Height of one spike in each signal met (by its tensor): 1 for binary spikes and analog values.
+        const heights = new WeakMap<Tensor, number>();
+        const observe = (layer: Module, { x: inputX }: Signal, { x: outputX }: Signal): void => {
+          const height = heights.get(inputX) ?? 1;
+          sums.set(layer.name, (sums.get(layer.name) ?? 0) + meanAbs(inputX) / height);
+          if (layer instanceof NeuronLayer) heights.set(outputX, layer.spikeHeight);
+          else if (SHAPE_ONLY.has(types.get(layer.name) ?? "")) heights.set(outputX, height);
+        };
+        const signal = encode(this.options.encoder, input.signal, this.options.timeSteps, rng);
+        forwardLayers(this.layers, signal, { training: false, rng, features: input.features, observe });
       }));
       count++;
     }
