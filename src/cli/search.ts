@@ -5,7 +5,7 @@ import { Rng, SpikemedError } from "../core/index.js";
 import {
   SEARCH_OBJECTIVES, describeObjective, describeValues, parseObjective, openSharedSearch, searchHyperparameters, type DataSpec, type SearchObjective, type SearchOptions, type SearchTrial,
 } from "../experiment/index.js";
-import { surrogates, type LayerConfig, type ModelConfig, type Task } from "../model/index.js";
+import { mapLayerConfigs, surrogates, type LayerConfig, type ModelConfig, type Task } from "../model/index.js";
 import { writeFileAtomic } from "../eval/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from "./options.js";
@@ -198,14 +198,11 @@ const sharedOptions = experimentOptions(new Command("settings"));
 /** `model` with `change` applied to its layers (those inside residual blocks too); an error when no layer has the setting. */
 function changeLayers(model: ModelConfig, setting: string, change: (layer: LayerConfig, index: number) => LayerConfig | null): ModelConfig {
   let changed = 0;
-  // Layers inside residual blocks are changed too, with index -1 (they are never the output layer).
-  const changeAll = (layers: LayerConfig[], top: boolean): LayerConfig[] => layers.map((l, i) => {
-    const inner = l.type === "residual" ? { ...l, layers: changeAll(l.layers, false), ...(l.shortcut ? { shortcut: changeAll(l.shortcut, false) } : {}) } : l;
-    const next = change(inner, top ? i : -1);
+  const layers = mapLayerConfigs(model.layers, (l, i) => {
+    const next = change(l, i);
     if (next) changed++;
-    return next ?? inner;
+    return next ?? l;
   });
-  const layers = changeAll(model.layers, true);
   if (changed === 0) throw new SpikemedError(`--grid ${setting}: model "${model.name}" has no layer with that setting`, "vary it only with a model that has one");
   return { ...model, layers };
 }

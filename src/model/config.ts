@@ -51,11 +51,14 @@ export function withMemorySaving(config: ModelConfig): ModelConfig {
   return { ...config, layers: mapLayerConfigs(config.layers, (l) => (l.type === "lif" ? { ...l, recompute: true } : l)) };
 }
 
-/** `layers` with `change` applied to every layer, those inside residual blocks included (after their insides). */
-export function mapLayerConfigs(layers: readonly LayerConfig[], change: (layer: LayerConfig) => LayerConfig): LayerConfig[] {
-  return layers.map((l) => change(l.type === "residual"
-    ? { ...l, layers: mapLayerConfigs(l.layers, change), ...(l.shortcut ? { shortcut: mapLayerConfigs(l.shortcut, change) } : {}) }
-    : l));
+/**
+ * `layers` with `change` applied to every layer, those inside residual blocks included (after their
+ * insides); `change` gets the layer's index in `layers`, or -1 inside a block.
+ */
+export function mapLayerConfigs(layers: readonly LayerConfig[], change: (layer: LayerConfig, index: number) => LayerConfig, nested = false): LayerConfig[] {
+  return layers.map((l, i) => change(l.type === "residual"
+    ? { ...l, layers: mapLayerConfigs(l.layers, change, true), ...(l.shortcut ? { shortcut: mapLayerConfigs(l.shortcut, change, true) } : {}) }
+    : l, nested ? -1 : i));
 }
 
 /** Builds the network a config describes, initialised from the seed. */

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Rng, SpikemedError, tensor } from "../../src/core/index.js";
 import { builtinDevices, estimateEnergy } from "../../src/energy/index.js";
 import { toNirGraph } from "../../src/export/index.js";
-import { buildNetwork, Conv2d, Leaky, Residual, withMemorySaving, type LayerConfig, type ModelConfig } from "../../src/model/index.js";
+import { buildNetwork, Conv2d, Leaky, mapLayerConfigs, Residual, withMemorySaving, type LayerConfig, type ModelConfig } from "../../src/model/index.js";
 import { checkGradients, randomTensor } from "../core/gradcheck.js";
 
 const image = (layers: LayerConfig[], timeSteps = 1): ModelConfig => ({
@@ -106,6 +106,10 @@ test("residual: neuron layers, energy and memory saving reach the layers inside 
   const energy = estimateEnergy(net.describe(), activity, { devices: builtinDevices().filter((d) => d.name === "loihi") });
   assert.ok(energy.rows.some((r) => r.name === "conv3"));
 
+  // Nested layers get index -1, so a change keyed on top-level positions (the output layer) leaves them be.
+  const indices: number[] = [];
+  mapLayerConfigs(config.layers, (l, i) => (indices.push(i), l));
+  assert.deepEqual(indices, [0, 1, 2, -1, -1, -1, -1, -1, 3, 4, 5, 6]);
   const saving = buildNetwork(withMemorySaving(config), 3);
   assert.ok(saving.neuronLayers().every((l) => l instanceof Leaky && l.recompute), "every LIF, nested ones too, recomputes");
 });
