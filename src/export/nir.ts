@@ -70,20 +70,10 @@ export function toNirGraph(network: Network, options: NirExportOptions = {}): Ni
     name: "input", type: "Input", params: { shape: ints(inputShape, [inputShape.length]) },
     inputType: inputShape, outputType: inputShape, source: [],
   }];
-  let shape = inputShape;
-  for (const layer of readsFeatures ? network.layers.slice(1) : network.layers) {
-    checkName(layer.name);
-    const outShape = layer.outputShape(shape);
-    if (layer instanceof Dropout) {
-      // Identity at inference.
-    } else if (layer instanceof BatchNorm) {
-      foldBatchNorm(layer, nodes[nodes.length - 1]);
-    } else {
-      nodes.push(...convert(layer, shape, outShape, ctx));
-    }
-    shape = outShape;
-  }
+  const edges: [string, string][] = [];
+  const { tails, shape } = exportChain(readsFeatures ? network.layers.slice(1) : network.layers, [nodes[0]], inputShape, { ...ctx, nodes, edges });
   nodes.push({ name: "output", type: "Output", params: { shape: ints(shape, [shape.length]) }, inputType: shape, outputType: shape, source: [] });
+  for (const tail of tails) edges.push([tail.name, "output"]);
   const names = new Set<string>();
   for (const n of nodes) {
     if (names.has(n.name)) throw new SpikemedError(`export: two NIR nodes would be named "${n.name}"`, "rename the layer so that no name repeats or equals input/output");
@@ -94,7 +84,6 @@ export function toNirGraph(network: Network, options: NirExportOptions = {}): Ni
     ctx.notes.push(`time constants assume a forward-Euler step of dt = ${dt} s (tau = dt/(1 - beta), r = tau/dt, as snnTorch's export); simulate the graph with that step`);
   }
   if (types.has("IF") || types.has("I")) ctx.notes.push("IF and I nodes have r = 1: each step adds the input once (snnTorch's reading of NIR's IF)");
-  const edges = nodes.slice(1).map((n, i): [string, string] => [nodes[i].name, n.name]);
   if (network.options.encoder.kind !== "direct" && !readsFeatures) {
     ctx.notes.push(`the graph's input is the ${network.options.encoder.kind}-encoded spike train [${inputShape.join(", ")}] per step; the encoder itself is not part of the graph`);
   }
@@ -111,6 +100,50 @@ interface Context {
   dt: number;
   warnings: string[];
   notes: string[];
+}
+
+interface ChainContext extends Context {
+  nodes: NirNode[];
+  edges: [string, string][];
+}
+
+/**
+ * Appends the nodes of a chain of layers fed by `tails` (the nodes whose outputs sum into the
+ * chain's input) and returns the chain's own tails. A residual block's two paths both start from
+ * the block's input, and both of their ends feed the next node: NIR sums the edges that meet at a
+ * node (as nirtorch runs a graph), which is the block's addition.
+ */
+function exportChain(layers: readonly Module[], tails: NirNode[], inputShape: number[], ctx: ChainContext): { tails: NirNode[]; shape: number[] } {
+  let shape = inputShape;
+  // Whether the tails are this chain's own nodes: a batch norm may fold only into those, not into a node that also feeds a block's other path.
+  let own = false;
+  for (const layer of layers) {
+    checkName(layer.name);
+    const outShape = layer.outputShape(shape);
+    if (layer instanceof Dropout) {
+      // Identity at inference.
+    } else if (layer instanceof BatchNorm) {
+      if (tails.length !== 1 || (!own && tails[0].type !== "Input")) {
+        throw new SpikemedError(`export: batch norm "${layer.name}" follows ${tails.length !== 1 ? "a residual block's sum" : "the input of a residual block's path"}, which has no weights of its own to fold it into`,
+          "place batch norm inside the block's paths, right after a conv or dense layer");
+      }
+      foldBatchNorm(layer, tails[0]);
+    } else if (layer instanceof Residual) {
+      const main = exportChain(layer.main, tails, shape, ctx).tails;
+      const shortcut = layer.shortcut.length ? exportChain(layer.shortcut, tails, shape, ctx).tails : tails;
+      tails = [...main, ...shortcut];
+      own = false;
+    } else {
+      const added = convert(layer, shape, outShape, ctx);
+      for (const tail of tails) ctx.edges.push([tail.name, added[0].name]);
+      added.slice(1).forEach((n, i) => ctx.edges.push([added[i].name, n.name]));
+      ctx.nodes.push(...added);
+      tails = [added[added.length - 1]];
+      own = true;
+    }
+    shape = outShape;
+  }
+  return { tails, shape };
 }
 
 function convert(layer: Module, inShape: number[], outShape: number[], ctx: Context): NirNode[] {
@@ -152,10 +185,6 @@ function convert(layer: Module, inShape: number[], outShape: number[], ctx: Cont
   if (layer instanceof AppendFeatures) {
     throw new SpikemedError(`export: layer "${layer.name}" adds per-sample features (a second input) that this single-input NIR graph cannot carry`,
       "export a model without \"features\" (e.g. ecgSnn(T, { morphologyOnly: true }))");
-  }
-  if (layer instanceof Residual) {
-    throw new SpikemedError(`export: layer "${layer.name}" is a residual block, which this exporter does not write yet (NIR would sum its two paths where their edges meet)`,
-      "export a model without residual blocks");
   }
   throw new SpikemedError(`export: layer "${layer.name}" (${layer.constructor.name}) has no NIR equivalent`);
 }

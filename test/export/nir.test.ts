@@ -192,6 +192,34 @@ test("toNirGraph: the default X-ray SNN exports with its batch norms folded into
   assert.deepEqual(node(graph, "flatten1").outputType, [1024]);
 });
 
+test("toNirGraph: residual blocks become two paths from the block's input whose edges meet at the next node", () => {
+  const conv = (filters: number, kernel: number, stride = 1): LayerConfig => ({ type: "conv2d", filters, kernel, stride, padding: (kernel - 1) / 2, bias: false });
+  const graph = toNirGraph(buildNetwork(model([
+    conv(4, 3), { type: "batchnorm" }, { type: "lif" },
+    { type: "residual", layers: [conv(4, 3), { type: "batchnorm" }, { type: "lif" }, conv(4, 3), { type: "batchnorm" }] },
+    { type: "lif" },
+    { type: "residual", layers: [conv(8, 3, 2), { type: "batchnorm" }, { type: "lif" }, conv(8, 3), { type: "batchnorm" }], shortcut: [conv(8, 1, 2), { type: "batchnorm" }] },
+    { type: "lif" }, { type: "avgpool", kernel: 2 }, { type: "flatten" }, { type: "dense", units: 2 },
+  ], [1, 8, 8], 2), 1));
+  assert.deepEqual(graph.nodes.map((n) => n.name), [
+    "input", "conv1", "lif1", "conv2", "lif2", "conv3", "lif3", "conv4", "lif4", "conv5", "conv6", "lif5", "avgpool1", "flatten1", "dense1", "output",
+  ]);
+  assert.deepEqual(graph.edges, [
+    ["input", "conv1"], ["conv1", "lif1"], ["lif1", "conv2"], ["conv2", "lif2"], ["lif2", "conv3"],
+    ["conv3", "lif3"], ["lif1", "lif3"], // the first block's sum: its main path and the identity shortcut
+    ["lif3", "conv4"], ["conv4", "lif4"], ["lif4", "conv5"], ["lif3", "conv6"],
+    ["conv5", "lif5"], ["conv6", "lif5"], // the second block's sum: main path and projection shortcut
+    ["lif5", "avgpool1"], ["avgpool1", "flatten1"], ["flatten1", "dense1"], ["dense1", "output"],
+  ]);
+  assertTypesChain(graph);
+  assert.deepEqual(node(graph, "conv6").source, ["conv6", "batchnorm6"]);
+  assert.deepEqual(node(graph, "conv6").outputType, [8, 4, 4]);
+  // A batch norm at the start of a path would have to fold into a node that feeds the other path too.
+  assert.throws(() => toNirGraph(buildNetwork(model([
+    conv(2, 3), { type: "lif" }, { type: "residual", layers: [conv(2, 3)], shortcut: [{ type: "batchnorm" }] }, { type: "lif" }, { type: "flatten" }, { type: "dense", units: 2 },
+  ], [1, 4, 4], 2), 1)), /export: batch norm "batchnorm1" follows the input of a residual block's path/);
+});
+
 test("toNirGraph: a network that reads only its features takes them as the graph's input", () => {
   const config: ModelConfig = {
     ...model([{ type: "features" }, { type: "dense", units: 6 }, { type: "lif", beta: 0.9 }, { type: "dense", units: 3 }]),

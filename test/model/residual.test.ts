@@ -1,11 +1,10 @@
 // Residual blocks: hand-computed sums through identity and projection shortcuts, gradients
 // against finite differences, spiking blocks over time, shape errors, and the walks over a
-// network (neuron layers, energy descriptions and input rates, memory saving, NIR export).
+// network (neuron layers, energy descriptions and input rates, memory saving; NIR export: test/export/nir.test.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng, SpikemedError, tensor } from "../../src/core/index.js";
 import { builtinDevices, estimateEnergy } from "../../src/energy/index.js";
-import { toNirGraph } from "../../src/export/index.js";
 import { buildNetwork, Conv2d, Leaky, mapLayerConfigs, Residual, withMemorySaving, type LayerConfig, type ModelConfig } from "../../src/model/index.js";
 import { checkGradients, randomTensor } from "../core/gradcheck.js";
 
@@ -112,8 +111,4 @@ test("residual: neuron layers, energy and memory saving reach the layers inside 
   assert.deepEqual(indices, [0, 1, 2, -1, -1, -1, -1, -1, 3, 4, 5, 6]);
   const saving = buildNetwork(withMemorySaving(config), 3);
   assert.ok(saving.neuronLayers().every((l) => l instanceof Leaky && l.recompute), "every LIF, nested ones too, recomputes");
-});
-
-test("residual: NIR export refuses a residual block by name", () => {
-  assert.throws(() => toNirGraph(buildNetwork(spikingResNet(), 1)), /export: layer "residual1" is a residual block/);
 });
