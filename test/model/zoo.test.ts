@@ -27,3 +27,15 @@ test("cxr snn-deep has the parameters counted by hand and the layers of the benc
     assert.deepEqual([builtIn.inputShape, builtIn.timeSteps], [benchmarked.inputShape, benchmarked.timeSteps], name);
   }
 });
+
+test("cxr snn-resnet has the parameters of PyTorch's width-16 ResNet-18 and the layers of the benchmarked config", () => {
+  // bench/results/cxr-ceiling.md: bench/torch/cxr_ceiling.py's ResNet18(width=16) has 700,786 parameters.
+  assert.equal(buildNetwork(modelFor("cxr", "snn-resnet"), 1).parameterCount(), 700_786);
+  assert.equal(buildNetwork(modelFor("cxr", "cnn-resnet"), 1).parameterCount(), 700_786);
+  for (const [name, file] of [["snn-resnet", "cxr-snn-resnet"], ["cnn-resnet", "cxr-cnn-resnet"]]) {
+    const benchmarked = JSON.parse(fs.readFileSync(`bench/configs/${file}.json`, "utf8"));
+    const builtIn = modelFor("cxr", name);
+    assert.deepEqual(builtIn.layers, benchmarked.layers, name);
+    assert.deepEqual([builtIn.inputShape, builtIn.timeSteps], [benchmarked.inputShape, benchmarked.timeSteps], name);
+  }
+});
