@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { SpikemedError } from "../core/index.js";
-import { PROTOCOLS } from "../data/cxr/index.js";
+import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
 import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
 import { MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
@@ -16,7 +16,7 @@ export interface ExperimentFlags {
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
   optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number; weightDecay?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor: Monitor; seed: number; splitSeed?: number;
-  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; augment?: boolean; records?: string[];
+  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; augment?: boolean; augmentSettings?: string; records?: string[];
 }
 
 interface TrainFlags extends ExperimentFlags, BackendOptions {
@@ -96,7 +96,9 @@ export function experimentOptions(command: Command): Command {
     .option("--image-size <px>", "cxr: images are resized to this square size", positiveInt)
     .option("--on-bad-file <what>", "cxr: skip or fail on unreadable images", oneOf(["skip", "fail"] as const), "skip")
     .option("--augment", "augment training samples (cxr: flips, small rotations and shifts, contrast; ecg: amplitude, baseline wave, noise); default on for cxr, off for ecg")
-    .option("--no-augment", "no augmentation of training samples");
+    .option("--no-augment", "no augmentation of training samples")
+    .option("--augment-settings <key=value,...>", "cxr: the augmentation's ranges: flip (probability, default 0.5), rotation (+- degrees, 5), shift (+- fraction of the side, 0.05), " +
+      "contrast (1 +- this, 0.1); e.g. flip=0,rotation=0,shift=0.0625 keeps left and right where they are", (value: string) => (augmentSettings(value), value));
 }
 
 /** What the shared options ask for: the model, the data, the class balance and the training settings. */
@@ -191,6 +193,9 @@ function defaultSeconds(): number[] {
 
 function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataSpec {
   const seed = flags.splitSeed ?? flags.seed;
+  if (flags.augmentSettings && (task === "ecg" || flags.augment === false)) {
+    throw new SpikemedError(`--augment-settings applies to augmented X-rays; ${task === "ecg" ? "this is train ecg" : "--no-augment turns augmentation off"}`, "drop --augment-settings");
+  }
   if (task === "ecg") {
     if (flags.validation && flags.split !== "inter") throw new SpikemedError("--validation applies to --split inter only", "drop --validation, or add --split inter");
     return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed, limit: flags.limit, window: beatWindow(flags) ?? DEFAULT_BEAT_WINDOW,
@@ -203,5 +208,25 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
     throw new SpikemedError("--protocol leave-one-source-out needs --holdout SOURCE", "name the source to test on, e.g. --holdout cxnet");
   }
   return { task, dataDir: flags.data, protocol: flags.protocol, heldOutSource: flags.holdout, imageSize: model.inputShape[1],
-    seed, limit: flags.limit, onBadFile: flags.onBadFile };
+    seed, limit: flags.limit, onBadFile: flags.onBadFile, ...(flags.augmentSettings ? { augment: augmentSettings(flags.augmentSettings) } : {}) };
+}
+
+const AUGMENT_SETTINGS: Record<string, { key: keyof AugmentOptions; max: number }> = {
+  flip: { key: "flipProbability", max: 1 }, rotation: { key: "maxRotationDegrees", max: 180 }, shift: { key: "maxShiftFraction", max: 0.5 }, contrast: { key: "maxContrastChange", max: 1 },
+};
+
+/** "flip=0,rotation=0,shift=0.0625": the X-ray augmentation's ranges, each within its bounds (the option keeps the text, which search copies into commands). */
+function augmentSettings(value: string): AugmentOptions {
+  const options: AugmentOptions = {};
+  for (const pair of value.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const [name, text, extra] = pair.split("=");
+    const setting = AUGMENT_SETTINGS[name];
+    if (!setting || text === undefined || extra !== undefined) {
+      throw new InvalidArgumentError(`expected key=value pairs with keys ${Object.keys(AUGMENT_SETTINGS).join(", ")}, got "${pair}"`);
+    }
+    const n = Number(text);
+    if (text.trim() === "" || !Number.isFinite(n) || n < 0 || n > setting.max) throw new InvalidArgumentError(`${name}: expected a number from 0 to ${setting.max}, got "${text}"`);
+    options[setting.key] = n;
+  }
+  return options;
 }

@@ -33,7 +33,9 @@ export type DataSpec =
       /** Leads windowed side by side (names, indices or "next": ecg.PreprocessOptions.leads); default MLII alone. */
       leads?: (string | number)[] }
   | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
-      onBadFile: "skip" | "fail" };
+      onBadFile: "skip" | "fail";
+      /** Augmentation of training images, where training asks for it (default cxr.DEFAULT_AUGMENT). */
+      augment?: cxr.AugmentOptions };
 
 /** Accuracy by group (record, source) of the samples at `indices`, from their predicted probabilities; null without groups. */
 export function accuracyByGroup(prepared: PreparedData, indices: Int32Array, probabilities: Float32Array): ReportTable | null {
@@ -107,7 +109,7 @@ async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: 
   const S = images.size;
   const data: ClassificationData = {
     classNames: images.classes, inputShape: [1, S, S], labels: images.labels,
-    fill: (indices, out, augment?: Rng) => { cxr.fillBatch(images, indices, out, augment ? { rng: augment } : undefined); },
+    fill: (indices, out, augment?: Rng) => { cxr.fillBatch(images, indices, out, augment ? { rng: augment, options: spec.augment } : undefined); },
   };
   return {
     data, split, spec, groups: images.sources.some((source) => source !== null) ? { name: "source", of: images.sources } : undefined,

@@ -51,6 +51,9 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["train", "ecg", "--validation", "records"], /--validation applies to --split inter only/],
     [["train", "ecg", "--max-class-weight", "5"], /--max-class-weight applies to loss weights; --balance is none/],
     [["train", "ecg", "--weight-decay", "-0.1"], /--weight-decay.*expected a number >= 0, got "-0.1"/],
+    [["train", "ecg", "--augment-settings", "flip=0"], /--augment-settings applies to augmented X-rays; this is train ecg/],
+    [["train", "cxr", "--augment-settings", "flip=2"], /--augment-settings.*flip: expected a number from 0 to 1, got "2"/],
+    [["train", "cxr", "--augment-settings", "tilt=3"], /--augment-settings.*expected key=value pairs with keys flip, rotation, shift, contrast, got "tilt=3"/],
     [["search", "ecg"], /search needs at least one --grid/],
     [["search", "ecg", "--grid", "colour=1,2"], /--grid colour: not a setting a search can vary/],
     [["search", "ecg", "--grid", "lr=fast"], /--grid lr: expected a positive number, got "fast"/],
@@ -309,7 +312,7 @@ test("seeds run as separate processes on one split and gathered with --resume re
   assert.ok(!fs.readFileSync(path.join(out, "own", "model.ckpt")).equals(fs.readFileSync(path.join(out, "apart", "seed-2", "model.ckpt"))));
 });
 
-test("chest X-ray: class weights by default where the protocol leaves the training classes unbalanced, none for mixed; --weight-decay", async () => {
+test("chest X-ray: class weights by default where the protocol leaves the training classes unbalanced, none for mixed; --weight-decay; --augment-settings", async () => {
   const { default: sharp } = await import("sharp");
   const root = temporaryDir("spikemed-cxr-protocols-");
   const rows = ["file,label,source,patient_id"];
@@ -343,6 +346,19 @@ test("chest X-ray: class weights by default where the protocol leaves the traini
   assert.equal(decayOf("--optimizer", "adamw", "--weight-decay", "0.05"), 0.05);
   assert.equal(decayOf("--optimizer", "adamw"), 0.01);
   assert.equal(decayOf("--optimizer", "adam", "--weight-decay", "0.001"), 0.001);
+
+  // --augment-settings reaches the training images: at zero ranges augmentation is the identity, so the weights equal --no-augment's, which the default ranges do not.
+  // (Images with a left-right ramp: a uniform image is the same flipped, turned or shifted.)
+  for (const row of rows.slice(1)) {
+    const [file, label] = row.split(",");
+    const ramp = Buffer.from(Array.from({ length: 24 * 24 }, (_, p) => (label === "covid" ? 40 : 120) + 4 * (p % 24) + (file.length % 7)));
+    await sharp(ramp, { raw: { width: 24, height: 24, channels: 1 } }).png().toFile(path.join(root, file));
+  }
+  const weightsOf = (...options: string[]) => readCheckpoint(path.join(train("--protocol", "mixed", ...options), "model.ckpt")).tensors;
+  const plain = weightsOf("--no-augment");
+  const sameAs = (other: Map<string, Float32Array>) => [...plain].every(([name, values]) => Buffer.from(values.buffer, values.byteOffset, values.byteLength).equals(Buffer.from(other.get(name)!.buffer, other.get(name)!.byteOffset, other.get(name)!.byteLength)));
+  assert.ok(sameAs(weightsOf("--augment", "--augment-settings", "flip=0,rotation=0,shift=0,contrast=0")), "zero ranges: the --no-augment weights");
+  assert.ok(!sameAs(weightsOf("--augment")), "default ranges: other weights");
 });
 
 test("chest X-ray: train on a folder of class subfolders, then predict probabilities per image", async () => {
