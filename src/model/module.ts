@@ -90,6 +90,22 @@ export function allLayers(layers: readonly Module[]): Module[] {
   return layers.flatMap((l) => [l, ...allLayers(l.children())]);
 }
 
+/** Shape of one sample after a chain of layers. */
+export function chainOutputShape(layers: readonly Module[], inputShape: number[]): number[] {
+  return layers.reduce((shape, l) => l.outputShape(shape), inputShape);
+}
+
+/** The energy descriptions of a chain of layers, each with the shape it receives. */
+export function describeChain(layers: readonly Module[], inputShape: number[]): LayerDescription[] {
+  const out: LayerDescription[] = [];
+  let shape = inputShape;
+  for (const l of layers) {
+    out.push(...l.describe(shape));
+    shape = l.outputShape(shape);
+  }
+  return out;
+}
+
 /** Runs a chain of layers on a signal, fusing neighbours where a layer offers it (not while observed). */
 export function forwardLayers(layers: readonly Module[], input: Signal, ctx: ForwardContext): Signal {
   let signal = input;

@@ -3,7 +3,7 @@ import { noGrad, Rng, SpikemedError, tidy, type Tensor } from "../core/index.js"
 import { encode, encodedChannels, type EncoderConfig } from "../encode/index.js";
 import type { LayerActivity, LayerDescription } from "../energy/types.js";
 import { activityWarnings, type ActivitySummary, type ActivityWarning } from "./diagnostics.js";
-import { allLayers, forwardLayers, Module, type ForwardContext, type Parameter, type Recording, type Signal } from "./module.js";
+import { allLayers, chainOutputShape, describeChain, forwardLayers, Module, type ForwardContext, type Parameter, type Recording, type Signal } from "./module.js";
 import { NeuronLayer, SpikingReLU } from "./neurons.js";
 
 /** How the per-step outputs of the last layer become one score per class. */
@@ -40,7 +40,7 @@ export class Network {
   }
 
   outputShape(): number[] {
-    return this.layers.reduce((shape, l) => l.outputShape(shape), this.encodedShape());
+    return chainOutputShape(this.layers, this.encodedShape());
   }
 
   forward(x: Tensor, ctx: ForwardContext): Tensor {
@@ -103,13 +103,7 @@ export class Network {
 
   /** Per-layer descriptions for the energy estimate. */
   describe(): LayerDescription[] {
-    const out: LayerDescription[] = [];
-    let shape = this.encodedShape();
-    for (const l of this.layers) {
-      out.push(...l.describe(shape));
-      shape = l.outputShape(shape);
-    }
-    return out;
+    return describeChain(this.layers, this.encodedShape());
   }
 
   /** Activity since the last reset, per neuron layer. */

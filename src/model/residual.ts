@@ -1,7 +1,7 @@
 import * as ops from "../core/index.js";
 import { SpikemedError } from "../core/index.js";
 import type { LayerDescription } from "../energy/types.js";
-import { forwardLayers, Module, unrolled, type ForwardContext, type Parameter, type Signal } from "./module.js";
+import { chainOutputShape, describeChain, forwardLayers, Module, unrolled, type ForwardContext, type Parameter, type Signal } from "./module.js";
 
 /**
  * A residual block (He et al. 2016): the sum of a chain of layers and a shortcut, which is the
@@ -24,8 +24,8 @@ export class Residual extends Module {
   }
 
   outputShape(inputShape: number[]): number[] {
-    const main = chainShape(this.main, inputShape);
-    const shortcut = chainShape(this.shortcut, inputShape);
+    const main = chainOutputShape(this.main, inputShape);
+    const shortcut = chainOutputShape(this.shortcut, inputShape);
     if (main.length !== shortcut.length || main.some((d, i) => d !== shortcut[i])) {
       throw new SpikemedError(`${this.name}: the main path gives [${main.join(", ")}] per sample but the shortcut gives [${shortcut.join(", ")}], so they cannot be added`,
         `give the block a "shortcut" that maps [${inputShape.join(", ")}] to [${main.join(", ")}], e.g. a conv2d with kernel 1, the main path's stride and ${main[0]} filters`);
@@ -49,18 +49,4 @@ export class Residual extends Module {
   override describe(inputShape: number[]): LayerDescription[] {
     return [...describeChain(this.main, inputShape), ...describeChain(this.shortcut, inputShape)];
   }
-}
-
-function chainShape(layers: readonly Module[], inputShape: number[]): number[] {
-  return layers.reduce((shape, l) => l.outputShape(shape), inputShape);
-}
-
-function describeChain(layers: readonly Module[], inputShape: number[]): LayerDescription[] {
-  const out: LayerDescription[] = [];
-  let shape = inputShape;
-  for (const l of layers) {
-    out.push(...l.describe(shape));
-    shape = l.outputShape(shape);
-  }
-  return out;
 }
