@@ -20,7 +20,7 @@ export interface ExperimentFlags {
 }
 
 interface TrainFlags extends ExperimentFlags, BackendOptions {
-  seeds: number; out?: string; resume?: boolean; devices?: string[];
+  seeds: number; out?: string; resume?: boolean; devices?: string[]; initFrom?: string;
 }
 
 export function trainCommand(): Command {
@@ -32,6 +32,8 @@ export function trainCommand(): Command {
     .option("--split-seed <n>", "seed of the train/validation/test split (default: --seed); fixing it lets the seeds of one experiment run as separate processes (--seed k --out DIR/seed-k each), then --seeds n --resume --out DIR gathers them", nonNegativeInt)
     .option("--out <dir>", "run folder (default runs/<task>-<model>-<time>)")
     .option("--resume", "continue the interrupted run in --out")
+    .option("--init-from <run>", "start from the weights of a trained run of the same layers instead of random ones, e.g. a cnn run for its snn twin " +
+      "(hybrid conversion: the ReLU network's weights, then surrogate-gradient training); a folder of several seeds gives each seed its own")
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
     .action(async (task: Task, flags: TrainFlags) => {
       await selectBackend(flags);
@@ -42,7 +44,7 @@ export function trainCommand(): Command {
       }
       const hint = validationHint(task, flags);
       if (hint) process.stderr.write(`note: ${hint}\n`);
-      await runExperiment({ ...settings, seed: flags.seed, seeds: flags.seeds, outDir, resume: flags.resume, devices: flags.devices, handleSignals: true });
+      await runExperiment({ ...settings, seed: flags.seed, seeds: flags.seeds, outDir, resume: flags.resume, devices: flags.devices, initFrom: flags.initFrom, handleSignals: true });
     });
 }
 

@@ -1,7 +1,7 @@
 export { accuracyByGroup, beatData, prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 export { crossValidationFolds, type CrossValidationPlan, type Fold } from "./folds.js";
 export { balanceSettings, exampleBatches, runExperiment, type Balance, type ExperimentOptions, type SeedResult } from "./run.js";
-export { loadRun, saveRun, type RunManifest } from "./saved-run.js";
+export { initializeFromRun, loadRun, saveRun, type RunManifest } from "./saved-run.js";
 export { predictRecordBeats, recordBeats, type RecordPrediction } from "./record-predictions.js";
 export { imageSize, predictImageBytes } from "./image-predictions.js";
 export {

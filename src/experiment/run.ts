@@ -11,7 +11,7 @@ import { buildNetwork, type ModelConfig, type Network } from "../model/index.js"
 import { inferenceBatchSize, inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
 import type { OutputStream } from "../train/index.js";
 import { accuracyByGroup, prepareData, type DataSpec, type PreparedData } from "./datasets.js";
-import { saveRun, type RunManifest } from "./saved-run.js";
+import { initializeFromRun, saveRun, type RunManifest } from "./saved-run.js";
 
 /** How training counters class imbalance (see classWeights). */
 export type Balance = "none" | "weights" | "sqrt-weights" | "sampling";
@@ -31,6 +31,8 @@ export interface ExperimentOptions {
   maxClassWeight?: number;
   /** Loss weights of named classes, set after `balance` and `maxClassWeight` (the others keep theirs, 1 without weights). */
   classWeights?: Record<string, number>;
+  /** A trained run folder whose weights start every seed's network (see initializeFromRun). */
+  initFrom?: string;
   /** Devices for the energy estimate (default: all built-in ones). */
   devices?: string[];
   log?: OutputStream;
@@ -100,6 +102,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const { data, split } = prepared;
   const network = buildNetwork(options.model, seed);
   log.write(`model ${options.model.name}: ${network.parameterCount().toLocaleString("en-US")} parameters, T = ${options.model.timeSteps}\n`);
+  if (options.initFrom) log.write(`starting from the weights of ${initializeFromRun(network, options.initFrom, seed)}\n`);
   const trainMeter = startEnergyMeter();
   const balance = options.balance ?? "none";
   const trained = await train(network, data, { train: split.train, val: split.val }, {
@@ -133,13 +136,13 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
     format: "spikemed-run", version: 1, task: options.data.task, model: options.model,
     classNames: [...data.classNames], data: options.data,
     train: { ...options.train, balance, ...(options.maxClassWeight !== undefined ? { maxClassWeight: options.maxClassWeight } : {}),
-      ...(options.classWeights ? { namedClassWeights: options.classWeights } : {}) }, seed, createdAt: new Date().toISOString(),
+      ...(options.classWeights ? { namedClassWeights: options.classWeights } : {}), ...(options.initFrom ? { initFrom: options.initFrom } : {}) }, seed, createdAt: new Date().toISOString(),
   };
   saveRun(runDir, manifest, network);
   const report = writeRunReport(runDir, {
     title: `${options.model.name} on ${options.data.task === "ecg" ? "ECG arrhythmia" : "chest X-ray"} (seed ${seed})`,
     model: options.model.name, dataset: prepared.dataset, split: prepared.splitDescription,
-    config: { model: options.model, data: options.data, train: options.train, seed },
+    config: { model: options.model, data: options.data, train: options.train, seed, ...(options.initFrom ? { initFrom: options.initFrom } : {}) },
     history: trained.history, evaluations, tables: byGroup ? [byGroup] : [],
     timing: {
       trainSeconds: trained.seconds, trainSamplesPerSecond: trained.trainedSamples / trained.seconds,

@@ -28,3 +28,33 @@ export function loadRun(runDir: string): { manifest: RunManifest; network: Netwo
   const checkpoint = path.join(runDir, MODEL);
   return { manifest, network: trainedNetwork(manifest, readCheckpoint(checkpoint), checkpoint) };
 }
+
+/**
+ * Starts `network` from a trained run's weights (parameters and batch-norm statistics), matched
+ * by name: a spiking network and its ReLU twin name theirs alike, so a trained CNN can start the
+ * SNN (hybrid conversion: the ANN's weights, then surrogate-gradient fine-tuning). A folder of
+ * several seeds gives seed `seed`'s weights. Returns the checkpoint read.
+ */
+export function initializeFromRun(network: Network, runDir: string, seed: number): string {
+  const perSeed = path.join(runDir, `seed-${seed}`);
+  const dir = fs.existsSync(path.join(runDir, MODEL)) ? runDir : fs.existsSync(path.join(perSeed, MODEL)) ? perSeed : null;
+  if (dir === null) {
+    const what = fs.existsSync(runDir) ? `holds neither ${MODEL} nor seed-${seed}/${MODEL}` : "does not exist";
+    throw new SpikemedError(`--init-from ${runDir}: ${what}`, "pass a finished run folder (the --out of spikemed train), or one of several seeds that has this seed");
+  }
+  const file = path.join(dir, MODEL);
+  const { tensors } = readCheckpoint(file);
+  const wanted = [...network.parameters(), ...network.buffers()];
+  const problems = wanted.flatMap((p) => {
+    const saved = tensors.get(p.name);
+    return !saved ? [`${p.name} is missing`] : saved.length !== p.tensor.size ? [`${p.name} has ${saved.length} values, this model's ${p.tensor.size}`] : [];
+  });
+  const known = new Set(wanted.map((p) => p.name));
+  problems.push(...[...tensors.keys()].filter((name) => !known.has(name)).map((name) => `${name} is not in this model`));
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 3).join("; ") + (problems.length > 3 ? `; and ${problems.length - 3} more` : "");
+    throw new SpikemedError(`--init-from ${file}: its weights do not fit this model: ${shown}`, "start from a run of the same layers (a spiking model and its ReLU twin fit each other)");
+  }
+  for (const p of wanted) p.tensor.data.set(tensors.get(p.name)!);
+  return file;
+}

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readRecord, wfdbChecksum } from "../../src/data/ecg/index.js";
-import { loadRun } from "../../src/experiment/index.js";
+import { initializeFromRun, loadRun } from "../../src/experiment/index.js";
+import { buildNetwork, modelFor } from "../../src/model/index.js";
 import { readCheckpoint } from "../../src/train/checkpoint.js";
 
 const made: string[] = [];
@@ -398,4 +399,51 @@ test("chest X-ray: train on a folder of class subfolders, then predict probabili
   assert.notEqual(failing.code, 0);
   assert.match(failing.err, /broken\.png/);
   noStack(failing.err);
+});
+
+test("--init-from starts a spiking network from its ReLU twin's trained weights (hybrid conversion), and refuses weights of another model by name", () => {
+  const out = temporaryDir("spikemed-init-");
+  const common = ["train", "ecg", "--epochs", "1", "--limit", "200", "--time-steps", "2", "--records", "208"];
+  const cnnRun = path.join(out, "cnn");
+  assert.equal(cli(...common, "--model", "cnn", "--out", cnnRun).code, 0);
+  const cnn = loadRun(cnnRun).network;
+  const weightsOf = (network: typeof cnn) => new Map([...network.parameters(), ...network.buffers()].map((p) => [p.name, Array.from(p.tensor.data)]));
+
+  // The library call copies every parameter, name by name, into a freshly initialised SNN.
+  const snn = buildNetwork({ ...modelFor("ecg", "snn", 2), inputShape: loadRun(cnnRun).manifest.model.inputShape }, 7);
+  assert.notDeepEqual(weightsOf(snn), weightsOf(cnn));
+  assert.equal(initializeFromRun(snn, cnnRun, 7), path.join(cnnRun, "model.ckpt"));
+  assert.deepEqual(weightsOf(snn), weightsOf(cnn));
+
+  // Through the command line: at a learning rate too small to move them far, the SNN ends near the CNN's weights, which a random start does not.
+  const distance = (run: string) => {
+    const trained = loadRun(run).network.parameters().find((p) => p.name === "conv1.weight")!.tensor.data;
+    const start = cnn.parameters().find((p) => p.name === "conv1.weight")!.tensor.data;
+    return Math.max(...Array.from(trained, (v, i) => Math.abs(v - start[i])));
+  };
+  const fromCnn = path.join(out, "snn-from-cnn");
+  const t = cli(...common, "--lr", "1e-7", "--init-from", cnnRun, "--out", fromCnn);
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.err, /starting from the weights of .*cnn.model\.ckpt/);
+  assert.equal((JSON.parse(fs.readFileSync(path.join(fromCnn, "run.json"), "utf8")) as { train: { initFrom: string } }).train.initFrom, cnnRun);
+  const fromScratch = path.join(out, "snn");
+  assert.equal(cli(...common, "--lr", "1e-7", "--out", fromScratch).code, 0);
+  assert.ok(distance(fromCnn) < 1e-4, `from the CNN: ${distance(fromCnn)}`);
+  assert.ok(distance(fromScratch) > 1e-2, `from scratch: ${distance(fromScratch)}`);
+
+  // A folder of several seeds gives each seed its own run's weights.
+  const seeds = path.join(out, "seeds");
+  fs.mkdirSync(seeds);
+  fs.cpSync(cnnRun, path.join(seeds, "seed-3"), { recursive: true });
+  assert.equal(initializeFromRun(snn, seeds, 3), path.join(seeds, "seed-3", "model.ckpt"));
+  assert.throws(() => initializeFromRun(snn, seeds, 4), /--init-from .*seeds: holds neither model\.ckpt nor seed-4\/model\.ckpt/);
+
+  const logregRun = path.join(out, "logreg");
+  assert.equal(cli(...common, "--model", "logreg", "--out", logregRun).code, 0);
+  for (const [from, expected] of [[logregRun, /its weights do not fit this model: conv1\.weight is missing/], [path.join(out, "nowhere"), /nowhere: does not exist/]] as const) {
+    const r = cli(...common, "--init-from", from, "--out", path.join(out, "refused"));
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, expected);
+    noStack(r.err);
+  }
 });
