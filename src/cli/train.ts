@@ -14,7 +14,7 @@ import { backendOptions, selectBackend, type BackendOptions } from "./backend.js
 export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
-  optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number; weightDecay?: number;
+  optimizer: "adam" | "adamw" | "sgd"; schedule: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number; weightDecay?: number; warmup?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor: Monitor; seed: number; splitSeed?: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; augment?: boolean; augmentSettings?: string; records?: string[];
 }
@@ -83,6 +83,7 @@ export function experimentOptions(command: Command): Command {
     .option("--optimizer <name>", "adam, adamw or sgd", oneOf(["adam", "adamw", "sgd"] as const), "adam")
     .option("--weight-decay <w>", "weight decay: adam and sgd add w x weight to the gradient, adamw shrinks the weights by lr x w each step (default 0, adamw 0.01)", nonNegativeNumber)
     .option("--schedule <name>", "learning-rate schedule: constant, cosine, step or plateau", oneOf(["constant", "cosine", "step", "plateau"] as const), "constant")
+    .option("--warmup <epochs>", "with --schedule cosine: raise the learning rate linearly from a third of --lr over this many epochs first, then anneal (PyTorch's LinearLR then CosineAnnealingLR)", positiveInt)
     .option("--clip-norm <value>", "clip the gradient norm", positiveNumber)
     .option("--balance <how>", "class imbalance: none, weights (loss weights n / (classes x class count)), sqrt-weights (their square roots: rare classes count more, a handful of beats no longer outweighs thousands) or sampling (balanced batches); default none, weights where the training classes are seldom balanced: ecg --split inter, cxr --protocol same-source and leave-one-source-out",
       oneOf(["none", "weights", "sqrt-weights", "sampling"] as const))
@@ -143,7 +144,9 @@ function classWeightsOf(list: string | undefined): Record<string, number> | unde
 export function experimentSettings(task: Task, flags: ExperimentFlags): ExperimentSettings {
   const model = loadModel(task, flags);
   const epochs = flags.epochs ?? (task === "ecg" ? 10 : 15);
-  const schedule: ScheduleConfig = flags.schedule === "cosine" ? { kind: "cosine", totalEpochs: epochs }
+  if (flags.warmup !== undefined && flags.schedule !== "cosine") throw new SpikemedError(`--warmup applies to --schedule cosine; the schedule is ${flags.schedule}`, "add --schedule cosine, or drop --warmup");
+  if (flags.warmup !== undefined && flags.warmup >= epochs) throw new SpikemedError(`--warmup ${flags.warmup} leaves no epoch of the ${epochs} to anneal in`, "warm up for fewer epochs than --epochs");
+  const schedule: ScheduleConfig = flags.schedule === "cosine" ? { kind: "cosine", totalEpochs: epochs, ...(flags.warmup ? { warmupEpochs: flags.warmup } : {}) }
     : flags.schedule === "step" ? { kind: "step", stepSize: Math.max(1, Math.floor(epochs / 3)) }
     : flags.schedule === "plateau" ? { kind: "plateau", patience: 2 } : { kind: "constant" };
   // Unweighted, those splits' networks learn the class prior: bench/results/ecg-inter.md, cxr-loso.md.

@@ -52,6 +52,8 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["train", "ecg", "--validation", "records"], /--validation applies to --split inter only/],
     [["train", "ecg", "--max-class-weight", "5"], /--max-class-weight applies to loss weights; --balance is none/],
     [["train", "ecg", "--weight-decay", "-0.1"], /--weight-decay.*expected a number >= 0, got "-0.1"/],
+    [["train", "ecg", "--warmup", "2"], /--warmup applies to --schedule cosine; the schedule is constant/],
+    [["train", "ecg", "--schedule", "cosine", "--epochs", "3", "--warmup", "3"], /--warmup 3 leaves no epoch of the 3 to anneal in/],
     [["train", "ecg", "--augment-settings", "flip=0"], /--augment-settings applies to augmented X-rays; this is train ecg/],
     [["train", "cxr", "--augment-settings", "flip=2"], /--augment-settings.*flip: expected a number from 0 to 1, got "2"/],
     [["train", "cxr", "--augment-settings", "tilt=3"], /--augment-settings.*expected key=value pairs with keys flip, rotation, shift, contrast, got "tilt=3"/],
@@ -446,4 +448,15 @@ test("--init-from starts a spiking network from its ReLU twin's trained weights 
     assert.match(r.err, expected);
     noStack(r.err);
   }
+});
+
+test("--warmup raises the learning rate linearly from a third of --lr before the cosine anneals it", () => {
+  const run = path.join(temporaryDir("spikemed-warmup-"), "run");
+  const t = cli("train", "ecg", "--epochs", "4", "--limit", "100", "--time-steps", "1", "--records", "208", "--lr", "0.003", "--schedule", "cosine", "--warmup", "2", "--out", run);
+  assert.equal(t.code, 0, t.err);
+  const rates = (JSON.parse(fs.readFileSync(path.join(run, "report.json"), "utf8")) as { history: { learningRate: number }[] }).history.map((h) => h.learningRate);
+  // Epochs 1-2 warm up (0.001, 0.002), epochs 3-4 follow the cosine over the two epochs left (0.003, then halfway: 0.0015).
+  const expected = [0.001, 0.002, 0.003, 0.0015];
+  assert.equal(rates.length, 4);
+  rates.forEach((rate, i) => assert.ok(Math.abs(rate - expected[i]) < 1e-9, `epoch ${i + 1}: ${rate}`));
 });
