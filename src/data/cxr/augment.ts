@@ -1,7 +1,8 @@
 /**
  * Training-time augmentation of S x S grayscale images: horizontal flip, small rotation and
  * shift (one affine map, bilinear sampling, borders replicated), then contrast about the
- * image mean. Every image draws exactly five numbers from the Rng, so a seed fixes the result.
+ * image mean and a brightness offset. Every image draws exactly five numbers from the Rng, six
+ * with brightness, so a seed fixes the result (and runs from before brightness replay unchanged).
  */
 import type { Rng } from "../../core/random.js";
 
@@ -14,6 +15,8 @@ export interface AugmentOptions {
   maxShiftFraction?: number;
   /** Contrast factor drawn uniformly in 1 +- this. Default 0.1. */
   maxContrastChange?: number;
+  /** Brightness offset drawn uniformly in +-this (intensities are in [0, 1]). Default 0. */
+  maxBrightnessChange?: number;
 }
 
 /** One image's drawn transform. */
@@ -23,6 +26,8 @@ export interface AugmentParams {
   shiftX: number; // pixels, positive moves content right
   shiftY: number; // pixels, positive moves content down
   contrast: number;
+  /** Added to every pixel after contrast (0 when absent). */
+  brightness?: number;
 }
 
 export const DEFAULT_AUGMENT: Required<AugmentOptions> = {
@@ -30,6 +35,7 @@ export const DEFAULT_AUGMENT: Required<AugmentOptions> = {
   maxRotationDegrees: 5,
   maxShiftFraction: 0.05,
   maxContrastChange: 0.1,
+  maxBrightnessChange: 0,
 };
 
 export function drawAugmentParams(rng: Rng, size: number, options: AugmentOptions = {}): AugmentParams {
@@ -40,7 +46,8 @@ export function drawAugmentParams(rng: Rng, size: number, options: AugmentOption
   const shiftX = symmetric() * o.maxShiftFraction * size;
   const shiftY = symmetric() * o.maxShiftFraction * size;
   const contrast = 1 + symmetric() * o.maxContrastChange;
-  return { flip, angleRadians, shiftX, shiftY, contrast };
+  if (o.maxBrightnessChange === 0) return { flip, angleRadians, shiftX, shiftY, contrast };
+  return { flip, angleRadians, shiftX, shiftY, contrast, brightness: symmetric() * o.maxBrightnessChange };
 }
 
 /**
@@ -63,7 +70,7 @@ export function augmentImage(
   for (let i = 0; i < size * size; i++) sum += src[srcOffset + i];
   const mean = sum / (size * size) / 255;
   const scale = params.contrast / 255;
-  const offsetTerm = mean * (1 - params.contrast);
+  const offsetTerm = mean * (1 - params.contrast) + (params.brightness ?? 0);
   for (let y = 0; y < size; y++) {
     const dy = y - c - params.shiftY;
     for (let x = 0; x < size; x++) {

@@ -47,6 +47,26 @@ test("augmentImage: contrast scales about the mean and clamps to [0, 1]", () => 
   assert.ok(maxAbsDiff(got, expected((x, y) => Math.min(1, Math.max(0, mean + 1.5 * (at(x, y) - mean))))) < 1e-6);
 });
 
+test("augmentImage: brightness adds to every pixel after contrast, then clamps to [0, 1]", () => {
+  const mean = image.reduce((a, b) => a + b, 0) / image.length / 255;
+  const got = run({ ...none, contrast: 1.2, brightness: -0.15 });
+  assert.ok(maxAbsDiff(got, expected((x, y) => Math.min(1, Math.max(0, mean + 1.2 * (at(x, y) - mean) - 0.15)))) < 1e-6);
+});
+
+test("drawAugmentParams: brightness is drawn only when its range is set, so the other draws replay as before", () => {
+  const rng = new Rng(4);
+  const without = drawAugmentParams(new Rng(4), 256);
+  assert.equal(without.brightness, undefined);
+  let low = 0;
+  for (let i = 0; i < 500; i++) {
+    const p = drawAugmentParams(rng, 256, { maxBrightnessChange: 0.1 });
+    if (i === 0) assert.deepEqual({ ...p, brightness: undefined }, { ...without, brightness: undefined });
+    assert.ok(Math.abs(p.brightness!) <= 0.1);
+    if (p.brightness! < 0) low++;
+  }
+  assert.ok(low > 200 && low < 300, `negative offsets ${low}`);
+});
+
 test("drawAugmentParams: stays within the configured ranges and is fixed by the seed", () => {
   const options = { flipProbability: 0.5, maxRotationDegrees: 5, maxShiftFraction: 0.05, maxContrastChange: 0.1 };
   const rng = new Rng(3);
