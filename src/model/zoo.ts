@@ -191,9 +191,11 @@ function cxrBody(activation: LayerConfig, depth: CxrDepth): LayerConfig[] {
  * multiply-adds per image, about cnn-deep's. Trained from scratch in PyTorch, this layout with ReLU
  * reached 95.2% on the mixed split where spikemed's plain networks stay near 92.5%
  * (bench/results/cxr-ceiling.md). With LIF neurons each block's sum is the input current of the
- * LIF after it.
+ * LIF after it. `poolFirst` max-pools the stem's currents before its neurons: for ReLU the same
+ * function, so a ReLU twin's weights carry over; max-pooling spike trains step by step instead
+ * overstates the rates (a max of four spike trains fires whenever any of them does).
  */
-function cxrResnetBody(activation: LayerConfig): LayerConfig[] {
+function cxrResnetBody(activation: LayerConfig, poolFirst = false): LayerConfig[] {
   const conv = (filters: number, kernel: number, stride?: number): LayerConfig[] => [
     { type: "conv2d", filters, kernel, ...(stride === undefined ? {} : { stride }), ...(kernel > 1 ? { padding: (kernel - 1) / 2 } : {}), bias: false },
     { type: "batchnorm" },
@@ -207,7 +209,7 @@ function cxrResnetBody(activation: LayerConfig): LayerConfig[] {
   ];
   const widths = [16, 32, 64, 128];
   return [
-    ...conv(16, 7, 2), activation, { type: "maxpool", kernel: 2 },
+    ...conv(16, 7, 2), ...(poolFirst ? [{ type: "maxpool", kernel: 2 } as const, activation] : [activation, { type: "maxpool", kernel: 2 } as const]),
     ...widths.flatMap((filters, stage) => [...block(stage === 0 ? 16 : widths[stage - 1], filters, stage === 0 ? 1 : 2), ...block(filters, filters, 1)]),
     { type: "avgpool", kernel: 4 }, { type: "flatten" }, { type: "dense", units: 2 },
   ];
@@ -218,6 +220,21 @@ export function cxrSnnResnet(timeSteps = 4): ModelConfig {
     name: "cxr-snn-resnet", description: "ResNet-18 layout at width 16 with LIF neurons (each block's sum is the input current of the LIF after it), T = 4",
     inputShape: [1, 128, 128], classes: 2, timeSteps, encoder: { kind: "direct" }, readout: "mean",
     layers: cxrResnetBody({ type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }),
+  };
+}
+
+/**
+ * The X-ray paper's neuron (KerasSpiking's spiking ReLU, dt 1, random initial voltages) in the
+ * ResNet layout: its spike counts over T steps approximate ReLU, so it starts from a trained
+ * cnn-resnet (`train --init-from`) and fine-tunes with ReLU's gradient, as KerasSpiking trains.
+ */
+export function cxrSreluResnet(timeSteps = 4): ModelConfig {
+  return {
+    name: "cxr-srelu-resnet",
+    description: "ResNet-18 layout at width 16 with the X-ray paper's spiking ReLU neurons (KerasSpiking's SpikingActivation, dt 1, random initial voltages), T = 4; " +
+      "the stem max-pools the batch-normed currents before its neurons (the same function as ReLU then max-pool in the ReLU twin, so the twin's weights carry over; max-pooling spike trains would overstate the rates)",
+    inputShape: [1, 128, 128], classes: 2, timeSteps, encoder: { kind: "direct" }, readout: "mean",
+    layers: cxrResnetBody({ type: "spiking-relu" }, true),
   };
 }
 
@@ -233,7 +250,7 @@ export type Task = "ecg" | "cxr";
 
 export const MODEL_NAMES: Record<Task, string[]> = {
   ecg: ["snn", "cnn", "bilstm", "logreg", "snn-features", "mlp-features"],
-  cxr: ["snn", "cnn", "snn-deep", "cnn-deep", "snn-resnet", "cnn-resnet", "logreg", "gatti2025", "gatti2025-replication"],
+  cxr: ["snn", "cnn", "snn-deep", "cnn-deep", "snn-resnet", "srelu-resnet", "cnn-resnet", "logreg", "gatti2025", "gatti2025-replication"],
 };
 
 /** A built-in model by task and short name, as the command line names them. */
@@ -245,7 +262,7 @@ export function modelFor(task: Task, name: string, timeSteps?: number): ModelCon
     }
     : {
       snn: () => cxrSnn(timeSteps), cnn: () => cxrCnn(), "snn-deep": () => cxrSnn(timeSteps, "deep"), "cnn-deep": () => cxrCnn("deep"),
-      "snn-resnet": () => cxrSnnResnet(timeSteps), "cnn-resnet": cxrCnnResnet, logreg: () => logisticRegression([1, 128, 128], 2, "cxr-logreg"),
+      "snn-resnet": () => cxrSnnResnet(timeSteps), "srelu-resnet": () => cxrSreluResnet(timeSteps), "cnn-resnet": cxrCnnResnet, logreg: () => logisticRegression([1, 128, 128], 2, "cxr-logreg"),
       gatti2025: () => gatti2025({ timeSteps }), "gatti2025-replication": () => gatti2025Replication(),
     };
   const factory = make[name];

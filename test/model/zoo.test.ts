@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { test } from "node:test";
-import { buildNetwork, MODEL_NAMES, modelFor, type Task } from "../../src/model/index.js";
+import { Rng, Tensor } from "../../src/core/index.js";
+import { buildNetwork, MODEL_NAMES, modelFor, type LayerConfig, type Task } from "../../src/model/index.js";
 
 test("every built-in model builds and ends in one score per class", () => {
   for (const task of Object.keys(MODEL_NAMES) as Task[]) {
@@ -32,10 +33,31 @@ test("cxr snn-resnet has the parameters of PyTorch's width-16 ResNet-18 and the 
   // bench/results/cxr-ceiling.md: bench/torch/cxr_ceiling.py's ResNet18(width=16) has 700,786 parameters.
   assert.equal(buildNetwork(modelFor("cxr", "snn-resnet"), 1).parameterCount(), 700_786);
   assert.equal(buildNetwork(modelFor("cxr", "cnn-resnet"), 1).parameterCount(), 700_786);
-  for (const [name, file] of [["snn-resnet", "cxr-snn-resnet"], ["cnn-resnet", "cxr-cnn-resnet"]]) {
+  assert.equal(buildNetwork(modelFor("cxr", "srelu-resnet"), 1).parameterCount(), 700_786);
+  for (const [name, file] of [["snn-resnet", "cxr-snn-resnet"], ["srelu-resnet", "cxr-srelu-resnet"], ["cnn-resnet", "cxr-cnn-resnet"]]) {
     const benchmarked = JSON.parse(fs.readFileSync(`bench/configs/${file}.json`, "utf8"));
     const builtIn = modelFor("cxr", name);
     assert.deepEqual(builtIn.layers, benchmarked.layers, name);
     assert.deepEqual([builtIn.inputShape, builtIn.timeSteps], [benchmarked.inputShape, benchmarked.timeSteps], name);
   }
+});
+
+test("srelu-resnet's stem max-pools before its spiking ReLUs: their rates then match ReLU-then-max-pool within 1/T; max-pooling spike trains overstates them at any T", () => {
+  assert.deepEqual(modelFor("cxr", "srelu-resnet").layers.slice(2, 4).map((l) => l.type), ["maxpool", "spiking-relu"]);
+  assert.deepEqual(modelFor("cxr", "cnn-resnet").layers.slice(2, 4).map((l) => l.type), ["relu", "maxpool"]);
+  const rng = new Rng(3);
+  const x = new Tensor([1, 1, 8, 8], Float32Array.from({ length: 64 }, () => 0.8 * rng.uniform()));
+  const reluThenPool = Array.from({ length: 16 }, (_, k) => {
+    const [i, j] = [Math.floor(k / 4), k % 4];
+    return Math.max(0, ...[0, 1, 8, 9].map((d) => x.data[16 * i + 2 * j + d]));
+  });
+  const worstError = (layers: LayerConfig[], timeSteps: number): number => {
+    const net = buildNetwork({ name: "stem", description: "a stem", inputShape: [1, 8, 8], classes: 16, timeSteps, encoder: { kind: "direct" }, readout: "mean", layers: [...layers, { type: "flatten" }] }, 1);
+    const rates = net.forward(x, { training: false, rng: new Rng(0) }).data;
+    return Math.max(...Array.from(rates, (rate, k) => Math.abs(rate - reluThenPool[k])));
+  };
+  const pool: LayerConfig = { type: "maxpool", kernel: 2 };
+  const neuron: LayerConfig = { type: "spiking-relu" };
+  for (const T of [4, 64, 512]) assert.ok(worstError([pool, neuron], T) <= 1 / T, `pool first, T = ${T}: ${worstError([pool, neuron], T)}`);
+  assert.ok(worstError([neuron, pool], 512) > 0.2, `spikes pooled: ${worstError([neuron, pool], 512)}`);
 });
