@@ -5,6 +5,7 @@
  */
 import { SpikemedError } from "../core/errors.js";
 import type { Network } from "../model/network.js";
+import { intensitiesFromBytes } from "../data/cxr/pixels.js";
 import { flatArrayData, predictProbabilities } from "../train/data.js";
 import type { RunManifest } from "./run-format.js";
 
@@ -18,8 +19,7 @@ export function predictImageBytes(network: Network, manifest: RunManifest, bytes
   if (manifest.data.task !== "cxr") throw new SpikemedError(`${where}: the run was trained on ECG records, not images`, "pass a chest X-ray run");
   const size = imageSize(manifest);
   if (bytes.length !== size * size) throw new SpikemedError(`${where}: ${bytes.length} pixels, the run's network reads ${size} x ${size}`);
-  // The stored training images' own scaling (decode.ts: quantised to 1/255 steps).
-  const pixels = Float32Array.from(bytes, (v) => v / 255);
+  const pixels = intensitiesFromBytes(bytes);
   const { probabilities } = predictProbabilities(network, flatArrayData(pixels, [1, size, size], manifest.classNames, new Uint8Array(1)), [0], 1);
   return Object.fromEntries(manifest.classNames.map((c, k) => [c, probabilities[k]]));
 }

@@ -11,6 +11,7 @@ import { defaultCacheDir } from "../cache.js";
 import { cacheFilePath, cacheKey, readCache, writeCache, type BadFileReport, type CachedHeader } from "./cache.js";
 import { checkImageSize, decodeImageFileToBytes, DEFAULT_IMAGE_SIZE, type DecodeOptions } from "./decode.js";
 import { errorText } from "./dicom.js";
+import { intensitiesFromBytes } from "./pixels.js";
 import { BadImageFileError } from "./errors.js";
 import { readCxrIndex, type CxrEntry, type CxrIndex, type ListOptions } from "./listing.js";
 
@@ -208,9 +209,7 @@ export function fillBatch(images: CxrImages, indices: ArrayLike<number>, out?: F
     if (augment) {
       augmentImage(src, i * area, images.size, drawAugmentParams(augment.rng, images.size, augment.options), target, b * area);
     } else {
-      const from = i * area;
-      const to = b * area;
-      for (let p = 0; p < area; p++) target[to + p] = src[from + p] / 255;
+      intensitiesFromBytes(src.subarray(i * area, (i + 1) * area), target, b * area);
     }
   }
   return target;

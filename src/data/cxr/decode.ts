@@ -10,7 +10,7 @@ import sharp from "sharp";
 import { decodeDicom, errorText, type DicomWindow } from "./dicom.js";
 import { SpikemedError } from "../../core/errors.js";
 import { BadImageFileError } from "./errors.js";
-import { isDicomFile, toSquareBytes, type GrayImage } from "./pixels.js";
+import { intensitiesFromBytes, isDicomFile, toSquareBytes, type GrayImage } from "./pixels.js";
 
 export interface DecodeOptions {
   /** Output side S: every image becomes S x S. Default 256. */
@@ -77,10 +77,7 @@ export async function decodeImageFileToBytes(path: string, options: DecodeOption
  * like the stored training images (so prediction inputs match training inputs).
  */
 export async function decodeImageFile(path: string, options: DecodeOptions = {}): Promise<Float32Array> {
-  const bytes = await decodeImageFileToBytes(path, options);
-  const out = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] / 255;
-  return out;
+  return intensitiesFromBytes(await decodeImageFileToBytes(path, options));
 }
 
 export function checkImageSize(size: number, optionName: string): number {

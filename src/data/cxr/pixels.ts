@@ -30,3 +30,9 @@ export function toSquareBytes(image: GrayImage, size: number, out: Uint8Array, o
     out[offset + i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
   }
 }
+
+/** Bytes (0 black, 255 white) as the intensities in [0, 1] the networks read, into `out` at `offset`: the one scaling of training, prediction and the browser. */
+export function intensitiesFromBytes(bytes: Uint8Array, out: Float32Array = new Float32Array(bytes.length), offset = 0): Float32Array {
+  for (let i = 0; i < bytes.length; i++) out[offset + i] = bytes[i] / 255;
+  return out;
+}
