@@ -9,7 +9,8 @@ import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { useFastBackend } from "../src/core/index.js";
 import { initializeFromRun, loadRun, prepareData } from "../src/experiment/index.js";
-import { buildNetwork, type ModelConfig } from "../src/model/index.js";
+import { accuracy, argmaxRows } from "../src/eval/index.js";
+import { buildNetwork, type ModelConfig, type Network } from "../src/model/index.js";
 import { predictProbabilities } from "../src/train/index.js";
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { batch: { type: "string", default: "32" }, threads: { type: "string", default: "2" } } });
@@ -20,15 +21,11 @@ const { manifest, network: source } = loadRun(runDir);
 const config = JSON.parse(fs.readFileSync(configFile, "utf8")) as ModelConfig;
 const { data, split } = await prepareData(manifest.data, () => {}, config.features);
 
-function validationAccuracy(network: ReturnType<typeof buildNetwork>): number {
+const labels = Int32Array.from(split.val, (i) => data.labels[i]);
+
+function validationAccuracy(network: Network): number {
   const { probabilities } = predictProbabilities(network, data, split.val, Number(values.batch));
-  const K = data.classNames.length;
-  let correct = 0;
-  split.val.forEach((sample, i) => {
-    const row = probabilities.subarray(i * K, (i + 1) * K);
-    if (row.indexOf(Math.max(...row)) === data.labels[sample]) correct++;
-  });
-  return correct / split.val.length;
+  return accuracy(labels, argmaxRows(probabilities, split.val.length, data.classNames.length));
 }
 
 console.log(`| model | time steps | validation accuracy % (n = ${split.val.length}) |\n| --- | ---: | ---: |`);

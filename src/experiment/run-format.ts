@@ -42,12 +42,22 @@ export function parseManifest(text: string, file: string): RunManifest {
 /** The manifest's network holding the checkpoint's trained weights; `file` names the checkpoint in errors. */
 export function trainedNetwork(manifest: RunManifest, { tensors }: CheckpointContents, file: string): Network {
   const network = buildNetwork(manifest.model, manifest.seed);
-  for (const p of [...network.parameters(), ...network.buffers()]) {
-    const saved = tensors.get(p.name);
-    if (!saved || saved.length !== p.tensor.size) {
-      throw new SpikemedError(`${file}: weights for ${p.name} are missing or of the wrong size`, "the run folder is damaged; train again");
-    }
-    p.tensor.data.set(saved);
-  }
+  const [unfit] = weightMismatches(network, tensors);
+  if (unfit) throw new SpikemedError(`${file}: weights for ${unfit.name} are missing or of the wrong size`, "the run folder is damaged; train again");
+  setWeights(network, tensors);
   return network;
+}
+
+/** The network's parameters and buffers that `tensors` lacks or holds at another size, in the network's order. */
+export function weightMismatches(network: Network, tensors: ReadonlyMap<string, Float32Array>): { name: string; problem: string }[] {
+  return [...network.parameters(), ...network.buffers()].flatMap((p) => {
+    const saved = tensors.get(p.name);
+    if (!saved) return [{ name: p.name, problem: "is missing" }];
+    return saved.length === p.tensor.size ? [] : [{ name: p.name, problem: `has ${saved.length} values, this model's ${p.tensor.size}` }];
+  });
+}
+
+/** Copies `tensors` into the network's parameters and buffers by name (after weightMismatches found none). */
+export function setWeights(network: Network, tensors: ReadonlyMap<string, Float32Array>): void {
+  for (const p of [...network.parameters(), ...network.buffers()]) p.tensor.data.set(tensors.get(p.name)!);
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { SpikemedError } from "../core/index.js";
 import type { Network } from "../model/index.js";
 import { readCheckpoint, writeCheckpoint } from "../train/index.js";
-import { MANIFEST, MODEL, parseManifest, trainedNetwork, type RunManifest } from "./run-format.js";
+import { MANIFEST, MODEL, parseManifest, setWeights, trainedNetwork, weightMismatches, type RunManifest } from "./run-format.js";
 
 export type { RunManifest };
 
@@ -44,17 +44,13 @@ export function initializeFromRun(network: Network, runDir: string, seed: number
   }
   const file = path.join(dir, MODEL);
   const { tensors } = readCheckpoint(file);
-  const wanted = [...network.parameters(), ...network.buffers()];
-  const problems = wanted.flatMap((p) => {
-    const saved = tensors.get(p.name);
-    return !saved ? [`${p.name} is missing`] : saved.length !== p.tensor.size ? [`${p.name} has ${saved.length} values, this model's ${p.tensor.size}`] : [];
-  });
-  const known = new Set(wanted.map((p) => p.name));
+  const problems = weightMismatches(network, tensors).map(({ name, problem }) => `${name} ${problem}`);
+  const known = new Set([...network.parameters(), ...network.buffers()].map((p) => p.name));
   problems.push(...[...tensors.keys()].filter((name) => !known.has(name)).map((name) => `${name} is not in this model`));
   if (problems.length > 0) {
     const shown = problems.slice(0, 3).join("; ") + (problems.length > 3 ? `; and ${problems.length - 3} more` : "");
     throw new SpikemedError(`--init-from ${file}: its weights do not fit this model: ${shown}`, "start from a run of the same layers (a spiking model and its ReLU twin fit each other)");
   }
-  for (const p of wanted) p.tensor.data.set(tensors.get(p.name)!);
+  setWeights(network, tensors);
   return file;
 }

@@ -408,11 +408,11 @@ test("--init-from starts a spiking network from its ReLU twin's trained weights 
   const common = ["train", "ecg", "--epochs", "1", "--limit", "200", "--time-steps", "2", "--records", "208"];
   const cnnRun = path.join(out, "cnn");
   assert.equal(cli(...common, "--model", "cnn", "--out", cnnRun).code, 0);
-  const cnn = loadRun(cnnRun).network;
+  const { manifest: cnnManifest, network: cnn } = loadRun(cnnRun);
   const weightsOf = (network: typeof cnn) => new Map([...network.parameters(), ...network.buffers()].map((p) => [p.name, Array.from(p.tensor.data)]));
 
   // The library call copies every parameter, name by name, into a freshly initialised SNN.
-  const snn = buildNetwork({ ...modelFor("ecg", "snn", 2), inputShape: loadRun(cnnRun).manifest.model.inputShape }, 7);
+  const snn = buildNetwork({ ...modelFor("ecg", "snn", 2), inputShape: cnnManifest.model.inputShape }, 7);
   assert.notDeepEqual(weightsOf(snn), weightsOf(cnn));
   assert.equal(initializeFromRun(snn, cnnRun, 7), path.join(cnnRun, "model.ckpt"));
   assert.deepEqual(weightsOf(snn), weightsOf(cnn));
