@@ -75,6 +75,17 @@ $S ecg --config bench/configs/ecg-hybrid-2lead-360hz.json --sample-rate 360 --le
 $S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --seed 2 --split-seed 1 --out runs/bench/ecg-intra-snn-2lead-360hz-seed2
 # Session 12: a third seed of the 360 Hz SNN on the same split (two seeds straddled the 99.0% target).
 $S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --seed 3 --split-seed 1 --out runs/bench/ecg-intra-snn-2lead-360hz-seed3
+# Session 15: the 360 Hz SNN started from its trained ReLU twin (`--init-from`: the layers share their names), then
+# 3 epochs of surrogate-gradient training at a tenth of the twin's first lr; two more twins for seeds 2 and 3, each
+# seed's SNN from the twin of its seed; both three-seed figures gathered over the seed folders (bench/results/ecg-leads.md).
+$S ecg --config bench/configs/ecg-cnn-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --seed 2 --split-seed 1 --out runs/bench/ecg-cnn-2lead-360hz-seed2
+$S ecg --config bench/configs/ecg-cnn-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --seed 3 --split-seed 1 --out runs/bench/ecg-cnn-2lead-360hz-seed3
+$S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --init-from runs/bench/ecg-cnn-2lead-360hz --epochs 3 --lr 3e-4 --out runs/bench/ecg-intra-snn-from-twin
+$S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --init-from runs/bench/ecg-cnn-2lead-360hz-seed2 --epochs 3 --lr 3e-4 --seed 2 --split-seed 1 --out runs/bench/ecg-intra-snn-from-twin-seed2
+$S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --init-from runs/bench/ecg-cnn-2lead-360hz-seed3 --epochs 3 --lr 3e-4 --seed 3 --split-seed 1 --out runs/bench/ecg-intra-snn-from-twin-seed3
+# Gathering (no training: every seed's folder is finished): seed-1..3 of each folder link to the runs above.
+$S ecg --config bench/configs/ecg-cnn-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --seeds 3 --seed 1 --split-seed 1 --resume --out runs/bench/ecg-cnn-2lead-360hz-3seeds
+$S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --init-from runs/bench/ecg-cnn-2lead-360hz-3seeds --epochs 3 --lr 3e-4 --seeds 3 --seed 1 --split-seed 1 --resume --out runs/bench/ecg-intra-snn-from-twin-3seeds
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: with it the network needs 30 epochs to end level (bench/results/cxr-recipe.md).
