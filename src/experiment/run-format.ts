@@ -1,6 +1,6 @@
 import { SpikemedError } from "../core/errors.js";
 import type { BeatWindow } from "../data/ecg/index.js";
-import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
+import { buildNetwork, type ModelConfig, type Network, type Parameter } from "../model/index.js";
 import type { CheckpointContents } from "../train/checkpoint-bytes.js";
 import type { DataSpec } from "./datasets.js";
 
@@ -48,9 +48,14 @@ export function trainedNetwork(manifest: RunManifest, { tensors }: CheckpointCon
   return network;
 }
 
-/** The network's parameters and buffers that `tensors` lacks or holds at another size, in the network's order. */
+/** What a run's model checkpoint holds of a network: its parameters, then its buffers (batch-norm statistics). */
+export function savedWeights(network: Network): Parameter[] {
+  return [...network.parameters(), ...network.buffers()];
+}
+
+/** The network's saved weights that `tensors` lacks or holds at another size, in the network's order. */
 export function weightMismatches(network: Network, tensors: ReadonlyMap<string, Float32Array>): { name: string; problem: string }[] {
-  return [...network.parameters(), ...network.buffers()].flatMap((p) => {
+  return savedWeights(network).flatMap((p) => {
     const saved = tensors.get(p.name);
     if (!saved) return [{ name: p.name, problem: "is missing" }];
     return saved.length === p.tensor.size ? [] : [{ name: p.name, problem: `has ${saved.length} values, this model's ${p.tensor.size}` }];
@@ -59,5 +64,5 @@ export function weightMismatches(network: Network, tensors: ReadonlyMap<string, 
 
 /** Copies `tensors` into the network's parameters and buffers by name (after weightMismatches found none). */
 export function setWeights(network: Network, tensors: ReadonlyMap<string, Float32Array>): void {
-  for (const p of [...network.parameters(), ...network.buffers()]) p.tensor.data.set(tensors.get(p.name)!);
+  for (const p of savedWeights(network)) p.tensor.data.set(tensors.get(p.name)!);
 }

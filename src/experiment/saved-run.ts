@@ -3,15 +3,14 @@ import path from "node:path";
 import { SpikemedError } from "../core/index.js";
 import type { Network } from "../model/index.js";
 import { readCheckpoint, writeCheckpoint } from "../train/index.js";
-import { MANIFEST, MODEL, parseManifest, setWeights, trainedNetwork, weightMismatches, type RunManifest } from "./run-format.js";
+import { MANIFEST, MODEL, parseManifest, savedWeights, setWeights, trainedNetwork, weightMismatches, type RunManifest } from "./run-format.js";
 
 export type { RunManifest };
 
 /** Writes the manifest and the trained weights (parameters and buffers) into a run folder. */
 export function saveRun(runDir: string, manifest: RunManifest, network: Network): void {
   fs.mkdirSync(runDir, { recursive: true });
-  const tensors = new Map<string, Float32Array>();
-  for (const p of [...network.parameters(), ...network.buffers()]) tensors.set(p.name, p.tensor.data);
+  const tensors = new Map(savedWeights(network).map((p) => [p.name, p.tensor.data]));
   writeCheckpoint(path.join(runDir, MODEL), { tensors, meta: { model: manifest.model.name } });
   const tmp = path.join(runDir, `.${MANIFEST}.tmp`);
   fs.writeFileSync(tmp, JSON.stringify(manifest, null, 2) + "\n");
@@ -45,7 +44,7 @@ export function initializeFromRun(network: Network, runDir: string, seed: number
   const file = path.join(dir, MODEL);
   const { tensors } = readCheckpoint(file);
   const problems = weightMismatches(network, tensors).map(({ name, problem }) => `${name} ${problem}`);
-  const known = new Set([...network.parameters(), ...network.buffers()].map((p) => p.name));
+  const known = new Set(savedWeights(network).map((p) => p.name));
   problems.push(...[...tensors.keys()].filter((name) => !known.has(name)).map((name) => `${name} is not in this model`));
   if (problems.length > 0) {
     const shown = problems.slice(0, 3).join("; ") + (problems.length > 3 ? `; and ${problems.length - 3} more` : "");
