@@ -31,7 +31,7 @@ export function trainCommand(): Command {
     .option("--seed <n>", "first seed", nonNegativeInt, 1)
     .option("--split-seed <n>", "seed of the train/validation/test split (default: --seed); fixing it lets the seeds of one experiment run as separate processes (--seed k --out DIR/seed-k each), then --seeds n --resume --out DIR gathers them", nonNegativeInt)
     .option("--out <dir>", "run folder (default runs/<task>-<model>-<time>)")
-    .option("--resume", "continue the interrupted run in --out")
+    .option("--resume", "continue the interrupted run in --out, with the options it was started with (other ones are refused, each named)")
     .option("--init-from <run>", "start from the weights of a trained run of the same layers instead of random ones, e.g. a cnn run for its snn twin " +
       "(hybrid conversion: the ReLU network's weights, then surrogate-gradient training); a folder of several seeds gives each seed its own")
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)

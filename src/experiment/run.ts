@@ -91,6 +91,17 @@ export function balanceSettings(balance: Balance, data: ClassificationData, trai
   return { classWeights: weights, sampling: balance === "sampling" ? "balanced" : train.sampling };
 }
 
+/**
+ * The experiment's settings a resumed seed must share with the run it continues. Left out: where
+ * the data lies (the split's fingerprint checks the data itself), the model's name and description,
+ * and the run a network started from (a resumed run takes its weights from its checkpoint).
+ */
+function resultSettings(options: ExperimentOptions): Record<string, unknown> {
+  const { dataDir: _where, ...data } = options.data;
+  const { name: _name, description: _description, ...model } = options.model;
+  return { model, data, balance: options.balance ?? "none", maxClassWeight: options.maxClassWeight, namedClassWeights: options.classWeights };
+}
+
 function checkInputShape(model: ModelConfig, data: ClassificationData): void {
   if (model.inputShape.join(",") === data.inputShape.join(",")) return;
   throw new SpikemedError(`model "${model.name}" reads inputs of shape [${model.inputShape.join(", ")}], the data's are [${data.inputShape.join(", ")}]`,
@@ -108,6 +119,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const trained = await train(network, data, { train: split.train, val: split.val }, {
     ...options.train, seed, runDir, resume: options.resume, log, handleSignals: options.handleSignals,
     ...balanceSettings(balance, data, split.train, options.train, options.maxClassWeight, options.classWeights),
+    settings: resultSettings(options),
   });
   const trainEnergy = trainMeter.stop();
   const inferenceBatch = inferenceBatchSize(options.train);

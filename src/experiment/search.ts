@@ -247,6 +247,7 @@ async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, s
       ...trial.train, seed, runDir, log: { write: (text: string) => { fs.writeSync(logFile, text); return true; } },
       resume: resume && fs.existsSync(path.join(runDir, "last.ckpt")),
       ...balanceSettings(trial.balance, data, fold.train, trial.train, trial.maxClassWeight, trial.classWeights),
+      settings: { model: trial.model },
     });
     const { probabilities } = predictProbabilities(network, data, fold.test, inferenceBatchSize(trial.train));
     const predictions = Uint8Array.from(argmaxRows(probabilities, fold.test.length, data.classNames.length));

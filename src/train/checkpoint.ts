@@ -161,14 +161,17 @@ export function saveTrainingCheckpoint(file: string, parts: TrainingParts, meta:
 
 /**
  * Restores everything saveTrainingCheckpoint saved into `parts` (which must describe the same
- * model and optimizer) and returns the caller's metadata and extra tensors.
+ * model and optimizer) and returns the caller's metadata and extra tensors. `checkMeta` sees the
+ * caller's metadata first and may refuse it before anything is restored.
  */
-export function loadTrainingCheckpoint(file: string, parts: TrainingParts): { meta: Record<string, unknown>; extraTensors: Map<string, Float32Array> } {
+export function loadTrainingCheckpoint(file: string, parts: TrainingParts, checkMeta?: (meta: Record<string, unknown>) => void):
+  { meta: Record<string, unknown>; extraTensors: Map<string, Float32Array> } {
   const { tensors, meta } = readCheckpoint(file);
   const training = meta as TrainingMeta;
   if (training === null || typeof training !== "object" || training.format !== "spikemed-training") {
     throw new SpikemedError(`checkpoint ${file} does not hold a training state`, "pass a checkpoint written by spikemed train");
   }
+  checkMeta?.(training.user ?? {});
   const mismatch = "the checkpoint was written for a different model; resume with the same model settings";
   const byPrefix = (prefix: string) => new Map([...tensors].filter(([name]) => name.startsWith(prefix)).map(([name, t]) => [name.slice(prefix.length), t]));
   const savedParams = byPrefix(PARAM);

@@ -15,6 +15,7 @@ import { GracefulStop } from "./interrupt.js";
 import { createOptimizer, type OptimizerConfig } from "./optim.js";
 import type { Param } from "./param.js";
 import { EpochTable, ProgressBar, type OutputStream } from "./progress.js";
+import { checkSameSettings, runSettings, type RunSettings } from "./run-settings.js";
 import { createSchedule, type ScheduleConfig } from "./schedule.js";
 
 /** A labelled data set the trainer can draw batches from. */
@@ -59,6 +60,11 @@ export interface TrainOptions {
   handleSignals?: boolean;
   /** Balanced sampling: draws per class per epoch (default: the median class count). */
   balancedPerClass?: number;
+  /**
+   * What else the result depends on (the model, the data's settings), recorded in the checkpoint
+   * with these options and the split, and compared on `resume`.
+   */
+  settings?: RunSettings;
 }
 
 export interface TrainResult {
@@ -98,6 +104,7 @@ export async function train(network: Network, data: ClassificationData, split: {
   const rngs = { forward: root.fork("forward"), augment: root.fork("augment") };
   const parts: TrainingParts = { params, optimizer, schedule, earlyStopping, rngs };
   const checkpointFile = path.join(options.runDir, CHECKPOINT);
+  const settings = runSettings(options, data, split);
   fs.mkdirSync(options.runDir, { recursive: true });
 
   let history: EpochRecord[] = [];
@@ -107,7 +114,7 @@ export async function train(network: Network, data: ClassificationData, split: {
     if (!fs.existsSync(checkpointFile)) {
       throw new SpikemedError(`--resume: no checkpoint at ${checkpointFile}`, "start the run without --resume, or point --out at the run folder to continue");
     }
-    const { meta, extraTensors } = loadTrainingCheckpoint(checkpointFile, parts);
+    const { meta, extraTensors } = loadTrainingCheckpoint(checkpointFile, parts, (saved) => checkSameSettings(saved.settings, settings, checkpointFile));
     start = meta.position as typeof start;
     history = meta.history as EpochRecord[];
     for (const b of buffers) {
@@ -129,7 +136,7 @@ export async function train(network: Network, data: ClassificationData, split: {
     for (const b of buffers) m.set(`buffer.${b.name}`, b.tensor.data);
     return m;
   };
-  const save = (position: typeof start): void => saveTrainingCheckpoint(checkpointFile, parts, { position, history }, extras());
+  const save = (position: typeof start): void => saveTrainingCheckpoint(checkpointFile, parts, { position, history, settings }, extras());
 
   let position = { ...start };
   const stop = options.handleSignals

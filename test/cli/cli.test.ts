@@ -309,6 +309,13 @@ test("seeds run as separate processes on one split and gathered with --resume re
     const model = (dir: string) => fs.readFileSync(path.join(out, dir, `seed-${seed}`, "model.ckpt"));
     assert.ok(model("apart").equals(model("together")), `seed ${seed}: same model`);
   }
+  // gathered under other settings, a seed refuses to resume, naming what changed
+  const otherLr = cli(...common, "--seeds", "2", "--resume", "--lr", "0.01", "--out", path.join(out, "apart"));
+  assert.equal(otherLr.code, 1);
+  assert.match(otherLr.err, /seed-1.last\.ckpt was started with other settings:\n {2}train\.optimizer\.lr: 0\.001 when the run started, 0\.01 now\n/);
+  const otherData = cli(...common, "--seeds", "2", "--resume", "--include-paced", "--out", path.join(out, "apart"));
+  assert.match(otherData.err, /context\.data\.includePaced: \(not set\) when the run started, true now/);
+  assert.doesNotMatch(otherLr.err + otherData.err, /\n {4}at /);
   // without --split-seed, seed 2 alone draws its own split: its test beats are not seed 1's
   const ownSplit = cli(...common, "--seed", "2", "--out", path.join(out, "own"));
   assert.equal(ownSplit.code, 0, ownSplit.err);

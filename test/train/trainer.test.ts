@@ -90,6 +90,23 @@ test("the same seed gives the same weights bit for bit, and a resumed run ends w
   assert.deepEqual(r2.history.map((h) => h.trainLoss), r1.history.map((h) => h.trainLoss));
 });
 
+test("resume refuses a run started with other settings, naming each difference; more epochs under a constant schedule are allowed", async () => {
+  const data = toyData(48, 2);
+  const split = { train: range(0, 32), val: range(32, 48) };
+  const dir = tmp();
+  await train(buildNetwork(model, 3), data, split, { ...options(dir, 2), settings: { model: { timeSteps: 4 } } });
+  const resume = (changes: Partial<TrainOptions>, otherSplit = split) =>
+    train(buildNetwork(model, 3), data, otherSplit, { ...options(dir, 3), settings: { model: { timeSteps: 4 } }, ...changes, resume: true });
+  await assert.rejects(resume({ optimizer: { kind: "adam", lr: 0.01 } }),
+    (e: Error) => e.name === "SpikemedError" && /was started with other settings:\n {2}train\.optimizer\.lr: 0\.02 when the run started, 0\.01 now$/m.test(e.message));
+  await assert.rejects(resume({ augment: true }), /train\.augment: \(not set\) when the run started, true now/);
+  await assert.rejects(resume({ settings: { model: { timeSteps: 8 } } }), /context\.model\.timeSteps: 4 when the run started, 8 now/);
+  // Another split of the same size: only the fingerprint tells.
+  await assert.rejects(resume({}, { train: range(16, 48), val: range(0, 16) }), /split\.fingerprint: "[0-9a-f]{8}" when the run started, "[0-9a-f]{8}" now/);
+  const continued = await resume({});
+  assert.equal(continued.history.length, 3);
+});
+
 test("resume without a checkpoint names the missing file", async () => {
   const dir = tmp();
   await assert.rejects(train(buildNetwork(model, 1), toyData(8, 1), { train: range(0, 8), val: range(0, 0) }, { ...options(dir, 1), resume: true }),
