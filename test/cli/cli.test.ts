@@ -368,6 +368,19 @@ test("chest X-ray: class weights by default where the protocol leaves the traini
   const plain = modelOf("--no-augment");
   assert.ok(plain.equals(modelOf("--augment", "--augment-settings", "flip=0,rotation=0,shift=0,contrast=0")), "zero ranges: the --no-augment weights");
   assert.ok(!plain.equals(modelOf("--augment")), "default ranges: other weights");
+  // X-ray defaults are the README's recipe: no augmentation unless asked (--augment-settings asks), a cosine schedule, 10 epochs (same-source 15).
+  assert.ok(plain.equals(modelOf("--seed", "1")), "no augmentation by default (--seed 1 is the default seed; it names another folder)");
+  const mild = "flip=0,rotation=0,shift=0.1,contrast=0.1";
+  assert.ok(modelOf("--augment-settings", mild).equals(modelOf("--augment", "--augment-settings", mild)), "--augment-settings turns augmentation on");
+  const trainOf = (...options: string[]) => {
+    const out = path.join(root, `defaults-${options.join("-")}`);
+    const t = cli("train", "cxr", "--data", root, "--image-size", "32", "--time-steps", "1", "--out", out, ...options);
+    assert.equal(t.code, 0, t.err);
+    return (JSON.parse(fs.readFileSync(path.join(out, "run.json"), "utf8")) as { train: { epochs: number; schedule: { kind: string; totalEpochs: number }; augment: boolean } }).train;
+  };
+  const mixed = trainOf("--protocol", "mixed");
+  assert.deepEqual(mixed, { ...mixed, epochs: 10, schedule: { kind: "cosine", totalEpochs: 10 }, augment: false });
+  assert.equal(trainOf("--protocol", "same-source").epochs, 15);
 });
 
 test("chest X-ray: train on a folder of class subfolders, then predict probabilities per image", async () => {
