@@ -124,6 +124,18 @@ $S cxr --data $CXR --protocol leave-one-source-out --holdout radiodb --epochs 10
 # Session 12: the two held-out sources that hold both classes, with the weights that are now the default.
 $S cxr --data $CXR --protocol leave-one-source-out --holdout cohen --epochs 10 --schedule cosine --no-augment --balance weights --threads 1 --out runs/bench/cxr-loso-cohen-snn-weights
 $S cxr --data $CXR --protocol leave-one-source-out --holdout actualmed --epochs 10 --schedule cosine --no-augment --balance weights --threads 1 --out runs/bench/cxr-loso-actualmed-snn-weights
+# Sessions 13-14, 16, mixed protocol: the ResNet-18 layout at width 16 with PyTorch's recipe (bench/results/cxr-ceiling.md,
+# cxr-recipe.md): the ReLU twin, then the spiking-ReLU ResNet started from the twin of its seed and fine-tuned 10 epochs.
+# Seeds 1-3 ran as separate processes (sessions 13, 14); the five-seed folders link them as seed-1..3 and train seeds 4 and 5.
+RESNET="--protocol mixed --schedule cosine --optimizer adamw --weight-decay 0.05 --batch-size 64 --augment --augment-settings flip=0,rotation=0,shift=0.0625,contrast=0.1 --monitor val_accuracy"
+$S cxr --data $CXR $RESNET --model cnn-resnet --epochs 20 --lr 2e-3 --out runs/bench/cxr-cnn-resnet-shiftaug
+$S cxr --data $CXR $RESNET --model cnn-resnet --epochs 20 --lr 2e-3 --seed 2 --split-seed 1 --out runs/bench/cxr-cnn-resnet-shiftaug-seed2
+$S cxr --data $CXR $RESNET --model cnn-resnet --epochs 20 --lr 2e-3 --seed 3 --split-seed 1 --out runs/bench/cxr-cnn-resnet-shiftaug-seed3
+$S cxr --data $CXR $RESNET --config bench/configs/cxr-srelu-resnet.json --init-from runs/bench/cxr-cnn-resnet-shiftaug --epochs 10 --lr 5e-4 --out runs/bench/cxr-srelu-resnet-from-twin
+$S cxr --data $CXR $RESNET --config bench/configs/cxr-srelu-resnet.json --init-from runs/bench/cxr-cnn-resnet-shiftaug-seed2 --epochs 10 --lr 5e-4 --seed 2 --split-seed 1 --out runs/bench/cxr-srelu-resnet-from-twin-seed2
+$S cxr --data $CXR $RESNET --config bench/configs/cxr-srelu-resnet.json --init-from runs/bench/cxr-cnn-resnet-shiftaug-seed3 --epochs 10 --lr 5e-4 --seed 3 --split-seed 1 --out runs/bench/cxr-srelu-resnet-from-twin-seed3
+$S cxr --data $CXR $RESNET --model cnn-resnet --epochs 20 --lr 2e-3 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-cnn-resnet-5seeds
+$S cxr --data $CXR $RESNET --config bench/configs/cxr-srelu-resnet.json --init-from runs/bench/cxr-cnn-resnet-5seeds --epochs 10 --lr 5e-4 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-srelu-resnet-from-twin-5seeds
 node dist/bench/summarize-runs.js
 
 # Session-3 ECG runs (commit e532134: the same windows and dropout, RR features in seconds and over the local median RR),

@@ -11,11 +11,15 @@ import { readRunReport, type RunReport } from "../src/eval/index.js";
 const root = process.argv[2] ?? "runs/bench";
 const script = fs.readFileSync("bench/experiments.sh", "utf8");
 const commands = new Map<string, string>();
+// The script's shared option lists (NAME="..."), spelled out in each command they appear in.
+const shared = new Map<string, string>([["MITDB", "../shared/data/mitdb"], ["CXR", "../shared/data/cxr"]]);
 for (const line of script.split("\n")) {
+  const definition = /^([A-Z]+)="([^"$]*)"$/.exec(line);
+  if (definition) shared.set(definition[1], definition[2]);
   const m = line.match(/--out runs\/bench\/([\w-]+)/);
   if (m) {
     // Earlier runs are listed as comments: their command, for the code of the commit named there.
-    const command = line.trim().replace(/^#\s*/, "").replace(/^\$S /, "npx spikemed train ").replace(/\$MITDB/g, "../shared/data/mitdb").replace(/\$CXR/g, "../shared/data/cxr");
+    const command = line.trim().replace(/^#\s*/, "").replace(/^\$S /, "npx spikemed train ").replace(/\$([A-Z]+)\b/g, (text, name: string) => shared.get(name) ?? text);
     commands.set(m[1], command);
   }
 }
