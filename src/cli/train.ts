@@ -101,7 +101,8 @@ export function experimentOptions(command: Command): Command {
     .option("--augment", "augment training samples (cxr: flips, small rotations and shifts, contrast; ecg: amplitude, baseline wave, noise); default off (--augment-settings turns it on)")
     .option("--no-augment", "no augmentation of training samples")
     .option("--augment-settings <key=value,...>", "cxr: the augmentation's ranges: flip (probability, default 0.5), rotation (+- degrees, 5), shift (+- fraction of the side, 0.05), " +
-      "contrast (1 +- this, 0.1), brightness (+- this added to intensities in [0, 1], 0); e.g. flip=0,rotation=0,shift=0.0625 keeps left and right where they are", (value: string) => (augmentSettings(value), value));
+      "contrast (1 +- this, 0.1), brightness (+- this added to intensities in [0, 1], 0), shift-step (shifts in multiples of this many pixels, 0: any fraction, resampled bilinearly; " +
+      "1: whole pixels, copied exactly without rotation); e.g. flip=0,rotation=0,shift=0.0625 keeps left and right where they are", (value: string) => (augmentSettings(value), value));
 }
 
 /** What the shared options ask for: the model, the data, the class balance and the training settings. */
@@ -222,7 +223,7 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
 
 const AUGMENT_SETTINGS: Record<string, { key: keyof AugmentOptions; max: number }> = {
   flip: { key: "flipProbability", max: 1 }, rotation: { key: "maxRotationDegrees", max: 180 }, shift: { key: "maxShiftFraction", max: 0.5 }, contrast: { key: "maxContrastChange", max: 1 },
-  brightness: { key: "maxBrightnessChange", max: 1 },
+  brightness: { key: "maxBrightnessChange", max: 1 }, "shift-step": { key: "shiftStep", max: 64 },
 };
 
 /** "flip=0,rotation=0,shift=0.0625": the X-ray augmentation's ranges, each within its bounds (the option keeps the text, which search copies into commands). */

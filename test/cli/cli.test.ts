@@ -56,7 +56,7 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["train", "ecg", "--schedule", "cosine", "--epochs", "3", "--warmup", "3"], /--warmup 3 leaves no epoch of the 3 to anneal in/],
     [["train", "ecg", "--augment-settings", "flip=0"], /--augment-settings applies to augmented X-rays; this is train ecg/],
     [["train", "cxr", "--augment-settings", "flip=2"], /--augment-settings.*flip: expected a number from 0 to 1, got "2"/],
-    [["train", "cxr", "--augment-settings", "tilt=3"], /--augment-settings.*expected key=value pairs with keys flip, rotation, shift, contrast, brightness, got "tilt=3"/],
+    [["train", "cxr", "--augment-settings", "tilt=3"], /--augment-settings.*expected key=value pairs with keys flip, rotation, shift, contrast, brightness, shift-step, got "tilt=3"/],
     [["search", "ecg"], /search needs at least one --grid/],
     [["search", "ecg", "--grid", "colour=1,2"], /--grid colour: not a setting a search can vary/],
     [["search", "ecg", "--grid", "lr=fast"], /--grid lr: expected a positive number, got "fast"/],
@@ -371,7 +371,9 @@ test("chest X-ray: class weights by default where the protocol leaves the traini
   // X-ray defaults are the README's recipe: no augmentation unless asked (--augment-settings asks), a cosine schedule, 10 epochs (same-source 15).
   assert.ok(plain.equals(modelOf("--seed", "1")), "no augmentation by default (--seed 1 is the default seed; it names another folder)");
   const mild = "flip=0,rotation=0,shift=0.1,contrast=0.1";
-  assert.ok(modelOf("--augment-settings", mild).equals(modelOf("--augment", "--augment-settings", mild)), "--augment-settings turns augmentation on");
+  const mildModel = modelOf("--augment-settings", mild);
+  assert.ok(mildModel.equals(modelOf("--augment", "--augment-settings", mild)), "--augment-settings turns augmentation on");
+  assert.ok(!mildModel.equals(modelOf("--augment-settings", `${mild},shift-step=1`)), "shift-step reaches the images");
   const trainOf = (...options: string[]) => {
     const out = path.join(root, `defaults-${options.join("-")}`);
     const t = cli("train", "cxr", "--data", root, "--image-size", "32", "--time-steps", "1", "--out", out, ...options);

@@ -17,6 +17,13 @@ export interface AugmentOptions {
   maxContrastChange?: number;
   /** Brightness offset drawn uniformly in +-this (intensities are in [0, 1]). Default 0. */
   maxBrightnessChange?: number;
+  /**
+   * Shifts rounded to multiples of this many pixels. Default 0: any fraction, resampled
+   * bilinearly, which also blurs the training images slightly; 1: whole pixels, copied exactly
+   * when there is no rotation (as torchvision-style integer translations), so training images
+   * keep the sharpness of the test images.
+   */
+  shiftStep?: number;
 }
 
 /** One image's drawn transform. */
@@ -36,6 +43,7 @@ export const DEFAULT_AUGMENT: Required<AugmentOptions> = {
   maxShiftFraction: 0.05,
   maxContrastChange: 0.1,
   maxBrightnessChange: 0,
+  shiftStep: 0,
 };
 
 export function drawAugmentParams(rng: Rng, size: number, options: AugmentOptions = {}): AugmentParams {
@@ -43,8 +51,9 @@ export function drawAugmentParams(rng: Rng, size: number, options: AugmentOption
   const symmetric = (): number => 2 * rng.uniform() - 1;
   const flip = rng.uniform() < o.flipProbability;
   const angleRadians = (symmetric() * o.maxRotationDegrees * Math.PI) / 180;
-  const shiftX = symmetric() * o.maxShiftFraction * size;
-  const shiftY = symmetric() * o.maxShiftFraction * size;
+  const snap = (shift: number): number => (o.shiftStep > 0 ? Math.round(shift / o.shiftStep) * o.shiftStep : shift);
+  const shiftX = snap(symmetric() * o.maxShiftFraction * size);
+  const shiftY = snap(symmetric() * o.maxShiftFraction * size);
   const contrast = 1 + symmetric() * o.maxContrastChange;
   if (o.maxBrightnessChange === 0) return { flip, angleRadians, shiftX, shiftY, contrast };
   return { flip, angleRadians, shiftX, shiftY, contrast, brightness: symmetric() * o.maxBrightnessChange };

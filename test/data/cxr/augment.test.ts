@@ -82,3 +82,18 @@ test("drawAugmentParams: stays within the configured ranges and is fixed by the 
   assert.deepEqual(drawAugmentParams(new Rng(9), 256), drawAugmentParams(new Rng(9), 256));
   assert.notDeepEqual(drawAugmentParams(new Rng(9), 256), drawAugmentParams(new Rng(10), 256));
 });
+
+test("drawAugmentParams: shiftStep rounds the drawn shifts to its multiples, leaving every other draw as it was", () => {
+  const options = { flipProbability: 0.5, maxRotationDegrees: 0, maxShiftFraction: 0.0625, maxContrastChange: 0.1 };
+  const seen = new Set<number>();
+  for (let seed = 1; seed <= 200; seed++) {
+    const free = drawAugmentParams(new Rng(seed), 128, options);
+    const whole = drawAugmentParams(new Rng(seed), 128, { ...options, shiftStep: 1 });
+    const even = drawAugmentParams(new Rng(seed), 128, { ...options, shiftStep: 2 });
+    assert.deepEqual(whole, { ...free, shiftX: Math.round(free.shiftX), shiftY: Math.round(free.shiftY) });
+    assert.equal(even.shiftX, 2 * Math.round(free.shiftX / 2));
+    assert.ok(Number.isInteger(whole.shiftX) && Math.abs(whole.shiftX) <= 8 && Math.abs(whole.shiftY) <= 8);
+    seen.add(whole.shiftX);
+  }
+  assert.ok(seen.size === 17, `shifts drawn: ${[...seen].sort((a, b) => a - b).join(" ")}`);
+});
