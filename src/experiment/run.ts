@@ -8,7 +8,7 @@ import {
 } from "../eval/index.js";
 import { classWeights } from "../data/labels.js";
 import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
-import { inferenceBatchSize, inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
+import { checkpointIn, inferenceBatchSize, inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
 import type { OutputStream } from "../train/index.js";
 import { accuracyByGroup, prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { initializeFromRun, saveRun, type RunManifest } from "./saved-run.js";
@@ -63,7 +63,10 @@ export async function runExperiment(options: ExperimentOptions): Promise<SeedRes
     const seed = options.seed + k;
     const runDir = options.seeds > 1 ? path.join(options.outDir, `seed-${seed}`) : options.outDir;
     if (options.seeds > 1) say(`\n=== seed ${seed} (${k + 1}/${options.seeds}) -> ${runDir}`);
-    results.push(await runOneSeed(options, prepared, seed, runDir, log));
+    // An interrupted experiment of several seeds stopped before starting the later ones: resuming starts them.
+    const resume = options.resume === true && (options.seeds === 1 || fs.existsSync(checkpointIn(runDir)));
+    if (options.resume && !resume) say(`no checkpoint in ${runDir}: seed ${seed} starts from the beginning`);
+    results.push(await runOneSeed(options, prepared, seed, runDir, resume, log));
   }
   if (options.seeds > 1) writeSeedSummary(options, prepared, results, log);
   return results;
@@ -109,7 +112,7 @@ function checkInputShape(model: ModelConfig, data: ClassificationData): void {
       : "set the model config's inputShape to the image size, or pass --image-size to match it");
 }
 
-async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, seed: number, runDir: string, log: OutputStream): Promise<SeedResult> {
+async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, seed: number, runDir: string, resume: boolean, log: OutputStream): Promise<SeedResult> {
   const { data, split } = prepared;
   const network = buildNetwork(options.model, seed);
   log.write(`model ${options.model.name}: ${network.parameterCount().toLocaleString("en-US")} parameters, T = ${options.model.timeSteps}\n`);
@@ -117,7 +120,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const trainMeter = startEnergyMeter();
   const balance = options.balance ?? "none";
   const trained = await train(network, data, { train: split.train, val: split.val }, {
-    ...options.train, seed, runDir, resume: options.resume, log, handleSignals: options.handleSignals,
+    ...options.train, seed, runDir, resume, log, handleSignals: options.handleSignals,
     ...balanceSettings(balance, data, split.train, options.train, options.maxClassWeight, options.classWeights),
     settings: resultSettings(options),
   });

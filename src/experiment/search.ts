@@ -3,7 +3,7 @@ import path from "node:path";
 import { SpikemedError } from "../core/index.js";
 import { argmaxRows, evaluateClassifier, writeFileAtomic, type ClassificationEvaluation } from "../eval/index.js";
 import { buildNetwork, type ModelConfig } from "../model/index.js";
-import { formatDuration, inferenceBatchSize, predictProbabilities, train, type OutputStream } from "../train/index.js";
+import { checkpointIn, formatDuration, inferenceBatchSize, predictProbabilities, train, type OutputStream } from "../train/index.js";
 import { prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { crossValidationFolds, type Fold } from "./folds.js";
 import { balanceSettings, type Balance, type ExperimentOptions } from "./run.js";
@@ -245,7 +245,7 @@ async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, s
   try {
     const trained = await train(network, data, { train: fold.train, val: fold.val }, {
       ...trial.train, seed, runDir, log: { write: (text: string) => { fs.writeSync(logFile, text); return true; } },
-      resume: resume && fs.existsSync(path.join(runDir, "last.ckpt")),
+      resume: resume && fs.existsSync(checkpointIn(runDir)),
       ...balanceSettings(trial.balance, data, fold.train, trial.train, trial.maxClassWeight, trial.classWeights),
       settings: { model: trial.model },
     });

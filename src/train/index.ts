@@ -15,7 +15,7 @@ export { EpochTable, ProgressBar, formatDuration } from "./progress.js";
 export type { EpochRow, EpochTableOptions, OutputStream, ProgressOptions, ProgressStats } from "./progress.js";
 export { EpochBatches, epochBatches } from "./batches.js";
 export type { BatchOptions } from "./batches.js";
-export { evaluateLoss, inferenceBatchSize, networkParams, train } from "./trainer.js";
+export { checkpointIn, evaluateLoss, inferenceBatchSize, networkParams, train } from "./trainer.js";
 export type { Monitor, TrainOptions, TrainResult } from "./trainer.js";
 export { batchTensor, flatArrayData, inputBatch, predictProbabilities, sampleSize } from "./data.js";
 export type { ClassificationData } from "./data.js";

@@ -76,7 +76,10 @@ export interface TrainResult {
   trainedSamples: number;
 }
 
-const CHECKPOINT = "last.ckpt";
+/** The checkpoint a run folder holds while its training is unfinished (and after, for --resume). */
+export function checkpointIn(runDir: string): string {
+  return path.join(runDir, "last.ckpt");
+}
 
 /** Parameters and buffers of a network in the optimiser's terms. */
 export function networkParams(network: Network): Param[] {
@@ -103,7 +106,7 @@ export async function train(network: Network, data: ClassificationData, split: {
   const root = new Rng(options.seed);
   const rngs = { forward: root.fork("forward"), augment: root.fork("augment") };
   const parts: TrainingParts = { params, optimizer, schedule, earlyStopping, rngs };
-  const checkpointFile = path.join(options.runDir, CHECKPOINT);
+  const checkpointFile = checkpointIn(options.runDir);
   const settings = runSettings(options, data, split);
   fs.mkdirSync(options.runDir, { recursive: true });
 

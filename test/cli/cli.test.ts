@@ -316,6 +316,16 @@ test("seeds run as separate processes on one split and gathered with --resume re
   const otherData = cli(...common, "--seeds", "2", "--resume", "--include-paced", "--out", path.join(out, "apart"));
   assert.match(otherData.err, /context\.data\.includePaced: \(not set\) when the run started, true now/);
   assert.doesNotMatch(otherLr.err + otherData.err, /\n {4}at /);
+  // resuming an experiment of more seeds than were started trains the missing ones (a lone run with no checkpoint is refused)
+  const more = cli(...common, "--seeds", "3", "--resume", "--out", path.join(out, "apart"));
+  assert.equal(more.code, 0, more.err);
+  assert.match(more.err, /no checkpoint in .*seed-3: seed 3 starts from the beginning/);
+  const third = cli(...common, "--seed", "3", "--split-seed", "1", "--out", path.join(out, "third"));
+  assert.equal(third.code, 0, third.err);
+  assert.ok(fs.readFileSync(path.join(out, "apart", "seed-3", "model.ckpt")).equals(fs.readFileSync(path.join(out, "third", "model.ckpt"))));
+  assert.equal(summary("apart").seeds.length, 3);
+  const lone = cli(...common, "--resume", "--out", path.join(out, "nothing"));
+  assert.match(lone.err, /--resume: no checkpoint at .*nothing.last\.ckpt/);
   // without --split-seed, seed 2 alone draws its own split: its test beats are not seed 1's
   const ownSplit = cli(...common, "--seed", "2", "--out", path.join(out, "own"));
   assert.equal(ownSplit.code, 0, ownSplit.err);
