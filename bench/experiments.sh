@@ -89,6 +89,9 @@ $S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedul
 # Gathering (no training: every seed's folder is finished): seed-1..3 of each folder link to the runs above.
 $S ecg --config bench/configs/ecg-cnn-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --seeds 3 --seed 1 --split-seed 1 --resume --out runs/bench/ecg-cnn-2lead-360hz-3seeds
 $S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --init-from runs/bench/ecg-cnn-2lead-360hz-3seeds --epochs 3 --lr 3e-4 --seeds 3 --seed 1 --split-seed 1 --resume --out runs/bench/ecg-intra-snn-from-twin-3seeds
+# Session 16: the seed-4 SNN above finished with --resume; four-seed gathers (seed-1..4 link to the runs above).
+$S ecg --config bench/configs/ecg-cnn-2lead-360hz.json --sample-rate 360 --leads MLII,next --data $MITDB --split intra --schedule cosine --monitor val_accuracy --seeds 4 --seed 1 --split-seed 1 --resume --out runs/bench/ecg-cnn-2lead-360hz-4seeds
+$S ecg --leads MLII,next --sample-rate 360 --data $MITDB --split intra --schedule cosine --monitor val_accuracy --init-from runs/bench/ecg-cnn-2lead-360hz-4seeds --epochs 3 --lr 3e-4 --seeds 4 --seed 1 --split-seed 1 --resume --out runs/bench/ecg-intra-snn-from-twin-4seeds
 # The three-seed comparisons of RR features and epoch choice (twin CNN) behind bench/results/ecg-inter.md:
 # $S ecg --data $MITDB --split inter --validation records --schedule cosine --model cnn --seeds 3 [--monitor val_balanced_accuracy]
 # Chest X-ray: the three protocols. No augmentation: with it the network needs 30 epochs to end level (bench/results/cxr-recipe.md).
