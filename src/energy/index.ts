@@ -31,6 +31,7 @@ export {
   formatSignificant,
   layerChartSvg,
   measurementMarkdown,
+  pricesActivationsAsSpikes,
   twinComparisonMarkdown,
   twinDeviceMarkdown,
   type EnergyReport,

@@ -237,6 +237,11 @@ export interface EnergyReport {
   comparison: TwinComparison | null;
 }
 
+/** True when spiking devices are priced from the activations of a network that has no spiking neurons. */
+export function pricesActivationsAsSpikes(estimate: EnergyEstimate, devices: readonly DeviceSpec[]): boolean {
+  return estimate.measuredRates && estimate.totals.spikingNeurons === 0 && devices.some((d) => d.spiking);
+}
+
 /** The complete "Energy" section of a run report: tables, chart links, caveats and the measured run. */
 export function energyReportSection(input: EnergyReportInput): EnergyReport {
   const options = { devices: input.devices, dt: input.dt, timesteps: input.timesteps };
@@ -256,7 +261,12 @@ export function energyReportSection(input: EnergyReportInput): EnergyReport {
       (estimate.measuredRates
         ? ` (dt = ${formatSignificant(estimate.dt)} s, T = ${formatSignificant(estimate.timesteps)} steps). `
         : ". No input rates were measured, so only non-spiking devices are estimated. ") +
-      "These are estimates of the computation only: data movement and other overheads are not counted.",
+      "These are estimates of the computation only: data movement and other overheads are not counted." +
+      (pricesActivationsAsSpikes(estimate, input.devices)
+        ? " This network has no spiking neurons: the spiking devices' rows take its activations as spike rates " +
+          "per step (as KerasSpiking does for a non-spiking model), so they price a rate-coded conversion with " +
+          "the same activity, not spikes this network made."
+        : ""),
     "",
   );
   out.push(`${h(1)} Totals per device`, "", deviceTotalsMarkdown(estimate), "");

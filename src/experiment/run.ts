@@ -1,7 +1,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Rng, SpikemedError, type Tensor } from "../core/index.js";
-import { energyReportSection, loadDeviceCatalog, selectDevices, startEnergyMeter, type EnergyMeasurement } from "../energy/index.js";
+import {
+  energyReportSection,
+  loadDeviceCatalog,
+  pricesActivationsAsSpikes,
+  selectDevices,
+  startEnergyMeter,
+  type EnergyMeasurement,
+} from "../energy/index.js";
 import {
   describeOneClassAnswer, evaluateClassifier, summarizeEvaluations, writeFileAtomic, writeRunReport,
   type ClassificationEvaluation, type ReportTable, type NamedEvaluation, type RunReport,
@@ -189,12 +196,15 @@ function energySection(network: Network, data: ClassificationData, indices: Int3
   for (const chart of section.charts) writeFileAtomic(path.join(runDir, chart.fileName), chart.svg);
   const totals = section.estimate.totals.energy;
   const perInferenceMeasured = measured.inferEnergy.joules / Math.max(1, measured.inferences);
+  const asConverted = pricesActivationsAsSpikes(section.estimate, devices);
   return {
     table: {
-      title: "Energy per inference (estimate from measured spike rates, KerasSpiking constants)",
+      title: asConverted
+        ? "Energy per inference (estimate; no spiking neurons: spiking devices priced as a rate-coded conversion, KerasSpiking constants)"
+        : "Energy per inference (estimate from measured spike rates, KerasSpiking constants)",
       columns: ["device", "kind", "joules per inference"],
       rows: [
-        ...devices.map((d) => [d.name, d.spiking ? "spiking" : "conventional", totals[d.name].total]),
+        ...devices.map((d) => [d.name, d.spiking ? (asConverted ? "spiking, if converted" : "spiking") : "conventional", totals[d.name].total]),
         ["this machine (measured)", measured.inferEnergy.method, perInferenceMeasured],
       ],
       notes: [`Measured with ${measured.inferEnergy.method}: ${measured.inferEnergy.details}`],

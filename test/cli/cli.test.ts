@@ -465,6 +465,13 @@ test("--init-from starts a spiking network from its ReLU twin's trained weights 
   assert.ok(distance(fromCnn) < 1e-4, `from the CNN: ${distance(fromCnn)}`);
   assert.ok(distance(fromScratch) > 1e-2, `from scratch: ${distance(fromScratch)}`);
 
+  // The ReLU twin has no spikes: its report prices the spiking devices as a conversion, and says so; the SNN's does not.
+  const reportOf = (run: string, file: string) => fs.readFileSync(path.join(run, file), "utf8");
+  assert.match(reportOf(cnnRun, "report.md"), /no spiking neurons: spiking devices priced as a rate-coded conversion[\s\S]*\| loihi \| spiking, if converted \|/);
+  assert.match(reportOf(cnnRun, "energy.md"), /This network has no spiking neurons/);
+  assert.match(reportOf(fromCnn, "report.md"), /estimate from measured spike rates[\s\S]*\| loihi \| spiking \|/);
+  assert.doesNotMatch(reportOf(fromCnn, "energy.md"), /no spiking neurons/);
+
   // A folder of several seeds gives each seed its own run's weights.
   const seeds = path.join(out, "seeds");
   fs.mkdirSync(seeds);

@@ -103,3 +103,17 @@ test("without measured activity: non-spiking devices only, no comparison or char
   assert.doesNotMatch(report.markdown, /spiking hw/);
   assert.deepEqual(tableRow(report.markdown, "fc"), ["fc", "dense", "4", "64", "0", "5.50e-7", "1.92e-8", "5.76e-8"]);
 });
+
+test("a network without spiking neurons: spiking devices are priced from its activations, and the section says so", () => {
+  const relu = layers.map((l) => (l.type === "neuron" ? { ...l, spiking: false } : l));
+  const both = energyReportSection({ layers: relu, activity, devices: builtinDevices() });
+  assert.match(both.markdown, /Spiking neurons: 0;/);
+  assert.match(both.markdown, /This network has no spiking neurons: the spiking devices' rows take its activations as spike rates/);
+  // Priced as the spiking network with the same activity would be: 160 synops and 16 neurons updated in each of 4 steps.
+  assert.equal(tableRow(both.markdown, "loihi")[6], formatSignificant(160 * 27.1e-12 + 64 * 81e-12));
+
+  const conventionalOnly = energyReportSection({ layers: relu, activity, devices: builtinDevices().filter((d) => !d.spiking) });
+  assert.doesNotMatch(conventionalOnly.markdown, /no spiking neurons/);
+  const spiking = energyReportSection({ layers, activity, devices: builtinDevices() });
+  assert.doesNotMatch(spiking.markdown, /no spiking neurons/);
+});
