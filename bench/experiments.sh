@@ -139,6 +139,12 @@ $S cxr --data $CXR $RESNET --config bench/configs/cxr-srelu-resnet.json --init-f
 $S cxr --data $CXR $RESNET --config bench/configs/cxr-srelu-resnet.json --init-from runs/bench/cxr-cnn-resnet-shiftaug-seed3 --epochs 10 --lr 5e-4 --seed 3 --split-seed 1 --out runs/bench/cxr-srelu-resnet-from-twin-seed3
 $S cxr --data $CXR $RESNET --model cnn-resnet --epochs 20 --lr 2e-3 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-cnn-resnet-5seeds
 $S cxr --data $CXR $RESNET --config bench/configs/cxr-srelu-resnet.json --init-from runs/bench/cxr-cnn-resnet-5seeds --epochs 10 --lr 5e-4 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-srelu-resnet-from-twin-5seeds
+# Session 17: the same twin and spiking network with the augmentation drawn as PyTorch's ceiling runs drew it (whole-pixel
+# shifts, brightness +-0.1), the twin with a 2-epoch warm-up. Seeds 1-3 of the twin and seed 1 of the spiking network ran in
+# session 16 as separate processes (runs/explore16/, linked as seed-1..3 / seed-1); the rest by --seeds 5 --resume.
+TORCHAUG="--protocol mixed --schedule cosine --optimizer adamw --weight-decay 0.05 --batch-size 64 --augment-settings flip=0,rotation=0,shift=0.0625,contrast=0.1,brightness=0.1,shift-step=1 --monitor val_accuracy"
+$S cxr --data $CXR $TORCHAUG --warmup 2 --model cnn-resnet --epochs 20 --lr 2e-3 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-cnn-resnet-torchaug-5seeds
+$S cxr --data $CXR $TORCHAUG --config bench/configs/cxr-srelu-resnet.json --init-from runs/bench/cxr-cnn-resnet-torchaug-5seeds --epochs 10 --lr 5e-4 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-srelu-resnet-torchaug-5seeds
 node dist/bench/summarize-runs.js
 
 # Session-3 ECG runs (commit e532134: the same windows and dropout, RR features in seconds and over the local median RR),

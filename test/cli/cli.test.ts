@@ -460,6 +460,13 @@ test("--init-from starts a spiking network from its ReLU twin's trained weights 
   assert.equal(t.code, 0, t.err);
   assert.match(t.err, /starting from the weights of .*cnn.model\.ckpt/);
   assert.equal((JSON.parse(fs.readFileSync(path.join(fromCnn, "run.json"), "utf8")) as { train: { initFrom: string } }).train.initFrom, cnnRun);
+  // Resuming takes the weights from the checkpoint, so the twin may have moved since.
+  const moved = `${cnnRun}-moved`;
+  fs.renameSync(cnnRun, moved);
+  const resumed = cli(...common, "--lr", "1e-7", "--init-from", cnnRun, "--out", fromCnn, "--resume");
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.doesNotMatch(resumed.err, /starting from the weights/);
+  fs.renameSync(moved, cnnRun);
   const fromScratch = path.join(out, "snn");
   assert.equal(cli(...common, "--lr", "1e-7", "--out", fromScratch).code, 0);
   assert.ok(distance(fromCnn) < 1e-4, `from the CNN: ${distance(fromCnn)}`);
