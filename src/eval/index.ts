@@ -25,12 +25,13 @@ export type {
 export {
   bootstrapCi,
   bootstrapMany,
+  pairedBySeed,
   quantileSorted,
   studentTCdf,
   studentTQuantile,
   summarizeSeeds,
 } from "./stats.js";
-export type { BootstrapOptions, BootstrapSettings, Interval, SeedSummary } from "./stats.js";
+export type { BootstrapOptions, BootstrapSettings, Interval, PairedDifference, SeedSummary } from "./stats.js";
 export { evaluateClassifier, summarizeEvaluations } from "./evaluate.js";
 export type { ClassEvaluation, ClassificationEvaluation, EvaluateInput, RocCurvePoints, SeedAggregate } from "./evaluate.js";
 export {

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SpikemedError } from "../core/errors.js";
 import type { ClassificationEvaluation, SeedAggregate } from "./evaluate.js";
-import type { Interval, SeedSummary } from "./stats.js";
+import { pairedBySeed, type Interval, type PairedDifference, type SeedSummary } from "./stats.js";
 import { barChartSvg, confusionMatrixSvg, panelsSvg, lineChartSvg, rocCurvesSvg, type BarChartOptions } from "./plots.js";
 import { formatCompact } from "./svg.js";
 
@@ -506,7 +506,46 @@ export function compareReportsMarkdown(runs: readonly { label: string; report: R
   let md = table(header, rows);
   md += `\nBrackets: ${[...levels].join(" or ") || "no"} confidence interval: percentile bootstrap over the evaluated samples`;
   md += anySeeds ? "; for runs with several seeds, the mean over seeds with the Student t interval of the mean.\n" : ".\n";
-  return md;
+  return md + pairedSection(runs);
+}
+
+/**
+ * Several-seed runs against the first of them, seed by seed: two runs of one seed share the split's
+ * test set and often the initialisation and batch order, so their difference varies less than
+ * either run across seeds, and a paired test can show a difference their intervals hide.
+ */
+function pairedSection(runs: readonly { label: string; report: RunReport }[]): string {
+  const seeded = runs.filter((r) => r.report.seedAggregate);
+  if (seeded.length < 2) return "";
+  const [reference, ...others] = seeded;
+  const reach = (summary: SeedSummary | null, seeds: readonly number[]) => (summary ? { seeds, values: summary.values } : null);
+  const signed = (v: number | null, scale: number, digits: number) => (v === null ? NA : `${v >= 0 ? "+" : ""}${(v * scale).toFixed(digits)}`);
+  const differenceText = (paired: PairedDifference | null, scale: number, digits: number) => {
+    if (!paired) return NA;
+    const d = paired.difference;
+    return d.lower === null ? `${signed(d.mean, scale, digits)} (1 seed)` : `${signed(d.mean, scale, digits)} [${signed(d.lower, scale, digits)}, ${signed(d.upper, scale, digits)}]`;
+  };
+  const pText = (paired: PairedDifference | null) => (paired?.pValue == null ? NA : paired.pValue < 0.001 ? "< 0.001" : paired.pValue.toFixed(3));
+  const ref = reference.report.seedAggregate as SeedAggregate;
+  const rows = others.map(({ label, report }) => {
+    const agg = report.seedAggregate as SeedAggregate;
+    if ((report.split ?? "") !== (reference.report.split ?? "")) return [label, "not paired: another split", "-", "-", "-", "-"];
+    const pair = (a: SeedSummary | null, b: SeedSummary | null) => {
+      const first = reach(a, ref.seeds);
+      const second = reach(b, agg.seeds);
+      return first && second ? pairedBySeed(first, second) : null;
+    };
+    const accuracy = pair(ref.accuracy, agg.accuracy);
+    const auc = pair(ref.macroAuc, agg.macroAuc);
+    if (!accuracy) return [label, "not paired: no seed in common", "-", "-", "-", "-"];
+    return [label, accuracy.seeds.join(", "), differenceText(accuracy, 100, 2), pText(accuracy), differenceText(auc, 1, 4), pText(auc)];
+  });
+  return (
+    `\n## Paired by seed, against ${reference.label}\n\n` +
+    `Each run's value minus ${reference.label}'s for the same seed, over the seeds both ran on the same split: the mean ` +
+    "difference with its Student t interval, and p, the two-sided paired t test of no difference.\n\n" +
+    table(["Run", "Seeds paired", "Accuracy difference (points)", "p", "Macro AUC difference", "p"], rows)
+  );
 }
 
 /** Reads report.json in each run folder and returns the comparison table (`spikemed compare RUN...`). */

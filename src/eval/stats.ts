@@ -118,6 +118,34 @@ export function summarizeSeeds(values: readonly number[], confidence = 0.95): Se
   return { values: [...values], n, mean, std, confidence, lower: mean - halfWidth, upper: mean + halfWidth };
 }
 
+export interface PairedDifference {
+  /** The seeds both runs share, in the first run's order. */
+  seeds: number[];
+  /** Per-seed differences (second run minus first), their mean and its t interval. */
+  difference: SeedSummary;
+  /** Two-sided p of the paired t test that the mean difference is 0; null for fewer than two seeds. */
+  pValue: number | null;
+}
+
+/**
+ * Paired comparison of one metric measured by two runs over seeds: only the seeds both ran, each
+ * second-run value minus the first run's value of the same seed.
+ */
+export function pairedBySeed(
+  first: { seeds: readonly number[]; values: readonly number[] },
+  second: { seeds: readonly number[]; values: readonly number[] },
+  confidence = 0.95,
+): PairedDifference | null {
+  const seeds = first.seeds.filter((seed) => second.seeds.includes(seed));
+  if (seeds.length === 0) return null;
+  const differences = seeds.map((seed) => second.values[second.seeds.indexOf(seed)] - first.values[first.seeds.indexOf(seed)]);
+  const difference = summarizeSeeds(differences, confidence);
+  if (difference.std === null) return { seeds, difference, pValue: null };
+  if (difference.std === 0) return { seeds, difference, pValue: difference.mean === 0 ? 1 : 0 };
+  const t = difference.mean / (difference.std / Math.sqrt(difference.n));
+  return { seeds, difference, pValue: 2 * (1 - studentTCdf(Math.abs(t), difference.n - 1)) };
+}
+
 function checkConfidence(confidence: number, where: string): void {
   if (!(confidence > 0 && confidence < 1))
     throw new SpikemedError(`${where}: confidence must be in (0, 1), e.g. 0.95; got ${confidence}`);

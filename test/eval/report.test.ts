@@ -123,6 +123,28 @@ test("compareRuns puts runs side by side", () => {
   const logreg = readRunReport(path.join(root, "logreg-run")).evaluations[0].evaluation;
   assert.ok(lines[3].includes(`${((logreg.perClass[2].recall.estimate as number) * 100).toFixed(2)}%`), "sensitivity of V");
   assert.ok(lines[3].includes("| 3 | 36.6 | 1234.5 |"));
+  assert.doesNotMatch(md, /Paired by seed/);
+});
+
+test("compareRuns pairs several-seed runs seed by seed against the first, on the same split only", () => {
+  const root = tempDir();
+  writeRunReport(path.join(root, "a"), runInput(20, "snn", true));
+  writeRunReport(path.join(root, "b"), runInput(40, "snn", true));
+  writeRunReport(path.join(root, "other-split"), { ...runInput(40, "snn", true), split: "inter" });
+  writeRunReport(path.join(root, "one-seed"), runInput(40, "logreg", false));
+  const md = compareRuns(["a", "one-seed", "b", "other-split"].map((r) => path.join(root, r)));
+  const section = md.split("## Paired by seed, against a")[1];
+  assert.ok(section, md);
+  const row = (label: string) => section.split("\n").find((l) => l.startsWith(`| ${label} |`))!.slice(2, -2).split(" | ");
+  // Independent of the section: the same seeds' accuracies, differenced by hand.
+  const acc = (run: string) => readRunReport(path.join(root, run)).seedAggregate!.accuracy.values;
+  const mean = acc("b").reduce((s, v, i) => s + v - acc("a")[i], 0) / 3;
+  const b = row("b");
+  assert.equal(b[1], "1, 2, 3");
+  assert.match(b[2], new RegExp(`^${mean >= 0 ? "\\+" : "-"}${Math.abs(mean * 100).toFixed(2)} \\[`));
+  assert.match(b[3], /^(0\.\d{3}|< 0\.001)$/);
+  assert.deepEqual(row("other-split").slice(1, 3), ["not paired: another split", "-"]);
+  assert.equal(section.split("\n").filter((l) => l.startsWith("| one-seed |")).length, 0);
 });
 
 test("readRunReport explains what is wrong with a run folder", () => {

@@ -7,6 +7,7 @@ import {
   quantileSorted,
   studentTCdf,
   studentTQuantile,
+  pairedBySeed,
   summarizeSeeds,
 } from "../../src/eval/index.js";
 import { Rng } from "../../src/core/random.js";
@@ -114,4 +115,26 @@ test("bootstrap: undefined resamples are counted and left out", () => {
   assert.deepEqual(never, { estimate: null, lower: null, upper: null, undefinedResamples: 10 });
   assert.throws(() => bootstrapCi(5, () => 1, { resamples: 0 }), /resamples must be a positive integer/);
   assert.throws(() => bootstrapCi(5, () => 1, { confidence: 95 }), /confidence must be in \(0, 1\)/);
+});
+
+test("pairedBySeed: the paired t test of scipy.stats.ttest_rel, over the seeds both runs share", () => {
+  // scipy 1.17: ttest_rel([94.70, 95.66, 95.23, 93.96, 94.39], [94.07, 93.64, 94.70, 95.02, 93.96])
+  // -> statistic 1.0447179165479643, pvalue 0.3551290272556771 (df 4).
+  const first = { seeds: [1, 2, 3, 4, 5], values: [94.07, 93.64, 94.7, 95.02, 93.96] };
+  const second = { seeds: [5, 4, 3, 2, 1, 6], values: [94.39, 93.96, 95.23, 95.66, 94.7, 99] };
+  const paired = pairedBySeed(first, second)!;
+  assert.deepEqual(paired.seeds, [1, 2, 3, 4, 5]);
+  assert.ok(Math.abs(paired.pValue! - 0.3551290272556771) < 1e-9, `p ${paired.pValue}`);
+  const d = paired.difference;
+  assert.ok(Math.abs(d.mean - 0.51) < 1e-9);
+  // t = mean / (sd / sqrt(n)); the interval's half-width is t(0.975, 4) = 2.776445 standard errors.
+  const se = d.mean / 1.0447179165479643;
+  assert.ok(Math.abs((d.upper! - d.mean) / se - 2.776445) < 1e-5);
+
+  const two = pairedBySeed({ seeds: [1, 2, 3], values: [0.9, 0.8, 0.7] }, { seeds: [2, 3, 4], values: [0.85, 0.7, 0.1] })!;
+  assert.deepEqual(two.seeds, [2, 3]);
+  assert.deepEqual(two.difference.values.map((v) => Number(v.toFixed(12))), [0.05, 0]);
+  assert.equal(pairedBySeed({ seeds: [1], values: [0.9] }, { seeds: [2], values: [0.8] }), null);
+  assert.equal(pairedBySeed({ seeds: [1], values: [0.9] }, { seeds: [1], values: [0.8] })!.pValue, null);
+  assert.equal(pairedBySeed({ seeds: [1, 2], values: [0.9, 0.8] }, { seeds: [1, 2], values: [0.9, 0.8] })!.pValue, 1);
 });
