@@ -197,7 +197,7 @@ function convertPool(layer: Pool, inShape: number[], outShape: number[], ctx: Co
   const base = { inputType: inShape, outputType: outShape, source: [layer.name] };
   if (layer.dims === 2) {
     return { ...base, name: layer.name, type: "AvgPool2d", params: {
-      kernel_size: ints([layer.kernel, layer.kernel], [2]), stride: ints([layer.stride, layer.stride], [2]), padding: ints([0, 0], [2]),
+      kernel_size: ints([layer.kernel, layer.kernel], [2]), stride: ints([layer.stride, layer.stride], [2]), padding: ints([layer.padding, layer.padding], [2]),
     } };
   }
   // NIR has no 1-d pooling; a depthwise convolution with weights 1/k averages exactly the same windows.
@@ -206,7 +206,7 @@ function convertPool(layer: Pool, inShape: number[], outShape: number[], ctx: Co
   return { ...base, name: layer.name, type: "Conv1d", params: {
     input_shape: ints([inShape[1]], []),
     weight: { dtype: "float32", shape: [channels, 1, layer.kernel], data: new Float32Array(channels * layer.kernel).fill(1 / layer.kernel) },
-    stride: ints([layer.stride], []), padding: ints([0], []), dilation: ints([1], []), groups: ints([channels], []),
+    stride: ints([layer.stride], []), padding: ints([layer.padding], []), dilation: ints([1], []), groups: ints([channels], []),
     bias: { dtype: "float32", shape: [channels], data: new Float32Array(channels) },
   } };
 }

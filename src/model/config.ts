@@ -13,7 +13,7 @@ import { surrogateFromString } from "./surrogates.js";
 export type LayerConfig =
   | { type: "conv1d" | "conv2d"; filters: number; kernel: number; stride?: number; padding?: number | "same"; bias?: boolean }
   | { type: "dense"; units: number; bias?: boolean }
-  | { type: "maxpool" | "avgpool"; kernel: number; stride?: number }
+  | { type: "maxpool" | "avgpool"; kernel: number; stride?: number; padding?: number }
   | { type: "flatten" }
   | { type: "dropout"; p: number }
   | { type: "batchnorm" }
@@ -113,7 +113,9 @@ function buildLayers(configs: readonly LayerConfig[], inputShape: number[], buil
         break;
       case "maxpool":
       case "avgpool":
-        layer = new Pool(name(l.type), l.type === "maxpool" ? "max" : "avg", shape.length === 2 ? 1 : 2, l.kernel, l.stride ?? l.kernel);
+        if (l.padding !== undefined && !(Number.isInteger(l.padding) && l.padding >= 0 && 2 * l.padding <= l.kernel))
+          throw new SpikemedError(`${where}: padding ${l.padding} must be a whole number from 0 to half the kernel (${Math.floor(l.kernel / 2)})`);
+        layer = new Pool(name(l.type), l.type === "maxpool" ? "max" : "avg", shape.length === 2 ? 1 : 2, l.kernel, l.stride ?? l.kernel, l.padding ?? 0);
         break;
       case "flatten": layer = new Flatten(name("flatten")); break;
       case "dropout": layer = new Dropout(name("dropout"), l.p); break;

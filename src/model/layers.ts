@@ -159,14 +159,17 @@ export class Dense extends Module {
   }
 }
 
-/** Max or average pooling over [C, L] or [C, H, W] samples. */
+/**
+ * Max or average pooling over [C, L] or [C, H, W] samples. Padding, as PyTorch's: a max-pool's
+ * windows ignore it, an average pool counts it as zeros.
+ */
 export class Pool extends Module {
-  constructor(name: string, readonly kind: "max" | "avg", readonly dims: 1 | 2, readonly kernel: number, readonly stride = kernel) {
+  constructor(name: string, readonly kind: "max" | "avg", readonly dims: 1 | 2, readonly kernel: number, readonly stride = kernel, readonly padding = 0) {
     super(name);
   }
 
   forward(input: Signal): Signal {
-    const opts = { stride: this.stride };
+    const opts = { stride: this.stride, padding: this.padding };
     const fn = this.dims === 1
       ? (this.kind === "max" ? ops.maxPool1d : ops.avgPool1d)
       : (this.kind === "max" ? ops.maxPool2d : ops.avgPool2d);
@@ -175,7 +178,7 @@ export class Pool extends Module {
   }
 
   outputShape([c, ...spatial]: number[]): number[] {
-    return [c, ...spatial.map((d) => ops.outputLength(d, this.kernel, this.stride, 0))];
+    return [c, ...spatial.map((d) => ops.outputLength(d, this.kernel, this.stride, this.padding))];
   }
 
   override describe(inputShape: number[]): LayerDescription[] {

@@ -115,10 +115,10 @@ export class Leaky extends NeuronLayer {
 
   /**
    * The window of the layer `next` when it is a max-pool this layer can fold into its spike
-   * output (1-d, windows that tile the length of samples shaped `sampleShape`); else 1.
+   * output (1-d, unpadded windows that tile the length of samples shaped `sampleShape`); else 1.
    */
   foldedPoolWidth(next: Module | undefined, sampleShape: readonly number[]): number {
-    if (!(next instanceof Pool) || next.kind !== "max" || next.dims !== 1 || next.stride !== next.kernel) return 1;
+    if (!(next instanceof Pool) || next.kind !== "max" || next.dims !== 1 || next.stride !== next.kernel || next.padding !== 0) return 1;
     return sampleShape.length === 2 && sampleShape[1] % next.kernel === 0 ? next.kernel : 1;
   }
 

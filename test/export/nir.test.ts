@@ -130,6 +130,29 @@ test("toNirGraph: the grouped Conv1d standing for a 1-d avg pool averages the sa
   }
 });
 
+test("toNirGraph: a padded average pool keeps its padding (2-d AvgPool2d; 1-d grouped Conv1d, which averages the same windows)", () => {
+  const pool2d = node(toNirGraph(buildNetwork(model([{ type: "avgpool", kernel: 3, stride: 2, padding: 1 }, { type: "flatten" }, { type: "dense", units: 2 }], [2, 6, 6], 2), 1)), "avgpool1");
+  assert.deepEqual(pool2d.params.padding.data, [1, 1]);
+  assert.deepEqual(pool2d.outputType, [2, 3, 3]);
+
+  const pool1d = node(toNirGraph(buildNetwork(model([{ type: "avgpool", kernel: 3, stride: 2, padding: 1 }, { type: "flatten" }, { type: "dense", units: 2 }], [2, 9], 2), 1)), "avgpool1");
+  const rng = new Rng(6);
+  const z = tensor(Float32Array.from({ length: 2 * 9 }, () => rng.normal()), [1, 2, 9]);
+  const expected = ops.avgPool1d(z, 3, { stride: 2, padding: 1 });
+  const p = pool1d.params;
+  const [stride, padding] = [p.stride.data[0] as number, p.padding.data[0] as number];
+  assert.deepEqual([p.groups.data, pool1d.outputType, expected.shape], [[2], [2, 5], [1, 2, 5]]);
+  // The depthwise convolution by hand, its padding read as zeros.
+  for (let c = 0; c < 2; c++) for (let j = 0; j < 5; j++) {
+    let sum = floatData(p.bias)[c];
+    for (let k = 0; k < 3; k++) {
+      const at = j * stride + k - padding;
+      if (at >= 0 && at < 9) sum += floatData(p.weight)[c * 3 + k] * z.data[c * 9 + at];
+    }
+    assert.ok(Math.abs(sum - expected.data[c * 5 + j]) < 1e-6, `channel ${c}, window ${j}`);
+  }
+});
+
 test("toNirGraph: neuron variants map to LI + Threshold, IF, IF + Scale, CubaLIF and LI", () => {
   const graph = toNirGraph(buildNetwork(model([
     { type: "flatten" }, { type: "dense", units: 6 }, { type: "lif", beta: 0.5, threshold: 0.4, reset: "none" },

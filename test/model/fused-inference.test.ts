@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as core from "../../src/core/index.js";
 import { backward, noGrad, Rng, tensor, tidy, type Tensor } from "../../src/core/index.js";
-import { buildNetwork, ecgSnn, Leaky, type ModelConfig, type Network } from "../../src/model/index.js";
+import { buildNetwork, ecgSnn, Leaky, Pool, type ModelConfig, type Network } from "../../src/model/index.js";
 import { countKernelCalls, sampleBeatBatch, useFastBackend } from "./helpers.js";
 
 useFastBackend();
@@ -90,4 +90,10 @@ test("training runs the LIF kernel that keeps the membranes, never the inference
     backward(core.crossEntropy(net.forward(x, { training: true, rng }), [0, 1, 2, 3, 4, 0, 1, 2]));
   }));
   assert.deepEqual(calls, { lifForward: 3, lifInference: 0, sparseConvLif: 0 });
+});
+
+test("a padded max-pool is not folded into the LIF before it (its windows do not tile the length)", () => {
+  const lif = new Leaky("lif");
+  assert.equal(lif.foldedPoolWidth(new Pool("pool", "max", 1, 2), [4, 30]), 2);
+  assert.equal(lif.foldedPoolWidth(new Pool("pool", "max", 1, 2, 2, 1), [4, 30]), 1);
 });

@@ -61,3 +61,18 @@ test("srelu-resnet's stem max-pools before its spiking ReLUs: their rates then m
   for (const T of [4, 64, 512]) assert.ok(worstError([pool, neuron], T) <= 1 / T, `pool first, T = ${T}: ${worstError([pool, neuron], T)}`);
   assert.ok(worstError([neuron, pool], 512) > 0.2, `spikes pooled: ${worstError([neuron, pool], 512)}`);
 });
+
+test("a pooling layer's padding: a max-pool's windows ignore it (PyTorch's 3x3 stride-2 stem pool), an average pool counts it as zeros; bad padding is refused by name", () => {
+  const pooled = (layer: LayerConfig, values: number[]) => {
+    const net = buildNetwork({ name: "pool", description: "a pool", inputShape: [1, 4, 4], classes: 4, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean", layers: [layer, { type: "flatten" }] }, 1);
+    assert.deepEqual(net.outputShape(), [4]);
+    return Array.from(net.forward(new Tensor([1, 1, 4, 4], Float32Array.from(values)), { training: false, rng: new Rng(0) }).data);
+  };
+  const ramp = Array.from({ length: 16 }, (_, k) => -(k + 1)); // -1 .. -16, row by row
+  // Windows over rows and columns -1..1 and 1..3; the largest value in each is its top-left one inside the image
+  // (-1, -2, -5, -6), not the padding's 0.
+  assert.deepEqual(pooled({ type: "maxpool", kernel: 3, stride: 2, padding: 1 }, ramp), [-1, -2, -5, -6]);
+  // The corner window's mean counts five zeros of padding: (-1 - 2 - 5 - 6) / 9.
+  assert.ok(Math.abs(pooled({ type: "avgpool", kernel: 3, stride: 2, padding: 1 }, ramp)[0] - -14 / 9) < 1e-6);
+  assert.throws(() => pooled({ type: "maxpool", kernel: 3, stride: 2, padding: 2 }, ramp), /layer.*padding 2 must be a whole number from 0 to half the kernel \(1\)/);
+});
