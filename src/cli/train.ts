@@ -5,7 +5,7 @@ import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
 import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
-import { MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
+import { checkConfigSettings, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, ScheduleConfig } from "../train/index.js";
 import { list, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
@@ -178,6 +178,7 @@ function loadModel(task: Task, flags: ExperimentFlags): ModelConfig {
     } catch (err) {
       throw new SpikemedError(`--config ${flags.config}: not valid JSON (${(err as Error).message})`);
     }
+    checkConfigSettings(model, `--config ${flags.config}`);
   } else {
     model = modelFor(task, flags.model, flags.timeSteps);
   }

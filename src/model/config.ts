@@ -46,6 +46,59 @@ export interface ModelConfig {
   layers: LayerConfig[];
 }
 
+/** The settings each layer type reads besides `type`; a hand-written config naming any other is refused. */
+const LAYER_SETTINGS = {
+  conv1d: ["filters", "kernel", "stride", "padding", "bias"],
+  conv2d: ["filters", "kernel", "stride", "padding", "bias"],
+  dense: ["units", "bias"],
+  maxpool: ["kernel", "stride", "padding"],
+  avgpool: ["kernel", "stride", "padding"],
+  flatten: [],
+  dropout: ["p"],
+  batchnorm: [],
+  relu: [],
+  lif: ["beta", "tauM", "dt", "threshold", "reset", "vRest", "learnBeta", "learnThreshold", "surrogate", "output", "recompute"],
+  if: ["threshold", "surrogate"],
+  synaptic: ["alpha", "beta", "threshold", "surrogate"],
+  "spiking-relu": ["dt", "spikingAware", "initialVoltage"],
+  bilstm: ["hidden", "layers", "stepFeatures"],
+  "append-features": [],
+  features: [],
+  residual: ["layers", "shortcut"],
+} satisfies Record<LayerConfig["type"], readonly string[]>;
+
+const MODEL_SETTINGS = ["name", "description", "inputShape", "features", "classes", "timeSteps", "encoder", "readout", "layers"];
+
+/**
+ * Refuses settings a model config's reader would ignore (a misspelt `treshold`, a setting of
+ * another layer type), naming the file, the layer and the settings it does take.
+ */
+export function checkConfigSettings(config: unknown, where: string): void {
+  if (!config || typeof config !== "object" || Array.isArray(config)) throw new SpikemedError(`${where}: a model config is a JSON object`);
+  const unknown = Object.keys(config).filter((k) => !MODEL_SETTINGS.includes(k));
+  if (unknown.length > 0) throw new SpikemedError(`${where}: unknown model setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}`, `a model config has ${MODEL_SETTINGS.join(", ")}`);
+  const checkLayers = (layers: unknown, path: string): void => {
+    if (!Array.isArray(layers)) throw new SpikemedError(`${where}: ${path} is not a list of layers`);
+    layers.forEach((layer: unknown, i) => {
+      const at = `${path}[${i}]`;
+      if (!layer || typeof layer !== "object") throw new SpikemedError(`${where}: ${at} is not a layer object`);
+      const type = (layer as { type?: unknown }).type;
+      const settings: readonly string[] | undefined = typeof type === "string" && Object.hasOwn(LAYER_SETTINGS, type) ? LAYER_SETTINGS[type as LayerConfig["type"]] : undefined;
+      if (!settings)
+        throw new SpikemedError(`${where}: ${at} has layer type ${JSON.stringify(type)}`, `choose one of ${Object.keys(LAYER_SETTINGS).join(", ")}`);
+      const extra = Object.keys(layer).filter((k) => k !== "type" && !settings.includes(k));
+      if (extra.length > 0)
+        throw new SpikemedError(`${where}: ${at} (${type}) has no setting ${extra.map((k) => `"${k}"`).join(", ")}`,
+          settings.length > 0 ? `a ${type} layer takes ${settings.join(", ")}` : `a ${type} layer takes no settings`);
+      if (type === "residual") {
+        checkLayers((layer as { layers?: unknown }).layers, `${at}.layers`);
+        if ((layer as { shortcut?: unknown }).shortcut !== undefined) checkLayers((layer as { shortcut: unknown }).shortcut, `${at}.shortcut`);
+      }
+    });
+  };
+  checkLayers((config as { layers?: unknown }).layers, "layers");
+}
+
 /** The same model with every LIF layer in memory-saving mode (membranes recomputed in the backward pass). */
 export function withMemorySaving(config: ModelConfig): ModelConfig {
   return { ...config, layers: mapLayerConfigs(config.layers, (l) => (l.type === "lif" ? { ...l, recompute: true } : l)) };

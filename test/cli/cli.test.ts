@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readRecord, wfdbChecksum } from "../../src/data/ecg/index.js";
 import { initializeFromRun, loadRun } from "../../src/experiment/index.js";
-import { buildNetwork, modelFor } from "../../src/model/index.js";
+import { buildNetwork, modelFor, type ModelConfig } from "../../src/model/index.js";
 import { readCheckpoint } from "../../src/train/checkpoint.js";
 
 const made: string[] = [];
@@ -40,7 +40,18 @@ test("--help is available for the program and every command", () => {
 });
 
 test("bad input gives one clear error line naming the problem, never a stack trace", () => {
+  const configs = temporaryDir("spikemed-configs-");
+  const config = (name: string, change: (model: ModelConfig) => object) => {
+    const file = path.join(configs, `${name}.json`);
+    fs.writeFileSync(file, JSON.stringify(change(structuredClone(modelFor("ecg", "snn")))));
+    return file;
+  };
+  const misspelt = config("misspelt", (m) => ({ ...m, layers: m.layers.map((l) => (l.type === "lif" ? { ...l, treshold: 0.5 } : l)) }));
+  const nested = config("nested", (m) => ({ ...m, layers: [{ type: "residual", layers: [{ type: "maxpool", kernel: 2, pading: 1 }] }, ...m.layers] }));
   const cases: [string[], RegExp][] = [
+    [["train", "ecg", "--epochs", "1", "--limit", "50", "--config", misspelt], /misspelt\.json: layers\[1\] \(lif\) has no setting "treshold"\n  fix: a lif layer takes beta, tauM, dt, threshold/],
+    [["train", "ecg", "--epochs", "1", "--limit", "50", "--config", nested], /nested\.json: layers\[0\]\.layers\[0\] \(maxpool\) has no setting "pading"\n  fix: a maxpool layer takes kernel, stride, padding/],
+    [["train", "ecg", "--epochs", "1", "--limit", "50", "--config", config("top", (m) => ({ ...m, timesteps: 4 }))], /top\.json: unknown model setting "timesteps"/],
     [["train", "ecg", "--data", "/no/such/folder"], /--data \/no\/such\/folder: no such folder/],
     [["train", "ekg"], /expected one of ecg, cxr, got "ekg"/],
     [["train", "ecg", "--epochs", "0"], /--epochs.*expected a positive integer, got "0"/],
