@@ -518,27 +518,19 @@ function pairedSection(runs: readonly { label: string; report: RunReport }[]): s
   const seeded = runs.filter((r) => r.report.seedAggregate);
   if (seeded.length < 2) return "";
   const [reference, ...others] = seeded;
-  const reach = (summary: SeedSummary | null, seeds: readonly number[]) => (summary ? { seeds, values: summary.values } : null);
-  const signed = (v: number | null, scale: number, digits: number) => (v === null ? NA : `${v >= 0 ? "+" : ""}${(v * scale).toFixed(digits)}`);
-  const differenceText = (paired: PairedDifference | null, scale: number, digits: number) => {
-    if (!paired) return NA;
-    const d = paired.difference;
-    return d.lower === null ? `${signed(d.mean, scale, digits)} (1 seed)` : `${signed(d.mean, scale, digits)} [${signed(d.lower, scale, digits)}, ${signed(d.upper, scale, digits)}]`;
-  };
+  const signed = (scale: number, digits: number): Formatter => (v) => (v === null || v === undefined ? NA : `${v >= 0 ? "+" : ""}${(v * scale).toFixed(digits)}`);
   const pText = (paired: PairedDifference | null) => (paired?.pValue == null ? NA : paired.pValue < 0.001 ? "< 0.001" : paired.pValue.toFixed(3));
   const ref = reference.report.seedAggregate as SeedAggregate;
   const rows = others.map(({ label, report }) => {
     const agg = report.seedAggregate as SeedAggregate;
     if ((report.split ?? "") !== (reference.report.split ?? "")) return [label, "not paired: another split", "-", "-", "-", "-"];
-    const pair = (a: SeedSummary | null, b: SeedSummary | null) => {
-      const first = reach(a, ref.seeds);
-      const second = reach(b, agg.seeds);
-      return first && second ? pairedBySeed(first, second) : null;
-    };
+    const pair = (a: SeedSummary | null, b: SeedSummary | null) =>
+      (a && b ? pairedBySeed({ seeds: ref.seeds, values: a.values }, { seeds: agg.seeds, values: b.values }) : null);
     const accuracy = pair(ref.accuracy, agg.accuracy);
     const auc = pair(ref.macroAuc, agg.macroAuc);
     if (!accuracy) return [label, "not paired: no seed in common", "-", "-", "-", "-"];
-    return [label, accuracy.seeds.join(", "), differenceText(accuracy, 100, 2), pText(accuracy), differenceText(auc, 1, 4), pText(auc)];
+    return [label, accuracy.seeds.join(", "), seedText(accuracy.difference, signed(100, 2)), pText(accuracy),
+      seedText(auc?.difference ?? null, signed(1, 4)), pText(auc)];
   });
   return (
     `\n## Paired by seed, against ${reference.label}\n\n` +

@@ -124,8 +124,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   const network = buildNetwork(options.model, seed);
   log.write(`model ${options.model.name}: ${network.parameterCount().toLocaleString("en-US")} parameters, T = ${options.model.timeSteps}\n`);
   // A resumed run's weights come from its checkpoint: the run it started from need not exist any more.
-  const resumesCheckpoint = resume && fs.existsSync(checkpointIn(runDir));
-  if (options.initFrom && !resumesCheckpoint) log.write(`starting from the weights of ${initializeFromRun(network, options.initFrom, seed)}\n`);
+  if (options.initFrom && !resume) log.write(`starting from the weights of ${initializeFromRun(network, options.initFrom, seed)}\n`);
   const trainMeter = startEnergyMeter();
   const balance = options.balance ?? "none";
   const trained = await train(network, data, { train: split.train, val: split.val }, {

@@ -46,8 +46,11 @@ export interface ModelConfig {
   layers: LayerConfig[];
 }
 
+/** The settings (keys besides `type`) of the layer configs of type T. */
+type SettingsOf<L, T> = L extends { type: infer U } ? (T extends U ? Exclude<Extract<keyof L, string>, "type"> : never) : never;
+
 /** The settings each layer type reads besides `type`; a hand-written config naming any other is refused. */
-const LAYER_SETTINGS = {
+const LAYER_SETTINGS: { [T in LayerConfig["type"]]: readonly SettingsOf<LayerConfig, T>[] } = {
   conv1d: ["filters", "kernel", "stride", "padding", "bias"],
   conv2d: ["filters", "kernel", "stride", "padding", "bias"],
   dense: ["units", "bias"],
@@ -65,7 +68,11 @@ const LAYER_SETTINGS = {
   "append-features": [],
   features: [],
   residual: ["layers", "shortcut"],
-} satisfies Record<LayerConfig["type"], readonly string[]>;
+};
+
+function unknownLayerType(where: string, type: unknown): SpikemedError {
+  return new SpikemedError(`${where}: unknown layer type ${JSON.stringify(type)}`, `choose one of ${Object.keys(LAYER_SETTINGS).join(", ")}`);
+}
 
 const MODEL_SETTINGS = ["name", "description", "inputShape", "features", "classes", "timeSteps", "encoder", "readout", "layers"];
 
@@ -83,9 +90,8 @@ export function checkConfigSettings(config: unknown, where: string): void {
       const at = `${path}[${i}]`;
       if (!layer || typeof layer !== "object") throw new SpikemedError(`${where}: ${at} is not a layer object`);
       const type = (layer as { type?: unknown }).type;
-      const settings: readonly string[] | undefined = typeof type === "string" && Object.hasOwn(LAYER_SETTINGS, type) ? LAYER_SETTINGS[type as LayerConfig["type"]] : undefined;
-      if (!settings)
-        throw new SpikemedError(`${where}: ${at} has layer type ${JSON.stringify(type)}`, `choose one of ${Object.keys(LAYER_SETTINGS).join(", ")}`);
+      if (typeof type !== "string" || !Object.hasOwn(LAYER_SETTINGS, type)) throw unknownLayerType(`${where}: ${at}`, type);
+      const settings: readonly string[] = LAYER_SETTINGS[type as LayerConfig["type"]];
       const extra = Object.keys(layer).filter((k) => k !== "type" && !settings.includes(k));
       if (extra.length > 0)
         throw new SpikemedError(`${where}: ${at} (${type}) has no setting ${extra.map((k) => `"${k}"`).join(", ")}`,
@@ -212,7 +218,7 @@ function buildLayers(configs: readonly LayerConfig[], inputShape: number[], buil
         break;
       }
       default:
-        throw new SpikemedError(`${where}: unknown layer type "${(l as { type: string }).type}"`);
+        throw unknownLayerType(where, (l as { type: unknown }).type);
     }
     layers.push(layer);
     shape = layer.outputShape(shape);
