@@ -6,7 +6,7 @@ import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
 import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
 import { checkConfigSettings, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
-import type { Monitor, ScheduleConfig } from "../train/index.js";
+import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
 import { list, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 
@@ -14,7 +14,7 @@ import { backendOptions, selectBackend, type BackendOptions } from "./backend.js
 export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
-  optimizer: "adam" | "adamw" | "sgd"; schedule?: "constant" | "cosine" | "step" | "plateau"; clipNorm?: number; weightDecay?: number; warmup?: number;
+  optimizer: "adam" | "adamw" | "sgd"; momentum?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor: Monitor; seed: number; splitSeed?: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; augment?: boolean; augmentSettings?: string; records?: string[];
 }
@@ -81,9 +81,12 @@ export function experimentOptions(command: Command): Command {
     .option("--micro-batch <n>", "compute each batch in chunks of n samples and sum their gradients (a large batch in the memory of a small one, e.g. gatti2025 at the paper's batch 32)", positiveInt)
     .option("--lr <rate>", "learning rate", positiveNumber, 1e-3)
     .option("--optimizer <name>", "adam, adamw or sgd", oneOf(["adam", "adamw", "sgd"] as const), "adam")
+    .option("--momentum <m>", "sgd: momentum (default 0.9; 0 for plain SGD)", nonNegativeNumber)
     .option("--weight-decay <w>", "weight decay: adam and sgd add w x weight to the gradient, adamw shrinks the weights by lr x w each step (default 0, adamw 0.01)", nonNegativeNumber)
-    .option("--schedule <name>", "learning-rate schedule: constant (ecg default), cosine (cxr default), step or plateau", oneOf(["constant", "cosine", "step", "plateau"] as const))
-    .option("--warmup <epochs>", "with --schedule cosine: raise the learning rate linearly from a third of --lr over this many epochs first, then anneal (PyTorch's LinearLR then CosineAnnealingLR)", positiveInt)
+    .option("--schedule <name>", "learning-rate schedule: constant (ecg default), cosine (cxr default), step, plateau, or onecycle (PyTorch's OneCycleLR, every batch: " +
+      "the rate rises from --lr / 25 to --lr, then falls to --lr / 250,000, while Adam's beta1 or SGD's momentum falls from 0.95 to 0.85 and rises back)", oneOf(["constant", "cosine", "step", "plateau", "onecycle"] as const))
+    .option("--warmup <epochs>", "with --schedule cosine: raise the learning rate linearly from a third of --lr over this many epochs first, then anneal (PyTorch's LinearLR then CosineAnnealingLR); " +
+      "with onecycle: the rise lasts this many epochs (default 30% of them)", positiveInt)
     .option("--clip-norm <value>", "clip the gradient norm", positiveNumber)
     .option("--balance <how>", "class imbalance: none, weights (loss weights n / (classes x class count)), sqrt-weights (their square roots: rare classes count more, a handful of beats no longer outweighs thousands) or sampling (balanced batches); default none, weights where the training classes are seldom balanced: ecg --split inter, cxr --protocol same-source and leave-one-source-out",
       oneOf(["none", "weights", "sqrt-weights", "sampling"] as const))
@@ -101,7 +104,7 @@ export function experimentOptions(command: Command): Command {
     .option("--augment", "augment training samples (cxr: flips, small rotations and shifts, contrast; ecg: amplitude, baseline wave, noise); default off (--augment-settings turns it on)")
     .option("--no-augment", "no augmentation of training samples")
     .option("--augment-settings <key=value,...>", "cxr: the augmentation's ranges: flip (probability, default 0.5), rotation (+- degrees, 5), shift (+- fraction of the side, 0.05), " +
-      "contrast (1 +- this, 0.1), brightness (+- this added to intensities in [0, 1], 0), shift-step (shifts in multiples of this many pixels, 0: any fraction, resampled bilinearly; " +
+      "contrast (1 +- this, 0.1), contrast-center (the intensity contrast scales about, default each image's mean; 0.5 as torchvision), brightness (+- this added to intensities in [0, 1], 0), shift-step (shifts in multiples of this many pixels, 0: any fraction, resampled bilinearly; " +
       "1: whole pixels, copied exactly without rotation); e.g. flip=0,rotation=0,shift=0.0625 keeps left and right where they are", (value: string) => (augmentSettings(value), value));
 }
 
@@ -149,9 +152,13 @@ export function experimentSettings(task: Task, flags: ExperimentFlags): Experime
   // network reaches in 10 epochs what it reaches with it in 30. Same-source trains on 370 images.
   const epochs = flags.epochs ?? (task === "cxr" && flags.protocol === "same-source" ? 15 : 10);
   const scheduleName = flags.schedule ?? (task === "cxr" ? "cosine" : "constant");
-  if (flags.warmup !== undefined && scheduleName !== "cosine") throw new SpikemedError(`--warmup applies to --schedule cosine; the schedule is ${scheduleName}`, "add --schedule cosine, or drop --warmup");
+  if (flags.warmup !== undefined && scheduleName !== "cosine" && scheduleName !== "onecycle") {
+    throw new SpikemedError(`--warmup applies to --schedule cosine and onecycle; the schedule is ${scheduleName}`, "add --schedule cosine, or drop --warmup");
+  }
   if (flags.warmup !== undefined && flags.warmup >= epochs) throw new SpikemedError(`--warmup ${flags.warmup} leaves no epoch of the ${epochs} to anneal in`, "warm up for fewer epochs than --epochs");
+  if (flags.momentum !== undefined && flags.optimizer !== "sgd") throw new SpikemedError(`--momentum applies to --optimizer sgd; the optimizer is ${flags.optimizer}`, "drop --momentum (Adam's beta1 plays its part)");
   const schedule: ScheduleConfig = scheduleName === "cosine" ? { kind: "cosine", totalEpochs: epochs, ...(flags.warmup ? { warmupEpochs: flags.warmup } : {}) }
+    : scheduleName === "onecycle" ? { kind: "onecycle", totalEpochs: epochs, ...(flags.warmup ? { pctStart: flags.warmup / epochs } : {}) }
     : scheduleName === "step" ? { kind: "step", stepSize: Math.max(1, Math.floor(epochs / 3)) }
     : scheduleName === "plateau" ? { kind: "plateau", patience: 2 } : { kind: "constant" };
   // Unweighted, those splits' networks learn the class prior: bench/results/ecg-inter.md, cxr-loso.md.
@@ -163,10 +170,16 @@ export function experimentSettings(task: Task, flags: ExperimentFlags): Experime
   return {
     model, data: dataSpec(task, flags, model), balance, maxClassWeight: flags.maxClassWeight, classWeights: classWeightsOf(flags.classWeights),
     train: {
-      epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: { kind: flags.optimizer, lr: flags.lr, weightDecay: flags.weightDecay }, schedule,
+      epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: optimizerConfig(flags), schedule,
       microBatch: flags.microBatch, clipNorm: flags.clipNorm, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? flags.augmentSettings !== undefined,
     },
   };
+}
+
+function optimizerConfig(flags: ExperimentFlags): OptimizerConfig {
+  const { lr, weightDecay } = flags;
+  if (flags.optimizer !== "sgd") return { kind: flags.optimizer, lr, weightDecay };
+  return { kind: "sgd", lr, weightDecay, momentum: flags.momentum ?? 0.9 };
 }
 
 function loadModel(task: Task, flags: ExperimentFlags): ModelConfig {
@@ -224,7 +237,7 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
 
 const AUGMENT_SETTINGS: Record<string, { key: keyof AugmentOptions; max: number }> = {
   flip: { key: "flipProbability", max: 1 }, rotation: { key: "maxRotationDegrees", max: 180 }, shift: { key: "maxShiftFraction", max: 0.5 }, contrast: { key: "maxContrastChange", max: 1 },
-  brightness: { key: "maxBrightnessChange", max: 1 }, "shift-step": { key: "shiftStep", max: 64 },
+  brightness: { key: "maxBrightnessChange", max: 1 }, "shift-step": { key: "shiftStep", max: 64 }, "contrast-center": { key: "contrastCenter", max: 1 },
 };
 
 /** "flip=0,rotation=0,shift=0.0625": the X-ray augmentation's ranges, each within its bounds (the option keeps the text, which search copies into commands). */

@@ -48,6 +48,8 @@ export interface Optimizer {
   readonly kind: OptimizerKind;
   /** Learning rate used by the next step(); schedules set it. */
   lr: number;
+  /** Adam's beta1 or SGD's momentum: what a one-cycle schedule cycles. */
+  momentum: number;
   readonly stepCount: number;
   readonly params: readonly Param[];
   /** One update of every parameter from its current grad. */
@@ -86,6 +88,7 @@ function zeroBuffers(params: readonly Param[]): Float32Array[] {
 abstract class BaseOptimizer implements Optimizer {
   abstract readonly kind: OptimizerKind;
   lr: number;
+  abstract momentum: number;
   protected steps = 0;
 
   constructor(readonly params: readonly Param[], lr: number, owner: string) {
@@ -217,6 +220,13 @@ export class Adam extends BaseOptimizer {
     }
   }
 
+  get momentum(): number {
+    return this.beta1;
+  }
+  set momentum(value: number) {
+    this.beta1 = checkNumber(this.kind, "beta1", value, 0, 1);
+  }
+
   protected hyper(): Record<string, number | boolean> {
     return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, amsgrad: this.amsgrad };
   }
@@ -264,7 +274,7 @@ export class AdamW extends Adam {
  */
 export class Sgd extends BaseOptimizer {
   readonly kind: OptimizerKind = "sgd";
-  momentum: number;
+  private momentumValue: number;
   dampening: number;
   weightDecay: number;
   readonly nesterov: boolean;
@@ -272,7 +282,7 @@ export class Sgd extends BaseOptimizer {
 
   constructor(params: readonly Param[], options: SgdOptions = {}) {
     super(params, options.lr ?? 1e-3, "sgd");
-    this.momentum = checkNumber("sgd", "momentum", options.momentum ?? 0, 0);
+    this.momentumValue = checkNumber("sgd", "momentum", options.momentum ?? 0, 0);
     this.dampening = checkNumber("sgd", "dampening", options.dampening ?? 0, 0);
     this.weightDecay = checkNumber("sgd", "weightDecay", options.weightDecay ?? 0, 0);
     this.nesterov = options.nesterov ?? false;
@@ -280,6 +290,18 @@ export class Sgd extends BaseOptimizer {
       throw new SpikemedError("sgd: option nesterov needs momentum > 0 and dampening 0", "set momentum (e.g. 0.9) and leave dampening at 0, or turn nesterov off");
     }
     this.momentumBuffer = this.momentum > 0 ? zeroBuffers(params) : [];
+  }
+
+  get momentum(): number {
+    return this.momentumValue;
+  }
+  /** A schedule may move the momentum, but not to or from 0: plain SGD keeps no momentum buffers. */
+  set momentum(value: number) {
+    checkNumber("sgd", "momentum", value, 0);
+    if ((value > 0) !== (this.momentumValue > 0)) {
+      throw new SpikemedError(`sgd: momentum cannot change from ${this.momentumValue} to ${value} during training`, "start SGD with momentum (e.g. 0.9) to let a schedule cycle it");
+    }
+    this.momentumValue = value;
   }
 
   step(): void {

@@ -2,15 +2,33 @@ import { SpikemedError } from "../core/errors.js";
 
 /**
  * Learning-rate schedules with PyTorch's semantics (StepLR, CosineAnnealingLR, LinearLR warmup
- * followed by cosine as SequentialLR does, ReduceLROnPlateau). A schedule does not own the
- * optimizer: call `step()` once at the end of every epoch and copy `lr` into the optimizer.
+ * followed by cosine as SequentialLR does, ReduceLROnPlateau, OneCycleLR). A schedule does not
+ * own the optimizer: before every batch copy `atBatch(batch)` into it (the one-cycle schedule
+ * moves the rate and the momentum every batch, the others once an epoch), and call `step()` once
+ * at the end of every epoch.
  */
 
 export type ScheduleConfig =
   | { kind: "constant" }
   | { kind: "step"; stepSize: number; gamma?: number }
   | { kind: "cosine"; totalEpochs: number; minLr?: number; warmupEpochs?: number; warmupStartFactor?: number }
-  | ({ kind: "plateau" } & PlateauOptions);
+  | ({ kind: "plateau" } & PlateauOptions)
+  | ({ kind: "onecycle"; totalEpochs: number } & OneCycleOptions);
+
+/**
+ * torch.optim.lr_scheduler.OneCycleLR with cos annealing and two phases: the rate rises from
+ * lr / divFactor to lr over the first pctStart of the steps and falls to lr / divFactor /
+ * finalDivFactor; the momentum (Adam's beta1) moves the other way between maxMomentum and
+ * baseMomentum unless cycleMomentum is false.
+ */
+export interface OneCycleOptions {
+  pctStart?: number;
+  divFactor?: number;
+  finalDivFactor?: number;
+  cycleMomentum?: boolean;
+  baseMomentum?: number;
+  maxMomentum?: number;
+}
 
 export interface PlateauOptions {
   mode?: "min" | "max";
@@ -39,17 +57,23 @@ export interface LrSchedule {
   readonly baseLr: number;
   /** Number of step() calls so far (completed epochs). */
   readonly epoch: number;
-  /** Learning rate for the coming epoch. */
+  /** Learning rate for the coming epoch (its first batch). */
   readonly lr: number;
+  /** The rate, and the momentum where the schedule sets it (null: leave it), for batch `batch` (0-based) of the coming epoch. */
+  atBatch(batch: number): { lr: number; momentum: number | null };
   /** Ends an epoch; reduce-on-plateau needs the epoch's validation metric. Returns the new lr. */
   step(metric?: number): number;
   state(): ScheduleState;
   loadState(state: ScheduleState, source?: string): void;
 }
 
-export function createSchedule(baseLr: number, config: ScheduleConfig): LrSchedule {
+/** `batchesPerEpoch` places the one-cycle schedule's steps; per-epoch schedules ignore it. */
+export function createSchedule(baseLr: number, config: ScheduleConfig, batchesPerEpoch = 1): LrSchedule {
   checkRange("schedule", "lr", baseLr, 0, Infinity);
-  return config.kind === "plateau" ? new PlateauSchedule(baseLr, config) : new ClosedFormSchedule(baseLr, config);
+  checkRange("schedule", "batchesPerEpoch", batchesPerEpoch, 1, Infinity, true);
+  if (config.kind === "plateau") return new PlateauSchedule(baseLr, config);
+  if (config.kind === "onecycle") return new OneCycleSchedule(baseLr, config, batchesPerEpoch);
+  return new ClosedFormSchedule(baseLr, config);
 }
 
 function checkRange(owner: string, option: string, value: unknown, min: number, max: number, integer = false): number {
@@ -92,8 +116,20 @@ function validateConfig(config: ScheduleConfig): void {
       checkRange(owner, "minLr", config.minLr ?? 0, 0, Infinity);
       checkRange(owner, "eps", config.eps ?? 1e-8, 0, Infinity);
       return;
+    case "onecycle": {
+      checkRange(owner, "totalEpochs", config.totalEpochs, 1, Infinity, true);
+      const pctStart = checkRange(owner, "pctStart", config.pctStart ?? 0.3, 0, 1);
+      if (pctStart === 0 || pctStart === 1) throw new SpikemedError(`${owner}: option pctStart must be strictly between 0 and 1, got ${pctStart}`, "e.g. 0.3 (PyTorch's default) or --warmup a few epochs");
+      if (checkRange(owner, "divFactor", config.divFactor ?? 25, 0, Infinity) === 0) throw new SpikemedError(`${owner}: option divFactor must be > 0`);
+      if (checkRange(owner, "finalDivFactor", config.finalDivFactor ?? 1e4, 0, Infinity) === 0) throw new SpikemedError(`${owner}: option finalDivFactor must be > 0`);
+      const base = checkRange(owner, "baseMomentum", config.baseMomentum ?? 0.85, 0, 1);
+      const max = checkRange(owner, "maxMomentum", config.maxMomentum ?? 0.95, 0, 1);
+      if (base > max || max === 1) throw new SpikemedError(`${owner}: momenta must satisfy baseMomentum <= maxMomentum < 1, got ${base} and ${max}`);
+      if (config.cycleMomentum !== undefined && typeof config.cycleMomentum !== "boolean") throw new SpikemedError(`${owner}: option cycleMomentum must be true or false`);
+      return;
+    }
     default:
-      throw new SpikemedError(`schedule: unknown kind "${(config as { kind: unknown }).kind}"`, "use constant, step, cosine or plateau");
+      throw new SpikemedError(`schedule: unknown kind "${(config as { kind: unknown }).kind}"`, "use constant, step, cosine, plateau or onecycle");
   }
 }
 
@@ -152,6 +188,10 @@ class ClosedFormSchedule implements LrSchedule {
     }
   }
 
+  atBatch(): { lr: number; momentum: null } {
+    return { lr: this.lr, momentum: null };
+  }
+
   step(): number {
     this.epochs++;
     return this.lr;
@@ -164,6 +204,75 @@ class ClosedFormSchedule implements LrSchedule {
   loadState(state: ScheduleState, source = "schedule state"): void {
     checkState(state, this.configNow.kind, source);
     this.configNow = structuredClone(state.config);
+    this.base = state.baseLr;
+    this.epochs = state.epoch;
+  }
+}
+
+/** The one-cycle rate and momentum at 0-based step `step` of `totalSteps`, as OneCycleLR computes them. */
+export function oneCycleAt(maxLr: number, options: OneCycleOptions, step: number, totalSteps: number): { lr: number; momentum: number | null } {
+  const initialLr = maxLr / (options.divFactor ?? 25);
+  const minLr = initialLr / (options.finalDivFactor ?? 1e4);
+  const baseMomentum = options.baseMomentum ?? 0.85;
+  const maxMomentum = options.maxMomentum ?? 0.95;
+  // PyTorch's phase boundary: the last step of the rise, a float (pctStart * totalSteps - 1).
+  const peak = (options.pctStart ?? 0.3) * totalSteps - 1;
+  const rising = step <= peak;
+  const pct = rising ? step / peak : (step - peak) / (totalSteps - 1 - peak);
+  const anneal = (start: number, end: number): number => end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
+  const lr = rising ? anneal(initialLr, maxLr) : anneal(maxLr, minLr);
+  if (options.cycleMomentum === false) return { lr, momentum: null };
+  return { lr, momentum: rising ? anneal(maxMomentum, baseMomentum) : anneal(baseMomentum, maxMomentum) };
+}
+
+/** OneCycleLR over totalEpochs x batchesPerEpoch steps: a function of the epoch and the batch alone. */
+class OneCycleSchedule implements LrSchedule {
+  private epochs = 0;
+  private configNow: { kind: "onecycle"; totalEpochs: number } & OneCycleOptions;
+  private base: number;
+
+  constructor(baseLr: number, config: { kind: "onecycle"; totalEpochs: number } & OneCycleOptions, private readonly batchesPerEpoch: number) {
+    validateConfig(config);
+    const rising = (config.pctStart ?? 0.3) * config.totalEpochs * batchesPerEpoch;
+    if (rising < 2) {
+      throw new SpikemedError(`onecycle schedule: its rise (pctStart ${config.pctStart ?? 0.3} of ${config.totalEpochs * batchesPerEpoch} steps) must span at least 2 steps`, "train for more epochs or with smaller batches, or warm up for longer");
+    }
+    this.base = baseLr;
+    this.configNow = config;
+  }
+
+  get config(): ScheduleConfig {
+    return this.configNow;
+  }
+  get baseLr(): number {
+    return this.base;
+  }
+  get epoch(): number {
+    return this.epochs;
+  }
+  get lr(): number {
+    return this.atBatch(0).lr;
+  }
+
+  atBatch(batch: number): { lr: number; momentum: number | null } {
+    const totalSteps = this.configNow.totalEpochs * this.batchesPerEpoch;
+    // Past the planned steps (a run continued for more epochs) the rate stays at its floor.
+    const step = Math.min(this.epochs * this.batchesPerEpoch + batch, totalSteps - 1);
+    return oneCycleAt(this.base, this.configNow, step, totalSteps);
+  }
+
+  step(): number {
+    this.epochs++;
+    return this.lr;
+  }
+
+  state(): ScheduleState {
+    return { config: structuredClone(this.configNow), baseLr: this.base, epoch: this.epochs, lr: this.lr, best: null, badEpochs: 0, cooldownLeft: 0 };
+  }
+
+  loadState(state: ScheduleState, source = "schedule state"): void {
+    checkState(state, "onecycle", source);
+    this.configNow = structuredClone(state.config) as { kind: "onecycle"; totalEpochs: number } & OneCycleOptions;
     this.base = state.baseLr;
     this.epochs = state.epoch;
   }
@@ -197,6 +306,9 @@ class PlateauSchedule implements LrSchedule {
   }
   get lr(): number {
     return this.current;
+  }
+  atBatch(): { lr: number; momentum: null } {
+    return { lr: this.current, momentum: null };
   }
 
   step(metric?: number): number {

@@ -99,11 +99,14 @@ export async function train(network: Network, data: ClassificationData, split: {
   const buffers = network.buffers();
   const optimizer = createOptimizer(options.optimizer, params);
   const baseLr = optimizer.lr;
-  const schedule = createSchedule(baseLr, options.schedule ?? { kind: "constant" });
+  const root = new Rng(options.seed);
+  const epochIndicesOf = (epoch: number): Int32Array => options.sampling === "balanced"
+    ? balancedSample(split.train, data.labels, root.fork(`balance/epoch-${epoch}`).nextUint32(), options.balancedPerClass ?? medianClassCount(split.train, data.labels, data.classNames.length))
+    : split.train;
+  const schedule = createSchedule(baseLr, options.schedule ?? { kind: "constant" }, Math.ceil(epochIndicesOf(0).length / options.batchSize));
   const monitor = options.monitor ?? "val_loss";
   const balanced = monitor === "val_balanced_accuracy";
   const earlyStopping = new EarlyStopping({ mode: monitor === "val_loss" ? "min" : "max", patience: options.patience ?? options.epochs });
-  const root = new Rng(options.seed);
   const rngs = { forward: root.fork("forward"), augment: root.fork("augment") };
   const parts: TrainingParts = { params, optimizer, schedule, earlyStopping, rngs };
   const checkpointFile = checkpointIn(options.runDir);
@@ -156,10 +159,7 @@ export async function train(network: Network, data: ClassificationData, split: {
   try {
     for (let epoch = start.epoch; epoch < options.epochs && !earlyStopping.shouldStop; epoch++) {
       const epochStart = Date.now();
-      optimizer.lr = schedule.lr;
-      const epochIndices = options.sampling === "balanced"
-        ? balancedSample(split.train, data.labels, root.fork(`balance/epoch-${epoch}`).nextUint32(), options.balancedPerClass ?? medianClassCount(split.train, data.labels, data.classNames.length))
-        : split.train;
+      const epochIndices = epochIndicesOf(epoch);
       const batches = epochBatches(epochIndices, { batchSize: options.batchSize, shuffle: true, rng: root.fork(`shuffle/epoch-${epoch}`) });
       const resumed = epoch === start.epoch ? start : { epoch, batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
       let { lossSum, correct, seen } = resumed;
@@ -168,6 +168,9 @@ export async function train(network: Network, data: ClassificationData, split: {
       for (let k = resumed.batch; k < batches.count; k++) {
         const indices = batches.batch(k);
         const step = trainStep(network, data, indices, batchBuffer, params, options, rngs);
+        const batchSchedule = schedule.atBatch(k);
+        optimizer.lr = batchSchedule.lr;
+        if (batchSchedule.momentum !== null) optimizer.momentum = batchSchedule.momentum;
         optimizer.step();
         lossSum += step.loss * indices.length;
         correct += step.correct;
@@ -359,4 +362,8 @@ function validateOptions(o: TrainOptions, split: { train: Int32Array; val: Int32
     throw new SpikemedError(`--micro-batch must be a positive integer, got ${o.microBatch}`);
   }
   if (split.train.length === 0) throw new SpikemedError("the training split is empty", "check --data and the split options");
+  const cyclesMomentum = o.schedule?.kind === "onecycle" && o.schedule.cycleMomentum !== false;
+  if (cyclesMomentum && o.optimizer.kind === "sgd" && !((o.optimizer.momentum ?? 0) > 0)) {
+    throw new SpikemedError("the one-cycle schedule cycles SGD's momentum, and this SGD has none", "give SGD a momentum (--momentum 0.9), or use adam or adamw");
+  }
 }

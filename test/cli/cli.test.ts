@@ -63,11 +63,12 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["train", "ecg", "--validation", "records"], /--validation applies to --split inter only/],
     [["train", "ecg", "--max-class-weight", "5"], /--max-class-weight applies to loss weights; --balance is none/],
     [["train", "ecg", "--weight-decay", "-0.1"], /--weight-decay.*expected a number >= 0, got "-0.1"/],
-    [["train", "ecg", "--warmup", "2"], /--warmup applies to --schedule cosine; the schedule is constant/],
+    [["train", "ecg", "--warmup", "2"], /--warmup applies to --schedule cosine and onecycle; the schedule is constant/],
+    [["train", "ecg", "--momentum", "0.5"], /--momentum applies to --optimizer sgd; the optimizer is adam/],
     [["train", "ecg", "--schedule", "cosine", "--epochs", "3", "--warmup", "3"], /--warmup 3 leaves no epoch of the 3 to anneal in/],
     [["train", "ecg", "--augment-settings", "flip=0"], /--augment-settings applies to augmented X-rays; this is train ecg/],
     [["train", "cxr", "--augment-settings", "flip=2"], /--augment-settings.*flip: expected a number from 0 to 1, got "2"/],
-    [["train", "cxr", "--augment-settings", "tilt=3"], /--augment-settings.*expected key=value pairs with keys flip, rotation, shift, contrast, brightness, shift-step, got "tilt=3"/],
+    [["train", "cxr", "--augment-settings", "tilt=3"], /--augment-settings.*expected key=value pairs with keys flip, rotation, shift, contrast, brightness, shift-step, contrast-center, got "tilt=3"/],
     [["search", "ecg"], /search needs at least one --grid/],
     [["search", "ecg", "--grid", "colour=1,2"], /--grid colour: not a setting a search can vary/],
     [["search", "ecg", "--grid", "lr=fast"], /--grid lr: expected a positive number, got "fast"/],
@@ -505,6 +506,19 @@ test("--init-from starts a spiking network from its ReLU twin's trained weights 
     assert.match(r.err, expected);
     noStack(r.err);
   }
+});
+
+test("--schedule onecycle steps every batch to --lr / 250,000 at the end; --optimizer sgd gets momentum 0.9 for it to cycle", () => {
+  const run = path.join(temporaryDir("spikemed-onecycle-"), "run");
+  const t = cli("train", "ecg", "--epochs", "2", "--limit", "100", "--time-steps", "1", "--records", "208", "--lr", "0.003", "--optimizer", "sgd", "--schedule", "onecycle", "--warmup", "1", "--out", run);
+  assert.equal(t.code, 0, t.err);
+  const rates = (JSON.parse(fs.readFileSync(path.join(run, "report.json"), "utf8")) as { history: { learningRate: number }[] }).history.map((h) => h.learningRate);
+  // The last batch of the last epoch is the cycle's last step: --lr / divFactor 25 / finalDivFactor 1e4.
+  assert.ok(Math.abs(rates[1] - 0.003 / 25 / 1e4) < 1e-15, `last epoch ends at ${rates[1]}`);
+  assert.ok(Math.abs(rates[0] - 0.003) < 1e-15, `the rise lasts the one --warmup epoch, ending at --lr: ${rates[0]}`);
+  const saved = JSON.parse(fs.readFileSync(path.join(run, "run.json"), "utf8")) as { train: { optimizer: unknown; schedule: unknown } };
+  assert.deepEqual(saved.train.optimizer, { kind: "sgd", lr: 0.003, momentum: 0.9 });
+  assert.deepEqual(saved.train.schedule, { kind: "onecycle", totalEpochs: 2, pctStart: 0.5 });
 });
 
 test("--warmup raises the learning rate linearly from a third of --lr before the cosine anneals it", () => {

@@ -22,6 +22,40 @@ test("schedules reproduce torch.optim.lr_scheduler (StepLR, CosineAnnealingLR, L
   }
 });
 
+test("onecycle reproduces torch's OneCycleLR batch by batch: the rate and the momentum (Adam's beta1, SGD's momentum)", () => {
+  assert.equal(fixtures.oneCycles.length, 4);
+  for (const c of fixtures.oneCycles) {
+    const schedule = createSchedule(c.maxLr, c.config as ScheduleConfig, c.batchesPerEpoch);
+    const untouched = 0.9; // Adam's default beta1, which a schedule that does not cycle leaves as it is
+    const lrs: number[] = [];
+    const momenta: number[] = [];
+    for (let epoch = 0; epoch < c.config.totalEpochs; epoch++) {
+      for (let batch = 0; batch < c.batchesPerEpoch; batch++) {
+        const at = schedule.atBatch(batch);
+        lrs.push(at.lr);
+        momenta.push(at.momentum ?? untouched);
+      }
+      schedule.step();
+    }
+    assert.ok(maxRelativeError(lrs, c.lrs) < 1e-12, `${c.name} rates: ${lrs.join(", ")} vs torch ${c.lrs.join(", ")}`);
+    assert.ok(maxRelativeError(momenta, c.momenta) < 1e-12, `${c.name} momenta: ${momenta.join(", ")} vs torch ${c.momenta.join(", ")}`);
+  }
+});
+
+test("onecycle holds its floor past the planned epochs, and starts every epoch where the last one stopped", () => {
+  const schedule = createSchedule(0.01, { kind: "onecycle", totalEpochs: 2 }, 5);
+  const floor = 0.01 / 25 / 1e4;
+  assert.ok(Math.abs(schedule.atBatch(0).lr - 0.01 / 25) < 1e-18);
+  schedule.step();
+  assert.equal(schedule.lr, schedule.atBatch(0).lr);
+  schedule.step();
+  for (const batch of [0, 4]) {
+    const at = schedule.atBatch(batch);
+    assert.ok(Math.abs(at.lr - floor) < 1e-18, `epoch 3 batch ${batch}: ${at.lr}`);
+    assert.ok(Math.abs(at.momentum! - 0.95) < 1e-15);
+  }
+});
+
 test("step schedule by hand: 0.1 halved every 2 epochs", () => {
   assert.deepEqual(run({ kind: "step", stepSize: 2, gamma: 0.5 }, 6), [0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.0125]);
   assert.deepEqual(run({ kind: "constant" }, 3), [0.1, 0.1, 0.1, 0.1]);
@@ -47,6 +81,7 @@ test("state()/loadState() round-trips through JSON and continues identically", (
     { kind: "step", stepSize: 3, gamma: 0.3 },
     { kind: "cosine", totalEpochs: 12, warmupEpochs: 2, minLr: 1e-4 },
     { kind: "plateau", factor: 0.5, patience: 1, cooldown: 2 },
+    { kind: "onecycle", totalEpochs: 12, pctStart: 0.2 },
   ];
   const metrics = [1, 0.9, 0.95, 0.97, 0.96, 0.99, 0.8, 0.85, 0.9, 0.9, 0.9, 0.9];
   for (const config of configs) {
@@ -70,6 +105,10 @@ test("bad settings raise SpikemedError naming the option", () => {
   assert.throws(() => createSchedule(-1, { kind: "constant" }), /lr/);
   assert.throws(() => createSchedule(0.1, { kind: "plateau" }).step(), /needs the epoch's validation metric/);
   assert.throws(() => createSchedule(0.1, { kind: "plateau" }).step(NaN), /NaN/);
+  assert.throws(() => createSchedule(0.1, { kind: "onecycle", totalEpochs: 4, pctStart: 1 }), /pctStart must be strictly between 0 and 1/);
+  assert.throws(() => createSchedule(0.1, { kind: "onecycle", totalEpochs: 4, baseMomentum: 0.96 }), /baseMomentum <= maxMomentum < 1/);
+  assert.throws(() => createSchedule(0.1, { kind: "onecycle", totalEpochs: 4, divFactor: 0 }), /divFactor must be > 0/);
+  assert.throws(() => createSchedule(0.1, { kind: "onecycle", totalEpochs: 3, pctStart: 0.3 }, 2), /its rise \(pctStart 0.3 of 6 steps\) must span at least 2 steps/);
   const stepState = createSchedule(0.1, { kind: "step", stepSize: 2 }).state();
   assert.throws(() => createSchedule(0.1, { kind: "cosine", totalEpochs: 3 }).loadState(stepState, "run/last.ckpt"), /run\/last.ckpt: holds a step schedule but the run uses cosine/);
 });

@@ -15,6 +15,8 @@ export interface TorchFixtures {
     state: Record<string, number[]>;
   }[];
   schedules: { name: string; config: Record<string, unknown> & { kind: string }; metrics?: number[]; lrs: number[] }[];
+  /** OneCycleLR: the rate and momentum (Adam's beta1, SGD's momentum) of each optimizer step. */
+  oneCycles: { name: string; optimizer: "Adam" | "AdamW" | "SGD"; config: Record<string, unknown> & { kind: "onecycle"; totalEpochs: number }; batchesPerEpoch: number; maxLr: number; lrs: number[]; momenta: number[] }[];
   clipping: { maxNorm: number; normType: 2 | "inf"; grads: number[][]; totalNorm: number; clipped: number[][] }[];
 }
 

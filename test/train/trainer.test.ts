@@ -5,7 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import { Rng } from "../../src/core/index.js";
 import { buildNetwork, type ModelConfig } from "../../src/model/index.js";
-import { evaluateLoss, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../../src/train/index.js";
+import { checkpointIn, evaluateLoss, predictProbabilities, train, type ClassificationData, type ScheduleConfig, type TrainOptions } from "../../src/train/index.js";
+import { readCheckpoint } from "../../src/train/checkpoint.js";
+import { loadTorchFixtures, maxRelativeError } from "./torch-fixtures.js";
 
 /** Two classes of 1-d signals: a bump in the left half or in the right half, plus noise. */
 function toyData(n: number, seed: number): ClassificationData {
@@ -88,6 +90,28 @@ test("the same seed gives the same weights bit for bit, and a resumed run ends w
   const r2 = await train(resumed, data, split, { ...options(dir, 4), resume: true });
   assert.deepEqual(weights(resumed), weights(full1));
   assert.deepEqual(r2.history.map((h) => h.trainLoss), r1.history.map((h) => h.trainLoss));
+});
+
+test("the trainer sets the one-cycle rate and beta1 before every batch, as torch's OneCycleLR steps them", async () => {
+  const torch = loadTorchFixtures().oneCycles.find((c) => c.name === "adamw-pct0.1")!;
+  const epochs = torch.config.totalEpochs;
+  const dir = tmp();
+  const data = toyData(72, 4);
+  // 56 training samples in batches of 8: the 7 batches an epoch of the torch case.
+  const result = await train(buildNetwork(model, 5), data, { train: range(0, 56), val: range(56, 72) },
+    { ...options(dir, epochs), optimizer: { kind: "adamw", lr: torch.maxLr, weightDecay: 0.05 }, schedule: torch.config as ScheduleConfig });
+  const lastOfEpoch = result.history.map((h) => h.learningRate!);
+  const torchLastOfEpoch = Array.from({ length: epochs }, (_, e) => torch.lrs[(e + 1) * torch.batchesPerEpoch - 1]);
+  assert.ok(maxRelativeError(lastOfEpoch, torchLastOfEpoch) < 1e-12, `${lastOfEpoch.join(", ")} vs torch ${torchLastOfEpoch.join(", ")}`);
+  const saved = readCheckpoint(checkpointIn(dir)).meta as { optimizer: { hyper: { beta1: number; lr: number } } };
+  assert.ok(Math.abs(saved.optimizer.hyper.beta1 - torch.momenta.at(-1)!) < 1e-12, `beta1 ${saved.optimizer.hyper.beta1}`);
+  assert.equal(saved.optimizer.hyper.lr, lastOfEpoch.at(-1));
+});
+
+test("the one-cycle schedule refuses SGD without momentum before training", async () => {
+  await assert.rejects(train(buildNetwork(model, 1), toyData(32, 1), { train: range(0, 32), val: range(0, 0) },
+    { ...options(tmp(), 4), optimizer: { kind: "sgd", lr: 0.1 }, schedule: { kind: "onecycle", totalEpochs: 4 } }),
+  /the one-cycle schedule cycles SGD's momentum, and this SGD has none.*--momentum 0\.9/s);
 });
 
 test("resume refuses a run started with other settings, naming each difference; more epochs under a constant schedule are allowed", async () => {

@@ -1,7 +1,7 @@
 /**
  * Training-time augmentation of S x S grayscale images: horizontal flip, small rotation and
  * shift (one affine map, bilinear sampling, borders replicated), then contrast about the
- * image mean and a brightness offset. Every image draws exactly five numbers from the Rng, six
+ * image mean (or a fixed intensity) and a brightness offset. Every image draws exactly five numbers from the Rng, six
  * with brightness, so a seed fixes the result (and runs from before brightness replay unchanged).
  */
 import type { Rng } from "../../core/random.js";
@@ -15,6 +15,12 @@ export interface AugmentOptions {
   maxShiftFraction?: number;
   /** Contrast factor drawn uniformly in 1 +- this. Default 0.1. */
   maxContrastChange?: number;
+  /**
+   * The intensity contrast scales about. Default: each image's mean, which keeps it; 0.5 is
+   * torchvision-style ((x - 0.5) * c + 0.5), which also brightens or darkens an image by
+   * (0.5 - mean)(c - 1).
+   */
+  contrastCenter?: number;
   /** Brightness offset drawn uniformly in +-this (intensities are in [0, 1]). Default 0. */
   maxBrightnessChange?: number;
   /**
@@ -33,11 +39,13 @@ export interface AugmentParams {
   shiftX: number; // pixels, positive moves content right
   shiftY: number; // pixels, positive moves content down
   contrast: number;
+  /** The intensity contrast scales about (the image's mean when absent). */
+  contrastCenter?: number;
   /** Added to every pixel after contrast (0 when absent). */
   brightness?: number;
 }
 
-export const DEFAULT_AUGMENT: Required<AugmentOptions> = {
+export const DEFAULT_AUGMENT: Required<Omit<AugmentOptions, "contrastCenter">> = {
   flipProbability: 0.5,
   maxRotationDegrees: 5,
   maxShiftFraction: 0.05,
@@ -55,8 +63,9 @@ export function drawAugmentParams(rng: Rng, size: number, options: AugmentOption
   const shiftX = snap(symmetric() * o.maxShiftFraction * size);
   const shiftY = snap(symmetric() * o.maxShiftFraction * size);
   const contrast = 1 + symmetric() * o.maxContrastChange;
-  if (o.maxBrightnessChange === 0) return { flip, angleRadians, shiftX, shiftY, contrast };
-  return { flip, angleRadians, shiftX, shiftY, contrast, brightness: symmetric() * o.maxBrightnessChange };
+  const center = o.contrastCenter === undefined ? {} : { contrastCenter: o.contrastCenter };
+  if (o.maxBrightnessChange === 0) return { flip, angleRadians, shiftX, shiftY, contrast, ...center };
+  return { flip, angleRadians, shiftX, shiftY, contrast, ...center, brightness: symmetric() * o.maxBrightnessChange };
 }
 
 /**
@@ -75,11 +84,9 @@ export function augmentImage(
   const cos = Math.cos(params.angleRadians);
   const sin = Math.sin(params.angleRadians);
   const last = size - 1;
-  let sum = 0;
-  for (let i = 0; i < size * size; i++) sum += src[srcOffset + i];
-  const mean = sum / (size * size) / 255;
+  const center = params.contrastCenter ?? meanIntensity(src, srcOffset, size);
   const scale = params.contrast / 255;
-  const offsetTerm = mean * (1 - params.contrast) + (params.brightness ?? 0);
+  const offsetTerm = center * (1 - params.contrast) + (params.brightness ?? 0);
   for (let y = 0; y < size; y++) {
     const dy = y - c - params.shiftY;
     for (let x = 0; x < size; x++) {
@@ -103,4 +110,10 @@ export function augmentImage(
       out[outOffset + y * size + x] = v < 0 ? 0 : v > 1 ? 1 : v;
     }
   }
+}
+
+function meanIntensity(src: Uint8Array, offset: number, size: number): number {
+  let sum = 0;
+  for (let i = 0; i < size * size; i++) sum += src[offset + i];
+  return sum / (size * size) / 255;
 }

@@ -47,6 +47,22 @@ test("augmentImage: contrast scales about the mean and clamps to [0, 1]", () => 
   assert.ok(maxAbsDiff(got, expected((x, y) => Math.min(1, Math.max(0, mean + 1.5 * (at(x, y) - mean))))) < 1e-6);
 });
 
+test("augmentImage: a contrast centre scales about that intensity instead of the mean", () => {
+  const got = run({ ...none, contrast: 1.5, contrastCenter: 0.5 });
+  assert.ok(maxAbsDiff(got, expected((x, y) => Math.min(1, Math.max(0, 0.5 + 1.5 * (at(x, y) - 0.5))))) < 1e-6);
+  // By hand: a pixel of 153 (0.6) at contrast 2 about 0.25 is 0.25 + 2 x 0.35 = 0.95.
+  const out = new Float32Array(1);
+  augmentImage(Uint8Array.of(153), 0, 1, { ...none, contrast: 2, contrastCenter: 0.25 }, out, 0);
+  assert.ok(Math.abs(out[0] - 0.95) < 1e-6, `${out[0]}`);
+});
+
+test("drawAugmentParams: a contrast centre is passed on without a draw of its own", () => {
+  const options = { maxBrightnessChange: 0.1 };
+  const plain = drawAugmentParams(new Rng(6), 128, options);
+  const centred = drawAugmentParams(new Rng(6), 128, { ...options, contrastCenter: 0.5 });
+  assert.deepEqual(centred, { ...plain, contrastCenter: 0.5 });
+});
+
 test("augmentImage: brightness adds to every pixel after contrast, then clamps to [0, 1]", () => {
   const mean = image.reduce((a, b) => a + b, 0) / image.length / 255;
   const got = run({ ...none, contrast: 1.2, brightness: -0.15 });
