@@ -71,9 +71,7 @@ export interface LrSchedule {
 export function createSchedule(baseLr: number, config: ScheduleConfig, batchesPerEpoch = 1): LrSchedule {
   checkRange("schedule", "lr", baseLr, 0, Infinity);
   checkRange("schedule", "batchesPerEpoch", batchesPerEpoch, 1, Infinity, true);
-  if (config.kind === "plateau") return new PlateauSchedule(baseLr, config);
-  if (config.kind === "onecycle") return new OneCycleSchedule(baseLr, config, batchesPerEpoch);
-  return new ClosedFormSchedule(baseLr, config);
+  return config.kind === "plateau" ? new PlateauSchedule(baseLr, config) : new ClosedFormSchedule(baseLr, config, batchesPerEpoch);
 }
 
 function checkRange(owner: string, option: string, value: unknown, min: number, max: number, integer = false): number {
@@ -143,14 +141,17 @@ function checkState(state: ScheduleState, kind: ScheduleConfig["kind"], source: 
   checkRange(source, "schedule lr", state.lr, 0, Infinity);
 }
 
-/** Constant, step and cosine: the lr is a function of the epoch alone. */
+/** Constant, step, cosine and one-cycle: the lr is a function of the epoch (one-cycle: and the batch) alone. */
 class ClosedFormSchedule implements LrSchedule {
   private epochs = 0;
   private configNow: ScheduleConfig;
   private base: number;
 
-  constructor(baseLr: number, config: ScheduleConfig) {
+  constructor(baseLr: number, config: ScheduleConfig, private readonly batchesPerEpoch: number) {
     validateConfig(config);
+    if (config.kind === "onecycle" && (config.pctStart ?? 0.3) * config.totalEpochs * batchesPerEpoch < 2) {
+      throw new SpikemedError(`onecycle schedule: its rise (pctStart ${config.pctStart ?? 0.3} of ${config.totalEpochs * batchesPerEpoch} steps) must span at least 2 steps`, "train for more epochs or with smaller batches, or warm up for longer");
+    }
     this.base = baseLr;
     this.configNow = config;
   }
@@ -183,13 +184,19 @@ class ClosedFormSchedule implements LrSchedule {
         const minLr = c.minLr ?? 0;
         return minLr + ((this.base - minLr) * (1 + Math.cos((Math.PI * into) / span))) / 2;
       }
+      case "onecycle":
+        return this.atBatch(0).lr;
       default:
         return this.base;
     }
   }
 
-  atBatch(): { lr: number; momentum: null } {
-    return { lr: this.lr, momentum: null };
+  atBatch(batch: number): { lr: number; momentum: number | null } {
+    const c = this.configNow;
+    if (c.kind !== "onecycle") return { lr: this.lr, momentum: null };
+    const totalSteps = c.totalEpochs * this.batchesPerEpoch;
+    // Past the planned steps (a run continued for more epochs) the rate stays at its floor.
+    return oneCycleAt(this.base, c, Math.min(this.epochs * this.batchesPerEpoch + batch, totalSteps - 1), totalSteps);
   }
 
   step(): number {
@@ -223,59 +230,6 @@ export function oneCycleAt(maxLr: number, options: OneCycleOptions, step: number
   const lr = rising ? anneal(initialLr, maxLr) : anneal(maxLr, minLr);
   if (options.cycleMomentum === false) return { lr, momentum: null };
   return { lr, momentum: rising ? anneal(maxMomentum, baseMomentum) : anneal(baseMomentum, maxMomentum) };
-}
-
-/** OneCycleLR over totalEpochs x batchesPerEpoch steps: a function of the epoch and the batch alone. */
-class OneCycleSchedule implements LrSchedule {
-  private epochs = 0;
-  private configNow: { kind: "onecycle"; totalEpochs: number } & OneCycleOptions;
-  private base: number;
-
-  constructor(baseLr: number, config: { kind: "onecycle"; totalEpochs: number } & OneCycleOptions, private readonly batchesPerEpoch: number) {
-    validateConfig(config);
-    const rising = (config.pctStart ?? 0.3) * config.totalEpochs * batchesPerEpoch;
-    if (rising < 2) {
-      throw new SpikemedError(`onecycle schedule: its rise (pctStart ${config.pctStart ?? 0.3} of ${config.totalEpochs * batchesPerEpoch} steps) must span at least 2 steps`, "train for more epochs or with smaller batches, or warm up for longer");
-    }
-    this.base = baseLr;
-    this.configNow = config;
-  }
-
-  get config(): ScheduleConfig {
-    return this.configNow;
-  }
-  get baseLr(): number {
-    return this.base;
-  }
-  get epoch(): number {
-    return this.epochs;
-  }
-  get lr(): number {
-    return this.atBatch(0).lr;
-  }
-
-  atBatch(batch: number): { lr: number; momentum: number | null } {
-    const totalSteps = this.configNow.totalEpochs * this.batchesPerEpoch;
-    // Past the planned steps (a run continued for more epochs) the rate stays at its floor.
-    const step = Math.min(this.epochs * this.batchesPerEpoch + batch, totalSteps - 1);
-    return oneCycleAt(this.base, this.configNow, step, totalSteps);
-  }
-
-  step(): number {
-    this.epochs++;
-    return this.lr;
-  }
-
-  state(): ScheduleState {
-    return { config: structuredClone(this.configNow), baseLr: this.base, epoch: this.epochs, lr: this.lr, best: null, badEpochs: 0, cooldownLeft: 0 };
-  }
-
-  loadState(state: ScheduleState, source = "schedule state"): void {
-    checkState(state, "onecycle", source);
-    this.configNow = structuredClone(state.config) as { kind: "onecycle"; totalEpochs: number } & OneCycleOptions;
-    this.base = state.baseLr;
-    this.epochs = state.epoch;
-  }
 }
 
 /** ReduceLROnPlateau: multiplies the lr by `factor` after `patience` epochs without improvement. */
