@@ -145,9 +145,13 @@ $S cxr --data $CXR $RESNET --config bench/configs/cxr-srelu-resnet.json --init-f
 TORCHAUG="--protocol mixed --schedule cosine --optimizer adamw --weight-decay 0.05 --batch-size 64 --augment-settings flip=0,rotation=0,shift=0.0625,contrast=0.1,brightness=0.1,shift-step=1 --monitor val_accuracy"
 $S cxr --data $CXR $TORCHAUG --warmup 2 --model cnn-resnet --epochs 20 --lr 2e-3 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-cnn-resnet-torchaug-5seeds
 $S cxr --data $CXR $TORCHAUG --config bench/configs/cxr-srelu-resnet.json --init-from runs/bench/cxr-cnn-resnet-torchaug-5seeds --epochs 10 --lr 5e-4 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-srelu-resnet-torchaug-5seeds
-# Session 18: the same recipe with PyTorch ResNet-18's stem pool (3x3, stride 2, padding 1) in both networks.
+# Session 18: the same recipe with PyTorch ResNet-18's stem pool (3x3, stride 2, padding 1); two seeds ran (the third was
+# stopped in epoch 3 for the next experiment, resumable by the same command).
 $S cxr --data $CXR $TORCHAUG --warmup 2 --config bench/configs/cxr-cnn-resnet-stempool.json --epochs 20 --lr 2e-3 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-cnn-resnet-stempool-5seeds
-$S cxr --data $CXR $TORCHAUG --config bench/configs/cxr-srelu-resnet-stempool.json --init-from runs/bench/cxr-cnn-resnet-stempool-5seeds --epochs 10 --lr 5e-4 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-srelu-resnet-stempool-5seeds
+# Session 18: 256 x 256 images (the paper's size) through a 7x7 stride-4 stem and the 3x3 stem pool: every layer after the
+# stem costs what it does at 128 x 128. The twins, then the spiking networks from them.
+$S cxr --data $CXR $TORCHAUG --warmup 2 --config bench/configs/cxr-cnn-resnet-256.json --epochs 20 --lr 2e-3 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-cnn-resnet-256-5seeds
+$S cxr --data $CXR $TORCHAUG --config bench/configs/cxr-srelu-resnet-256.json --init-from runs/bench/cxr-cnn-resnet-256-5seeds --epochs 10 --lr 5e-4 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-srelu-resnet-256-5seeds
 node dist/bench/summarize-runs.js
 
 # Session-3 ECG runs (commit e532134: the same windows and dropout, RR features in seconds and over the local median RR),

@@ -25,6 +25,13 @@ export const nonNegativeNumber = (value: string): number => {
   return n;
 };
 
+/** A share: at least 0 and under 1. */
+export const fraction = (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`expected a number from 0 up to (not including) 1, got "${value}"`);
+  return n;
+};
+
 /** "before,after": two non-negative numbers of seconds. */
 export const seconds = (value: string): number[] => {
   const parts = value.split(",").map((s) => Number(s.trim()));

@@ -7,14 +7,14 @@ import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../
 import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
 import { checkConfigSettings, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
-import { list, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
+import { fraction, list, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 
 /** The shared options as commander parses them. */
 export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
-  optimizer: "adam" | "adamw" | "sgd"; momentum?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
+  optimizer: "adam" | "adamw" | "sgd"; momentum?: number; labelSmoothing?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor: Monitor; seed: number; splitSeed?: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; augment?: boolean; augmentSettings?: string; records?: string[];
 }
@@ -88,6 +88,7 @@ export function experimentOptions(command: Command): Command {
     .option("--warmup <epochs>", "with --schedule cosine: raise the learning rate linearly from a third of --lr over this many epochs first, then anneal (PyTorch's LinearLR then CosineAnnealingLR); " +
       "with onecycle: the rise lasts this many epochs (default 30% of them)", positiveInt)
     .option("--clip-norm <value>", "clip the gradient norm", positiveNumber)
+    .option("--label-smoothing <e>", "train towards 1 - e on the label and e / classes on every class (PyTorch's label_smoothing; the validation loss stays plain cross-entropy)", fraction)
     .option("--balance <how>", "class imbalance: none, weights (loss weights n / (classes x class count)), sqrt-weights (their square roots: rare classes count more, a handful of beats no longer outweighs thousands) or sampling (balanced batches); default none, weights where the training classes are seldom balanced: ecg --split inter, cxr --protocol same-source and leave-one-source-out",
       oneOf(["none", "weights", "sqrt-weights", "sampling"] as const))
     .option("--max-class-weight <w>", "lower loss weights above w to w (with --balance weights or sqrt-weights: a class of a few samples, such as the 8 Q beats of MIT-BIH's inter-patient training split at weight 1,149, no longer dominates the loss)", positiveNumber)
@@ -171,7 +172,7 @@ export function experimentSettings(task: Task, flags: ExperimentFlags): Experime
     model, data: dataSpec(task, flags, model), balance, maxClassWeight: flags.maxClassWeight, classWeights: classWeightsOf(flags.classWeights),
     train: {
       epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: optimizerConfig(flags), schedule,
-      microBatch: flags.microBatch, clipNorm: flags.clipNorm, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? flags.augmentSettings !== undefined,
+      microBatch: flags.microBatch, clipNorm: flags.clipNorm, labelSmoothing: flags.labelSmoothing, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? flags.augmentSettings !== undefined,
     },
   };
 }

@@ -14,7 +14,7 @@ export type RunSettings = Record<string, unknown>;
  * uses). Not `epochs`: a run may be continued for more epochs where its schedule allows it (a
  * cosine schedule records its length, and is compared).
  */
-const RESULT_KEYS = ["batchSize", "optimizer", "schedule", "clipNorm", "classWeights", "sampling", "microBatch",
+const RESULT_KEYS = ["batchSize", "optimizer", "schedule", "clipNorm", "classWeights", "labelSmoothing", "sampling", "microBatch",
   "patience", "monitor", "augment", "seed", "balancedPerClass"] as const satisfies readonly (keyof TrainOptions)[];
 
 export function runSettings(options: TrainOptions, data: ClassificationData, split: { train: Int32Array; val: Int32Array }): RunSettings {

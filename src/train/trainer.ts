@@ -35,6 +35,8 @@ export interface TrainOptions {
   clipNorm?: number;
   /** Per-class loss weights (e.g. from classWeights()). */
   classWeights?: number[];
+  /** Label smoothing of the training loss (PyTorch's label_smoothing); validation loss stays plain cross-entropy. */
+  labelSmoothing?: number;
   /** "balanced" draws every epoch's training set with equal counts per class. */
   sampling?: "shuffle" | "balanced";
   /**
@@ -255,10 +257,10 @@ function trainStep(network: Network, data: ClassificationData, indices: Int32Arr
       tidy(() => {
         const x = batchTensor(data, inputs.subarray(s * row, (s + m) * row), m);
         const logits = network.forward(x, { training: true, rng: rngs.forward });
-        const classWeights = options.classWeights;
+        const { classWeights, labelSmoothing } = options;
         // A whole batch keeps the mean reduction, so runs without micro-batches stay bit-identical to before.
-        const mean = m === n ? ops.crossEntropy(logits, part, { classWeights })
-          : ops.affine(ops.crossEntropy(logits, part, { classWeights, reduction: "sum" }), 1 / weightTotal);
+        const mean = m === n ? ops.crossEntropy(logits, part, { classWeights, labelSmoothing })
+          : ops.affine(ops.crossEntropy(logits, part, { classWeights, labelSmoothing, reduction: "sum" }), 1 / weightTotal);
         backward(mean);
         loss += mean.item();
         correct += countCorrect(logits.data, part, logits.shape[1]);
@@ -362,6 +364,9 @@ function validateOptions(o: TrainOptions, split: { train: Int32Array; val: Int32
     throw new SpikemedError(`--micro-batch must be a positive integer, got ${o.microBatch}`);
   }
   if (split.train.length === 0) throw new SpikemedError("the training split is empty", "check --data and the split options");
+  if (o.labelSmoothing !== undefined && !(o.labelSmoothing >= 0 && o.labelSmoothing < 1)) {
+    throw new SpikemedError(`--label-smoothing must be at least 0 and under 1, got ${o.labelSmoothing}`, "e.g. 0.1");
+  }
   const cyclesMomentum = o.schedule?.kind === "onecycle" && o.schedule.cycleMomentum !== false;
   if (cyclesMomentum && o.optimizer.kind === "sgd" && !((o.optimizer.momentum ?? 0) > 0)) {
     throw new SpikemedError("the one-cycle schedule cycles SGD's momentum, and this SGD has none", "give SGD a momentum (--momentum 0.9), or use adam or adamw");

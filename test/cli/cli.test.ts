@@ -65,6 +65,7 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["train", "ecg", "--weight-decay", "-0.1"], /--weight-decay.*expected a number >= 0, got "-0.1"/],
     [["train", "ecg", "--warmup", "2"], /--warmup applies to --schedule cosine and onecycle; the schedule is constant/],
     [["train", "ecg", "--momentum", "0.5"], /--momentum applies to --optimizer sgd; the optimizer is adam/],
+    [["train", "ecg", "--label-smoothing", "1"], /--label-smoothing.*expected a number from 0 up to \(not including\) 1, got "1"/],
     [["train", "ecg", "--schedule", "cosine", "--epochs", "3", "--warmup", "3"], /--warmup 3 leaves no epoch of the 3 to anneal in/],
     [["train", "ecg", "--augment-settings", "flip=0"], /--augment-settings applies to augmented X-rays; this is train ecg/],
     [["train", "cxr", "--augment-settings", "flip=2"], /--augment-settings.*flip: expected a number from 0 to 1, got "2"/],

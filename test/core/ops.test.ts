@@ -152,6 +152,8 @@ test("softmax, log-softmax and weighted cross-entropy", () => {
   const nll1 = -Math.log(1 / (2 + Math.E));
   assert.ok(Math.abs(loss - (nll0 + 3 * nll1) / 4) < 1e-6);
   checkGradients("crossEntropy weighted", (a) => core.crossEntropy(a, [1, 0, 3], { classWeights: [0.5, 2, 1, 1] }), [rand([3, 4])]);
+  checkGradients("crossEntropy weighted, label smoothing", (a) => core.crossEntropy(a, [1, 0, 3], { classWeights: [0.5, 2, 1, 1], labelSmoothing: 0.2 }), [rand([3, 4])]);
+  assert.throws(() => core.crossEntropy(rand([2, 3]), [0, 1], { labelSmoothing: 1.5 }), /label smoothing 1.5 must be in \[0, 1\]/);
   assert.throws(() => core.crossEntropy(rand([2, 3]), [0, 3]), /label 3 at row 1 is not a class index/);
 });
 

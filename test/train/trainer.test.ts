@@ -108,6 +108,24 @@ test("the trainer sets the one-cycle rate and beta1 before every batch, as torch
   assert.equal(saved.optimizer.hyper.lr, lastOfEpoch.at(-1));
 });
 
+test("label smoothing reaches the training loss: at learning rate 0 the epoch's loss is the smoothed cross-entropy of the network's own outputs", async () => {
+  const data = toyData(32, 6);
+  const trainIndices = range(0, 32);
+  const net = buildNetwork(model, 7);
+  const result = await train(net, data, { train: trainIndices, val: range(0, 0) },
+    { ...options(tmp(), 1), optimizer: { kind: "sgd", lr: 0 }, labelSmoothing: 0.2 });
+  const { probabilities } = predictProbabilities(net, data, trainIndices, 32);
+  let expected = 0;
+  trainIndices.forEach((idx, r) => {
+    const logp = [Math.log(probabilities[2 * r]), Math.log(probabilities[2 * r + 1])];
+    expected += -(0.8 * logp[data.labels[idx]]) - 0.1 * (logp[0] + logp[1]);
+  });
+  expected /= trainIndices.length;
+  assert.ok(Math.abs(result.history[0].trainLoss - expected) < 1e-5, `${result.history[0].trainLoss} vs ${expected}`);
+  await assert.rejects(train(buildNetwork(model, 7), data, { train: trainIndices, val: range(0, 0) }, { ...options(tmp(), 1), labelSmoothing: 1 }),
+    /--label-smoothing must be at least 0 and under 1, got 1/);
+});
+
 test("the one-cycle schedule refuses SGD without momentum before training", async () => {
   await assert.rejects(train(buildNetwork(model, 1), toyData(32, 1), { train: range(0, 32), val: range(0, 0) },
     { ...options(tmp(), 4), optimizer: { kind: "sgd", lr: 0.1 }, schedule: { kind: "onecycle", totalEpochs: 4 } }),

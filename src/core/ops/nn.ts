@@ -36,6 +36,11 @@ export interface CrossEntropyOptions {
   /** Per-class weights (PyTorch semantics: the mean is weighted by the weights of the targets). */
   classWeights?: ArrayLike<number>;
   reduction?: "mean" | "sum";
+  /**
+   * PyTorch's label_smoothing e: the target puts 1 - e on the label and e / K on every class,
+   * each class's term weighted by its class weight; the mean still divides by the labels' weights.
+   */
+  labelSmoothing?: number;
 }
 
 /** Cross-entropy of logits [N, K] against integer class labels. */
@@ -48,6 +53,11 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number>, options:
   if (weights && weights.length !== k) {
     throw new SpikemedError(`crossEntropy: ${weights.length} class weights for ${k} classes`);
   }
+  const smoothing = options.labelSmoothing ?? 0;
+  if (!(smoothing >= 0 && smoothing <= 1)) throw new SpikemedError(`crossEntropy: label smoothing ${smoothing} must be in [0, 1]`);
+  const classWeight = (c: number): number => (weights ? weights[c] : 1);
+  let weightSum = 0;
+  for (let c = 0; c < k; c++) weightSum += classWeight(c);
   const backend = getBackend();
   // A tensor so that the enclosing tidy() scope releases it after the backward pass.
   const logpTensor = new Tensor(logits.shape, allocate("crossEntropy", logits.shape));
@@ -61,9 +71,10 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number>, options:
       logpTensor.dispose();
       throw new SpikemedError(`crossEntropy: label ${y} at row ${i} is not a class index in 0..${k - 1}`);
     }
-    const w = weights ? weights[y] : 1;
-    total -= w * logp[i * k + y];
+    const w = classWeight(y);
+    total -= (1 - smoothing) * w * logp[i * k + y];
     norm += w;
+    if (smoothing > 0) for (let c = 0; c < k; c++) total -= (smoothing / k) * classWeight(c) * logp[i * k + c];
   }
   const divisor = options.reduction === "sum" ? 1 : norm;
   const out = new Tensor([], allocate("crossEntropy", []));
@@ -72,8 +83,14 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number>, options:
     const dx = backend.alloc(logits.size);
     for (let i = 0; i < n; i++) {
       const y = labels[i];
-      const w = ((weights ? weights[y] : 1) * g[0]) / divisor;
-      for (let j = 0; j < k; j++) dx[i * k + j] = w * (Math.exp(logp[i * k + j]) - (j === y ? 1 : 0));
+      const w = ((1 - smoothing) * classWeight(y) * g[0]) / divisor;
+      // The smoothed term's gradient: (e / K) (p_j sum_c w_c - w_j).
+      const smoothScale = ((smoothing / k) * g[0]) / divisor;
+      for (let j = 0; j < k; j++) {
+        const p = Math.exp(logp[i * k + j]);
+        const smooth = smoothing > 0 ? smoothScale * (p * weightSum - classWeight(j)) : 0;
+        dx[i * k + j] = w * (p - (j === y ? 1 : 0)) + smooth;
+      }
     }
     return [dx];
   });
