@@ -116,14 +116,15 @@ function validateConfig(config: ScheduleConfig): void {
       return;
     case "onecycle": {
       checkRange(owner, "totalEpochs", config.totalEpochs, 1, Infinity, true);
-      const pctStart = checkRange(owner, "pctStart", config.pctStart ?? 0.3, 0, 1);
+      const o = withOneCycleDefaults(config);
+      const pctStart = checkRange(owner, "pctStart", o.pctStart, 0, 1);
       if (pctStart === 0 || pctStart === 1) throw new SpikemedError(`${owner}: option pctStart must be strictly between 0 and 1, got ${pctStart}`, "e.g. 0.3 (PyTorch's default) or --warmup a few epochs");
-      if (checkRange(owner, "divFactor", config.divFactor ?? 25, 0, Infinity) === 0) throw new SpikemedError(`${owner}: option divFactor must be > 0`);
-      if (checkRange(owner, "finalDivFactor", config.finalDivFactor ?? 1e4, 0, Infinity) === 0) throw new SpikemedError(`${owner}: option finalDivFactor must be > 0`);
-      const base = checkRange(owner, "baseMomentum", config.baseMomentum ?? 0.85, 0, 1);
-      const max = checkRange(owner, "maxMomentum", config.maxMomentum ?? 0.95, 0, 1);
+      if (checkRange(owner, "divFactor", o.divFactor, 0, Infinity) === 0) throw new SpikemedError(`${owner}: option divFactor must be > 0`);
+      if (checkRange(owner, "finalDivFactor", o.finalDivFactor, 0, Infinity) === 0) throw new SpikemedError(`${owner}: option finalDivFactor must be > 0`);
+      const base = checkRange(owner, "baseMomentum", o.baseMomentum, 0, 1);
+      const max = checkRange(owner, "maxMomentum", o.maxMomentum, 0, 1);
       if (base > max || max === 1) throw new SpikemedError(`${owner}: momenta must satisfy baseMomentum <= maxMomentum < 1, got ${base} and ${max}`);
-      if (config.cycleMomentum !== undefined && typeof config.cycleMomentum !== "boolean") throw new SpikemedError(`${owner}: option cycleMomentum must be true or false`);
+      if (typeof o.cycleMomentum !== "boolean") throw new SpikemedError(`${owner}: option cycleMomentum must be true or false`);
       return;
     }
     default:
@@ -149,8 +150,12 @@ class ClosedFormSchedule implements LrSchedule {
 
   constructor(baseLr: number, config: ScheduleConfig, private readonly batchesPerEpoch: number) {
     validateConfig(config);
-    if (config.kind === "onecycle" && (config.pctStart ?? 0.3) * config.totalEpochs * batchesPerEpoch < 2) {
-      throw new SpikemedError(`onecycle schedule: its rise (pctStart ${config.pctStart ?? 0.3} of ${config.totalEpochs * batchesPerEpoch} steps) must span at least 2 steps`, "train for more epochs or with smaller batches, or warm up for longer");
+    if (config.kind === "onecycle") {
+      const { pctStart } = withOneCycleDefaults(config);
+      const steps = config.totalEpochs * batchesPerEpoch;
+      if (pctStart * steps < 2) {
+        throw new SpikemedError(`onecycle schedule: its rise (pctStart ${pctStart} of ${steps} steps) must span at least 2 steps`, "train for more epochs or with smaller batches, or warm up for longer");
+      }
     }
     this.base = baseLr;
     this.configNow = config;
@@ -216,19 +221,30 @@ class ClosedFormSchedule implements LrSchedule {
   }
 }
 
+/** OneCycleLR's defaults where the config leaves a setting out. */
+function withOneCycleDefaults(config: OneCycleOptions): Required<OneCycleOptions> {
+  return {
+    pctStart: config.pctStart ?? 0.3,
+    divFactor: config.divFactor ?? 25,
+    finalDivFactor: config.finalDivFactor ?? 1e4,
+    cycleMomentum: config.cycleMomentum ?? true,
+    baseMomentum: config.baseMomentum ?? 0.85,
+    maxMomentum: config.maxMomentum ?? 0.95,
+  };
+}
+
 /** The one-cycle rate and momentum at 0-based step `step` of `totalSteps`, as OneCycleLR computes them. */
-export function oneCycleAt(maxLr: number, options: OneCycleOptions, step: number, totalSteps: number): { lr: number; momentum: number | null } {
-  const initialLr = maxLr / (options.divFactor ?? 25);
-  const minLr = initialLr / (options.finalDivFactor ?? 1e4);
-  const baseMomentum = options.baseMomentum ?? 0.85;
-  const maxMomentum = options.maxMomentum ?? 0.95;
+function oneCycleAt(maxLr: number, config: OneCycleOptions, step: number, totalSteps: number): { lr: number; momentum: number | null } {
+  const { pctStart, divFactor, finalDivFactor, cycleMomentum, baseMomentum, maxMomentum } = withOneCycleDefaults(config);
+  const initialLr = maxLr / divFactor;
+  const minLr = initialLr / finalDivFactor;
   // PyTorch's phase boundary: the last step of the rise, a float (pctStart * totalSteps - 1).
-  const peak = (options.pctStart ?? 0.3) * totalSteps - 1;
+  const peak = pctStart * totalSteps - 1;
   const rising = step <= peak;
   const pct = rising ? step / peak : (step - peak) / (totalSteps - 1 - peak);
   const anneal = (start: number, end: number): number => end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
   const lr = rising ? anneal(initialLr, maxLr) : anneal(maxLr, minLr);
-  if (options.cycleMomentum === false) return { lr, momentum: null };
+  if (!cycleMomentum) return { lr, momentum: null };
   return { lr, momentum: rising ? anneal(maxMomentum, baseMomentum) : anneal(baseMomentum, maxMomentum) };
 }
 
