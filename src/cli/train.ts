@@ -88,7 +88,7 @@ export function experimentOptions(command: Command): Command {
     .option("--warmup <epochs>", "with --schedule cosine: raise the learning rate linearly from a third of --lr over this many epochs first, then anneal (PyTorch's LinearLR then CosineAnnealingLR); " +
       "with onecycle: the rise lasts this many epochs (default 30% of them)", positiveInt)
     .option("--clip-norm <value>", "clip the gradient norm", positiveNumber)
-    .option("--label-smoothing <e>", "train towards 1 - e on the label and e / classes on every class (PyTorch's label_smoothing; the validation loss stays plain cross-entropy)", fraction)
+    .option("--label-smoothing <e>", "train towards 1 - e on the label and e / classes on every class, each sample weighted by its label's class weight (the validation loss stays plain cross-entropy)", fraction)
     .option("--balance <how>", "class imbalance: none, weights (loss weights n / (classes x class count)), sqrt-weights (their square roots: rare classes count more, a handful of beats no longer outweighs thousands) or sampling (balanced batches); default none, weights where the training classes are seldom balanced: ecg --split inter, cxr --protocol same-source and leave-one-source-out",
       oneOf(["none", "weights", "sqrt-weights", "sampling"] as const))
     .option("--max-class-weight <w>", "lower loss weights above w to w (with --balance weights or sqrt-weights: a class of a few samples, such as the 8 Q beats of MIT-BIH's inter-patient training split at weight 1,149, no longer dominates the loss)", positiveNumber)

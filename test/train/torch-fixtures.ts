@@ -17,7 +17,7 @@ export interface TorchFixtures {
   schedules: { name: string; config: Record<string, unknown> & { kind: string }; metrics?: number[]; lrs: number[] }[];
   /** OneCycleLR: the rate and momentum (Adam's beta1, SGD's momentum) of each optimizer step. */
   oneCycles: { name: string; optimizer: "Adam" | "AdamW" | "SGD"; config: Record<string, unknown> & { kind: "onecycle"; totalEpochs: number }; batchesPerEpoch: number; maxLr: number; lrs: number[]; momenta: number[] }[];
-  /** F.cross_entropy with label_smoothing: the loss and its gradient with respect to the logits. */
+  /** Label-smoothed cross-entropy, each sample weighted by its label's class weight (F.cross_entropy where they agree): the loss and its gradient with respect to the logits. */
   crossEntropies: { name: string; logits: number[][]; labels: number[]; classWeights: number[] | null; reduction: "mean" | "sum"; labelSmoothing: number; loss: number; grad: number[][] }[];
   clipping: { maxNorm: number; normType: 2 | "inf"; grads: number[][]; totalNorm: number; clipped: number[][] }[];
 }
