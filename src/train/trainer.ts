@@ -197,7 +197,7 @@ export async function train(network: Network, data: ClassificationData, split: {
         seconds: (Date.now() - epochStart) / 1000,
       };
       if (record.valPredictsOnly !== undefined && !history.some((h) => h.valPredictsOnly !== undefined)) {
-        const message = `epoch ${epoch + 1}: the network ${collapseMessage(record.valPredictsOnly, split, data)}`;
+        const message = `epoch ${epoch + 1}: the network ${collapseMessage(record.valPredictsOnly, split, data, options.classWeights)}`;
         warnings.push(message);
         log.write(`warning: ${message}\n`);
       }
@@ -228,7 +228,7 @@ export async function train(network: Network, data: ClassificationData, split: {
   restoreBest(params, buffers, best);
   const kept = history[earlyStopping.bestEpoch - 1]?.valPredictsOnly;
   if (kept !== undefined) {
-    const message = `the network kept from epoch ${earlyStopping.bestEpoch} still ${collapseMessage(kept, split, data)}`;
+    const message = `the network kept from epoch ${earlyStopping.bestEpoch} still ${collapseMessage(kept, split, data, options.classWeights)}`;
     warnings.push(message);
     log.write(`warning: ${message}\n`);
   }
@@ -312,15 +312,23 @@ export function evaluateLoss(network: Network, data: ClassificationData, indices
  * What follows "the network" when it gives every validation sample the same class: why that is
  * no classifier, and what to change. The X-ray replication's symptom (accuracy = the class's
  * share, ROC AUC 0.5), which spiking layers that do fire can also reach when one class dominates
- * the training set.
+ * the training set; or, when the class is a rare one, a loss weight that outweighs all the others.
  */
-function collapseMessage(className: string, split: { train: Int32Array; val: Int32Array }, data: ClassificationData): string {
+function collapseMessage(className: string, split: { train: Int32Array; val: Int32Array }, data: ClassificationData, classWeights?: number[]): string {
   const k = data.classNames.indexOf(className);
-  let share = 0;
-  for (const i of split.train) if (data.labels[i] === k) share++;
-  return `predicts ${className} for every one of the ${split.val.length} validation samples: it has learnt how common the classes are, ` +
-    `not what tells them apart (accuracy = the share of ${className}, ROC AUC near 0.5). Fix: ${className} is ${(100 * share / Math.max(1, split.train.length)).toFixed(1)}% of the training set; ` +
-    `weigh the classes (--balance weights), train longer, or change the learning rate`;
+  const counts = classCounts(data.labels, data.classNames.length, split.train);
+  const common = counts.indexOf(Math.max(...counts));
+  const share = `${className} is ${(100 * counts[k] / Math.max(1, split.train.length)).toFixed(1)}% of the training set`;
+  const start = `predicts ${className} for every one of the ${split.val.length} validation samples`;
+  if (k === common) {
+    return `${start}: it has learnt how common the classes are, not what tells them apart (accuracy = the share of ${className}, ROC AUC near 0.5). ` +
+      `Fix: ${share}; weigh the classes (--balance weights), train longer, or change the learning rate`;
+  }
+  if (classWeights && classWeights[k] > classWeights[common]) {
+    return `${start}, although ${share}: its loss weight (${+classWeights[k].toPrecision(3)}, against ${+classWeights[common].toPrecision(3)} for ${data.classNames[common]}) outweighs everything else. ` +
+      `Fix: cap the weights (--max-class-weight), soften them (--balance sqrt-weights), or lower the learning rate`;
+  }
+  return `${start}, although ${share}: it has learnt nothing that tells the classes apart. Fix: train longer, or change the learning rate`;
 }
 
 function restoreBest(params: Param[], buffers: { name: string; tensor: { data: Float32Array } }[], best: Map<string, Float32Array>): void {

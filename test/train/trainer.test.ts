@@ -60,6 +60,17 @@ test("a network that gives every validation sample one class is warned about, na
   assert.ok(result.history.every((h) => h.valPredictsOnly === "left"));
 });
 
+test("a network that gives every validation sample a rare class is told that class's loss weight outweighs the rest", async () => {
+  // The same blank inputs, the rare class weighted 1,000 times: the weighted loss is least when every answer is "right".
+  const n = 80;
+  const labels = Uint8Array.from({ length: n }, (_, i) => (i % 10 === 9 ? 1 : 0));
+  const blank: ClassificationData = { classNames: ["left", "right"], inputShape: [1, 16], labels, fill: (indices, out) => out.fill(0, 0, indices.length * 16) };
+  const result = await train(buildNetwork(model, 1), blank, { train: range(0, 60), val: range(60, 80) }, { ...options(tmp(), 3), classWeights: [1, 1000] });
+  const collapse = result.warnings.filter((w) => /predicts right for every one of the 20 validation samples/.test(w));
+  assert.equal(collapse.length, 2, result.warnings.join("\n"));
+  assert.match(collapse[0], /although right is 10\.0% of the training set: its loss weight \(1000, against 1 for left\) outweighs everything else\. Fix: cap the weights \(--max-class-weight\)/);
+});
+
 test("a tiny spiking network learns a separable toy problem to 100%", async () => {
   const data = toyData(96, 1);
   const net = buildNetwork(model, 1);
