@@ -1,99 +1,177 @@
 /**
- * Speed of the whole predict path (filtering, R peaks, windows, features, the default ECG SNN) on
- * the embedded sample's records, in the page `spikemed serve` opens (headless Chromium, the
- * kernels in a Worker) against Node on the same thread count, in the same sitting. The network is
- * the default one, untrained (seed 1), as in bench/ecg-speed.ts. Writes bench/results/web-speed.md.
+ * Speed of the predict path in the page `spikemed serve` opens (headless Chromium, the kernels in
+ * a Worker) against Node on the same thread count, in the same sitting:
+ * - ECG: the embedded sample's records through filtering, R peaks, windows, features and the
+ *   default ECG SNN, untrained (seed 1), as in bench/ecg-speed.ts;
+ * - chest X-ray, for each run folder given on the command line (e.g. a trained one under
+ *   runs/bench/): images of ../shared/data/cxr decoded and classified, one request per image.
+ * Writes bench/results/web-speed.md.
+ *
+ *   node dist/bench/web-speed.js [CXR_RUN...]
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startServer } from "../src/cli/serve.js";
 import { useFastBackend } from "../src/core/index.js";
+import { decodeImageFileToBytes } from "../src/data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, listRecords, readRecord, sampleDataDir } from "../src/data/ecg/index.js";
-import { predictRecordBeats, saveRun, type RunManifest } from "../src/experiment/index.js";
+import { imageSize, loadRun, predictImageBytes, predictRecordBeats, saveRun, type RunManifest } from "../src/experiment/index.js";
 import { buildNetwork, ecgSnn } from "../src/model/index.js";
 import { browser, HeadlessPage } from "../test/web/chromium.js";
 
 const REPEATS = 3;
+/** Images per class folder of the X-ray data, the first by name. */
+const IMAGES_PER_CLASS = 8;
+const CXR_DATA = "../shared/data/cxr";
+
 if (!browser) throw new Error("needs Chromium (apt-get install -y chromium, or SPIKEMED_CHROMIUM=path)");
+const cxrRuns = process.argv.slice(2);
+if (cxrRuns.length > 0 && !fs.existsSync(path.join(CXR_DATA, "covid"))) throw new Error(`X-ray runs need the X-ray images in ${CXR_DATA}/covid and /non_covid`);
 const threads = Math.min(2, os.availableParallelism());
 await useFastBackend({ threads });
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-web-speed-"));
-const model = ecgSnn(8);
-const network = buildNetwork(model, 1);
-const manifest: RunManifest = {
-  format: "spikemed-run", version: 1, task: "ecg", model, classNames: ["N", "S", "V", "F", "Q"],
-  data: { task: "ecg", dataDir: null, split: "intra", seed: 1, window: DEFAULT_BEAT_WINDOW }, train: {}, seed: 1, createdAt: new Date().toISOString(),
-};
-saveRun(dir, manifest, network);
-
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const names = listRecords(sampleDataDir());
 
-const node = new Map<string, { beats: number; seconds: number }>();
-for (const name of names) {
-  const record = readRecord(sampleDataDir(), name);
+/** The median of REPEATS timings after one warm-up. */
+async function medianSeconds(once: () => Promise<number>): Promise<number> {
   const times: number[] = [];
-  let beats = 0;
   for (let r = 0; r <= REPEATS; r++) {
-    const start = performance.now();
-    beats = predictRecordBeats(network, manifest, record, name).labels.length;
-    if (r > 0) times.push((performance.now() - start) / 1000); // the first run warms up
+    const seconds = await once();
+    if (r > 0) times.push(seconds);
   }
-  node.set(name, { beats, seconds: median(times) });
+  return median(times);
 }
 
-const { server, url } = await startServer(dir, { port: 0 });
-const page = await HeadlessPage.open(url);
-const web = new Map<string, number>();
-let request = 0;
-try {
-  const ready = await page.waitFor("document.getElementById('classify')?.disabled === false || document.body?.dataset.error || null", 60_000);
-  if (ready !== true) throw new Error(`the page failed: ${ready}`);
-  const backend = await page.evaluate("document.getElementById('run').textContent");
-  console.log(backend);
-  for (const name of names) {
-    const times: number[] = [];
-    for (let r = 0; r <= REPEATS; r++) {
-      await page.evaluate(`document.getElementById('inputs').value = ${JSON.stringify(name)}; document.getElementById('classify').click()`);
-      request++;
-      await page.waitFor(`document.body.dataset.done === "${request}" || document.body.dataset.error || null`, 120_000);
-      const seconds = Number(await page.evaluate("document.body.dataset.seconds"));
-      if (r > 0) times.push(seconds);
+/** Each input classified by the page, one request each: the seconds its Worker reports (fetching excluded), median of REPEATS. */
+async function timeInPage(runDir: string, data: string | undefined, inputs: string[]): Promise<{ backend: string; seconds: Map<string, number> }> {
+  const { server, url } = await startServer(runDir, { port: 0, data });
+  const page = await HeadlessPage.open(url);
+  const seconds = new Map<string, number>();
+  let request = 0;
+  try {
+    const ready = await page.waitFor("document.getElementById('classify')?.disabled === false || document.body?.dataset.error || null", 60_000);
+    if (ready !== true) throw new Error(`the page failed: ${ready}`);
+    const backend = String(await page.evaluate("document.getElementById('run').textContent"));
+    for (const input of inputs) {
+      seconds.set(input, await medianSeconds(async () => {
+        await page.evaluate(`document.getElementById('inputs').value = ${JSON.stringify(input)}; document.getElementById('classify').click()`);
+        request++;
+        const done = await page.waitFor(`document.body.dataset.done === "${request}" || document.body.dataset.error || null`, 120_000);
+        if (done !== true) throw new Error(`the page failed on ${input}: ${done}`);
+        return Number(await page.evaluate("document.body.dataset.seconds"));
+      }));
     }
-    web.set(name, median(times));
+    return { backend, seconds };
+  } finally {
+    await page.close();
+    server.close();
   }
-} finally {
-  await page.close();
-  server.close();
-  fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const chromiumVersion = (await import("node:child_process")).execFileSync(browser, ["--version"], { encoding: "utf8" }).trim();
-const rows = names.map((name) => {
-  const { beats, seconds } = node.get(name)!;
-  const inPage = web.get(name)!;
-  return `| ${name} | ${beats} | ${seconds.toFixed(3)} | ${inPage.toFixed(3)} | ${(beats / seconds).toFixed(0)} | ${(beats / inPage).toFixed(0)} | ${(inPage / seconds).toFixed(2)} |`;
-});
-const totalBeats = names.reduce((n, name) => n + node.get(name)!.beats, 0);
-const nodeTotal = names.reduce((s, name) => s + node.get(name)!.seconds, 0);
-const webTotal = names.reduce((s, name) => s + web.get(name)!, 0);
-const text = `# The predict path in a browser against Node
+const table = (head: string[], rows: (string | number)[][]) =>
+  [`| ${head.join(" | ")} |`, `| --- | ${head.slice(1).map(() => "---:").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 
-Command: \`npm run bench:web-speed\` (bench/web-speed.ts). Date: ${new Date().toISOString().slice(0, 10)}.
-Machine: ${os.cpus()[0].model}, ${os.availableParallelism()} cores; Node ${process.version}; ${chromiumVersion} headless.
+async function ecgSection(): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-web-speed-"));
+  const model = ecgSnn(8);
+  const network = buildNetwork(model, 1);
+  const manifest: RunManifest = {
+    format: "spikemed-run", version: 1, task: "ecg", model, classNames: ["N", "S", "V", "F", "Q"],
+    data: { task: "ecg", dataDir: null, split: "intra", seed: 1, window: DEFAULT_BEAT_WINDOW }, train: {}, seed: 1, createdAt: new Date().toISOString(),
+  };
+  saveRun(dir, manifest, network);
+  const names = listRecords(sampleDataDir());
+  const node = new Map<string, { beats: number; seconds: number }>();
+  for (const name of names) {
+    const record = readRecord(sampleDataDir(), name);
+    let beats = 0;
+    const seconds = await medianSeconds(async () => {
+      const start = performance.now();
+      beats = predictRecordBeats(network, manifest, record, name).labels.length;
+      return (performance.now() - start) / 1000;
+    });
+    node.set(name, { beats, seconds });
+  }
+  let web: Map<string, number>;
+  try {
+    const timed = await timeInPage(dir, undefined, names);
+    console.log(timed.backend);
+    web = timed.seconds;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const rows = names.map((name) => {
+    const { beats, seconds } = node.get(name)!;
+    const inPage = web.get(name)!;
+    return [name, beats, seconds.toFixed(3), inPage.toFixed(3), (beats / seconds).toFixed(0), (beats / inPage).toFixed(0), (inPage / seconds).toFixed(2)];
+  });
+  const beats = names.reduce((n, name) => n + node.get(name)!.beats, 0);
+  const nodeTotal = names.reduce((s, name) => s + node.get(name)!.seconds, 0);
+  const webTotal = names.reduce((s, name) => s + web.get(name)!, 0);
+  rows.push(["all", beats, nodeTotal.toFixed(3), webTotal.toFixed(3), (beats / nodeTotal).toFixed(0), (beats / webTotal).toFixed(0), (webTotal / nodeTotal).toFixed(2)]);
+  return `## ECG records
 
 Each record of the embedded MIT-BIH sample through the whole predict path (filtering, R-peak
-detection, windows and features, then the default ECG SNN, T = 8, untrained, seed 1) with the
-WebAssembly kernels on ${threads} threads: in Node, and in the page \`spikemed serve\` opens, whose
-Worker runs the same code (\`predictRecordBeats\`). Median of ${REPEATS} runs after one warm-up, both
-in the same sitting.
+detection, windows and features, then the default ECG SNN, T = 8, untrained, seed 1): in Node,
+and in the page, whose Worker runs the same code (\`predictRecordBeats\`).
 
-| record | beats | Node s | browser s | Node beats/s | browser beats/s | browser / Node time |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |
-${rows.join("\n")}
-| all | ${totalBeats} | ${nodeTotal.toFixed(3)} | ${webTotal.toFixed(3)} | ${(totalBeats / nodeTotal).toFixed(0)} | ${(totalBeats / webTotal).toFixed(0)} | ${(webTotal / nodeTotal).toFixed(2)} |
+${table(["record", "beats", "Node s", "browser s", "Node beats/s", "browser beats/s", "browser / Node time"], rows)}
 `;
+}
+
+/** The first IMAGES_PER_CLASS images of each class folder, as the server names them. */
+function cxrInputs(): string[] {
+  return ["covid", "non_covid"].flatMap((label) => fs.readdirSync(path.join(CXR_DATA, label)).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort()
+    .slice(0, IMAGES_PER_CLASS).map((f) => `${label}/${f}`));
+}
+
+async function cxrSection(runDir: string): Promise<string> {
+  const { manifest, network } = loadRun(runDir);
+  if (manifest.task !== "cxr") throw new Error(`${runDir} is an ${manifest.task} run, not a chest X-ray one`);
+  const inputs = cxrInputs();
+  const size = imageSize(manifest);
+  const node = new Map<string, number>();
+  for (const input of inputs) {
+    const file = path.join(CXR_DATA, input);
+    node.set(input, await medianSeconds(async () => {
+      const start = performance.now();
+      predictImageBytes(network, manifest, await decodeImageFileToBytes(file, { size }), file);
+      return (performance.now() - start) / 1000;
+    }));
+  }
+  const { backend, seconds: web } = await timeInPage(runDir, CXR_DATA, inputs);
+  console.log(backend);
+  const nodeTotal = inputs.reduce((s, i) => s + node.get(i)!, 0);
+  const webTotal = inputs.reduce((s, i) => s + web.get(i)!, 0);
+  const ms = (s: number) => (1000 * s).toFixed(1);
+  const rows = (["covid", "non_covid"] as const).map((label) => {
+    const mine = inputs.filter((i) => i.startsWith(`${label}/`));
+    const n = mine.reduce((s, i) => s + node.get(i)!, 0);
+    const w = mine.reduce((s, i) => s + web.get(i)!, 0);
+    return [label, mine.length, ms(n / mine.length), ms(w / mine.length), (w / n).toFixed(2)];
+  });
+  rows.push(["all", inputs.length, ms(nodeTotal / inputs.length), ms(webTotal / inputs.length), (webTotal / nodeTotal).toFixed(2)]);
+  return `## Chest X-rays: ${manifest.model.name} (${runDir})
+
+The first ${IMAGES_PER_CLASS} images by name of each class folder of \`${CXR_DATA}\`, one request each:
+decoded (Node: sharp; the page: the browser's own decoder), resized to ${size} x ${size} and
+classified by the run's network (${network.parameterCount().toLocaleString("en")} parameters, T = ${manifest.model.timeSteps}). Per image, the median of
+${REPEATS} runs after one warm-up; the page's time excludes fetching the file.
+
+${table(["images", "count", "Node ms / image", "browser ms / image", "browser / Node time"], rows)}
+`;
+}
+
+const sections = [await ecgSection()];
+for (const run of cxrRuns) sections.push(await cxrSection(run));
+const chromiumVersion = (await import("node:child_process")).execFileSync(browser, ["--version"], { encoding: "utf8" }).trim();
+const text = `# The predict path in a browser against Node
+
+Command: \`npm run bench:web-speed${cxrRuns.length ? ` -- ${cxrRuns.join(" ")}` : ""}\` (bench/web-speed.ts). Date: ${new Date().toISOString().slice(0, 10)}.
+Machine: ${os.cpus()[0].model}, ${os.availableParallelism()} cores; Node ${process.version}; ${chromiumVersion} headless.
+WebAssembly kernels on ${threads} threads in both; the page's Worker runs the same code as Node.
+
+${sections.join("\n")}`;
 fs.writeFileSync("bench/results/web-speed.md", text);
 process.stdout.write(text);
