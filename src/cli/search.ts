@@ -77,6 +77,9 @@ export function searchCommand(): Command {
     .option("--jobs <n>", "train this many folds at once, each in its own process with its share of the default threads (e.g. 2 on a 2-core machine); the same results as one at a time", positiveInt, 1)
     .addOption(new Option("--shard <k/n>", "internal: the k-th of n processes of a --jobs search").hideHelp().argParser(parseShard))
     .action(async (task: Task, flags: SearchFlags) => {
+      if (flags.recipe === "resnet-from-twin") {
+        throw new SpikemedError("search trains every trial from random weights, and --recipe resnet-from-twin fine-tunes a trained twin", "search with --recipe resnet-twin, or without --recipe");
+      }
       const grid = parseGrid(flags.grid, command);
       const hint = validationHint(task, flags);
       if (hint && !flags.shard) process.stderr.write(`note: ${hint}\n`);

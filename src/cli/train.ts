@@ -13,9 +13,9 @@ import { backendOptions, selectBackend, type BackendOptions } from "./backend.js
 /** The shared options as commander parses them. */
 export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
-  model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr: number;
-  optimizer: "adam" | "adamw" | "sgd"; momentum?: number; labelSmoothing?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
-  balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor: Monitor; seed: number; splitSeed?: number;
+  model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr?: number;
+  optimizer?: "adam" | "adamw" | "sgd"; momentum?: number; labelSmoothing?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
+  balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor?: Monitor; recipe?: RecipeName; seed: number; splitSeed?: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; augment?: boolean; augmentSettings?: string; records?: string[];
 }
 
@@ -37,6 +37,7 @@ export function trainCommand(): Command {
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
     .action(async (task: Task, flags: TrainFlags) => {
       await selectBackend(flags);
+      checkRecipeStart(flags, flags.initFrom);
       const settings = experimentSettings(task, flags);
       const outDir = flags.out ?? path.join("runs", `${task}-${settings.model.name}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
       if (!flags.resume && fs.existsSync(path.join(outDir, "run.json"))) {
@@ -79,8 +80,8 @@ export function experimentOptions(command: Command): Command {
     .option("--time-steps <n>", "simulation steps per input (spiking models)", positiveInt)
     .option("--batch-size <n>", "samples per step (ecg 16, cxr 32)", positiveInt)
     .option("--micro-batch <n>", "compute each batch in chunks of n samples and sum their gradients (a large batch in the memory of a small one, e.g. gatti2025 at the paper's batch 32)", positiveInt)
-    .option("--lr <rate>", "learning rate", positiveNumber, 1e-3)
-    .option("--optimizer <name>", "adam, adamw or sgd", oneOf(["adam", "adamw", "sgd"] as const), "adam")
+    .option("--lr <rate>", "learning rate (default 0.001)", positiveNumber)
+    .option("--optimizer <name>", "adam, adamw or sgd (default adam)", oneOf(["adam", "adamw", "sgd"] as const))
     .option("--momentum <m>", "sgd: momentum (default 0.9; 0 for plain SGD)", nonNegativeNumber)
     .option("--weight-decay <w>", "weight decay: adam and sgd add w x weight to the gradient, adamw shrinks the weights by lr x w each step (default 0, adamw 0.01)", nonNegativeNumber)
     .option("--schedule <name>", "learning-rate schedule: constant (ecg default), cosine (cxr default), step, plateau, or onecycle (PyTorch's OneCycleLR, every batch: " +
@@ -96,8 +97,10 @@ export function experimentOptions(command: Command): Command {
       "a class whose training samples come from one patient (MIT-BIH's inter-patient F beats are almost all record 208's) need not be weighted up; " +
       "in a --grid, one class=w per value, or none", classWeightList)
     .option("--patience <epochs>", "stop early after this many epochs without validation improvement", positiveInt)
-    .option("--monitor <metric>", "validation metric that picks the best epoch: val_loss, val_accuracy or val_balanced_accuracy (mean recall of the classes present; weighs rare classes like common ones)",
-      oneOf(["val_loss", "val_accuracy", "val_balanced_accuracy"] as const), "val_loss")
+    .option("--monitor <metric>", "validation metric that picks the best epoch: val_loss (default), val_accuracy or val_balanced_accuracy (mean recall of the classes present; weighs rare classes like common ones)",
+      oneOf(["val_loss", "val_accuracy", "val_balanced_accuracy"] as const))
+    .option("--recipe <name>", `cxr: training settings measured together, for the options not given beside it: ${Object.entries(RECIPES).map(([name, r]) => `${name} (${r.describe})`).join("; ")}`,
+      oneOf(Object.keys(RECIPES) as RecipeName[]))
     .option("--limit <n>", "train on a random subset of n samples (quick runs)", positiveInt)
     .option("--memory-saving", "recompute LIF membranes in the backward pass instead of storing them (less memory, a little slower)")
     .option("--image-size <px>", "cxr: images are resized to this square size", positiveInt)
@@ -146,7 +149,50 @@ function classWeightsOf(list: string | undefined): Record<string, number> | unde
   return Object.fromEntries(list.split(",").map((pair) => { const [name, weight] = pair.split("="); return [name, Number(weight)]; }));
 }
 
-export function experimentSettings(task: Task, flags: ExperimentFlags): ExperimentSettings {
+/**
+ * The X-ray ResNet recipe (bench/results/cxr-recipe.md, sessions 16-19): PyTorch's augmentation
+ * (whole-pixel shifts, contrast, brightness, no flips), AdamW, batch 64, the epoch kept by
+ * validation accuracy; the ReLU twin trains first, the spiking network starts from its weights.
+ */
+const RESNET_SETTINGS = {
+  optimizer: "adamw", weightDecay: 0.05, batchSize: 64, schedule: "cosine", monitor: "val_accuracy",
+  augmentSettings: "flip=0,rotation=0,shift=0.0625,contrast=0.1,brightness=0.1,shift-step=1",
+} as const;
+
+const RECIPES = {
+  "resnet-twin": {
+    settings: { ...RESNET_SETTINGS, epochs: 20, lr: 2e-3, warmup: 2 },
+    describe: "the ReLU twin, e.g. of --model cnn-resnet-256: AdamW 0.05, lr 2e-3 with a 2-epoch warm-up then cosine, batch 64, 20 epochs, shifts of up to 1/16 in whole pixels, contrast and brightness +-0.1, the epoch of best validation accuracy",
+  },
+  "resnet-from-twin": {
+    settings: { ...RESNET_SETTINGS, epochs: 10, lr: 5e-4 },
+    describe: "the spiking network from its trained twin (needs --init-from), e.g. --model srelu-resnet-256: the same at lr 5e-4 for 10 epochs, no warm-up",
+  },
+} as const;
+type RecipeName = keyof typeof RECIPES;
+
+/** The recipe's settings where the flags give none; --no-augment drops its augmentation. */
+function withRecipe(task: Task, flags: ExperimentFlags): ExperimentFlags {
+  if (!flags.recipe) return flags;
+  if (task !== "cxr") throw new SpikemedError(`--recipe ${flags.recipe} is a chest X-ray recipe; this is ${task}`, "drop --recipe");
+  const merged: Record<string, unknown> = { ...flags };
+  for (const [key, value] of Object.entries(RECIPES[flags.recipe].settings)) {
+    if (key === "augmentSettings" && flags.augment === false) continue;
+    if (merged[key] === undefined) merged[key] = value;
+  }
+  return merged as unknown as ExperimentFlags;
+}
+
+/** A recipe that fine-tunes a trained network is refused without one to start from. */
+export function checkRecipeStart(flags: ExperimentFlags, initFrom: string | undefined): void {
+  if (flags.recipe === "resnet-from-twin" && !initFrom) {
+    throw new SpikemedError("--recipe resnet-from-twin fine-tunes a trained ReLU twin: it needs --init-from RUN",
+      "train the twin first (e.g. --model cnn-resnet-256 --recipe resnet-twin --out runs/twin), then add --init-from runs/twin");
+  }
+}
+
+export function experimentSettings(task: Task, given: ExperimentFlags): ExperimentSettings {
+  const flags = withRecipe(task, given);
   const model = loadModel(task, flags);
   // The X-ray defaults are the recipe the README's results were measured with (bench/results/cxr-recipe.md):
   // a cosine schedule gains 4 points over a constant rate, and without augmentation the default
@@ -157,7 +203,7 @@ export function experimentSettings(task: Task, flags: ExperimentFlags): Experime
     throw new SpikemedError(`--warmup applies to --schedule cosine and onecycle; the schedule is ${scheduleName}`, "add --schedule cosine, or drop --warmup");
   }
   if (flags.warmup !== undefined && flags.warmup >= epochs) throw new SpikemedError(`--warmup ${flags.warmup} leaves no epoch of the ${epochs} to anneal in`, "warm up for fewer epochs than --epochs");
-  if (flags.momentum !== undefined && flags.optimizer !== "sgd") throw new SpikemedError(`--momentum applies to --optimizer sgd; the optimizer is ${flags.optimizer}`, "drop --momentum (Adam's beta1 plays its part)");
+  if (flags.momentum !== undefined && flags.optimizer !== "sgd") throw new SpikemedError(`--momentum applies to --optimizer sgd; the optimizer is ${flags.optimizer ?? "adam"}`, "drop --momentum (Adam's beta1 plays its part)");
   const schedule: ScheduleConfig = scheduleName === "cosine" ? { kind: "cosine", totalEpochs: epochs, ...(flags.warmup ? { warmupEpochs: flags.warmup } : {}) }
     : scheduleName === "onecycle" ? { kind: "onecycle", totalEpochs: epochs, ...(flags.warmup ? { pctStart: flags.warmup / epochs } : {}) }
     : scheduleName === "step" ? { kind: "step", stepSize: Math.max(1, Math.floor(epochs / 3)) }
@@ -172,14 +218,14 @@ export function experimentSettings(task: Task, flags: ExperimentFlags): Experime
     model, data: dataSpec(task, flags, model), balance, maxClassWeight: flags.maxClassWeight, classWeights: classWeightsOf(flags.classWeights),
     train: {
       epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: optimizerConfig(flags), schedule,
-      microBatch: flags.microBatch, clipNorm: flags.clipNorm, labelSmoothing: flags.labelSmoothing, patience: flags.patience, monitor: flags.monitor, augment: flags.augment ?? flags.augmentSettings !== undefined,
+      microBatch: flags.microBatch, clipNorm: flags.clipNorm, labelSmoothing: flags.labelSmoothing, patience: flags.patience, monitor: flags.monitor ?? "val_loss", augment: flags.augment ?? flags.augmentSettings !== undefined,
     },
   };
 }
 
 function optimizerConfig(flags: ExperimentFlags): OptimizerConfig {
-  const { lr, weightDecay } = flags;
-  if (flags.optimizer !== "sgd") return { kind: flags.optimizer, lr, weightDecay };
+  const { lr = 1e-3, weightDecay, optimizer = "adam" } = flags;
+  if (optimizer !== "sgd") return { kind: optimizer, lr, weightDecay };
   return { kind: "sgd", lr, weightDecay, momentum: flags.momentum ?? 0.9 };
 }
 

@@ -193,9 +193,11 @@ function cxrBody(activation: LayerConfig, depth: CxrDepth): LayerConfig[] {
  * (bench/results/cxr-ceiling.md). With LIF neurons each block's sum is the input current of the
  * LIF after it. `poolFirst` max-pools the stem's currents before its neurons: for ReLU the same
  * function, so a ReLU twin's weights carry over; max-pooling spike trains step by step instead
- * overstates the rates (a max of four spike trains fires whenever any of them does).
+ * overstates the rates (a max of four spike trains fires whenever any of them does). `size` 256
+ * reads the paper's 256x256 images through a 7x7 stride-4 stem and PyTorch ResNet-18's 3x3 stride-2
+ * stem pool, so every layer after the stem costs what it does at 128 (bench/results/cxr-recipe.md).
  */
-function cxrResnetBody(activation: LayerConfig, poolFirst = false): LayerConfig[] {
+function cxrResnetBody(activation: LayerConfig, poolFirst = false, size: ResnetImageSize = 128): LayerConfig[] {
   const conv = (filters: number, kernel: number, stride?: number): LayerConfig[] => [
     { type: "conv2d", filters, kernel, ...(stride === undefined ? {} : { stride }), ...(kernel > 1 ? { padding: (kernel - 1) / 2 } : {}), bias: false },
     { type: "batchnorm" },
@@ -208,12 +210,20 @@ function cxrResnetBody(activation: LayerConfig, poolFirst = false): LayerConfig[
     activation,
   ];
   const widths = [16, 32, 64, 128];
+  const stemPool: LayerConfig = size === 256 ? { type: "maxpool", kernel: 3, stride: 2, padding: 1 } : { type: "maxpool", kernel: 2 };
   return [
-    ...conv(16, 7, 2), ...(poolFirst ? [{ type: "maxpool", kernel: 2 } as const, activation] : [activation, { type: "maxpool", kernel: 2 } as const]),
+    ...conv(16, 7, size === 256 ? 4 : 2), ...(poolFirst ? [stemPool, activation] : [activation, stemPool]),
     ...widths.flatMap((filters, stage) => [...block(stage === 0 ? 16 : widths[stage - 1], filters, stage === 0 ? 1 : 2), ...block(filters, filters, 1)]),
     { type: "avgpool", kernel: 4 }, { type: "flatten" }, { type: "dense", units: 2 },
   ];
 }
+
+/** The ResNet layouts' input sizes: 128x128 (the default networks') or the X-ray paper's 256x256. */
+export type ResnetImageSize = 128 | 256;
+
+const resnetSuffix = (size: ResnetImageSize): string => (size === 256 ? "-256" : "");
+const resnetInput = (size: ResnetImageSize): number[] => [1, size, size];
+const AT_256 = ", reading the X-ray paper's 256x256 images through a 7x7 stride-4 stem and a 3x3 stride-2 stem pool (every later layer costs what it does at 128x128)";
 
 export function cxrSnnResnet(timeSteps = 4): ModelConfig {
   return {
@@ -228,21 +238,24 @@ export function cxrSnnResnet(timeSteps = 4): ModelConfig {
  * ResNet layout: its spike counts over T steps approximate ReLU, so it starts from a trained
  * cnn-resnet (`train --init-from`) and fine-tunes with ReLU's gradient, as KerasSpiking trains.
  */
-export function cxrSreluResnet(timeSteps = 4): ModelConfig {
+export function cxrSreluResnet(timeSteps = 4, size: ResnetImageSize = 128): ModelConfig {
   return {
-    name: "cxr-srelu-resnet",
+    name: `cxr-srelu-resnet${resnetSuffix(size)}`,
     description: "ResNet-18 layout at width 16 with the X-ray paper's spiking ReLU neurons (KerasSpiking's SpikingActivation, dt 1, random initial voltages), T = 4; " +
-      "the stem max-pools the batch-normed currents before its neurons (the same function as ReLU then max-pool in the ReLU twin, so the twin's weights carry over; max-pooling spike trains would overstate the rates)",
-    inputShape: [1, 128, 128], classes: 2, timeSteps, encoder: { kind: "direct" }, readout: "mean",
-    layers: cxrResnetBody({ type: "spiking-relu" }, true),
+      "the stem max-pools the batch-normed currents before its neurons (the same function as ReLU then max-pool in the ReLU twin, so the twin's weights carry over; max-pooling spike trains would overstate the rates)" +
+      (size === 256 ? AT_256 : ""),
+    inputShape: resnetInput(size), classes: 2, timeSteps, encoder: { kind: "direct" }, readout: "mean",
+    layers: cxrResnetBody({ type: "spiking-relu" }, true, size),
   };
 }
 
-export function cxrCnnResnet(): ModelConfig {
+export function cxrCnnResnet(size: ResnetImageSize = 128): ModelConfig {
   return {
-    name: "cxr-cnn-resnet", description: "ResNet-18 layout at width 16 (16, 32, 64, 128 filters; 7x7 stride-2 stem, 2x2 max-pool, eight residual blocks, global average pool) with ReLU: the twin of cxr-snn-resnet",
-    inputShape: [1, 128, 128], classes: 2, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
-    layers: cxrResnetBody({ type: "relu" }),
+    name: `cxr-cnn-resnet${resnetSuffix(size)}`,
+    description: size === 256 ? `cxr-cnn-resnet${AT_256}: the twin of cxr-srelu-resnet-256`
+      : "ResNet-18 layout at width 16 (16, 32, 64, 128 filters; 7x7 stride-2 stem, 2x2 max-pool, eight residual blocks, global average pool) with ReLU: the twin of cxr-snn-resnet",
+    inputShape: resnetInput(size), classes: 2, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean",
+    layers: cxrResnetBody({ type: "relu" }, false, size),
   };
 }
 
@@ -250,7 +263,7 @@ export type Task = "ecg" | "cxr";
 
 export const MODEL_NAMES: Record<Task, string[]> = {
   ecg: ["snn", "cnn", "bilstm", "logreg", "snn-features", "mlp-features"],
-  cxr: ["snn", "cnn", "snn-deep", "cnn-deep", "snn-resnet", "srelu-resnet", "cnn-resnet", "logreg", "gatti2025", "gatti2025-replication"],
+  cxr: ["snn", "cnn", "snn-deep", "cnn-deep", "snn-resnet", "srelu-resnet", "cnn-resnet", "srelu-resnet-256", "cnn-resnet-256", "logreg", "gatti2025", "gatti2025-replication"],
 };
 
 /** A built-in model by task and short name, as the command line names them. */
@@ -262,7 +275,8 @@ export function modelFor(task: Task, name: string, timeSteps?: number): ModelCon
     }
     : {
       snn: () => cxrSnn(timeSteps), cnn: () => cxrCnn(), "snn-deep": () => cxrSnn(timeSteps, "deep"), "cnn-deep": () => cxrCnn("deep"),
-      "snn-resnet": () => cxrSnnResnet(timeSteps), "srelu-resnet": () => cxrSreluResnet(timeSteps), "cnn-resnet": cxrCnnResnet, logreg: () => logisticRegression([1, 128, 128], 2, "cxr-logreg"),
+      "snn-resnet": () => cxrSnnResnet(timeSteps), "srelu-resnet": () => cxrSreluResnet(timeSteps), "cnn-resnet": () => cxrCnnResnet(),
+      "srelu-resnet-256": () => cxrSreluResnet(timeSteps, 256), "cnn-resnet-256": () => cxrCnnResnet(256), logreg: () => logisticRegression([1, 128, 128], 2, "cxr-logreg"),
       gatti2025: () => gatti2025({ timeSteps }), "gatti2025-replication": () => gatti2025Replication(),
     };
   const factory = make[name];

@@ -29,16 +29,16 @@ test("cxr snn-deep has the parameters counted by hand and the layers of the benc
   }
 });
 
-test("cxr snn-resnet has the parameters of PyTorch's width-16 ResNet-18 and the layers of the benchmarked config", () => {
-  // bench/results/cxr-ceiling.md: bench/torch/cxr_ceiling.py's ResNet18(width=16) has 700,786 parameters.
-  assert.equal(buildNetwork(modelFor("cxr", "snn-resnet"), 1).parameterCount(), 700_786);
-  assert.equal(buildNetwork(modelFor("cxr", "cnn-resnet"), 1).parameterCount(), 700_786);
-  assert.equal(buildNetwork(modelFor("cxr", "srelu-resnet"), 1).parameterCount(), 700_786);
-  for (const [name, file] of [["snn-resnet", "cxr-snn-resnet"], ["srelu-resnet", "cxr-srelu-resnet"], ["cnn-resnet", "cxr-cnn-resnet"]]) {
-    const benchmarked = JSON.parse(fs.readFileSync(`bench/configs/${file}.json`, "utf8"));
+test("cxr snn-resnet and its 256-pixel variants have the parameters of PyTorch's width-16 ResNet-18 and the layers of the benchmarked configs", () => {
+  // bench/results/cxr-ceiling.md: bench/torch/cxr_ceiling.py's ResNet18(width=16) has 700,786 parameters;
+  // the 256-pixel stem is the same 7x7 convolution at stride 4, its pool has no parameters.
+  const resnets = ["snn-resnet", "srelu-resnet", "cnn-resnet", "srelu-resnet-256", "cnn-resnet-256"];
+  for (const name of resnets) {
+    assert.equal(buildNetwork(modelFor("cxr", name), 1).parameterCount(), 700_786, name);
+    const benchmarked = JSON.parse(fs.readFileSync(`bench/configs/cxr-${name}.json`, "utf8"));
     const builtIn = modelFor("cxr", name);
     assert.deepEqual(builtIn.layers, benchmarked.layers, name);
-    assert.deepEqual([builtIn.inputShape, builtIn.timeSteps], [benchmarked.inputShape, benchmarked.timeSteps], name);
+    assert.deepEqual([builtIn.name, builtIn.inputShape, builtIn.timeSteps], [benchmarked.name, benchmarked.inputShape, benchmarked.timeSteps], name);
   }
 });
 
