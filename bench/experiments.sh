@@ -152,6 +152,9 @@ $S cxr --data $CXR $TORCHAUG --warmup 2 --config bench/configs/cxr-cnn-resnet-st
 # stem costs what it does at 128 x 128. The twins, then the spiking networks from them.
 $S cxr --data $CXR $TORCHAUG --warmup 2 --config bench/configs/cxr-cnn-resnet-256.json --epochs 20 --lr 2e-3 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-cnn-resnet-256-5seeds
 $S cxr --data $CXR $TORCHAUG --config bench/configs/cxr-srelu-resnet-256.json --init-from runs/bench/cxr-cnn-resnet-256-5seeds --epochs 10 --lr 5e-4 --seeds 5 --seed 1 --split-seed 1 --resume --out runs/bench/cxr-srelu-resnet-256-5seeds
+# Session 19 finished both (twin seed 5 resumed from its checkpoint, spiking seeds 4-5). The same two runs are now
+# `--model cnn-resnet-256 --recipe resnet-twin` and `--model srelu-resnet-256 --recipe resnet-from-twin --init-from ...`
+# (test/cli/recipe.test.ts and test/model/zoo.test.ts hold them equal to the commands above).
 node dist/bench/summarize-runs.js
 
 # Session-3 ECG runs (commit e532134: the same windows and dropout, RR features in seconds and over the local median RR),
