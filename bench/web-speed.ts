@@ -43,8 +43,13 @@ async function medianSeconds(once: () => Promise<number>): Promise<number> {
   return median(times);
 }
 
-/** Each input classified by the page, one request each: the seconds its Worker reports (fetching excluded), median of REPEATS. */
-async function timeInPage(runDir: string, data: string | undefined, inputs: string[]): Promise<{ backend: string; seconds: Map<string, number> }> {
+/**
+ * Each input classified by the page, one request each: the seconds its Worker reports (fetching
+ * excluded), median of REPEATS. With `decodeSize`, also each image's decoding alone (the page's
+ * decodeImage on its main thread), median of REPEATS.
+ */
+async function timeInPage(runDir: string, data: string | undefined, inputs: string[], decodeSize?: number):
+  Promise<{ backend: string; seconds: Map<string, number>; decodeSeconds: Map<string, number> }> {
   const { server, url } = await startServer(runDir, { port: 0, data });
   const page = await HeadlessPage.open(url);
   const seconds = new Map<string, number>();
@@ -62,7 +67,26 @@ async function timeInPage(runDir: string, data: string | undefined, inputs: stri
         return Number(await page.evaluate("document.body.dataset.seconds"));
       }));
     }
-    return { backend, seconds };
+    const decodeSeconds = new Map<string, number>();
+    if (decodeSize !== undefined) {
+      const medians = await page.evaluate(`(async () => {
+        const web = await import(new URL("/dist/src/web/index.js", location.href).href);
+        const out = {};
+        for (const name of ${JSON.stringify(inputs)}) {
+          const bytes = new Uint8Array(await (await fetch("/data/" + encodeURIComponent(name))).arrayBuffer());
+          const times = [];
+          for (let r = 0; r <= ${REPEATS}; r++) {
+            const start = performance.now();
+            await web.decodeImage(bytes, name, ${decodeSize});
+            if (r > 0) times.push((performance.now() - start) / 1000);
+          }
+          out[name] = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+        }
+        return out;
+      })()`) as Record<string, number>;
+      for (const input of inputs) decodeSeconds.set(input, medians[input]);
+    }
+    return { backend, seconds, decodeSeconds };
   } finally {
     await page.close();
     server.close();
@@ -132,6 +156,7 @@ async function cxrSection(runDir: string): Promise<string> {
   const inputs = cxrInputs();
   const size = imageSize(manifest);
   const node = new Map<string, number>();
+  const nodeDecode = new Map<string, number>();
   for (const input of inputs) {
     const file = path.join(CXR_DATA, input);
     node.set(input, await medianSeconds(async () => {
@@ -139,27 +164,30 @@ async function cxrSection(runDir: string): Promise<string> {
       predictImageBytes(network, manifest, await decodeImageFileToBytes(file, { size }), file);
       return (performance.now() - start) / 1000;
     }));
+    nodeDecode.set(input, await medianSeconds(async () => {
+      const start = performance.now();
+      await decodeImageFileToBytes(file, { size });
+      return (performance.now() - start) / 1000;
+    }));
   }
-  const { backend, seconds: web } = await timeInPage(runDir, CXR_DATA, inputs);
+  const { backend, seconds: web, decodeSeconds: webDecode } = await timeInPage(runDir, CXR_DATA, inputs, size);
   console.log(backend);
-  const nodeTotal = inputs.reduce((s, i) => s + node.get(i)!, 0);
-  const webTotal = inputs.reduce((s, i) => s + web.get(i)!, 0);
   const ms = (s: number) => (1000 * s).toFixed(1);
-  const rows = (["covid", "non_covid"] as const).map((label) => {
-    const mine = inputs.filter((i) => i.startsWith(`${label}/`));
-    const n = mine.reduce((s, i) => s + node.get(i)!, 0);
-    const w = mine.reduce((s, i) => s + web.get(i)!, 0);
-    return [label, mine.length, ms(n / mine.length), ms(w / mine.length), (w / n).toFixed(2)];
-  });
-  rows.push(["all", inputs.length, ms(nodeTotal / inputs.length), ms(webTotal / inputs.length), (webTotal / nodeTotal).toFixed(2)]);
+  const row = (label: string, mine: string[]) => {
+    const sum = (times: Map<string, number>) => mine.reduce((s, i) => s + times.get(i)!, 0) / mine.length;
+    return [label, mine.length, ms(sum(nodeDecode)), ms(sum(node)), ms(sum(webDecode)), ms(sum(web)), (sum(web) / sum(node)).toFixed(2)];
+  };
+  const rows = (["covid", "non_covid"] as const).map((label) => row(label, inputs.filter((i) => i.startsWith(`${label}/`))));
+  rows.push(row("all", inputs));
   return `## Chest X-rays: ${manifest.model.name} (${runDir})
 
 The first ${IMAGES_PER_CLASS} images by name of each class folder of \`${CXR_DATA}\`, one request each:
 decoded (Node: sharp; the page: the browser's own decoder), resized to ${size} x ${size} and
 classified by the run's network (${network.parameterCount().toLocaleString("en")} parameters, T = ${manifest.model.timeSteps}). Per image, the median of
-${REPEATS} runs after one warm-up; the page's time excludes fetching the file.
+${REPEATS} runs after one warm-up; the page's time excludes fetching the file. Decoding alone is
+timed apart (in the page on its main thread, with the same decodeImage its Worker runs).
 
-${table(["images", "count", "Node ms / image", "browser ms / image", "browser / Node time"], rows)}
+${table(["images", "count", "Node decode ms", "Node ms / image", "browser decode ms", "browser ms / image", "browser / Node time"], rows)}
 `;
 }
 
