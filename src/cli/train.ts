@@ -171,7 +171,11 @@ const RECIPES = {
 } as const;
 type RecipeName = keyof typeof RECIPES;
 
-/** The recipe's settings where the flags give none; --no-augment drops its augmentation. */
+/**
+ * The recipe's settings where the flags give none. Options given beside it win, and take with
+ * them what no longer fits: --no-augment drops its augmentation, another schedule or fewer
+ * epochs than its warm-up drop its warm-up.
+ */
 function withRecipe(task: Task, flags: ExperimentFlags): ExperimentFlags {
   if (!flags.recipe) return flags;
   if (task !== "cxr") throw new SpikemedError(`--recipe ${flags.recipe} is a chest X-ray recipe; this is ${task}`, "drop --recipe");
@@ -180,7 +184,10 @@ function withRecipe(task: Task, flags: ExperimentFlags): ExperimentFlags {
     if (key === "augmentSettings" && flags.augment === false) continue;
     if (merged[key] === undefined) merged[key] = value;
   }
-  return merged as unknown as ExperimentFlags;
+  const recipe = merged as unknown as ExperimentFlags;
+  const warmupFits = (recipe.schedule === "cosine" || recipe.schedule === "onecycle") && recipe.warmup! < recipe.epochs!;
+  if (flags.warmup === undefined && recipe.warmup !== undefined && !warmupFits) delete merged.warmup;
+  return recipe;
 }
 
 /** A recipe that fine-tunes a trained network is refused without one to start from. */

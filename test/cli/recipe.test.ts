@@ -31,6 +31,14 @@ test("options given beside a recipe win over it, and --no-augment drops its augm
   assert.deepEqual(settings.train.schedule, { kind: "cosine", totalEpochs: 12, warmupEpochs: 2 });
 });
 
+test("the twin recipe's warm-up gives way to a schedule or an epoch count given beside it", () => {
+  assert.deepEqual(experimentSettings("cxr", flagsOf("--data d --recipe resnet-twin --epochs 2")).train.schedule, { kind: "cosine", totalEpochs: 2 });
+  assert.deepEqual(experimentSettings("cxr", flagsOf("--data d --recipe resnet-twin --schedule constant")).train.schedule, { kind: "constant" });
+  assert.deepEqual(experimentSettings("cxr", flagsOf("--data d --recipe resnet-twin --schedule onecycle")).train.schedule, { kind: "onecycle", totalEpochs: 20, pctStart: 0.1 });
+  // A warm-up given explicitly is checked as always.
+  assert.throws(() => experimentSettings("cxr", flagsOf("--data d --recipe resnet-twin --epochs 2 --warmup 2")), /--warmup 2 leaves no epoch of the 2 to anneal in/);
+});
+
 test("a recipe is refused for ECG, and the fine-tuning one without a run to start from", () => {
   assert.throws(() => experimentSettings("ecg", flagsOf("--recipe resnet-twin")), /--recipe resnet-twin is a chest X-ray recipe; this is ecg/);
   assert.throws(() => checkRecipeStart(flagsOf("--recipe resnet-from-twin"), undefined), /--recipe resnet-from-twin fine-tunes a trained ReLU twin: it needs --init-from RUN/);
