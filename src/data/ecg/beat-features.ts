@@ -29,9 +29,6 @@ export const BEAT_FEATURE_NAMES: readonly string[] = [
   // another view of the heart, in which the P wave or the QRS may change where the first lead's do not.
   "lead2_template_correlation", "lead2_template_correlation_p", "lead2_template_correlation_qrs", "lead2_template_correlation_t",
   "lead2_template_rms_ratio", "lead2_qrs_width_ratio",
-  // The first lead's five template measures minus their median over the record's beats: how far the
-  // beat is from the record's typical likeness, which a noisy recording lowers for every beat.
-  "template_correlation_rel", "template_correlation_p_rel", "template_correlation_qrs_rel", "template_correlation_t_rel", "template_rms_ratio_rel",
 ];
 
 /**
@@ -119,11 +116,6 @@ export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number
       row[8 + SHAPE_COLUMNS.length + k] = secondLead ? secondLead[key][i] : Number.NaN;
     });
   }
-  const relative = 8 + 2 * SHAPE_COLUMNS.length;
-  SHAPE_COLUMNS.slice(0, 5).forEach((key, k) => {
-    const typical = median(shapes[key]);
-    for (let i = 0; i < n; i++) out[i * width + relative + k] = shapes[key][i] - typical;
-  });
   return out;
 }
 
