@@ -68,6 +68,17 @@ test("spiking ReLU follows KerasSpiking: floor of the accumulated voltage, heigh
   assert.deepEqual(silent.forward(trace([0.5]), ctx()).x.toArray(), [0]);
 });
 
+test("spiking ReLU's random initial voltages are the rng's uniform draws, in order, one per neuron", () => {
+  // One step of input 0.5: a neuron spikes exactly when its initial voltage is 0.5 or more.
+  const n = 256;
+  const x: Signal = { x: tensor(new Array(n).fill(0.5), [1, n]), timeSteps: 1, static: false };
+  const spikes = new SpikingReLU("sr").forward(x, { training: true, rng: new Rng(5) }).x.toArray();
+  const rng = new Rng(5);
+  const expected = Array.from({ length: n }, () => (Math.fround(rng.uniform()) + 0.5 >= 1 ? 1 : 0));
+  assert.deepEqual(spikes, expected);
+  assert.ok(expected.includes(0) && expected.includes(1));
+});
+
 test("surrogate derivatives equal their formulas", () => {
   const pts = [-1.3, -0.5, -0.25, 0, 0.1, 0.5, 2];
   for (const x of pts) {
