@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cxr_ceiling import BasicBlock
+
 
 class SpikingReLU(torch.autograd.Function):
     """x: [T, ...] currents; v0: initial voltages [...]. Spikes of height 1 (dt = 1)."""
@@ -50,16 +52,8 @@ def spike(x, steps):
     return SpikingReLU.apply(folded, torch.rand(folded.shape[1:])).reshape(x.shape)
 
 
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+class Block(BasicBlock):
+    """cxr_ceiling.py's ResNet block with the spiking ReLU over T steps in place of ReLU."""
 
     def forward(self, x, steps):
         out = spike(self.bn1(self.conv1(x)), steps)
