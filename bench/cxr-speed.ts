@@ -47,6 +47,37 @@ const train = medianSeconds(() => {
   optimizer.step();
 });
 const infer = medianSeconds(() => noGrad(() => tidy(() => network.forward(tensor(x, [batch, 1, 256, 256]), { training: false, rng }))));
+
+/**
+ * The network's stem and 3x3 convolutions alone, as the training step runs them (forward, backward
+ * to the input and to the weights): the stem once on the batch, every 3x3 one on the T steps folded
+ * into it. [label, input channels, input side, output channels, kernel, stride, layers of that shape].
+ */
+const CONVOLUTIONS: [string, number, number, number, number, number, number][] = [
+  ["stem 7x7 stride 4, 1 -> 16 at 256", 1, 256, 16, 7, 4, 1],
+  ["3x3, 16 -> 16 at 32", 16, 32, 16, 3, 1, 4],
+  ["3x3, 32 -> 32 at 16 (and the 16 -> 32 stride 2)", 32, 16, 32, 3, 1, 3],
+  ["3x3, 64 -> 64 at 8 (and the 32 -> 64 stride 2)", 64, 8, 64, 3, 1, 3],
+  ["3x3, 128 -> 128 at 4 (and the 64 -> 128 stride 2)", 128, 4, 128, 3, 1, 3],
+];
+const backend = getBackend();
+const convolutionRows = CONVOLUTIONS.map(([label, cin, side, cout, k, stride, layers]) => {
+  const n = stride === 4 ? batch : batch * model.timeSteps;
+  const pad = (k - 1) / 2;
+  const out = Math.floor((side + 2 * pad - k) / stride) + 1;
+  const g = { n, cin, h: side, w: side, cout, kh: k, kw: k, strideH: stride, strideW: stride, padH: pad, padW: pad, dilationH: 1, dilationW: 1, outH: out, outW: out };
+  const filled = (size: number) => { const a = backend.alloc(size); for (let i = 0; i < size; i++) a[i] = rng.uniform() - 0.5; return a; };
+  const input = filled(n * cin * side * side), weight = filled(cout * cin * k * k), bias = filled(cout);
+  const output = backend.alloc(n * cout * out * out), gradOut = filled(output.length), gradIn = backend.alloc(input.length), gradW = backend.alloc(weight.length), gradB = backend.alloc(cout);
+  const seconds = medianSeconds(() => {
+    backend.conv2dForward(input, weight, bias, output, g);
+    backend.conv2dBackwardInput(gradOut, weight, gradIn, g);
+    backend.conv2dBackwardWeight(input, gradOut, gradW, gradB, g);
+  });
+  const gflops = (3 * 2 * n * cout * cin * k * k * out * out) / seconds / 1e9;
+  return { label, layers, seconds, gflops };
+});
+const convolutionSeconds = convolutionRows.reduce((sum, r) => sum + r.layers * r.seconds, 0);
 const torch = JSON.parse(execFileSync(python, ["bench/torch/cxr_speed.py", "--threads", String(threads), "--batch", String(batch), "--repeats", String(repeats), "--warmup", String(warmup)],
   { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })) as { torch: string; parameters: number; train_seconds: number; infer_seconds: number };
 if (torch.parameters !== network.parameterCount()) throw new Error(`PyTorch's network has ${torch.parameters} parameters, spikemed's ${network.parameterCount()}`);
@@ -67,6 +98,17 @@ Median of ${repeats} after ${warmup} warm-ups. The ratio is spikemed's speed ove
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${row("training step", train, torch.train_seconds)}
 ${row("inference", infer, torch.infer_seconds)}
+
+Where spikemed's training step goes: its stem and 3x3 convolutions alone (forward and both
+backward passes, the shapes of a step, random values; each stage's strided first 3x3 timed as the
+stage's own 3x3, an overcount, and the 1x1 shortcuts left out) take **${(1000 * convolutionSeconds).toFixed(0)} ms of the
+${(1000 * train).toFixed(0)} ms step**, at the rates below; the rest (batch norm, the neurons, pooling,
+element-wise ops, AdamW, the JavaScript around the kernels) is the other ${(1000 * (train - convolutionSeconds)).toFixed(0)} ms,
+${train - convolutionSeconds > torch.train_seconds ? "more than" : "against"} PyTorch's whole step of ${(1000 * torch.train_seconds).toFixed(0)} ms.
+
+| convolution | layers a step | ms each (forward + backward) | GFLOP/s |
+| --- | ---: | ---: | ---: |
+${convolutionRows.map((r) => `| ${r.label} | ${r.layers} | ${(1000 * r.seconds).toFixed(1)} | ${r.gflops.toFixed(1)} |`).join("\n")}
 `;
 fs.writeFileSync(out, text);
 process.stdout.write(text);
