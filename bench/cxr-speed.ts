@@ -64,17 +64,18 @@ const backend = getBackend();
 const convolutionRows = CONVOLUTIONS.map(([label, cin, side, cout, k, stride, layers]) => {
   const n = stride === 4 ? batch : batch * model.timeSteps;
   const pad = (k - 1) / 2;
-  const out = Math.floor((side + 2 * pad - k) / stride) + 1;
-  const g = { n, cin, h: side, w: side, cout, kh: k, kw: k, strideH: stride, strideW: stride, padH: pad, padW: pad, dilationH: 1, dilationW: 1, outH: out, outW: out };
+  const outSide = Math.floor((side + 2 * pad - k) / stride) + 1;
+  const g = { n, cin, h: side, w: side, cout, kh: k, kw: k, strideH: stride, strideW: stride, padH: pad, padW: pad, dilationH: 1, dilationW: 1, outH: outSide, outW: outSide };
   const filled = (size: number) => { const a = backend.alloc(size); for (let i = 0; i < size; i++) a[i] = rng.uniform() - 0.5; return a; };
   const input = filled(n * cin * side * side), weight = filled(cout * cin * k * k), bias = filled(cout);
-  const output = backend.alloc(n * cout * out * out), gradOut = filled(output.length), gradIn = backend.alloc(input.length), gradW = backend.alloc(weight.length), gradB = backend.alloc(cout);
+  const output = backend.alloc(n * cout * outSide * outSide), gradOut = filled(output.length), gradIn = backend.alloc(input.length), gradW = backend.alloc(weight.length), gradB = backend.alloc(cout);
   const seconds = medianSeconds(() => {
     backend.conv2dForward(input, weight, bias, output, g);
     backend.conv2dBackwardInput(gradOut, weight, gradIn, g);
     backend.conv2dBackwardWeight(input, gradOut, gradW, gradB, g);
   });
-  const gflops = (3 * 2 * n * cout * cin * k * k * out * out) / seconds / 1e9;
+  for (const buffer of [input, weight, bias, output, gradOut, gradIn, gradW, gradB]) backend.free(buffer);
+  const gflops = (3 * 2 * n * cout * cin * k * k * outSide * outSide) / seconds / 1e9;
   return { label, layers, seconds, gflops };
 });
 const convolutionSeconds = convolutionRows.reduce((sum, r) => sum + r.layers * r.seconds, 0);
