@@ -35,7 +35,7 @@ export interface TrainOptions {
   clipNorm?: number;
   /** Per-class loss weights (e.g. from classWeights()). */
   classWeights?: number[];
-  /** Label smoothing of the training loss (PyTorch's label_smoothing); validation loss stays plain cross-entropy. */
+  /** Label smoothing of the training loss (ops.crossEntropy's labelSmoothing, with class weights per sample); validation loss stays plain cross-entropy. */
   labelSmoothing?: number;
   /** "balanced" draws every epoch's training set with equal counts per class. */
   sampling?: "shuffle" | "balanced";
