@@ -184,10 +184,10 @@ function withRecipe(task: Task, flags: ExperimentFlags): ExperimentFlags {
     if (key === "augmentSettings" && flags.augment === false) continue;
     if (merged[key] === undefined) merged[key] = value;
   }
-  const recipe = merged as unknown as ExperimentFlags;
-  const warmupFits = (recipe.schedule === "cosine" || recipe.schedule === "onecycle") && recipe.warmup! < recipe.epochs!;
-  if (flags.warmup === undefined && recipe.warmup !== undefined && !warmupFits) delete merged.warmup;
-  return recipe;
+  const { schedule, warmup, epochs } = merged as Pick<ExperimentFlags, "schedule" | "warmup" | "epochs">;
+  const warmupFits = (schedule === "cosine" || schedule === "onecycle") && warmup! < epochs!;
+  if (flags.warmup === undefined && warmup !== undefined && !warmupFits) delete merged.warmup;
+  return merged as unknown as ExperimentFlags;
 }
 
 /** A recipe that fine-tunes a trained network is refused without one to start from. */
