@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import { backward, crossEntropy, getBackend, noGrad, Rng, tensor, tidy, useFastBackend } from "../src/core/index.js";
-import { buildNetwork, cxrSreluResnet } from "../src/model/index.js";
+import { buildNetwork, cxrSreluResnet, SpikingReLU } from "../src/model/index.js";
 import { AdamW, networkParams } from "../src/train/index.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
@@ -79,6 +79,20 @@ const convolutionRows = CONVOLUTIONS.map(([label, cin, side, cout, k, stride, la
   return { label, layers, seconds, gflops };
 });
 const convolutionSeconds = convolutionRows.reduce((sum, r) => sum + r.layers * r.seconds, 0);
+
+// The spiking ReLUs' random initial voltages of one forward pass (one per neuron of a step), drawn
+// as SpikingReLU draws them (in bulk) and one rng.uniform() call each: the same values.
+let voltages = 0;
+noGrad(() => tidy(() => network.forward(tensor(x, [batch, 1, 256, 256]), {
+  training: false, rng, observe: (layer, _input, output) => { if (layer instanceof SpikingReLU) voltages += output.x.size / model.timeSteps; },
+})));
+const initial = new Float32Array(voltages);
+const bulkDraws = medianSeconds(() => {
+  const draws = new Uint32Array(voltages);
+  rng.fillUint32(draws);
+  for (let i = 0; i < voltages; i++) initial[i] = draws[i] / 4294967296;
+});
+const callDraws = medianSeconds(() => { for (let i = 0; i < voltages; i++) initial[i] = rng.uniform(); });
 const torch = JSON.parse(execFileSync(python, ["bench/torch/cxr_speed.py", "--threads", String(threads), "--batch", String(batch), "--repeats", String(repeats), "--warmup", String(warmup)],
   { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })) as { torch: string; parameters: number; train_seconds: number; infer_seconds: number };
 if (torch.parameters !== network.parameterCount()) throw new Error(`PyTorch's network has ${torch.parameters} parameters, spikemed's ${network.parameterCount()}`);
@@ -106,6 +120,8 @@ stage's own 3x3, an overcount, and the 1x1 shortcuts left out) take **${(1000 * 
 ${(1000 * train).toFixed(0)} ms step**, at the rates below; the rest (batch norm, the neurons, pooling,
 element-wise ops, AdamW, the JavaScript around the kernels) is the other ${(1000 * (train - convolutionSeconds)).toFixed(0)} ms,
 ${train - convolutionSeconds > torch.train_seconds ? "more than" : "against"} PyTorch's whole step of ${(1000 * torch.train_seconds).toFixed(0)} ms.
+Among it, the spiking ReLUs' random initial voltages: ${voltages.toLocaleString("en")} a forward pass, ${(1000 * bulkDraws).toFixed(0)} ms drawn
+in bulk as spikemed draws them, against ${(1000 * callDraws).toFixed(0)} ms one rng.uniform() call each.
 
 | convolution | layers a step | ms each (forward + backward) | GFLOP/s |
 | --- | ---: | ---: | ---: |
