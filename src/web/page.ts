@@ -54,28 +54,33 @@ function classify(label: string, request: (id: number) => PageRequest): void {
   worker.postMessage(request(id));
 }
 
-/** Once the run is known: the page's words for its task, the server's inputs, the file picker. */
+/**
+ * Once the run is known: the page's words for its task, the file picker, the server's inputs.
+ * `data-ready` marks the end, for scripts that drive the page: before it a picked file could
+ * find no handler yet.
+ */
 async function start(task: keyof typeof TASKS): Promise<void> {
   const words = TASKS[task];
   element("heading").textContent = `spikemed: ${words.heading}`;
   element("input-label").textContent = words.input;
   element("files-label").textContent = words.files;
+  const input = element("files") as HTMLInputElement;
+  input.onchange = async () => {
+    const files = await Promise.all(Array.from(input.files ?? [], async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+    if (files.length) classify(task === "ecg" ? "your record" : "your images", (id) => ({ id, files }));
+  };
   const select = element("inputs") as HTMLSelectElement;
   const names = (await (await fetch("/data/inputs.json")).json()) as string[];
   select.replaceChildren(...names.map((name) => Object.assign(document.createElement("option"), { value: name, textContent: name })));
   const button = element("classify") as HTMLButtonElement;
   button.onclick = () => classify(`${words.query} ${select.value}`, (id) => ({ id, input: select.value }));
   button.disabled = names.length === 0;
-  const input = element("files") as HTMLInputElement;
-  input.onchange = async () => {
-    const files = await Promise.all(Array.from(input.files ?? [], async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
-    if (files.length) classify(task === "ecg" ? "your record" : "your images", (id) => ({ id, files }));
-  };
   const requested = new URLSearchParams(location.search).get(words.query);
   if (requested) {
     select.value = requested;
     classify(`${words.query} ${requested}`, (id) => ({ id, input: requested }));
   }
+  document.body.dataset.ready = "true";
 }
 
 function table(head: string[], rows: (string | number)[][], classOf?: (row: number) => string): HTMLTableElement {

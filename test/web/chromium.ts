@@ -20,6 +20,8 @@ export const HEADLESS_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu"
 export class HeadlessPage {
   private nextId = 1;
   private buffered = "";
+  /** Requests the browser holds for `open`'s `hold` pattern, until `release`. */
+  private readonly held: string[] = [];
   private readonly pending = new Map<number, { done: (result: Record<string, unknown>) => void; fail: (err: Error) => void }>();
 
   /** Settles when the browser exits, with its exit code. */
@@ -32,8 +34,10 @@ export class HeadlessPage {
       this.buffered += chunk.toString("utf8");
       let end: number;
       while ((end = this.buffered.indexOf("\0")) >= 0) {
-        const message = JSON.parse(this.buffered.slice(0, end)) as { id?: number; result?: Record<string, unknown>; error?: { message: string } };
+        const message = JSON.parse(this.buffered.slice(0, end)) as
+          { id?: number; result?: Record<string, unknown>; error?: { message: string }; method?: string; params?: { requestId: string } };
         this.buffered = this.buffered.slice(end + 1);
+        if (message.method === "Fetch.requestPaused") this.held.push(message.params!.requestId);
         const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
         if (!waiter) continue;
         this.pending.delete(message.id!);
@@ -47,16 +51,37 @@ export class HeadlessPage {
     });
   }
 
-  static async open(url: string): Promise<HeadlessPage> {
+  /**
+   * Opens `url`. With `hold` (a DevTools URL pattern such as "*inputs.json"), the page's requests
+   * that match it wait until `release()`, so a test can act while the page is still loading them.
+   */
+  static async open(url: string, options: { hold?: string } = {}): Promise<HeadlessPage> {
     const profile = mkdtempSync(join(tmpdir(), "spikemed-chromium-"));
-    const child = spawn(browser as string, [...HEADLESS_FLAGS, `--user-data-dir=${profile}`, "--remote-debugging-pipe", url],
+    const child = spawn(browser as string, [...HEADLESS_FLAGS, `--user-data-dir=${profile}`, "--remote-debugging-pipe", "about:blank"],
       { stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"], detached: true });
     const page = new HeadlessPage(child, profile);
     const { targetInfos } = await page.send("Target.getTargets") as { targetInfos: { targetId: string; type: string }[] };
     const target = targetInfos.find((t) => t.type === "page");
     if (!target) throw new Error("chromium opened no page");
     page.sessionId = (await page.send("Target.attachToTarget", { targetId: target.targetId, flatten: true })).sessionId as string;
+    if (options.hold) await page.send("Fetch.enable", { patterns: [{ urlPattern: options.hold }] });
+    await page.send("Page.navigate", { url });
     return page;
+  }
+
+  /** Waits until the page has asked for a request that `open`'s `hold` pattern holds. */
+  async waitForHeld(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.held.length === 0) {
+      if (Date.now() > deadline) throw new Error(`the page asked for no held request within ${timeoutMs / 1000} s`);
+      await new Promise((next) => setTimeout(next, 100));
+    }
+  }
+
+  /** Lets the held requests go on, and holds no more. */
+  async release(): Promise<void> {
+    for (const requestId of this.held.splice(0)) await this.send("Fetch.continueRequest", { requestId });
+    await this.send("Fetch.disable");
   }
 
   private send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
@@ -74,6 +99,12 @@ export class HeadlessPage {
       { result: { value?: unknown }; exceptionDetails?: { text: string; exception?: { description?: string } } };
     if (exceptionDetails) throw new Error(`in the page: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
     return result.value;
+  }
+
+  /** Waits until spikemed's page has its run and its controls (`data-ready`); throws its error if it failed instead. */
+  async waitForReady(timeoutMs = 60_000): Promise<void> {
+    const state = await this.waitFor("document.body?.dataset.ready ?? document.body?.dataset.error", timeoutMs);
+    if (state !== "true") throw new Error(`the page failed: ${state}`);
   }
 
   /** Picks `files` (paths on this machine) in the page's file input `selector`, as a user would: its change event fires. */

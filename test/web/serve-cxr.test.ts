@@ -100,7 +100,7 @@ test("serve offers an X-ray run's page the PNG and JPEG files of --data, and non
 test("the browser decodes images to the pixels sharp gives in Node", { skip: browserMissing, timeout: 120_000 }, async () => {
   const page = await HeadlessPage.open(url);
   try {
-    assert.equal(await page.waitFor("document.getElementById('run')?.textContent.startsWith('Run:') || document.body?.dataset.error || null", 60_000), true);
+    await page.waitForReady();
     const decoded = await page.evaluate(`(async () => {
       const web = await import(new URL("/dist/src/web/index.js", location.href).href);
       const out = {};
@@ -148,9 +148,10 @@ test("the served page gives an image the probabilities predict gives", { skip: b
 });
 
 test("the served page classifies the user's own images, picked in the page, and names the one it cannot read", { skip: browserMissing, timeout: 120_000 }, async () => {
-  const page = await HeadlessPage.open(url);
+  // Picked while the page still waits for the server's list of inputs: the picker must work already.
+  const page = await HeadlessPage.open(url, { hold: "*/data/inputs.json" });
   try {
-    assert.equal(await page.waitFor("document.getElementById('run')?.textContent.startsWith('Run:') || document.body?.dataset.error || null", 60_000), true);
+    await page.waitForHeld(60_000);
     await page.pickFiles("#files", ["grey-small.jpg", "broken.png"].map((name) => join(images, name)));
     const summary = JSON.parse(await page.waitFor("document.body?.dataset.summary ?? document.body?.dataset.error", 90_000) as string) as
       { name: string; probabilities?: Record<string, number>; error?: string }[];
@@ -164,6 +165,9 @@ test("the served page classifies the user's own images, picked in the page, and 
     }
     assert.match(summary[1].error ?? "", /^broken\.png: not an image this browser can decode/);
     assert.match(await page.evaluate("document.getElementById('result').textContent") as string, /broken\.pngcould not be read/);
+    assert.equal(await page.evaluate("document.body.dataset.ready ?? null"), null);
+    await page.release();
+    await page.waitForReady();
   } finally {
     await page.close();
   }
