@@ -9,6 +9,7 @@ import { convBackwardInput, convBackwardWeight, convForward, gemmJob, reduceGrou
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from "./pool";
 import { lifBackward, lifForward, lifInference, spikingRelu } from "./neurons";
 import { sparseConv, sparseConvLif, sparseLinear, transpose } from "./events";
+import { channelAffine, channelGradientSums, channelMoments } from "./channels";
 export { GEMM_SCRATCH_BYTES } from "./gemm";
 
 // Kernel ids: keep in step with KERNEL in src/core/backends/wasm/kernels.ts.
@@ -17,6 +18,7 @@ const MAX_POOL_FORWARD = 6, MAX_POOL_BACKWARD = 7, AVG_POOL_FORWARD = 8, AVG_POO
 const UNARY = 10, UNARY_BACKWARD = 11, BINARY = 12, AFFINE = 13, ACCUMULATE = 14, SUM_AXIS = 15;
 const SOFTMAX = 16, SOFTMAX_BACKWARD = 17, LIF_FORWARD = 18, LIF_BACKWARD = 19, SPIKING_RELU = 20, COPY_STRIDED = 21;
 const SPARSE_LINEAR = 22, SPARSE_CONV = 23, TRANSPOSE = 24, LIF_INFERENCE = 25, COPY_ROWS = 26, SPARSE_CONV_LIF = 27;
+const CHANNEL_MOMENTS = 28, CHANNEL_GRADIENT_SUMS = 29, CHANNEL_AFFINE = 30;
 
 /** First byte the host may allocate from (past the module's static data). */
 export function heapBase(): usize {
@@ -54,6 +56,9 @@ export function run(job: usize, tid: i32): void {
     case LIF_INFERENCE: lifInference(job); break;
     case COPY_ROWS: copyRows(job); break;
     case SPARSE_CONV_LIF: sparseConvLif(job, tid); break;
+    case CHANNEL_MOMENTS: channelMoments(job); break;
+    case CHANNEL_GRADIENT_SUMS: channelGradientSums(job); break;
+    case CHANNEL_AFFINE: channelAffine(job); break;
     default: unreachable();
   }
 }

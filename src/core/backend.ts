@@ -128,6 +128,25 @@ export interface Backend {
 
   /** y[o, i] = sum over j of x[o, j, i] for a view of x as [outer, len, inner]. */
   sumAxis(x: Float32Array, outer: number, len: number, inner: number, y: Float32Array): void;
+  /**
+   * Per-channel moments of x viewed as [outer, channels, inner]: mean[c] and the biased variance[c]
+   * about the float32 mean, each a float64 sum in four lanes (element i of a row in lane i % 4,
+   * rows in order, the lanes then added as (0 + 1) + (2 + 3)) divided by outer * inner.
+   */
+  channelMoments(x: Float32Array, outer: number, channels: number, inner: number, mean: Float32Array, variance: Float32Array): void;
+  /**
+   * The sums a per-channel normalisation's backward pass needs, over the same view and in the same
+   * float64 lanes as channelMoments: sumDy[c] = sum of dy, sumDyCentred[c] = sum of dy * (x - center[c]).
+   */
+  channelGradientSums(dy: Float32Array, x: Float32Array, center: Float32Array, outer: number, channels: number, inner: number,
+    sumDy: Float32Array, sumDyCentred: Float32Array): void;
+  /**
+   * y = (x - center[c]) * xScale[c] (+ dy * dyScale[c] when dy is given) + shift[c], in float32 in
+   * this order, over the view [outer, channels, inner]: a normalisation's forward pass, or with dy
+   * its backward pass.
+   */
+  channelAffine(x: Float32Array, center: Float32Array, xScale: Float32Array, dy: Float32Array | null, dyScale: Float32Array | null,
+    shift: Float32Array, outer: number, channels: number, inner: number, y: Float32Array): void;
   /** y[o, i] = max over j of x[o, j, i]; index[o, i] = the first j at the max (as float). */
   maxAxis(x: Float32Array, outer: number, len: number, inner: number, y: Float32Array, index: Float32Array): void;
 

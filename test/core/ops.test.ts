@@ -186,6 +186,45 @@ test("batch norm normalises per channel, tracks running stats and has correct gr
   checkGradients("batchNorm", (a, g, b) => core.batchNorm(a, g, b, state(2), true), [rand([3, 2, 4]), rand([2], 0.5, 1.5), rand([2])]);
 });
 
+test("batch norm equals the textbook formulas in float64, forward and backward, in training and evaluation", () => {
+  const [N, C, L] = [5, 3, 7];
+  const x = rand([N, C, L], -1, 4), gamma = rand([C], 0.5, 1.5), beta = rand([C]), dy = rand([N, C, L]);
+  const at = (n: number, c: number, l: number) => (n * C + c) * L + l;
+  for (const training of [true, false]) {
+    const state = { runningMean: rand([C]), runningVar: rand([C], 0.5, 2), momentum: 0.1, eps: 1e-5 };
+    const runningMean = Array.from(state.runningMean.data), runningVar = Array.from(state.runningVar.data);
+    const [xs, g, b] = [x, gamma, beta].map((t) => tensor(t.data, t.shape, true));
+    const y = core.batchNorm(xs, g, b, state, training);
+    core.backward(y, dy.data);
+    for (let c = 0; c < C; c++) {
+      const values: number[] = [];
+      for (let n = 0; n < N; n++) for (let l = 0; l < L; l++) values.push(x.data[at(n, c, l)]);
+      const M = values.length;
+      const batchMean = values.reduce((p, v) => p + v, 0) / M;
+      const batchVar = values.reduce((p, v) => p + (v - batchMean) ** 2, 0) / M;
+      const mu = training ? batchMean : runningMean[c], v = training ? batchVar : runningVar[c];
+      const s = 1 / Math.sqrt(v + 1e-5);
+      let sumDy = 0, sumDyXhat = 0;
+      for (let n = 0; n < N; n++) for (let l = 0; l < L; l++) { sumDy += dy.data[at(n, c, l)]; sumDyXhat += dy.data[at(n, c, l)] * (x.data[at(n, c, l)] - mu) * s; }
+      const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) <= 2e-5 * Math.max(1, Math.abs(expected)), `${what} (training ${training}): ${actual} vs ${expected}`);
+      close(g.grad![c], sumDyXhat, `dgamma ${c}`);
+      close(b.grad![c], sumDy, `dbeta ${c}`);
+      for (let n = 0; n < N; n++) {
+        for (let l = 0; l < L; l++) {
+          const k = at(n, c, l), xhat = (x.data[k] - mu) * s;
+          close(y.data[k], gamma.data[c] * xhat + beta.data[c], `y ${k}`);
+          const dx = training ? gamma.data[c] * s * (dy.data[k] - sumDy / M - xhat * sumDyXhat / M) : gamma.data[c] * s * dy.data[k];
+          close(xs.grad![k], dx, `dx ${k}`);
+        }
+      }
+      close(state.runningMean.data[c], training ? 0.9 * runningMean[c] + 0.1 * batchMean : runningMean[c], `running mean ${c}`);
+      close(state.runningVar.data[c], training ? 0.9 * runningVar[c] + 0.1 * batchVar * M / (M - 1) : runningVar[c], `running variance ${c}`);
+    }
+  }
+  checkGradients("batchNorm in evaluation", (a, g, b) => core.batchNorm(a, g, b, { runningMean: core.full([2], 0.3), runningVar: core.full([2], 1.7), momentum: 0.1, eps: 1e-5 }, false),
+    [rand([3, 2, 4]), rand([2], 0.5, 1.5), rand([2])]);
+});
+
 test("LSTM cell matches the gate equations and finite differences", () => {
   const H = 3;
   const x = rand([2, 4]);

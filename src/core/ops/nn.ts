@@ -3,10 +3,9 @@ import { record } from "../autograd.js";
 import { SpikemedError } from "../errors.js";
 import type { Rng } from "../random.js";
 import { allocate, shapeString, Tensor } from "../tensor.js";
-import { add, affine, mul, sigmoid, sqrt, sub, div, square, tanh } from "./elementwise.js";
+import { add, mul, sigmoid, tanh } from "./elementwise.js";
 import { linear } from "./linalg.js";
-import { mean } from "./reduce.js";
-import { reshape, slice, transpose } from "./shape.js";
+import { slice, transpose } from "./shape.js";
 
 function softmaxOp(x: Tensor, axis: number, log: boolean): Tensor {
   const a = axis < 0 ? axis + x.rank : axis;
@@ -125,33 +124,58 @@ export interface BatchNormState {
 /**
  * Batch normalisation over axis 1 (channels) of [N, C, ...], PyTorch semantics: batch statistics
  * (biased variance) in training, updating the running mean and unbiased variance; running
- * statistics in evaluation.
+ * statistics in evaluation. One fused op (a pass for the statistics, one for the output; two
+ * backward) rather than a chain of broadcast ops, each of which would read the whole input again.
  */
 export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, training: boolean): Tensor {
   const c = x.shape[1];
   if (x.rank < 2 || gamma.size !== c || beta.size !== c || state.runningMean.size !== c) {
     throw new SpikemedError(`batchNorm: input ${shapeString(x.shape)} does not match ${gamma.size} channels`);
   }
-  const statShape = x.shape.map((d, i) => (i === 1 ? d : 1));
-  const axes = [...Array(x.rank).keys()].filter((i) => i !== 1);
-  let mu: Tensor;
-  let variance: Tensor;
+  const backend = getBackend();
+  const outer = x.shape[0];
+  const inner = x.size / (outer * c);
+  const count = outer * inner;
+  const center = new Float32Array(c);
+  const variance = new Float32Array(c);
   if (training) {
-    mu = mean(x, axes, true);
-    variance = mean(square(sub(x, mu)), axes, true);
-    const count = x.size / c;
+    backend.channelMoments(x.data, outer, c, inner, center, variance);
     const m = state.momentum;
     const bessel = count > 1 ? count / (count - 1) : 1;
     for (let i = 0; i < c; i++) {
-      state.runningMean.data[i] = (1 - m) * state.runningMean.data[i] + m * mu.data[i];
-      state.runningVar.data[i] = (1 - m) * state.runningVar.data[i] + m * variance.data[i] * bessel;
+      state.runningMean.data[i] = (1 - m) * state.runningMean.data[i] + m * center[i];
+      state.runningVar.data[i] = (1 - m) * state.runningVar.data[i] + m * variance[i] * bessel;
     }
   } else {
-    mu = reshape(state.runningMean, statShape);
-    variance = reshape(state.runningVar, statShape);
+    center.set(state.runningMean.data);
+    variance.set(state.runningVar.data);
   }
-  const normalised = div(sub(x, mu), sqrt(affine(variance, 1, state.eps)));
-  return add(mul(normalised, reshape(gamma, statShape)), reshape(beta, statShape));
+  const invStd = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + state.eps));
+  const scale = Float32Array.from(invStd, (s, i) => gamma.data[i] * s);
+  const out = new Tensor(x.shape, allocate("batchNorm", x.shape));
+  backend.channelAffine(x.data, center, scale, null, null, beta.data, outer, c, inner, out.data);
+  return record(out, "batchNorm", [x, gamma, beta], (grad) => {
+    const sumDy = new Float32Array(c);
+    const sumDyCentred = new Float32Array(c);
+    backend.channelGradientSums(grad, x.data, center, outer, c, inner, sumDy, sumDyCentred);
+    const dGamma = backend.alloc(c, false);
+    const dBeta = backend.alloc(c, false);
+    // dx = gamma * invStd * (dy - mean(dy) - xhat * mean(dy * xhat)) in training, where the
+    // statistics depend on x; gamma * invStd * dy in evaluation.
+    const centredScale = new Float32Array(c);
+    const shift = new Float32Array(c);
+    for (let i = 0; i < c; i++) {
+      dGamma[i] = sumDyCentred[i] * invStd[i];
+      dBeta[i] = sumDy[i];
+      if (training) {
+        centredScale[i] = -scale[i] * invStd[i] * invStd[i] * sumDyCentred[i] / count;
+        shift[i] = -scale[i] * sumDy[i] / count;
+      }
+    }
+    const dx = backend.alloc(x.size, false);
+    backend.channelAffine(x.data, center, centredScale, grad, scale, shift, outer, c, inner, dx);
+    return [dx, dGamma, dBeta];
+  });
 }
 
 export interface LstmWeights {

@@ -222,6 +222,51 @@ for (const threads of [1, 2]) {
       }
     });
 
+    it("channelMoments, channelGradientSums and channelAffine give the reference's bits, whatever the threads, odd rows included", () => {
+      const rng = new Rng(2000 + threads); // its own draws: the other kernels' tests keep their inputs
+      for (const [outer, channels, inner] of [[4, 3, 5], [2, 1, 7], [64, 16, 1024], [3, 5, 1], [6, 2, 6], [256, 8, 16], [1, 1, 1]]) {
+        const n = outer * channels * inner;
+        const x = randomArray(rng, n, be, -2, 5), dy = randomArray(rng, n, be);
+        const vectors = () => Array.from({ length: 4 }, () => randomArray(rng, channels, be));
+        const [center, xScale, dyScale, shift] = vectors();
+        const results = [be, single, ref].map((backend) => {
+          const mean = new Float32Array(channels), variance = new Float32Array(channels), sumDy = new Float32Array(channels), sumDyCentred = new Float32Array(channels);
+          backend.channelMoments(x, outer, channels, inner, mean, variance);
+          backend.channelGradientSums(dy, x, center, outer, channels, inner, sumDy, sumDyCentred);
+          const forward = backend.alloc(n), backward = backend.alloc(n);
+          backend.channelAffine(x, center, xScale, null, null, shift, outer, channels, inner, forward);
+          backend.channelAffine(x, center, xScale, dy, dyScale, shift, outer, channels, inner, backward);
+          return { mean, variance, sumDy, sumDyCentred, forward: copy(forward), backward: copy(backward) };
+        });
+        for (const key of ["mean", "variance", "sumDy", "sumDyCentred", "forward", "backward"] as const) {
+          assertBitIdentical(results[0][key], results[2][key], `${key} ${outer}x${channels}x${inner} against the reference`);
+          assertBitIdentical(results[0][key], results[1][key], `${key} ${outer}x${channels}x${inner} on one thread`);
+        }
+        // The statistics against plain float64 sums, element by element.
+        for (let c = 0; c < channels; c++) {
+          let sum = 0, squares = 0, gradient = 0, centred = 0;
+          for (let o = 0; o < outer; o++) {
+            for (let i = 0; i < inner; i++) {
+              const k = (o * channels + c) * inner + i;
+              sum += x[k];
+              gradient += dy[k];
+              centred += dy[k] * (x[k] - center[c]);
+            }
+          }
+          const mean = sum / (outer * inner);
+          for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) squares += (x[(o * channels + c) * inner + i] - mean) ** 2;
+          const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) <= 4 * EPS32 * Math.max(1, Math.abs(expected)), `${what}: ${actual} vs ${expected}`);
+          close(results[0].mean[c], mean, `mean ${c}`);
+          close(results[0].variance[c], squares / (outer * inner), `variance ${c}`);
+          close(results[0].sumDy[c], gradient, `sumDy ${c}`);
+          close(results[0].sumDyCentred[c], centred, `sumDyCentred ${c}`);
+        }
+        const k = n - 1, c = Math.floor(k / inner) % channels;
+        const f = Math.fround;
+        assert.equal(results[0].backward[k], f(f(f(f(x[k] - center[c]) * xScale[c]) + f(dy[k] * dyScale[c])) + shift[c]), "channelAffine's last element by hand");
+      }
+    });
+
     it("softmax and log-softmax, forward and backward, match the reference", () => {
       for (const [rows, cols] of [[1, 1], [3, 5], [7, 13], [300, 70], [2, 4]]) {
         const x = randomArray(rng, rows * cols, be, -20, 20);

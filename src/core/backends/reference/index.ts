@@ -217,6 +217,40 @@ export class ReferenceBackend implements Backend {
     }
   }
 
+  channelMoments(x: Float32Array, outer: number, channels: number, inner: number, mean: Float32Array, variance: Float32Array): void {
+    const count = outer * inner;
+    for (let c = 0; c < channels; c++) {
+      mean[c] = laneSum(outer, channels, inner, c, (i) => x[i]) / count;
+      const m = mean[c];
+      variance[c] = laneSum(outer, channels, inner, c, (i) => (x[i] - m) * (x[i] - m)) / count;
+    }
+  }
+
+  channelGradientSums(dy: Float32Array, x: Float32Array, center: Float32Array, outer: number, channels: number, inner: number,
+    sumDy: Float32Array, sumDyCentred: Float32Array): void {
+    for (let c = 0; c < channels; c++) {
+      const m = center[c];
+      sumDy[c] = laneSum(outer, channels, inner, c, (i) => dy[i]);
+      sumDyCentred[c] = laneSum(outer, channels, inner, c, (i) => dy[i] * (x[i] - m));
+    }
+  }
+
+  channelAffine(x: Float32Array, center: Float32Array, xScale: Float32Array, dy: Float32Array | null, dyScale: Float32Array | null,
+    shift: Float32Array, outer: number, channels: number, inner: number, y: Float32Array): void {
+    const f = Math.fround;
+    for (let o = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++) {
+        const start = (o * channels + c) * inner;
+        const m = center[c], a = xScale[c], b = dyScale ? dyScale[c] : 0, s = shift[c];
+        for (let i = start; i < start + inner; i++) {
+          let t = f(f(x[i] - m) * a);
+          if (dy) t = f(t + f(dy[i] * b));
+          y[i] = f(t + s);
+        }
+      }
+    }
+  }
+
   maxAxis(x: Float32Array, outer: number, len: number, inner: number, y: Float32Array, index: Float32Array): void {
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
@@ -322,3 +356,22 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   max: (a, b) => (a >= b ? a : b),
   min: (a, b) => (a <= b ? a : b),
 };
+
+/**
+ * The float64 sum of term(i) over channel c's elements of the view [outer, channels, inner], in
+ * the lanes of Backend.channelMoments: element i of a row in lane i % 4, the lanes added as (0 + 1) + (2 + 3).
+ */
+function laneSum(outer: number, channels: number, inner: number, c: number, term: (i: number) => number): number {
+  let l0 = 0, l1 = 0, l2 = 0, l3 = 0;
+  for (let o = 0; o < outer; o++) {
+    const start = (o * channels + c) * inner;
+    let i = 0;
+    for (; i + 4 <= inner; i += 4) {
+      l0 += term(start + i); l1 += term(start + i + 1); l2 += term(start + i + 2); l3 += term(start + i + 3);
+    }
+    if (i < inner) l0 += term(start + i);
+    if (i + 1 < inner) l1 += term(start + i + 1);
+    if (i + 2 < inner) l2 += term(start + i + 2);
+  }
+  return (l0 + l1) + (l2 + l3);
+}

@@ -415,6 +415,40 @@ export class WasmBackend extends ReferenceBackend {
     this.execute("sumAxis", outer * inner >= 8 && outer * len * inner >= PARALLEL_ELEMENTS);
   }
 
+  override channelMoments(x: Float32Array, outer: number, channels: number, inner: number, mean: Float32Array, variance: Float32Array): void {
+    need("channelMoments", "x", x, outer * channels * inner);
+    need("channelMoments", "mean", mean, channels);
+    need("channelMoments", "variance", variance, channels);
+    if (channels === 0) return;
+    this.setJob(KERNEL.channelMoments, [this.input(x), outer, channels, inner, this.output(mean), this.output(variance)]);
+    this.execute("channelMoments", channels >= 2 && outer * channels * inner >= PARALLEL_ELEMENTS);
+  }
+
+  override channelGradientSums(dy: Float32Array, x: Float32Array, center: Float32Array, outer: number, channels: number, inner: number,
+    sumDy: Float32Array, sumDyCentred: Float32Array): void {
+    const n = outer * channels * inner;
+    need("channelGradientSums", "dy", dy, n);
+    need("channelGradientSums", "x", x, n);
+    need("channelGradientSums", "sumDy", sumDy, channels);
+    need("channelGradientSums", "sumDyCentred", sumDyCentred, channels);
+    if (channels === 0) return;
+    this.setJob(KERNEL.channelGradientSums, [this.input(dy), this.input(x), this.input(center), outer, channels, inner, this.output(sumDy), this.output(sumDyCentred)]);
+    this.execute("channelGradientSums", channels >= 2 && n >= PARALLEL_ELEMENTS);
+  }
+
+  override channelAffine(x: Float32Array, center: Float32Array, xScale: Float32Array, dy: Float32Array | null, dyScale: Float32Array | null,
+    shift: Float32Array, outer: number, channels: number, inner: number, y: Float32Array): void {
+    const n = outer * channels * inner;
+    need("channelAffine", "x", x, n);
+    need("channelAffine", "y", y, n);
+    if (dy) need("channelAffine", "dy", dy, n);
+    if (n === 0) return;
+    const dyAt = dy ? this.input(dy) : 0;
+    const dyScaleAt = dy ? this.input(dyScale ?? new Float32Array(channels)) : 0;
+    this.setJob(KERNEL.channelAffine, [this.input(x), this.input(center), this.input(xScale), dyAt, dyScaleAt, this.input(shift), outer, channels, inner, this.output(y)]);
+    this.execute("channelAffine", n >= PARALLEL_ELEMENTS);
+  }
+
   override softmax(x: Float32Array, rows: number, cols: number, y: Float32Array, log: boolean): void {
     need("softmax", "x", x, rows * cols);
     need("softmax", "y", y, rows * cols);

@@ -7,6 +7,7 @@ export const KERNEL = {
   unary: 10, unaryBackward: 11, binary: 12, affine: 13, accumulate: 14, sumAxis: 15,
   softmax: 16, softmaxBackward: 17, lifForward: 18, lifBackward: 19, spikingRelu: 20, copyStrided: 21,
   sparseLinear: 22, sparseConv: 23, transpose: 24, lifInference: 25, copyRows: 26, sparseConvLif: 27,
+  channelMoments: 28, channelGradientSums: 29, channelAffine: 30,
 } as const;
 
 /** Operation codes, in the order of the constants in assembly/elementwise.ts and assembly/neurons.ts. */
