@@ -81,17 +81,14 @@ const convolutionRows = CONVOLUTIONS.map(([label, cin, side, cout, k, stride, la
 const convolutionSeconds = convolutionRows.reduce((sum, r) => sum + r.layers * r.seconds, 0);
 
 // The spiking ReLUs' random initial voltages of one forward pass (one per neuron of a step), drawn
-// as SpikingReLU draws them (in bulk) and one rng.uniform() call each: the same values.
+// as SpikingReLU draws them (rng.fillUniform into memory it reuses) and one rng.uniform() call
+// each: the same values.
 let voltages = 0;
 noGrad(() => tidy(() => network.forward(tensor(x, [batch, 1, 256, 256]), {
   training: false, rng, observe: (layer, _input, output) => { if (layer instanceof SpikingReLU) voltages += output.x.size / model.timeSteps; },
 })));
 const initial = new Float32Array(voltages);
-const bulkDraws = medianSeconds(() => {
-  const draws = new Uint32Array(voltages);
-  rng.fillUint32(draws);
-  for (let i = 0; i < voltages; i++) initial[i] = draws[i] / 4294967296;
-});
+const bulkDraws = medianSeconds(() => rng.fillUniform(initial));
 const callDraws = medianSeconds(() => { for (let i = 0; i < voltages; i++) initial[i] = rng.uniform(); });
 const torch = JSON.parse(execFileSync(python, ["bench/torch/cxr_speed.py", "--threads", String(threads), "--batch", String(batch), "--repeats", String(repeats), "--warmup", String(warmup)],
   { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })) as { torch: string; parameters: number; train_seconds: number; infer_seconds: number };

@@ -245,15 +245,11 @@ export class SpikingReLU extends NeuronLayer {
       return perStep(input, ops.relu);
     }
     const x = unrolled(input);
-    const perStepSize = x.size / x.shape[0];
-    const v0 = new Float32Array(perStepSize);
-    if (this.initialVoltage === "random") {
-      // rng.uniform()'s values in their order, drawn in bulk: srelu-resnet-256 draws 8.9 million a
-      // forward pass at batch 64, in about a third less time than one call each (bench/cxr-speed.ts).
-      const draws = new Uint32Array(perStepSize);
-      ctx.rng.fillUint32(draws);
-      for (let i = 0; i < perStepSize; i++) v0[i] = draws[i] / 4294967296;
-    }
+    const v0 = initialVoltages(x.size / x.shape[0]);
+    // rng.uniform()'s values in their order, drawn in bulk into reused memory: srelu-resnet-256
+    // draws 8.9 million a forward pass at batch 64 (bench/cxr-speed.ts times the ways to draw them).
+    if (this.initialVoltage === "random") ctx.rng.fillUniform(v0);
+    else v0.fill(0);
     const y = ops.spikingRelu(x, this.dt, v0);
     this.observe(y, ctx);
     return { x: y, timeSteps: input.timeSteps, static: false, spikes: true };
@@ -269,4 +265,15 @@ function leakFactor(name: string, o: LeakyOptions): number {
   const beta = o.beta ?? 0.9;
   if (!(beta >= 0 && beta <= 1)) throw new SpikemedError(`${name}: beta must be in [0, 1], got ${beta}`);
   return beta;
+}
+
+/**
+ * Room for one step's initial voltages, shared by every spiking ReLU (spikingRelu copies them
+ * before the next layer runs): a fresh array a layer made a training step of the 256-pixel ResNet
+ * fault in and clear about 70 MB of new memory.
+ */
+let voltageScratch = new Float32Array(0);
+function initialVoltages(n: number): Float32Array {
+  if (voltageScratch.length < n) voltageScratch = new Float32Array(n);
+  return voltageScratch.subarray(0, n);
 }

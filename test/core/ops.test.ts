@@ -276,6 +276,11 @@ test("bulk random draws are the sequence of single draws; dropout keeps exactly 
   bulk.fillUint32(drawn);
   assert.deepEqual(Array.from(drawn), expected);
   assert.deepEqual(bulk.getState(), single.getState());
+  const uniforms = Array.from({ length: 1000 }, () => Math.fround(single.uniform()));
+  const filled = new Float32Array(1000);
+  bulk.fillUniform(filled);
+  assert.deepEqual(Array.from(filled), uniforms);
+  assert.deepEqual(bulk.getState(), single.getState());
 
   const x = tensor(Float32Array.from({ length: 500 }, (_, i) => i + 1), [5, 100]);
   const reference = new Rng(3);

@@ -77,6 +77,9 @@ test("spiking ReLU's random initial voltages are the rng's uniform draws, in ord
   const expected = Array.from({ length: n }, () => (Math.fround(rng.uniform()) + 0.5 >= 1 ? 1 : 0));
   assert.deepEqual(spikes, expected);
   assert.ok(expected.includes(0) && expected.includes(1));
+  // Zero initial voltages stay zero after a layer of random ones (the layers share the memory they draw into).
+  const half = { ...x, x: tensor(new Array(n / 2).fill(0.5), [1, n / 2]) };
+  assert.deepEqual(new SpikingReLU("zero", { initialVoltage: "zero" }).forward(half, { training: true, rng: new Rng(5) }).x.toArray(), new Array(n / 2).fill(0));
 });
 
 test("surrogate derivatives equal their formulas", () => {

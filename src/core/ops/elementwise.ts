@@ -14,15 +14,21 @@ function binaryOp(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     const contiguous = stridesOf(shape);
     const grads: (Float32Array | null)[] = [null, null];
     const scratch = (): Float32Array => backend.alloc(g.length, false);
+    // An input as large as the output was not broadcast: its gradient is `full` itself, not a copy.
     const reduceInto = (k: 0 | 1, full: Float32Array): void => {
       const target = k === 0 ? a : b;
+      if (target.size === full.length) {
+        grads[k] = full;
+        return;
+      }
       grads[k] = sumToShape(full, shape, target.shape);
       backend.free(full);
     };
     switch (op) {
       case "add":
       case "sub": {
-        if (a.requiresGrad) { const t = scratch(); t.set(g); reduceInto(0, t); }
+        // The incoming gradient itself goes to a (the autograd then does not free it).
+        if (a.requiresGrad) { if (a.size === g.length) grads[0] = g; else { const t = scratch(); t.set(g); reduceInto(0, t); } }
         if (b.requiresGrad) { const t = scratch(); backend.affine(g, op === "sub" ? -1 : 1, 0, t); reduceInto(1, t); }
         break;
       }
