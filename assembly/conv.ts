@@ -23,6 +23,14 @@ function isPointwise(job: usize): bool {
   return last < 0 ? 0 : min(outSize, last / stride + 1);
 }
 
+/** Zeroes the floats [from, to) of the row at p. */
+@inline function zeroFloats(p: usize, from: i32, to: i32): void {
+  let d = p + (<usize>from << 2);
+  const end = p + (<usize>max(from, to) << 2);
+  for (; d + 16 <= end; d += 16) v128.store(d, i32x4.splat(0));
+  for (; d < end; d += 4) store<f32>(d, 0);
+}
+
 /** Unfolds one image (cin x h x w at x) into col[cin*kh*kw, outH*outW]. */
 function im2col(job: usize, x: usize, col: usize): void {
   const cin = geo(job, 1), h = geo(job, 2), w = geo(job, 3), kh = geo(job, 5), kw = geo(job, 6);
@@ -36,19 +44,23 @@ function im2col(job: usize, x: usize, col: usize): void {
         const offX = kx * dw - pw;
         const lo = min(validStart(offX, sw), ow);
         const hi = max(lo, validEnd(offX, sw, w, ow));
+        // Rows are short (4 to 64 floats in the X-ray ResNet): inline loops, not memory.copy/fill calls.
         for (let oy = 0; oy < oh; oy++) {
           const iy = oy * sh - ph + ky * dh;
           if (iy < 0 || iy >= h) {
-            memory.fill(dst, 0, rowBytes);
+            zeroFloats(dst, 0, ow);
           } else {
             const src = x + (<usize>(c * h + iy) * w << 2);
-            if (lo > 0) memory.fill(dst, 0, <usize>lo << 2);
+            zeroFloats(dst, 0, lo);
             if (sw == 1) {
-              memory.copy(dst + (<usize>lo << 2), src + (<usize>(lo + offX) << 2), <usize>(hi - lo) << 2);
+              let d = dst + (<usize>lo << 2), from = src + (<usize>(lo + offX) << 2);
+              const end = dst + (<usize>hi << 2);
+              for (; d + 16 <= end; d += 16, from += 16) v128.store(d, v128.load(from));
+              for (; d < end; d += 4, from += 4) store<f32>(d, load<f32>(from));
             } else {
               for (let ox = lo; ox < hi; ox++) store<f32>(dst + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw + offX) << 2)));
             }
-            if (hi < ow) memory.fill(dst + (<usize>hi << 2), 0, <usize>(ow - hi) << 2);
+            zeroFloats(dst, hi, ow);
           }
           dst += rowBytes;
         }
