@@ -1,6 +1,9 @@
-// Convolutions as im2col + GEMM, parallel over the samples of the batch. The gradient with respect
-// to the filters is summed per fixed group of samples and the groups are then reduced in order, so
-// the result does not depend on how many threads ran or which thread took which group.
+// Convolutions as im2col + GEMM, parallel over the samples of the batch. Where a sample's output
+// is small (a 4x4 or 8x8 map), several samples' columns sit side by side in one GEMM, so the
+// filters are packed once for them and the backward pass to the filters sums over a long k rather
+// than a few positions. The gradient with respect to the filters is summed per fixed group of
+// samples and the groups are then reduced in order, so the result does not depend on how many
+// threads ran or which thread took which group.
 
 import { argB, argI, argP, claim, ELEMENT_CHUNK } from "./job";
 import { gemmRange, GEMM_SCRATCH_BYTES } from "./gemm";
@@ -10,6 +13,9 @@ import { gemmRange, GEMM_SCRATCH_BYTES } from "./gemm";
 const GEO = 8;
 
 @inline function geo(job: usize, i: i32): i32 { return argI(job, GEO + i); }
+
+/** Slot of the samples that share one GEMM (after the geometry); 1: a GEMM per sample. */
+const SAMPLES = GEO + 15;
 
 /** True when the convolution is a plain matrix product per sample (1x1 filter, stride 1, no padding). */
 function isPointwise(job: usize): bool {
@@ -31,16 +37,20 @@ function isPointwise(job: usize): bool {
   for (; d < end; d += 4) store<f32>(d, 0);
 }
 
-/** Unfolds one image (cin x h x w at x) into col[cin*kh*kw, outH*outW]. */
-function im2col(job: usize, x: usize, col: usize): void {
+/**
+ * Unfolds one image (cin x h x w at x) into col[cin*kh*kw, outH*outW], whose rows start `pitch`
+ * floats apart (outH*outW for one sample; wider when samples sit side by side).
+ */
+function im2col(job: usize, x: usize, col: usize, pitch: i32): void {
   const cin = geo(job, 1), h = geo(job, 2), w = geo(job, 3), kh = geo(job, 5), kw = geo(job, 6);
   const sh = geo(job, 7), sw = geo(job, 8), ph = geo(job, 9), pw = geo(job, 10), dh = geo(job, 11), dw = geo(job, 12);
   const oh = geo(job, 13), ow = geo(job, 14);
   const rowBytes = <usize>ow << 2;
-  let dst = col;
+  let row = col;
   for (let c = 0; c < cin; c++) {
     for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++) {
+      for (let kx = 0; kx < kw; kx++, row += <usize>pitch << 2) {
+        let dst = row;
         const offX = kx * dw - pw;
         const lo = min(validStart(offX, sw), ow);
         const hi = max(lo, validEnd(offX, sw, w, ow));
@@ -69,16 +79,17 @@ function im2col(job: usize, x: usize, col: usize): void {
   }
 }
 
-/** Adds col[cin*kh*kw, outH*outW] into the image dx (cin x h x w), in the reference's order. */
-function col2im(job: usize, col: usize, dx: usize): void {
+/** Adds col[cin*kh*kw, outH*outW] (rows `pitch` floats apart) into the image dx (cin x h x w), in the reference's order. */
+function col2im(job: usize, col: usize, dx: usize, pitch: i32): void {
   const cin = geo(job, 1), h = geo(job, 2), w = geo(job, 3), kh = geo(job, 5), kw = geo(job, 6);
   const sh = geo(job, 7), sw = geo(job, 8), ph = geo(job, 9), pw = geo(job, 10), dh = geo(job, 11), dw = geo(job, 12);
   const oh = geo(job, 13), ow = geo(job, 14);
   const rowBytes = <usize>ow << 2;
-  let src = col;
+  let row = col;
   for (let c = 0; c < cin; c++) {
     for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++) {
+      for (let kx = 0; kx < kw; kx++, row += <usize>pitch << 2) {
+        let src = row;
         const offX = kx * dw - pw;
         const lo = min(validStart(offX, sw), ow);
         const hi = max(lo, validEnd(offX, sw, w, ow));
@@ -106,7 +117,19 @@ function col2im(job: usize, col: usize, dx: usize): void {
   }
 }
 
-/** Job: y = conv(x, w) + bias. Args: x, w, bias, hasBias, y, scratchBase, scratchStride, geometry. */
+/** Copies `count` floats from src to dst (rows of a few floats to a few thousand). */
+@inline function copyFloats(dst: usize, src: usize, count: i32): void {
+  let d = dst, from = src;
+  const end = dst + (<usize>count << 2);
+  for (; d + 16 <= end; d += 16, from += 16) v128.store(d, v128.load(from));
+  for (; d < end; d += 4, from += 4) store<f32>(d, load<f32>(from));
+}
+
+/**
+ * Job: y = conv(x, w) + bias. Args: x, w, bias, hasBias, y, scratchBase, scratchStride, geometry,
+ * samples per GEMM. A thread's scratch: the GEMM's, then col [patch, samples*spatial], then (for
+ * several samples) the product [cout, samples*spatial] before it goes to each sample's output.
+ */
 export function convForward(job: usize, tid: i32): void {
   const x = argP(job, 1), wt = argP(job, 2), bias = argP(job, 3), hasBias = argB(job, 4), y = argP(job, 5);
   const scratch = argP(job, 6) + <usize>tid * argP(job, 7);
@@ -114,28 +137,50 @@ export function convForward(job: usize, tid: i32): void {
   const n = geo(job, 0), cin = geo(job, 1), cout = geo(job, 4);
   const spatial = geo(job, 13) * geo(job, 14);
   const patch = cin * geo(job, 5) * geo(job, 6);
-  const pointwise = isPointwise(job);
+  const samples = argI(job, SAMPLES);
+  const pointwise = isPointwise(job) && samples == 1;
   const inBytes = <usize>cin * geo(job, 2) * geo(job, 3) << 2;
   const outBytes = <usize>cout * spatial << 2;
-  for (let s = claim(job); s < n; s = claim(job)) {
-    const xs = x + <usize>s * inBytes;
-    const ys = y + <usize>s * outBytes;
-    let src = xs;
-    if (!pointwise) { im2col(job, xs, col); src = col; }
+  const product = col + (<usize>patch * samples * spatial << 2);
+  for (let u = claim(job); u * samples < n; u = claim(job)) {
+    const s0 = u * samples, count = min(samples, n - s0), width = count * spatial;
+    let src = x + <usize>s0 * inBytes;
+    if (!pointwise) {
+      for (let s = 0; s < count; s++) im2col(job, src + <usize>s * inBytes, col + (<usize>s * spatial << 2), width);
+      src = col;
+    }
+    const out = samples == 1 ? y + <usize>s0 * outBytes : product;
     if (hasBias) {
       for (let o = 0; o < cout; o++) {
         const v = f32x4.splat(load<f32>(bias + (<usize>o << 2)));
-        let d = ys + (<usize>o * spatial << 2);
-        const end = d + (<usize>spatial << 2);
+        let d = out + (<usize>o * width << 2);
+        const end = d + (<usize>width << 2);
         for (; d + 16 <= end; d += 16) v128.store(d, v);
         for (; d < end; d += 4) store<f32>(d, f32x4.extract_lane(v, 0));
       }
     }
-    gemmRange(false, false, cout, spatial, patch, wt, src, ys, hasBias, 0, cout, 0, spatial, scratch);
+    gemmRange(false, false, cout, width, patch, wt, src, out, hasBias, 0, cout, 0, width, scratch);
+    if (samples > 1) {
+      for (let s = 0; s < count; s++) {
+        for (let o = 0; o < cout; o++) {
+          copyFloats(y + <usize>(s0 + s) * outBytes + (<usize>o * spatial << 2), product + (<usize>(o * width + s * spatial) << 2), spatial);
+        }
+      }
+    }
   }
 }
 
-/** Job: dx = gradient wrt the input. Args: dy, w, -, -, dx, scratchBase, scratchStride, geometry. */
+/** Gathers `count` samples' dy ([cout, spatial] each, from sample s0) side by side into rows of width count*spatial. */
+function gatherRows(dy: usize, s0: i32, count: i32, cout: i32, spatial: i32, dst: usize): void {
+  const width = count * spatial;
+  for (let s = 0; s < count; s++) {
+    for (let o = 0; o < cout; o++) {
+      copyFloats(dst + (<usize>(o * width + s * spatial) << 2), dy + (<usize>((s0 + s) * cout + o) * spatial << 2), spatial);
+    }
+  }
+}
+
+/** Job: dx = gradient wrt the input. Args: dy, w, -, -, dx, scratchBase, scratchStride, geometry, samples per GEMM. */
 export function convBackwardInput(job: usize, tid: i32): void {
   const dy = argP(job, 1), wt = argP(job, 2), dx = argP(job, 5);
   const scratch = argP(job, 6) + <usize>tid * argP(job, 7);
@@ -143,26 +188,34 @@ export function convBackwardInput(job: usize, tid: i32): void {
   const n = geo(job, 0), cin = geo(job, 1), cout = geo(job, 4);
   const spatial = geo(job, 13) * geo(job, 14);
   const patch = cin * geo(job, 5) * geo(job, 6);
-  const pointwise = isPointwise(job);
+  const samples = argI(job, SAMPLES);
+  const pointwise = isPointwise(job) && samples == 1;
   const inBytes = <usize>cin * geo(job, 2) * geo(job, 3) << 2;
   const outBytes = <usize>cout * spatial << 2;
-  for (let s = claim(job); s < n; s = claim(job)) {
-    const dxs = dx + <usize>s * inBytes;
-    const dys = dy + <usize>s * outBytes;
+  const gathered = col + (<usize>patch * samples * spatial << 2);
+  for (let u = claim(job); u * samples < n; u = claim(job)) {
+    const s0 = u * samples, count = min(samples, n - s0), width = count * spatial;
+    const dxs = dx + <usize>s0 * inBytes;
     if (pointwise) {
-      gemmRange(true, false, patch, spatial, cout, wt, dys, dxs, false, 0, patch, 0, spatial, scratch);
-    } else {
-      gemmRange(true, false, patch, spatial, cout, wt, dys, col, false, 0, patch, 0, spatial, scratch);
-      memory.fill(dxs, 0, inBytes);
-      col2im(job, col, dxs);
+      gemmRange(true, false, patch, spatial, cout, wt, dy + <usize>s0 * outBytes, dxs, false, 0, patch, 0, spatial, scratch);
+      continue;
     }
+    let rows = dy + <usize>s0 * outBytes;
+    if (samples > 1) {
+      gatherRows(dy, s0, count, cout, spatial, gathered);
+      rows = gathered;
+    }
+    gemmRange(true, false, patch, width, cout, wt, rows, col, false, 0, patch, 0, width, scratch);
+    memory.fill(dxs, 0, <usize>count * inBytes);
+    for (let s = 0; s < count; s++) col2im(job, col + (<usize>s * spatial << 2), dxs + <usize>s * inBytes, width);
   }
 }
 
 /**
  * Job: per-group partial gradients wrt the filters (and bias). Args: x, dy, partials, hasBias,
- * groups, scratchBase, scratchStride, geometry. Group g covers samples [g*n/groups, (g+1)*n/groups)
- * and writes cout*patch weight sums then cout bias sums at partials + g*(cout*patch + cout).
+ * groups, scratchBase, scratchStride, geometry, samples per GEMM. Group g covers samples
+ * [g*n/groups, (g+1)*n/groups) and writes cout*patch weight sums then cout bias sums at
+ * partials + g*(cout*patch + cout).
  */
 export function convBackwardWeight(job: usize, tid: i32): void {
   const x = argP(job, 1), dy = argP(job, 2), partials = argP(job, 3), hasBias = argB(job, 4), groups = argI(job, 5);
@@ -171,24 +224,34 @@ export function convBackwardWeight(job: usize, tid: i32): void {
   const n = geo(job, 0), cin = geo(job, 1), cout = geo(job, 4);
   const spatial = geo(job, 13) * geo(job, 14);
   const patch = cin * geo(job, 5) * geo(job, 6);
-  const pointwise = isPointwise(job);
+  const samples = argI(job, SAMPLES);
+  const pointwise = isPointwise(job) && samples == 1;
   const inBytes = <usize>cin * geo(job, 2) * geo(job, 3) << 2;
   const outBytes = <usize>cout * spatial << 2;
   const partBytes = (<usize>cout * patch + cout) << 2;
+  const gathered = col + (<usize>patch * samples * spatial << 2);
   for (let g = claim(job); g < groups; g = claim(job)) {
     const part = partials + <usize>g * partBytes;
     memory.fill(part, 0, partBytes);
     const s0 = <i32>(<i64>g * n / groups), s1 = <i32>(<i64>(g + 1) * n / groups);
-    for (let s = s0; s < s1; s++) {
-      const dys = dy + <usize>s * outBytes;
+    for (let s = s0; s < s1; s += samples) {
+      const count = min(samples, s1 - s), width = count * spatial;
+      let rows = dy + <usize>s * outBytes;
       let src = x + <usize>s * inBytes;
-      if (!pointwise) { im2col(job, src, col); src = col; }
-      gemmRange(false, true, cout, patch, spatial, dys, src, part, true, 0, cout, 0, patch, scratch);
+      if (!pointwise) {
+        for (let k = 0; k < count; k++) im2col(job, src + <usize>k * inBytes, col + (<usize>k * spatial << 2), width);
+        src = col;
+      }
+      if (samples > 1) {
+        gatherRows(dy, s, count, cout, spatial, gathered);
+        rows = gathered;
+      }
+      gemmRange(false, true, cout, patch, width, rows, src, part, true, 0, cout, 0, patch, scratch);
       if (hasBias) {
         const biasPart = part + (<usize>cout * patch << 2);
         for (let o = 0; o < cout; o++) {
-          let p = dys + (<usize>o * spatial << 2);
-          const end = p + (<usize>spatial << 2);
+          let p = rows + (<usize>o * width << 2);
+          const end = p + (<usize>width << 2);
           let acc = f32x4.splat(0);
           for (; p + 16 <= end; p += 16) acc = f32x4.add(acc, v128.load(p));
           let sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));

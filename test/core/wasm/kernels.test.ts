@@ -25,6 +25,8 @@ const CONV_CASES: ConvGeometry[] = [
   convGeometry(1, 1, 1, 1, 1, 1, 1), // 1x1 everything
   convGeometry(2, 2, 3, 3, 2, 5, 5, [1, 1], [2, 2]), // filter larger than the image
   convGeometry(10, 4, 12, 13, 6, 3, 3, [1, 1], [1, 1]), // large enough to run on all threads
+  convGeometry(7, 3, 10, 10, 5, 3, 3, [1, 1], [1, 1]), // small maps: 3 samples a GEMM, the last GEMM 1
+  convGeometry(40, 2, 4, 4, 3, 3, 3, [1, 1], [1, 1]), // 4x4 maps: each filter-gradient group of 5 split 16 a GEMM at most
 ];
 
 for (const threads of [1, 2]) {

@@ -45,6 +45,12 @@ const CONV_LIF_GROUPS = 64;
 /** Bytes of one event and one segment of the event-driven kernels (assembly/events.ts). */
 const EVENT_BYTES = 8;
 const SEGMENT_BYTES = 16;
+/**
+ * Output positions a convolution's GEMM covers at least: a sample's 4x4 or 8x8 map alone made the
+ * filters be packed again for every 16 or 64 columns and gave the gradient for the filters a k of 16
+ * or 64 (bench/cxr-speed.ts times the X-ray ResNet's convolutions).
+ */
+const GEMM_COLUMNS = 256;
 /** Register tile of the GEMM microkernel in assembly/gemm.ts: column chunks align to NR, row chunks to MR. */
 const NR = 8;
 const MR = 4;
@@ -170,9 +176,9 @@ export class WasmBackend extends ReferenceBackend {
     if (bias) need("conv2dForward", "bias", bias, g.cout);
     need("conv2dForward", "y", y, g.n * g.cout * spatial);
     if (g.n === 0) return;
-    this.ensureScratch(this.gemmScratchBytes + patch * spatial * 4);
+    const samples = this.convScratch(g, patch, spatial);
     const xp = this.input(x), wp = this.input(weight), bp = bias ? this.input(bias) : 0;
-    this.setJob(KERNEL.convForward, [xp, wp, bp, bias ? 1 : 0, this.output(y), this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g)]);
+    this.setJob(KERNEL.convForward, [xp, wp, bp, bias ? 1 : 0, this.output(y), this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g), samples]);
     this.execute("conv2dForward", this.convParallel(g, patch, spatial));
   }
 
@@ -182,8 +188,8 @@ export class WasmBackend extends ReferenceBackend {
     need("conv2dBackwardInput", "weight", weight, g.cout * patch);
     need("conv2dBackwardInput", "dx", dx, g.n * g.cin * g.h * g.w);
     if (g.n === 0) return;
-    this.ensureScratch(this.gemmScratchBytes + patch * spatial * 4);
-    this.setJob(KERNEL.convBackwardInput, [this.input(dy), this.input(weight), 0, 0, this.output(dx), this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g)]);
+    const samples = this.convScratch(g, patch, spatial);
+    this.setJob(KERNEL.convBackwardInput, [this.input(dy), this.input(weight), 0, 0, this.output(dx), this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g), samples]);
     this.execute("conv2dBackwardInput", this.convParallel(g, patch, spatial));
   }
 
@@ -197,10 +203,10 @@ export class WasmBackend extends ReferenceBackend {
     const partStride = g.cout * patch + g.cout;
     const partials = this.alloc(groups * partStride);
     try {
-      this.ensureScratch(this.gemmScratchBytes + patch * spatial * 4);
+      const samples = this.convScratch(g, patch, spatial);
       const parallel = this.convParallel(g, patch, spatial);
       this.setJob(KERNEL.convBackwardWeight, [this.input(x), this.input(dy), partials.byteOffset, dBias ? 1 : 0, g.n === 0 ? 0 : groups,
-        this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g)]);
+        this.scratch!.byteOffset, this.scratchStride, ...geometryArgs(g), samples]);
       this.execute("conv2dBackwardWeight", parallel);
       this.setJob(KERNEL.reduceGroups, [this.output(dWeight), partials.byteOffset, g.cout * patch, groups, partStride]);
       this.execute("conv2dBackwardWeight", parallel && g.cout * patch * groups >= PARALLEL_ELEMENTS);
@@ -568,6 +574,17 @@ export class WasmBackend extends ReferenceBackend {
     const dxp = dx ? this.output(dx) : 0;
     this.setJob(kernel, [xp, yp, dxp, g.planes, g.h, g.w, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.outH, g.outW]);
     this.execute(op, g.planes >= 2 && Math.max(inSize, outSize * g.kh * g.kw) >= PARALLEL_ELEMENTS);
+  }
+
+  /**
+   * The samples that share one GEMM in the convolution kernels (enough for GEMM_COLUMNS output
+   * positions, all of a small map's batch at most), after reserving each thread's scratch for them:
+   * the GEMM's, their unfolded columns and, for several, the product or gathered gradient.
+   */
+  private convScratch(g: ConvGeometry, patch: number, spatial: number): number {
+    const samples = spatial >= GEMM_COLUMNS ? 1 : Math.min(g.n, Math.ceil(GEMM_COLUMNS / spatial));
+    this.ensureScratch(this.gemmScratchBytes + patch * samples * spatial * 4 + (samples > 1 ? g.cout * samples * spatial * 4 : 0));
+    return samples;
   }
 
   private convParallel(g: ConvGeometry, patch: number, spatial: number): boolean {
