@@ -62,39 +62,26 @@ export class Rng {
    * in locals: about ten times faster for bulk draws such as dropout masks.
    */
   fillUint32(out: Uint32Array): void {
-    let s0 = this.s0;
-    let s1 = this.s1;
-    let s2 = this.s2;
-    let s3 = this.s3;
-    for (let i = 0; i < out.length; i++) {
-      const m = Math.imul(s1, 5);
-      out[i] = Math.imul((m << 7) | (m >>> 25), 9);
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-    }
-    this.s0 = s0 >>> 0;
-    this.s1 = s1 >>> 0;
-    this.s2 = s2 >>> 0;
-    this.s3 = s3 >>> 0;
+    this.fill(out, 1);
   }
 
   /**
    * Fills `out` with the next out.length values of uniform() (rounded to float32 as the array
-   * stores them): one pass with the state in locals, no intermediate array.
+   * stores them), in one pass with no intermediate array.
    */
   fillUniform(out: Float32Array): void {
+    this.fill(out, 1 / 4294967296);
+  }
+
+  /** out[i] = the i-th next nextUint32() times scale. */
+  private fill(out: Uint32Array | Float32Array, scale: number): void {
     let s0 = this.s0;
     let s1 = this.s1;
     let s2 = this.s2;
     let s3 = this.s3;
     for (let i = 0; i < out.length; i++) {
       const m = Math.imul(s1, 5);
-      out[i] = (Math.imul((m << 7) | (m >>> 25), 9) >>> 0) / 4294967296;
+      out[i] = (Math.imul((m << 7) | (m >>> 25), 9) >>> 0) * scale;
       const t = s1 << 9;
       s2 ^= s0;
       s3 ^= s1;
