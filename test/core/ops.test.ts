@@ -221,6 +221,14 @@ test("batch norm equals the textbook formulas in float64, forward and backward, 
       close(state.runningVar.data[c], training ? 0.9 * runningVar[c] + 0.1 * batchVar * M / (M - 1) : runningVar[c], `running variance ${c}`);
     }
   }
+  // An input that needs no gradient still gives gamma its gradient.
+  const alone = tensor(gamma.data, gamma.shape, true);
+  const constant = tensor(x.data, x.shape);
+  core.backward(core.batchNorm(constant, alone, beta, { runningMean: core.zeros([C]), runningVar: core.full([C], 1), momentum: 0.1, eps: 1e-5 }, true), dy.data);
+  const withInput = tensor(gamma.data, gamma.shape, true);
+  core.backward(core.batchNorm(tensor(x.data, x.shape, true), withInput, beta, { runningMean: core.zeros([C]), runningVar: core.full([C], 1), momentum: 0.1, eps: 1e-5 }, true), dy.data);
+  assert.equal(constant.requiresGrad, false);
+  assert.deepEqual(Array.from(alone.grad!), Array.from(withInput.grad!));
   checkGradients("batchNorm in evaluation", (a, g, b) => core.batchNorm(a, g, b, { runningMean: core.full([2], 0.3), runningVar: core.full([2], 1.7), momentum: 0.1, eps: 1e-5 }, false),
     [rand([3, 2, 4]), rand([2], 0.5, 1.5), rand([2])]);
 });

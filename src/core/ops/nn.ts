@@ -134,7 +134,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
   }
   const backend = getBackend();
   const outer = x.shape[0];
-  const inner = x.size / (outer * c);
+  const inner = x.shape.slice(2).reduce((a, b) => a * b, 1);
   const count = outer * inner;
   const center = new Float32Array(c);
   const variance = new Float32Array(c);
@@ -172,6 +172,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
         shift[i] = -scale[i] * sumDy[i] / count;
       }
     }
+    if (!x.requiresGrad) return [null, dGamma, dBeta];
     const dx = backend.alloc(x.size, false);
     backend.channelAffine(x.data, center, centredScale, grad, scale, shift, outer, c, inner, dx);
     return [dx, dGamma, dBeta];
