@@ -27,6 +27,8 @@ const CXR_DATA = "../shared/data/cxr";
 
 if (!browser) throw new Error("needs Chromium (apt-get install -y chromium, or SPIKEMED_CHROMIUM=path)");
 const cxrRuns = process.argv.slice(2);
+const option = cxrRuns.find((arg) => arg.startsWith("--"));
+if (option) throw new Error(`web-speed takes X-ray run folders only, not ${option}; it always writes bench/results/web-speed.md`);
 if (cxrRuns.length > 0 && !fs.existsSync(path.join(CXR_DATA, "covid"))) throw new Error(`X-ray runs need the X-ray images in ${CXR_DATA}/covid and /non_covid`);
 const threads = Math.min(2, os.availableParallelism());
 await useFastBackend({ threads });
