@@ -13,6 +13,11 @@ import { argI, argP, claim, ELEMENT_CHUNK } from "./job";
   return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
 }
 
+/** The four lanes' sum, added as (0 + 1) + (2 + 3) like the reference backend's laneSum. */
+@inline function laneTotal(lo: v128, hi: v128): f64 {
+  return (f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1)) + (f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1));
+}
+
 /** The float32 at p as float64, or 0 past the row's end (adding +0 leaves a lane's sum as it is). */
 @inline function tailLoad(p: usize, i: i32, inner: i32): f64 {
   return i < inner ? <f64>load<f32>(p) : 0;
@@ -42,7 +47,7 @@ export function channelMoments(job: usize): void {
         a23 = f64x2.add(a23, f64x2(tailLoad(p + 8, i + 2, inner), 0));
       }
     }
-    const m = <f32>(((f64x2.extract_lane(a01, 0) + f64x2.extract_lane(a01, 1)) + (f64x2.extract_lane(a23, 0) + f64x2.extract_lane(a23, 1))) / count);
+    const m = <f32>(laneTotal(a01, a23) / count);
     store<f32>(mean + (<usize>c << 2), m);
     const mv = f64x2.splat(<f64>m);
     a01 = f64x2.splat(0); a23 = f64x2.splat(0);
@@ -63,7 +68,7 @@ export function channelMoments(job: usize): void {
         else a23 = f64x2.add(a23, f64x2(d * d, 0));
       }
     }
-    const v = ((f64x2.extract_lane(a01, 0) + f64x2.extract_lane(a01, 1)) + (f64x2.extract_lane(a23, 0) + f64x2.extract_lane(a23, 1))) / count;
+    const v = laneTotal(a01, a23) / count;
     store<f32>(variance + (<usize>c << 2), <f32>v);
   }
 }
@@ -100,8 +105,8 @@ export function channelGradientSums(job: usize): void {
         else { s23 = f64x2.add(s23, f64x2(g, 0)); p23 = f64x2.add(p23, f64x2(product, 0)); }
       }
     }
-    store<f32>(sumDy + (<usize>c << 2), <f32>((f64x2.extract_lane(s01, 0) + f64x2.extract_lane(s01, 1)) + (f64x2.extract_lane(s23, 0) + f64x2.extract_lane(s23, 1))));
-    store<f32>(sumDyCentred + (<usize>c << 2), <f32>((f64x2.extract_lane(p01, 0) + f64x2.extract_lane(p01, 1)) + (f64x2.extract_lane(p23, 0) + f64x2.extract_lane(p23, 1))));
+    store<f32>(sumDy + (<usize>c << 2), <f32>laneTotal(s01, s23));
+    store<f32>(sumDyCentred + (<usize>c << 2), <f32>laneTotal(p01, p23));
   }
 }
 

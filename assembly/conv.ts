@@ -37,6 +37,14 @@ function isPointwise(job: usize): bool {
   for (; d < end; d += 4) store<f32>(d, 0);
 }
 
+/** Copies `count` floats from src to dst (rows of a few floats to a few thousand). */
+@inline function copyFloats(dst: usize, src: usize, count: i32): void {
+  let d = dst, from = src;
+  const end = dst + (<usize>count << 2);
+  for (; d + 16 <= end; d += 16, from += 16) v128.store(d, v128.load(from));
+  for (; d < end; d += 4, from += 4) store<f32>(d, load<f32>(from));
+}
+
 /**
  * Unfolds one image (cin x h x w at x) into col[cin*kh*kw, outH*outW], whose rows start `pitch`
  * floats apart (outH*outW for one sample; wider when samples sit side by side).
@@ -63,10 +71,7 @@ function im2col(job: usize, x: usize, col: usize, pitch: i32): void {
             const src = x + (<usize>(c * h + iy) * w << 2);
             zeroFloats(dst, 0, lo);
             if (sw == 1) {
-              let d = dst + (<usize>lo << 2), from = src + (<usize>(lo + offX) << 2);
-              const end = dst + (<usize>hi << 2);
-              for (; d + 16 <= end; d += 16, from += 16) v128.store(d, v128.load(from));
-              for (; d < end; d += 4, from += 4) store<f32>(d, load<f32>(from));
+              copyFloats(dst + (<usize>lo << 2), src + (<usize>(lo + offX) << 2), hi - lo);
             } else {
               for (let ox = lo; ox < hi; ox++) store<f32>(dst + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw + offX) << 2)));
             }
@@ -117,13 +122,6 @@ function col2im(job: usize, col: usize, dx: usize, pitch: i32): void {
   }
 }
 
-/** Copies `count` floats from src to dst (rows of a few floats to a few thousand). */
-@inline function copyFloats(dst: usize, src: usize, count: i32): void {
-  let d = dst, from = src;
-  const end = dst + (<usize>count << 2);
-  for (; d + 16 <= end; d += 16, from += 16) v128.store(d, v128.load(from));
-  for (; d < end; d += 4, from += 4) store<f32>(d, load<f32>(from));
-}
 
 /**
  * Job: y = conv(x, w) + bias. Args: x, w, bias, hasBias, y, scratchBase, scratchStride, geometry,
