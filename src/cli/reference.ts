@@ -9,7 +9,9 @@ export function cliReference(program: Command): string {
   const help = program.createHelp();
   // commander lists an implicit `help` command; `--help` on each command says the same.
   const commands = help.visibleCommands(program).filter((c) => c.name() !== "help");
-  const cell = (text: string): string => text.replace(/\s*\n\s*/g, " ").replace(/\|/g, "\\|");
+  // One table cell: one line, pipes escaped; in prose (not code spans) <dir> would read as an HTML tag.
+  const code = (text: string): string => text.replace(/\s*\n\s*/g, " ").replace(/\|/g, "\\|");
+  const cell = (text: string): string => code(text).replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const lines = [
     "# spikemed command line",
     "",
@@ -33,7 +35,7 @@ export function cliReference(program: Command): string {
       for (const a of args) lines.push(`| \`${help.argumentTerm(a)}\` | ${cell(help.argumentDescription(a))} |`);
     }
     lines.push("", "| option | meaning |", "| --- | --- |");
-    for (const o of help.visibleOptions(command)) lines.push(`| \`${cell(help.optionTerm(o))}\` | ${cell(help.optionDescription(o))} |`);
+    for (const o of help.visibleOptions(command)) lines.push(`| \`${code(help.optionTerm(o))}\` | ${cell(help.optionDescription(o))} |`);
   }
   return lines.join("\n") + "\n";
 }
