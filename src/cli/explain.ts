@@ -12,16 +12,16 @@ import { loadRun, recordBeats } from "../experiment/index.js";
 import { readsOnlyFeatures } from "../model/index.js";
 import { flatArrayData, predictProbabilities, sampleSize } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { list, positiveInt, positiveNumber } from "./options.js";
+import { list, maxImagePixelsOption, positiveInt, positiveNumber } from "./options.js";
 import { readRecordAt } from "./predict.js";
 
 /** Share of the image's side that counts as its border (where hospitals put markers and labels). */
 const BORDER = 0.125;
 
-type ExplainFlags = BackendOptions & { out: string; patch?: number; class?: string; at?: string[]; segment: number };
+type ExplainFlags = BackendOptions & { out: string; patch?: number; class?: string; at?: string[]; segment: number; maxImagePixels?: number };
 
 export function explainCommand(): Command {
-  return backendOptions(new Command("explain"))
+  return maxImagePixelsOption(backendOptions(new Command("explain")))
     .description("what a model's decision rests on (occlusion sensitivity): for chest X-rays, where in each image it looks (a PNG overlay per image); " +
       "for ECG records, which stretch of the beat window and which beat measurements carry each chosen beat's class (SVG plots)")
     .argument("<run>", "a run folder written by spikemed train")
@@ -49,7 +49,7 @@ export function explainCommand(): Command {
         return predictProbabilities(network, data, Int32Array.from({ length: n }, (_, i) => i), 32).probabilities;
       };
       for (const file of inputs) {
-        const pixels = await decodeImageFile(file, { size });
+        const pixels = await decodeImageFile(file, { size, maxPixels: flags.maxImagePixels });
         const map = occlusionMap(pixels, size, K, predict, { classIndex: chosen, patch: flags.patch });
         const predicted = argmaxRows(map.whole, 1, K)[0];
         const out = path.join(flags.out, `${path.basename(file).replace(/\.[^.]+$/, "")}-occlusion.png`);

@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
+import { DEFAULT_MAX_IMAGE_PIXELS } from "../data/cxr/pixels.js";
 
 /** Commander parsers that reject bad values with a message naming the expected form. */
 export const positiveInt = (value: string): number => {
@@ -48,4 +49,9 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
     if (!choices.includes(value as T)) throw new InvalidArgumentError(`expected one of ${choices.join(", ")}, got "${value}"`);
     return value as T;
   };
+}
+
+/** The option that raises (or lowers) the decoded-pixel limit of X-ray images, for every command that reads them. */
+export function maxImagePixelsOption(command: Command): Command {
+  return command.option("--max-image-pixels <n>", `cxr: refuse images of more pixels than this before decoding them (default ${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString("en-US")})`, positiveInt);
 }

@@ -6,21 +6,22 @@ import { decodeImageFileToBytes } from "../data/cxr/index.js";
 import { readRecord, type WfdbRecord } from "../data/ecg/index.js";
 import { imageSize, loadRun, predictImageBytes, predictRecordBeats } from "../experiment/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
+import { maxImagePixelsOption } from "./options.js";
 
 type LoadedRun = ReturnType<typeof loadRun>;
 
 export function predictCommand(): Command {
-  return backendOptions(new Command("predict"))
+  return maxImagePixelsOption(backendOptions(new Command("predict")))
     .description("classify inputs with a trained run: ECG records (per-beat labels and a summary) or chest X-ray images (probabilities)")
     .argument("<run>", "a run folder written by spikemed train")
     .argument("<inputs...>", "ecg: WFDB record paths (e.g. data/100 or data/100.hea); cxr: image files")
     .option("--json", "print JSON instead of tables")
-    .action(async (runDir: string, inputs: string[], flags: BackendOptions & { json?: boolean }) => {
+    .action(async (runDir: string, inputs: string[], flags: BackendOptions & { json?: boolean; maxImagePixels?: number }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
       const results = [];
       for (const input of inputs) {
-        const result = manifest.data.task === "ecg" ? predictRecord(network, manifest, input) : await predictImage(network, manifest, input);
+        const result = manifest.data.task === "ecg" ? predictRecord(network, manifest, input) : await predictImage(network, manifest, input, flags.maxImagePixels);
         results.push(result);
         if (!flags.json) process.stdout.write(result.text + "\n");
       }
@@ -58,7 +59,7 @@ function predictRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
   };
 }
 
-async function predictImage(network: LoadedRun["network"], manifest: LoadedRun["manifest"], file: string) {
-  const probs = predictImageBytes(network, manifest, await decodeImageFileToBytes(file, { size: imageSize(manifest) }), file);
+async function predictImage(network: LoadedRun["network"], manifest: LoadedRun["manifest"], file: string, maxPixels?: number) {
+  const probs = predictImageBytes(network, manifest, await decodeImageFileToBytes(file, { size: imageSize(manifest), maxPixels }), file);
   return { input: file, probabilities: probs, text: `${file}: ${Object.entries(probs).map(([c, p]) => `${c} ${p.toFixed(4)}`).join("  ")}` };
 }

@@ -7,7 +7,7 @@ import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../
 import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
 import { checkConfigSettings, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
-import { fraction, list, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
+import { fraction, list, maxImagePixelsOption, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 
 /** The shared options as commander parses them. */
@@ -16,7 +16,7 @@ export interface ExperimentFlags {
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr?: number;
   optimizer?: "adam" | "adamw" | "sgd"; momentum?: number; labelSmoothing?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor?: Monitor; recipe?: RecipeName; seed: number; splitSeed?: number;
-  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; augment?: boolean; augmentSettings?: string; records?: string[];
+  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; maxImagePixels?: number; augment?: boolean; augmentSettings?: string; records?: string[];
 }
 
 interface TrainFlags extends ExperimentFlags, BackendOptions {
@@ -62,7 +62,7 @@ export function validationHint(task: Task, flags: ExperimentFlags): string | nul
 
 /** The data, model and training options that train and search share. */
 export function experimentOptions(command: Command): Command {
-  return command
+  return maxImagePixelsOption(command)
     .option("--data <dir>", "folder of WFDB records (ecg; default: the embedded MIT-BIH sample) or of images / a manifest CSV (cxr)")
     .option("--records <list>", "ecg: only these records, comma-separated", list)
     .option("--beat-window <before,after>", `ecg: seconds of signal before and after each R peak that the model sees (default ${defaultSeconds().join(",")})`, seconds)
@@ -286,7 +286,7 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
     throw new SpikemedError("--protocol leave-one-source-out needs --holdout SOURCE", "name the source to test on, e.g. --holdout cxnet");
   }
   return { task, dataDir: flags.data, protocol: flags.protocol, heldOutSource: flags.holdout, imageSize: model.inputShape[1],
-    seed, limit: flags.limit, onBadFile: flags.onBadFile, ...(flags.augmentSettings ? { augment: augmentSettings(flags.augmentSettings) } : {}) };
+    seed, limit: flags.limit, onBadFile: flags.onBadFile, ...(flags.maxImagePixels ? { maxImagePixels: flags.maxImagePixels } : {}), ...(flags.augmentSettings ? { augment: augmentSettings(flags.augmentSettings) } : {}) };
 }
 
 const AUGMENT_SETTINGS: Record<string, { key: keyof AugmentOptions; max: number }> = {

@@ -34,6 +34,8 @@ export type DataSpec =
       leads?: (string | number)[] }
   | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
       onBadFile: "skip" | "fail";
+      /** Images of more pixels are bad files (default cxr.DEFAULT_MAX_IMAGE_PIXELS). */
+      maxImagePixels?: number;
       /** Augmentation of training images, where training asks for it (default cxr.DEFAULT_AUGMENT). */
       augment?: cxr.AugmentOptions };
 
@@ -97,7 +99,7 @@ async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: 
   log(`loading ${index.entries.length} chest X-rays from ${spec.dataDir} at ${spec.imageSize}x${spec.imageSize}`);
   let shown = -1;
   const images = await cxr.loadCxrImages(index, {
-    size: spec.imageSize, onBadFile: spec.onBadFile,
+    size: spec.imageSize, onBadFile: spec.onBadFile, maxPixels: spec.maxImagePixels,
     onProgress: (done, total) => {
       const pct = Math.floor((100 * done) / total);
       if (pct >= shown + 10) { shown = pct; log(`  decoded ${done}/${total}`); }
