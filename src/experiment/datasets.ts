@@ -106,8 +106,13 @@ async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: 
     },
   });
   if (images.count === 0) throw new SpikemedError(`--data ${spec.dataDir}: no readable images`);
+  if (images.classes.length < 2) {
+    throw new SpikemedError(`--data ${spec.dataDir}: every image is of one class (${images.classes.join(", ")}); a classifier learns from at least two`,
+      "add the images of the other class (a second class folder, e.g. non_covid/, or manifest rows with its label)");
+  }
   const raw = cxr.makeSplit(spec.protocol, images, { seed: spec.seed, heldOutSource: spec.heldOutSource });
   const split = { train: limit(raw.train, spec.limit), val: limit(raw.val, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
+  checkSplitSizes(spec, images, split);
   const S = images.size;
   const data: ClassificationData = {
     classNames: images.classes, inputShape: [1, S, S], labels: images.labels,
@@ -134,6 +139,23 @@ function patientGroups(patientIds: readonly (string | null)[]): Int32Array {
 }
 
 /** A random subset of n indices (sorted), for quick runs; the same seed picks the same subset. */
+/**
+ * Refuses, before any training, a split that cannot give a result: an empty validation or test
+ * set, or a training set without some class (two images would train, then fail at evaluation).
+ */
+function checkSplitSizes(spec: Extract<DataSpec, { task: "cxr" }>, images: cxr.CxrImages, split: PreparedData["split"]): void {
+  const sizes = `train ${split.train.length}, validation ${split.val.length}, test ${split.test.length}`;
+  const fix = `use more images of each class${spec.limit ? " or a larger --limit" : ""}`;
+  const empty = (["train", "val", "test"] as const).filter((part) => split[part].length === 0).map((part) => (part === "val" ? "validation" : part));
+  if (empty.length > 0) {
+    throw new SpikemedError(`--data ${spec.dataDir}: the ${spec.protocol} split of ${images.count} images leaves no image for ${empty.join(" or ")} (${sizes})`, fix);
+  }
+  const missing = images.classes.filter((_, k) => !split.train.some((i) => images.labels[i] === k));
+  if (missing.length > 0) {
+    throw new SpikemedError(`--data ${spec.dataDir}: the ${spec.protocol} split's training images hold no ${missing.join(" or ")} image (${sizes})`, fix);
+  }
+}
+
 function limit(indices: Int32Array, n?: number): Int32Array {
   if (!n || n >= indices.length) return indices;
   const picks = new Rng(n).permutation(indices.length).slice(0, n).sort();
