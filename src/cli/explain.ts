@@ -12,7 +12,7 @@ import { loadRun, recordBeats } from "../experiment/index.js";
 import { readsOnlyFeatures } from "../model/index.js";
 import { flatArrayData, predictProbabilities, sampleSize } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { list, maxImagePixelsOption, positiveInt, positiveNumber } from "./options.js";
+import { list, maxImagePixelsOption, positiveInt, positiveNumber, readNumber } from "./options.js";
 import { readRecordAt } from "./predict.js";
 
 /** Share of the image's side that counts as its border (where hospitals put markers and labels). */
@@ -94,8 +94,8 @@ function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
   const fs_ = record.samplingFrequency;
   const picks = flags.at
     ? flags.at.map((text) => {
-      const seconds = Number(text);
-      if (!Number.isFinite(seconds) || seconds < 0) throw new SpikemedError(`--at ${text}: expected a time in seconds`);
+      const seconds = readNumber(text, { min: 0, expected: "a time in seconds" });
+      if (seconds === null) throw new SpikemedError(`--at ${text}: expected a time in seconds`);
       let best = 0;
       for (let i = 1; i < n; i++) if (Math.abs(beats.sampleOfBeat[i] / fs_ - seconds) < Math.abs(beats.sampleOfBeat[best] / fs_ - seconds)) best = i;
       return best;

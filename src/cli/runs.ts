@@ -8,7 +8,7 @@ import { describeNir, exportNir } from "../export/index.js";
 import { accuracyByGroup, exampleBatches, loadRun, prepareData, type DataSpec, type RunManifest } from "../experiment/index.js";
 import { predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { list, oneOf } from "./options.js";
+import { list, oneOf, positiveInt, positiveNumber } from "./options.js";
 
 /** The run's data set and split again (with the features its model reads), from a different folder when --data is given. */
 async function runData(manifest: RunManifest, dataDir?: string) {
@@ -66,7 +66,7 @@ export function energyCommand(): Command {
     .option("--data <dir>", "measure spike rates on this folder's data instead of the run's")
     .option("--devices <list>", "devices (default all built-in: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
     .option("--device-file <file>", "a JSON file with more devices")
-    .option("--batches <n>", "test batches of 32 to measure spike rates on", (v) => Number(v), 8)
+    .option("--batches <n>", "test batches of 32 to measure spike rates on", positiveInt, 8)
     .action(async (runDir: string, flags: BackendOptions & { data?: string; devices?: string[]; deviceFile?: string; batches: number }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
@@ -87,7 +87,7 @@ export function exportCommand(): Command {
     .argument("<run>", "a run folder written by spikemed train")
     .requiredOption("--out <file>", "the .nir file to write")
     .option("--format <name>", "nir", oneOf(["nir"] as const), "nir")
-    .option("--dt <seconds>", "time step that maps the discrete neurons to NIR's continuous ones (default 1e-4)", (v) => Number(v))
+    .option("--dt <seconds>", "time step that maps the discrete neurons to NIR's continuous ones (default 1e-4)", positiveNumber)
     .action(async (runDir: string, flags: { out: string; dt?: number }) => {
       const { network } = loadRun(runDir);
       const summary = await exportNir(network, flags.out, { dt: flags.dt });

@@ -3,11 +3,11 @@ import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
-import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
+import { DEFAULT_BEAT_WINDOW, ECG_RATE_RANGE, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
 import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
 import { checkConfigSettings, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
-import { fraction, list, maxImagePixelsOption, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
+import { fraction, list, maxImagePixelsOption, nonNegativeInt, nonNegativeNumber, numberOption, oneOf, positiveInt, positiveNumber, readNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 
 /** The shared options as commander parses them. */
@@ -66,7 +66,8 @@ export function experimentOptions(command: Command): Command {
     .option("--data <dir>", "folder of WFDB records (ecg; default: the embedded MIT-BIH sample) or of images / a manifest CSV (cxr)")
     .option("--records <list>", "ecg: only these records, comma-separated", list)
     .option("--beat-window <before,after>", `ecg: seconds of signal before and after each R peak that the model sees (default ${defaultSeconds().join(",")})`, seconds)
-    .option("--sample-rate <hz>", `ecg: rate signals are resampled to before windowing (default ${DEFAULT_BEAT_WINDOW.sampleRate})`, positiveNumber)
+    .option("--sample-rate <hz>", `ecg: rate signals are resampled to before windowing (default ${DEFAULT_BEAT_WINDOW.sampleRate})`,
+      numberOption({ min: ECG_RATE_RANGE.min, max: ECG_RATE_RANGE.max, expected: `a rate from ${ECG_RATE_RANGE.min} to ${ECG_RATE_RANGE.max} Hz` }))
     .option("--leads <list>", "ecg: signals the model sees side by side, comma-separated: names (MLII, V1), indices (0, 1) or next (the record's first signal not chosen yet); " +
       "the first gives the R peaks and the features (default MLII; MLII,next: both of MIT-BIH's leads, whose second is V1, V2, V4 or V5 by record)", leadList)
     .option("--include-paced", "ecg: keep the paced records 102, 104, 107, 217 (their paced beats are class Q), which AAMI studies leave out")
@@ -136,8 +137,8 @@ function classWeightList(value: string): string {
   if (value.trim() === "none") return "none";
   const pairs = value.split(",").map((pair) => {
     const match = /^\s*([^=\s]+)\s*=\s*(\S+)\s*$/.exec(pair);
-    const weight = match ? Number(match[2]) : Number.NaN;
-    if (!match || !(weight >= 0) || !Number.isFinite(weight)) throw new InvalidArgumentError(`expected class=weight pairs with weights of 0 or more, e.g. F=1,Q=1; got "${value}"`);
+    const weight = match ? readNumber(match[2], { min: 0, expected: "" }) : null;
+    if (!match || weight === null) throw new InvalidArgumentError(`expected class=weight pairs with weights of 0 or more, e.g. F=1,Q=1; got "${value}"`);
     return [match[1], weight] as const;
   });
   if (new Set(pairs.map(([name]) => name)).size !== pairs.length) throw new InvalidArgumentError(`a class is named twice in "${value}"`);
@@ -303,8 +304,8 @@ function augmentSettings(value: string): AugmentOptions {
     if (!setting || text === undefined || extra !== undefined) {
       throw new InvalidArgumentError(`expected key=value pairs with keys ${Object.keys(AUGMENT_SETTINGS).join(", ")}, got "${pair}"`);
     }
-    const n = Number(text);
-    if (text.trim() === "" || !Number.isFinite(n) || n < 0 || n > setting.max) throw new InvalidArgumentError(`${name}: expected a number from 0 to ${setting.max}, got "${text}"`);
+    const n = readNumber(text, { min: 0, max: setting.max, expected: "" });
+    if (n === null) throw new InvalidArgumentError(`${name}: expected a number from 0 to ${setting.max}, got "${text}"`);
     options[setting.key] = n;
   }
   return options;
