@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import sharp from "sharp";
 import { readRecord, wfdbChecksum } from "../../src/data/ecg/index.js";
 import { initializeFromRun, loadRun } from "../../src/experiment/index.js";
 import { buildNetwork, modelFor, type ModelConfig } from "../../src/model/index.js";
@@ -106,6 +107,44 @@ test("an empty data folder and an unreadable record are reported by name", () =>
   assert.notEqual(t.code, 0);
   assert.match(t.err, /100/);
   noStack(t.err);
+});
+
+test("issue 27's crashing inputs each get one error line naming the file or option and the fix", async () => {
+  const dir = temporaryDir("spikemed-bad-inputs-");
+  const write = (file: string, content: string | Buffer): string => {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), content);
+    return path.join(dir, file);
+  };
+  const model = JSON.stringify(modelFor("ecg", "snn"));
+  const units = write("units.json", model.replace('"units":128', '"units":"16"'));
+  const nested = write("nested.json", model.replace('"layers":[', `"layers":[${'{"type":"residual","layers":['.repeat(5000)}{"type":"relu"}${"]}".repeat(5000)},`));
+  // A WFDB header that names a file outside its folder.
+  write("wfdb/r.hea", "r 1 360 2000\n../../../../etc/passwd 16 200 16 0\n");
+  write("wfdb/r.atr", "");
+  // X-rays: a folder of one class, and a manifest of two images.
+  const image = await sharp(Buffer.alloc(32 * 32, 90), { raw: { width: 32, height: 32, channels: 1 } }).png().toBuffer();
+  for (const file of ["one/covid/a.png", "one/covid/b.png", "one/covid/c.png", "two/covid/a.png", "two/normal/b.png"]) write(file, image);
+  const manifest = write("two/manifest.csv", "file,label\ncovid/a.png,covid\nnormal/b.png,normal\n");
+  const cases: [string[], RegExp][] = [
+    [["train", "ecg", "--config", units], /units\.json: layers\[9\]\.units \(dense\): expected a whole number from 1 to 16,384, got "16"/],
+    [["train", "ecg", "--config", nested], /nested\.json: layers(\[0\]\.layers){16}\[0\] nests residual blocks more than 16 deep\n  fix: /],
+    [["train", "ecg", "--data", path.join(dir, "wfdb")], /r\.hea: signal 0: signal file name "\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" is not a file in the header's own folder/],
+    [["train", "cxr", "--data", path.join(dir, "one"), "--out", path.join(dir, "run-one")], /--data .*one: every image is of one class \(covid\); a classifier learns from at least two\n  fix: /],
+    [["train", "cxr", "--data", manifest, "--out", path.join(dir, "run-two")], /--data .*manifest\.csv: the mixed split of 2 images leaves no image for validation or test \(train 2, validation 0, test 0\)\n  fix: /],
+    [["train", "ecg", "--sample-rate", "1e9"], /--sample-rate.*expected a rate from 50 to 10000 Hz, got "1e9"/],
+    [["train", "ecg", "--epochs", "0x10"], /--epochs.*expected a positive integer, got "0x10"/],
+    [["energy", "/no/such/run", "--batches", "abc"], /--batches.*expected a positive integer, got "abc"/],
+    [["import", "--help"], /unknown command 'import'/],
+  ];
+  for (const [args, expected] of cases) {
+    const r = cli(...args);
+    assert.equal(r.code, 1, `${args.join(" ")}: exit code`);
+    assert.match(r.err, expected, `${args.join(" ")}: ${r.err}`);
+    assert.doesNotMatch(r.out, /Usage:/, args.join(" "));
+    noStack(r.err);
+  }
+  for (const run of ["run-one", "run-two"]) assert.ok(!fs.existsSync(path.join(dir, run, "last.ckpt")), `${run}: refused before training`);
 });
 
 test("train, evaluate, predict, energy and compare work end to end on a small subset of the embedded sample", () => {
