@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import sharp from "sharp";
-import { SpikemedError } from "../core/index.js";
+import { RESEARCH_NOTICE, SpikemedError } from "../core/index.js";
 import { decodeImageFile } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, median } from "../data/ecg/index.js";
 import {
@@ -34,6 +34,7 @@ export function explainCommand(): Command {
     .action(async (runDir: string, inputs: string[], flags: ExplainFlags) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
+      process.stdout.write(`${RESEARCH_NOTICE}\n`);
       const classNames = manifest.classNames;
       const chosen = flags.class === undefined ? undefined : classNames.indexOf(flags.class);
       if (chosen === -1) throw new SpikemedError(`--class ${flags.class}: the run's classes are ${classNames.join(", ")}`);

@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { Rng } from "../core/index.js";
-import { energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
+import { RESEARCH_NOTICE, Rng } from "../core/index.js";
+import { energyMarkdownFile, energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
 import { compareRuns, evaluateClassifier, writeFileAtomic } from "../eval/index.js";
 import { describeNir, exportNir } from "../export/index.js";
-import { accuracyByGroup, exampleBatches, loadRun, prepareData, type DataSpec, type RunManifest } from "../experiment/index.js";
+import { accuracyByGroup, exampleBatches, loadRun, prepareData, splitCautions, type DataSpec, type RunManifest } from "../experiment/index.js";
 import { predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { list, oneOf, positiveInt, positiveNumber } from "./options.js";
@@ -32,7 +32,7 @@ export function evaluateCommand(): Command {
       });
       writeFileAtomic(path.join(runDir, "evaluation.json"), JSON.stringify(evaluation, null, 2) + "\n");
       const p = (v: number | null) => (v === null ? "n/a" : (100 * v).toFixed(2));
-      const lines = [`${manifest.model.name} on ${prepared.splitDescription}`, `test samples ${evaluation.n}`,
+      const lines = [RESEARCH_NOTICE, ...splitCautions(manifest.data).map((c) => `caution: ${c}`), `${manifest.model.name} on ${prepared.splitDescription}`, `test samples ${evaluation.n}`,
         `accuracy ${p(evaluation.accuracy.estimate)}% (95% CI ${p(evaluation.accuracy.lower)}-${p(evaluation.accuracy.upper)})`,
         `macro-F1 ${p(evaluation.macroF1.estimate)}%` + (evaluation.macroAuc ? `, macro ROC AUC ${evaluation.macroAuc.estimate?.toFixed(4)}` : ""),
         "class  precision  recall(sens)  specificity  F1      support"];
@@ -71,13 +71,17 @@ export function energyCommand(): Command {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
       const prepared = await runData(manifest, flags.data);
-      const activity = network.measureInputRates(exampleBatches(prepared.data, prepared.split.test, flags.batches, 32), new Rng(0));
+      const batches = exampleBatches(prepared.data, prepared.split.test, flags.batches, 32);
+      const activity = network.measureInputRates(batches, new Rng(0));
       const devices = selectDevices(loadDeviceCatalog(flags.deviceFile ? [flags.deviceFile] : []), flags.devices);
-      const section = energyReportSection({ layers: network.describe(), activity, devices });
-      fs.mkdirSync(runDir, { recursive: true });
-      writeFileAtomic(path.join(runDir, "energy.md"), section.markdown);
+      // Beside training's energy.md, which keeps the energy measured while training (this command measures none).
+      const section = energyReportSection({ layers: network.describe(), activity, devices, chartPrefix: "energy-estimate" });
+      const file = path.join(runDir, "energy-estimate.md");
+      const markdown = energyMarkdownFile(section, `Estimated by \`spikemed energy\` on ${new Date().toISOString()} from spike rates on ${batches.length} test batch(es) of up to 32 samples from ` +
+        `${flags.data ?? "the run's data"}; the estimate made at training and the energy measured while training are in energy.md.`);
+      writeFileAtomic(file, markdown);
       for (const chart of section.charts) writeFileAtomic(path.join(runDir, chart.fileName), chart.svg);
-      process.stdout.write(section.markdown + `\nwritten to ${path.join(runDir, "energy.md")}\n`);
+      process.stdout.write(markdown + `\nwritten to ${file}\n`);
     });
 }
 

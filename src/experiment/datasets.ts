@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import { Rng, SpikemedError } from "../core/index.js";
 import * as cxr from "../data/cxr/index.js";
 import * as ecg from "../data/ecg/index.js";
@@ -52,6 +53,35 @@ export function accuracyByGroup(prepared: PreparedData, indices: Int32Array, pro
 /** The data set and split of `spec`, with the per-sample `features` a model reads (ECG; none when omitted). */
 export function prepareData(spec: DataSpec, log: (line: string) => void = () => {}, features: readonly string[] = []): Promise<PreparedData> | PreparedData {
   return spec.task === "ecg" ? prepareEcg(spec, log, features) : prepareCxr(spec, log);
+}
+
+/**
+ * What a reader of this split's figures must be told first: an intra-patient ECG split draws each
+ * patient's beats into training and test alike, so its accuracy is on patients the model has seen;
+ * on new patients it falls (bench/results/ecg-inter.md measures by how much).
+ */
+export function splitCautions(spec: DataSpec): string[] {
+  if (spec.task !== "ecg" || spec.split !== "intra") return [];
+  return ["intra-patient split: the same patients are in training and test (each record's beats are drawn into both), " +
+    "so these figures measure beats of patients the model has seen and will not hold for new patients; --split inter tests on patients it never saw."];
+}
+
+/**
+ * Whether the WFDB record whose header is `header` was among the records an ECG run's data came
+ * from (DS1's for an inter-patient split, whose training and validation they are): a record of the
+ * same name in the run's data folder with the same header bytes (which hold the signals' checksums),
+ * so a copy elsewhere counts too. False when the run's data folder is not on this machine.
+ */
+export function recordInTrainingData(spec: DataSpec, header: string): boolean {
+  if (spec.task !== "ecg") return false;
+  const name = path.basename(header, ".hea");
+  const dir = spec.dataDir ?? ecg.sampleDataDir();
+  const trained = path.join(dir, `${name}.hea`);
+  if (!fs.existsSync(trained) || !fs.existsSync(header)) return false;
+  if (spec.records && !spec.records.includes(name)) return false;
+  if (!spec.includePaced && ecg.PACED_RECORDS.includes(name)) return false;
+  if (spec.split === "inter" && !ecg.DS1_RECORDS.includes(name)) return false;
+  return fs.readFileSync(trained).equals(fs.readFileSync(header));
 }
 
 function requireFolder(dir: string, option: string): void {

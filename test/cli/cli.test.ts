@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
+import { RESEARCH_NOTICE } from "../../src/core/index.js";
 import { readRecord, wfdbChecksum } from "../../src/data/ecg/index.js";
 import { initializeFromRun, loadRun } from "../../src/experiment/index.js";
 import { buildNetwork, modelFor, type ModelConfig } from "../../src/model/index.js";
@@ -27,6 +28,7 @@ function cli(...args: string[]): { code: number | null; out: string; err: string
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const noStack = (text: string): void => assert.doesNotMatch(text, /\n\s+at .*:\d+:\d+/, "no stack trace");
 
 test("--help is available for the program and every command", () => {
@@ -154,22 +156,47 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   assert.equal(t.code, 0, t.err);
   for (const f of ["report.md", "report.json", "run.json", "model.ckpt", "energy.md", "learning-curves.svg"]) assert.ok(fs.existsSync(path.join(run, f)), f);
   assert.match(t.err, /test accuracy \d+\.\d+%/);
-  assert.match(fs.readFileSync(path.join(run, "report.md"), "utf8"), /## Test accuracy by record\n\n.*\n.*\n\| 208 \| \d+ \|/);
+  const report = fs.readFileSync(path.join(run, "report.md"), "utf8");
+  assert.match(report, /## Test accuracy by record\n\n.*\n.*\n\| 208 \| \d+ \|/);
+  // Before any figure: the notice, and that an intra-patient split tests patients seen in training.
+  assert.match(report, new RegExp(`^# .*\\n\\n> ${escape(RESEARCH_NOTICE)}\\n\\n> \\*\\*Caution:\\*\\* intra-patient split: the same patients are in training and test .* will not hold for new patients`));
+  const trainedEnergy = fs.readFileSync(path.join(run, "energy.md"), "utf8");
+  assert.ok(trainedEnergy.startsWith(`> ${RESEARCH_NOTICE}\n`), "energy.md starts with the notice");
+  assert.match(trainedEnergy, /## Measured on this machine/);
 
   const e = cli("evaluate", run);
   assert.equal(e.code, 0, e.err);
   assert.match(e.out, /accuracy \d+\.\d+% \(95% CI/);
   assert.match(e.out, /test accuracy by record:\nrecord +samples +N \/ S \/ V \/ F \/ Q +accuracy +share of errors\n208 /);
 
+  assert.ok(e.out.startsWith(`${RESEARCH_NOTICE}\ncaution: intra-patient split: the same patients`), e.out.slice(0, 300));
+
   const p = cli("predict", run, path.join(sample, "208"), "--json");
   assert.equal(p.code, 0, p.err);
   const [result] = JSON.parse(p.out);
   assert.ok(result.beats > 2500, `beats ${result.beats}`);
   assert.ok(result.agreement.matched / result.beats > 0.99, "detected beats match the reference annotations");
+  assert.equal(result.inTrainingData, true, "record 208 trained the run");
+  assert.equal(p.err.trim(), RESEARCH_NOTICE, "with --json the notice goes to stderr");
+  // A copy of 208 elsewhere is still 208; record 100 was not in this run's data (--records 208).
+  const copy = temporaryDir("spikemed-copy-");
+  for (const ext of ["hea", "dat"]) fs.copyFileSync(path.join(sample, `208.${ext}`), path.join(copy, `208.${ext}`));
+  fs.copyFileSync(path.join(sample, "100.hea"), path.join(copy, "100.hea"));
+  fs.copyFileSync(path.join(sample, "100.dat"), path.join(copy, "100.dat"));
+  const text = cli("predict", run, path.join(copy, "208"), path.join(copy, "100"));
+  assert.equal(text.code, 0, text.err);
+  assert.ok(text.out.startsWith(`${RESEARCH_NOTICE}\n`), "the notice heads predict's output");
+  assert.match(text.out, /record 208: \d+ beats detected .*\n  note: record 208 is in the data this run was trained on: the model has seen its beats/);
+  assert.doesNotMatch(text.out, /record 100 is in the data this run was trained on/);
 
   const en = cli("energy", run, "--devices", "loihi,cpu", "--batches", "1");
   assert.equal(en.code, 0, en.err);
   assert.match(en.out, /loihi/);
+  // The new estimate is written beside training's energy.md, which keeps its measured section.
+  assert.equal(fs.readFileSync(path.join(run, "energy.md"), "utf8"), trainedEnergy);
+  const estimate = fs.readFileSync(path.join(run, "energy-estimate.md"), "utf8");
+  assert.ok(estimate.startsWith(`> ${RESEARCH_NOTICE}\n\nEstimated by \`spikemed energy\` on `), estimate.slice(0, 200));
+  assert.match(estimate, /\(energy-estimate-per-device\.svg\)/);
 
   const x = cli("explain", run, path.join(sample, "208"), "--at", "2.4,60", "--out", path.join(out, "explain"));
   assert.equal(x.code, 0, x.err);
