@@ -5,7 +5,7 @@ import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, ECG_RATE_RANGE, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
 import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
-import { checkConfigSettings, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
+import { checkConfigSettings, MAX_TIME_STEPS, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
 import { fraction, list, maxImagePixelsOption, nonNegativeInt, nonNegativeNumber, numberOption, oneOf, positiveInt, positiveNumber, readNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
@@ -78,7 +78,7 @@ export function experimentOptions(command: Command): Command {
     .option("--model <name>", `ecg: ${MODEL_NAMES.ecg.join(", ")}; cxr: ${MODEL_NAMES.cxr.join(", ")}`, "snn")
     .option("--config <file>", "a model config JSON file instead of a built-in --model")
     .option("--epochs <n>", "training epochs (ecg 10; cxr 10, --protocol same-source 15)", positiveInt)
-    .option("--time-steps <n>", "simulation steps per input (spiking models)", positiveInt)
+    .option("--time-steps <n>", "simulation steps per input (spiking models)", numberOption({ whole: true, min: 1, max: MAX_TIME_STEPS, expected: `a whole number of steps from 1 to ${MAX_TIME_STEPS}` }))
     .option("--batch-size <n>", "samples per step (ecg 16, cxr 32)", positiveInt)
     .option("--micro-batch <n>", "compute each batch in chunks of n samples and sum their gradients (a large batch in the memory of a small one, e.g. gatti2025 at the paper's batch 32)", positiveInt)
     .option("--lr <rate>", "learning rate (default 0.001)", positiveNumber)

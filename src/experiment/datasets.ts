@@ -136,6 +136,11 @@ async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: 
     },
   });
   if (images.count === 0) throw new SpikemedError(`--data ${spec.dataDir}: no readable images`);
+  const empty = images.classes.filter((_, k) => !images.labels.includes(k));
+  if (empty.length > 0) {
+    throw new SpikemedError(`--data ${spec.dataDir}: class ${empty.join(", ")} has no readable image (every file of it was skipped)`,
+      "fix its images, or move the folder out of --data (a run or search folder inside --data is read as a class)");
+  }
   if (images.classes.length < 2) {
     throw new SpikemedError(`--data ${spec.dataDir}: every image is of one class (${images.classes.join(", ")}); a classifier learns from at least two`,
       "add the images of the other class (a second class folder, e.g. non_covid/, or manifest rows with its label)");

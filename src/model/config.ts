@@ -56,6 +56,8 @@ type Check = (value: unknown) => string | null;
 const MAX_WIDTH = 16_384;
 /** Largest kernel, stride or padding, in samples or pixels. */
 const MAX_SPAN = 4_096;
+/** Most simulation steps per input a model may take (the benchmarks use at most 64). */
+export const MAX_TIME_STEPS = 10_000;
 /** Residual blocks nest at most this deep (the deepest built-in model nests 1). */
 export const MAX_BLOCK_DEPTH = 16;
 
@@ -124,13 +126,16 @@ const MODEL_SETTINGS: Record<keyof ModelConfig, Check> = {
   inputShape: (v) => (Array.isArray(v) && v.length >= 1 && v.length <= 3 && v.every((n) => whole(1, 65_536)(n) === null) ? null : "a list of 1 to 3 whole numbers from 1 to 65,536, channels first"),
   features: (v) => (Array.isArray(v) && v.every((f) => typeof f === "string") ? null : "a list of feature names"),
   classes: whole(2, 1_000),
-  timeSteps: whole(1, 10_000),
+  timeSteps: whole(1, MAX_TIME_STEPS),
   encoder: (v) => (v && typeof v === "object" && !Array.isArray(v) && choice("direct", "rate", "latency", "delta")((v as { kind?: unknown }).kind) === null &&
     ["gain", "threshold"].every((k) => (v as Record<string, unknown>)[k] === undefined || finite(() => true, "")((v as Record<string, unknown>)[k]) === null)
     ? null : "an object { kind: direct, rate, latency or delta, and optional finite gain and threshold }"),
   readout: choice("mean", "sum", "max", "last"),
   layers: LAYERS,
 };
+
+/** Settings a hand-written config may leave out: they only describe the model. */
+const OPTIONAL_MODEL_SETTINGS = ["name", "description", "features"];
 
 /** "expected ..., got ..." with the value as JSON (so "16" and 16 differ). */
 function wrong(where: string, expected: string, value: unknown): SpikemedError {
@@ -150,7 +155,7 @@ export function checkConfigSettings(config: unknown, where: string): void {
   if (unknown.length > 0) throw new SpikemedError(`${where}: unknown model setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}`, `a model config has ${Object.keys(MODEL_SETTINGS).join(", ")}`);
   for (const [key, check] of Object.entries(MODEL_SETTINGS)) {
     if (settings[key] === undefined) {
-      if (key !== "features") throw new SpikemedError(`${where}: the model setting "${key}" is missing`, `a model config has ${Object.keys(MODEL_SETTINGS).join(", ")}`);
+      if (!OPTIONAL_MODEL_SETTINGS.includes(key)) throw new SpikemedError(`${where}: the model setting "${key}" is missing`, `a model config has ${Object.keys(MODEL_SETTINGS).join(", ")}`);
       continue;
     }
     const expected = check(settings[key]);

@@ -127,6 +127,9 @@ test("issue 27's crashing inputs each get one error line naming the file or opti
   // X-rays: a folder of one class, and a manifest of two images.
   const image = await sharp(Buffer.alloc(32 * 32, 90), { raw: { width: 32, height: 32, channels: 1 } }).png().toBuffer();
   for (const file of ["one/covid/a.png", "one/covid/b.png", "one/covid/c.png", "two/covid/a.png", "two/normal/b.png"]) write(file, image);
+  // A class folder whose files are all unreadable (say, a run folder left inside the data).
+  for (const file of ["stray/covid/a.png", "stray/normal/b.png"]) write(file, image);
+  write("stray/run/report.md", "# a report\n");
   const manifest = write("two/manifest.csv", "file,label\ncovid/a.png,covid\nnormal/b.png,normal\n");
   const cases: [string[], RegExp][] = [
     [["train", "ecg", "--config", units], /units\.json: layers\[9\]\.units \(dense\): expected a whole number from 1 to 16,384, got "16"/],
@@ -134,8 +137,10 @@ test("issue 27's crashing inputs each get one error line naming the file or opti
     [["train", "ecg", "--data", path.join(dir, "wfdb")], /r\.hea: signal 0: signal file name "\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" is not a file in the header's own folder/],
     [["train", "cxr", "--data", path.join(dir, "one"), "--out", path.join(dir, "run-one")], /--data .*one: every image is of one class \(covid\); a classifier learns from at least two\n  fix: /],
     [["train", "cxr", "--data", manifest, "--out", path.join(dir, "run-two")], /--data .*manifest\.csv: the mixed split of 2 images leaves no image for validation or test \(train 2, validation 0, test 0\)\n  fix: /],
+    [["train", "cxr", "--data", path.join(dir, "stray"), "--out", path.join(dir, "run-stray")], /--data .*stray: class run has no readable image \(every file of it was skipped\)\n  fix: /],
     [["train", "ecg", "--sample-rate", "1e9"], /--sample-rate.*expected a rate from 50 to 10000 Hz, got "1e9"/],
     [["train", "ecg", "--epochs", "0x10"], /--epochs.*expected a positive integer, got "0x10"/],
+    [["train", "ecg", "--time-steps", "20000"], /--time-steps.*expected a whole number of steps from 1 to 10000, got "20000"/],
     [["energy", "/no/such/run", "--batches", "abc"], /--batches.*expected a positive integer, got "abc"/],
     [["import", "--help"], /unknown command 'import'/],
   ];
@@ -146,7 +151,7 @@ test("issue 27's crashing inputs each get one error line naming the file or opti
     assert.doesNotMatch(r.out, /Usage:/, args.join(" "));
     noStack(r.err);
   }
-  for (const run of ["run-one", "run-two"]) assert.ok(!fs.existsSync(path.join(dir, run, "last.ckpt")), `${run}: refused before training`);
+  for (const run of ["run-one", "run-two", "run-stray"]) assert.ok(!fs.existsSync(path.join(dir, run, "last.ckpt")), `${run}: refused before training`);
 });
 
 test("train, evaluate, predict, energy and compare work end to end on a small subset of the embedded sample", () => {
@@ -488,12 +493,14 @@ test("chest X-ray: train on a folder of class subfolders, then predict probabili
     }
   }
   fs.writeFileSync(path.join(root, "covid", "broken.png"), "not an image");
+  // Outputs outside the data folder, whose every subfolder is a class.
+  const outputs = temporaryDir("spikemed-cxr-out-");
   const search = cli("search", "cxr", "--data", root, "--image-size", "32", "--epochs", "1", "--time-steps", "2", "--grid", "lr=1e-3,3e-3", "--folds", "3",
-    "--out", path.join(root, "search"));
+    "--out", path.join(outputs, "search"));
   assert.equal(search.code, 0, search.err);
   assert.match(search.err, /searching 2 trials x 3 folds x 1 seed\(s\) over the training side \(\d+ samples, folds by image\)/);
   assert.match(search.out, /measure it on the test split:\n  npx spikemed train cxr --config \S+ --data \S+ --epochs 1 --image-size 32 --lr \S+ --seeds 5/);
-  const run = path.join(root, "run");
+  const run = path.join(outputs, "run");
   const t = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "2", "--time-steps", "2", "--out", run);
   assert.equal(t.code, 0, t.err);
   assert.match(t.err, /broken\.png/, "the unreadable file is reported by name");
@@ -502,7 +509,7 @@ test("chest X-ray: train on a folder of class subfolders, then predict probabili
   const results = JSON.parse(p.out) as { probabilities: Record<string, number> }[];
   assert.equal(results.length, 2);
   for (const r of results) assert.ok(Math.abs(r.probabilities.covid + r.probabilities.non_covid - 1) < 1e-5);
-  const explained = path.join(root, "explained");
+  const explained = path.join(outputs, "explained");
   const x = cli("explain", run, path.join(root, "covid", "3.png"), "--out", explained, "--patch", "8");
   assert.equal(x.code, 0, x.err);
   assert.match(x.out, /3\.png: (covid|non_covid) \d\.\d{4}; evidence for \w+: \d+% in the outer 12\.5% border .* -> .*3-occlusion\.png/);
@@ -511,7 +518,7 @@ test("chest X-ray: train on a folder of class subfolders, then predict probabili
   const wrongClass = cli("explain", run, path.join(root, "covid", "3.png"), "--class", "flu", "--out", explained);
   assert.match(wrongClass.err, /--class flu: the run's classes are covid, non_covid/);
   noStack(wrongClass.err);
-  const failing = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "1", "--on-bad-file", "fail", "--out", path.join(root, "run2"));
+  const failing = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "1", "--on-bad-file", "fail", "--out", path.join(outputs, "run2"));
   assert.notEqual(failing.code, 0);
   assert.match(failing.err, /broken\.png/);
   noStack(failing.err);
