@@ -55,7 +55,7 @@ export function compareCommand(): Command {
     .description("side-by-side table of several runs (accuracy, macro-F1, per-class sensitivity, energy, speed); runs of several seeds are also paired seed by seed against the first of them (mean difference, t interval, paired t test)")
     .argument("<runs...>", "run folders")
     .action((runs: string[]) => {
-      process.stdout.write(compareRuns(runs) + "\n");
+      process.stdout.write(`${RESEARCH_NOTICE}\n\n${compareRuns(runs)}\n`);
     });
 }
 

@@ -213,6 +213,7 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
 
   const c = cli("compare", run, run);
   assert.equal(c.code, 0, c.err);
+  assert.ok(c.out.startsWith(`${RESEARCH_NOTICE}\n`), "compare's table comes under the notice");
   assert.match(c.out, /\|/);
 
   // Runs from before beat windows were recorded used 360 Hz, 0.25 s before and 0.46 s after the R peak.
@@ -332,6 +333,7 @@ test("search cross-validates a grid inside the training side, and its winner's t
   assert.match(r.err, /searching 4 trials x 2 folds x 1 seed\(s\) .*folds by record\); the test split is not read/);
   assert.doesNotMatch(r.err, /note: validating on held-out beats/, "no hint when --validation is given");
   const report = fs.readFileSync(path.join(out, "search", "search.md"), "utf8");
+  assert.ok(report.includes(`\n\n> ${RESEARCH_NOTICE}\n\n`), "search.md carries the research notice");
   // The two DS1 records of the three are the two folds; DS2's record 100 is never predicted.
   assert.match(report, /\| 1 \| (208|209) \| \d+ \|/);
   assert.match(report, /\| 2 \| (208|209) \| \d+ \|/);
