@@ -95,7 +95,7 @@ function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
   const fs_ = record.samplingFrequency;
   const picks = flags.at
     ? flags.at.map((text) => {
-      const seconds = readNumber(text, { min: 0, expected: "a time in seconds" });
+      const seconds = readNumber(text, { min: 0 });
       if (seconds === null) throw new SpikemedError(`--at ${text}: expected a time in seconds`);
       let best = 0;
       for (let i = 1; i < n; i++) if (Math.abs(beats.sampleOfBeat[i] / fs_ - seconds) < Math.abs(beats.sampleOfBeat[best] / fs_ - seconds)) best = i;

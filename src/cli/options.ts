@@ -18,7 +18,7 @@ export interface NumberRule {
 }
 
 /** The number `text` is when it is one the rule allows, else null: the one check every numeric option and setting goes through. */
-export function readNumber(text: string, rule: NumberRule): number | null {
+export function readNumber(text: string, rule: Omit<NumberRule, "expected">): number | null {
   const n = Number(text);
   if (!(rule.whole ? /^[-+]?\d+$/.test(text) && Number.isSafeInteger(n) : DECIMAL.test(text) && Number.isFinite(n))) return null;
   if (rule.min !== undefined && (rule.minIncluded === false ? n <= rule.min : n < rule.min)) return null;
@@ -45,7 +45,7 @@ export const fraction = numberOption({ min: 0, max: 1, maxIncluded: false, expec
 
 /** "before,after": two non-negative numbers of seconds. */
 export const seconds = (value: string): number[] => {
-  const parts = value.split(",").map((s) => readNumber(s.trim(), { min: 0, expected: "" }));
+  const parts = value.split(",").map((s) => readNumber(s.trim(), { min: 0 }));
   if (parts.length !== 2 || parts.some((n) => n === null)) {
     throw new InvalidArgumentError(`expected two numbers of seconds "before,after" (e.g. 0.25,0.46), got "${value}"`);
   }

@@ -137,7 +137,7 @@ function classWeightList(value: string): string {
   if (value.trim() === "none") return "none";
   const pairs = value.split(",").map((pair) => {
     const match = /^\s*([^=\s]+)\s*=\s*(\S+)\s*$/.exec(pair);
-    const weight = match ? readNumber(match[2], { min: 0, expected: "" }) : null;
+    const weight = match ? readNumber(match[2], { min: 0 }) : null;
     if (!match || weight === null) throw new InvalidArgumentError(`expected class=weight pairs with weights of 0 or more, e.g. F=1,Q=1; got "${value}"`);
     return [match[1], weight] as const;
   });
@@ -304,7 +304,7 @@ function augmentSettings(value: string): AugmentOptions {
     if (!setting || text === undefined || extra !== undefined) {
       throw new InvalidArgumentError(`expected key=value pairs with keys ${Object.keys(AUGMENT_SETTINGS).join(", ")}, got "${pair}"`);
     }
-    const n = readNumber(text, { min: 0, max: setting.max, expected: "" });
+    const n = readNumber(text, { min: 0, max: setting.max });
     if (n === null) throw new InvalidArgumentError(`${name}: expected a number from 0 to ${setting.max}, got "${text}"`);
     options[setting.key] = n;
   }
