@@ -1,5 +1,5 @@
 import { SpikemedError } from "../core/index.js";
-import { PATIENT_RELATIVE_FEATURES, TEMPLATE_FEATURES } from "../data/ecg/beat-features.js";
+import { PATIENT_RELATIVE_FEATURES, TEMPLATE_FEATURES, featuresOfFamilies } from "../data/ecg/beat-features.js";
 import type { LayerConfig, ModelConfig } from "./config.js";
 
 /**
@@ -84,6 +84,32 @@ export function ecgFeatureMlp(): ModelConfig {
   return {
     ...ecgFeatureSnn(1), name: "ecg-mlp-features", description: "ecg-snn-features with ReLU instead of LIF (its ANN twin)",
     layers: [{ type: "features" }, { type: "dense", units: ECG_FEATURE_HIDDEN }, { type: "relu" }, { type: "dense", units: ECG_CLASSES }],
+  };
+}
+
+/** The families the `*-families` networks read by default (--features changes them). */
+export const ECG_FAMILIES = "rhythm+rr-norm+template+wavelet+hos+lbp+morph+lead2-wavelet+lead2-hos+lead2-lbp+lead2-morph";
+
+/**
+ * A spiking network on Mondéjar-Guerra et al.'s feature families (beat-families.ts) beside the
+ * rhythm and template features: the measurements are z-scored by a batch-norm layer (the training
+ * beats' running mean and variance, then a learnt scale and shift) and enter the LIF layer as
+ * currents at every time step (direct encoding), as the paper z-scores them before its SVMs.
+ */
+export function ecgFamiliesSnn(timeSteps = 8): ModelConfig {
+  const features = featuresOfFamilies(ECG_FAMILIES);
+  return {
+    name: "ecg-snn-families", description: `BatchNorm(${features.length} measurements) Dense(->${ECG_FEATURE_HIDDEN}) LIF Dense(${ECG_FEATURE_HIDDEN}->5), mean over T`,
+    inputShape: ECG_INPUT, features, classes: ECG_CLASSES, timeSteps, encoder: { kind: "direct" }, readout: "mean",
+    layers: [{ type: "features" }, { type: "batchnorm" }, { type: "dense", units: ECG_FEATURE_HIDDEN }, { type: "lif", beta: 0.9, threshold: 1, surrogate: "arctan:2" }, { type: "dense", units: ECG_CLASSES }],
+  };
+}
+
+/** The same with ReLU, one step (its ANN twin). */
+export function ecgFamiliesMlp(): ModelConfig {
+  return {
+    ...ecgFamiliesSnn(1), name: "ecg-mlp-families", description: "ecg-snn-families with ReLU instead of LIF (its ANN twin)",
+    layers: [{ type: "features" }, { type: "batchnorm" }, { type: "dense", units: ECG_FEATURE_HIDDEN }, { type: "relu" }, { type: "dense", units: ECG_CLASSES }],
   };
 }
 
@@ -262,7 +288,7 @@ export function cxrCnnResnet(size: ResnetImageSize = 128): ModelConfig {
 export type Task = "ecg" | "cxr";
 
 export const MODEL_NAMES: Record<Task, string[]> = {
-  ecg: ["snn", "cnn", "bilstm", "logreg", "snn-features", "mlp-features"],
+  ecg: ["snn", "cnn", "bilstm", "logreg", "snn-features", "mlp-features", "snn-families", "mlp-families"],
   cxr: ["snn", "cnn", "snn-deep", "cnn-deep", "snn-resnet", "srelu-resnet", "cnn-resnet", "srelu-resnet-256", "cnn-resnet-256", "logreg", "gatti2025", "gatti2025-replication"],
 };
 
@@ -271,7 +297,7 @@ export function modelFor(task: Task, name: string, timeSteps?: number): ModelCon
   const make: Record<string, () => ModelConfig> = task === "ecg"
     ? {
       snn: () => ecgSnn(timeSteps), cnn: ecgCnn, bilstm: ecgBiLstm, logreg: () => logisticRegression(ECG_INPUT, ECG_CLASSES, "ecg-logreg", ECG_FEATURES),
-      "snn-features": () => ecgFeatureSnn(timeSteps), "mlp-features": ecgFeatureMlp,
+      "snn-features": () => ecgFeatureSnn(timeSteps), "mlp-features": ecgFeatureMlp, "snn-families": () => ecgFamiliesSnn(timeSteps), "mlp-families": ecgFamiliesMlp,
     }
     : {
       snn: () => cxrSnn(timeSteps), cnn: () => cxrCnn(), "snn-deep": () => cxrSnn(timeSteps, "deep"), "cnn-deep": () => cxrCnn("deep"),
