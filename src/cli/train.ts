@@ -79,7 +79,7 @@ export function experimentOptions(command: Command): Command {
     .option("--features <families>", `ecg: the per-beat measurements a model that reads features is given instead of its own, families or feature names joined by + ` +
       `(e.g. rr-norm+wavelet+hos+lbp+morph): ${Object.keys(FEATURE_FAMILIES).join(", ")} (rhythm: the six patient-relative RR and amplitude features; ` +
       "rr: pre, post, local and global RR in seconds; rr-norm: the same over the record's mean of each; wavelet: the beat's 3-level Haar approximation, 23 values; " +
-      "hos: skewness and kurtosis over 5 segments; lbp: uniform local binary pattern histogram, 59 bins; morph: 4 distances from the R peak; lead2-*: in the record's second lead; " +
+      "hos: skewness and kurtosis over 5 segments; lbp: uniform local binary pattern histogram, 59 bins; morph: 4 distances from the R peak; *-rel: the same minus the record's median of each (against the patient's usual beat); lead2-*: in the record's second lead; " +
       "src/data/ecg/beat-families.ts)", featureFamilyList)
     .option("--epochs <n>", "training epochs (ecg 10; cxr 10, --protocol same-source 15)", positiveInt)
     .option("--time-steps <n>", "simulation steps per input (spiking models)", positiveInt)

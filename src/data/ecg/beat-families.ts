@@ -46,14 +46,22 @@ export const RR_FAMILY_NAMES: readonly string[] = ["local_rr_s", "global_rr_s", 
 const LOCAL_RR_COUNT = 10;
 const GLOBAL_RR_SECONDS = 300;
 
-/** Per-beat shape families, in column order: wavelet, higher-order statistics, LBP, morphology. */
-export const SHAPE_FAMILY_NAMES: readonly string[] = [
+/** The paper's shape families, in column order: wavelet, higher-order statistics, LBP, morphology. */
+const PAPER_SHAPE_NAMES: readonly string[] = [
   ...Array.from({ length: WAVELET_COEFFICIENTS }, (_, k) => `wavelet_${k}`),
   ...Array.from({ length: HOS_SEGMENTS }, (_, k) => `hos_skew_${k}`),
   ...Array.from({ length: HOS_SEGMENTS }, (_, k) => `hos_kurt_${k}`),
   ...Array.from({ length: LBP_BINS }, (_, k) => `lbp_${k}`),
   "morph_p_max", "morph_q_min", "morph_s_min", "morph_t_max",
 ];
+
+/**
+ * Per-beat shape columns: the paper's families, then each against the patient's own (`rel_`: the
+ * value minus the record's median of it over all its beats, the dominant beat's value). The
+ * template features (beat-shape.ts) carry across patients because they compare a beat with the
+ * patient's usual beat; the `rel_` columns ask the same of the paper's families, with no label.
+ */
+export const SHAPE_FAMILY_NAMES: readonly string[] = [...PAPER_SHAPE_NAMES, ...PAPER_SHAPE_NAMES.map((name) => `rel_${name}`)];
 
 /**
  * The RR_FAMILY_NAMES columns of beats at `peaks` (samples at `samplingFrequency`), row-major.
@@ -193,13 +201,14 @@ export function morphologyDistances(span: ArrayLike<number>): Float64Array {
 }
 
 /**
- * SHAPE_FAMILY_NAMES of the beats at `peaks` (samples of the conditioned `signal`, at
+ * SHAPE_FAMILY_NAMES of the beats at `peaks` (all of a record's beats: the `rel_` columns are against their medians; samples of the conditioned `signal`, at
  * `sampleRate`), row-major. The wavelet coefficients are in units of the record's median
  * peak-to-peak span, so a patient's electrode gain does not set them; the other families do not
  * depend on scale.
  */
 export function shapeFamilies(signal: ArrayLike<number>, peaks: ArrayLike<number>, sampleRate: number): Float32Array {
   const width = SHAPE_FAMILY_NAMES.length;
+  const paper = PAPER_SHAPE_NAMES.length;
   const spans = Array.from(peaks, (p) => familySpan(signal, p, sampleRate));
   const ranges = spans.map((s) => Math.max(...s) - Math.min(...s)).sort((a, b) => a - b);
   const middle = ranges.length >> 1;
@@ -217,5 +226,11 @@ export function shapeFamilies(signal: ArrayLike<number>, peaks: ArrayLike<number
     at += LBP_BINS;
     row.set(morphologyDistances(span), at);
   });
+  for (let c = 0; c < paper; c++) {
+    const column = Float64Array.from(spans, (_, i) => out[i * width + c]).sort();
+    const half = column.length >> 1;
+    const usual = column.length === 0 ? 0 : column.length % 2 ? column[half] : (column[half - 1] + column[half]) / 2;
+    for (let i = 0; i < spans.length; i++) out[i * width + paper + c] = out[i * width + c] - usual;
+  }
   return out;
 }

@@ -69,13 +69,15 @@ const familyColumns = (prefix: string): string[] => SHAPE_FAMILY_NAMES.filter((n
 const SHAPE_FAMILIES: Record<string, readonly string[]> = {
   template: TEMPLATE_FEATURES, "qrs-width": QRS_WIDTH_FEATURES,
   wavelet: familyColumns("wavelet_"), hos: familyColumns("hos_"), lbp: familyColumns("lbp_"), morph: familyColumns("morph_"),
+  "wavelet-rel": familyColumns("rel_wavelet_"), "hos-rel": familyColumns("rel_hos_"), "lbp-rel": familyColumns("rel_lbp_"), "morph-rel": familyColumns("rel_morph_"),
 };
 
 /**
  * Groups of features a model can be given by name (--features): the rhythm (`rhythm`: the six
  * patient-relative features the built-in models read; `rr`: Mondéjar-Guerra's pre, post, local and
  * global RR in seconds; `rr-norm`: the same four over the record's mean of each), and the shape
- * families of the first lead and, prefixed `lead2-`, of the second.
+ * families of the first lead and, prefixed `lead2-`, of the second (`wavelet-rel` and so on: each
+ * minus the record's median of it).
  */
 export const FEATURE_FAMILIES: Readonly<Record<string, readonly string[]>> = {
   rhythm: PATIENT_RELATIVE_FEATURES,

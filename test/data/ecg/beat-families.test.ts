@@ -81,7 +81,7 @@ test("shape families of a record: the columns are the parts above, wavelets in u
   const peaks = [360, 720, 1080, 1440];
   const rows = shapeFamilies(signal, peaks, 360);
   const width = SHAPE_FAMILY_NAMES.length;
-  assert.equal(width, 23 + 10 + 59 + 4);
+  assert.equal(width, 2 * (23 + 10 + 59 + 4));
   const spans = peaks.map((p) => familySpan(signal, p, 360));
   const ranges = spans.map((s) => Math.max(...s) - Math.min(...s)).sort((a, b) => a - b);
   const typical = (ranges[1] + ranges[2]) / 2;
@@ -91,12 +91,18 @@ test("shape families of a record: the columns are the parts above, wavelets in u
   near(row.subarray(28, 29), [skewKurtosis(spans[1], 15, 45)[1]], 1e-5);
   near(row.subarray(33, 92), Array.from(uniformLbpHistogram(spans[1])), 1e-6);
   near(row.subarray(92, 96), Array.from(morphologyDistances(spans[1])), 1e-6);
+  // The rel_ columns: each minus the median over the four beats (the mean of the middle two).
+  for (const c of [0, 11, 23, 40, 95]) {
+    const column = peaks.map((_, i) => rows[i * width + c]).sort((a, b) => a - b);
+    near([rows[width + 96 + c]], [rows[width + c] - (column[1] + column[2]) / 2], 1e-5);
+  }
 });
 
 test("feature families by name: joined by +, each feature once, an unknown one a named error", () => {
   assert.deepEqual(featuresOfFamilies("rr-norm"), ["pre_rr_record_ratio", "post_rr_record_ratio", "local_rr_record_ratio", "global_rr_record_ratio"]);
   assert.deepEqual(featuresOfFamilies("morph+lead2-morph+morph_p_max"), ["morph_p_max", "morph_q_min", "morph_s_min", "morph_t_max", "lead2_morph_p_max", "lead2_morph_q_min", "lead2_morph_s_min", "lead2_morph_t_max"]);
   assert.equal(featuresOfFamilies("wavelet+hos+lbp").length, 23 + 10 + 59);
+  assert.deepEqual(featuresOfFamilies("morph-rel"), ["rel_morph_p_max", "rel_morph_q_min", "rel_morph_s_min", "rel_morph_t_max"]);
   assert.throws(() => featuresOfFamilies("rr+wavelets"), /"wavelets" is neither a feature family nor a feature/);
   for (const names of Object.values(FEATURE_FAMILIES)) for (const name of names) assert.ok(BEAT_FEATURE_NAMES.includes(name), name);
 });
