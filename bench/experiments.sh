@@ -64,6 +64,7 @@ node dist/bench/ecg-svm.js --cv --max-normal 2000
 # The DS1 choice on DS2, once each:
 $S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --seeds 5 --out runs/bench/ecg-inter-snn-families-5seeds
 node dist/bench/ecg-svm.js --test --features rhythm+template
+$S ecg --model mlp-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --seeds 5 --out runs/bench/ecg-inter-mlp-families-5seeds
 # Session 8, intra-patient: the window SNN over both leads, reading all 18 measurements (bench/results/ecg-leads.md),
 # and its ReLU twin with both, either and 20 epochs, to tell which part helps.
 $S ecg --config bench/configs/ecg-snn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-2lead-all-features
