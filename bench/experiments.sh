@@ -53,6 +53,18 @@ $SEARCH ecg $INTER --config bench/configs/ecg-snn-features-searched.json --lr 0.
 for v in searched qrs qrs-2lead 2lead; do
   $SEARCH ecg $INTER --config bench/configs/ecg-snn-features-$v.json --lr 0.003 --grid hidden=32,64 --seeds 3 --objective balanced_accuracy:N,S,V --out runs/search/inter-features-set-$v
 done
+# Issue 28 item 2 (2026-12-07): Mondéjar-Guerra's feature families, chosen on DS1 only (bench/results/ecg-inter.md).
+FAM="--data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --time-steps 4 --threads 1"
+$SEARCH ecg $FAM --model snn-families --grid threshold=1 --grid features=rhythm,rr-norm,rr+rr-norm,rhythm+rr-norm,rhythm+rr-norm+template,rhythm+rr-norm+template+wavelet+hos+lbp+morph,rhythm+rr-norm+wavelet+hos+lbp+morph+lead2-wavelet+lead2-hos+lead2-lbp+lead2-morph,rhythm+rr-norm+template+wavelet+hos+lbp+morph+lead2-wavelet+lead2-hos+lead2-lbp+lead2-morph --out runs/search/families-1
+$SEARCH ecg $FAM --model snn-families --grid threshold=0.5 --objective balanced_accuracy:N,S,V --grid features=rhythm+template,rhythm+rr-norm+template,rhythm+template+morph-rel,rhythm+template+wavelet-rel,rhythm+template+hos-rel+morph-rel,rhythm+template+wavelet-rel+hos-rel+lbp-rel+morph-rel --out runs/search/families-rel
+$SEARCH ecg $FAM --grid threshold=0.5 --objective balanced_accuracy:N,S,V --grid model=snn-features,snn-families --grid features=rhythm+template,rhythm+rr-norm+template --seeds 3 --jobs 2 --out runs/search/families-confirm
+node dist/bench/ecg-svm.js --cv --features rhythm+template
+node dist/bench/ecg-svm.js --cv --features rhythm+rr-norm+template
+node dist/bench/ecg-svm.js --cv --max-normal 2000
+# The DS1 choice on DS2, once each:
+$S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --seeds 5 --out runs/bench/ecg-inter-snn-families-5seeds
+node dist/bench/ecg-svm.js --test --features rhythm+template
+$S ecg --model mlp-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --seeds 5 --out runs/bench/ecg-inter-mlp-families-5seeds
 # 2026-12-03 (commit 48b00a2), intra-patient: the window SNN over both leads, reading all 18 measurements (bench/results/ecg-leads.md),
 # and its ReLU twin with both, either and 20 epochs, to tell which part helps.
 $S ecg --config bench/configs/ecg-snn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-2lead-all-features

@@ -12,7 +12,7 @@ import { nonNegativeInt, numberOption, oneOf, positiveInt, positiveNumber } from
 import { experimentOptions, experimentSettings, validationHint, type ExperimentFlags } from "./train.js";
 
 /** Training options a grid may vary (their values are parsed and checked as on the train command line). */
-const TRAINING_PARAMETERS = ["lr", "epochs", "batch-size", "time-steps", "balance", "max-class-weight", "class-weights", "schedule", "optimizer", "momentum", "model", "monitor", "clip-norm", "label-smoothing"] as const;
+const TRAINING_PARAMETERS = ["lr", "epochs", "batch-size", "time-steps", "balance", "max-class-weight", "class-weights", "schedule", "optimizer", "momentum", "model", "monitor", "clip-norm", "label-smoothing", "features"] as const;
 
 /** Model settings a grid may vary, applied to the chosen model's layers. */
 const MODEL_PARAMETERS: Record<string, { describe: string; parse: (value: string) => number | string; apply: (model: ModelConfig, value: number | string) => ModelConfig }> = {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
-import { DEFAULT_BEAT_WINDOW, ECG_RATE_RANGE, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
+import { DEFAULT_BEAT_WINDOW, ECG_RATE_RANGE, FEATURE_FAMILIES, beatWindowFromSeconds, featuresOfFamilies, type BeatWindow } from "../data/ecg/index.js";
 import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
 import { checkConfigSettings, MAX_TIME_STEPS, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
@@ -13,7 +13,7 @@ import { backendOptions, selectBackend, type BackendOptions } from "./backend.js
 /** The shared options as commander parses them. */
 export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
-  model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr?: number;
+  model: string; config?: string; features?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr?: number;
   optimizer?: "adam" | "adamw" | "sgd"; momentum?: number; labelSmoothing?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor?: Monitor; recipe?: RecipeName; seed: number; splitSeed?: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; maxImagePixels?: number; augment?: boolean; augmentSettings?: string; records?: string[];
@@ -77,6 +77,11 @@ export function experimentOptions(command: Command): Command {
     .option("--holdout <source>", "cxr leave-one-source-out: the source to test on")
     .option("--model <name>", `ecg: ${MODEL_NAMES.ecg.join(", ")}; cxr: ${MODEL_NAMES.cxr.join(", ")}`, "snn")
     .option("--config <file>", "a model config JSON file instead of a built-in --model")
+    .option("--features <families>", `ecg: the per-beat measurements a model that reads features is given instead of its own, families or feature names joined by + ` +
+      `(e.g. rr-norm+wavelet+hos+lbp+morph): ${Object.keys(FEATURE_FAMILIES).join(", ")} (rhythm: the six patient-relative RR and amplitude features; ` +
+      "rr: pre, post, local and global RR in seconds; rr-norm: the same over the record's mean of each; wavelet: the beat's 3-level Haar approximation, 23 values; " +
+      "hos: skewness and kurtosis over 5 segments; lbp: uniform local binary pattern histogram, 59 bins; morph: 4 distances from the R peak; *-rel: the same minus the record's median of each (against the patient's usual beat); lead2-*: in the record's second lead; " +
+      "src/data/ecg/beat-families.ts)", featureFamilyList)
     .option("--epochs <n>", "training epochs (ecg 10; cxr 10, --protocol same-source 15)", positiveInt)
     .option("--time-steps <n>", "simulation steps per input (spiking models)", numberOption({ whole: true, min: 1, max: MAX_TIME_STEPS, expected: `a whole number of steps from 1 to ${MAX_TIME_STEPS}` }))
     .option("--batch-size <n>", "samples per step (ecg 16, cxr 32)", positiveInt)
@@ -121,6 +126,16 @@ export interface ExperimentSettings {
   maxClassWeight?: number;
   classWeights?: Record<string, number>;
   train: ExperimentOptions["train"];
+}
+
+/** Feature families joined by +, checked (the option keeps the text, which search copies into commands). */
+function featureFamilyList(value: string): string {
+  try {
+    featuresOfFamilies(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
 }
 
 /** Lead names, and indices as numbers; a lead named twice is refused. */
@@ -251,12 +266,22 @@ function loadModel(task: Task, flags: ExperimentFlags): ModelConfig {
     model = modelFor(task, flags.model, flags.timeSteps);
   }
   if (flags.timeSteps) model = { ...model, timeSteps: flags.timeSteps };
+  if (flags.features) model = withFeatures(task, model, flags.features);
   if (flags.memorySaving) model = withMemorySaving(model);
   if (task === "cxr" && flags.imageSize) model = { ...model, inputShape: [1, flags.imageSize, flags.imageSize] };
   const window = beatWindow(flags);
   if (task === "ecg" && window && !flags.config) model = { ...model, inputShape: [1, window.before + window.after] };
   if (task === "ecg" && flags.leads && !flags.config) model = { ...model, inputShape: [flags.leads.length, model.inputShape[1]] };
   return model;
+}
+
+/** `model` reading the features of `families` instead of its own; refused for a model that reads none. */
+function withFeatures(task: Task, model: ModelConfig, families: string): ModelConfig {
+  const reads = model.layers.some((l) => l.type === "features" || l.type === "append-features");
+  if (task !== "ecg" || !reads) {
+    throw new SpikemedError(`--features: model "${model.name}" reads no per-beat features`, "use a model that does, e.g. --model snn-families or snn-features");
+  }
+  return { ...model, features: featuresOfFamilies(families) };
 }
 
 /** The ECG beat window the flags ask for, or undefined for the default. */

@@ -4,7 +4,7 @@
  * and a browser page (src/web) give the same answers.
  */
 import { SpikemedError } from "../core/errors.js";
-import { BEAT_FEATURE_NAMES, SECOND_LEAD_FEATURES } from "../data/ecg/beat-features.js";
+import { BEAT_FEATURE_NAMES, isSecondLeadFeature } from "../data/ecg/beat-features.js";
 import { aamiClassOfSymbol, beatWindowOptions, detectBeatsInRecord } from "../data/ecg/beats.js";
 import { annotationSymbol } from "../data/ecg/wfdb-annotation.js";
 import type { WfdbRecord } from "../data/ecg/wfdb-files.js";
@@ -18,7 +18,7 @@ import type { RunManifest } from "./run-format.js";
 export function recordBeats(manifest: RunManifest, record: WfdbRecord, where: string) {
   if (manifest.data.task !== "ecg") throw new SpikemedError(`${where}: the run was trained on ${manifest.data.task} images, not ECG records`, "pass an ECG run");
   const features = manifest.model.features ?? [];
-  const secondLeadFeatures = features.filter((f) => SECOND_LEAD_FEATURES.includes(f));
+  const secondLeadFeatures = features.filter(isSecondLeadFeature);
   if (secondLeadFeatures.length > 0 && record.physical.length < 2) {
     throw new SpikemedError(`${where}: the model reads features of a second lead (${secondLeadFeatures.join(", ")}), but the record has one signal`, "predict with a model that reads one lead's features");
   }

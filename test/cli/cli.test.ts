@@ -301,6 +301,26 @@ test("the features-only SNN: trains on the beats' measurements, predicts an unan
   assert.ok(fs.existsSync(path.join(out, "model.nir")));
 });
 
+test("--features gives a features model families by name; an unknown family or a model that reads none is one line", () => {
+  const out = temporaryDir("spikemed-families-");
+  const run = path.join(out, "run");
+  const t = cli("train", "ecg", "--model", "snn-families", "--features", "rhythm+morph-rel", "--epochs", "1", "--records", "208", "--out", run);
+  assert.equal(t.code, 0, t.err);
+  const { model } = JSON.parse(fs.readFileSync(path.join(run, "run.json"), "utf8"));
+  assert.deepEqual(model.features, ["pre_rr_ratio", "post_rr_ratio", "amplitude_ratio", "pre_rr_record_ratio", "post_rr_record_ratio", "pre_rr_local_mean_ratio",
+    "rel_morph_p_max", "rel_morph_q_min", "rel_morph_s_min", "rel_morph_t_max"]);
+  const p = cli("predict", run, path.join(sample, "208"), "--json");
+  assert.equal(p.code, 0, p.err);
+  const unknown = cli("train", "ecg", "--model", "snn-families", "--features", "rhythm+wavelets", "--records", "208");
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.err, /"wavelets" is neither a feature family nor a feature/);
+  noStack(unknown.err);
+  const none = cli("train", "ecg", "--model", "bilstm", "--features", "rhythm", "--records", "208");
+  assert.notEqual(none.code, 0);
+  assert.match(none.err, /--features: model "ecg-bilstm" reads no per-beat features/);
+  noStack(none.err);
+});
+
 test("a model that reads second-lead features predicts two-lead records, and refuses a one-lead record by name", () => {
   const out = temporaryDir("spikemed-lead2-");
   const config = path.join(out, "model.json");

@@ -7,10 +7,11 @@
  * (de Chazal et al. 2004 onwards) adds to make that possible.
  */
 import { SpikemedError } from "../../core/errors.js";
+import { RR_FAMILY_NAMES, SHAPE_FAMILY_NAMES } from "./beat-families.js";
 import type { BeatShapes } from "./beat-shape.js";
 
-/** Names of the features, in the order they are stored after each beat's window. */
-export const BEAT_FEATURE_NAMES: readonly string[] = [
+/** The columns beatFeatures computes: rhythm, amplitude and likeness to the median beat. */
+export const RHYTHM_SHAPE_NAMES: readonly string[] = [
   "pre_rr_s", // seconds since the previous R peak
   "post_rr_s", // seconds to the next R peak
   "pre_rr_ratio", // pre RR over the local RR (median of the previous 32 RR intervals)
@@ -32,6 +33,13 @@ export const BEAT_FEATURE_NAMES: readonly string[] = [
 ];
 
 /**
+ * Names of the features, in the order they are stored after each beat's window: the columns of
+ * beatFeatures, then Mondéjar-Guerra et al.'s families (beat-families.ts) in the first lead and in
+ * the second (NaN for a record with one lead).
+ */
+export const BEAT_FEATURE_NAMES: readonly string[] = [...RHYTHM_SHAPE_NAMES, ...RR_FAMILY_NAMES, ...SHAPE_FAMILY_NAMES, ...SHAPE_FAMILY_NAMES.map((name) => `lead2_${name}`)];
+
+/**
  * The features the ECG models read: the rhythm against the patient's own, never absolute
  * intervals, which across patients tell heart rates apart rather than beat classes (a slow heart
  * is not one). Means count the pauses that medians ignore, so a run of ectopic beats that sets
@@ -51,6 +59,47 @@ export const QRS_WIDTH_FEATURES: readonly string[] = ["qrs_width_ratio"];
 
 /** TEMPLATE_FEATURES and QRS_WIDTH_FEATURES measured in the record's second lead. */
 export const SECOND_LEAD_FEATURES: readonly string[] = [...TEMPLATE_FEATURES, ...QRS_WIDTH_FEATURES].map((name) => `lead2_${name}`);
+
+/** Whether a feature is measured in the record's second lead (which a one-lead record lacks). */
+export function isSecondLeadFeature(name: string): boolean {
+  return name.startsWith("lead2_");
+}
+
+const familyColumns = (prefix: string): string[] => SHAPE_FAMILY_NAMES.filter((name) => name.startsWith(prefix));
+const SHAPE_FAMILIES: Record<string, readonly string[]> = {
+  template: TEMPLATE_FEATURES, "qrs-width": QRS_WIDTH_FEATURES,
+  wavelet: familyColumns("wavelet_"), hos: familyColumns("hos_"), lbp: familyColumns("lbp_"), morph: familyColumns("morph_"),
+  "wavelet-rel": familyColumns("rel_wavelet_"), "hos-rel": familyColumns("rel_hos_"), "lbp-rel": familyColumns("rel_lbp_"), "morph-rel": familyColumns("rel_morph_"),
+};
+
+/**
+ * Groups of features a model can be given by name (--features): the rhythm (`rhythm`: the six
+ * patient-relative features the built-in models read; `rr`: Mondéjar-Guerra's pre, post, local and
+ * global RR in seconds; `rr-norm`: the same four over the record's mean of each), and the shape
+ * families of the first lead and, prefixed `lead2-`, of the second (`wavelet-rel` and so on: each
+ * minus the record's median of it).
+ */
+export const FEATURE_FAMILIES: Readonly<Record<string, readonly string[]>> = {
+  rhythm: PATIENT_RELATIVE_FEATURES,
+  rr: ["pre_rr_s", "post_rr_s", "local_rr_s", "global_rr_s"],
+  "rr-norm": ["pre_rr_record_ratio", "post_rr_record_ratio", "local_rr_record_ratio", "global_rr_record_ratio"],
+  ...SHAPE_FAMILIES,
+  ...Object.fromEntries(Object.entries(SHAPE_FAMILIES).map(([family, names]) => [`lead2-${family}`, names.map((name) => `lead2_${name}`)])),
+};
+
+/**
+ * The features of `families`, families or single feature names joined by "+" (e.g.
+ * rr-norm+wavelet+lead2-wavelet), in that order, each named once.
+ */
+export function featuresOfFamilies(families: string): string[] {
+  const names: string[] = [];
+  for (const part of families.split("+").map((p) => p.trim())) {
+    const members = FEATURE_FAMILIES[part] ?? (BEAT_FEATURE_NAMES.includes(part) ? [part] : null);
+    if (!members) throw new SpikemedError(`--features: "${part}" is neither a feature family nor a feature`, `join families with +, from: ${Object.keys(FEATURE_FAMILIES).join(", ")}`);
+    for (const name of members) if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}
 
 /** Intervals counted into the local rhythm: about half a minute at usual heart rates. */
 const LOCAL_RR_BEATS = 32;
@@ -75,7 +124,7 @@ const SHAPE_COLUMNS: readonly (keyof BeatShapes)[] = [
 ];
 
 /**
- * Features of every beat of one record, `peaks.length * BEAT_FEATURE_NAMES.length` values.
+ * Features of every beat of one record, `peaks.length * RHYTHM_SHAPE_NAMES.length` values.
  * `peaks` are the R-peak samples of all the record's beats in order (at `samplingFrequency`);
  * `shapes` each beat's amplitude before normalisation (`peakToPeak`) and its likeness to the
  * record's median beat (beatShapes; same beats in the same order), and the same likeness in the record's
@@ -88,7 +137,7 @@ export function beatFeatures(peaks: ArrayLike<number>, samplingFrequency: number
   secondLead: BeatShapes | null = null): Float32Array {
   const { peakToPeak } = shapes;
   const n = peaks.length;
-  const width = BEAT_FEATURE_NAMES.length;
+  const width = RHYTHM_SHAPE_NAMES.length;
   const out = new Float32Array(n * width);
   const rr = new Float64Array(Math.max(0, n - 1));
   for (let i = 1; i < n; i++) rr[i - 1] = (peaks[i] - peaks[i - 1]) / samplingFrequency;

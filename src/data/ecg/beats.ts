@@ -4,7 +4,8 @@
  * the AAMI EC57 classes N, S, V, F, Q.
  */
 import { SpikemedError } from "../../core/errors.js";
-import { BEAT_FEATURE_NAMES, beatFeatures } from "./beat-features.js";
+import { BEAT_FEATURE_NAMES, RHYTHM_SHAPE_NAMES, beatFeatures } from "./beat-features.js";
+import { RR_FAMILY_NAMES, SHAPE_FAMILY_NAMES, rrFamilies, shapeFamilies } from "./beat-families.js";
 import { beatShapes } from "./beat-shape.js";
 import { removeBaselineWander, resample } from "./filters.js";
 import { detectRPeaks, type RPeakOptions } from "./rpeaks.js";
@@ -291,10 +292,23 @@ function featuresOfKept(signal: ArrayLike<number>, secondLead: ArrayLike<number>
   rr: { peaks: ArrayLike<number>; frequency: number }, options: WindowOptions & { targetFrequency?: number }): Float32Array {
   const rate = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
   const shapes = beatShapes(signal, shapePeaks, rate);
-  const all = beatFeatures(rr.peaks, rr.frequency, { ...shapes, peakToPeak: windowPeakToPeak(signal, peaks, options) }, secondLead ? beatShapes(secondLead, shapePeaks, rate) : null);
+  // Column blocks in BEAT_FEATURE_NAMES' order, each with its width per beat.
+  const blocks: [Float32Array | null, number][] = [
+    [beatFeatures(rr.peaks, rr.frequency, { ...shapes, peakToPeak: windowPeakToPeak(signal, peaks, options) }, secondLead ? beatShapes(secondLead, shapePeaks, rate) : null), RHYTHM_SHAPE_NAMES.length],
+    [rrFamilies(rr.peaks, rr.frequency), RR_FAMILY_NAMES.length],
+    [shapeFamilies(signal, shapePeaks, rate), SHAPE_FAMILY_NAMES.length],
+    [secondLead ? shapeFamilies(secondLead, shapePeaks, rate) : null, SHAPE_FAMILY_NAMES.length],
+  ];
   const width = BEAT_FEATURE_NAMES.length;
   const out = new Float32Array(kept.length * width);
-  kept.forEach((k, row) => out.set(all.subarray(k * width, (k + 1) * width), row * width));
+  kept.forEach((k, row) => {
+    let at = row * width;
+    for (const [values, columns] of blocks) {
+      if (values) out.set(values.subarray(k * columns, (k + 1) * columns), at);
+      else out.fill(Number.NaN, at, at + columns);
+      at += columns;
+    }
+  });
   return out;
 }
 

@@ -17,8 +17,10 @@ export {
   type RecordBeats, type WindowOptions,
 } from "./beats.js";
 export {
-  BEAT_FEATURE_NAMES, PATIENT_RELATIVE_FEATURES, QRS_WIDTH_FEATURES, SECOND_LEAD_FEATURES, TEMPLATE_FEATURES, beatFeatures, median, selectBeatFeatures,
+  BEAT_FEATURE_NAMES, FEATURE_FAMILIES, PATIENT_RELATIVE_FEATURES, QRS_WIDTH_FEATURES, RHYTHM_SHAPE_NAMES, SECOND_LEAD_FEATURES, TEMPLATE_FEATURES, beatFeatures, featuresOfFamilies,
+  isSecondLeadFeature, median, selectBeatFeatures,
 } from "./beat-features.js";
+export { RR_FAMILY_NAMES, SHAPE_FAMILY_NAMES, UNIFORM_PATTERNS, familySpan, haarApproximation, morphologyDistances, rrFamilies, shapeFamilies, skewKurtosis, uniformLbpHistogram } from "./beat-families.js";
 export { SHAPE_SPAN_AFTER_S, SHAPE_SPAN_BEFORE_S, beatShapes, type BeatShapes } from "./beat-shape.js";
 export { defaultCacheDir } from "../cache.js";
 export { loadBeatDataset, type BeatDataset, type BeatDatasetOptions } from "./dataset.js";

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { BEAT_FEATURE_NAMES, beatFeatures, selectBeatFeatures } from "../../../src/data/ecg/beat-features.js";
+import { BEAT_FEATURE_NAMES, RHYTHM_SHAPE_NAMES, beatFeatures, selectBeatFeatures } from "../../../src/data/ecg/beat-features.js";
 import { detectBeatsInRecord } from "../../../src/data/ecg/beats.js";
 import { loadBeatDataset } from "../../../src/data/ecg/dataset.js";
 import { sampleDataDir } from "../../../src/data/ecg/sample-data.js";
@@ -27,7 +27,8 @@ test("RR features of a hand-worked rhythm: one early beat and a long pause", () 
     templateCorrelation: Float64Array.of(1, 1, 1, -0.5, 1), templateCorrelationP: Float64Array.of(1, 1, 1, -0.2, 1), templateCorrelationQrs: Float64Array.of(1, 1, 1, -0.3, 1),
     templateCorrelationT: Float64Array.of(1, 1, 1, -0.4, 1), templateRmsRatio: Float64Array.of(0, 0, 0, 2, 0), qrsWidthRatio: Float64Array.of(1, 1, 1, 2.5, 1),
   });
-  const row = (i: number): number[] => Array.from(f.subarray(i * F, (i + 1) * F));
+  const W = RHYTHM_SHAPE_NAMES.length;
+  const row = (i: number): number[] => Array.from(f.subarray(i * W, (i + 1) * W));
   const near = (got: number[], want: number[]): void => {
     assert.equal(got.length, want.length);
     got.forEach((v, k) => assert.ok(Math.abs(v - want[k]) < 1e-6, `${BEAT_FEATURE_NAMES[k]}: ${v}, expected ${want[k]}`));
