@@ -3,10 +3,13 @@ import path from "node:path";
 import { Command } from "commander";
 import { Rng, SpikemedError } from "../core/index.js";
 import { energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
-import { compareRuns, evaluateClassifier, writeFileAtomic, type ClassificationEvaluation, type Interval, type ReportTable } from "../eval/index.js";
+import {
+  compareRuns, evaluateClassifier, writeFileAtomic, type ClassificationEvaluation, type Interval, type ReportTable, type SeedAggregate, type SeedSummary,
+} from "../eval/index.js";
 import { describeNir, exportNir } from "../export/index.js";
 import {
-  EXTERNAL_SPLIT, accuracyByGroup, evaluateExternal, exampleBatches, holdsRunRecords, loadRun, prepareData, type DataSpec, type RunManifest,
+  EXTERNAL_SPLIT, accuracyByGroup, evaluateExternal, evaluateExternalSeeds, exampleBatches, holdsRunRecords, loadRun, prepareData, seedRunDirs,
+  type DataSpec, type RunManifest,
 } from "../experiment/index.js";
 import { predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
@@ -23,6 +26,19 @@ function textTable(t: ReportTable): string[] {
   const widths = t.columns.map((c, k) => Math.max(c.length, ...t.rows.map((r) => String(r[k]).length)));
   const row = (cells: (string | number)[]): string => cells.map((v, k) => (k === 0 ? String(v).padEnd(widths[k]) : String(v).padStart(widths[k]))).join("  ").trimEnd();
   return [`${t.title}:`, row(t.columns), ...t.rows.map(row)];
+}
+
+const percentText = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : `${(100 * v).toFixed(2)}%`);
+const fourDigits = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : v.toFixed(4));
+
+/** Across seeds, for the terminal: each metric's mean with its 95% t interval, then each class's Se, +P and FPR. */
+function seedAggregateLines(a: SeedAggregate): string[] {
+  const text = (s: SeedSummary | null | undefined, format: (v: number | null) => string) =>
+    (!s ? "n/a" : s.lower === null ? `${format(s.mean)} (1 seed)` : `${format(s.mean)} [${format(s.lower)}, ${format(s.upper)}]`);
+  const lines = [`across ${a.seeds.length} seeds (${a.seeds.join(", ")}): mean [95% t interval of the mean]`,
+    `accuracy ${text(a.accuracy, percentText)}`, `Cohen's kappa ${text(a.kappa, fourDigits)}`, `macro-F1 ${text(a.macroF1, percentText)}`];
+  for (const c of a.perClass) lines.push(`${c.name}: Se ${text(c.recall, percentText)}, +P ${text(c.precision, percentText)}, FPR ${text(c.falsePositiveRate, percentText)}`);
+  return [...lines, ...a.notes.map((x) => `note: ${x}`)];
 }
 
 /** The evaluation in lines for the terminal: headline metrics with 95% intervals, then Se, +P and FPR of each class. */
@@ -55,13 +71,30 @@ export function evaluateCommand(): Command {
     .option("--out <dir>", "with --external: the folder for the report (default: <run>/external-<name of the data folder>)")
     .action(async (runDir: string, flags: BackendOptions & { data?: string; external?: boolean; out?: string }) => {
       await selectBackend(flags);
-      const { manifest, network } = loadRun(runDir);
       if (flags.external && !flags.data) throw new SpikemedError("--external needs --data <dir>, the folder of annotated WFDB records to score", "add --data");
-      if (flags.out && !flags.external && !flags.data) throw new SpikemedError("--out is for an external evaluation", "add --data <dir> (and --external)");
       const log = (line: string) => process.stderr.write(line + "\n");
+      const seeds = fs.existsSync(path.join(runDir, "run.json")) ? [] : seedRunDirs(runDir);
+      const { manifest, network } = loadRun(seeds.length > 0 ? seeds[0].dir : runDir);
       const external = manifest.data.task === "ecg" && flags.data !== undefined && (flags.external === true || !holdsRunRecords(manifest, flags.data));
-      if (external && !flags.external) log(`${flags.data} does not hold every record the run was trained and tested on: scoring every record in it as an external database (--external)`);
       if (!external && flags.external) throw new SpikemedError("--external scores ECG records; this run is a chest X-ray run", "evaluate it on its own split, with --data for another copy of its images");
+      if (!external && flags.out) {
+        throw new SpikemedError(`--out is for an external evaluation; ${flags.data ? `${flags.data} holds the run's records, so its split is made again` : "without --data the run's split is evaluated"} and evaluation.json written into the run folder`,
+          "add --data <dir> --external to score every record of another folder");
+      }
+      if (seeds.length > 0 && !external) {
+        throw new SpikemedError(`${runDir} holds a run of ${seeds.length} seeds (${seeds.map((s) => path.basename(s.dir)).join(", ")}): its split is evaluated seed by seed`,
+          `evaluate ${seeds[0].dir} (and the other seed folders), or every seed on another database with --data <dir> --external`);
+      }
+      if (external && !flags.external) log(`${flags.data} does not hold every record the run was trained and tested on: scoring every record in it as an external database (--external)`);
+      if (external && seeds.length > 0) {
+        const result = evaluateExternalSeeds(runDir, seeds, flags.data as string, { outDir: flags.out, log });
+        const lines = [`${manifest.model.name}, ${seeds.length} seeds, on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`,
+          ...result.perSeed.map((r) => `seed ${r.seed}: accuracy ${percentText(r.evaluation.accuracy.estimate)}, Cohen's kappa ${fourDigits(r.evaluation.kappa?.estimate)}`),
+          ...seedAggregateLines(result.aggregate), ...result.perSeed[0].notes.map((w) => `note: ${w}`),
+          `written to ${path.join(result.outDir, "report.md")} (summary) and ${path.join(result.outDir, "seed-*")} (each seed's report and record table)`];
+        process.stdout.write(lines.join("\n") + "\n");
+        return;
+      }
       if (external) {
         const result = evaluateExternal(runDir, manifest, network, flags.data as string, { outDir: flags.out, log });
         const lines = [`${manifest.model.name} on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`, ...evaluationLines(result.evaluation),

@@ -213,7 +213,8 @@ export function summarizeEvaluations(
       const v = pick(e)?.estimate;
       if (v !== null && v !== undefined) values.push(v);
     });
-    if (values.length < evaluations.length)
+    if (values.length === 0) notes.push(`${label}: undefined in every seed (n/a).`);
+    else if (values.length < evaluations.length)
       notes.push(`${label}: undefined in ${evaluations.length - values.length} of ${evaluations.length} seeds, summarized over the others.`);
     return values.length ? summarizeSeeds(values, confidence) : null;
   };

@@ -7,12 +7,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { SpikemedError } from "../core/errors.js";
 import * as ecg from "../data/ecg/index.js";
-import { evaluateClassifier, writeRunReport, type ClassificationEvaluation, type ReportTable, type RunReport } from "../eval/index.js";
+import {
+  evaluateClassifier, summarizeEvaluations, writeRunReport, type ClassificationEvaluation, type ReportTable, type RunReport, type SeedAggregate,
+} from "../eval/index.js";
 import type { Network } from "../model/network.js";
 import { predictProbabilities } from "../train/data.js";
 import { beatData } from "./beat-data.js";
 import { accuracyByGroup, type PreparedData } from "./datasets.js";
-import type { RunManifest } from "./run-format.js";
+import { MANIFEST, type RunManifest } from "./run-format.js";
+import { loadRun } from "./saved-run.js";
 
 type EcgSpec = Extract<RunManifest["data"], { task: "ecg" }>;
 
@@ -187,13 +190,59 @@ export function evaluateExternal(runDir: string, manifest: RunManifest, network:
     classNames: external.data.classNames, yTrue: Int32Array.from(external.indices, (i) => external.data.labels[i]), probabilities, bootstrap: { seed: manifest.seed },
   });
   const byRecord = accuracyByGroup(external, external.indices, probabilities) as ReportTable;
-  const folder = path.basename(path.resolve(dataDir));
-  const outDir = options.outDir ?? path.join(runDir, `external-${folder.replace(/[^A-Za-z0-9._-]+/g, "-")}`);
+  const outDir = options.outDir ?? defaultExternalOut(runDir, dataDir);
   const report = writeRunReport(outDir, {
-    title: `${manifest.model.name} (run ${path.basename(path.resolve(runDir))}) on ${folder}`,
+    title: `${manifest.model.name} (run ${path.basename(path.resolve(runDir))}) on ${path.basename(path.resolve(dataDir))}`,
     model: manifest.model.name, dataset: external.dataset, split: EXTERNAL_SPLIT,
     config: { run: path.resolve(runDir), data: path.resolve(dataDir), window: external.spec.window, leads: external.spec.leads ?? ["MLII"], seed: manifest.seed },
     history: [], evaluations: [{ name: "external", evaluation }], tables: [byRecord], notes: external.notes,
   });
   return { evaluation, byRecord, report, outDir, notes: external.notes };
+}
+
+/** `runDir/external-<name of the data folder>`. */
+function defaultExternalOut(runDir: string, dataDir: string): string {
+  return path.join(runDir, `external-${path.basename(path.resolve(dataDir)).replace(/[^A-Za-z0-9._-]+/g, "-")}`);
+}
+
+/** The seed folders (seed-k, each a finished run) of a run of several seeds, in seed order; empty for any other folder. */
+export function seedRunDirs(runDir: string): { seed: number; dir: string }[] {
+  if (!fs.existsSync(runDir) || !fs.statSync(runDir).isDirectory()) return [];
+  return fs.readdirSync(runDir).map((name) => ({ name, match: /^seed-(\d+)$/.exec(name) }))
+    .filter(({ name, match }) => match && fs.existsSync(path.join(runDir, name, MANIFEST)))
+    .map(({ name, match }) => ({ seed: Number(match![1]), dir: path.join(runDir, name) }))
+    .sort((a, b) => a.seed - b.seed);
+}
+
+export interface ExternalSeedsEvaluation {
+  perSeed: (ExternalEvaluation & { seed: number })[];
+  /** Mean and t interval across seeds of every headline metric, kappa and each class's Se, +P and false-positive rate. */
+  aggregate: SeedAggregate;
+  report: RunReport;
+  outDir: string;
+}
+
+/**
+ * `evaluateExternal` for each seed of a run of several seeds (`seeds`, from seedRunDirs), each into
+ * `outDir/seed-k`, and the summary across seeds into `outDir` (default `runDir/external-<folder>`).
+ */
+export function evaluateExternalSeeds(runDir: string, seeds: readonly { seed: number; dir: string }[], dataDir: string,
+  options: { outDir?: string; log?: (line: string) => void } = {}): ExternalSeedsEvaluation {
+  if (seeds.length === 0) throw new SpikemedError(`${runDir}: no seed-k run folders to evaluate`, "pass a run folder written by spikemed train");
+  const outDir = options.outDir ?? defaultExternalOut(runDir, dataDir);
+  const perSeed = seeds.map(({ seed, dir }) => {
+    options.log?.(`seed ${seed}: ${dir}`);
+    const { manifest, network } = loadRun(dir);
+    return { seed, ...evaluateExternal(dir, manifest, network, dataDir, { outDir: path.join(outDir, `seed-${seed}`), log: options.log }) };
+  });
+  const aggregate = summarizeEvaluations(perSeed.map((r) => r.seed), perSeed.map((r) => r.evaluation));
+  const [first] = perSeed;
+  const report = writeRunReport(outDir, {
+    title: `${first.report.model}: ${perSeed.length} seeds (run ${path.basename(path.resolve(runDir))}) on ${path.basename(path.resolve(dataDir))}`,
+    model: first.report.model, dataset: first.report.dataset, split: EXTERNAL_SPLIT,
+    config: { ...first.report.config, run: path.resolve(runDir), seeds: perSeed.map((r) => r.seed) },
+    history: [], evaluations: [{ name: "external", evaluation: first.evaluation }], tables: [first.byRecord], seedAggregate: aggregate,
+    notes: [...first.notes, `Per-seed reports: ${perSeed.map((r) => `seed-${r.seed}`).join(", ")}. The evaluation details and the record table shown are seed ${first.seed}'s.`],
+  });
+  return { perSeed, aggregate, report, outDir };
 }

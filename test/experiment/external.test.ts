@@ -27,7 +27,9 @@ const cli = (...args: string[]) => {
 };
 
 const RECORDS = ["100", "208"];
-const run = path.join(root, "run");
+// A run of two seeds; its first seed's folder is a run of its own.
+const seeds = path.join(root, "run");
+const run = path.join(seeds, "seed-1");
 
 /**
  * The records at `rate` Hz, independently of spikemed's resampler: a moving average as wide as one
@@ -73,7 +75,7 @@ const folders = {
 };
 
 before(() => {
-  const t = cli("train", "ecg", "--epochs", "1", "--limit", "600", "--time-steps", "2", "--records", "208", "--threads", "1", "--out", run);
+  const t = cli("train", "ecg", "--epochs", "1", "--limit", "600", "--time-steps", "2", "--records", "208", "--seeds", "2", "--threads", "1", "--out", seeds);
   assert.equal(t.code, 0, t.err);
   fs.mkdirSync(folders.native);
   for (const name of RECORDS) for (const ext of ["hea", "dat", "atr"]) fs.copyFileSync(path.join(sample, `${name}.${ext}`), path.join(folders.native, `${name}.${ext}`));
@@ -165,6 +167,32 @@ test("evaluate --data on another folder scores every record (no split), and says
   const missing = cli("evaluate", run, "--external");
   assert.notEqual(missing.code, 0);
   assert.match(missing.err, /--external needs --data/);
+  const split = cli("evaluate", run, "--out", path.join(root, "nowhere"));
+  assert.notEqual(split.code, 0);
+  assert.match(split.err, /--out is for an external evaluation/);
+});
+
+test("a run of several seeds on another folder: each seed scored, then the mean and t interval across seeds", () => {
+  const e = cli("evaluate", seeds, "--data", folders.r128, "--external", "--threads", "1");
+  assert.equal(e.code, 0, e.err);
+  const out = path.join(seeds, "external-r128");
+  const perSeed = [1, 2].map((seed) => readRunReport(path.join(out, `seed-${seed}`)).evaluations[0].evaluation);
+  const summary = readRunReport(out);
+  const aggregate = summary.seedAggregate!;
+  assert.deepEqual(aggregate.seeds, [1, 2]);
+  assert.deepEqual(aggregate.kappa!.values, perSeed.map((x) => x.kappa!.estimate));
+  assert.deepEqual(aggregate.perClass[2].precision!.values, perSeed.map((x) => x.perClass[2].precision.estimate));
+  assert.equal(aggregate.accuracy.mean, (perSeed[0].accuracy.estimate! + perSeed[1].accuracy.estimate!) / 2);
+  assert.match(e.out, /across 2 seeds \(1, 2\): mean \[95% t interval of the mean\]\naccuracy \d+\.\d\d% \[/);
+  assert.match(e.out, /\nV: Se (\d+\.\d\d%|n\/a)( \[[^\]]*\])?, \+P (\d+\.\d\d%|n\/a)( \[[^\]]*\])?, FPR \d+\.\d\d%/);
+  const md = fs.readFileSync(path.join(out, "report.md"), "utf8");
+  assert.match(md, /## Across 2 seeds \(1, 2\)/);
+  assert.match(md, /\| \+P V \| /);
+  assert.doesNotMatch(e.out + md, /NaN/);
+
+  const refused = cli("evaluate", seeds);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.err, /holds a run of 2 seeds \(seed-1, seed-2\)/);
 });
 
 /** Share of beats that must keep the class they get at 360 Hz: measured 99.90% at 250 Hz and 99.60% at 128 Hz (5,221 beats, all labels in step). */
