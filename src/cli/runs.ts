@@ -41,6 +41,11 @@ function seedAggregateLines(a: SeedAggregate): string[] {
   return [...lines, ...a.notes.map((x) => `note: ${x}`)];
 }
 
+/** An external evaluation's warnings (leads read in place of the run's, record names it trained on) and notes, one line each. */
+function externalNotes(result: { warnings: string[]; notes: string[] }): string[] {
+  return [...result.warnings.map((w) => `warning: ${w}`), ...result.notes.map((x) => `note: ${x}`)];
+}
+
 /** The evaluation in lines for the terminal: headline metrics with 95% intervals, then Se, +P and FPR of each class. */
 function evaluationLines(evaluation: ClassificationEvaluation): string[] {
   const p = (v: number | null | undefined) => (v === null || v === undefined ? "n/a" : (100 * v).toFixed(2));
@@ -90,7 +95,7 @@ export function evaluateCommand(): Command {
         const result = evaluateExternalSeeds(runDir, seeds, flags.data as string, { outDir: flags.out, log });
         const lines = [`${manifest.model.name}, ${seeds.length} seeds, on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`,
           ...result.perSeed.map((r) => `seed ${r.seed}: accuracy ${percentText(r.evaluation.accuracy.estimate)}, Cohen's kappa ${fourDigits(r.evaluation.kappa?.estimate)}`),
-          ...seedAggregateLines(result.aggregate), ...result.perSeed[0].notes.map((w) => `note: ${w}`),
+          ...seedAggregateLines(result.aggregate), ...externalNotes(result.perSeed[0]),
           `written to ${path.join(result.outDir, "report.md")} (summary) and ${path.join(result.outDir, "seed-*")} (each seed's report and record table)`];
         process.stdout.write(lines.join("\n") + "\n");
         return;
@@ -98,7 +103,7 @@ export function evaluateCommand(): Command {
       if (external) {
         const result = evaluateExternal(runDir, manifest, network, flags.data as string, { outDir: flags.out, log });
         const lines = [`${manifest.model.name} on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`, ...evaluationLines(result.evaluation),
-          ...textTable(result.byRecord), ...result.notes.map((w) => `note: ${w}`), ...result.evaluation.warnings.map((w) => `note: ${w}`),
+          ...textTable(result.byRecord), ...externalNotes(result), ...result.evaluation.warnings.map((w) => `note: ${w}`),
           `written to ${path.join(result.outDir, "report.md")} and report.json`];
         process.stdout.write(lines.join("\n") + "\n");
         return;

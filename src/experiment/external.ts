@@ -26,10 +26,10 @@ function ecgSpec(manifest: RunManifest, where: string): EcgSpec {
 
 /**
  * The signals record `name` is read through: the run's `wanted` leads where the record has them;
- * for a lead it lacks, its first signal not chosen yet, with a line in `notes` naming the record and
+ * for a lead it lacks, its first signal not chosen yet, with a line in `warnings` naming the record and
  * the signal used.
  */
-export function leadsOfRecord(name: string, signalNames: readonly string[], wanted: readonly (string | number)[], notes: string[]): number[] {
+export function leadsOfRecord(name: string, signalNames: readonly string[], wanted: readonly (string | number)[], warnings: string[]): number[] {
   const chosen: number[] = [];
   const describe = (i: number): string => `signal ${i} "${signalNames[i]}"`;
   for (const lead of wanted) {
@@ -48,7 +48,7 @@ export function leadsOfRecord(name: string, signalNames: readonly string[], want
       continue;
     }
     const wantedText = typeof lead === "number" ? `signal ${lead}` : `lead "${lead}"`;
-    notes.push(`record ${name} has no ${wantedText} (signals: ${signalNames.join(", ")}): read through its ${free === 0 ? "first lead" : "first signal not read yet"}, ${describe(free)}, instead.`);
+    warnings.push(`record ${name} has no ${wantedText} (signals: ${signalNames.join(", ")}): read through its ${free === 0 ? "first lead" : "first signal not read yet"}, ${describe(free)}, instead.`);
     chosen.push(free);
   }
   return chosen;
@@ -87,7 +87,9 @@ export interface ExternalData extends Pick<PreparedData, "data" | "groups" | "da
   /** Every beat of every record: all are scored. */
   indices: Int32Array;
   records: string[];
-  /** What a reader must know: leads read in place of the run's, sampling rates, records left out, names the run trained on. */
+  /** Leads read in place of the run's, and records named like those the run trained on: the score may not mean what it seems. */
+  warnings: string[];
+  /** What else a reader must know: sampling rates, records left out. */
   notes: string[];
 }
 
@@ -96,6 +98,7 @@ export function prepareExternalEcg(manifest: RunManifest, dataDir: string, log: 
   const spec = ecgSpec(manifest, `--data ${dataDir}`);
   if (!fs.existsSync(dataDir) || !fs.statSync(dataDir).isDirectory()) throw new SpikemedError(`--data ${dataDir}: no such folder`, "give the path of a folder of WFDB records");
   const notes: string[] = [];
+  const warnings: string[] = [];
   const all = ecg.listRecords(dataDir);
   const paced = spec.includePaced ? [] : all.filter((r) => ecg.PACED_RECORDS.includes(r));
   if (paced.length > 0) notes.push(`records ${paced.join(", ")} left out: the run was trained without MIT-BIH's paced records, as AAMI studies are.`);
@@ -113,7 +116,7 @@ export function prepareExternalEcg(manifest: RunManifest, dataDir: string, log: 
       throw new SpikemedError(`record ${name}: the model reads features of a second lead (${secondLeadFeatures.join(", ")}), but the record has one signal`,
         "score this folder with a model that reads one lead's features");
     }
-    const leads = leadsOfRecord(name, signalNames, wanted, notes);
+    const leads = leadsOfRecord(name, signalNames, wanted, warnings);
     const key = leads.join(",");
     const group = byLeads.get(key) ?? { leads, records: [] };
     group.records.push(name);
@@ -127,7 +130,7 @@ export function prepareExternalEcg(manifest: RunManifest, dataDir: string, log: 
   const trainedOn = own && (spec.split === "inter" ? own.filter((r) => ecg.DS1_RECORDS.includes(r)) : own);
   const shared = names.filter((r) => trainedOn?.includes(r));
   if (shared.length > 0) {
-    notes.push(`records ${shared.join(", ")} carry the names of records the run was trained on: if they are the same recordings, their beats are not of unseen patients.`);
+    warnings.push(`records ${shared.join(", ")} carry the names of records the run was trained on: if they are the same recordings, their beats are not of unseen patients.`);
   }
 
   log(`loading ECG beats of ${names.length} records from ${dataDir}`);
@@ -159,7 +162,7 @@ export function prepareExternalEcg(manifest: RunManifest, dataDir: string, log: 
     manifest.model.features ?? []);
   const counts = ecg.classCounts(y, first.classNames.length);
   return {
-    data, spec, records, notes, indices: Int32Array.from({ length: beatCount }, (_, i) => i),
+    data, spec, records, warnings, notes, indices: Int32Array.from({ length: beatCount }, (_, i) => i),
     groups: { name: "record", of: recordOfBeat },
     dataset: `WFDB records in ${dataDir}: ${records.length} records, ${beatCount} beats (${first.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
       ecg.describeBeatWindow(window),
@@ -172,6 +175,8 @@ export interface ExternalEvaluation {
   report: RunReport;
   /** The folder report.md and report.json were written to. */
   outDir: string;
+  /** As in ExternalData. */
+  warnings: string[];
   notes: string[];
 }
 
@@ -195,9 +200,9 @@ export function evaluateExternal(runDir: string, manifest: RunManifest, network:
     title: `${manifest.model.name} (run ${path.basename(path.resolve(runDir))}) on ${path.basename(path.resolve(dataDir))}`,
     model: manifest.model.name, dataset: external.dataset, split: EXTERNAL_SPLIT,
     config: { run: path.resolve(runDir), data: path.resolve(dataDir), window: external.spec.window, leads: external.spec.leads ?? ["MLII"], seed: manifest.seed },
-    history: [], evaluations: [{ name: "external", evaluation }], tables: [byRecord], notes: external.notes,
+    history: [], evaluations: [{ name: "external", evaluation }], tables: [byRecord], notes: [...external.warnings.map((w) => `Warning: ${w}`), ...external.notes],
   });
-  return { evaluation, byRecord, report, outDir, notes: external.notes };
+  return { evaluation, byRecord, report, outDir, warnings: external.warnings, notes: external.notes };
 }
 
 /** `runDir/external-<name of the data folder>`. */
@@ -242,7 +247,7 @@ export function evaluateExternalSeeds(runDir: string, seeds: readonly { seed: nu
     model: first.report.model, dataset: first.report.dataset, split: EXTERNAL_SPLIT,
     config: { ...first.report.config, run: path.resolve(runDir), seeds: perSeed.map((r) => r.seed) },
     history: [], evaluations: [{ name: "external", evaluation: first.evaluation }], tables: [first.byRecord], seedAggregate: aggregate,
-    notes: [...first.notes, `Per-seed reports: ${perSeed.map((r) => `seed-${r.seed}`).join(", ")}. The evaluation details and the record table shown are seed ${first.seed}'s.`],
+    notes: [...first.warnings.map((w) => `Warning: ${w}`), ...first.notes, `Per-seed reports: ${perSeed.map((r) => `seed-${r.seed}`).join(", ")}. The evaluation details and the record table shown are seed ${first.seed}'s.`],
   });
   return { perSeed, aggregate, report, outDir };
 }

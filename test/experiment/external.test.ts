@@ -93,14 +93,14 @@ function predictions(dir: string) {
   return { external, predicted, labels: Array.from(external.indices, (i) => external.data.labels[i]) };
 }
 
-test("leads: the run's by name where a record has them; otherwise its first signal not read yet, with a note naming the record and the signal", () => {
-  const notes: string[] = [];
-  assert.deepEqual(leadsOfRecord("114", ["V5", "MLII"], ["MLII", "next"], notes), [1, 0]);
-  assert.deepEqual(notes, []);
-  assert.deepEqual(leadsOfRecord("e100", ["ECG1", "ECG2"], ["MLII"], notes), [0]);
-  assert.deepEqual(notes, ['record e100 has no lead "MLII" (signals: ECG1, ECG2): read through its first lead, signal 0 "ECG1", instead.']);
-  assert.deepEqual(leadsOfRecord("x", ["a", "b"], ["MLII", "V1"], notes), [0, 1]);
-  assert.match(notes[2], /^record x has no lead "V1" \(signals: a, b\): read through its first signal not read yet, signal 1 "b", instead\.$/);
+test("leads: the run's by name where a record has them; otherwise its first signal not read yet, with a warning naming the record and the signal", () => {
+  const warnings: string[] = [];
+  assert.deepEqual(leadsOfRecord("114", ["V5", "MLII"], ["MLII", "next"], warnings), [1, 0]);
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(leadsOfRecord("e100", ["ECG1", "ECG2"], ["MLII"], warnings), [0]);
+  assert.deepEqual(warnings, ['record e100 has no lead "MLII" (signals: ECG1, ECG2): read through its first lead, signal 0 "ECG1", instead.']);
+  assert.deepEqual(leadsOfRecord("x", ["a", "b"], ["MLII", "V1"], warnings), [0, 1]);
+  assert.match(warnings[2], /^record x has no lead "V1" \(signals: a, b\): read through its first signal not read yet, signal 1 "b", instead\.$/);
   assert.throws(() => leadsOfRecord("one", ["ECG"], ["MLII", "next"], []), /record one: the run reads 2 leads \(MLII, next\), the record has 1 signal\(s\) \(ECG\)/);
 });
 
@@ -110,8 +110,9 @@ test("the same records rewritten at 360 Hz in format 16 with renamed leads score
   const renamed = evaluateExternal(run, manifest, network, folders.r360, { outDir: path.join(root, "out-r360") });
   assert.deepEqual(renamed.evaluation, native.evaluation);
   assert.deepEqual(renamed.byRecord.rows, native.byRecord.rows);
-  for (const name of RECORDS) assert.ok(renamed.notes.some((n) => n.startsWith(`record ${name} has no lead "MLII" (signals: lead A, lead B): read through its first lead, signal 0 "lead A"`)), renamed.notes.join("\n"));
-  assert.ok(native.notes.some((n) => n.startsWith("records 208 carry the names of records the run was trained on")), native.notes.join("\n"));
+  for (const name of RECORDS) assert.ok(renamed.warnings.some((n) => n.startsWith(`record ${name} has no lead "MLII" (signals: lead A, lead B): read through its first lead, signal 0 "lead A"`)), renamed.warnings.join("\n"));
+  assert.ok(native.warnings.some((n) => n.startsWith("records 208 carry the names of records the run was trained on")), native.warnings.join("\n"));
+  assert.ok(!native.warnings.some((n) => n.includes("has no lead")), "the originals have MLII");
   // The pooled row of the record table is the evaluation's confusion matrix, counted again.
   const gross = native.byRecord.rows.find((r) => r[0] === "gross (pooled)")!;
   assert.equal(gross[1], native.evaluation.n);
@@ -124,6 +125,7 @@ test("the same records rewritten at 360 Hz in format 16 with renamed leads score
   assert.equal(report.evaluations[0].name, "external");
   const md = fs.readFileSync(path.join(native.outDir, "report.md"), "utf8");
   assert.match(md, /## Test accuracy by record\n/);
+  assert.match(fs.readFileSync(path.join(renamed.outDir, "report.md"), "utf8"), /- Warning: record 100 has no lead "MLII"/);
   assert.match(md, /\| Cohen's kappa \| -?\d\.\d{4} \[/);
   assert.doesNotMatch(md, /NaN/);
 });
@@ -155,7 +157,7 @@ test("evaluate --data on another folder scores every record (no split), and says
   assert.match(e.err, /does not hold every record the run was trained and tested on: scoring every record in it as an external database/);
   assert.match(e.out, /split: external: every labelled beat of every record scored/);
   assert.match(e.out, /\nrecord +beats +N \/ S \/ V \/ F \/ Q +accuracy +S Se +S \+P +V Se +V \+P +share of errors\ne100 +\d+ /);
-  assert.match(e.out, /note: record e208 has no lead "MLII" \(signals: ECG1, ECG2\): read through its first lead, signal 0 "ECG1", instead\./);
+  assert.match(e.out, /warning: record e208 has no lead "MLII" \(signals: ECG1, ECG2\): read through its first lead, signal 0 "ECG1", instead\./);
   assert.match(e.out, /note: sampling rates: 250 Hz \(every record\)/);
   assert.ok(fs.existsSync(path.join(run, "external-r250", "report.md")));
   assert.doesNotMatch(e.out + e.err, /NaN|\n\s+at .*:\d+:\d+/);
