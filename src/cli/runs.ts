@@ -114,9 +114,10 @@ export function evaluateCommand(): Command {
       const evaluation = evaluateClassifier({
         classNames: prepared.data.classNames, yTrue: Int32Array.from(test, (i) => prepared.data.labels[i]), probabilities, bootstrap: { seed: manifest.seed },
       });
-      writeFileAtomic(path.join(runDir, "evaluation.json"), JSON.stringify(evaluation, null, 2) + "\n");
-      const lines = [`${manifest.model.name} on ${prepared.splitDescription}`, ...evaluationLines(evaluation)];
       const byGroup = accuracyByGroup(prepared, test, probabilities);
+      // The evaluation, with the table by record (ECG) or source (X-ray) beside it.
+      writeFileAtomic(path.join(runDir, "evaluation.json"), JSON.stringify(byGroup ? { ...evaluation, byGroup } : evaluation, null, 2) + "\n");
+      const lines = [`${manifest.model.name} on ${prepared.splitDescription}`, ...evaluationLines(evaluation)];
       if (byGroup) lines.push(...textTable({ ...byGroup, title: `test ${byGroup.title}` }));
       lines.push(...evaluation.warnings.map((w) => `note: ${w}`), `written to ${path.join(runDir, "evaluation.json")}`);
       process.stdout.write(lines.join("\n") + "\n");

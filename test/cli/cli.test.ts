@@ -125,6 +125,9 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   assert.match(e.out, /\nV +(\d+\.\d\d|n\/a) +(\d+\.\d\d|n\/a) +\d+\.\d\d /);
   assert.match(e.out, /\ngross \(pooled\) +\d+ /);
   assert.doesNotMatch(e.out, /NaN/);
+  const written = JSON.parse(fs.readFileSync(path.join(run, "evaluation.json"), "utf8"));
+  assert.deepEqual(written.byGroup.columns.slice(4, 8), ["S Se", "S +P", "V Se", "V +P"]);
+  assert.equal(typeof written.kappa.estimate, "number");
 
   const p = cli("predict", run, path.join(sample, "208"), "--json");
   assert.equal(p.code, 0, p.err);
