@@ -470,8 +470,7 @@ export function compareReportsMarkdown(runs: readonly { label: string; report: R
     const headline = headlineEvaluation(report);
     const e = headline?.evaluation;
     const seeds = report.seedAggregate;
-    const value = (ofSeeds: SeedSummary | null | undefined, ofRun: Interval | null | undefined, format: Formatter): string =>
-      seeds ? (ofSeeds === undefined ? "-" : seedText(ofSeeds, format)) : e && ofRun !== undefined ? intervalText(ofRun, format) : "-";
+    const value = (ofSeeds: SeedSummary | null | undefined, ofRun: Interval | null | undefined, format: Formatter) => runValue(seeds !== undefined, ofSeeds, ofRun, format);
     return [
       label,
       report.model ?? "-",
@@ -498,6 +497,12 @@ export function compareReportsMarkdown(runs: readonly { label: string; report: R
   return md + perClassComparison(runs) + pairedSection(runs);
 }
 
+/** A run's value: across seeds for a run of several, else with its bootstrap interval; "-" where its report does not record it. */
+function runValue(seeded: boolean, ofSeeds: SeedSummary | null | undefined, ofRun: Interval | null | undefined, format: Formatter): string {
+  if (seeded) return ofSeeds === undefined ? "-" : seedText(ofSeeds, format);
+  return ofRun === undefined ? "-" : intervalText(ofRun, format);
+}
+
 /** Class by class, one row per run: Se, +P and FPR (across seeds where the run repeated them); "-" where a report lacks a value. */
 function perClassComparison(runs: readonly { label: string; report: RunReport }[]): string {
   const classes: string[] = [];
@@ -509,8 +514,7 @@ function perClassComparison(runs: readonly { label: string; report: RunReport }[
       const c = headlineEvaluation(report)?.evaluation.perClass.find((x) => x.name === name);
       if (!c) continue;
       const seeds = report.seedAggregate?.perClass.find((x) => x.name === name);
-      const value = (ofSeeds: SeedSummary | null | undefined, ofRun: Interval | null | undefined): string =>
-        report.seedAggregate ? (ofSeeds === undefined ? "-" : seedText(ofSeeds, percent)) : ofRun === undefined ? "-" : intervalText(ofRun, percent);
+      const value = (ofSeeds: SeedSummary | null | undefined, ofRun: Interval | null | undefined) => runValue(report.seedAggregate !== undefined, ofSeeds, ofRun, percent);
       rows.push([name, label, String(c.support), value(seeds?.recall, c.recall), value(seeds?.precision, c.precision),
         value(seeds?.falsePositiveRate, c.falsePositiveRate)]);
     }
