@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readRecord } from "../../src/data/ecg/index.js";
-import { evaluateExternal, leadsOfRecord, loadRun, prepareExternalEcg } from "../../src/experiment/index.js";
+import { evaluateExternal, holdsRunRecords, leadsOfRecord, loadRun, prepareExternalEcg } from "../../src/experiment/index.js";
 import { predictProbabilities } from "../../src/train/index.js";
 import { argmaxRows, readRunReport } from "../../src/eval/index.js";
 import { mitAnnotationBytes, writeWfdbRecord } from "../data/ecg/wfdb-write.js";
@@ -151,7 +151,7 @@ test("records resampled to 250 and 128 Hz, with renamed leads, score nearly as t
   }
 });
 
-test("evaluate --data on another folder scores every record (no split), and says what it did", () => {
+test("evaluate --data on another folder scores every record (no split), and says what it did; on a folder of the run's records, it makes the run's split again", () => {
   const e = cli("evaluate", run, "--data", folders.r250, "--threads", "1");
   assert.equal(e.code, 0, e.err);
   assert.match(e.err, /does not hold every record the run was trained and tested on: scoring every record in it as an external database/);
@@ -169,6 +169,13 @@ test("evaluate --data on another folder scores every record (no split), and says
   const missing = cli("evaluate", run, "--external");
   assert.notEqual(missing.code, 0);
   assert.match(missing.err, /--external needs --data/);
+  // A folder that holds every record of the run (here its one record, 208) is its own database: the run's split is made in it again.
+  const { manifest } = loadRun(run);
+  assert.deepEqual([folders.native, folders.r360, folders.r250].map((dir) => holdsRunRecords(manifest, dir)), [true, true, false]);
+  const again = cli("evaluate", run, "--data", folders.native, "--threads", "1");
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, /on intra-patient \(stratified random, seed 1\)/);
+  assert.doesNotMatch(again.out + again.err, /scoring every record|split: external/);
   const split = cli("evaluate", run, "--out", path.join(root, "nowhere"));
   assert.notEqual(split.code, 0);
   assert.match(split.err, /--out is for an external evaluation/);
