@@ -1,19 +1,19 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { Rng, SpikemedError } from "../core/index.js";
-import { energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
+import { RESEARCH_NOTICE, Rng, SpikemedError } from "../core/index.js";
+import { energyMarkdownFile, energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
 import {
   compareRuns, evaluateClassifier, writeFileAtomic, type ClassificationEvaluation, type Interval, type ReportTable, type SeedAggregate, type SeedSummary,
 } from "../eval/index.js";
 import { describeNir, exportNir } from "../export/index.js";
 import {
-  EXTERNAL_SPLIT, accuracyByGroup, evaluateExternal, evaluateExternalSeeds, exampleBatches, holdsRunRecords, loadRun, prepareData, seedRunDirs,
+  EXTERNAL_SPLIT, accuracyByGroup, evaluateExternal, evaluateExternalSeeds, exampleBatches, holdsRunRecords, loadRun, prepareData, seedRunDirs, splitCautions,
   type DataSpec, type RunManifest,
 } from "../experiment/index.js";
 import { predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { list, oneOf } from "./options.js";
+import { list, oneOf, positiveInt, positiveNumber } from "./options.js";
 
 /** The run's data set and split again (with the features its model reads), from a different folder when --data is given. */
 async function runData(manifest: RunManifest, dataDir?: string) {
@@ -93,7 +93,7 @@ export function evaluateCommand(): Command {
       if (external && !flags.external) log(`${flags.data} does not hold every record the run was trained and tested on: scoring every record in it as an external database (--external)`);
       if (external && seeds.length > 0) {
         const result = evaluateExternalSeeds(runDir, seeds, flags.data as string, { outDir: flags.out, log });
-        const lines = [`${manifest.model.name}, ${seeds.length} seeds, on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`,
+        const lines = [RESEARCH_NOTICE, `${manifest.model.name}, ${seeds.length} seeds, on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`,
           ...result.perSeed.map((r) => `seed ${r.seed}: accuracy ${percentText(r.evaluation.accuracy.estimate)}, Cohen's kappa ${fourDigits(r.evaluation.kappa?.estimate)}`),
           ...seedAggregateLines(result.aggregate), ...externalNotes(result.perSeed[0]),
           `written to ${path.join(result.outDir, "report.md")} (summary) and ${path.join(result.outDir, "seed-*")} (each seed's report and record table)`];
@@ -102,7 +102,7 @@ export function evaluateCommand(): Command {
       }
       if (external) {
         const result = evaluateExternal(runDir, manifest, network, flags.data as string, { outDir: flags.out, log });
-        const lines = [`${manifest.model.name} on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`, ...evaluationLines(result.evaluation),
+        const lines = [RESEARCH_NOTICE, `${manifest.model.name} on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`, ...evaluationLines(result.evaluation),
           ...textTable(result.byRecord), ...externalNotes(result), ...result.evaluation.warnings.map((w) => `note: ${w}`),
           `written to ${path.join(result.outDir, "report.md")} and report.json`];
         process.stdout.write(lines.join("\n") + "\n");
@@ -117,7 +117,8 @@ export function evaluateCommand(): Command {
       const byGroup = accuracyByGroup(prepared, test, probabilities);
       // The evaluation, with the table by record (ECG) or source (X-ray) beside it.
       writeFileAtomic(path.join(runDir, "evaluation.json"), JSON.stringify(byGroup ? { ...evaluation, byGroup } : evaluation, null, 2) + "\n");
-      const lines = [`${manifest.model.name} on ${prepared.splitDescription}`, ...evaluationLines(evaluation)];
+      const lines = [RESEARCH_NOTICE, ...splitCautions(manifest.data).map((c) => `caution: ${c}`), `${manifest.model.name} on ${prepared.splitDescription}`,
+        ...evaluationLines(evaluation)];
       if (byGroup) lines.push(...textTable({ ...byGroup, title: `test ${byGroup.title}` }));
       lines.push(...evaluation.warnings.map((w) => `note: ${w}`), `written to ${path.join(runDir, "evaluation.json")}`);
       process.stdout.write(lines.join("\n") + "\n");
@@ -129,7 +130,7 @@ export function compareCommand(): Command {
     .description("side-by-side tables of several runs (accuracy, macro-F1, Cohen's kappa, macro AUC, epochs, speed; then per class Se, +P and false-positive rate); runs of several seeds are also paired seed by seed against the first of them (mean difference, t interval, paired t test)")
     .argument("<runs...>", "run folders")
     .action((runs: string[]) => {
-      process.stdout.write(compareRuns(runs) + "\n");
+      process.stdout.write(`${RESEARCH_NOTICE}\n\n${compareRuns(runs)}\n`);
     });
 }
 
@@ -140,18 +141,22 @@ export function energyCommand(): Command {
     .option("--data <dir>", "measure spike rates on this folder's data instead of the run's")
     .option("--devices <list>", "devices (default all built-in: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
     .option("--device-file <file>", "a JSON file with more devices")
-    .option("--batches <n>", "test batches of 32 to measure spike rates on", (v) => Number(v), 8)
+    .option("--batches <n>", "test batches of 32 to measure spike rates on", positiveInt, 8)
     .action(async (runDir: string, flags: BackendOptions & { data?: string; devices?: string[]; deviceFile?: string; batches: number }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
       const prepared = await runData(manifest, flags.data);
-      const activity = network.measureInputRates(exampleBatches(prepared.data, prepared.split.test, flags.batches, 32), new Rng(0));
+      const batches = exampleBatches(prepared.data, prepared.split.test, flags.batches, 32);
+      const activity = network.measureInputRates(batches, new Rng(0));
       const devices = selectDevices(loadDeviceCatalog(flags.deviceFile ? [flags.deviceFile] : []), flags.devices);
-      const section = energyReportSection({ layers: network.describe(), activity, devices });
-      fs.mkdirSync(runDir, { recursive: true });
-      writeFileAtomic(path.join(runDir, "energy.md"), section.markdown);
+      // Beside training's energy.md, which keeps the energy measured while training (this command measures none).
+      const section = energyReportSection({ layers: network.describe(), activity, devices, chartPrefix: "energy-estimate" });
+      const file = path.join(runDir, "energy-estimate.md");
+      const markdown = energyMarkdownFile(section, `Estimated by \`spikemed energy\` on ${new Date().toISOString()} from spike rates on ${batches.length} test batch(es) of up to 32 samples from ` +
+        `${flags.data ?? "the run's data"}; the estimate made at training and the energy measured while training are in energy.md.`);
+      writeFileAtomic(file, markdown);
       for (const chart of section.charts) writeFileAtomic(path.join(runDir, chart.fileName), chart.svg);
-      process.stdout.write(section.markdown + `\nwritten to ${path.join(runDir, "energy.md")}\n`);
+      process.stdout.write(markdown + `\nwritten to ${file}\n`);
     });
 }
 
@@ -161,7 +166,7 @@ export function exportCommand(): Command {
     .argument("<run>", "a run folder written by spikemed train")
     .requiredOption("--out <file>", "the .nir file to write")
     .option("--format <name>", "nir", oneOf(["nir"] as const), "nir")
-    .option("--dt <seconds>", "time step that maps the discrete neurons to NIR's continuous ones (default 1e-4)", (v) => Number(v))
+    .option("--dt <seconds>", "time step that maps the discrete neurons to NIR's continuous ones (default 1e-4)", positiveNumber)
     .action(async (runDir: string, flags: { out: string; dt?: number }) => {
       const { network } = loadRun(runDir);
       const summary = await exportNir(network, flags.out, { dt: flags.dt });
