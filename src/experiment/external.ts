@@ -200,7 +200,7 @@ export function evaluateExternal(runDir: string, manifest: RunManifest, network:
     title: `${manifest.model.name} (run ${path.basename(path.resolve(runDir))}) on ${path.basename(path.resolve(dataDir))}`,
     model: manifest.model.name, dataset: external.dataset, split: EXTERNAL_SPLIT,
     config: { run: path.resolve(runDir), data: path.resolve(dataDir), window: external.spec.window, leads: external.spec.leads ?? ["MLII"], seed: manifest.seed },
-    history: [], evaluations: [{ name: "external", evaluation }], tables: [byRecord], notes: [...external.warnings.map((w) => `Warning: ${w}`), ...external.notes],
+    history: [], evaluations: [{ name: "external", evaluation }], tables: [byRecord], cautions: external.warnings, notes: external.notes,
   });
   return { evaluation, byRecord, report, outDir, warnings: external.warnings, notes: external.notes };
 }
@@ -247,7 +247,8 @@ export function evaluateExternalSeeds(runDir: string, seeds: readonly { seed: nu
     model: first.report.model, dataset: first.report.dataset, split: EXTERNAL_SPLIT,
     config: { ...first.report.config, run: path.resolve(runDir), seeds: perSeed.map((r) => r.seed) },
     history: [], evaluations: [{ name: "external", evaluation: first.evaluation }], tables: [first.byRecord], seedAggregate: aggregate,
-    notes: [...first.warnings.map((w) => `Warning: ${w}`), ...first.notes, `Per-seed reports: ${perSeed.map((r) => `seed-${r.seed}`).join(", ")}. The evaluation details and the record table shown are seed ${first.seed}'s.`],
+    cautions: first.warnings,
+    notes: [...first.notes, `Per-seed reports: ${perSeed.map((r) => `seed-${r.seed}`).join(", ")}. The evaluation details and the record table shown are seed ${first.seed}'s.`],
   });
   return { perSeed, aggregate, report, outDir };
 }

@@ -125,7 +125,7 @@ test("the same records rewritten at 360 Hz in format 16 with renamed leads score
   assert.equal(report.evaluations[0].name, "external");
   const md = fs.readFileSync(path.join(native.outDir, "report.md"), "utf8");
   assert.match(md, /## Test accuracy by record\n/);
-  assert.match(fs.readFileSync(path.join(renamed.outDir, "report.md"), "utf8"), /- Warning: record 100 has no lead "MLII"/);
+  assert.match(fs.readFileSync(path.join(renamed.outDir, "report.md"), "utf8"), /> \*\*Caution:\*\* record 100 has no lead "MLII"/);
   assert.match(md, /\| Cohen's kappa \| -?\d\.\d{4} \[/);
   assert.doesNotMatch(md, /NaN/);
 });
