@@ -32,6 +32,17 @@ const energyOf = (r: RunReport, device: string): string => {
   return row ? Number(row[2]).toExponential(2) : "n/a";
 };
 
+/**
+ * A row kept from a file written before the kappa and +P columns: its "sens S / V" cell split into
+ * S and V cells whose +P is "-", and "-" for kappa; a row that has them already comes back as it is.
+ */
+function withPredictivityColumns(line: string): string {
+  const cells = line.slice(2, -2).split(" | ");
+  if (cells.length !== 10) return line;
+  const [sensS, sensV] = cells[5].split(" / ");
+  return `| ${[...cells.slice(0, 4), "-", cells[4], `${sensS} / -`, `${sensV ?? "-"} / -`, ...cells.slice(6)].join(" | ")} |`;
+}
+
 // Run folders are not committed, so another machine or checkout has only its own: rows of runs whose
 // folders are gone are kept from the previous file instead of dropped.
 const output = "bench/results/experiments.md";
@@ -40,7 +51,7 @@ const rows = new Map<string, string>();
 const details = new Map<string, string>();
 for (const line of previous) {
   const row = /^\| ([\w-]+) \| /.exec(line);
-  if (row && row[1] !== "run") rows.set(row[1], line);
+  if (row && row[1] !== "run") rows.set(row[1], withPredictivityColumns(line));
   const detail = /^- \*\*([\w-]+)\*\*: /.exec(line);
   if (detail) details.set(detail[1], line);
 }
@@ -52,25 +63,31 @@ for (const name of fs.existsSync(root) ? fs.readdirSync(root).sort() : []) {
   const seedDirs = fs.readdirSync(dir).filter((d) => d.startsWith("seed-")).sort();
   const r = summary.seedAggregate && seedDirs.length > 0 ? { ...readRunReport(path.join(dir, seedDirs[0])), seedAggregate: summary.seedAggregate } : summary;
   const test = r.evaluations.find((e) => e.name === "test")!.evaluation;
-  const recall = (c: string): string => {
-    const k = test.perClass.find((p) => p.name === c);
-    return k ? pct(k.recall.estimate) : "-";
-  };
   const seeds = r.seedAggregate;
+  // Se / +P of a class: the mean over seeds where the run repeated them (and recorded +P), else the test set's.
+  const sePlusP = (c: string): string => {
+    const k = test.perClass.find((p) => p.name === c);
+    if (!k) return "- / -";
+    const across = seeds?.perClass.find((p) => p.name === c);
+    if (across) return `${pct(across.recall?.mean)} / ${across.precision === undefined ? "-" : pct(across.precision?.mean)}`;
+    return `${pct(k.recall.estimate)} / ${pct(k.precision.estimate)}`;
+  };
+  const kappa = seeds ? (seeds.kappa === undefined ? "-" : seeds.kappa === null ? "n/a" : `${seeds.kappa.mean.toFixed(3)} [${seeds.kappa.lower?.toFixed(3) ?? "n/a"}, ${seeds.kappa.upper?.toFixed(3) ?? "n/a"}]`)
+    : test.kappa ? test.kappa.estimate?.toFixed(3) ?? "n/a" : "-";
   const acc = seeds ? `${pct(seeds.accuracy.mean)} [${pct(seeds.accuracy.lower)}, ${pct(seeds.accuracy.upper)}] (${seeds.seeds.length} seeds)` : interval(test.accuracy);
   const auc = seeds?.macroAuc ? `${seeds.macroAuc.mean.toFixed(4)} [${seeds.macroAuc.lower?.toFixed(4)}, ${seeds.macroAuc.upper?.toFixed(4)}]` : test.macroAuc ? test.macroAuc.estimate?.toFixed(4) : "n/a";
   const epochs = r.history.length;
   const trainMin = r.timing?.trainSeconds ? (r.timing.trainSeconds / 60).toFixed(0) + (seeds ? " per seed" : "") : "n/a";
   const macroF1 = seeds ? `${pct(seeds.macroF1.mean)} [${pct(seeds.macroF1.lower)}, ${pct(seeds.macroF1.upper)}]` : pct(test.macroF1.estimate);
-  rows.set(name, `| ${name} | ${r.model} | ${acc} | ${macroF1} | ${auc} | ${recall("S")} / ${recall("V")} | ${epochs} | ${trainMin} | ${r.timing?.inferenceSamplesPerSecond?.toFixed(0) ?? "n/a"} | ${energyOf(r, "loihi")} / ${energyOf(r, "cpu")} |`);
+  rows.set(name, `| ${name} | ${r.model} | ${acc} | ${macroF1} | ${kappa} | ${auc} | ${sePlusP("S")} | ${sePlusP("V")} | ${epochs} | ${trainMin} | ${r.timing?.inferenceSamplesPerSecond?.toFixed(0) ?? "n/a"} | ${energyOf(r, "loihi")} / ${energyOf(r, "cpu")} |`);
   details.set(name, `- **${name}**: \`${commands.get(name) ?? "(command not in bench/experiments.sh)"}\`; data: ${r.dataset}; split: ${r.split}; written ${r.createdAt}.`);
 }
 const lines = [
   "# Experiment results", "",
   `Collected by \`node dist/bench/summarize-runs.js\` on ${new Date().toISOString()} (${os.cpus()[0].model}, ${os.cpus().length} cores) from the run folders under ${root} (rows of runs whose folders are not on this machine are kept from the file before; each row's date is in its details); each run's full report (training table, per-class metrics, confusion matrix, energy per layer) is its report.md.`, "",
-  "Accuracy and macro-F1 in %, with 95% bootstrap intervals over the test set (or, for several seeds, the mean and 95% t-interval across seeds; sensitivities, timing and energy are then the first seed's). Sens S / V: sensitivity (recall) of the S and V classes (ECG). Train: minutes of training on this 2-core machine (often shared with other jobs). Energy: joules per inference estimated from the measured spike rates with KerasSpiking's constants (Loihi / CPU).", "",
-  "| run | model | accuracy % | macro-F1 % | ROC AUC | sens S / V % | epochs | train min | inference / s | energy J (loihi / cpu) |",
-  "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  "Accuracy and macro-F1 in %, with 95% bootstrap intervals over the test set (or, for several seeds, the mean and 95% t-interval across seeds; timing and energy are then the first seed's). Kappa: Cohen's kappa. S and V Se / +P: sensitivity and positive predictivity of the S and V classes (ECG; AAMI EC57 gross statistics; means over seeds for several seeds); \"-\": not recorded by the run's report (written before +P across seeds and kappa were), or not an ECG run. Train: minutes of training on this 2-core machine (often shared with other jobs). Energy: joules per inference estimated from the measured spike rates with KerasSpiking's constants (Loihi / CPU).", "",
+  "| run | model | accuracy % | macro-F1 % | kappa | ROC AUC | S Se / +P % | V Se / +P % | epochs | train min | inference / s | energy J (loihi / cpu) |",
+  "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ...[...rows.keys()].sort().map((name) => rows.get(name)!), "", "Commands and data:", "", ...[...details.keys()].sort().map((name) => details.get(name)!),
 ];
 fs.writeFileSync(output, lines.join("\n") + "\n");

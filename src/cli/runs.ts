@@ -1,11 +1,16 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { RESEARCH_NOTICE, Rng } from "../core/index.js";
+import { RESEARCH_NOTICE, Rng, SpikemedError } from "../core/index.js";
 import { energyMarkdownFile, energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
-import { compareRuns, evaluateClassifier, writeFileAtomic } from "../eval/index.js";
+import {
+  compareRuns, evaluateClassifier, writeFileAtomic, type ClassificationEvaluation, type Interval, type ReportTable, type SeedAggregate, type SeedSummary,
+} from "../eval/index.js";
 import { describeNir, exportNir } from "../export/index.js";
-import { accuracyByGroup, exampleBatches, loadRun, prepareData, splitCautions, type DataSpec, type RunManifest } from "../experiment/index.js";
+import {
+  EXTERNAL_SPLIT, accuracyByGroup, evaluateExternal, evaluateExternalSeeds, exampleBatches, holdsRunRecords, loadRun, prepareData, seedRunDirs, splitCautions,
+  type DataSpec, type RunManifest,
+} from "../experiment/index.js";
 import { predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { list, oneOf, positiveInt, positiveNumber } from "./options.js";
@@ -16,35 +21,105 @@ async function runData(manifest: RunManifest, dataDir?: string) {
   return prepareData(resolved, (line) => process.stderr.write(line + "\n"), manifest.model.features);
 }
 
+/** A results table as aligned text columns, under its title. */
+function textTable(t: ReportTable): string[] {
+  const widths = t.columns.map((c, k) => Math.max(c.length, ...t.rows.map((r) => String(r[k]).length)));
+  const row = (cells: (string | number)[]): string => cells.map((v, k) => (k === 0 ? String(v).padEnd(widths[k]) : String(v).padStart(widths[k]))).join("  ").trimEnd();
+  return [`${t.title}:`, row(t.columns), ...t.rows.map(row)];
+}
+
+const percentText = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : `${(100 * v).toFixed(2)}%`);
+const fourDigits = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : v.toFixed(4));
+
+/** Across seeds, for the terminal: each metric's mean with its 95% t interval, then each class's Se, +P and FPR. */
+function seedAggregateLines(a: SeedAggregate): string[] {
+  const text = (s: SeedSummary | null | undefined, format: (v: number | null) => string) =>
+    (!s ? "n/a" : s.lower === null ? `${format(s.mean)} (1 seed)` : `${format(s.mean)} [${format(s.lower)}, ${format(s.upper)}]`);
+  const lines = [`across ${a.seeds.length} seeds (${a.seeds.join(", ")}): mean [95% t interval of the mean]`,
+    `accuracy ${text(a.accuracy, percentText)}`, `Cohen's kappa ${text(a.kappa, fourDigits)}`, `macro-F1 ${text(a.macroF1, percentText)}`];
+  for (const c of a.perClass) lines.push(`${c.name}: Se ${text(c.recall, percentText)}, +P ${text(c.precision, percentText)}, FPR ${text(c.falsePositiveRate, percentText)}`);
+  return [...lines, ...a.notes.map((x) => `note: ${x}`)];
+}
+
+/** An external evaluation's warnings (leads read in place of the run's, record names it trained on) and notes, one line each. */
+function externalNotes(result: { warnings: string[]; notes: string[] }): string[] {
+  return [...result.warnings.map((w) => `warning: ${w}`), ...result.notes.map((x) => `note: ${x}`)];
+}
+
+/** The evaluation in lines for the terminal: headline metrics with 95% intervals, then Se, +P and FPR of each class. */
+function evaluationLines(evaluation: ClassificationEvaluation): string[] {
+  const p = (v: number | null | undefined) => (v === null || v === undefined ? "n/a" : (100 * v).toFixed(2));
+  const ci = (i: Interval | undefined, format: (v: number | null) => string) => (i ? `${format(i.estimate)} (95% CI ${format(i.lower)}-${format(i.upper)})` : "n/a");
+  const four = (v: number | null) => (v === null ? "n/a" : v.toFixed(4));
+  const lines = [`samples ${evaluation.n}`,
+    `accuracy ${ci(evaluation.accuracy, (v) => `${p(v)}%`)}`,
+    `Cohen's kappa ${ci(evaluation.kappa, four)}`,
+    `macro-F1 ${p(evaluation.macroF1.estimate)}%` + (evaluation.macroAuc ? `, macro ROC AUC ${four(evaluation.macroAuc.estimate)}` : ""),
+    "class  Se (sens.)  +P (prec.)     FPR  specificity      F1  support  predicted"];
+  for (const c of evaluation.perClass) {
+    lines.push(`${c.name.padEnd(5)} ${p(c.recall.estimate).padStart(11)} ${p(c.precision.estimate).padStart(11)} ${p(c.falsePositiveRate?.estimate).padStart(7)} ` +
+      `${p(c.specificity.estimate).padStart(12)} ${p(c.f1.estimate).padStart(7)} ${String(c.support).padStart(8)} ${String(c.predicted).padStart(10)}`);
+  }
+  lines.push("(percent; Se = TP/(TP+FN), +P = TP/(TP+FP), FPR = FP/(FP+TN), pooled over all samples; n/a where 0/0)");
+  return lines;
+}
+
 export function evaluateCommand(): Command {
   return backendOptions(new Command("evaluate"))
-    .description("evaluate a trained run on its test split again (metrics with 95% bootstrap intervals)")
+    .description("evaluate a trained run on its test split again, or (ECG) on every annotated record of another folder: metrics with 95% bootstrap intervals, " +
+      "Se, +P and false-positive rate per class, Cohen's kappa, and the record-by-record table")
     .argument("<run>", "a run folder written by spikemed train")
-    .option("--data <dir>", "read the data from this folder instead of the one the run was trained on")
-    .action(async (runDir: string, flags: BackendOptions & { data?: string }) => {
+    .option("--data <dir>", "read the data from this folder: the run's split is made again when it holds every record the run used; " +
+      "otherwise (ECG) every annotated record in it is scored, as with --external")
+    .option("--external", "ECG: score every labelled beat of every record in --data (another database, sampling rate or lead names), " +
+      "without the run's split; writes report.md and report.json to --out")
+    .option("--out <dir>", "with --external: the folder for the report (default: <run>/external-<name of the data folder>)")
+    .action(async (runDir: string, flags: BackendOptions & { data?: string; external?: boolean; out?: string }) => {
       await selectBackend(flags);
-      const { manifest, network } = loadRun(runDir);
+      if (flags.external && !flags.data) throw new SpikemedError("--external needs --data <dir>, the folder of annotated WFDB records to score", "add --data");
+      const log = (line: string) => process.stderr.write(line + "\n");
+      const seeds = fs.existsSync(path.join(runDir, "run.json")) ? [] : seedRunDirs(runDir);
+      const { manifest, network } = loadRun(seeds.length > 0 ? seeds[0].dir : runDir);
+      const external = manifest.data.task === "ecg" && flags.data !== undefined && (flags.external === true || !holdsRunRecords(manifest, flags.data));
+      if (!external && flags.external) throw new SpikemedError("--external scores ECG records; this run is a chest X-ray run", "evaluate it on its own split, with --data for another copy of its images");
+      if (!external && flags.out) {
+        throw new SpikemedError(`--out is for an external evaluation; ${flags.data ? `${flags.data} holds the run's records, so its split is made again` : "without --data the run's split is evaluated"} and evaluation.json written into the run folder`,
+          "add --data <dir> --external to score every record of another folder");
+      }
+      if (seeds.length > 0 && !external) {
+        throw new SpikemedError(`${runDir} holds a run of ${seeds.length} seeds (${seeds.map((s) => path.basename(s.dir)).join(", ")}): its split is evaluated seed by seed`,
+          `evaluate ${seeds[0].dir} (and the other seed folders), or every seed on another database with --data <dir> --external`);
+      }
+      if (external && !flags.external) log(`${flags.data} does not hold every record the run was trained and tested on: scoring every record in it as an external database (--external)`);
+      if (external && seeds.length > 0) {
+        const result = evaluateExternalSeeds(runDir, seeds, flags.data as string, { outDir: flags.out, log });
+        const lines = [RESEARCH_NOTICE, `${manifest.model.name}, ${seeds.length} seeds, on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`,
+          ...result.perSeed.map((r) => `seed ${r.seed}: accuracy ${percentText(r.evaluation.accuracy.estimate)}, Cohen's kappa ${fourDigits(r.evaluation.kappa?.estimate)}`),
+          ...seedAggregateLines(result.aggregate), ...externalNotes(result.perSeed[0]),
+          `written to ${path.join(result.outDir, "report.md")} (summary) and ${path.join(result.outDir, "seed-*")} (each seed's report and record table)`];
+        process.stdout.write(lines.join("\n") + "\n");
+        return;
+      }
+      if (external) {
+        const result = evaluateExternal(runDir, manifest, network, flags.data as string, { outDir: flags.out, log });
+        const lines = [RESEARCH_NOTICE, `${manifest.model.name} on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`, ...evaluationLines(result.evaluation),
+          ...textTable(result.byRecord), ...externalNotes(result), ...result.evaluation.warnings.map((w) => `note: ${w}`),
+          `written to ${path.join(result.outDir, "report.md")} and report.json`];
+        process.stdout.write(lines.join("\n") + "\n");
+        return;
+      }
       const prepared = await runData(manifest, flags.data);
       const { test } = prepared.split;
       const { probabilities } = predictProbabilities(network, prepared.data, test, 256);
       const evaluation = evaluateClassifier({
         classNames: prepared.data.classNames, yTrue: Int32Array.from(test, (i) => prepared.data.labels[i]), probabilities, bootstrap: { seed: manifest.seed },
       });
-      writeFileAtomic(path.join(runDir, "evaluation.json"), JSON.stringify(evaluation, null, 2) + "\n");
-      const p = (v: number | null) => (v === null ? "n/a" : (100 * v).toFixed(2));
-      const lines = [RESEARCH_NOTICE, ...splitCautions(manifest.data).map((c) => `caution: ${c}`), `${manifest.model.name} on ${prepared.splitDescription}`, `test samples ${evaluation.n}`,
-        `accuracy ${p(evaluation.accuracy.estimate)}% (95% CI ${p(evaluation.accuracy.lower)}-${p(evaluation.accuracy.upper)})`,
-        `macro-F1 ${p(evaluation.macroF1.estimate)}%` + (evaluation.macroAuc ? `, macro ROC AUC ${evaluation.macroAuc.estimate?.toFixed(4)}` : ""),
-        "class  precision  recall(sens)  specificity  F1      support"];
-      for (const c of evaluation.perClass) {
-        lines.push(`${c.name.padEnd(6)} ${p(c.precision.estimate).padStart(9)}  ${p(c.recall.estimate).padStart(12)}  ${p(c.specificity.estimate).padStart(11)}  ${p(c.f1.estimate).padStart(6)}  ${String(c.support).padStart(7)}`);
-      }
       const byGroup = accuracyByGroup(prepared, test, probabilities);
-      if (byGroup) {
-        const widths = byGroup.columns.map((c, k) => Math.max(c.length, ...byGroup.rows.map((r) => String(r[k]).length)));
-        const row = (cells: (string | number)[]): string => cells.map((v, k) => (k === 0 ? String(v).padEnd(widths[k]) : String(v).padStart(widths[k]))).join("  ");
-        lines.push(`test ${byGroup.title}:`, row(byGroup.columns), ...byGroup.rows.map(row));
-      }
+      // The evaluation, with the table by record (ECG) or source (X-ray) beside it.
+      writeFileAtomic(path.join(runDir, "evaluation.json"), JSON.stringify(byGroup ? { ...evaluation, byGroup } : evaluation, null, 2) + "\n");
+      const lines = [RESEARCH_NOTICE, ...splitCautions(manifest.data).map((c) => `caution: ${c}`), `${manifest.model.name} on ${prepared.splitDescription}`,
+        ...evaluationLines(evaluation)];
+      if (byGroup) lines.push(...textTable({ ...byGroup, title: `test ${byGroup.title}` }));
       lines.push(...evaluation.warnings.map((w) => `note: ${w}`), `written to ${path.join(runDir, "evaluation.json")}`);
       process.stdout.write(lines.join("\n") + "\n");
     });
@@ -52,7 +127,7 @@ export function evaluateCommand(): Command {
 
 export function compareCommand(): Command {
   return new Command("compare")
-    .description("side-by-side table of several runs (accuracy, macro-F1, per-class sensitivity, energy, speed); runs of several seeds are also paired seed by seed against the first of them (mean difference, t interval, paired t test)")
+    .description("side-by-side tables of several runs (accuracy, macro-F1, Cohen's kappa, macro AUC, epochs, speed; then per class Se, +P and false-positive rate); runs of several seeds are also paired seed by seed against the first of them (mean difference, t interval, paired t test)")
     .argument("<runs...>", "run folders")
     .action((runs: string[]) => {
       process.stdout.write(`${RESEARCH_NOTICE}\n\n${compareRuns(runs)}\n`);

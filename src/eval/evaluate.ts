@@ -41,10 +41,13 @@ export interface ClassEvaluation {
   name: string;
   support: number;
   predicted: number;
+  /** Positive predictivity (+P): TP / (TP + FP). */
   precision: Interval;
-  /** Sensitivity. */
+  /** Sensitivity (Se): TP / (TP + FN). */
   recall: Interval;
   specificity: Interval;
+  /** FP / (FP + TN) (AAMI EC57); absent from reports written before it was recorded. */
+  falsePositiveRate?: Interval;
   f1: Interval;
   /** One-vs-rest ROC AUC; null without probabilities. */
   auc: Interval | null;
@@ -68,6 +71,8 @@ export interface ClassificationEvaluation {
   macroRecall: Interval;
   macroF1: Interval;
   weightedF1: Interval;
+  /** Cohen's kappa; absent from reports written before it was recorded. */
+  kappa?: Interval;
   /** Mean of the defined one-vs-rest AUCs (for 2 classes, the binary AUC of class 1); null without probabilities. */
   macroAuc: Interval | null;
   perClass: ClassEvaluation[];
@@ -77,6 +82,10 @@ export interface ClassificationEvaluation {
   /** Why some values are null. */
   warnings: string[];
 }
+
+/** The statistics every evaluation bootstraps, over all samples and per class. */
+const HEADLINE = ["accuracy", "macroPrecision", "macroRecall", "macroF1", "weightedF1", "kappa"] as const;
+const PER_CLASS = ["precision", "recall", "specificity", "falsePositiveRate", "f1"] as const;
 
 const pointOnly = (value: number | null): Interval => ({ estimate: value, lower: null, upper: null, undefinedResamples: 0 });
 
@@ -96,12 +105,12 @@ export function evaluateClassifier(input: EvaluateInput): ClassificationEvaluati
     ? Array.from({ length: k }, (_, c) => new RocRanking(probabilities, n, (i) => yTrue[i] === c, k, c))
     : [];
 
-  // Statistic layout: accuracy, macroP, macroR, macroF1, weightedF1, then per class P, R, spec, F1, then AUCs, macro AUC.
+  // Statistic layout: the HEADLINE statistics, then PER_CLASS ones for each class, then the AUCs and their macro mean.
   const matrix = new Float64Array(k * k);
   const statistics = (weights?: Int32Array): (number | null)[] => {
     const m = metricsFromConfusion(confusionMatrixUnchecked(yTrue, yPred, k, weights, matrix), k);
-    const out: (number | null)[] = [m.accuracy, m.macroPrecision, m.macroRecall, m.macroF1, m.weightedF1];
-    for (const c of m.perClass) out.push(c.precision, c.recall, c.specificity, c.f1);
+    const out: (number | null)[] = HEADLINE.map((name) => m[name]);
+    for (const c of m.perClass) out.push(...PER_CLASS.map((name) => c[name]));
     const aucs = rankings.map((r) => r.auc(weights));
     out.push(...aucs, meanOfDefined(aucs));
     return out;
@@ -114,6 +123,9 @@ export function evaluateClassifier(input: EvaluateInput): ClassificationEvaluati
     settings = bootstrapSettings(input.bootstrap);
     intervals = bootstrapMany(n, statistics, settings);
   }
+  const headline = (name: (typeof HEADLINE)[number]) => intervals[HEADLINE.indexOf(name)];
+  const ofClass = (c: number, name: (typeof PER_CLASS)[number]) => intervals[HEADLINE.length + PER_CLASS.length * c + PER_CLASS.indexOf(name)];
+  const aucAt = HEADLINE.length + PER_CLASS.length * k;
 
   const fullMatrix = confusionMatrixUnchecked(yTrue, yPred, k);
   const full = metricsFromConfusion(fullMatrix, k);
@@ -123,18 +135,19 @@ export function evaluateClassifier(input: EvaluateInput): ClassificationEvaluati
     name: classNames[c],
     support: m.support,
     predicted: m.predicted,
-    precision: intervals[5 + 4 * c],
-    recall: intervals[6 + 4 * c],
-    specificity: intervals[7 + 4 * c],
-    f1: intervals[8 + 4 * c],
-    auc: probabilities ? intervals[5 + 4 * k + c] : null,
+    precision: ofClass(c, "precision"),
+    recall: ofClass(c, "recall"),
+    specificity: ofClass(c, "specificity"),
+    falsePositiveRate: ofClass(c, "falsePositiveRate"),
+    f1: ofClass(c, "f1"),
+    auc: probabilities ? intervals[aucAt + c] : null,
   }));
 
   const rocCurves: RocCurvePoints[] = [];
   rankings.forEach((r, c) => {
     const curve = r.curve();
     if (curve)
-      rocCurves.push({ className: classNames[c], auc: intervals[5 + 4 * k + c].estimate, ...thinCurve(curve.fpr, curve.tpr) });
+      rocCurves.push({ className: classNames[c], auc: intervals[aucAt + c].estimate, ...thinCurve(curve.fpr, curve.tpr) });
     else warnings.push(`class ${classNames[c]}: no ROC curve or AUC (it needs samples of the class and of other classes).`);
   });
   if (settings) {
@@ -152,11 +165,12 @@ export function evaluateClassifier(input: EvaluateInput): ClassificationEvaluati
     n,
     classNames,
     confusionMatrix: Array.from({ length: k }, (_, r) => Array.from(fullMatrix.subarray(r * k, r * k + k))),
-    accuracy: intervals[0],
-    macroPrecision: intervals[1],
-    macroRecall: intervals[2],
-    macroF1: intervals[3],
-    weightedF1: intervals[4],
+    accuracy: headline("accuracy"),
+    macroPrecision: headline("macroPrecision"),
+    macroRecall: headline("macroRecall"),
+    macroF1: headline("macroF1"),
+    weightedF1: headline("weightedF1"),
+    kappa: headline("kappa"),
     macroAuc: probabilities ? intervals[intervals.length - 1] : null,
     perClass,
     rocCurves,
@@ -172,7 +186,9 @@ export interface SeedAggregate {
   macroF1: SeedSummary;
   weightedF1: SeedSummary;
   macroAuc: SeedSummary | null;
-  perClass: { name: string; recall: SeedSummary | null; f1: SeedSummary | null }[];
+  /** Absent, like each class's precision and false-positive rate, from reports written before they were recorded. */
+  kappa?: SeedSummary | null;
+  perClass: { name: string; recall: SeedSummary | null; precision?: SeedSummary | null; falsePositiveRate?: SeedSummary | null; f1: SeedSummary | null }[];
   notes: string[];
 }
 
@@ -197,7 +213,8 @@ export function summarizeEvaluations(
       const v = pick(e)?.estimate;
       if (v !== null && v !== undefined) values.push(v);
     });
-    if (values.length < evaluations.length)
+    if (values.length === 0) notes.push(`${label}: undefined in every seed (n/a).`);
+    else if (values.length < evaluations.length)
       notes.push(`${label}: undefined in ${evaluations.length - values.length} of ${evaluations.length} seeds, summarized over the others.`);
     return values.length ? summarizeSeeds(values, confidence) : null;
   };
@@ -209,9 +226,12 @@ export function summarizeEvaluations(
     macroF1: required("macro-F1", (e) => e.macroF1),
     weightedF1: required("weighted F1", (e) => e.weightedF1),
     macroAuc: evaluations.every((e) => e.macroAuc) ? over("macro AUC", (e) => e.macroAuc) : null,
+    kappa: over("Cohen's kappa", (e) => e.kappa ?? null),
     perClass: names.map((name, c) => ({
       name,
-      recall: over(`recall of class ${name}`, (e) => e.perClass[c].recall),
+      recall: over(`sensitivity (recall) of class ${name}`, (e) => e.perClass[c].recall),
+      precision: over(`positive predictivity (precision) of class ${name}`, (e) => e.perClass[c].precision),
+      falsePositiveRate: over(`false-positive rate of class ${name}`, (e) => e.perClass[c].falsePositiveRate ?? null),
       f1: over(`F1 of class ${name}`, (e) => e.perClass[c].f1),
     })),
     notes,

@@ -2,6 +2,7 @@ export {
   accuracy,
   argmaxRows,
   classificationMetrics,
+  cohenKappa,
   confusionMatrix,
   describeOneClassAnswer,
   describeUndefinedMetrics,

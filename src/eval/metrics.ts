@@ -91,6 +91,8 @@ export interface ClassMetrics {
   recall: number | null;
   /** null when every sample belongs to this class. */
   specificity: number | null;
+  /** FP / (FP + TN), AAMI EC57's false-positive rate (1 - specificity); null when every sample belongs to this class. */
+  falsePositiveRate: number | null;
   /** null when the class is neither present nor predicted. */
   f1: number | null;
 }
@@ -107,6 +109,8 @@ export interface ClassificationMetrics {
   macroF1: number;
   /** Per-class F1 weighted by support. */
   weightedF1: number;
+  /** Cohen's kappa: agreement with the truth beyond what the two marginals give by chance; null when chance agreement is already 1. */
+  kappa: number | null;
   /** Classes left out of the macro averages because they appear in neither yTrue nor yPred. */
   absentClasses: number[];
 }
@@ -149,6 +153,7 @@ export function metricsFromConfusion(matrix: ArrayLike<number>, numClasses: numb
       precision: ratio(tp, predicted),
       recall: ratio(tp, support),
       specificity: ratio(tn, tn + fp),
+      falsePositiveRate: ratio(fp, tn + fp),
       f1: ratio(2 * tp, 2 * tp + fp + fn),
     };
     perClass.push(metrics);
@@ -171,8 +176,42 @@ export function metricsFromConfusion(matrix: ArrayLike<number>, numClasses: numb
     macroRecall: recallSum / present,
     macroF1: f1Sum / present,
     weightedF1: weightedF1Sum / total,
+    kappa: kappaFromConfusion(matrix, k, total),
     absentClasses,
   };
+}
+
+/**
+ * Cohen's kappa of a confusion matrix (row = true class, column = predicted): (p_o - p_e) / (1 - p_e),
+ * with p_o the share on the diagonal and p_e the agreement expected from the row and column totals
+ * alone. null when p_e is 1 (truth and answers both one and the same class: 0/0).
+ */
+export function cohenKappa(matrix: ArrayLike<number>, numClasses: number): number | null {
+  const k = numClasses;
+  if (matrix.length !== k * k)
+    throw new SpikemedError(`cohenKappa: ${matrix.length} cells for ${k} classes (expected ${k * k})`);
+  let total = 0;
+  for (let i = 0; i < k * k; i++) total += matrix[i];
+  if (total === 0) throw new SpikemedError("cohenKappa: the confusion matrix is empty (no samples)");
+  return kappaFromConfusion(matrix, k, total);
+}
+
+function kappaFromConfusion(matrix: ArrayLike<number>, k: number, total: number): number | null {
+  let observed = 0;
+  let chance = 0;
+  for (let c = 0; c < k; c++) {
+    observed += matrix[c * k + c];
+    let row = 0;
+    let column = 0;
+    for (let j = 0; j < k; j++) {
+      row += matrix[c * k + j];
+      column += matrix[j * k + c];
+    }
+    chance += row * column;
+  }
+  observed /= total;
+  chance /= total * total;
+  return chance < 1 ? (observed - chance) / (1 - chance) : null;
 }
 
 export function classificationMetrics(
@@ -224,8 +263,10 @@ export function describeUndefinedMetrics(metrics: ClassificationMetrics, classNa
     else if (m.predicted === 0)
       notes.push(`${name} is never predicted: its precision is undefined (null) and counts as 0 in the macro precision.`);
     if (m.specificity === null && m.support > 0)
-      notes.push(`every sample belongs to ${name}: its specificity is undefined (null).`);
+      notes.push(`every sample belongs to ${name}: its specificity and false-positive rate are undefined (null).`);
   });
+  if (metrics.kappa === null)
+    notes.push("Cohen's kappa is undefined (null): the samples and the answers all belong to one and the same class, so chance agreement is already complete.");
   return notes;
 }
 

@@ -339,18 +339,22 @@ function evaluationSection(name: string, e: ClassificationEvaluation, plots: Rec
       ["Weighted F1", intervalText(e.weightedF1, percent)],
       ["Macro precision", intervalText(e.macroPrecision, percent)],
       ["Macro recall (sensitivity)", intervalText(e.macroRecall, percent)],
+      ["Cohen's kappa", intervalText(e.kappa ?? null, fixed)],
       ["Macro ROC AUC (one-vs-rest)", intervalText(e.macroAuc, fixed)],
     ],
   );
   md += "\n### Per class\n\n";
+  md += "AAMI EC57's statistics, gross (every sample pooled): Se, sensitivity TP / (TP + FN); +P, positive predictivity TP / (TP + FP); " +
+    `FPR, false-positive rate FP / (FP + TN); ${NA} where a value is 0/0.\n\n`;
   md += table(
-    ["Class", "Support", "Predicted", "Precision", "Recall (sensitivity)", "Specificity", "F1", "ROC AUC"],
+    ["Class", "Support", "Predicted", "Se (recall)", "+P (precision)", "FPR", "Specificity", "F1", "ROC AUC"],
     e.perClass.map((c) => [
       c.name,
       String(c.support),
       String(c.predicted),
-      intervalText(c.precision, percent),
       intervalText(c.recall, percent),
+      intervalText(c.precision, percent),
+      intervalText(c.falsePositiveRate ?? null, percent),
       intervalText(c.specificity, percent),
       intervalText(c.f1, percent),
       intervalText(c.auc, fixed),
@@ -383,8 +387,14 @@ function seedSection(a: SeedAggregate): string {
     row("Accuracy", a.accuracy, percent),
     row("Macro-F1", a.macroF1, percent),
     row("Weighted F1", a.weightedF1, percent),
+    ...(a.kappa !== undefined ? [row("Cohen's kappa", a.kappa, fixed)] : []),
     ...(a.macroAuc ? [row("Macro ROC AUC", a.macroAuc, fixed)] : []),
-    ...a.perClass.flatMap((c) => [row(`Recall ${c.name}`, c.recall, percent), row(`F1 ${c.name}`, c.f1, percent)]),
+    ...a.perClass.flatMap((c) => [
+      row(`Se ${c.name}`, c.recall, percent),
+      ...(c.precision !== undefined ? [row(`+P ${c.name}`, c.precision, percent)] : []),
+      ...(c.falsePositiveRate !== undefined ? [row(`FPR ${c.name}`, c.falsePositiveRate, percent)] : []),
+      row(`F1 ${c.name}`, c.f1, percent),
+    ]),
   ];
   md += table(["Metric", `Mean [${level} CI]`, "Std", "Per seed"], rows);
   if (a.notes.length) md += `\n${a.notes.map((x) => `- ${x}`).join("\n")}\n`;
@@ -453,49 +463,27 @@ export function headlineEvaluation(report: RunReport): NamedEvaluation | null {
 }
 
 /**
- * Side-by-side Markdown table of several runs: accuracy and macro-F1 (with their bootstrap
- * interval, or the across-seed t interval when the run repeated seeds), macro AUC, the
- * sensitivity of every class, epochs and speed.
+ * Side-by-side Markdown tables of several runs: accuracy, macro-F1, Cohen's kappa (with their
+ * bootstrap interval, or the across-seed t interval when the run repeated seeds), macro AUC, epochs
+ * and speed; then, class by class, each run's sensitivity, positive predictivity and false-positive rate.
  */
 export function compareReportsMarkdown(runs: readonly { label: string; report: RunReport }[]): string {
   if (runs.length === 0) throw new SpikemedError("compare: no runs given", "name one or more run folders");
-  const classes: string[] = [];
-  for (const { report } of runs)
-    for (const name of headlineEvaluation(report)?.evaluation.classNames ?? []) if (!classes.includes(name)) classes.push(name);
-  const header = [
-    "Run",
-    "Model",
-    "Split",
-    "Evaluated on",
-    "Accuracy",
-    "Macro-F1",
-    "Macro AUC",
-    ...classes.map((c) => `Sens. ${c}`),
-    "Epochs",
-    "Train time (s)",
-    "Inference (samples/s)",
-  ];
+  const header = ["Run", "Model", "Split", "Evaluated on", "Accuracy", "Macro-F1", "Kappa", "Macro AUC", "Epochs", "Train time (s)", "Inference (samples/s)"];
   const rows = runs.map(({ label, report }) => {
     const headline = headlineEvaluation(report);
     const e = headline?.evaluation;
     const seeds = report.seedAggregate;
-    const sensitivity = (name: string): string => {
-      if (seeds) {
-        const summary = seeds.perClass.find((c) => c.name === name);
-        return summary ? seedText(summary.recall, percent) : "-";
-      }
-      const c = e?.perClass.find((x) => x.name === name);
-      return c ? intervalText(c.recall, percent) : "-";
-    };
+    const value = (ofSeeds: SeedSummary | null | undefined, ofRun: Interval | null | undefined, format: Formatter) => runValue(seeds !== undefined, ofSeeds, ofRun, format);
     return [
       label,
       report.model ?? "-",
       report.split ?? "-",
       headline ? `${headline.name} (n = ${headline.evaluation.n})${seeds ? `, ${seeds.seeds.length} seeds` : ""}` : "-",
-      seeds ? seedText(seeds.accuracy, percent) : e ? intervalText(e.accuracy, percent) : "-",
-      seeds ? seedText(seeds.macroF1, percent) : e ? intervalText(e.macroF1, percent) : "-",
-      seeds ? seedText(seeds.macroAuc, fixed) : e ? intervalText(e.macroAuc, fixed) : "-",
-      ...classes.map(sensitivity),
+      value(seeds?.accuracy, e?.accuracy, percent),
+      value(seeds?.macroF1, e?.macroF1, percent),
+      value(seeds?.kappa, e?.kappa, fixed),
+      value(seeds?.macroAuc, e?.macroAuc, fixed),
       String(report.history.length),
       report.timing?.trainSeconds === undefined ? "-" : report.timing.trainSeconds.toFixed(1),
       report.timing?.inferenceSamplesPerSecond === undefined ? "-" : report.timing.inferenceSamplesPerSecond.toFixed(1),
@@ -510,7 +498,36 @@ export function compareReportsMarkdown(runs: readonly { label: string; report: R
   let md = table(header, rows);
   md += `\nBrackets: ${[...levels].join(" or ") || "no"} confidence interval: percentile bootstrap over the evaluated samples`;
   md += anySeeds ? "; for runs with several seeds, the mean over seeds with the Student t interval of the mean.\n" : ".\n";
-  return md + pairedSection(runs);
+  return md + perClassComparison(runs) + pairedSection(runs);
+}
+
+/** A run's value: across seeds for a run of several, else with its bootstrap interval; "-" where its report does not record it. */
+function runValue(seeded: boolean, ofSeeds: SeedSummary | null | undefined, ofRun: Interval | null | undefined, format: Formatter): string {
+  if (seeded) return ofSeeds === undefined ? "-" : seedText(ofSeeds, format);
+  return ofRun === undefined ? "-" : intervalText(ofRun, format);
+}
+
+/** Class by class, one row per run: Se, +P and FPR (across seeds where the run repeated them); "-" where a report lacks a value. */
+function perClassComparison(runs: readonly { label: string; report: RunReport }[]): string {
+  const classes: string[] = [];
+  for (const { report } of runs)
+    for (const name of headlineEvaluation(report)?.evaluation.classNames ?? []) if (!classes.includes(name)) classes.push(name);
+  const rows: string[][] = [];
+  for (const name of classes)
+    for (const { label, report } of runs) {
+      const c = headlineEvaluation(report)?.evaluation.perClass.find((x) => x.name === name);
+      if (!c) continue;
+      const seeds = report.seedAggregate?.perClass.find((x) => x.name === name);
+      const value = (ofSeeds: SeedSummary | null | undefined, ofRun: Interval | null | undefined) => runValue(report.seedAggregate !== undefined, ofSeeds, ofRun, percent);
+      rows.push([name, label, String(c.support), value(seeds?.recall, c.recall), value(seeds?.precision, c.precision),
+        value(seeds?.falsePositiveRate, c.falsePositiveRate)]);
+    }
+  return (
+    "\n## Per class (AAMI EC57 statistics, gross)\n\n" +
+    `Se: sensitivity TP / (TP + FN); +P: positive predictivity TP / (TP + FP); FPR: false-positive rate FP / (FP + TN); ${NA} where a value is 0/0, ` +
+    "- where the run's report does not record it.\n\n" +
+    table(["Class", "Run", "Support", "Se", "+P", "FPR"], rows)
+  );
 }
 
 /**

@@ -40,13 +40,21 @@ export type DataSpec =
       /** Augmentation of training images, where training asks for it (default cxr.DEFAULT_AUGMENT). */
       augment?: cxr.AugmentOptions };
 
-/** Accuracy by group (record, source) of the samples at `indices`, from their predicted probabilities; null without groups. */
-export function accuracyByGroup(prepared: PreparedData, indices: Int32Array, probabilities: Float32Array): ReportTable | null {
+/** The classes AAMI EC57's record-by-record table details: supraventricular (S) and ventricular (V) ectopic beats. */
+const ECG_DETAIL_CLASSES = ["S", "V"];
+
+/**
+ * Accuracy by group (ECG: record by record, with the Se and +P of S and V beats; X-ray: by source)
+ * of the samples at `indices`, from their predicted probabilities; null without groups.
+ */
+export function accuracyByGroup(prepared: Pick<PreparedData, "groups" | "data" | "spec">, indices: Int32Array, probabilities: Float32Array): ReportTable | null {
   const { groups, data } = prepared;
   if (!groups) return null;
+  const ecgTask = prepared.spec.task === "ecg";
   return subgroupTable({
     groupName: groups.name, groupOf: Array.from(indices, (i) => groups.of[i]), yTrue: Int32Array.from(indices, (i) => data.labels[i]),
     yPred: argmaxRows(probabilities, indices.length, data.classNames.length), classNames: data.classNames,
+    ...(ecgTask ? { unit: "beats", detailClasses: ECG_DETAIL_CLASSES.filter((c) => data.classNames.includes(c)) } : {}),
   });
 }
 

@@ -7,3 +7,7 @@ export { imageSize, predictImageBytes } from "./image-predictions.js";
 export {
   SEARCH_OBJECTIVES, describeObjective, describeValues, parseObjective, openSearch, openSharedSearch, searchHyperparameters, type SearchObjective, type SearchOptions, type SearchResult, type SearchTrial, type TrialResult,
 } from "./search.js";
+export {
+  EXTERNAL_SPLIT, evaluateExternal, evaluateExternalSeeds, holdsRunRecords, leadsOfRecord, prepareExternalEcg, recordsOfRun, seedRunDirs,
+  type ExternalData, type ExternalEvaluation, type ExternalSeedsEvaluation,
+} from "./external.js";

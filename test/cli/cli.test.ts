@@ -172,7 +172,14 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   const e = cli("evaluate", run);
   assert.equal(e.code, 0, e.err);
   assert.match(e.out, /accuracy \d+\.\d+% \(95% CI/);
-  assert.match(e.out, /test accuracy by record:\nrecord +samples +N \/ S \/ V \/ F \/ Q +accuracy +share of errors\n208 /);
+  assert.match(e.out, /test accuracy by record:\nrecord +beats +N \/ S \/ V \/ F \/ Q +accuracy +S Se +S \+P +V Se +V \+P +share of errors\n208 /);
+  assert.match(e.out, /Cohen's kappa -?\d\.\d{4} \(95% CI/);
+  assert.match(e.out, /\nV +(\d+\.\d\d|n\/a) +(\d+\.\d\d|n\/a) +\d+\.\d\d /);
+  assert.match(e.out, /\ngross \(pooled\) +\d+ /);
+  assert.doesNotMatch(e.out, /NaN/);
+  const written = JSON.parse(fs.readFileSync(path.join(run, "evaluation.json"), "utf8"));
+  assert.deepEqual(written.byGroup.columns.slice(4, 8), ["S Se", "S +P", "V Se", "V +P"]);
+  assert.equal(typeof written.kappa.estimate, "number");
 
   assert.ok(e.out.startsWith(`${RESEARCH_NOTICE}\ncaution: intra-patient split: the same patients`), e.out.slice(0, 300));
 

@@ -5,7 +5,10 @@ import {
   accuracy,
   argmaxRows,
   classificationMetrics,
+  cohenKappa,
   confusionMatrix,
+  metricsFromConfusion,
+  summarizeEvaluations,
   describeOneClassAnswer,
   describeUndefinedMetrics,
   evaluateClassifier,
@@ -54,6 +57,88 @@ test("hand-computed 3-class example", () => {
   close(m.macroF1, 11 / 18);
   close(m.weightedF1, 5 / 8);
   assert.deepEqual(m.absentClasses, []);
+});
+
+test("AAMI EC57 statistics of a hand-computed N/S/V confusion matrix: Se, +P and false-positive rate per class, Cohen's kappa", () => {
+  // Rows true N, S, V; columns predicted N, S, V (200 beats):
+  //   N: 150   8   2     (160 N beats)
+  //   S:   6  18   1     ( 25 S beats)
+  //   V:   1   0  14     ( 15 V beats)
+  // N: TP 150, FN 10, FP 7,  TN 33  -> Se 150/160, +P 150/157, FPR 7/40
+  // S: TP 18,  FN 7,  FP 8,  TN 167 -> Se 18/25,   +P 18/26,   FPR 8/175
+  // V: TP 14,  FN 1,  FP 3,  TN 182 -> Se 14/15,   +P 14/17,   FPR 3/185
+  // p_o = 182/200; column totals 157, 26, 17; p_e = (160*157 + 25*26 + 15*17)/200^2 = 26025/40000;
+  // kappa = (182/200 - 26025/40000) / (1 - 26025/40000) = (36400 - 26025) / (40000 - 26025) = 10375/13975.
+  const matrix = [150, 8, 2, 6, 18, 1, 1, 0, 14];
+  const m = metricsFromConfusion(matrix, 3);
+  const expected = [
+    { se: 150 / 160, p: 150 / 157, fpr: 7 / 40 },
+    { se: 18 / 25, p: 18 / 26, fpr: 8 / 175 },
+    { se: 14 / 15, p: 14 / 17, fpr: 3 / 185 },
+  ];
+  expected.forEach((e, c) => {
+    close(m.perClass[c].recall, e.se, 1e-12, `Se ${c}`);
+    close(m.perClass[c].precision, e.p, 1e-12, `+P ${c}`);
+    close(m.perClass[c].falsePositiveRate, e.fpr, 1e-12, `FPR ${c}`);
+    close((m.perClass[c].falsePositiveRate as number) + (m.perClass[c].specificity as number), 1, 1e-12, `FPR + specificity ${c}`);
+  });
+  close(m.kappa, 10375 / 13975, 1e-12, "kappa");
+  close(cohenKappa(matrix, 3), 10375 / 13975, 1e-12, "cohenKappa");
+  // The same from labels, as evaluateClassifier gets them, and with bootstrap intervals around the estimates.
+  const yTrue: number[] = [];
+  const yPred: number[] = [];
+  matrix.forEach((count, cell) => { for (let i = 0; i < count; i++) { yTrue.push(Math.floor(cell / 3)); yPred.push(cell % 3); } });
+  const e = evaluateClassifier({ classNames: ["N", "S", "V"], yTrue: Int32Array.from(yTrue), yPred: Int32Array.from(yPred), bootstrap: { resamples: 200, seed: 1 } });
+  close(e.kappa?.estimate ?? null, 10375 / 13975, 1e-12, "evaluated kappa");
+  expected.forEach((x, c) => close(e.perClass[c].falsePositiveRate?.estimate ?? null, x.fpr, 1e-12, `evaluated FPR ${c}`));
+  for (const interval of [e.kappa, ...e.perClass.map((c) => c.falsePositiveRate)]) {
+    assert.ok(interval && interval.lower !== null && interval.upper !== null && interval.estimate !== null);
+    assert.ok(interval.lower <= interval.estimate && interval.estimate <= interval.upper && interval.lower < interval.upper);
+  }
+});
+
+test("Cohen's kappa of textbook examples", () => {
+  // Wikipedia, "Cohen's kappa", worked example: 50 proposals, both readers yes 20, A yes B no 5, A no B yes 10,
+  // both no 15: p_o = 0.7, p_e = 0.5*0.6 + 0.5*0.4 = 0.5, kappa = 0.4.
+  close(cohenKappa([20, 5, 10, 15], 2), 0.4, 1e-12, "yes/no readers");
+  // Its two tables of equal agreement (p_o = 0.6) with other marginals: p_e 0.54 -> 0.06/0.46; p_e 0.46 -> 0.14/0.54.
+  close(cohenKappa([45, 15, 25, 15], 2), 0.06 / 0.46, 1e-12, "symmetric marginals");
+  close(cohenKappa([25, 35, 5, 35], 2), 0.14 / 0.54, 1e-12, "asymmetric marginals");
+  // Fleiss, Levin & Paik, Statistical Methods for Rates and Proportions (psychotic / neurotic / organic), per 100 patients:
+  // p_o = 0.89, marginals 0.80/0.10/0.10 and 0.80/0.05/0.15, p_e = 0.64 + 0.005 + 0.015 = 0.66, kappa = 0.23/0.34 = 0.68.
+  close(cohenKappa([75, 1, 4, 5, 4, 1, 0, 0, 10], 3), 0.23 / 0.34, 1e-12, "three diagnoses");
+  // Agreement no better than chance is 0; complete disagreement between two balanced classes is -1.
+  close(cohenKappa([25, 25, 25, 25], 2), 0, 1e-12, "chance");
+  close(cohenKappa([0, 50, 50, 0], 2), -1, 1e-12, "opposite");
+});
+
+test("0/0 stays undefined: kappa and the false-positive rate are null when every sample and answer is one class", () => {
+  const m = metricsFromConfusion([0, 0, 0, 7], 2);
+  assert.equal(m.kappa, null);
+  assert.equal(m.perClass[1].falsePositiveRate, null);
+  assert.equal(m.perClass[0].falsePositiveRate, 0);
+  assert.equal(m.perClass[0].precision, null);
+  const notes = describeUndefinedMetrics(m, ["N", "V"]);
+  assert.ok(notes.some((x) => x.includes("Cohen's kappa is undefined")), notes.join("\n"));
+  assert.ok(notes.some((x) => x.includes("false-positive rate")), notes.join("\n"));
+  assert.throws(() => cohenKappa([0, 0, 0, 0], 2), /empty/);
+  assert.throws(() => cohenKappa([1, 2, 3], 2), /3 cells for 2 classes/);
+});
+
+test("across seeds: kappa, +P and the false-positive rate are the means of each seed's values", () => {
+  const evaluations = [[40, 10, 5, 45], [30, 20, 10, 40], [45, 5, 0, 50]].map((matrix) => {
+    const yTrue: number[] = [];
+    const yPred: number[] = [];
+    matrix.forEach((count, cell) => { for (let i = 0; i < count; i++) { yTrue.push(cell >> 1); yPred.push(cell & 1); } });
+    return evaluateClassifier({ classNames: ["N", "V"], yTrue: Int32Array.from(yTrue), yPred: Int32Array.from(yPred), bootstrap: false });
+  });
+  const a = summarizeEvaluations([1, 2, 3], evaluations);
+  // Kappas: (85-50)/50 = 0.7; (70-50)/50 = 0.4; (95-(50*45+50*55)/100)/50 = (95-50)/50 = 0.9.
+  assert.deepEqual(a.kappa?.values.map((v) => Number(v.toFixed(12))), [0.7, 0.4, 0.9]);
+  close(a.kappa?.mean ?? null, 2 / 3, 1e-12, "kappa mean");
+  // +P of V: 45/55, 40/60, 50/55; false-positive rate of V: 10/50, 20/50, 5/50.
+  close(a.perClass[1].precision?.mean ?? null, (45 / 55 + 40 / 60 + 50 / 55) / 3, 1e-12, "+P of V");
+  close(a.perClass[1].falsePositiveRate?.mean ?? null, (0.2 + 0.4 + 0.1) / 3, 1e-12, "FPR of V");
 });
 
 test("scikit-learn's published classification_report example", () => {

@@ -108,7 +108,15 @@ test("writeRunReport writes JSON, Markdown and valid SVG plots, atomically", () 
   // Every embedded plot is a relative link to a file in the run folder.
   const links = [...md.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
   assert.deepEqual(links.sort(), files.filter((f) => f.endsWith(".svg")).sort());
+  assert.ok(md.includes("| Class | Support | Predicted | Se (recall) | +P (precision) | FPR | Specificity | F1 | ROC AUC |"));
+  const v = e.perClass[2];
+  assert.ok(md.includes(`| V | ${v.support} | ${v.predicted} | ${pct(v.recall.estimate)} [${pct(v.recall.lower)}, ${pct(v.recall.upper)}] | ` +
+    `${pct(v.precision.estimate)} [${pct(v.precision.lower)}, ${pct(v.precision.upper)}] | ${pct(v.falsePositiveRate!.estimate)} [`));
+  assert.ok(md.includes(`| Cohen's kappa | ${e.kappa!.estimate!.toFixed(4)} [${e.kappa!.lower!.toFixed(4)}, ${e.kappa!.upper!.toFixed(4)}] |`));
   assert.ok(md.includes("## Across 3 seeds (1, 2, 3)"));
+  assert.match(md, /\| Cohen's kappa \| \d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\] \| \d\.\d{4} \| (\d\.\d{4}, ){2}\d\.\d{4} \|/);
+  for (const c of ["N", "S", "V"]) for (const m of ["Se", "+P", "FPR", "F1"]) assert.ok(md.includes(`| ${m} ${c} | `), `${m} ${c} across seeds`);
+  assert.doesNotMatch(md, /NaN/);
   assert.ok(md.includes('"optimizer": {'));
   // The research-software notice under the title, the cautions (none here) after it.
   assert.ok(md.startsWith(`# ${report.title}\n\n> ${RESEARCH_NOTICE}\n\nmodel`), md.slice(0, 300));
@@ -118,19 +126,45 @@ test("writeRunReport writes JSON, Markdown and valid SVG plots, atomically", () 
     .startsWith(`# ${cautioned.title}\n\n> ${RESEARCH_NOTICE}\n\n> **Caution:** the same patients are in training and test\n\nmodel`));
 });
 
-test("compareRuns puts runs side by side", () => {
+test("compareRuns puts runs side by side: headline metrics with kappa, then Se, +P and FPR class by class", () => {
   const root = tempDir();
   writeRunReport(path.join(root, "snn-run"), runInput(20, "snn", true));
   writeRunReport(path.join(root, "logreg-run"), runInput(30, "logreg", false));
   const md = compareRuns([path.join(root, "snn-run"), path.join(root, "logreg-run")]);
   const lines = md.trim().split("\n");
-  assert.ok(lines[0].startsWith("| Run | Model | Split | Evaluated on | Accuracy | Macro-F1 | Macro AUC | Sens. N | Sens. S | Sens. V |"));
+  assert.equal(lines[0], "| Run | Model | Split | Evaluated on | Accuracy | Macro-F1 | Kappa | Macro AUC | Epochs | Train time (s) | Inference (samples/s) |");
   assert.ok(lines[2].startsWith("| snn-run | snn | intra | test (n = 600), 3 seeds |"));
   assert.ok(lines[3].startsWith("| logreg-run | logreg | intra | test (n = 600) |"));
   const logreg = readRunReport(path.join(root, "logreg-run")).evaluations[0].evaluation;
-  assert.ok(lines[3].includes(`${((logreg.perClass[2].recall.estimate as number) * 100).toFixed(2)}%`), "sensitivity of V");
+  const snn = readRunReport(path.join(root, "snn-run")).seedAggregate!;
+  const pct = (v: number | null | undefined) => `${((v as number) * 100).toFixed(2)}%`;
+  assert.ok(lines[3].includes(`| ${logreg.kappa!.estimate!.toFixed(4)} [${logreg.kappa!.lower!.toFixed(4)}, ${logreg.kappa!.upper!.toFixed(4)}] |`), "kappa with its interval");
+  assert.ok(lines[2].includes(`| ${snn.kappa!.mean.toFixed(4)} [`), "kappa across seeds");
   assert.ok(lines[3].includes("| 3 | 36.6 | 1234.5 |"));
-  assert.doesNotMatch(md, /Paired by seed/);
+  // Class by class, the runs' rows next to each other.
+  const perClass = md.split("## Per class (AAMI EC57 statistics, gross)")[1];
+  assert.ok(perClass, md);
+  const rows = perClass.split("\n").filter((l) => /^\| [NSV] \|/.test(l));
+  assert.deepEqual(rows.map((l) => l.split(" | ").slice(0, 2).join(" ")), ["| N snn-run", "| N logreg-run", "| S snn-run", "| S logreg-run", "| V snn-run", "| V logreg-run"]);
+  const v = logreg.perClass[2];
+  assert.ok(rows[5].startsWith(`| V | logreg-run | ${v.support} | ${pct(v.recall.estimate)} [${pct(v.recall.lower)}, ${pct(v.recall.upper)}] | ` +
+    `${pct(v.precision.estimate)} [${pct(v.precision.lower)}, ${pct(v.precision.upper)}] | ${pct(v.falsePositiveRate!.estimate)} [`), rows[5]);
+  const sv = snn.perClass[2];
+  assert.ok(rows[4].includes(`| ${pct(sv.recall!.mean)} [${pct(sv.recall!.lower)}, ${pct(sv.recall!.upper)}] | ${pct(sv.precision!.mean)} [`), rows[4]);
+  assert.doesNotMatch(md, /Paired by seed|NaN/);
+
+  // A report written before kappa, +P across seeds and FPR were recorded: "-", not NaN or a crash.
+  const old = JSON.parse(fs.readFileSync(path.join(root, "snn-run", "report.json"), "utf8"));
+  delete old.seedAggregate.kappa;
+  for (const c of old.seedAggregate.perClass) { delete c.precision; delete c.falsePositiveRate; }
+  for (const c of old.evaluations[0].evaluation.perClass) delete c.falsePositiveRate;
+  delete old.evaluations[0].evaluation.kappa;
+  fs.mkdirSync(path.join(root, "old-run"));
+  fs.writeFileSync(path.join(root, "old-run", "report.json"), JSON.stringify(old));
+  const mixed = compareRuns([path.join(root, "old-run"), path.join(root, "logreg-run")]);
+  assert.ok(mixed.split("\n")[2].includes(" | - | "), "old run's kappa");
+  assert.match(mixed, /\| V \| old-run \| \d+ \| \d+\.\d\d% \[[^|]*\] \| - \| - \|/);
+  assert.doesNotMatch(mixed, /NaN|undefined/);
 });
 
 test("compareRuns pairs several-seed runs seed by seed against the first, on the same split only", () => {

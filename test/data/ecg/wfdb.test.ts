@@ -11,6 +11,7 @@ import { decodeSamples, wfdbChecksum } from "../../../src/data/ecg/wfdb-signal.j
 import { detectBeatsInRecord, labelledBeatsOfRecord } from "../../../src/data/ecg/beats.js";
 import { sampleDataDir } from "../../../src/data/ecg/sample-data.js";
 import { PUBLISHED_BEAT_COUNTS, SKIP_NO_SHARED, sharedMitdbDir } from "./helpers.js";
+import { mitAnnotationBytes, writeWfdbRecord } from "./wfdb-write.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "spikemed-wfdb-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -107,47 +108,23 @@ test("hand-worked byte layouts of formats 212, 16, 61, 80, 310 and 311", () => {
   assert.deepEqual(decode(310, [w0 & 0xff, w0 >> 8, w1 & 0xff, w1 >> 8], 3), [3, -2, 37]);
 });
 
-/** Independent encoders, written from the WFDB signal(5) description, for round trips. */
-function encode(format: number, samples: number[]): Uint8Array {
-  const out: number[] = [];
-  if (format === 212) {
-    for (let i = 0; i < samples.length; i += 2) {
-      const a = samples[i] & 0xfff;
-      const b = i + 1 < samples.length ? samples[i + 1] & 0xfff : 0;
-      out.push(a & 0xff, ((b >> 8) << 4) | (a >> 8));
-      if (i + 1 < samples.length) out.push(b & 0xff);
-    }
-  } else if (format === 16) for (const s of samples) out.push(s & 0xff, (s >> 8) & 0xff);
-  else if (format === 61) for (const s of samples) out.push((s >> 8) & 0xff, s & 0xff);
-  else if (format === 80) for (const s of samples) out.push((s + 128) & 0xff);
-  else if (format === 311) {
-    for (let i = 0; i < samples.length; i += 3) {
-      const w = ((samples[i] & 0x3ff) | ((samples[i + 1] ?? 0) & 0x3ff) << 10 | ((samples[i + 2] ?? 0) & 0x3ff) << 20) >>> 0;
-      out.push(w & 0xff, (w >> 8) & 0xff, (w >> 16) & 0xff, (w >>> 24) & 0xff);
-    }
-  } else if (format === 310) {
-    for (let i = 0; i < samples.length; i += 3) {
-      const c = (samples[i + 2] ?? 0) & 0x3ff;
-      const w0 = ((samples[i] & 0x3ff) << 1) | ((c & 0x1f) << 11);
-      const w1 = (((samples[i + 1] ?? 0) & 0x3ff) << 1) | ((c >> 5) << 11);
-      out.push(w0 & 0xff, w0 >> 8, w1 & 0xff, w1 >> 8);
-    }
-  }
-  return Uint8Array.from(out);
+function writeRecord(name: string, format: number, signals: number[][], gain = 200): void {
+  writeWfdbRecord(scratch, name, 250, format, signals.map((digital, i) => ({ digital, gain, description: `lead${i}` })));
 }
 
-function writeRecord(name: string, format: number, signals: number[][], gain = 200): void {
-  const frames = signals[0].length;
-  const interleaved: number[] = [];
-  for (let f = 0; f < frames; f++) for (const s of signals) interleaved.push(s[f]);
-  writeFileSync(join(scratch, `${name}.dat`), encode(format, interleaved));
-  const lines = [`${name} ${signals.length} 250 ${frames}`];
-  signals.forEach((s, i) => {
-    const checksum = wfdbChecksum(Int32Array.from(s));
-    lines.push(`${name}.dat ${format} ${gain}(0)/mV 12 0 ${s[0]} ${checksum} 0 lead${i}`);
-  });
-  writeFileSync(join(scratch, `${name}.hea`), lines.join("\n") + "\n");
-}
+test("annotations written per annot(5) read back: codes, samples, and intervals past 1023 samples through SKIP", () => {
+  const samples = [0, 5, 1023, 1024, 3000, 70000 + 3000, 70000 + 3001];
+  const codes = [28, 1, 5, 8, 1, 12, 1];
+  const a = parseMitAnnotations(mitAnnotationBytes(samples, codes), "written.atr");
+  assert.deepEqual([...a.sample], samples);
+  assert.deepEqual([...a.code], codes);
+  assert.deepEqual([...a.code].map(annotationSymbol), ["+", "N", "V", "A", "N", "/", "N"]);
+  // The reference file: record 100's annotations rewritten this way (without subtypes or AUX strings) keep every beat where it was.
+  const reference = readRecord(sampleDataDir(), "100").annotations!;
+  const again = parseMitAnnotations(mitAnnotationBytes(reference.sample, reference.code), "100 rewritten");
+  assert.deepEqual(again.sample, reference.sample);
+  assert.deepEqual(again.code, reference.code);
+});
 
 test("synthetic two-signal records round-trip in every format, with checksums verified", () => {
   const ranges: Record<number, number> = { 212: 2047, 16: 32767, 61: 32767, 80: 127, 310: 511, 311: 511 };
