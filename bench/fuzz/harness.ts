@@ -177,9 +177,9 @@ function runWorker(options: CampaignOptions, scratch: string, from: number, limi
       clearTimeout(timer);
       // Generous slack over the limit: the worker measures the case itself; this catches a case that never returns.
       timer = setTimeout(() => {
-        done(current, { outcome: "hang", detail: `no result after ${2 * limit} ms`, ms: 2 * limit }, 0);
+        done(current, { outcome: "hang", detail: `no result after ${limit + 2000} ms`, ms: limit + 2000 }, 0);
         finish(current + 1);
-      }, 2 * limit + 2000);
+      }, limit + 2000);
     };
     worker.on("message", (message: WorkerMessage) => {
       if (message.kind === "ready") ready = true;
@@ -193,6 +193,12 @@ function runWorker(options: CampaignOptions, scratch: string, from: number, limi
       }
     });
     worker.on("error", (err) => {
+      if (!ready) {
+        finished = true;
+        clearTimeout(timer);
+        reject(new Error(`fuzz worker for ${options.target} failed before its first case: ${err.message}`));
+        return;
+      }
       // An error escaping the worker (not one a case threw: those are caught) ends the case it ran as a crash.
       done(current, { outcome: "crash", detail: `worker died: ${err.name}: ${oneLine(err.message)}`, ms: 0 }, 0);
       finish(current + 1);

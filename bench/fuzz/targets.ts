@@ -537,7 +537,9 @@ const nir: FuzzTarget = {
     const dir = mkdtempSync(join(tmpdir(), "spikemed-fuzz-seed-"));
     try {
       const seeds: FuzzFiles[] = [];
-      for (const [i, config] of [smallModel(), modelFor("ecg", "logreg")].entries()) {
+      const small = smallModel();
+      const integrateAndFire: ModelConfig = { ...small, layers: small.layers.map((l) => (l.type === "lif" && l.output !== "membrane" ? { type: "if", threshold: 0.5 } : l)) };
+      for (const [i, config] of [small, integrateAndFire].entries()) {
         const file = join(dir, `${i}.nir`);
         await exportNir(buildNetwork(config, 3), file);
         seeds.push({ "graph.nir": readFileSync(file) });
