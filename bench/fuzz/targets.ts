@@ -86,7 +86,7 @@ function headerProblem(header: WfdbHeader): string | null {
 }
 
 /** A header line set for the seeds: one signal file, `count` frames, checksums computed from the bytes. */
-function recordSeed(format: number, bytes: Uint8Array, signals: number, frequency: number, gain = 200): FuzzFiles {
+export function recordSeed(format: number, bytes: Uint8Array, signals: number, frequency: number, gain = 200): FuzzFiles {
   const frames = Math.floor(samplesInBytes(format, bytes.length) / signals);
   const stream = new Int32Array(frames * signals);
   decodeSamples(bytes, 0, format, stream.length, stream);
@@ -100,7 +100,7 @@ function recordSeed(format: number, bytes: Uint8Array, signals: number, frequenc
   return { [`${RECORD}.hea`]: textBytes(lines.join("\n") + "\n"), [`${RECORD}.dat`]: bytes };
 }
 
-function sampleBytes(name: string, length: number): Uint8Array {
+export function sampleBytes(name: string, length: number): Uint8Array {
   return readFileSync(join(SAMPLE_DIR, name)).subarray(0, length);
 }
 
@@ -418,7 +418,7 @@ function smallModel(): ModelConfig {
 }
 
 /** A small real run saved as `spikemed train` saves one. */
-function runSeed(): FuzzFiles {
+export function runSeed(): FuzzFiles {
   const model = smallModel();
   const network = buildNetwork(model, 7);
   const manifestValue: RunManifest = {
@@ -447,7 +447,7 @@ const runFile: FuzzTarget = {
 };
 
 /** The training state of the toy network behind trainingParts, as `spikemed train` checkpoints one. */
-function trainingParts(): TrainingParts {
+export function trainingParts(): TrainingParts {
   const rng = new Rng(5);
   const params: Param[] = [
     { name: "dense1.weight", value: Float32Array.from({ length: 12 }, () => rng.normal()), grad: new Float32Array(12) },
@@ -459,7 +459,7 @@ function trainingParts(): TrainingParts {
   };
 }
 
-function trainingSeed(): FuzzFiles {
+export function trainingSeed(): FuzzFiles {
   const parts = trainingParts();
   for (const p of parts.params) p.grad.fill(0.5);
   parts.optimizer.step();
@@ -551,7 +551,8 @@ const nir: FuzzTarget = {
   },
   mutate: (seed, rng, seeds) => mutateOne(seed, rng, "graph.nir", (b) => mutateBytes(b, rng, seeds.map((s) => s["graph.nir"]))),
   async read(dir) {
-    const graph = await readNirFile(join(dir, "graph.nir"));
+    // The reader's own time limit (30 s by default), shortened to stay inside the harness's.
+    const graph = await readNirFile(join(dir, "graph.nir"), { timeLimitMs: 2000 });
     for (const node of graph.nodes) {
       for (const [key, { data }] of Object.entries(node.params)) {
         const bad = firstNonFinite(`node ${node.name} ${key}`, data);

@@ -9,6 +9,7 @@
  */
 import { existsSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { Worker } from "node:worker_threads";
 import h5wasm from "h5wasm/node";
 import { SpikemedError } from "../core/index.js";
 import type { Network } from "../model/index.js";
@@ -91,12 +92,58 @@ export interface NirFileGraph {
 /** Parameters larger than this are refused before reading: a damaged shape must not allocate gigabytes. */
 const MAX_PARAM_VALUES = 1 << 26;
 
+/** How long reading a NIR file may take before it is refused. */
+export const NIR_READ_TIME_LIMIT_MS = 30_000;
+
+let reader: { worker: Worker; next: number } | null = null;
+
 /**
  * Reads a NIR HDF5 file (the layout writeNirFile and NIR's `nir.write` produce). Anything else
  * (not HDF5, a missing or mistyped entry, NaN or infinite parameters, an edge naming no node)
- * is a SpikemedError naming the file.
+ * is a SpikemedError naming the file. The reading runs in a worker thread and is stopped after
+ * `timeLimitMs`: the HDF5 library loops forever on some damaged files (a corrupt global heap
+ * under a string, found by `npm run fuzz`), and no check before reading can tell.
  */
-export async function readNirFile(file: string): Promise<NirFileGraph> {
+export async function readNirFile(file: string, { timeLimitMs = NIR_READ_TIME_LIMIT_MS } = {}): Promise<NirFileGraph> {
+  reader ??= { worker: new Worker(new URL("./nir-read-worker.js", import.meta.url)), next: 0 };
+  const { worker } = reader;
+  const id = reader.next++;
+  worker.ref();
+  try {
+    return await new Promise<NirFileGraph>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reader = null;
+        void worker.terminate();
+        reject(new SpikemedError(`${file}: not a readable NIR file (still reading after ${timeLimitMs / 1000} s: a damaged HDF5 file can make the HDF5 library loop)`,
+          "pass a file written by spikemed export or NIR's nir.write"));
+      }, timeLimitMs);
+      const onMessage = (reply: NirReadReply) => {
+        if (reply.id !== id) return;
+        clearTimeout(timer);
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+        if ("graph" in reply) resolve(reply.graph);
+        else reject(reply.spikemed ? new SpikemedError(reply.message, reply.hint) : new Error(reply.message));
+      };
+      const onError = (err: Error) => {
+        clearTimeout(timer);
+        reader = null;
+        reject(err);
+      };
+      worker.on("message", onMessage);
+      worker.once("error", onError);
+      worker.postMessage({ id, file });
+    });
+  } finally {
+    worker.unref();
+  }
+}
+
+/** The reader worker's answer to one request. */
+export type NirReadReply = { id: number; graph: NirFileGraph } | { id: number; message: string; hint?: string; spikemed: boolean };
+
+/** readNirFile's work, in the reader worker (nir-read-worker.ts). */
+export async function readNirFileHere(file: string): Promise<NirFileGraph> {
   const bad = (reason: string) => new SpikemedError(`${file}: not a readable NIR file (${reason})`, "pass a file written by spikemed export or NIR's nir.write");
   if (!existsSync(file)) throw new SpikemedError(`${file}: no such file`);
   const module = await h5wasm.ready;
