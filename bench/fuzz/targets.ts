@@ -539,7 +539,9 @@ const nir: FuzzTarget = {
       const seeds: FuzzFiles[] = [];
       const small = smallModel();
       const integrateAndFire: ModelConfig = { ...small, layers: small.layers.map((l) => (l.type === "lif" && l.output !== "membrane" ? { type: "if", threshold: 0.5 } : l)) };
-      for (const [i, config] of [small, integrateAndFire].entries()) {
+      // A graph of convolution, folded batch norm, IF, pooling and dense nodes, and one of three nodes (quick to read when accepted).
+      const tiny: ModelConfig = { ...small, layers: [{ type: "flatten" }, { type: "dense", units: 5 }, { type: "lif", beta: 0.8, output: "membrane" }] };
+      for (const [i, config] of [integrateAndFire, tiny].entries()) {
         const file = join(dir, `${i}.nir`);
         await exportNir(buildNetwork(config, 3), file);
         seeds.push({ "graph.nir": readFileSync(file) });

@@ -5,15 +5,26 @@
  */
 import assert from "node:assert/strict";
 import test from "node:test";
-import { runCampaign } from "../../bench/fuzz/harness.js";
+import { runCampaign, type CampaignResult } from "../../bench/fuzz/harness.js";
 import { TARGETS } from "../../bench/fuzz/targets.js";
 
 const CASES = 500;
 const SEED = 1;
+/** Campaigns at a time: each runs in its own worker thread, and CI has two cores. */
+const PARALLEL = 2;
 
-for (const target of TARGETS) {
+// Campaign i starts when campaign i - PARALLEL ends; each test awaits its own.
+const campaigns: Promise<CampaignResult>[] = [];
+TARGETS.forEach((target, i) => {
+  const after = i >= PARALLEL ? campaigns[i - PARALLEL].then(() => {}, () => {}) : Promise.resolve();
+  const campaign = after.then(() => runCampaign({ target: target.name, cases: CASES, seed: SEED, timeLimitMs: 5000 }));
+  campaign.catch(() => {}); // reported by the target's test, not as an unhandled rejection
+  campaigns.push(campaign);
+});
+
+for (const [i, target] of TARGETS.entries()) {
   test(`fuzz ${target.name}: ${CASES} seeded cases, no crash, hang or non-finite output`, async () => {
-    const result = await runCampaign({ target: target.name, cases: CASES, seed: SEED, timeLimitMs: 5000 });
+    const result = await campaigns[i];
     const failures = result.findings.filter((f) => f.outcome === "crash" || f.outcome === "hang" || f.outcome === "non-finite");
     assert.deepEqual(failures.map((f) => `case ${f.example} (${f.count} cases): ${f.outcome} ${f.detail}${f.where ? ` at ${f.where}` : ""}`), []);
     // The run exercised the reader: some cases read, some refused with the file's name.
