@@ -76,6 +76,26 @@ test("a training checkpoint with an infinite parameter under a valid checksum: w
   refuses(() => loadTrainingCheckpoint(file, trainingParts()), file, /"param\/dense1\.weight" holds NaN or infinite values/);
 });
 
+/** The fuzz harness's training checkpoint with its metadata changed by `edit`, under a valid checksum. */
+function trainingCheckpoint(name: string, edit: (meta: { optimizer: Record<string, unknown>; schedule: { config: Record<string, unknown> } }) => void): string {
+  const file = join(dir, name);
+  writeFileSync(file, trainingSeed()["last.ckpt"]);
+  const contents = readCheckpoint(file);
+  edit(contents.meta as Parameters<typeof edit>[0]);
+  writeCheckpoint(file, contents);
+  return file;
+}
+
+test("a training checkpoint without optimizer settings: was TypeError (reading 'amsgrad'), now named", () => {
+  const file = trainingCheckpoint("no-hyper.ckpt", (meta) => { delete meta.optimizer.hyper; });
+  refuses(() => loadTrainingCheckpoint(file, trainingParts()), file, /holds no optimizer settings/);
+});
+
+test("a training checkpoint whose schedule settings are out of range: was an error naming only the schedule, now names the file", () => {
+  const file = trainingCheckpoint("bad-schedule.ckpt", (meta) => { meta.schedule.config.warmupEpochs = 99; });
+  refuses(() => loadTrainingCheckpoint(file, trainingParts()), file, /cosine schedule: option warmupEpochs/);
+});
+
 test("an annotation moved before sample 0 by a negative SKIP: was accepted (sample -100), now named", () => {
   // Words: SKIP (59 << 10) with the 32-bit interval -100 (high word first), then a normal beat (code 1) at +0.
   const words = [59 << 10, 0xffff, 0x10000 - 100, 1 << 10, 0];
