@@ -37,8 +37,18 @@ const table = [
   `|---|---|---:|${OUTCOMES.map(() => "---:").join("|")}|---:|`,
   ...results.map((r) => `| ${r.target} | ${targetNamed(r.target).about} | ${r.cases} | ${OUTCOMES.map((o) => r.counts[o]).join(" | ")} | ${r.seconds.toFixed(0)} |`),
 ];
-const findings = results.flatMap((r) => r.findings.map((f) =>
-  `- ${r.target} case ${f.example} (${f.exampleBytes} bytes; ${f.count} case${f.count > 1 ? "s" : ""}): **${f.outcome}** ${f.detail}${f.where ? ` at ${f.where}` : ""}`));
+const describe = (target: string, f: CampaignResult["findings"][number]) =>
+  `- ${target} case ${f.example} (${f.exampleBytes} bytes; ${f.count} case${f.count > 1 ? "s" : ""}): **${f.outcome}** ${f.detail.replace(/(.)\1{20,}/g, "$1$1$1...")}${f.where ? ` at ${f.where}` : ""}`;
+// Every crash, hang and non-finite output; the commonest errors that do not name the file (those are many but harmless).
+const UNNAMED_SHOWN = 5;
+const findings = results.flatMap((r) => {
+  const unnamed = r.findings.filter((f) => f.outcome === "unnamed");
+  return [
+    ...r.findings.filter((f) => f.outcome !== "unnamed").map((f) => describe(r.target, f)),
+    ...unnamed.slice(0, UNNAMED_SHOWN).map((f) => describe(r.target, f)),
+    ...(unnamed.length > UNNAMED_SHOWN ? [`- ${r.target}: ${unnamed.length - UNNAMED_SHOWN} more kinds of unnamed error (${unnamed.slice(UNNAMED_SHOWN).reduce((s, f) => s + f.count, 0)} cases)`] : []),
+  ];
+});
 const report = [
   ...table, "",
   findings.length > 0 ? "Distinct findings (outcome, error and place; the smallest case of each; rebuild one with makeCase(target, seeds, seed, case)):" : "No crash, hang, unnamed error or non-finite output.",

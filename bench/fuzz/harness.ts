@@ -128,8 +128,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   const record = (index: number, result: CaseResult, bytes: number) => {
     counts[result.outcome]++;
     if (result.outcome === "accepted" || result.outcome === "named") return;
-    // Numbers and paths vary between cases of one finding: group without them.
-    const key = `${result.outcome}|${result.where ?? ""}|${result.detail.replace(/\/tmp\/[^\s:"]+/g, "FILE").replace(/-?\d+(\.\d+)?(e[-+]?\d+)?/gi, "N")}`;
+    // Paths, numbers, quoted values and shapes vary between cases of one finding: group without them.
+    const key = `${result.outcome}|${result.where ?? ""}|${result.detail.replace(/\/tmp\/[^\s:"]+/g, "FILE").replace(/\[[^\]]*\]?/g, "[]").replace(/"[^"]*"?/g, '""').replace(/-?\d+(\.\d+)?(e[-+]?\d+)?/gi, "N")}`;
     const seen = findings.get(key);
     if (!seen) findings.set(key, { outcome: result.outcome, detail: result.detail, where: result.where, count: 1, example: index, exampleBytes: bytes });
     else {
