@@ -51,7 +51,7 @@ const FIXTURES = join(REPO, "test/fixtures/cxr");
 const text = (bytes: Uint8Array) => new TextDecoder("latin1").decode(bytes);
 
 /** The first non-finite value of numeric arrays, described, or null. */
-export function firstNonFinite(what: string, values: ArrayLike<number>): string | null {
+function firstNonFinite(what: string, values: ArrayLike<number>): string | null {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return `${what}[${i}] = ${values[i]}`;
   return null;
 }
@@ -86,7 +86,7 @@ function headerProblem(header: WfdbHeader): string | null {
 }
 
 /** A header line set for the seeds: one signal file, `count` frames, checksums computed from the bytes. */
-export function recordSeed(format: number, bytes: Uint8Array, signals: number, frequency: number, gain = 200): FuzzFiles {
+function recordSeed(format: number, bytes: Uint8Array, signals: number, frequency: number, gain = 200): FuzzFiles {
   const frames = Math.floor(samplesInBytes(format, bytes.length) / signals);
   const stream = new Int32Array(frames * signals);
   decodeSamples(bytes, 0, format, stream.length, stream);
@@ -100,7 +100,7 @@ export function recordSeed(format: number, bytes: Uint8Array, signals: number, f
   return { [`${RECORD}.hea`]: textBytes(lines.join("\n") + "\n"), [`${RECORD}.dat`]: bytes };
 }
 
-export function sampleBytes(name: string, length: number): Uint8Array {
+function sampleBytes(name: string, length: number): Uint8Array {
   return readFileSync(join(SAMPLE_DIR, name)).subarray(0, length);
 }
 
@@ -168,7 +168,7 @@ const wfdbSignal: FuzzTarget = {
 };
 
 /** MIT-format annotation bytes (annot(5)): code and time increment per word, SKIP for long gaps, AUX strings. */
-export function encodeAnnotations(list: { sample: number; code: number; aux?: string }[]): Uint8Array {
+function encodeAnnotations(list: { sample: number; code: number; aux?: string }[]): Uint8Array {
   const words: number[] = [];
   let time = 0;
   for (const a of list) {
