@@ -42,8 +42,9 @@ export function parseManifest(text: string, file: string): RunManifest {
   if (manifest.version !== 1) throw new SpikemedError(`${file}: run format version ${shown(manifest.version)}; this spikemed reads version 1`, "use the spikemed version that wrote it");
   if (manifest.task !== "ecg" && manifest.task !== "cxr") throw damaged(`task ${shown(manifest.task)} is neither "ecg" nor "cxr"`);
   checkConfigSettings(manifest.model, `${file}: model`);
-  if (!Array.isArray(manifest.classNames) || !manifest.classNames.every((c) => typeof c === "string") || manifest.classNames.length !== manifest.model.classes) {
-    throw damaged(`classNames must be ${shown(manifest.model.classes)} class names, one per class of the model`);
+  // At least one name per class the model scores (a class folder without images still gets a name: more is not damage).
+  if (!Array.isArray(manifest.classNames) || !manifest.classNames.every((c) => typeof c === "string") || manifest.classNames.length < manifest.model.classes) {
+    throw damaged(`classNames must name each of the model's ${shown(manifest.model.classes)} classes`);
   }
   if (!isObject(manifest.data) || manifest.data.task !== manifest.task) throw damaged(`data must describe the run's ${manifest.task} data`);
   if (!Number.isSafeInteger(manifest.seed)) throw damaged(`seed ${shown(manifest.seed)} is not an integer`);

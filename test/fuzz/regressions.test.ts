@@ -55,7 +55,7 @@ test("run.json whose model has an unknown setting, or too few class names: refus
   const unknown = runFolder("bad-setting", (m) => { (m.model as Record<string, unknown>).encoderx = 1; });
   refuses(() => loadRun(unknown), join(unknown, "run.json"), /unknown model setting "encoderx"/);
   const classes = runFolder("class-names", (m) => { m.classNames = ["N", "S"]; });
-  refuses(() => loadRun(classes), join(classes, "run.json"), /classNames must be 5 class names/);
+  refuses(() => loadRun(classes), join(classes, "run.json"), /classNames must name each of the model's 5 classes/);
 });
 
 test("model.ckpt with a NaN weight under a valid checksum: was accepted (a NaN model), now named", () => {
