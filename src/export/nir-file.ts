@@ -9,6 +9,7 @@
  */
 import { existsSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { Worker } from "node:worker_threads";
 import h5wasm from "h5wasm/node";
 import { SpikemedError } from "../core/index.js";
 import type { Network } from "../model/index.js";
@@ -28,10 +29,15 @@ export interface NirSummary {
   notes: string[];
 }
 
-/** Exports a network as a NIR HDF5 file. */
+/** Exports a network as a NIR HDF5 file, read back to check that the file holds the graph. */
 export async function exportNir(network: Network, file: string, options: NirExportOptions = {}): Promise<NirSummary> {
   const graph = toNirGraph(network, options);
   await writeNirFile(graph, file);
+  const written = await readNirFile(file);
+  const shape = (nodes: { name: string; type: string }[]) => nodes.map((n) => `${n.name}:${n.type}`).sort().join(" ");
+  if (shape(written.nodes) !== shape(graph.nodes) || written.edges.join(" ") !== graph.edges.join(" ")) {
+    throw new SpikemedError(`export: "${file}" does not read back as the graph that was written`, "check the disk and export again");
+  }
   return {
     file, bytes: statSync(file).size, version: NIR_VERSION, dt: graph.dt,
     nodes: graph.nodes.map(({ name, type, inputType, outputType, source }) => ({ name, type, inputType, outputType, source })),
@@ -75,6 +81,145 @@ export async function writeNirFile(graph: NirGraph, file: string): Promise<void>
 }
 
 type H5Group = ReturnType<InstanceType<typeof h5wasm.File>["create_group"]>;
+
+/** A NIR file's graph as stored: node types, numeric parameters (as float64) and edges. */
+export interface NirFileGraph {
+  version: string;
+  nodes: { name: string; type: string; params: Record<string, { shape: number[]; data: Float64Array }> }[];
+  edges: [string, string][];
+}
+
+/** Parameters larger than this are refused before reading: a damaged shape must not allocate gigabytes. */
+const MAX_PARAM_VALUES = 1 << 26;
+
+/** How long reading a NIR file may take before it is refused. */
+export const NIR_READ_TIME_LIMIT_MS = 30_000;
+
+let reader: { worker: Worker; next: number } | null = null;
+
+/**
+ * Reads a NIR HDF5 file (the layout writeNirFile and NIR's `nir.write` produce). Anything else
+ * (not HDF5, a missing or mistyped entry, NaN or infinite parameters, an edge naming no node)
+ * is a SpikemedError naming the file. The reading runs in a worker thread and is stopped after
+ * `timeLimitMs`: the HDF5 library loops forever on some damaged files (a corrupt global heap
+ * under a string, found by `npm run fuzz`), and no check before reading can tell.
+ */
+export async function readNirFile(file: string, { timeLimitMs = NIR_READ_TIME_LIMIT_MS } = {}): Promise<NirFileGraph> {
+  reader ??= { worker: new Worker(new URL("./nir-read-worker.js", import.meta.url)), next: 0 };
+  const { worker } = reader;
+  const id = reader.next++;
+  worker.ref();
+  try {
+    return await new Promise<NirFileGraph>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reader = null;
+        void worker.terminate();
+        reject(new SpikemedError(`${file}: not a readable NIR file (still reading after ${timeLimitMs / 1000} s: a damaged HDF5 file can make the HDF5 library loop)`,
+          "pass a file written by spikemed export or NIR's nir.write"));
+      }, timeLimitMs);
+      const onMessage = (reply: NirReadReply) => {
+        if (reply.id !== id) return;
+        clearTimeout(timer);
+        worker.off("message", onMessage);
+        worker.off("error", onError);
+        if ("graph" in reply) resolve(reply.graph);
+        else reject(reply.spikemed ? new SpikemedError(reply.message, reply.hint) : new Error(reply.message));
+      };
+      const onError = (err: Error) => {
+        clearTimeout(timer);
+        reader = null;
+        reject(err);
+      };
+      worker.on("message", onMessage);
+      worker.once("error", onError);
+      worker.postMessage({ id, file });
+    });
+  } finally {
+    worker.unref();
+  }
+}
+
+/** The reader worker's answer to one request. */
+export type NirReadReply = { id: number; graph: NirFileGraph } | { id: number; message: string; hint?: string; spikemed: boolean };
+
+/** readNirFile's work, in the reader worker (nir-read-worker.ts). */
+export async function readNirFileHere(file: string): Promise<NirFileGraph> {
+  const bad = (reason: string) => new SpikemedError(`${file}: not a readable NIR file (${reason})`, "pass a file written by spikemed export or NIR's nir.write");
+  if (!existsSync(file)) throw new SpikemedError(`${file}: no such file`);
+  const module = await h5wasm.ready;
+  // HDF5 failures become exceptions (instead of diagnostics on stderr and an invalid handle).
+  module.activate_throwing_error_handler();
+  let h5: InstanceType<typeof h5wasm.File>;
+  try {
+    h5 = new h5wasm.File(resolve(file), "r");
+  } catch (e) {
+    throw bad(hdf5Reason(e));
+  }
+  try {
+    const entry = (group: InstanceType<typeof h5wasm.Group>, name: string): unknown => group.get(name);
+    const text = (item: unknown, what: string): string => {
+      if (!(item instanceof h5wasm.Dataset) || item.shape?.length !== 0 || typeof item.value !== "string") throw bad(`${what} is not a string`);
+      return item.value;
+    };
+    const version = text(entry(h5, "version"), "version");
+    const root = entry(h5, "node");
+    if (!(root instanceof h5wasm.Group) || text(entry(root, "type"), "node/type") !== "NIRGraph") throw bad("no NIRGraph at node/");
+    const nodesGroup = entry(root, "nodes");
+    if (!(nodesGroup instanceof h5wasm.Group)) throw bad("no node/nodes group");
+    const nodes: NirFileGraph["nodes"] = [];
+    for (const name of nodesGroup.keys()) {
+      const group = entry(nodesGroup, name);
+      if (!(group instanceof h5wasm.Group)) throw bad(`node ${name} is not a group`);
+      const type = text(entry(group, "type"), `node ${name}'s type`);
+      const params: NirFileGraph["nodes"][number]["params"] = {};
+      for (const key of group.keys()) {
+        const item = entry(group, key);
+        if (key === "type" || !(item instanceof h5wasm.Dataset)) continue;
+        params[key] = numericParam(item, `node ${name}'s ${key}`, bad);
+      }
+      nodes.push({ name, type, params });
+    }
+    const edgesItem = entry(root, "edges");
+    if (!(edgesItem instanceof h5wasm.Dataset)) throw bad("no node/edges");
+    const shape = edgesItem.shape ?? [];
+    const flat = shape.length === 2 && shape[1] === 2 && shape[0] === 0 ? [] : edgesItem.value;
+    if (!(shape.length === 2 && shape[1] === 2) || !Array.isArray(flat) || !flat.every((v) => typeof v === "string")) throw bad("node/edges is not an [E, 2] array of node names");
+    const names = new Set(nodes.map((n) => n.name));
+    const edges: [string, string][] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const [from, to] = [flat[i] as string, flat[i + 1] as string];
+      if (!names.has(from) || !names.has(to)) throw bad(`edge ${from} -> ${to} names a node the file does not hold`);
+      edges.push([from, to]);
+    }
+    return { version, nodes, edges };
+  } catch (e) {
+    if (e instanceof SpikemedError) throw e;
+    throw bad(hdf5Reason(e));
+  } finally {
+    h5.close();
+  }
+}
+
+function numericParam(item: InstanceType<typeof h5wasm.Dataset>, what: string, bad: (reason: string) => SpikemedError): { shape: number[]; data: Float64Array } {
+  const shape = item.shape;
+  if (!shape) throw bad(`${what} has no shape`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count > MAX_PARAM_VALUES) throw bad(`${what} holds ${count} values, more than ${MAX_PARAM_VALUES}`);
+  const value = item.value;
+  const values = typeof value === "number" || typeof value === "bigint" ? [value] : ArrayBuffer.isView(value) ? Array.from(value as ArrayLike<number | bigint>) : null;
+  if (!values || values.length !== count || !values.every((v) => typeof v === "number" || typeof v === "bigint")) throw bad(`${what} is not numeric`);
+  const data = Float64Array.from(values, Number);
+  if (!data.every(Number.isFinite)) throw bad(`${what} holds NaN or infinite values`);
+  return { shape, data };
+}
+
+/** The innermost HDF5 diagnostic ("file signature not found"), not the whole stack h5wasm reports. */
+function hdf5Reason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const lines = text.split("\n").map((l) => l.trim());
+  const innermost = lines.filter((l) => /^#\d+:/.test(l)).pop();
+  return innermost ? innermost.replace(/^#\d+:.*?\(\):\s*/, "") : text.split("\n")[0];
+}
 
 function writeValue(group: H5Group, name: string, value: NirValue): void {
   if (value.dtype === "int64") {

@@ -172,6 +172,9 @@ export function loadTrainingCheckpoint(file: string, parts: TrainingParts, check
     throw new SpikemedError(`checkpoint ${file} does not hold a training state`, "pass a checkpoint written by spikemed train");
   }
   checkMeta?.(training.user ?? {});
+  // Training stops at the first non-finite loss, so no checkpoint it writes holds NaN or Infinity: resuming from one would train a NaN model.
+  const nonFinite = [...tensors].find(([, t]) => !t.every(Number.isFinite));
+  if (nonFinite) throw new SpikemedError(`checkpoint ${file}: tensor "${nonFinite[0]}" holds NaN or infinite values`, "the file is damaged; use an earlier checkpoint or start the run again without --resume");
   const mismatch = "the checkpoint was written for a different model; resume with the same model settings";
   const byPrefix = (prefix: string) => new Map([...tensors].filter(([name]) => name.startsWith(prefix)).map(([name, t]) => [name.slice(prefix.length), t]));
   const savedParams = byPrefix(PARAM);

@@ -115,6 +115,9 @@ abstract class BaseOptimizer implements Optimizer {
   }
 
   loadState(state: OptimizerState, source = "optimizer state"): void {
+    if (state === null || typeof state !== "object" || state.hyper === null || typeof state.hyper !== "object") {
+      throw new SpikemedError(`${source}: holds no optimizer settings`, "the file is damaged; use an earlier checkpoint or start the run again without --resume");
+    }
     if (state.kind !== this.kind) {
       throw new SpikemedError(`${source}: holds ${state.kind} optimizer state but the run uses ${this.kind}`, "resume with the optimizer the run was started with");
     }

@@ -136,7 +136,13 @@ function checkState(state: ScheduleState, kind: ScheduleConfig["kind"], source: 
   if (state === null || typeof state !== "object" || state.config?.kind !== kind) {
     throw new SpikemedError(`${source}: holds a ${String(state?.config?.kind)} schedule but the run uses ${kind}`, "resume with the schedule the run was started with");
   }
-  validateConfig(state.config);
+  try {
+    validateConfig(state.config);
+  } catch (err) {
+    // validateConfig names the schedule (its errors usually answer a command-line option); here the file is at fault.
+    if (err instanceof SpikemedError) throw new SpikemedError(`${source}: ${err.message}`, "the file is damaged; use an earlier checkpoint or start the run again without --resume");
+    throw err;
+  }
   checkRange(source, "schedule baseLr", state.baseLr, 0, Infinity);
   checkRange(source, "schedule epoch", state.epoch, 0, Infinity, true);
   checkRange(source, "schedule lr", state.lr, 0, Infinity);

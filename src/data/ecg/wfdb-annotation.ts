@@ -103,6 +103,8 @@ export function parseMitAnnotations(bytes: Uint8Array, source: string): Annotati
       default:
         if (a > 49) throw new SpikemedError(`${source}: invalid annotation code ${a} at byte ${p - 2}: not an MIT-format annotation file`);
         time += value;
+        // A negative SKIP can move the time before the record's start; an annotation there has no sample.
+        if (time < 0 || time > 0x7fffffff) throw new SpikemedError(`${source}: annotation at byte ${p - 2} falls at sample ${time}, outside any record`, "the annotation file is damaged; download it again");
         sample[n] = time;
         code[n] = a;
         num[n] = currentNum;
