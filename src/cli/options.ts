@@ -13,6 +13,13 @@ export const nonNegativeInt = (value: string): number => {
   return n;
 };
 
+/** A TCP port, 0 meaning any free one. */
+export const port = (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port from 1 to 65535, or 0 for any free one, got "${value}"`);
+  return n;
+};
+
 export const positiveNumber = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
