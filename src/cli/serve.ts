@@ -64,6 +64,8 @@ export interface ServeOptions {
   host?: string;
   /** Where the one-line notes on refused or failed requests go (default: stderr). */
   log?: (line: string) => void;
+  /** At most so many of those lines a second (default 20). */
+  logLimit?: number;
 }
 
 /** Starts the page's server; resolves with its address once it listens. */
@@ -72,9 +74,10 @@ export async function startServer(runDir: string, options: ServeOptions): Promis
   const dataDir = options.data ?? (manifest.task === "ecg" ? sampleDataDir() : null);
   const inputs = dataDir === null ? [] : manifest.task === "ecg" ? listRecords(dataDir) : listImages(dataDir);
   const files = pageFiles(runDir, manifest.task, dataDir, inputs);
-  const log = new RefusalLog(options.log ?? ((line) => process.stderr.write(`${line}\n`)));
+  const log = new RefusalLog(options.log ?? ((line) => process.stderr.write(`${line}\n`)), options.logLimit);
   let hosts: Set<string> | null = null; // known once listening
-  const server = http.createServer((req, res) => {
+  // Node's own 400 for a missing Host would bypass the check below and its log line.
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
     answer(req, res, hosts, files, JSON.stringify(inputs)).catch((err: Error) => {
       const status = err instanceof Refusal ? err.status : 500;
       log.refused(req, status, err instanceof Refusal ? err.message : `failed: ${err.message.split("\n")[0]}`);
