@@ -75,15 +75,17 @@ export async function startServer(runDir: string, options: ServeOptions): Promis
   const inputs = dataDir === null ? [] : manifest.task === "ecg" ? listRecords(dataDir) : listImages(dataDir);
   const files = pageFiles(runDir, manifest.task, dataDir, inputs);
   const log = new RefusalLog(options.log ?? ((line) => process.stderr.write(`${line}\n`)), options.logLimit);
-  let hosts: Set<string> | null = null; // known once listening
+  let hosts: Set<string> | null = new Set(); // none until the address is known
   // Node's own 400 for a missing Host would bypass the check below and its log line.
   const server = http.createServer({ requireHostHeader: false }, (req, res) => {
-    answer(req, res, hosts, files, JSON.stringify(inputs)).catch((err: Error) => {
-      const status = err instanceof Refusal ? err.status : 500;
-      log.refused(req, status, err instanceof Refusal ? err.message : `failed: ${err.message.split("\n")[0]}`);
-      if (res.headersSent) res.destroy();
-      else reply(res, status, `${status} ${http.STATUS_CODES[status]}\n`);
-    });
+    answer(req, res, hosts, files, JSON.stringify(inputs))
+      .catch((err: unknown) => {
+        const status = err instanceof Refusal ? err.status : 500;
+        log.refused(req, status, err instanceof Refusal ? err.message : `failed: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
+        if (res.headersSent) res.destroy();
+        else reply(res, status, `${status} ${http.STATUS_CODES[status]}\n`);
+      })
+      .catch(() => res.destroy()); // whatever happens, this request ends and the server goes on
   });
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (err.code === "ECONNRESET" || !socket.writable) return socket.destroy();
