@@ -91,7 +91,7 @@ export async function startServer(runDir: string, options: ServeOptions): Promis
     if (err.code === "ECONNRESET" || !socket.writable) return socket.destroy();
     // What Node itself would answer: too long a head, too slow a client, anything else malformed.
     const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-    log.refused(null, status, `malformed HTTP (${err.code ?? err.message})`);
+    log.refused("(unparsed request)", status, `malformed HTTP (${err.code ?? err.message})`);
     socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
   });
   server.on("close", () => log.close());
@@ -101,6 +101,9 @@ export async function startServer(runDir: string, options: ServeOptions): Promis
     server.once("error", (err: NodeJS.ErrnoException) => reject(listenError(err, host, portNumber)));
     server.listen(portNumber, host, resolve);
   });
+  // Once listening, an error is a connection not accepted (too many open files, say): without a
+  // listener Node would end the process for it.
+  server.on("error", (err: NodeJS.ErrnoException) => log.refused("(connection)", 503, `not accepted (${err.code ?? err.message})`));
   const address = server.address() as AddressInfo;
   hosts = allowedHosts(address);
   const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -169,8 +172,8 @@ export class RefusalLog {
 
   constructor(private readonly write: (line: string) => void, private readonly perSecond = 20) {}
 
-  /** `req` null: a request too malformed to have a method and path. */
-  refused(req: http.IncomingMessage | null, status: number, why: string): void {
+  /** `request`: the request, or what stands in for one that has no method and path. */
+  refused(request: http.IncomingMessage | string, status: number, why: string): void {
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
       this.close();
@@ -179,7 +182,7 @@ export class RefusalLog {
     }
     if (this.written < this.perSecond) {
       this.written++;
-      this.write(`spikemed serve: ${req ? `${req.method} ${printable(req.url ?? "")}` : "(unparsed request)"} ${status} ${why}`);
+      this.write(`spikemed serve: ${typeof request === "string" ? request : `${request.method} ${printable(request.url ?? "")}`} ${status} ${why}`);
     } else if (this.leftOut++ === 0) {
       this.timer = setTimeout(() => this.close(), this.windowStart + 1000 - now).unref();
     }

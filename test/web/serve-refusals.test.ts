@@ -125,9 +125,14 @@ test("other methods and malformed HTTP are refused and logged", async () => {
   await alive();
 });
 
-test("an error while answering is a 500 with one log line, and the server goes on", async () => {
+test("an error while answering is a 500 with one log line, a connection not accepted one line, and the server goes on", async () => {
   // loop.hea is a symbolic link to itself: reading it fails with ELOOP.
   await refused({ target: "/data/loop.hea" }, 500, /failed: ELOOP/);
+  await alive();
+  // Node reports a connection it could not accept (e.g. out of file descriptors) on the server.
+  const before = logged.length;
+  server.emit("error", Object.assign(new Error("accept EMFILE"), { code: "EMFILE" }));
+  assert.deepEqual(logged.slice(before), ["spikemed serve: (connection) 503 not accepted (EMFILE)"]);
   await alive();
 });
 
