@@ -32,7 +32,7 @@ const energyOf = (r: RunReport, device: string): string => {
   return row ? Number(row[2]).toExponential(2) : "n/a";
 };
 
-// Run folders are not committed, so a later session has only its own: rows of runs whose
+// Run folders are not committed, so another machine or checkout has only its own: rows of runs whose
 // folders are gone are kept from the previous file instead of dropped.
 const output = "bench/results/experiments.md";
 const previous = fs.existsSync(output) ? fs.readFileSync(output, "utf8").split("\n") : [];
@@ -67,7 +67,7 @@ for (const name of fs.existsSync(root) ? fs.readdirSync(root).sort() : []) {
 }
 const lines = [
   "# Experiment results", "",
-  `Collected by \`node dist/bench/summarize-runs.js\` on ${new Date().toISOString()} (${os.cpus()[0].model}, ${os.cpus().length} cores) from the run folders under ${root} (rows of runs whose folders an earlier session had are kept from the file before; each row's date is in its details); each run's full report (training table, per-class metrics, confusion matrix, energy per layer) is its report.md.`, "",
+  `Collected by \`node dist/bench/summarize-runs.js\` on ${new Date().toISOString()} (${os.cpus()[0].model}, ${os.cpus().length} cores) from the run folders under ${root} (rows of runs whose folders are not on this machine are kept from the file before; each row's date is in its details); each run's full report (training table, per-class metrics, confusion matrix, energy per layer) is its report.md.`, "",
   "Accuracy and macro-F1 in %, with 95% bootstrap intervals over the test set (or, for several seeds, the mean and 95% t-interval across seeds; sensitivities, timing and energy are then the first seed's). Sens S / V: sensitivity (recall) of the S and V classes (ECG). Train: minutes of training on this 2-core machine (often shared with other jobs). Energy: joules per inference estimated from the measured spike rates with KerasSpiking's constants (Loihi / CPU).", "",
   "| run | model | accuracy % | macro-F1 % | ROC AUC | sens S / V % | epochs | train min | inference / s | energy J (loihi / cpu) |",
   "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

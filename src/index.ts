@@ -2,6 +2,8 @@
  * spikemed as a library, in Node.js: each step of the pipeline under its own name, as the folders
  * lay it out (data -> encode -> model -> train / eval -> energy / export). The compute core's and
  * the models' names are also at the top level. In a browser, import "spikemed/web" instead.
+ *
+ * @module spikemed
  */
 export * from "./core/index.js";
 export * from "./model/index.js";

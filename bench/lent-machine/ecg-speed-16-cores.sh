@@ -1,5 +1,5 @@
 #!/bin/bash
-# The ECG SNN speed sitting of session 13 on a lent 16-core machine with an NVIDIA H200 (one run of
+# The ECG SNN speed sitting of 2026-12-04 (commit e879247) on a lent 16-core machine with an NVIDIA H200 (one run of
 # the workplace's device tool): spikemed at 1-16 threads against PyTorch on the same CPU, PyTorch on
 # the GPU, and the same short training at 1, 2 and 16 threads (checkpoints must match bit for bit).
 # That machine has no Node: .devcarry/node.xz is this machine's node binary (xz), .devcarry/runtime.tar.xz

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import sharp from "sharp";
-import { SpikemedError } from "../core/index.js";
+import { RESEARCH_NOTICE, SpikemedError } from "../core/index.js";
 import { decodeImageFile } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, median } from "../data/ecg/index.js";
 import {
@@ -12,16 +12,16 @@ import { loadRun, recordBeats } from "../experiment/index.js";
 import { readsOnlyFeatures } from "../model/index.js";
 import { flatArrayData, predictProbabilities, sampleSize } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { list, positiveInt, positiveNumber } from "./options.js";
+import { list, maxImagePixelsOption, positiveInt, positiveNumber, readNumber } from "./options.js";
 import { readRecordAt } from "./predict.js";
 
 /** Share of the image's side that counts as its border (where hospitals put markers and labels). */
 const BORDER = 0.125;
 
-type ExplainFlags = BackendOptions & { out: string; patch?: number; class?: string; at?: string[]; segment: number };
+type ExplainFlags = BackendOptions & { out: string; patch?: number; class?: string; at?: string[]; segment: number; maxImagePixels?: number };
 
 export function explainCommand(): Command {
-  return backendOptions(new Command("explain"))
+  return maxImagePixelsOption(backendOptions(new Command("explain")))
     .description("what a model's decision rests on (occlusion sensitivity): for chest X-rays, where in each image it looks (a PNG overlay per image); " +
       "for ECG records, which stretch of the beat window and which beat measurements carry each chosen beat's class (SVG plots)")
     .argument("<run>", "a run folder written by spikemed train")
@@ -34,6 +34,7 @@ export function explainCommand(): Command {
     .action(async (runDir: string, inputs: string[], flags: ExplainFlags) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
+      process.stdout.write(`${RESEARCH_NOTICE}\n`);
       const classNames = manifest.classNames;
       const chosen = flags.class === undefined ? undefined : classNames.indexOf(flags.class);
       if (chosen === -1) throw new SpikemedError(`--class ${flags.class}: the run's classes are ${classNames.join(", ")}`);
@@ -49,7 +50,7 @@ export function explainCommand(): Command {
         return predictProbabilities(network, data, Int32Array.from({ length: n }, (_, i) => i), 32).probabilities;
       };
       for (const file of inputs) {
-        const pixels = await decodeImageFile(file, { size });
+        const pixels = await decodeImageFile(file, { size, maxPixels: flags.maxImagePixels });
         const map = occlusionMap(pixels, size, K, predict, { classIndex: chosen, patch: flags.patch });
         const predicted = argmaxRows(map.whole, 1, K)[0];
         const out = path.join(flags.out, `${path.basename(file).replace(/\.[^.]+$/, "")}-occlusion.png`);
@@ -94,8 +95,8 @@ function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
   const fs_ = record.samplingFrequency;
   const picks = flags.at
     ? flags.at.map((text) => {
-      const seconds = Number(text);
-      if (!Number.isFinite(seconds) || seconds < 0) throw new SpikemedError(`--at ${text}: expected a time in seconds`);
+      const seconds = readNumber(text, { min: 0 });
+      if (seconds === null) throw new SpikemedError(`--at ${text}: expected a time in seconds`);
       let best = 0;
       for (let i = 1; i < n; i++) if (Math.abs(beats.sampleOfBeat[i] / fs_ - seconds) < Math.abs(beats.sampleOfBeat[best] / fs_ - seconds)) best = i;
       return best;

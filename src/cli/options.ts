@@ -1,51 +1,57 @@
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
+import { DEFAULT_MAX_IMAGE_PIXELS } from "../data/cxr/pixels.js";
+
+/** A plain decimal number as people type it: no hexadecimal (0x10), no blanks, no Infinity. */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
+export interface NumberRule {
+  /** Whole numbers only (written without a fraction or exponent). */
+  whole?: boolean;
+  /** Smallest value allowed, and whether it is allowed itself (default true). */
+  min?: number;
+  minIncluded?: boolean;
+  /** Largest value allowed, and whether it is allowed itself (default true). */
+  max?: number;
+  maxIncluded?: boolean;
+  /** What is expected, in words, for the error: "a positive integer". */
+  expected: string;
+}
+
+/** The number `text` is when it is one the rule allows, else null: the one check every numeric option and setting goes through. */
+export function readNumber(text: string, rule: Omit<NumberRule, "expected">): number | null {
+  const n = Number(text);
+  if (!(rule.whole ? /^[-+]?\d+$/.test(text) && Number.isSafeInteger(n) : DECIMAL.test(text) && Number.isFinite(n))) return null;
+  if (rule.min !== undefined && (rule.minIncluded === false ? n <= rule.min : n < rule.min)) return null;
+  if (rule.max !== undefined && (rule.maxIncluded === false ? n >= rule.max : n > rule.max)) return null;
+  return n;
+}
+
+/** A commander parser for numbers the rule allows; others are refused as `expected ${rule.expected}, got "text"`. */
+export function numberOption(rule: NumberRule): (value: string) => number {
+  return (value: string) => {
+    const n = readNumber(value, rule);
+    if (n === null) throw new InvalidArgumentError(`expected ${rule.expected}, got "${value}"`);
+    return n;
+  };
+}
 
 /** Commander parsers that reject bad values with a message naming the expected form. */
-export const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  return n;
-};
-
-export const nonNegativeInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number >= 0, got "${value}"`);
-  return n;
-};
-
+export const positiveInt = numberOption({ whole: true, min: 1, expected: "a positive integer" });
+export const nonNegativeInt = numberOption({ whole: true, min: 0, expected: "a whole number >= 0" });
+export const positiveNumber = numberOption({ min: 0, minIncluded: false, expected: "a positive number" });
+export const nonNegativeNumber = numberOption({ min: 0, expected: "a number >= 0" });
 /** A TCP port, 0 meaning any free one. */
-export const port = (value: string): number => {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port from 1 to 65535, or 0 for any free one, got "${value}"`);
-  return n;
-};
-
-export const positiveNumber = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
-  return n;
-};
-
-export const nonNegativeNumber = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got "${value}"`);
-  return n;
-};
-
+export const port = numberOption({ whole: true, min: 0, max: 65535, expected: "a port from 1 to 65535, or 0 for any free one" });
 /** A share: at least 0 and under 1. */
-export const fraction = (value: string): number => {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`expected a number from 0 up to (not including) 1, got "${value}"`);
-  return n;
-};
+export const fraction = numberOption({ min: 0, max: 1, maxIncluded: false, expected: "a number from 0 up to (not including) 1" });
 
 /** "before,after": two non-negative numbers of seconds. */
 export const seconds = (value: string): number[] => {
-  const parts = value.split(",").map((s) => Number(s.trim()));
-  if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n) || n < 0)) {
+  const parts = value.split(",").map((s) => readNumber(s.trim(), { min: 0 }));
+  if (parts.length !== 2 || parts.some((n) => n === null)) {
     throw new InvalidArgumentError(`expected two numbers of seconds "before,after" (e.g. 0.25,0.46), got "${value}"`);
   }
-  return parts;
+  return parts as number[];
 };
 
 export const list = (value: string): string[] => value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -55,4 +61,9 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
     if (!choices.includes(value as T)) throw new InvalidArgumentError(`expected one of ${choices.join(", ")}, got "${value}"`);
     return value as T;
   };
+}
+
+/** The option that raises (or lowers) the decoded-pixel limit of X-ray images, for every command that reads them. */
+export function maxImagePixelsOption(command: Command): Command {
+  return command.option("--max-image-pixels <n>", `cxr: refuse images of more pixels than this before decoding them (default ${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString("en-US")})`, positiveInt);
 }

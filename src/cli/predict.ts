@@ -1,26 +1,29 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { SpikemedError } from "../core/index.js";
+import { RESEARCH_NOTICE, SpikemedError } from "../core/index.js";
 import { decodeImageFileToBytes } from "../data/cxr/index.js";
 import { readRecord, type WfdbRecord } from "../data/ecg/index.js";
-import { imageSize, loadRun, predictImageBytes, predictRecordBeats } from "../experiment/index.js";
+import { imageSize, loadRun, predictImageBytes, predictRecordBeats, recordInTrainingData } from "../experiment/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
+import { maxImagePixelsOption } from "./options.js";
 
 type LoadedRun = ReturnType<typeof loadRun>;
 
 export function predictCommand(): Command {
-  return backendOptions(new Command("predict"))
+  return maxImagePixelsOption(backendOptions(new Command("predict")))
     .description("classify inputs with a trained run: ECG records (per-beat labels and a summary) or chest X-ray images (probabilities)")
     .argument("<run>", "a run folder written by spikemed train")
     .argument("<inputs...>", "ecg: WFDB record paths (e.g. data/100 or data/100.hea); cxr: image files")
     .option("--json", "print JSON instead of tables")
-    .action(async (runDir: string, inputs: string[], flags: BackendOptions & { json?: boolean }) => {
+    .action(async (runDir: string, inputs: string[], flags: BackendOptions & { json?: boolean; maxImagePixels?: number }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
+      // With --json the notice goes to stderr, so that stdout stays one JSON document.
+      (flags.json ? process.stderr : process.stdout).write(`${RESEARCH_NOTICE}\n`);
       const results = [];
       for (const input of inputs) {
-        const result = manifest.data.task === "ecg" ? predictRecord(network, manifest, input) : await predictImage(network, manifest, input);
+        const result = manifest.data.task === "ecg" ? predictRecord(network, manifest, input) : await predictImage(network, manifest, input, flags.maxImagePixels);
         results.push(result);
         if (!flags.json) process.stdout.write(result.text + "\n");
       }
@@ -28,9 +31,14 @@ export function predictCommand(): Command {
     });
 }
 
+/** `input` without its WFDB extension: data/100.hea -> data/100. */
+function recordBase(input: string): string {
+  return input.replace(/\.(hea|dat|atr)$/, "");
+}
+
 /** The WFDB record at `input` (a path with or without .hea / .dat / .atr), with its annotations when it has them. */
 export function readRecordAt(input: string): WfdbRecord {
-  const base = input.replace(/\.(hea|dat|atr)$/, "");
+  const base = recordBase(input);
   if (!fs.existsSync(`${base}.hea`)) throw new SpikemedError(`${input}: no WFDB header ${base}.hea`, "give the record's path without extension, e.g. data/mitdb/100");
   return readRecord(path.dirname(base), path.basename(base), { annotator: fs.existsSync(`${base}.atr`) ? "atr" : null });
 }
@@ -41,7 +49,9 @@ function predictRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
   const classNames = manifest.classNames;
   const K = classNames.length;
   const fs_ = record.samplingFrequency;
+  const inTraining = recordInTrainingData(manifest.data, `${recordBase(input)}.hea`);
   const lines = [`record ${record.name}: ${labels.length} beats detected (${(record.frameCount / fs_ / 60).toFixed(1)} min)`,
+    ...(inTraining ? [`  note: record ${record.name} is in the data this run was trained on: the model has seen its beats, so these predictions overstate how it does on new patients`] : []),
     `  summary: ${classNames.map((c) => `${c} ${summary[c]}`).join(", ")}`];
   if (agreement) {
     lines.push(`  against the reference annotations: ${agreement.matched} beats matched within 150 ms, ` +
@@ -52,13 +62,13 @@ function predictRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
     lines.push(`  ${(sampleOfBeat[i] / fs_).toFixed(3).padStart(8)}  ${String(sampleOfBeat[i]).padStart(8)}  ${classNames[labels[i]].padEnd(5)}  ${probabilities[i * K + labels[i]].toFixed(4)}`);
   }
   return {
-    input, beats: labels.length, summary, agreement,
+    input, beats: labels.length, inTrainingData: inTraining, summary, agreement,
     perBeat: Array.from(labels, (l, i) => ({ sample: sampleOfBeat[i], class: classNames[l], probability: probabilities[i * K + l] })),
     text: lines.join("\n"),
   };
 }
 
-async function predictImage(network: LoadedRun["network"], manifest: LoadedRun["manifest"], file: string) {
-  const probs = predictImageBytes(network, manifest, await decodeImageFileToBytes(file, { size: imageSize(manifest) }), file);
+async function predictImage(network: LoadedRun["network"], manifest: LoadedRun["manifest"], file: string, maxPixels?: number) {
+  const probs = predictImageBytes(network, manifest, await decodeImageFileToBytes(file, { size: imageSize(manifest), maxPixels }), file);
   return { input: file, probabilities: probs, text: `${file}: ${Object.entries(probs).map(([c, p]) => `${c} ${p.toFixed(4)}`).join("  ")}` };
 }

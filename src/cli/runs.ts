@@ -1,14 +1,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { Rng } from "../core/index.js";
-import { energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
+import { RESEARCH_NOTICE, Rng } from "../core/index.js";
+import { energyMarkdownFile, energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
 import { compareRuns, evaluateClassifier, writeFileAtomic } from "../eval/index.js";
 import { describeNir, exportNir } from "../export/index.js";
-import { accuracyByGroup, exampleBatches, loadRun, prepareData, type DataSpec, type RunManifest } from "../experiment/index.js";
+import { accuracyByGroup, exampleBatches, loadRun, prepareData, splitCautions, type DataSpec, type RunManifest } from "../experiment/index.js";
 import { predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { list, oneOf } from "./options.js";
+import { list, oneOf, positiveInt, positiveNumber } from "./options.js";
 
 /** The run's data set and split again (with the features its model reads), from a different folder when --data is given. */
 async function runData(manifest: RunManifest, dataDir?: string) {
@@ -32,7 +32,7 @@ export function evaluateCommand(): Command {
       });
       writeFileAtomic(path.join(runDir, "evaluation.json"), JSON.stringify(evaluation, null, 2) + "\n");
       const p = (v: number | null) => (v === null ? "n/a" : (100 * v).toFixed(2));
-      const lines = [`${manifest.model.name} on ${prepared.splitDescription}`, `test samples ${evaluation.n}`,
+      const lines = [RESEARCH_NOTICE, ...splitCautions(manifest.data).map((c) => `caution: ${c}`), `${manifest.model.name} on ${prepared.splitDescription}`, `test samples ${evaluation.n}`,
         `accuracy ${p(evaluation.accuracy.estimate)}% (95% CI ${p(evaluation.accuracy.lower)}-${p(evaluation.accuracy.upper)})`,
         `macro-F1 ${p(evaluation.macroF1.estimate)}%` + (evaluation.macroAuc ? `, macro ROC AUC ${evaluation.macroAuc.estimate?.toFixed(4)}` : ""),
         "class  precision  recall(sens)  specificity  F1      support"];
@@ -55,7 +55,7 @@ export function compareCommand(): Command {
     .description("side-by-side table of several runs (accuracy, macro-F1, per-class sensitivity, energy, speed); runs of several seeds are also paired seed by seed against the first of them (mean difference, t interval, paired t test)")
     .argument("<runs...>", "run folders")
     .action((runs: string[]) => {
-      process.stdout.write(compareRuns(runs) + "\n");
+      process.stdout.write(`${RESEARCH_NOTICE}\n\n${compareRuns(runs)}\n`);
     });
 }
 
@@ -66,18 +66,22 @@ export function energyCommand(): Command {
     .option("--data <dir>", "measure spike rates on this folder's data instead of the run's")
     .option("--devices <list>", "devices (default all built-in: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
     .option("--device-file <file>", "a JSON file with more devices")
-    .option("--batches <n>", "test batches of 32 to measure spike rates on", (v) => Number(v), 8)
+    .option("--batches <n>", "test batches of 32 to measure spike rates on", positiveInt, 8)
     .action(async (runDir: string, flags: BackendOptions & { data?: string; devices?: string[]; deviceFile?: string; batches: number }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
       const prepared = await runData(manifest, flags.data);
-      const activity = network.measureInputRates(exampleBatches(prepared.data, prepared.split.test, flags.batches, 32), new Rng(0));
+      const batches = exampleBatches(prepared.data, prepared.split.test, flags.batches, 32);
+      const activity = network.measureInputRates(batches, new Rng(0));
       const devices = selectDevices(loadDeviceCatalog(flags.deviceFile ? [flags.deviceFile] : []), flags.devices);
-      const section = energyReportSection({ layers: network.describe(), activity, devices });
-      fs.mkdirSync(runDir, { recursive: true });
-      writeFileAtomic(path.join(runDir, "energy.md"), section.markdown);
+      // Beside training's energy.md, which keeps the energy measured while training (this command measures none).
+      const section = energyReportSection({ layers: network.describe(), activity, devices, chartPrefix: "energy-estimate" });
+      const file = path.join(runDir, "energy-estimate.md");
+      const markdown = energyMarkdownFile(section, `Estimated by \`spikemed energy\` on ${new Date().toISOString()} from spike rates on ${batches.length} test batch(es) of up to 32 samples from ` +
+        `${flags.data ?? "the run's data"}; the estimate made at training and the energy measured while training are in energy.md.`);
+      writeFileAtomic(file, markdown);
       for (const chart of section.charts) writeFileAtomic(path.join(runDir, chart.fileName), chart.svg);
-      process.stdout.write(section.markdown + `\nwritten to ${path.join(runDir, "energy.md")}\n`);
+      process.stdout.write(markdown + `\nwritten to ${file}\n`);
     });
 }
 
@@ -87,7 +91,7 @@ export function exportCommand(): Command {
     .argument("<run>", "a run folder written by spikemed train")
     .requiredOption("--out <file>", "the .nir file to write")
     .option("--format <name>", "nir", oneOf(["nir"] as const), "nir")
-    .option("--dt <seconds>", "time step that maps the discrete neurons to NIR's continuous ones (default 1e-4)", (v) => Number(v))
+    .option("--dt <seconds>", "time step that maps the discrete neurons to NIR's continuous ones (default 1e-4)", positiveNumber)
     .action(async (runDir: string, flags: { out: string; dt?: number }) => {
       const { network } = loadRun(runDir);
       const summary = await exportNir(network, flags.out, { dt: flags.dt });

@@ -8,7 +8,7 @@ import {
 import { mapLayerConfigs, surrogates, type LayerConfig, type ModelConfig, type Task } from "../model/index.js";
 import { writeFileAtomic } from "../eval/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { nonNegativeInt, oneOf, positiveInt, positiveNumber } from "./options.js";
+import { nonNegativeInt, numberOption, oneOf, positiveInt, positiveNumber } from "./options.js";
 import { experimentOptions, experimentSettings, validationHint, type ExperimentFlags } from "./train.js";
 
 /** Training options a grid may vary (their values are parsed and checked as on the train command line). */
@@ -26,11 +26,7 @@ const MODEL_PARAMETERS: Record<string, { describe: string; parse: (value: string
   },
   beta: {
     describe: "membrane decay per step of every LIF and synaptic layer, in (0, 1]",
-    parse: (value) => {
-      const beta = Number(value);
-      if (!(beta > 0 && beta <= 1)) throw new InvalidArgumentError(`expected a decay in (0, 1], got "${value}"`);
-      return beta;
-    },
+    parse: numberOption({ min: 0, minIncluded: false, max: 1, expected: "a decay in (0, 1]" }),
     apply: (model, beta) => changeLayers(model, "beta", (l) => (l.type === "lif" || l.type === "synaptic" ? { ...l, beta: beta as number } : null)),
   },
   threshold: {

@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { Command } from "commander";
-import { SpikemedError } from "../core/index.js";
+import { RESEARCH_NOTICE, SpikemedError } from "../core/index.js";
 import { listRecords, sampleDataDir } from "../data/ecg/index.js";
 import { loadRun } from "../experiment/index.js";
 import { port } from "./options.js";
@@ -17,11 +17,8 @@ const ISOLATION = {
   "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cross-Origin-Resource-Policy": "same-origin",
 };
 
-/** The notice the page shows above everything it computes. */
-export const RESEARCH_NOTICE = "spikemed is research software, not a medical device: its classes are not a diagnosis.";
-
 // The page's logic is src/web/page.ts; everything it computes, it computes in the browser. The
-// empty icon spares the log a refused /favicon.ico on every visit.
+// notice comes above all of it; the empty icon spares the log a refused /favicon.ico on every visit.
 const PAGE = `<!doctype html>
 <html lang="en">
 <meta charset="utf-8">

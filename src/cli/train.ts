@@ -3,11 +3,11 @@ import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
-import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
+import { DEFAULT_BEAT_WINDOW, ECG_RATE_RANGE, beatWindowFromSeconds, type BeatWindow } from "../data/ecg/index.js";
 import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
-import { checkConfigSettings, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
+import { checkConfigSettings, MAX_TIME_STEPS, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
-import { fraction, list, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, seconds } from "./options.js";
+import { fraction, list, maxImagePixelsOption, nonNegativeInt, nonNegativeNumber, numberOption, oneOf, positiveInt, positiveNumber, readNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 
 /** The shared options as commander parses them. */
@@ -16,7 +16,7 @@ export interface ExperimentFlags {
   model: string; config?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr?: number;
   optimizer?: "adam" | "adamw" | "sgd"; momentum?: number; labelSmoothing?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor?: Monitor; recipe?: RecipeName; seed: number; splitSeed?: number;
-  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; augment?: boolean; augmentSettings?: string; records?: string[];
+  limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; maxImagePixels?: number; augment?: boolean; augmentSettings?: string; records?: string[];
 }
 
 interface TrainFlags extends ExperimentFlags, BackendOptions {
@@ -62,11 +62,12 @@ export function validationHint(task: Task, flags: ExperimentFlags): string | nul
 
 /** The data, model and training options that train and search share. */
 export function experimentOptions(command: Command): Command {
-  return command
+  return maxImagePixelsOption(command)
     .option("--data <dir>", "folder of WFDB records (ecg; default: the embedded MIT-BIH sample) or of images / a manifest CSV (cxr)")
     .option("--records <list>", "ecg: only these records, comma-separated", list)
     .option("--beat-window <before,after>", `ecg: seconds of signal before and after each R peak that the model sees (default ${defaultSeconds().join(",")})`, seconds)
-    .option("--sample-rate <hz>", `ecg: rate signals are resampled to before windowing (default ${DEFAULT_BEAT_WINDOW.sampleRate})`, positiveNumber)
+    .option("--sample-rate <hz>", `ecg: rate signals are resampled to before windowing (default ${DEFAULT_BEAT_WINDOW.sampleRate})`,
+      numberOption({ min: ECG_RATE_RANGE.min, max: ECG_RATE_RANGE.max, expected: `a rate from ${ECG_RATE_RANGE.min} to ${ECG_RATE_RANGE.max} Hz` }))
     .option("--leads <list>", "ecg: signals the model sees side by side, comma-separated: names (MLII, V1), indices (0, 1) or next (the record's first signal not chosen yet); " +
       "the first gives the R peaks and the features (default MLII; MLII,next: both of MIT-BIH's leads, whose second is V1, V2, V4 or V5 by record)", leadList)
     .option("--include-paced", "ecg: keep the paced records 102, 104, 107, 217 (their paced beats are class Q), which AAMI studies leave out")
@@ -77,7 +78,7 @@ export function experimentOptions(command: Command): Command {
     .option("--model <name>", `ecg: ${MODEL_NAMES.ecg.join(", ")}; cxr: ${MODEL_NAMES.cxr.join(", ")}`, "snn")
     .option("--config <file>", "a model config JSON file instead of a built-in --model")
     .option("--epochs <n>", "training epochs (ecg 10; cxr 10, --protocol same-source 15)", positiveInt)
-    .option("--time-steps <n>", "simulation steps per input (spiking models)", positiveInt)
+    .option("--time-steps <n>", "simulation steps per input (spiking models)", numberOption({ whole: true, min: 1, max: MAX_TIME_STEPS, expected: `a whole number of steps from 1 to ${MAX_TIME_STEPS}` }))
     .option("--batch-size <n>", "samples per step (ecg 16, cxr 32)", positiveInt)
     .option("--micro-batch <n>", "compute each batch in chunks of n samples and sum their gradients (a large batch in the memory of a small one, e.g. gatti2025 at the paper's batch 32)", positiveInt)
     .option("--lr <rate>", "learning rate (default 0.001)", positiveNumber)
@@ -136,8 +137,8 @@ function classWeightList(value: string): string {
   if (value.trim() === "none") return "none";
   const pairs = value.split(",").map((pair) => {
     const match = /^\s*([^=\s]+)\s*=\s*(\S+)\s*$/.exec(pair);
-    const weight = match ? Number(match[2]) : Number.NaN;
-    if (!match || !(weight >= 0) || !Number.isFinite(weight)) throw new InvalidArgumentError(`expected class=weight pairs with weights of 0 or more, e.g. F=1,Q=1; got "${value}"`);
+    const weight = match ? readNumber(match[2], { min: 0 }) : null;
+    if (!match || weight === null) throw new InvalidArgumentError(`expected class=weight pairs with weights of 0 or more, e.g. F=1,Q=1; got "${value}"`);
     return [match[1], weight] as const;
   });
   if (new Set(pairs.map(([name]) => name)).size !== pairs.length) throw new InvalidArgumentError(`a class is named twice in "${value}"`);
@@ -286,7 +287,7 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
     throw new SpikemedError("--protocol leave-one-source-out needs --holdout SOURCE", "name the source to test on, e.g. --holdout cxnet");
   }
   return { task, dataDir: flags.data, protocol: flags.protocol, heldOutSource: flags.holdout, imageSize: model.inputShape[1],
-    seed, limit: flags.limit, onBadFile: flags.onBadFile, ...(flags.augmentSettings ? { augment: augmentSettings(flags.augmentSettings) } : {}) };
+    seed, limit: flags.limit, onBadFile: flags.onBadFile, ...(flags.maxImagePixels ? { maxImagePixels: flags.maxImagePixels } : {}), ...(flags.augmentSettings ? { augment: augmentSettings(flags.augmentSettings) } : {}) };
 }
 
 const AUGMENT_SETTINGS: Record<string, { key: keyof AugmentOptions; max: number }> = {
@@ -303,8 +304,8 @@ function augmentSettings(value: string): AugmentOptions {
     if (!setting || text === undefined || extra !== undefined) {
       throw new InvalidArgumentError(`expected key=value pairs with keys ${Object.keys(AUGMENT_SETTINGS).join(", ")}, got "${pair}"`);
     }
-    const n = Number(text);
-    if (text.trim() === "" || !Number.isFinite(n) || n < 0 || n > setting.max) throw new InvalidArgumentError(`${name}: expected a number from 0 to ${setting.max}, got "${text}"`);
+    const n = readNumber(text, { min: 0, max: setting.max });
+    if (n === null) throw new InvalidArgumentError(`${name}: expected a number from 0 to ${setting.max}, got "${text}"`);
     options[setting.key] = n;
   }
   return options;

@@ -15,6 +15,7 @@ export * from "./tensor.js";
 export * from "./ops/index.js";
 export { Rng } from "./random.js";
 export { SpikemedError } from "./errors.js";
+export { RESEARCH_NOTICE } from "./notice.js";
 
 /**
  * Makes the WebAssembly SIMD backend (kernels on worker threads over shared memory) the active

@@ -25,6 +25,7 @@ export {
 export {
   deviceChartSvg,
   deviceTotalsMarkdown,
+  energyMarkdownFile,
   energyReportSection,
   energyTableMarkdown,
   formatCount,

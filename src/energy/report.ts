@@ -1,3 +1,4 @@
+import { RESEARCH_NOTICE } from "../core/notice.js";
 import { barChartSvg } from "../eval/plots.js";
 import { compareWithAnnTwin, estimateEnergy } from "./estimate.js";
 import { energyPerEpoch, energyPerInference, type EnergyMeasurement } from "./meter.js";
@@ -235,6 +236,14 @@ export interface EnergyReport {
   charts: ReportChart[];
   estimate: EnergyEstimate;
   comparison: TwinComparison | null;
+}
+
+/**
+ * An energy section as a file of its own (energy.md): the research-software notice on top, then
+ * what wrote it when `origin` is given, then the section.
+ */
+export function energyMarkdownFile(section: EnergyReport, origin?: string): string {
+  return [`> ${RESEARCH_NOTICE}`, "", ...(origin ? [origin, ""] : []), section.markdown].join("\n");
 }
 
 /** True when spiking devices are priced from the activations of a network that has no spiking neurons. */

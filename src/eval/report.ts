@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SpikemedError } from "../core/errors.js";
+import { RESEARCH_NOTICE } from "../core/notice.js";
 import type { ClassificationEvaluation, SeedAggregate } from "./evaluate.js";
 import { pairedBySeed, type Interval, type PairedDifference, type SeedSummary } from "./stats.js";
 import { barChartSvg, confusionMatrixSvg, panelsSvg, lineChartSvg, rocCurvesSvg, type BarChartOptions } from "./plots.js";
@@ -71,6 +72,8 @@ export interface RunReportInput {
   energy?: ReportTable;
   /** Further results tables, shown after the evaluations (e.g. accuracy by source). */
   tables?: ReportTable[];
+  /** What a reader must know before reading any figure (e.g. that test patients were seen in training), shown at the top. */
+  cautions?: string[];
   notes?: string[];
   /** ISO 8601 time; defaults to now. */
   createdAt?: string;
@@ -413,7 +416,8 @@ function energySection(energy: ReportTable, plots: Record<string, string>): stri
 }
 
 export function renderMarkdown(report: RunReport): string {
-  let md = `# ${report.title}\n\n`;
+  let md = `# ${report.title}\n\n> ${RESEARCH_NOTICE}\n\n`;
+  for (const caution of report.cautions ?? []) md += `> **Caution:** ${caution}\n\n`;
   const facts = [
     report.model && `model \`${report.model}\``,
     report.dataset && `data: ${report.dataset}`,

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import { Rng, SpikemedError } from "../core/index.js";
 import * as cxr from "../data/cxr/index.js";
 import * as ecg from "../data/ecg/index.js";
@@ -34,6 +35,8 @@ export type DataSpec =
       leads?: (string | number)[] }
   | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
       onBadFile: "skip" | "fail";
+      /** Images of more pixels are bad files (default cxr.DEFAULT_MAX_IMAGE_PIXELS). */
+      maxImagePixels?: number;
       /** Augmentation of training images, where training asks for it (default cxr.DEFAULT_AUGMENT). */
       augment?: cxr.AugmentOptions };
 
@@ -50,6 +53,35 @@ export function accuracyByGroup(prepared: PreparedData, indices: Int32Array, pro
 /** The data set and split of `spec`, with the per-sample `features` a model reads (ECG; none when omitted). */
 export function prepareData(spec: DataSpec, log: (line: string) => void = () => {}, features: readonly string[] = []): Promise<PreparedData> | PreparedData {
   return spec.task === "ecg" ? prepareEcg(spec, log, features) : prepareCxr(spec, log);
+}
+
+/**
+ * What a reader of this split's figures must be told first: an intra-patient ECG split draws each
+ * patient's beats into training and test alike, so its accuracy is on patients the model has seen;
+ * on new patients it falls (bench/results/ecg-inter.md measures by how much).
+ */
+export function splitCautions(spec: DataSpec): string[] {
+  if (spec.task !== "ecg" || spec.split !== "intra") return [];
+  return ["intra-patient split: the same patients are in training and test (each record's beats are drawn into both), " +
+    "so these figures measure beats of patients the model has seen and will not hold for new patients; --split inter tests on patients it never saw."];
+}
+
+/**
+ * Whether the WFDB record whose header is `header` was among the records an ECG run's data came
+ * from (DS1's for an inter-patient split, whose training and validation they are): a record of the
+ * same name in the run's data folder with the same header bytes (which hold the signals' checksums),
+ * so a copy elsewhere counts too. False when the run's data folder is not on this machine.
+ */
+export function recordInTrainingData(spec: DataSpec, header: string): boolean {
+  if (spec.task !== "ecg") return false;
+  const name = path.basename(header, ".hea");
+  const dir = spec.dataDir ?? ecg.sampleDataDir();
+  const trained = path.join(dir, `${name}.hea`);
+  if (!fs.existsSync(trained) || !fs.existsSync(header)) return false;
+  if (spec.records && !spec.records.includes(name)) return false;
+  if (!spec.includePaced && ecg.PACED_RECORDS.includes(name)) return false;
+  if (spec.split === "inter" && !ecg.DS1_RECORDS.includes(name)) return false;
+  return fs.readFileSync(trained).equals(fs.readFileSync(header));
 }
 
 function requireFolder(dir: string, option: string): void {
@@ -97,15 +129,25 @@ async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: 
   log(`loading ${index.entries.length} chest X-rays from ${spec.dataDir} at ${spec.imageSize}x${spec.imageSize}`);
   let shown = -1;
   const images = await cxr.loadCxrImages(index, {
-    size: spec.imageSize, onBadFile: spec.onBadFile,
+    size: spec.imageSize, onBadFile: spec.onBadFile, maxPixels: spec.maxImagePixels,
     onProgress: (done, total) => {
       const pct = Math.floor((100 * done) / total);
       if (pct >= shown + 10) { shown = pct; log(`  decoded ${done}/${total}`); }
     },
   });
   if (images.count === 0) throw new SpikemedError(`--data ${spec.dataDir}: no readable images`);
+  const empty = images.classes.filter((_, k) => !images.labels.includes(k));
+  if (empty.length > 0) {
+    throw new SpikemedError(`--data ${spec.dataDir}: class ${empty.join(", ")} has no readable image (every file of it was skipped)`,
+      "fix its images, or move the folder out of --data (a run or search folder inside --data is read as a class)");
+  }
+  if (images.classes.length < 2) {
+    throw new SpikemedError(`--data ${spec.dataDir}: every image is of one class (${images.classes.join(", ")}); a classifier learns from at least two`,
+      "add the images of the other class (a second class folder, e.g. non_covid/, or manifest rows with its label)");
+  }
   const raw = cxr.makeSplit(spec.protocol, images, { seed: spec.seed, heldOutSource: spec.heldOutSource });
   const split = { train: limit(raw.train, spec.limit), val: limit(raw.val, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
+  checkSplitSizes(spec, images, split);
   const S = images.size;
   const data: ClassificationData = {
     classNames: images.classes, inputShape: [1, S, S], labels: images.labels,
@@ -132,6 +174,23 @@ function patientGroups(patientIds: readonly (string | null)[]): Int32Array {
 }
 
 /** A random subset of n indices (sorted), for quick runs; the same seed picks the same subset. */
+/**
+ * Refuses, before any training, a split that cannot give a result: an empty validation or test
+ * set, or a training set without some class (two images would train, then fail at evaluation).
+ */
+function checkSplitSizes(spec: Extract<DataSpec, { task: "cxr" }>, images: cxr.CxrImages, split: PreparedData["split"]): void {
+  const sizes = `train ${split.train.length}, validation ${split.val.length}, test ${split.test.length}`;
+  const fix = `use more images of each class${spec.limit ? " or a larger --limit" : ""}`;
+  const empty = (["train", "val", "test"] as const).filter((part) => split[part].length === 0).map((part) => (part === "val" ? "validation" : part));
+  if (empty.length > 0) {
+    throw new SpikemedError(`--data ${spec.dataDir}: the ${spec.protocol} split of ${images.count} images leaves no image for ${empty.join(" or ")} (${sizes})`, fix);
+  }
+  const missing = images.classes.filter((_, k) => !split.train.some((i) => images.labels[i] === k));
+  if (missing.length > 0) {
+    throw new SpikemedError(`--data ${spec.dataDir}: the ${spec.protocol} split's training images hold no ${missing.join(" or ")} image (${sizes})`, fix);
+  }
+}
+
 function limit(indices: Int32Array, n?: number): Int32Array {
   if (!n || n >= indices.length) return indices;
   const picks = new Rng(n).permutation(indices.length).slice(0, n).sort();

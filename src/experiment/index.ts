@@ -1,4 +1,4 @@
-export { accuracyByGroup, beatData, prepareData, type DataSpec, type PreparedData } from "./datasets.js";
+export { accuracyByGroup, beatData, prepareData, recordInTrainingData, splitCautions, type DataSpec, type PreparedData } from "./datasets.js";
 export { crossValidationFolds, type CrossValidationPlan, type Fold } from "./folds.js";
 export { balanceSettings, exampleBatches, runExperiment, type Balance, type ExperimentOptions, type SeedResult } from "./run.js";
 export { initializeFromRun, loadRun, saveRun, type RunManifest } from "./saved-run.js";

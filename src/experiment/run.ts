@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Rng, SpikemedError, type Tensor } from "../core/index.js";
 import {
+  energyMarkdownFile,
   energyReportSection,
   loadDeviceCatalog,
   pricesActivationsAsSpikes,
@@ -17,7 +18,7 @@ import { classWeights } from "../data/labels.js";
 import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
 import { checkpointIn, inferenceBatchSize, inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
 import type { OutputStream } from "../train/index.js";
-import { accuracyByGroup, prepareData, type DataSpec, type PreparedData } from "./datasets.js";
+import { accuracyByGroup, prepareData, splitCautions, type DataSpec, type PreparedData } from "./datasets.js";
 import { initializeFromRun, saveRun, type RunManifest } from "./saved-run.js";
 
 /** How training counters class imbalance (see classWeights). */
@@ -166,7 +167,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
     title: `${options.model.name} on ${options.data.task === "ecg" ? "ECG arrhythmia" : "chest X-ray"} (seed ${seed})`,
     model: options.model.name, dataset: prepared.dataset, split: prepared.splitDescription,
     config: { model: options.model, data: options.data, train: options.train, seed, ...(options.initFrom ? { initFrom: options.initFrom } : {}) },
-    history: trained.history, evaluations, tables: byGroup ? [byGroup] : [],
+    history: trained.history, evaluations, tables: byGroup ? [byGroup] : [], cautions: splitCautions(options.data),
     timing: {
       trainSeconds: trained.seconds, trainSamplesPerSecond: trained.trainedSamples / trained.seconds,
       inferenceSamplesPerSecond: split.test.length / inferSeconds, evaluateSeconds: inferSeconds,
@@ -193,7 +194,7 @@ function energySection(network: Network, data: ClassificationData, indices: Int3
     ],
   });
   fs.mkdirSync(runDir, { recursive: true });
-  writeFileAtomic(path.join(runDir, "energy.md"), section.markdown);
+  writeFileAtomic(path.join(runDir, "energy.md"), energyMarkdownFile(section));
   for (const chart of section.charts) writeFileAtomic(path.join(runDir, chart.fileName), chart.svg);
   const totals = section.estimate.totals.energy;
   const perInferenceMeasured = measured.inferEnergy.joules / Math.max(1, measured.inferences);
@@ -229,7 +230,7 @@ function writeSeedSummary(options: ExperimentOptions, prepared: PreparedData, re
     dataset: prepared.dataset, split: prepared.splitDescription,
     config: { model: options.model, data: options.data, train: options.train, seeds: results.map((r) => r.seed) },
     history: results[0].report.history, evaluations: [{ name: "test", evaluation: results[0].test }],
-    seedAggregate: aggregate,
+    seedAggregate: aggregate, cautions: splitCautions(options.data),
     notes: [`Per-seed runs: ${results.map((r) => path.relative(options.outDir, r.runDir)).join(", ")}. History and test details shown are seed ${results[0].seed}'s.`],
   });
   log.write(`summary over ${results.length} seeds: ${path.join(options.outDir, "report.md")}\n`);

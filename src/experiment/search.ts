@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { SpikemedError } from "../core/index.js";
+import { RESEARCH_NOTICE, SpikemedError } from "../core/index.js";
 import { argmaxRows, evaluateClassifier, writeFileAtomic, type ClassificationEvaluation } from "../eval/index.js";
 import { buildNetwork, type ModelConfig } from "../model/index.js";
 import { checkpointIn, formatDuration, inferenceBatchSize, predictProbabilities, train, type OutputStream } from "../train/index.js";
@@ -313,7 +313,7 @@ function writeReport(options: SearchOptions, prepared: PreparedData, folds: Fold
   // An objective over some classes ranks in a column of its own; one of METRIC_COLUMNS is marked instead.
   const ownColumn = parseObjective(options.objective).classes !== undefined;
   const lines = [
-    `# Hyper-parameter search (${describeObjective(options.objective)})`, "",
+    `# Hyper-parameter search (${describeObjective(options.objective)})`, "", `> ${RESEARCH_NOTICE}`, "",
     `${prepared.dataset}.`, "",
     `Protocol: ${prepared.splitDescription}. The search sees only its training side (training and validation sets, ${pool.length} samples) ` +
       `in ${folds.length} folds that never split a ${plan.unit}; each fold trains on the others (validation: ` +

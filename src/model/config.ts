@@ -7,7 +7,7 @@ import type { Module } from "./module.js";
 import { IntegrateAndFire, Leaky, SpikingReLU, Synaptic } from "./neurons.js";
 import { Residual } from "./residual.js";
 import { encodedInputShape, Network, type Readout } from "./network.js";
-import { surrogateFromString } from "./surrogates.js";
+import { SURROGATE_NAMES, surrogateFromString } from "./surrogates.js";
 
 /** One layer of a model config; channel and feature counts of inputs are inferred. */
 export type LayerConfig =
@@ -49,60 +49,146 @@ export interface ModelConfig {
 /** The settings (keys besides `type`) of the layer configs of type T. */
 type SettingsOf<L, T> = L extends { type: infer U } ? (T extends U ? Exclude<Extract<keyof L, string>, "type"> : never) : never;
 
-/** The settings each layer type reads besides `type`; a hand-written config naming any other is refused. */
-const LAYER_SETTINGS: { [T in LayerConfig["type"]]: readonly SettingsOf<LayerConfig, T>[] } = {
-  conv1d: ["filters", "kernel", "stride", "padding", "bias"],
-  conv2d: ["filters", "kernel", "stride", "padding", "bias"],
-  dense: ["units", "bias"],
-  maxpool: ["kernel", "stride", "padding"],
-  avgpool: ["kernel", "stride", "padding"],
-  flatten: [],
-  dropout: ["p"],
-  batchnorm: [],
-  relu: [],
-  lif: ["beta", "tauM", "dt", "threshold", "reset", "vRest", "learnBeta", "learnThreshold", "surrogate", "output", "recompute"],
-  if: ["threshold", "surrogate"],
-  synaptic: ["alpha", "beta", "threshold", "surrogate"],
-  "spiking-relu": ["dt", "spikingAware", "initialVoltage"],
-  bilstm: ["hidden", "layers", "stepFeatures"],
-  "append-features": [],
-  features: [],
-  residual: ["layers", "shortcut"],
+/** What a setting's value must be: null when `value` is one, else the expected form in words. */
+type Check = (value: unknown) => string | null;
+
+/** Largest count of units, filters or hidden cells: 16,384 dense units on a 4,096-wide input are already 67 million weights. */
+const MAX_WIDTH = 16_384;
+/** Largest kernel, stride or padding, in samples or pixels. */
+const MAX_SPAN = 4_096;
+/** Most simulation steps per input a model may take (the benchmarks use at most 64). */
+export const MAX_TIME_STEPS = 10_000;
+/** Residual blocks nest at most this deep (the deepest built-in model nests 1). */
+export const MAX_BLOCK_DEPTH = 16;
+
+const whole = (min: number, max: number): Check => (v) =>
+  (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? null : `a whole number from ${min} to ${max.toLocaleString("en-US")}`);
+const finite = (test: (n: number) => boolean, words: string): Check => (v) => (typeof v === "number" && Number.isFinite(v) && test(v) ? null : words);
+const flag: Check = (v) => (typeof v === "boolean" ? null : "true or false");
+const choice = (...options: string[]): Check => (v) => (typeof v === "string" && options.includes(v) ? null : `one of ${options.join(", ")}`);
+const either = (a: Check, b: Check): Check => (v) => (a(v) === null || b(v) === null ? null : `${a(v)}, or ${b(v)}`);
+const surrogate: Check = (v) => {
+  if (typeof v !== "string") return `a surrogate: one of ${SURROGATE_NAMES.join(", ")}, with an optional :parameter (e.g. arctan:2)`;
+  try {
+    surrogateFromString(v);
+    return null;
+  } catch (err) {
+    return `a known surrogate (${(err as Error).message})`;
+  }
+};
+const decay = finite((n) => n >= 0 && n <= 1, "a decay from 0 to 1");
+const positive = finite((n) => n > 0, "a positive number");
+const count = whole(1, MAX_WIDTH);
+const span = whole(1, MAX_SPAN);
+/** Residual blocks' layer lists, which checkConfigSettings walks itself. */
+const LAYERS: Check = () => null;
+
+/**
+ * The settings each layer type reads besides `type`, with what each must be; a hand-written config
+ * naming any other is refused. Required settings are listed in REQUIRED_SETTINGS.
+ */
+const LAYER_SETTINGS: { [T in LayerConfig["type"]]: { readonly [K in SettingsOf<LayerConfig, T>]: Check } } = {
+  conv1d: { filters: count, kernel: span, stride: span, padding: either(whole(0, MAX_SPAN), choice("same")), bias: flag },
+  conv2d: { filters: count, kernel: span, stride: span, padding: either(whole(0, MAX_SPAN), choice("same")), bias: flag },
+  dense: { units: count, bias: flag },
+  maxpool: { kernel: span, stride: span, padding: whole(0, MAX_SPAN) },
+  avgpool: { kernel: span, stride: span, padding: whole(0, MAX_SPAN) },
+  flatten: {},
+  dropout: { p: finite((n) => n >= 0 && n < 1, "a probability from 0 up to (not including) 1") },
+  batchnorm: {},
+  relu: {},
+  lif: {
+    beta: decay, tauM: positive, dt: positive, threshold: positive, reset: choice("subtract", "zero", "none"), vRest: finite(() => true, "a number"),
+    learnBeta: flag, learnThreshold: flag, surrogate, output: choice("spikes", "membrane"), recompute: flag,
+  },
+  if: { threshold: positive, surrogate },
+  synaptic: { alpha: decay, beta: decay, threshold: positive, surrogate },
+  "spiking-relu": { dt: positive, spikingAware: flag, initialVoltage: choice("random", "zero") },
+  bilstm: { hidden: count, layers: whole(1, 16), stepFeatures: whole(1, MAX_SPAN) },
+  "append-features": {},
+  features: {},
+  residual: { layers: LAYERS, shortcut: LAYERS },
+};
+
+const REQUIRED_SETTINGS: Partial<Record<LayerConfig["type"], readonly string[]>> = {
+  conv1d: ["filters", "kernel"], conv2d: ["filters", "kernel"], dense: ["units"], maxpool: ["kernel"], avgpool: ["kernel"],
+  dropout: ["p"], synaptic: ["alpha"], bilstm: ["hidden"], residual: ["layers"],
 };
 
 function unknownLayerType(where: string, type: unknown): SpikemedError {
   return new SpikemedError(`${where}: unknown layer type ${JSON.stringify(type)}`, `choose one of ${Object.keys(LAYER_SETTINGS).join(", ")}`);
 }
 
-const MODEL_SETTINGS = ["name", "description", "inputShape", "features", "classes", "timeSteps", "encoder", "readout", "layers"];
+const text: Check = (v) => (typeof v === "string" ? null : "text");
+const MODEL_SETTINGS: Record<keyof ModelConfig, Check> = {
+  name: text,
+  description: text,
+  inputShape: (v) => (Array.isArray(v) && v.length >= 1 && v.length <= 3 && v.every((n) => whole(1, 65_536)(n) === null) ? null : "a list of 1 to 3 whole numbers from 1 to 65,536, channels first"),
+  features: (v) => (Array.isArray(v) && v.every((f) => typeof f === "string") ? null : "a list of feature names"),
+  classes: whole(2, 1_000),
+  timeSteps: whole(1, MAX_TIME_STEPS),
+  encoder: (v) => (v && typeof v === "object" && !Array.isArray(v) && choice("direct", "rate", "latency", "delta")((v as { kind?: unknown }).kind) === null &&
+    ["gain", "threshold"].every((k) => (v as Record<string, unknown>)[k] === undefined || finite(() => true, "")((v as Record<string, unknown>)[k]) === null)
+    ? null : "an object { kind: direct, rate, latency or delta, and optional finite gain and threshold }"),
+  readout: choice("mean", "sum", "max", "last"),
+  layers: LAYERS,
+};
+
+/** Settings a hand-written config may leave out: they only describe the model. */
+const OPTIONAL_MODEL_SETTINGS = ["name", "description", "features"];
+
+/** "expected ..., got ..." with the value as JSON (so "16" and 16 differ). */
+function wrong(where: string, expected: string, value: unknown): SpikemedError {
+  return new SpikemedError(`${where}: expected ${expected}, got ${JSON.stringify(value)}`);
+}
 
 /**
- * Refuses settings a model config's reader would ignore (a misspelt `treshold`, a setting of
- * another layer type), naming the file, the layer and the settings it does take.
+ * Refuses a model config that would be misread or break the build: settings its reader would
+ * ignore (a misspelt `treshold`, a setting of another layer type), values of the wrong kind or
+ * out of range (units "16", 1.5, -5 or 1e9; an unknown surrogate), and residual blocks nested
+ * deeper than MAX_BLOCK_DEPTH, each naming the file (`where`) and the setting's path.
  */
 export function checkConfigSettings(config: unknown, where: string): void {
   if (!config || typeof config !== "object" || Array.isArray(config)) throw new SpikemedError(`${where}: a model config is a JSON object`);
-  const unknown = Object.keys(config).filter((k) => !MODEL_SETTINGS.includes(k));
-  if (unknown.length > 0) throw new SpikemedError(`${where}: unknown model setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}`, `a model config has ${MODEL_SETTINGS.join(", ")}`);
-  const checkLayers = (layers: unknown, path: string): void => {
+  const settings = config as Record<string, unknown>;
+  const unknown = Object.keys(settings).filter((k) => !Object.hasOwn(MODEL_SETTINGS, k));
+  if (unknown.length > 0) throw new SpikemedError(`${where}: unknown model setting${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}`, `a model config has ${Object.keys(MODEL_SETTINGS).join(", ")}`);
+  for (const [key, check] of Object.entries(MODEL_SETTINGS)) {
+    if (settings[key] === undefined) {
+      if (!OPTIONAL_MODEL_SETTINGS.includes(key)) throw new SpikemedError(`${where}: the model setting "${key}" is missing`, `a model config has ${Object.keys(MODEL_SETTINGS).join(", ")}`);
+      continue;
+    }
+    const expected = check(settings[key]);
+    if (expected !== null) throw wrong(`${where}: ${key}`, expected, settings[key]);
+  }
+  const checkLayers = (layers: unknown, path: string, depth: number): void => {
     if (!Array.isArray(layers)) throw new SpikemedError(`${where}: ${path} is not a list of layers`);
     layers.forEach((layer: unknown, i) => {
       const at = `${path}[${i}]`;
-      if (!layer || typeof layer !== "object") throw new SpikemedError(`${where}: ${at} is not a layer object`);
+      if (!layer || typeof layer !== "object" || Array.isArray(layer)) throw new SpikemedError(`${where}: ${at} is not a layer object`);
       const type = (layer as { type?: unknown }).type;
       if (typeof type !== "string" || !Object.hasOwn(LAYER_SETTINGS, type)) throw unknownLayerType(`${where}: ${at}`, type);
-      const settings: readonly string[] = LAYER_SETTINGS[type as LayerConfig["type"]];
-      const extra = Object.keys(layer).filter((k) => k !== "type" && !settings.includes(k));
+      const checks: Readonly<Record<string, Check>> = LAYER_SETTINGS[type as LayerConfig["type"]];
+      const names = Object.keys(checks);
+      const values = layer as Record<string, unknown>;
+      const extra = Object.keys(values).filter((k) => k !== "type" && !Object.hasOwn(checks, k));
       if (extra.length > 0)
         throw new SpikemedError(`${where}: ${at} (${type}) has no setting ${extra.map((k) => `"${k}"`).join(", ")}`,
-          settings.length > 0 ? `a ${type} layer takes ${settings.join(", ")}` : `a ${type} layer takes no settings`);
+          names.length > 0 ? `a ${type} layer takes ${names.join(", ")}` : `a ${type} layer takes no settings`);
+      const missing = (REQUIRED_SETTINGS[type as LayerConfig["type"]] ?? []).filter((k) => values[k] === undefined);
+      if (missing.length > 0) throw new SpikemedError(`${where}: ${at} (${type}) needs ${missing.map((k) => `"${k}"`).join(", ")}`, `a ${type} layer takes ${names.join(", ")}`);
+      for (const [key, check] of Object.entries(checks)) {
+        const expected = values[key] === undefined ? null : check(values[key]);
+        if (expected !== null) throw wrong(`${where}: ${at}.${key} (${type})`, expected, values[key]);
+      }
       if (type === "residual") {
-        checkLayers((layer as { layers?: unknown }).layers, `${at}.layers`);
-        if ((layer as { shortcut?: unknown }).shortcut !== undefined) checkLayers((layer as { shortcut: unknown }).shortcut, `${at}.shortcut`);
+        if (depth >= MAX_BLOCK_DEPTH) throw new SpikemedError(`${where}: ${at} nests residual blocks more than ${MAX_BLOCK_DEPTH} deep`, "flatten the blocks into a sequence");
+        checkLayers(values.layers, `${at}.layers`, depth + 1);
+        if (values.shortcut !== undefined) checkLayers(values.shortcut, `${at}.shortcut`, depth + 1);
       }
     });
   };
-  checkLayers((config as { layers?: unknown }).layers, "layers");
+  checkLayers(settings.layers, "layers", 0);
 }
 
 /** The same model with every LIF layer in memory-saving mode (membranes recomputed in the backward pass). */

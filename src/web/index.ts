@@ -9,6 +9,8 @@
  * `fetchRun` and `fetchRecord`, then `predictRecordBeats`, do in a page what `spikemed predict RUN
  * RECORD` does: one class per detected heartbeat, the same answers; `decodeImage`, then
  * `predictImageBytes`, what `spikemed predict RUN IMAGE` does for a chest X-ray run.
+ *
+ * @module spikemed/web
  */
 import { SpikemedError } from "../core/errors.js";
 import { recordFromFiles, type WfdbRecord } from "../data/ecg/wfdb-files.js";

@@ -5,6 +5,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import sharp from "sharp";
+import { RESEARCH_NOTICE } from "../../src/core/index.js";
 import { readRecord, wfdbChecksum } from "../../src/data/ecg/index.js";
 import { initializeFromRun, loadRun } from "../../src/experiment/index.js";
 import { buildNetwork, modelFor, type ModelConfig } from "../../src/model/index.js";
@@ -26,6 +28,7 @@ function cli(...args: string[]): { code: number | null; out: string; err: string
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const noStack = (text: string): void => assert.doesNotMatch(text, /\n\s+at .*:\d+:\d+/, "no stack trace");
 
 test("--help is available for the program and every command", () => {
@@ -108,6 +111,49 @@ test("an empty data folder and an unreadable record are reported by name", () =>
   noStack(t.err);
 });
 
+test("issue 27's crashing inputs each get one error line naming the file or option and the fix", async () => {
+  const dir = temporaryDir("spikemed-bad-inputs-");
+  const write = (file: string, content: string | Buffer): string => {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), content);
+    return path.join(dir, file);
+  };
+  const model = JSON.stringify(modelFor("ecg", "snn"));
+  const units = write("units.json", model.replace('"units":128', '"units":"16"'));
+  const nested = write("nested.json", model.replace('"layers":[', `"layers":[${'{"type":"residual","layers":['.repeat(5000)}{"type":"relu"}${"]}".repeat(5000)},`));
+  // A WFDB header that names a file outside its folder.
+  write("wfdb/r.hea", "r 1 360 2000\n../../../../etc/passwd 16 200 16 0\n");
+  write("wfdb/r.atr", "");
+  // X-rays: a folder of one class, and a manifest of two images.
+  const image = await sharp(Buffer.alloc(32 * 32, 90), { raw: { width: 32, height: 32, channels: 1 } }).png().toBuffer();
+  for (const file of ["one/covid/a.png", "one/covid/b.png", "one/covid/c.png", "two/covid/a.png", "two/normal/b.png"]) write(file, image);
+  // A class folder whose files are all unreadable (say, a run folder left inside the data).
+  for (const file of ["stray/covid/a.png", "stray/normal/b.png"]) write(file, image);
+  write("stray/run/report.md", "# a report\n");
+  const manifest = write("two/manifest.csv", "file,label\ncovid/a.png,covid\nnormal/b.png,normal\n");
+  const cases: [string[], RegExp][] = [
+    [["train", "ecg", "--config", units], /units\.json: layers\[9\]\.units \(dense\): expected a whole number from 1 to 16,384, got "16"/],
+    [["train", "ecg", "--config", nested], /nested\.json: layers(\[0\]\.layers){16}\[0\] nests residual blocks more than 16 deep\n  fix: /],
+    [["train", "ecg", "--data", path.join(dir, "wfdb")], /r\.hea: signal 0: signal file name "\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" is not a file in the header's own folder/],
+    [["train", "cxr", "--data", path.join(dir, "one"), "--out", path.join(dir, "run-one")], /--data .*one: every image is of one class \(covid\); a classifier learns from at least two\n  fix: /],
+    [["train", "cxr", "--data", manifest, "--out", path.join(dir, "run-two")], /--data .*manifest\.csv: the mixed split of 2 images leaves no image for validation or test \(train 2, validation 0, test 0\)\n  fix: /],
+    [["train", "cxr", "--data", path.join(dir, "stray"), "--out", path.join(dir, "run-stray")], /--data .*stray: class run has no readable image \(every file of it was skipped\)\n  fix: /],
+    [["train", "ecg", "--sample-rate", "1e9"], /--sample-rate.*expected a rate from 50 to 10000 Hz, got "1e9"/],
+    [["train", "ecg", "--epochs", "0x10"], /--epochs.*expected a positive integer, got "0x10"/],
+    [["train", "ecg", "--time-steps", "20000"], /--time-steps.*expected a whole number of steps from 1 to 10000, got "20000"/],
+    [["energy", "/no/such/run", "--batches", "abc"], /--batches.*expected a positive integer, got "abc"/],
+    [["import", "--help"], /unknown command 'import'/],
+  ];
+  for (const [args, expected] of cases) {
+    const r = cli(...args);
+    assert.equal(r.code, 1, `${args.join(" ")}: exit code`);
+    assert.match(r.err, expected, `${args.join(" ")}: ${r.err}`);
+    assert.doesNotMatch(r.out, /Usage:/, args.join(" "));
+    noStack(r.err);
+  }
+  for (const run of ["run-one", "run-two", "run-stray"]) assert.ok(!fs.existsSync(path.join(dir, run, "last.ckpt")), `${run}: refused before training`);
+});
+
 test("train, evaluate, predict, energy and compare work end to end on a small subset of the embedded sample", () => {
   const out = temporaryDir("spikemed-run-");
   const run = path.join(out, "run");
@@ -115,22 +161,47 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   assert.equal(t.code, 0, t.err);
   for (const f of ["report.md", "report.json", "run.json", "model.ckpt", "energy.md", "learning-curves.svg"]) assert.ok(fs.existsSync(path.join(run, f)), f);
   assert.match(t.err, /test accuracy \d+\.\d+%/);
-  assert.match(fs.readFileSync(path.join(run, "report.md"), "utf8"), /## Test accuracy by record\n\n.*\n.*\n\| 208 \| \d+ \|/);
+  const report = fs.readFileSync(path.join(run, "report.md"), "utf8");
+  assert.match(report, /## Test accuracy by record\n\n.*\n.*\n\| 208 \| \d+ \|/);
+  // Before any figure: the notice, and that an intra-patient split tests patients seen in training.
+  assert.match(report, new RegExp(`^# .*\\n\\n> ${escape(RESEARCH_NOTICE)}\\n\\n> \\*\\*Caution:\\*\\* intra-patient split: the same patients are in training and test .* will not hold for new patients`));
+  const trainedEnergy = fs.readFileSync(path.join(run, "energy.md"), "utf8");
+  assert.ok(trainedEnergy.startsWith(`> ${RESEARCH_NOTICE}\n`), "energy.md starts with the notice");
+  assert.match(trainedEnergy, /## Measured on this machine/);
 
   const e = cli("evaluate", run);
   assert.equal(e.code, 0, e.err);
   assert.match(e.out, /accuracy \d+\.\d+% \(95% CI/);
   assert.match(e.out, /test accuracy by record:\nrecord +samples +N \/ S \/ V \/ F \/ Q +accuracy +share of errors\n208 /);
 
+  assert.ok(e.out.startsWith(`${RESEARCH_NOTICE}\ncaution: intra-patient split: the same patients`), e.out.slice(0, 300));
+
   const p = cli("predict", run, path.join(sample, "208"), "--json");
   assert.equal(p.code, 0, p.err);
   const [result] = JSON.parse(p.out);
   assert.ok(result.beats > 2500, `beats ${result.beats}`);
   assert.ok(result.agreement.matched / result.beats > 0.99, "detected beats match the reference annotations");
+  assert.equal(result.inTrainingData, true, "record 208 trained the run");
+  assert.equal(p.err.trim(), RESEARCH_NOTICE, "with --json the notice goes to stderr");
+  // A copy of 208 elsewhere is still 208; record 100 was not in this run's data (--records 208).
+  const copy = temporaryDir("spikemed-copy-");
+  for (const ext of ["hea", "dat"]) fs.copyFileSync(path.join(sample, `208.${ext}`), path.join(copy, `208.${ext}`));
+  fs.copyFileSync(path.join(sample, "100.hea"), path.join(copy, "100.hea"));
+  fs.copyFileSync(path.join(sample, "100.dat"), path.join(copy, "100.dat"));
+  const text = cli("predict", run, path.join(copy, "208"), path.join(copy, "100"));
+  assert.equal(text.code, 0, text.err);
+  assert.ok(text.out.startsWith(`${RESEARCH_NOTICE}\n`), "the notice heads predict's output");
+  assert.match(text.out, /record 208: \d+ beats detected .*\n  note: record 208 is in the data this run was trained on: the model has seen its beats/);
+  assert.doesNotMatch(text.out, /record 100 is in the data this run was trained on/);
 
   const en = cli("energy", run, "--devices", "loihi,cpu", "--batches", "1");
   assert.equal(en.code, 0, en.err);
   assert.match(en.out, /loihi/);
+  // The new estimate is written beside training's energy.md, which keeps its measured section.
+  assert.equal(fs.readFileSync(path.join(run, "energy.md"), "utf8"), trainedEnergy);
+  const estimate = fs.readFileSync(path.join(run, "energy-estimate.md"), "utf8");
+  assert.ok(estimate.startsWith(`> ${RESEARCH_NOTICE}\n\nEstimated by \`spikemed energy\` on `), estimate.slice(0, 200));
+  assert.match(estimate, /\(energy-estimate-per-device\.svg\)/);
 
   const x = cli("explain", run, path.join(sample, "208"), "--at", "2.4,60", "--out", path.join(out, "explain"));
   assert.equal(x.code, 0, x.err);
@@ -142,6 +213,7 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
 
   const c = cli("compare", run, run);
   assert.equal(c.code, 0, c.err);
+  assert.ok(c.out.startsWith(`${RESEARCH_NOTICE}\n`), "compare's table comes under the notice");
   assert.match(c.out, /\|/);
 
   // Runs from before beat windows were recorded used 360 Hz, 0.25 s before and 0.46 s after the R peak.
@@ -261,6 +333,7 @@ test("search cross-validates a grid inside the training side, and its winner's t
   assert.match(r.err, /searching 4 trials x 2 folds x 1 seed\(s\) .*folds by record\); the test split is not read/);
   assert.doesNotMatch(r.err, /note: validating on held-out beats/, "no hint when --validation is given");
   const report = fs.readFileSync(path.join(out, "search", "search.md"), "utf8");
+  assert.ok(report.includes(`\n\n> ${RESEARCH_NOTICE}\n\n`), "search.md carries the research notice");
   // The two DS1 records of the three are the two folds; DS2's record 100 is never predicted.
   assert.match(report, /\| 1 \| (208|209) \| \d+ \|/);
   assert.match(report, /\| 2 \| (208|209) \| \d+ \|/);
@@ -422,12 +495,14 @@ test("chest X-ray: train on a folder of class subfolders, then predict probabili
     }
   }
   fs.writeFileSync(path.join(root, "covid", "broken.png"), "not an image");
+  // Outputs outside the data folder, whose every subfolder is a class.
+  const outputs = temporaryDir("spikemed-cxr-out-");
   const search = cli("search", "cxr", "--data", root, "--image-size", "32", "--epochs", "1", "--time-steps", "2", "--grid", "lr=1e-3,3e-3", "--folds", "3",
-    "--out", path.join(root, "search"));
+    "--out", path.join(outputs, "search"));
   assert.equal(search.code, 0, search.err);
   assert.match(search.err, /searching 2 trials x 3 folds x 1 seed\(s\) over the training side \(\d+ samples, folds by image\)/);
   assert.match(search.out, /measure it on the test split:\n  npx spikemed train cxr --config \S+ --data \S+ --epochs 1 --image-size 32 --lr \S+ --seeds 5/);
-  const run = path.join(root, "run");
+  const run = path.join(outputs, "run");
   const t = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "2", "--time-steps", "2", "--out", run);
   assert.equal(t.code, 0, t.err);
   assert.match(t.err, /broken\.png/, "the unreadable file is reported by name");
@@ -436,7 +511,7 @@ test("chest X-ray: train on a folder of class subfolders, then predict probabili
   const results = JSON.parse(p.out) as { probabilities: Record<string, number> }[];
   assert.equal(results.length, 2);
   for (const r of results) assert.ok(Math.abs(r.probabilities.covid + r.probabilities.non_covid - 1) < 1e-5);
-  const explained = path.join(root, "explained");
+  const explained = path.join(outputs, "explained");
   const x = cli("explain", run, path.join(root, "covid", "3.png"), "--out", explained, "--patch", "8");
   assert.equal(x.code, 0, x.err);
   assert.match(x.out, /3\.png: (covid|non_covid) \d\.\d{4}; evidence for \w+: \d+% in the outer 12\.5% border .* -> .*3-occlusion\.png/);
@@ -445,7 +520,7 @@ test("chest X-ray: train on a folder of class subfolders, then predict probabili
   const wrongClass = cli("explain", run, path.join(root, "covid", "3.png"), "--class", "flu", "--out", explained);
   assert.match(wrongClass.err, /--class flu: the run's classes are covid, non_covid/);
   noStack(wrongClass.err);
-  const failing = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "1", "--on-bad-file", "fail", "--out", path.join(root, "run2"));
+  const failing = cli("train", "cxr", "--data", root, "--image-size", "32", "--epochs", "1", "--on-bad-file", "fail", "--out", path.join(outputs, "run2"));
   assert.notEqual(failing.code, 0);
   assert.match(failing.err, /broken\.png/);
   noStack(failing.err);

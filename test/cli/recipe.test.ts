@@ -10,7 +10,7 @@ function flagsOf(args: string): ExperimentFlags {
   return command.opts() as ExperimentFlags;
 }
 
-// The options of the README's ResNet rows, as bench/experiments.sh spells them (sessions 17-19).
+// The options of the README's ResNet rows, as bench/experiments.sh spells them.
 const TORCHAUG = "--protocol mixed --schedule cosine --optimizer adamw --weight-decay 0.05 --batch-size 64 " +
   "--augment-settings flip=0,rotation=0,shift=0.0625,contrast=0.1,brightness=0.1,shift-step=1 --monitor val_accuracy";
 

@@ -15,6 +15,7 @@ import {
   type RunReportInput,
 } from "../../src/eval/index.js";
 import { SpikemedError } from "../../src/core/errors.js";
+import { RESEARCH_NOTICE } from "../../src/core/notice.js";
 import { Rng } from "../../src/core/random.js";
 
 const classNames = ["N", "S", "V"];
@@ -109,6 +110,12 @@ test("writeRunReport writes JSON, Markdown and valid SVG plots, atomically", () 
   assert.deepEqual(links.sort(), files.filter((f) => f.endsWith(".svg")).sort());
   assert.ok(md.includes("## Across 3 seeds (1, 2, 3)"));
   assert.ok(md.includes('"optimizer": {'));
+  // The research-software notice under the title, the cautions (none here) after it.
+  assert.ok(md.startsWith(`# ${report.title}\n\n> ${RESEARCH_NOTICE}\n\nmodel`), md.slice(0, 300));
+  const cautionedDir = path.join(tempDir(), "run-cautioned");
+  const cautioned = writeRunReport(cautionedDir, { ...runInput(10, "snn", true), cautions: ["the same patients are in training and test"] });
+  assert.ok(fs.readFileSync(path.join(cautionedDir, "report.md"), "utf8")
+    .startsWith(`# ${cautioned.title}\n\n> ${RESEARCH_NOTICE}\n\n> **Caution:** the same patients are in training and test\n\nmodel`));
 });
 
 test("compareRuns puts runs side by side", () => {

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { test } from "node:test";
-import { Rng, Tensor } from "../../src/core/index.js";
-import { buildNetwork, MODEL_NAMES, modelFor, type LayerConfig, type Task } from "../../src/model/index.js";
+import { fileURLToPath } from "node:url";
+import { Rng, SpikemedError, Tensor } from "../../src/core/index.js";
+import { buildNetwork, checkConfigSettings, MODEL_NAMES, modelFor, type LayerConfig, type ModelConfig, type Task } from "../../src/model/index.js";
 
 test("every built-in model builds and ends in one score per class", () => {
   for (const task of Object.keys(MODEL_NAMES) as Task[]) {
@@ -75,4 +76,33 @@ test("a pooling layer's padding: a max-pool's windows ignore it (PyTorch's 3x3 s
   // The corner window's mean counts five zeros of padding: (-1 - 2 - 5 - 6) / 9.
   assert.ok(Math.abs(pooled({ type: "avgpool", kernel: 3, stride: 2, padding: 1 }, ramp)[0] - -14 / 9) < 1e-6);
   assert.throws(() => pooled({ type: "maxpool", kernel: 3, stride: 2, padding: 2 }, ramp), /layer.*padding 2 must be a whole number from 0 to half the kernel \(1\)/);
+});
+
+test("model configs: every built-in model and benchmark config passes the checks; wrong kinds, ranges and nesting are refused by file and field path", () => {
+  const benchConfigs = fileURLToPath(new URL("../../../bench/configs/", import.meta.url));
+  for (const task of ["ecg", "cxr"] as const) for (const name of MODEL_NAMES[task]) checkConfigSettings(JSON.parse(JSON.stringify(modelFor(task, name))), `${task} ${name}`);
+  for (const file of fs.readdirSync(benchConfigs)) checkConfigSettings(JSON.parse(fs.readFileSync(benchConfigs + file, "utf8")), file);
+
+  const base = (): ModelConfig => structuredClone(modelFor("ecg", "snn"));
+  const denseAt = base().layers.findIndex((l) => l.type === "dense");
+  const lifAt = base().layers.findIndex((l) => l.type === "lif");
+  const withLayer = (at: number, change: object): object => { const m = base(); m.layers[at] = { ...m.layers[at], ...change } as LayerConfig; return m; };
+  const cases: [object, RegExp][] = [
+    ...["\"16\"", "1.5", "-5", "0", "1e9", "null"].map((units): [object, RegExp] =>
+      [withLayer(denseAt, { units: JSON.parse(units) }), new RegExp(`^m\\.json: layers\\[${denseAt}\\]\\.units \\(dense\\): expected a whole number from 1 to 16,384, got ${JSON.stringify(JSON.parse(units)).replace(/[.]/g, "\\.")}$`)]),
+    [withLayer(lifAt, { surrogate: "wobbly" }), new RegExp(`^m\\.json: layers\\[${lifAt}\\]\\.surrogate \\(lif\\): expected a known surrogate \\(unknown surrogate "wobbly"; choose one of .*arctan`)],
+    [withLayer(lifAt, { surrogate: "arctan:abc" }), /arctan surrogate: .* must be a positive number, got NaN/],
+    [withLayer(lifAt, { beta: 1.5 }), /layers\[\d+\]\.beta \(lif\): expected a decay from 0 to 1, got 1\.5/],
+    [withLayer(lifAt, { reset: "sometimes" }), /layers\[\d+\]\.reset \(lif\): expected one of subtract, zero, none, got "sometimes"/],
+    [{ ...base(), timeSteps: "8" }, /^m\.json: timeSteps: expected a whole number from 1 to 10,000, got "8"$/],
+    [{ ...base(), inputShape: [1, -256] }, /^m\.json: inputShape: expected a list of 1 to 3 whole numbers/],
+    [{ ...base(), classes: undefined }, /^m\.json: the model setting "classes" is missing/],
+    [{ ...base(), layers: [{ type: "dense" }] }, /^m\.json: layers\[0\] \(dense\) needs "units"/],
+  ];
+  for (const [config, expected] of cases) {
+    assert.throws(() => checkConfigSettings(JSON.parse(JSON.stringify(config)), "m.json"), (err: unknown) => err instanceof SpikemedError && expected.test(err.message), JSON.stringify(config).slice(0, 200));
+  }
+  // Residual blocks nested 5,000 deep, as JSON.parse reads them from a file: refused at depth 16, without exhausting the stack.
+  const deep = JSON.stringify(base()).replace("\"layers\":[", `"layers":[${"{\"type\":\"residual\",\"layers\":[".repeat(5000)}{"type":"relu"}${"]}".repeat(5000)},`);
+  assert.throws(() => checkConfigSettings(JSON.parse(deep), "deep.json"), /^SpikemedError: deep\.json: layers(\[0\]\.layers){16}\[0\] nests residual blocks more than 16 deep/);
 });

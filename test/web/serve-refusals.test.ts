@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
-import { allowedHosts, RESEARCH_NOTICE, startServer } from "../../src/cli/serve.js";
+import { allowedHosts, startServer } from "../../src/cli/serve.js";
+import { RESEARCH_NOTICE } from "../../src/core/index.js";
 import { sampleDataDir } from "../../src/data/ecg/index.js";
 import {
   measuredSoak, SECRET, send, startServeProcess, writeEcgRun, writeHostileDataFolder, type Probe,

@@ -13,6 +13,7 @@ import { moduleFolderFingerprint } from "../cache.js";
 import { decoderVersions } from "./decode.js";
 import type { DicomWindow } from "./dicom.js";
 import type { CxrIndex } from "./listing.js";
+import { DEFAULT_MAX_IMAGE_PIXELS } from "./pixels.js";
 
 const MAGIC = "SPKMCXR1";
 
@@ -34,10 +35,12 @@ export interface CachedHeader {
   skipped: BadFileReport[];
 }
 
-export function cacheKey(index: CxrIndex, size: number, dicomWindow: DicomWindow | undefined, decoders: Record<string, string> = decoderVersions()): string {
+/** The cache entry's key; the pixel limit is in it because it decides which files were skipped. */
+export function cacheKey(index: CxrIndex, size: number, dicomWindow: DicomWindow | undefined, decoders: Record<string, string> = decoderVersions(),
+  maxPixels = DEFAULT_MAX_IMAGE_PIXELS): string {
   const hash = createHash("sha256");
   // The digest of this folder's modules (listing, decoding, resizing): a code change gives new keys.
-  hash.update(JSON.stringify({ code: moduleFolderFingerprint(import.meta.url), decoders, input: index.input, kind: index.kind, classes: index.classes, size, dicomWindow: dicomWindow ?? null }));
+  hash.update(JSON.stringify({ code: moduleFolderFingerprint(import.meta.url), decoders, input: index.input, kind: index.kind, classes: index.classes, size, dicomWindow: dicomWindow ?? null, maxPixels }));
   for (const e of index.entries) {
     let stamp = "missing";
     try {

@@ -11,7 +11,7 @@ import { defaultCacheDir } from "../cache.js";
 import { cacheFilePath, cacheKey, readCache, writeCache, type BadFileReport, type CachedHeader } from "./cache.js";
 import { checkImageSize, decodeImageFileToBytes, DEFAULT_IMAGE_SIZE, type DecodeOptions } from "./decode.js";
 import { errorText } from "./dicom.js";
-import { intensitiesFromBytes } from "./pixels.js";
+import { intensitiesFromBytes, maxImagePixels } from "./pixels.js";
 import { BadImageFileError } from "./errors.js";
 import { readCxrIndex, type CxrEntry, type CxrIndex, type ListOptions } from "./listing.js";
 
@@ -61,6 +61,7 @@ export interface CxrImages {
 /** Lists (see listing.ts), decodes or loads from the cache, and returns the set in memory. */
 export async function loadCxrImages(input: string | CxrIndex, options: LoadOptions = {}): Promise<CxrImages> {
   const size = checkImageSize(options.size ?? DEFAULT_IMAGE_SIZE, "size");
+  const maxPixels = maxImagePixels(options);
   const onBadFile = options.onBadFile ?? "skip";
   if (onBadFile !== "skip" && onBadFile !== "fail") {
     throw new SpikemedError(`option onBadFile: "${String(onBadFile)}" is not one of skip, fail`);
@@ -71,7 +72,7 @@ export async function loadCxrImages(input: string | CxrIndex, options: LoadOptio
   if (index.entries.length === 0) throw new SpikemedError(`${index.input}: no images selected`);
 
   const useCache = options.cache ?? true;
-  const key = useCache ? cacheKey(index, size, options.dicomWindow) : "";
+  const key = useCache ? cacheKey(index, size, options.dicomWindow, undefined, maxPixels) : "";
   const cacheFile = useCache ? cacheFilePath(options.cacheDir ?? defaultCacheDir(), key) : null;
   if (cacheFile) {
     const cached = readCache(cacheFile, key);
@@ -152,7 +153,7 @@ async function decodeAll(
     while (next < entries.length && failure === null) {
       const i = next++;
       try {
-        await decodeImageFileToBytes(entries[i].path, { size, dicomWindow: options.dicomWindow }, pixels, i * area);
+        await decodeImageFileToBytes(entries[i].path, { size, dicomWindow: options.dicomWindow, maxPixels: options.maxPixels }, pixels, i * area);
         ok[i] = 1;
       } catch (err) {
         if (!(err instanceof BadImageFileError)) throw err;

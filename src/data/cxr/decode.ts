@@ -10,13 +10,15 @@ import sharp from "sharp";
 import { decodeDicom, errorText, type DicomWindow } from "./dicom.js";
 import { SpikemedError } from "../../core/errors.js";
 import { BadImageFileError } from "./errors.js";
-import { intensitiesFromBytes, isDicomFile, toSquareBytes, type GrayImage } from "./pixels.js";
+import { intensitiesFromBytes, isDicomFile, maxImagePixels, tooManyPixels, toSquareBytes, type GrayImage } from "./pixels.js";
 
 export interface DecodeOptions {
   /** Output side S: every image becomes S x S. Default 256. */
   size?: number;
   /** Overrides the DICOM window (modality units); ignored for other formats. */
   dicomWindow?: DicomWindow;
+  /** Images of more pixels than this are bad files, refused before decoding. Default DEFAULT_MAX_IMAGE_PIXELS. */
+  maxPixels?: number;
 }
 
 export const DEFAULT_IMAGE_SIZE = 256;
@@ -36,17 +38,21 @@ export function decoderVersions(): Record<string, string> {
 /** Decodes image bytes at their own size, intensities in [0, 1]. Throws BadImageFileError naming `file`. */
 export async function decodeImageBytes(bytes: Uint8Array, file: string, options: DecodeOptions = {}): Promise<GrayImage> {
   if (bytes.length === 0) throw new BadImageFileError(file, "empty file (0 bytes)");
+  const maxPixels = maxImagePixels(options);
   if (isDicomFile(bytes, file)) {
-    return decodeDicom(bytes, file, { window: options.dicomWindow });
+    return decodeDicom(bytes, file, { window: options.dicomWindow, maxPixels });
   }
-  // failOn "warning" turns truncated or damaged data into an error instead of a grey-filled image.
-  const decoded = await sharp(bytes, { failOn: "warning" })
+  // failOn "warning" turns truncated or damaged data into an error instead of a grey-filled image;
+  // limitInputPixels refuses an oversized image from its header, before decoding it.
+  const decoded = await sharp(bytes, { failOn: "warning", limitInputPixels: maxPixels })
     .autoOrient()
     .toColourspace("grey16")
     .raw({ depth: "ushort" })
     .toBuffer({ resolveWithObject: true })
-    .catch((err: unknown) => {
-      throw new BadImageFileError(file, `not a decodable image (${errorText(err)})`);
+    .catch(async (err: unknown) => {
+      const size = await sharp(bytes, { limitInputPixels: false }).metadata().catch(() => null);
+      const tooLarge = size?.width && size.height ? tooManyPixels(size.width, size.height, maxPixels) : null;
+      throw new BadImageFileError(file, tooLarge ?? `not a decodable image (${errorText(err)})`);
     });
   const { width, height, channels } = decoded.info;
   const samples = new Uint16Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length / 2);

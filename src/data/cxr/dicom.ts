@@ -7,8 +7,9 @@
  */
 import { createRequire } from "node:module";
 import sharp from "sharp";
+import { SpikemedError } from "../../core/errors.js";
 import { BadImageFileError } from "./errors.js";
-import { hasDicomSignature, type GrayImage } from "./pixels.js";
+import { hasDicomSignature, maxImagePixels, tooManyPixels, type GrayImage } from "./pixels.js";
 
 type DicomParserModule = typeof import("dicom-parser");
 type DataSet = import("dicom-parser").DataSet;
@@ -24,6 +25,8 @@ export interface DicomWindow {
 export interface DicomDecodeOptions {
   /** Use this window instead of the file's Window Center/Width (or its min-max when it has none). */
   window?: DicomWindow;
+  /** Images of more pixels than this are refused (default DEFAULT_MAX_IMAGE_PIXELS). */
+  maxPixels?: number;
 }
 
 const IMPLICIT_LITTLE = "1.2.840.10008.1.2";
@@ -61,6 +64,9 @@ export async function decodeDicom(bytes: Uint8Array, file: string, options: Dico
   const bitsStored = ds.uint16("x00280101") ?? bitsAllocated;
   const signed = ds.uint16("x00280103") === 1;
   if (bitsStored < 1 || bitsStored > bitsAllocated) throw bad(`DICOM Bits Stored ${bitsStored} is not within 1..Bits Allocated (${bitsAllocated})`);
+  const maxPixels = maxImagePixels(options);
+  const tooLarge = tooManyPixels(columns, rows, maxPixels);
+  if (tooLarge) throw bad(tooLarge);
   const count = rows * columns;
 
   let stored: Float64Array;
@@ -73,7 +79,7 @@ export async function decodeDicom(bytes: Uint8Array, file: string, options: Dico
     if (available < needed) throw bad(`DICOM pixel data is truncated: ${Math.max(available, 0)} bytes for ${columns}x${rows} pixels of ${bitsAllocated} bits (${needed} bytes)`);
     stored = readStoredValues(bytes, pixelElement.dataOffset, count, bitsAllocated, bitsStored, signed, transferSyntax !== EXPLICIT_BIG);
   } else if (transferSyntax === JPEG_BASELINE) {
-    stored = await readBaselineJpegFrame(ds, pixelElement, columns, rows, bad);
+    stored = await readBaselineJpegFrame(ds, pixelElement, columns, rows, maxPixels, bad);
   } else {
     throw bad(`DICOM transfer syntax ${transferSyntax} (compressed) is not supported; convert the file to uncompressed first (e.g. gdcmconv --raw or dcmdjpeg)`);
   }
@@ -89,12 +95,21 @@ export async function decodeDicom(bytes: Uint8Array, file: string, options: Dico
     if (m < min) min = m;
     if (m > max) max = m;
   }
+  // A slope like 1e308 overflows the modality values (or their range), and no window maps infinities.
+  if (!Number.isFinite(max - min + 1)) {
+    throw bad(`DICOM Rescale Slope ${slope} and Intercept ${intercept} turn the stored values into ${min}..${max}, beyond what a window can map; the file's rescale tags are corrupt`);
+  }
 
   let window = options.window;
   if (!window) {
     const center = ds.floatString("x00281050", 0);
     const width = ds.floatString("x00281051", 0);
-    if (center !== undefined && width !== undefined && Number.isFinite(center) && width >= 1) window = { center, width };
+    if (center !== undefined && width !== undefined) {
+      if (!Number.isFinite(center) || !Number.isFinite(width)) throw bad(`DICOM Window Center ${center} / Width ${width} is not a finite window; the file's window tags are corrupt`);
+      if (width >= 1) window = { center, width };
+    }
+  } else if (!Number.isFinite(window.center) || !Number.isFinite(window.width) || window.width < 1) {
+    throw new SpikemedError(`DICOM window override: center ${window.center}, width ${window.width} is not a window (a finite center and a width of at least 1)`);
   }
   // Without a window the full modality range is shown: this window maps min -> 0 and max -> 1.
   if (!window) window = { center: min + (max - min + 1) / 2, width: max - min + 1 };
@@ -149,6 +164,7 @@ async function readBaselineJpegFrame(
   pixelElement: import("dicom-parser").Element,
   columns: number,
   rows: number,
+  maxPixels: number,
   bad: (reason: string) => BadImageFileError,
 ): Promise<Float64Array> {
   let frame: Uint8Array;
@@ -157,7 +173,7 @@ async function readBaselineJpegFrame(
   } catch (err) {
     throw bad(`DICOM encapsulated JPEG frame cannot be read (${errorText(err)})`);
   }
-  const decoded = await sharp(frame, { failOn: "warning" })
+  const decoded = await sharp(frame, { failOn: "warning", limitInputPixels: maxPixels })
     .toColourspace("b-w")
     .raw()
     .toBuffer({ resolveWithObject: true })

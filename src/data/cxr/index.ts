@@ -1,7 +1,7 @@
 export { readCxrIndex, MANIFEST_NAME, type CxrEntry, type CxrIndex, type ListOptions } from "./listing.js";
 export { decodeImageBytes, decodeImageFile, decodeImageFileToBytes, DEFAULT_IMAGE_SIZE, type DecodeOptions } from "./decode.js";
 export { decodeDicom, applyLinearWindow, type DicomWindow, type DicomDecodeOptions } from "./dicom.js";
-export { hasDicomSignature, intensitiesFromBytes, toSquareBytes, type GrayImage } from "./pixels.js";
+export { DEFAULT_MAX_IMAGE_PIXELS, hasDicomSignature, intensitiesFromBytes, toSquareBytes, type GrayImage } from "./pixels.js";
 export { resizeGray } from "./resize.js";
 export { BadImageFileError } from "./errors.js";
 export { loadCxrImages, fillBatch, type CxrImages, type LoadOptions, type OnBadFile, type BatchAugment } from "./dataset.js";

@@ -10,7 +10,7 @@ import { removeBaselineWander, resample } from "./filters.js";
 import { detectRPeaks, type RPeakOptions } from "./rpeaks.js";
 import { annotationSymbol } from "./wfdb-annotation.js";
 import type { WfdbRecord } from "./wfdb-files.js";
-import { waveletDenoise, type WaveletDenoiseOptions } from "./wavelet.js";
+import { denoiseMinimumLength, waveletDenoise, type WaveletDenoiseOptions } from "./wavelet.js";
 
 export const AAMI_CLASSES = ["N", "S", "V", "F", "Q"] as const;
 export type AamiClass = (typeof AAMI_CLASSES)[number];
@@ -80,10 +80,24 @@ export interface BeatWindow {
 
 export const DEFAULT_BEAT_WINDOW: BeatWindow = { sampleRate: DEFAULT_TARGET_FREQUENCY, before: DEFAULT_WINDOW_BEFORE, after: DEFAULT_WINDOW_AFTER };
 
+/**
+ * Sampling rates an ECG is read at, the record's own and the windows' alike: below 50 Hz a QRS
+ * complex (80-100 ms) spans four samples or fewer; above 10 kHz a half-hour record no longer fits
+ * the memory the pipeline's resampling takes.
+ */
+export const ECG_RATE_RANGE = { min: 50, max: 10_000 } as const;
+
+export function inEcgRateRange(rate: number): boolean {
+  return rate >= ECG_RATE_RANGE.min && rate <= ECG_RATE_RANGE.max;
+}
+
 /** A window from seconds before and after the R peak at a sampling rate (rounded to whole samples). */
 export function beatWindowFromSeconds(sampleRate: number, secondsBefore: number, secondsAfter: number): BeatWindow {
+  if (!inEcgRateRange(sampleRate)) {
+    throw new SpikemedError(`beat windows at ${sampleRate} Hz: the rate must be from ${ECG_RATE_RANGE.min} to ${ECG_RATE_RANGE.max} Hz`, `e.g. ${DEFAULT_TARGET_FREQUENCY} (the default) or 360`);
+  }
   const window = { sampleRate, before: Math.round(secondsBefore * sampleRate), after: Math.round(secondsAfter * sampleRate) };
-  if (!(sampleRate > 0) || window.before < 0 || window.after < 1) {
+  if (window.before < 0 || window.after < 1) {
     throw new SpikemedError(`beat window ${secondsBefore} s before and ${secondsAfter} s after the R peak at ${sampleRate} Hz holds no samples after the peak`,
       "give positive seconds, e.g. 0.25,0.46");
   }
@@ -298,10 +312,32 @@ export interface RecordBeats {
   sampleOfBeat: Int32Array;
 }
 
+/**
+ * Refuses, naming the record, a record the beat pipeline cannot condition: a sampling rate outside
+ * ECG_RATE_RANGE, or too few samples at the window rate for the wavelet denoising.
+ */
+function checkRecordForBeats(record: WfdbRecord, options: PreprocessOptions): void {
+  const rate = record.samplingFrequency;
+  if (!inEcgRateRange(rate)) {
+    throw new SpikemedError(`record ${record.name}: sampling frequency ${rate} Hz is outside the ${ECG_RATE_RANGE.min}-${ECG_RATE_RANGE.max} Hz an ECG is read at`,
+      "check the frequency on the header's first line (e.g. 360)");
+  }
+  const denoise = options.denoise ?? true;
+  if (denoise === false) return;
+  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const needed = denoiseMinimumLength(denoise === true ? {} : denoise);
+  const samples = Math.round(record.frameCount * (target / rate));
+  if (samples < needed) {
+    throw new SpikemedError(`record ${record.name}: ${(record.frameCount / rate).toFixed(2)} s of signal is too short to denoise (at least ${(needed / target).toFixed(2)} s at ${target} Hz)`,
+      "use a longer record");
+  }
+}
+
 /** The AAMI-labelled beats of an annotated record, windowed around the reference R peaks. */
 export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOptions & WindowOptions = {}): RecordBeats {
   const a = record.annotations;
   if (!a) throw new SpikemedError(`record ${record.name}: no beat annotations (.atr) to label beats with`);
+  checkRecordForBeats(record, options);
   const leads = resolveLeads(record, options);
   const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
   const ratio = target / record.samplingFrequency;
@@ -385,6 +421,7 @@ export function detectBeatsOfLeads(signals: readonly ArrayLike<number>[], sampli
  * the time of a record (record 208, measured here: 0.8-1.0 s against 0.4-0.6 s).
  */
 export function detectBeatsInRecord(record: WfdbRecord, options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions; secondLeadFeatures?: boolean } = {}): DetectedBeats {
+  checkRecordForBeats(record, options);
   const leads = resolveLeads(record, options);
   const secondLead = options.secondLeadFeatures ? secondLeadOf(record, leads[0]) : null;
   return detectBeatsOfLeads(leads.map((lead) => record.physical[lead]), record.samplingFrequency, { ...options, secondLead });

@@ -12,7 +12,7 @@ export { detectRPeaks, scoreDetections, type DetectionScore, type RPeakOptions }
 export { evaluateDetectorOnRecord, referenceBeats } from "./rpeak-evaluation.js";
 export {
   AAMI_CLASSES, DEFAULT_BEAT_WINDOW, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
-  aamiClassOfSymbol, beatWindowFromSeconds, beatWindowOptions, describeBeatWindow, detectBeats, detectBeatsInRecord, detectBeatsOfLeads, extractWindows, labelledBeatsOfRecord, normalizeBeat,
+  aamiClassOfSymbol, beatWindowFromSeconds, ECG_RATE_RANGE, beatWindowOptions, describeBeatWindow, detectBeats, detectBeatsInRecord, detectBeatsOfLeads, extractWindows, labelledBeatsOfRecord, normalizeBeat,
   preprocessSignal, resolveLead, resolveLeads, toLargestDeflection, type AamiClass, type BeatNormalization, type BeatWindow, type DetectedBeats, type PreprocessOptions,
   type RecordBeats, type WindowOptions,
 } from "./beats.js";

@@ -246,6 +246,13 @@ export interface WaveletDenoiseOptions {
   mode?: WaveletMode;
 }
 
+const DEFAULT_DENOISE_LEVEL = 6;
+
+/** The fewest samples `waveletDenoise` can take with these options: (filter length - 1) x 2^levels. */
+export function denoiseMinimumLength(options: WaveletDenoiseOptions = {}): number {
+  return (getWavelet(options.wavelet ?? "db6").decLo.length - 1) * 2 ** (options.level ?? DEFAULT_DENOISE_LEVEL);
+}
+
 /**
  * Wavelet shrinkage with the universal threshold (Donoho-Johnstone): each detail level j gets
  * sigma_j = median(|cD_j|) / 0.6745 and threshold sigma_j * sqrt(2 ln n), n the signal length.
@@ -254,10 +261,10 @@ export interface WaveletDenoiseOptions {
 export function waveletDenoise(x: ArrayLike<number>, options: WaveletDenoiseOptions = {}): Float64Array {
   const wavelet = getWavelet(options.wavelet ?? "db6");
   const mode = options.mode ?? "symmetric";
-  const level = options.level ?? 6;
+  const level = options.level ?? DEFAULT_DENOISE_LEVEL;
   const n = x.length;
   const maxLevel = dwtMaxLevel(n, wavelet.decLo.length);
-  if (level > maxLevel) {
+  if (n < denoiseMinimumLength(options)) {
     throw new SpikemedError(`waveletDenoise: ${level} levels of ${wavelet.name} need a longer signal than ${n} samples (at most ${maxLevel} levels)`);
   }
   const coefficients = wavedec(x, wavelet, level, mode);

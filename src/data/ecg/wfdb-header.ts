@@ -73,8 +73,11 @@ export function parseWfdbHeader(text: string, source: string): WfdbHeader {
   const signalCount = parseInteger(recordFields[1], `${source}: record line, number of signals`);
   if (signalCount < 0) throw new SpikemedError(`${source}: record line has a negative number of signals`);
   const samplingFrequency =
-    recordFields.length > 2 ? parsePositive(recordFields[2].split("/")[0].replace(/\(.*\)$/, ""), `${source}: record line, sampling frequency`) : DEFAULT_FREQUENCY;
+    recordFields.length > 2 ? parseFrequency(recordFields[2].split("/")[0].replace(/\(.*\)$/, ""), `${source}: record line, sampling frequency`) : DEFAULT_FREQUENCY;
   const sampleCount = recordFields.length > 3 ? parseInteger(recordFields[3], `${source}: record line, number of samples`) : undefined;
+  if (sampleCount !== undefined && sampleCount < 0) {
+    throw new SpikemedError(`${source}: record line has a negative number of samples (${sampleCount})`, "give the number of samples per signal, or leave the field out to read it from the signal file's size");
+  }
   const baseTime = recordFields[4];
   const baseDate = recordFields[5];
 
@@ -83,6 +86,7 @@ export function parseWfdbHeader(text: string, source: string): WfdbHeader {
   }
   const signals: WfdbSignalSpec[] = [];
   for (let s = 0; s < signalCount; s++) signals.push(parseSignalLine(lines[1 + s], `${source}: signal ${s}`));
+  for (const [s, spec] of signals.entries()) checkSignalFileName(spec.fileName, `${source}: signal ${s}`);
   return { recordName, signalCount, samplingFrequency, sampleCount, baseTime, baseDate, signals, comments };
 }
 
@@ -106,6 +110,10 @@ function parseSignalLine(line: string, where: string): WfdbSignalSpec {
     if (!gainMatch) throw new SpikemedError(`${where}: cannot read gain field "${fields[2]}"`);
     const parsedGain = Number(gainMatch[1]);
     if (!Number.isFinite(parsedGain)) throw new SpikemedError(`${where}: gain "${fields[2]}" is not a number`);
+    // 1 / gain scales every sample: a gain so small that it overflows would turn samples into infinities.
+    if (parsedGain !== 0 && !Number.isFinite(1 / parsedGain)) {
+      throw new SpikemedError(`${where}: gain "${fields[2]}" is too small to divide by (ADC units per physical unit)`, "give the signal's real gain, e.g. 200 (ADC units per mV)");
+    }
     // WFDB convention: a gain of 0 means "uncalibrated", read with the default gain.
     gain = parsedGain === 0 ? DEFAULT_GAIN : parsedGain;
     if (gainMatch[2] !== undefined) baseline = Number(gainMatch[2]);
@@ -124,12 +132,33 @@ function parseSignalLine(line: string, where: string): WfdbSignalSpec {
 }
 
 function parseInteger(field: string, what: string): number {
-  if (!/^[-+]?\d+$/.test(field)) throw new SpikemedError(`${what}: "${field}" is not an integer`);
+  if (!/^[-+]?\d+$/.test(field) || !Number.isSafeInteger(Number(field))) throw new SpikemedError(`${what}: "${field}" is not an integer (of at most 15 digits)`);
   return Number(field);
 }
 
-function parsePositive(field: string, what: string): number {
+/**
+ * Sampling frequencies a header may give. WFDB stores slow trends too (one sample a minute is
+ * 0.0167 Hz), but rates below a sample a day or above a gigahertz are no recording: they are
+ * corrupt headers, and rates like 1e-320 overflow every computation of time.
+ */
+export const WFDB_FREQUENCY_RANGE = { min: 1 / 86400, max: 1e9 } as const;
+
+function parseFrequency(field: string, what: string): number {
   const value = Number(field);
-  if (!Number.isFinite(value) || value <= 0) throw new SpikemedError(`${what}: "${field}" is not a positive number`);
+  if (field.trim() === "" || !Number.isFinite(value) || value < WFDB_FREQUENCY_RANGE.min || value > WFDB_FREQUENCY_RANGE.max) {
+    throw new SpikemedError(`${what}: "${field}" is not a sampling frequency from ${WFDB_FREQUENCY_RANGE.min.toExponential(3)} to ${WFDB_FREQUENCY_RANGE.max} Hz`,
+      "give the record's frames per second, e.g. 360");
+  }
   return value;
+}
+
+/**
+ * A header names its signal files relative to its own folder, and only there: a name with a
+ * folder in it (`../../etc/passwd`, `/etc/passwd`, `sub/x.dat`) is refused, so that reading a
+ * record never opens a file outside the record's folder.
+ */
+function checkSignalFileName(fileName: string, where: string): void {
+  if (/[/\\]/.test(fileName) || fileName === "." || fileName === "..") {
+    throw new SpikemedError(`${where}: signal file name "${fileName}" is not a file in the header's own folder`, "name the signal file without a folder, e.g. 100.dat, and keep it beside the header");
+  }
 }

@@ -201,6 +201,11 @@ function verifySignals(header: WfdbHeader, digital: Int32Array[]): void {
   });
 }
 
+/** Whether `value` is the ADC value WFDB writes for "no sample here" in `format`. */
+export function isInvalidSample(value: number, format: number): boolean {
+  return value === INVALID_SAMPLE[format];
+}
+
 /** Converts ADC samples to physical units; WFDB's invalid-sample marker becomes NaN. */
 export function toPhysical(samples: Int32Array, spec: WfdbSignalSpec): Float32Array {
   const out = new Float32Array(samples.length);

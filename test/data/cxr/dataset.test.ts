@@ -10,6 +10,7 @@ import { cacheKey } from "../../../src/data/cxr/cache.js";
 import { fillBatch, loadCxrImages } from "../../../src/data/cxr/dataset.js";
 import { decoderVersions } from "../../../src/data/cxr/decode.js";
 import { readCxrIndex } from "../../../src/data/cxr/listing.js";
+import { rawDicom } from "./bad-images.js";
 import { FIXTURES, SHARED_MANIFEST, SKIP_SHARED } from "./paths.js";
 
 const root = mkdtempSync(join(tmpdir(), "spikemed-cxr-dataset-"));
@@ -163,4 +164,18 @@ test("real data: a subset of the shipped set loads at 256 x 256 and matches a di
     const direct = await sharp(path).grayscale().raw().toBuffer();
     assert.deepEqual(set.pixels.subarray(k * 65536, (k + 1) * 65536), new Uint8Array(direct));
   }
+});
+
+test("a DICOM file whose Rescale Slope overflows is skipped with onBadFile skip, and named with fail", async () => {
+  const folder = join(root, "overflow");
+  for (const name of ["covid", "normal"]) mkdirSync(join(folder, name), { recursive: true });
+  writeFileSync(join(folder, "covid", "slope.dcm"), rawDicom({ slope: "1e308" }));
+  writeFileSync(join(folder, "covid", "fine.dcm"), rawDicom({}));
+  writeFileSync(join(folder, "normal", "fine.dcm"), rawDicom({ slope: "2" }));
+  const warnings: string[] = [];
+  const set = await loadCxrImages(folder, { size: S, cache: false, onBadFile: "skip", onWarning: (m) => warnings.push(m) });
+  assert.deepEqual(set.files, ["covid/fine.dcm", "normal/fine.dcm"]);
+  assert.deepEqual(set.skipped.map((s) => s.file), ["covid/slope.dcm"]);
+  assert.match(warnings.join("\n"), /skipped covid\/slope\.dcm: DICOM Rescale Slope 1e\+308 and Intercept 0 turn the stored values into 0\.\.Infinity/);
+  await assert.rejects(loadCxrImages(folder, { size: S, cache: false, onBadFile: "fail", concurrency: 1 }), /covid\/slope\.dcm: DICOM Rescale Slope 1e\+308/);
 });

@@ -7,6 +7,7 @@ import sharp from "sharp";
 import { decodeDicom } from "../../../src/data/cxr/dicom.js";
 import { decodeImageBytes, decodeImageFile, decodeImageFileToBytes } from "../../../src/data/cxr/decode.js";
 import { BadImageFileError } from "../../../src/data/cxr/errors.js";
+import { claimedPng, rawDicom } from "./bad-images.js";
 import { FIXTURES, maxAbsDiff, readJson } from "./paths.js";
 
 interface DicomCase {
@@ -109,4 +110,45 @@ test("bad files: empty, text, truncated JPEG, missing, a folder: each a BadImage
       return true;
     });
   }
+});
+
+test("DICOM: rescale and window tags that make non-finite values are bad files, named; sound ones decode", async () => {
+  const plain = await decodeImageBytes(rawDicom({ slope: "2", intercept: "-5" }), "plain.dcm");
+  assert.ok(maxAbsDiff(plain.pixels, Array.from({ length: 12 }, (_, i) => i / 11)) < 1e-6, "min-max window over 2 x value - 5");
+  const refused: [Parameters<typeof rawDicom>[0], RegExp][] = [
+    [{ slope: "1e308" }, /DICOM Rescale Slope 1e\+308 and Intercept 0 turn the stored values into 0\.\.Infinity/],
+    [{ slope: "1e308", intercept: "-1e308" }, /DICOM Rescale Slope 1e\+308 and Intercept -1e\+308 turn the stored values into -1e\+308\.\.Infinity/],
+    [{ intercept: "1e309" }, /DICOM Rescale Slope\/Intercept is not a number/],
+    [{ slope: "-1e308", intercept: "1e308" }, /DICOM Rescale Slope -1e\+308 and Intercept 1e\+308 turn the stored values into -Infinity\.\.1e\+308/],
+    [{ center: "1e999", width: "100" }, /DICOM Window Center Infinity \/ Width 100 is not a finite window/],
+    [{ center: "5", width: "1e999" }, /DICOM Window Center 5 \/ Width Infinity is not a finite window/],
+  ];
+  for (const [tags, reason] of refused) {
+    await assert.rejects(decodeImageBytes(rawDicom(tags), "bad.dcm"), (err: unknown) => {
+      assert.ok(err instanceof BadImageFileError, `${JSON.stringify(tags)}: ${String(err)}`);
+      assert.match(err.message, /^bad\.dcm: /);
+      assert.match(err.reason, reason, JSON.stringify(tags));
+      return true;
+    });
+  }
+});
+
+test("images of more pixels than the limit are refused before decoding, quickly, with their size and the option that raises it", async () => {
+  const huge = claimedPng(16_000, 16_000);
+  const start = performance.now();
+  await assert.rejects(decodeImageBytes(huge, "huge.png"), (err: unknown) => {
+    assert.ok(err instanceof BadImageFileError, String(err));
+    assert.equal(err.message, "huge.png: 16000x16000 is 256,000,000 pixels, more than the limit of 50,000,000 (raise it with --max-image-pixels)");
+    return true;
+  });
+  assert.ok(performance.now() - start < 2000, `refused in ${(performance.now() - start).toFixed(0)} ms`);
+  // Raised above its size, the same file is read (and found truncated) instead.
+  await assert.rejects(decodeImageBytes(huge, "huge.png", { maxPixels: 256_000_000 }), /huge\.png: not a decodable image/);
+  // The limit is exact: 9 x 7 = 63 pixels.
+  const small = readFileSync(`${FIXTURES}gray16_9x7.png`);
+  await assert.rejects(decodeImageBytes(small, "small.png", { maxPixels: 62 }), /small\.png: 9x7 is 63 pixels, more than the limit of 62/);
+  assert.equal((await decodeImageBytes(small, "small.png", { maxPixels: 63 })).width, 9);
+  // DICOM reads its size from Rows and Columns.
+  await assert.rejects(decodeImageBytes(rawDicom({ rows: 3, columns: 4 }), "d.dcm", { maxPixels: 11 }), /d\.dcm: 4x3 is 12 pixels, more than the limit of 11/);
+  await assert.rejects(decodeImageBytes(small, "small.png", { maxPixels: 0 }), /option maxPixels: expected a whole number of pixels >= 1 \(got 0\)/);
 });

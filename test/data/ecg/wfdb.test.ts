@@ -8,6 +8,7 @@ import { annotationSymbol, isBeatCode, parseMitAnnotations } from "../../../src/
 import { parseWfdbHeader } from "../../../src/data/ecg/wfdb-header.js";
 import { listRecords, loadRecords, readRecord } from "../../../src/data/ecg/wfdb-record.js";
 import { decodeSamples, wfdbChecksum } from "../../../src/data/ecg/wfdb-signal.js";
+import { detectBeatsInRecord, labelledBeatsOfRecord } from "../../../src/data/ecg/beats.js";
 import { sampleDataDir } from "../../../src/data/ecg/sample-data.js";
 import { PUBLISHED_BEAT_COUNTS, SKIP_NO_SHARED, sharedMitdbDir } from "./helpers.js";
 
@@ -249,4 +250,76 @@ test("listing a folder and loading records reports the unreadable ones by name",
   assert.match(failures[0].message, /record broken: cannot read .*broken\.dat/);
   assert.deepEqual(listRecords(sampleDataDir()), ["100", "208", "209", "213", "232"]);
   assert.throws(() => listRecords(join(scratch, "nope")), isError(/data folder .*nope does not exist/));
+});
+
+/** A 16-bit one-signal record `r` in a fresh folder of `scratch`: `frames` samples of a sine, the header's record and signal lines as given. */
+function smallRecord(folder: string, recordLine: string, signalLine = "r.dat 16 200 16 0", frames = 2000): string {
+  const dir = join(scratch, folder);
+  mkdirSync(dir, { recursive: true });
+  const dat = Buffer.alloc(frames * 2);
+  for (let i = 0; i < frames; i++) dat.writeInt16LE(Math.round(100 * Math.sin(i / 10)), 2 * i);
+  writeFileSync(join(dir, "r.dat"), dat);
+  writeFileSync(join(dir, "r.hea"), `${recordLine}\n${signalLine}\n`);
+  return dir;
+}
+
+/** MIT-format annotation bytes: a normal beat at each sample. */
+function beatAnnotations(samples: number[]): Uint8Array {
+  const words: number[] = [];
+  let time = 0;
+  for (const s of samples) {
+    words.push(59 << 10, (s - time) >>> 16, (s - time) & 0xffff); // SKIP to the beat (32 bits, high word first), then N there
+    words.push(1 << 10);
+    time = s;
+  }
+  words.push(0);
+  const bytes = new Uint8Array(words.length * 2);
+  words.forEach((v, i) => { bytes[2 * i] = v & 0xff; bytes[2 * i + 1] = v >> 8; });
+  return bytes;
+}
+
+test("headers with impossible counts, frequencies, gains or signal file names are refused naming the header", () => {
+  const refused: [string, string, RegExp][] = [
+    ["r 1 360 -5", "r.dat 16 200 16 0", /r\.hea: record line has a negative number of samples \(-5\)/],
+    ["r 1 360 99999999999999999999", "r.dat 16 200 16 0", /r\.hea: record line, number of samples: "99999999999999999999" is not an integer/],
+    ...["0", "-360", "NaN", "1e-300", "1e-320", "1e300", "Infinity"].map((f): [string, string, RegExp] =>
+      [`r 1 ${f} 2000`, "r.dat 16 200 16 0", new RegExp(`r\\.hea: record line, sampling frequency: "${f}" is not a sampling frequency from`)]),
+    ["r 1 360 2000", "r.dat 16 1e-320 16 0", /r\.hea: signal 0: gain "1e-320" is too small to divide by/],
+    ...["../../../../etc/passwd", "/etc/passwd", "sub/r.dat", "..\\r.dat", ".."].map((name): [string, string, RegExp] =>
+      ["r 1 360 2000", `${name} 16 200 16 0`, /r\.hea: signal 0: signal file name ".*" is not a file in the header's own folder/]),
+  ];
+  refused.forEach(([recordLine, signalLine, expected], i) => {
+    const dir = smallRecord(`refused-${i}`, recordLine, signalLine);
+    assert.throws(() => readRecord(dir, "r", { annotator: null }), isError(expected), `${recordLine} / ${signalLine}`);
+  });
+});
+
+test("a gain or baseline that turns samples into infinities is refused: no non-finite value reaches the network", () => {
+  // 1 / 1e-300 is finite, but 100 ADC units x 1e300 overflows the float32 physical values.
+  const tiny = smallRecord("tiny-gain", "r 1 360 2000", "r.dat 16 1e-300 16 0");
+  assert.throws(() => readRecord(tiny, "r", { annotator: null }), isError(/record r, signal 0 \(r\.dat\): gain 1e-300 and baseline 0 turn sample \d+ \(-?\d+ ADC units\) into -?Infinity mV/));
+  const baseline = smallRecord("huge-baseline", "r 1 360 2000", `r.dat 16 200(${"9".repeat(400)})/mV 16 0`);
+  assert.throws(() => readRecord(baseline, "r", { annotator: null }), isError(/record r, signal 0 \(r\.dat\): gain 200 and baseline Infinity turn sample 0/));
+});
+
+test("records the beat pipeline cannot condition are refused naming the record: rate outside 50-10,000 Hz, too short to denoise", () => {
+  // A valid WFDB header (a sample every 10,000 s) that is no ECG.
+  const slow = smallRecord("slow", "r 1 0.0001 2000");
+  writeFileSync(join(slow, "r.atr"), beatAnnotations([100, 500]));
+  assert.throws(() => labelledBeatsOfRecord(readRecord(slow, "r")), isError(/^record r: sampling frequency 0\.0001 Hz is outside the 50-10000 Hz an ECG is read at/));
+  assert.throws(() => detectBeatsInRecord(readRecord(slow, "r")), isError(/^record r: sampling frequency 0\.0001 Hz/));
+  // 2 s at 360 Hz: db6 at 6 levels needs 11 x 64 = 704 samples, 5.87 s at 120 Hz.
+  const short = smallRecord("short", "r 1 360 720", undefined, 720);
+  writeFileSync(join(short, "r.atr"), beatAnnotations([100, 500]));
+  assert.throws(() => labelledBeatsOfRecord(readRecord(short, "r")), isError(/^record r: 2\.00 s of signal is too short to denoise \(at least 5\.87 s at 120 Hz\)/));
+  assert.throws(() => detectBeatsInRecord(readRecord(short, "r")), isError(/^record r: 2\.00 s of signal is too short to denoise/));
+  assert.equal(labelledBeatsOfRecord(readRecord(short, "r"), { denoise: false, windowBefore: 10, windowAfter: 10 }).y.length, 2, "without denoising the short record is read");
+});
+
+test("annotations outside the record are refused naming the record and how many", () => {
+  const dir = smallRecord("past-end", "r 1 360 2000");
+  writeFileSync(join(dir, "r.atr"), beatAnnotations([100, 1999]));
+  assert.equal(readRecord(dir, "r").annotations!.sample.length, 2, "annotations up to the last sample are kept");
+  writeFileSync(join(dir, "r.atr"), beatAnnotations([100, 1999, 2000, 5000]));
+  assert.throws(() => readRecord(dir, "r"), isError(/^record r: 2 of the 4 annotations in .*r\.atr lie outside the record's 2000 samples \(e\.g\. at sample 5000\)/));
 });
