@@ -40,6 +40,8 @@ export const positiveInt = numberOption({ whole: true, min: 1, expected: "a posi
 export const nonNegativeInt = numberOption({ whole: true, min: 0, expected: "a whole number >= 0" });
 export const positiveNumber = numberOption({ min: 0, minIncluded: false, expected: "a positive number" });
 export const nonNegativeNumber = numberOption({ min: 0, expected: "a number >= 0" });
+/** A TCP port, 0 meaning any free one. */
+export const port = numberOption({ whole: true, min: 0, max: 65535, expected: "a port from 1 to 65535, or 0 for any free one" });
 /** A share: at least 0 and under 1. */
 export const fraction = numberOption({ min: 0, max: 1, maxIncluded: false, expected: "a number from 0 up to (not including) 1" });
 

@@ -1,16 +1,12 @@
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { SpikemedError } from "../core/index.js";
-import { MANIFEST_NAME, readCxrIndex } from "../data/cxr/index.js";
+import { RESEARCH_NOTICE, SpikemedError } from "../core/index.js";
 import { listRecords, sampleDataDir } from "../data/ecg/index.js";
 import { loadRun } from "../experiment/index.js";
-import { nonNegativeInt } from "./options.js";
-
-const packageRoot = fileURLToPath(new URL("../../../", import.meta.url));
+import { port } from "./options.js";
+import { listImages, pageFiles, readServedFile, Refusal, type ServedFile } from "./serve-files.js";
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json",
@@ -21,19 +17,23 @@ const ISOLATION = {
   "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cross-Origin-Resource-Policy": "same-origin",
 };
 
-// The page's logic is src/web/page.ts; everything it computes, it computes in the browser.
+// The page's logic is src/web/page.ts; everything it computes, it computes in the browser. The
+// notice comes above all of it; the empty icon spares the log a refused /favicon.ico on every visit.
 const PAGE = `<!doctype html>
 <html lang="en">
 <meta charset="utf-8">
 <title>spikemed</title>
+<link rel="icon" href="data:,">
 <style>
   body { font: 15px system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; }
   table { border-collapse: collapse; margin: 0.5em 0; }
   td, th { padding: 2px 10px; text-align: right; border-bottom: 1px solid #ddd; }
   tr.abnormal td { background: #fdecea; }
   #status { color: #555; }
+  #notice { background: #fff4d6; border: 1px solid #e0c060; padding: 4px 8px; }
 </style>
 <h1 id="heading">spikemed</h1>
+<p id="notice">${RESEARCH_NOTICE}</p>
 <p id="run">Loading the run...</p>
 <p><label><span id="input-label"></span> <select id="inputs"></select></label> <button id="classify" disabled>Classify</button></p>
 <p><label><span id="files-label"></span> <input type="file" id="files" multiple></label></p>
@@ -46,72 +46,155 @@ export function serveCommand(): Command {
   return new Command("serve")
     .description("serve a web page that runs a trained run in the browser: pick a WFDB record (ECG runs) or chest X-ray images (X-ray runs), one of --data's or your own files, and see the classes, computed in the page")
     .argument("<run>", "a run folder written by spikemed train")
-    .option("--data <dir>", "a folder the page offers inputs from: WFDB records for an ECG run (default: the embedded MIT-BIH sample), PNG or JPEG images for an X-ray run (a training folder of class subfolders or a manifest.csv, or a folder of images; default: none)")
-    .option("--port <n>", "port to listen on (0: any free port)", nonNegativeInt, 8080)
-    .option("--host <address>", "address to listen on (0.0.0.0: every interface)", "127.0.0.1")
+    .option("--data <dir>", "a folder the page offers inputs from: WFDB records for an ECG run (default: the embedded MIT-BIH sample), PNG or JPEG images for an X-ray run (a training folder of class subfolders or a manifest.csv, or a folder of images; default: none); only the files of the inputs it lists are served")
+    .option("--port <n>", "port to listen on (0: any free port)", port, 8080)
+    .option("--host <address>", "address to listen on (127.0.0.1: this machine only, answering only requests addressed to it or to localhost; 0.0.0.0: every interface, answering any host name)", "127.0.0.1")
     .action(async (runDir: string, flags: { data?: string; port: number; host: string }) => {
       const { url } = await startServer(runDir, flags);
       process.stdout.write(`spikemed: open ${url} (Ctrl-C stops)\n`);
     });
 }
 
+export interface ServeOptions {
+  data?: string;
+  port?: number;
+  host?: string;
+  /** Where the one-line notes on refused or failed requests go (default: stderr). */
+  log?: (line: string) => void;
+  /** At most so many of those lines a second (default 20). */
+  logLimit?: number;
+}
+
 /** Starts the page's server; resolves with its address once it listens. */
-export async function startServer(runDir: string, options: { data?: string; port?: number; host?: string }): Promise<{ server: http.Server; url: string }> {
+export async function startServer(runDir: string, options: ServeOptions): Promise<{ server: http.Server; url: string }> {
   const { manifest } = loadRun(runDir); // fails here, with the reason, rather than in the page
   const dataDir = options.data ?? (manifest.task === "ecg" ? sampleDataDir() : null);
   const inputs = dataDir === null ? [] : manifest.task === "ecg" ? listRecords(dataDir) : listImages(dataDir);
-  const files: Record<string, string> = {
-    "/run/run.json": path.join(runDir, "run.json"),
-    "/run/model.ckpt": path.join(runDir, "model.ckpt"),
-    "/build/kernels.wasm": path.join(packageRoot, "build/kernels.wasm"),
-  };
-  const server = http.createServer((req, res) => {
-    const { pathname } = new URL(req.url ?? "/", "http://localhost");
-    const reply = (status: number, body: string | Uint8Array, type = "text/plain; charset=utf-8") => {
-      res.writeHead(status, { ...ISOLATION, "Content-Type": type, "Cache-Control": "no-store" });
-      res.end(body);
-    };
-    if (req.method !== "GET" && req.method !== "HEAD") return reply(405, "only GET\n");
-    if (pathname === "/") return reply(200, PAGE, CONTENT_TYPES[".html"]);
-    if (pathname === "/data/inputs.json") return reply(200, JSON.stringify(inputs), CONTENT_TYPES[".json"]);
-    const file = files[pathname] ?? servedFile(pathname, dataDir);
-    if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) return reply(404, `${pathname}: not here\n`);
-    reply(200, fs.readFileSync(file), CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream");
+  const files = pageFiles(runDir, manifest.task, dataDir, inputs);
+  const log = new RefusalLog(options.log ?? ((line) => process.stderr.write(`${line}\n`)), options.logLimit);
+  let hosts: Set<string> | null = new Set(); // none until the address is known
+  // Node's own 400 for a missing Host would bypass the check below and its log line.
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+    answer(req, res, hosts, files, JSON.stringify(inputs))
+      .catch((err: unknown) => {
+        const status = err instanceof Refusal ? err.status : 500;
+        log.refused(req, status, err instanceof Refusal ? err.message : `failed: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
+        if (res.headersSent) res.destroy();
+        else reply(res, status, `${status} ${http.STATUS_CODES[status]}\n`);
+      })
+      .catch(() => res.destroy()); // whatever happens, this request ends and the server goes on
   });
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === "ECONNRESET" || !socket.writable) return socket.destroy();
+    // What Node itself would answer: too long a head, too slow a client, anything else malformed.
+    const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    log.refused("(unparsed request)", status, `malformed HTTP (${err.code ?? err.message})`);
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
+  });
+  server.on("close", () => log.close());
+  const host = options.host ?? "127.0.0.1";
+  const portNumber = options.port ?? 8080;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (err: NodeJS.ErrnoException) => reject(new SpikemedError(`serve: cannot listen on ${options.host ?? "127.0.0.1"}:${options.port ?? 8080} (${err.code ?? err.message})`,
-      "choose another --port, or 0 for any free one")));
-    server.listen(options.port ?? 8080, options.host ?? "127.0.0.1", resolve);
+    server.once("error", (err: NodeJS.ErrnoException) => reject(listenError(err, host, portNumber)));
+    server.listen(portNumber, host, resolve);
   });
+  // Once listening, an error is a connection not accepted (too many open files, say): without a
+  // listener Node would end the process for it.
+  server.on("error", (err: NodeJS.ErrnoException) => log.refused("(connection)", 503, `not accepted (${err.code ?? err.message})`));
   const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return { server, url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}/` };
+  hosts = allowedHosts(address);
+  const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return { server, url: `http://${shown === "0.0.0.0" || shown === "[::]" ? "127.0.0.1" : shown}:${address.port}/` };
+}
+
+/** One line naming the option to change, in place of Node's error. */
+function listenError(err: NodeJS.ErrnoException, host: string, portNumber: number): SpikemedError {
+  const code = err.code ?? err.message;
+  if (code === "EADDRINUSE" || code === "EACCES") {
+    return new SpikemedError(`serve: cannot listen on port ${portNumber} of ${host} (${code}): choose another --port, or --port 0 for any free one`);
+  }
+  return new SpikemedError(`serve: cannot listen on ${host} (${code}): pass an address of this machine as --host, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`);
+}
+
+/** Answers one request, or throws: a Refusal for what the page has no business asking. */
+async function answer(req: http.IncomingMessage, res: http.ServerResponse, hosts: Set<string> | null, files: Map<string, ServedFile>, inputs: string): Promise<void> {
+  // First the Host: a page of another site whose name was rebound to this address learns nothing.
+  const host = req.headers.host?.toLowerCase();
+  if (hosts !== null && (host === undefined || !hosts.has(host))) throw new Refusal(421, `Host ${JSON.stringify(host ?? null)} is not this server's address or localhost`);
+  if (req.method !== "GET" && req.method !== "HEAD") throw new Refusal(405, "only GET and HEAD");
+  const urlPath = decodedPath(req.url ?? "");
+  if (urlPath === "/") return reply(res, 200, PAGE, CONTENT_TYPES[".html"]);
+  if (urlPath === "/data/inputs.json") return reply(res, 200, inputs, CONTENT_TYPES[".json"]);
+  const served = files.get(urlPath);
+  if (!served) throw new Refusal(404, "not one of the page's files");
+  reply(res, 200, await readServedFile(served), CONTENT_TYPES[path.extname(served.file)] ?? "application/octet-stream");
+}
+
+function reply(res: http.ServerResponse, status: number, body: string | Uint8Array, type = "text/plain; charset=utf-8"): void {
+  res.writeHead(status, { ...ISOLATION, "Content-Type": type, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
+  res.end(body);
+}
+
+/** The request target's path, percent-escapes decoded (so `%2F` is a `/` like any other). */
+function decodedPath(target: string): string {
+  const raw = target.split(/[?#]/, 1)[0];
+  if (!raw.startsWith("/")) throw new Refusal(400, "the request target is not a path");
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new Refusal(400, "a malformed percent-escape");
+  }
 }
 
 /**
- * The PNG and JPEG images an X-ray run's page offers: those of a training folder (class subfolders
- * or a manifest.csv, as `spikemed train cxr --data` reads it), else the files directly in `dir`;
- * paths relative to `dir`.
+ * The Host headers a request to this server may carry: its address or localhost, with the port.
+ * Any, on every interface: there the user opened the server to whatever name reaches it.
  */
-function listImages(dir: string): string[] {
-  let names: fs.Dirent[];
-  try {
-    names = fs.readdirSync(dir, { withFileTypes: true });
-  } catch (err) {
-    throw new SpikemedError(`--data ${dir}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, "pass a folder of PNG or JPEG images");
-  }
-  const trainingFolder = names.some((entry) => entry.name === MANIFEST_NAME || (entry.isDirectory() && !entry.name.startsWith(".")));
-  const files = trainingFolder ? readCxrIndex(dir).entries.map((entry) => entry.file) : names.filter((entry) => entry.isFile()).map((entry) => entry.name);
-  return files.filter((name) => /\.(png|jpe?g)$/i.test(name)).sort();
+export function allowedHosts(address: AddressInfo): Set<string> | null {
+  if (address.address === "0.0.0.0" || address.address === "::") return null;
+  const names = [address.family === "IPv6" ? `[${address.address}]` : address.address, "localhost"];
+  // A browser leaves out the scheme's default port.
+  return new Set(names.flatMap((name) => (address.port === 80 ? [name, `${name}:80`] : [`${name}:${address.port}`])));
 }
 
-/** The compiled modules under /dist/src/ and the inputs' files under /data/, nothing else. */
-function servedFile(pathname: string, dataDir: string | null): string | null {
-  const inside = (root: string, relative: string) => {
-    const file = path.resolve(root, relative);
-    return file.startsWith(path.resolve(root) + path.sep) ? file : null;
-  };
-  if (pathname.startsWith("/dist/src/") && pathname.endsWith(".js")) return inside(path.join(packageRoot, "dist/src"), decodeURIComponent(pathname.slice("/dist/src/".length)));
-  if (dataDir !== null && pathname.startsWith("/data/") && !pathname.slice(6).includes("/")) return inside(dataDir, decodeURIComponent(pathname.slice(6)));
-  return null;
+/**
+ * One line per refused or failed request (method, path, status, why), at most `perSecond` lines a
+ * second, then a count of those left out: a flood of bad requests cannot flood the terminal.
+ */
+export class RefusalLog {
+  private windowStart = -Infinity;
+  private written = 0;
+  private leftOut = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly write: (line: string) => void, private readonly perSecond = 20) {}
+
+  /** `request`: the request, or what stands in for one that has no method and path. */
+  refused(request: http.IncomingMessage | string, status: number, why: string): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.close();
+      this.windowStart = now;
+      this.written = 0;
+    }
+    if (this.written < this.perSecond) {
+      this.written++;
+      this.write(`spikemed serve: ${typeof request === "string" ? request : `${request.method} ${printable(request.url ?? "")}`} ${status} ${why}`);
+    } else if (this.leftOut++ === 0) {
+      this.timer = setTimeout(() => this.close(), this.windowStart + 1000 - now).unref();
+    }
+  }
+
+  /** Writes the count of lines left out, if any. */
+  close(): void {
+    clearTimeout(this.timer);
+    if (this.leftOut > 0) this.write(`spikemed serve: ${this.leftOut} more refused request(s) not logged (at most ${this.perSecond} lines a second)`);
+    this.leftOut = 0;
+  }
+}
+
+/** A request target fit for one log line: printable ASCII, at most 200 characters. */
+function printable(target: string): string {
+  const safe = target.replace(/[^\x21-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return safe.length > 200 ? `${safe.slice(0, 200)}...` : safe;
 }

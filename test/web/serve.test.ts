@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startServer } from "../../src/cli/serve.js";
+import { RESEARCH_NOTICE } from "../../src/core/index.js";
 import { onBackend } from "../model/helpers.js";
 import { createWasmBackend } from "../../src/core/backends/wasm/index.js";
 import { DEFAULT_BEAT_WINDOW, readRecord, sampleDataDir } from "../../src/data/ecg/index.js";
@@ -18,6 +19,7 @@ import { browserMissing, HeadlessPage } from "./chromium.js";
 let dir = "";
 let server: http.Server;
 let url = "";
+const refusals: string[] = [];
 const model = ecgSnn();
 const manifest: RunManifest = {
   format: "spikemed-run", version: 1, task: "ecg", model, classNames: ["N", "S", "V", "F", "Q"],
@@ -28,7 +30,7 @@ const network = buildNetwork(model, 5);
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "spikemed-serve-"));
   saveRun(join(dir, "run"), manifest, network);
-  ({ server, url } = await startServer(join(dir, "run"), { port: 0 }));
+  ({ server, url } = await startServer(join(dir, "run"), { port: 0, log: (line) => refusals.push(line) }));
 });
 
 after(() => {
@@ -49,6 +51,7 @@ test("serve hands out the page cross-origin isolated, the run, the kernels and t
   for (const outside of ["package.json", "dist/src/../../package.json", "data/..%2F..%2Fpackage.json", "run/../run/run.json.bak", "dist/src/web/index.d.ts"]) {
     assert.equal((await fetch(url + outside)).status, 404, outside);
   }
+  assert.equal(refusals.length, 5, refusals.join("\n"));
 });
 
 test("serve refuses a folder that is not a run, naming it", async () => {
@@ -61,6 +64,9 @@ test("the served page classifies a record in the browser with the counts predict
     const summary = await page.waitFor("document.body?.dataset.summary ?? document.body?.dataset.error", 90_000) as string;
     assert.ok(summary.startsWith("{"), summary);
     assert.match(await page.evaluate("document.getElementById('run').textContent") as string, /on the WebAssembly kernels on 2 thread\(s\)/);
+    // The notice is shown, on screen, not only in the page's text.
+    assert.equal(await page.evaluate("(n => n.checkVisibility() && n.getBoundingClientRect().height > 0 && n.innerText)(document.getElementById('notice'))"), RESEARCH_NOTICE);
+    assert.deepEqual(refusals.slice(5), [], "the page asks only for what is served");
     const wasm = await createWasmBackend({ threads: 1 });
     try {
       const expected = onBackend(wasm, () => predictRecordBeats(network, manifest, readRecord(sampleDataDir(), "209"), "209").summary);
