@@ -115,8 +115,24 @@ const REQUIRED_SETTINGS: Partial<Record<LayerConfig["type"], readonly string[]>>
   dropout: ["p"], synaptic: ["alpha"], bilstm: ["hidden"], residual: ["layers"],
 };
 
+/**
+ * A value as JSON for an error message (so "16" and 16 differ), cut to 80 characters; a value
+ * nested too deep for JSON.stringify's recursion (a fuzzed config 5,000 levels deep) is named by
+ * its kind instead of overflowing the stack while the error is being written.
+ */
+function shown(value: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    return `${Array.isArray(value) ? "a list" : "an object"} nested too deep to show`;
+  }
+  if (json === undefined) return String(value);
+  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+}
+
 function unknownLayerType(where: string, type: unknown): SpikemedError {
-  return new SpikemedError(`${where}: unknown layer type ${JSON.stringify(type)}`, `choose one of ${Object.keys(LAYER_SETTINGS).join(", ")}`);
+  return new SpikemedError(`${where}: unknown layer type ${shown(type)}`, `choose one of ${Object.keys(LAYER_SETTINGS).join(", ")}`);
 }
 
 const text: Check = (v) => (typeof v === "string" ? null : "text");
@@ -139,7 +155,7 @@ const OPTIONAL_MODEL_SETTINGS = ["name", "description", "features"];
 
 /** "expected ..., got ..." with the value as JSON (so "16" and 16 differ). */
 function wrong(where: string, expected: string, value: unknown): SpikemedError {
-  return new SpikemedError(`${where}: expected ${expected}, got ${JSON.stringify(value)}`);
+  return new SpikemedError(`${where}: expected ${expected}, got ${shown(value)}`);
 }
 
 /**

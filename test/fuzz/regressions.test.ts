@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { SpikemedError } from "../../src/core/errors.js";
 import { parseMitAnnotations } from "../../src/data/ecg/index.js";
 import { loadRun } from "../../src/experiment/index.js";
+import { checkConfigSettings } from "../../src/model/index.js";
 import { readNirFile } from "../../src/export/nir-file.js";
 import { loadTrainingCheckpoint, readCheckpoint, writeCheckpoint } from "../../src/train/checkpoint.js";
 import { runSeed, targetNamed, trainingParts, trainingSeed } from "../../bench/fuzz/targets.js";
@@ -120,4 +121,12 @@ test("a NIR file whose damaged string heap makes HDF5 loop forever: was a hang, 
   const seed = join(dir, "seed.nir");
   writeFileSync(seed, (await targetNamed("nir").seeds())[0]["graph.nir"]);
   assert.ok((await readNirFile(seed)).nodes.length > 0);
+});
+
+test("a model config whose layer type or units is a list nested 100,000 deep: was RangeError (call stack) while writing the error, now named", () => {
+  const deep = JSON.parse(`${"[".repeat(100_000)}${"]".repeat(100_000)}`);
+  const config = { inputShape: [1, 16], classes: 2, timeSteps: 1, encoder: { kind: "direct" }, readout: "mean", layers: [{ type: deep }] };
+  refuses(() => checkConfigSettings(config, "deep.json"), "deep.json", /unknown layer type a list nested too deep to show/);
+  const units = { ...config, layers: [{ type: "dense", units: deep }] };
+  refuses(() => checkConfigSettings(units, "deep.json"), "deep.json", /units \(dense\): expected .*, got a list nested too deep to show/);
 });
