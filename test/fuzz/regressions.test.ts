@@ -12,6 +12,7 @@ import { SpikemedError } from "../../src/core/errors.js";
 import { parseMitAnnotations } from "../../src/data/ecg/index.js";
 import { loadRun } from "../../src/experiment/index.js";
 import { checkConfigSettings } from "../../src/model/index.js";
+import { decodeImageFile } from "../../src/data/cxr/index.js";
 import { readNirFile } from "../../src/export/nir-file.js";
 import { loadTrainingCheckpoint, readCheckpoint, writeCheckpoint } from "../../src/train/checkpoint.js";
 import { runSeed, targetNamed, trainingParts, trainingSeed } from "../../bench/fuzz/targets.js";
@@ -129,4 +130,9 @@ test("a model config whose layer type or units is a list nested 100,000 deep: wa
   refuses(() => checkConfigSettings(config, "deep.json"), "deep.json", /unknown layer type a list nested too deep to show/);
   const units = { ...config, layers: [{ type: "dense", units: deep }] };
   refuses(() => checkConfigSettings(units, "deep.json"), "deep.json", /units \(dense\): expected .*, got a list nested too deep to show/);
+});
+
+test("a DICOM file whose Rows tag's length points past the end (fuzz dicom case 1740): was dicom-parser's bare Error, now a bad file named", async () => {
+  const file = join(FIXTURES, "dicom-tag-past-end.dcm");
+  await assert.rejects(decodeImageFile(file, { size: 64 }), (err: unknown) => err instanceof SpikemedError && err.message.includes(file) && /a DICOM tag cannot be read/.test(err.message));
 });

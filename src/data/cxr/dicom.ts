@@ -48,21 +48,30 @@ export async function decodeDicom(bytes: Uint8Array, file: string, options: Dico
   } catch (err) {
     throw bad(`not a readable DICOM file (${errorText(err)})`);
   }
-  const transferSyntax = ds.string("x00020010") ?? IMPLICIT_LITTLE;
-  const rows = ds.uint16("x00280010");
-  const columns = ds.uint16("x00280011");
-  const bitsAllocated = ds.uint16("x00280100");
+  // dicom-parser reads an element's value only when asked, and throws when a damaged length points
+  // past the end of the file: such a tag makes the file bad, named like any other.
+  const read = <T>(get: () => T): T => {
+    try {
+      return get();
+    } catch (err) {
+      throw bad(`a DICOM tag cannot be read (${errorText(err)})`);
+    }
+  };
+  const transferSyntax = read(() => ds.string("x00020010")) ?? IMPLICIT_LITTLE;
+  const rows = read(() => ds.uint16("x00280010"));
+  const columns = read(() => ds.uint16("x00280011"));
+  const bitsAllocated = read(() => ds.uint16("x00280100"));
   const pixelElement = ds.elements["x7fe00010"];
   if (!rows || !columns || !bitsAllocated || !pixelElement) {
     throw bad("DICOM file has no image (Rows, Columns, Bits Allocated or Pixel Data missing)");
   }
-  const samplesPerPixel = ds.uint16("x00280002") ?? 1;
-  const photometric = (ds.string("x00280004") ?? "MONOCHROME2").trim().toUpperCase();
+  const samplesPerPixel = read(() => ds.uint16("x00280002")) ?? 1;
+  const photometric = (read(() => ds.string("x00280004")) ?? "MONOCHROME2").trim().toUpperCase();
   if (samplesPerPixel !== 1 || (photometric !== "MONOCHROME1" && photometric !== "MONOCHROME2")) {
     throw bad(`DICOM photometric interpretation ${photometric} with ${samplesPerPixel} samples per pixel is not supported (grayscale MONOCHROME1/MONOCHROME2 only)`);
   }
-  const bitsStored = ds.uint16("x00280101") ?? bitsAllocated;
-  const signed = ds.uint16("x00280103") === 1;
+  const bitsStored = read(() => ds.uint16("x00280101")) ?? bitsAllocated;
+  const signed = read(() => ds.uint16("x00280103")) === 1;
   if (bitsStored < 1 || bitsStored > bitsAllocated) throw bad(`DICOM Bits Stored ${bitsStored} is not within 1..Bits Allocated (${bitsAllocated})`);
   const maxPixels = maxImagePixels(options);
   const tooLarge = tooManyPixels(columns, rows, maxPixels);
@@ -84,8 +93,8 @@ export async function decodeDicom(bytes: Uint8Array, file: string, options: Dico
     throw bad(`DICOM transfer syntax ${transferSyntax} (compressed) is not supported; convert the file to uncompressed first (e.g. gdcmconv --raw or dcmdjpeg)`);
   }
 
-  const slope = ds.floatString("x00281053") ?? 1;
-  const intercept = ds.floatString("x00281052") ?? 0;
+  const slope = read(() => ds.floatString("x00281053")) ?? 1;
+  const intercept = read(() => ds.floatString("x00281052")) ?? 0;
   if (!Number.isFinite(slope) || !Number.isFinite(intercept)) throw bad("DICOM Rescale Slope/Intercept is not a number");
   let min = Infinity;
   let max = -Infinity;
@@ -102,8 +111,8 @@ export async function decodeDicom(bytes: Uint8Array, file: string, options: Dico
 
   let window = options.window;
   if (!window) {
-    const center = ds.floatString("x00281050", 0);
-    const width = ds.floatString("x00281051", 0);
+    const center = read(() => ds.floatString("x00281050", 0));
+    const width = read(() => ds.floatString("x00281051", 0));
     if (center !== undefined && width !== undefined) {
       if (!Number.isFinite(center) || !Number.isFinite(width)) throw bad(`DICOM Window Center ${center} / Width ${width} is not a finite window; the file's window tags are corrupt`);
       if (width >= 1) window = { center, width };
