@@ -251,6 +251,31 @@ interface LayerBuild {
   nested?: boolean;
 }
 
+/**
+ * The most weights one layer may hold: 2^29 float32 values (2 GiB, as much again for their
+ * gradient). The largest built-in layer, gatti2025's first dense layer, holds 264 million.
+ */
+const MAX_LAYER_WEIGHTS = 2 ** 29;
+
+/** Refuses a layer whose weights could not be allocated, before they are (a Float32Array of 5.7e9 values throws a bare RangeError). */
+function checkWeightCount(where: string, weights: number): void {
+  if (weights > MAX_LAYER_WEIGHTS) {
+    throw new SpikemedError(`${where}: ${weights.toLocaleString("en-US")} weights, more than the ${MAX_LAYER_WEIGHTS.toLocaleString("en-US")} a layer may hold`, "use fewer units, filters or a smaller kernel, or pool before this layer");
+  }
+}
+
+/**
+ * Refuses a convolution kernel wider than its padded input (no tap of it could ever touch the
+ * input; with "same" padding, wider than twice the input less one) and one with too many weights.
+ */
+function checkConvolution(where: string, l: { filters: number; kernel: number; padding?: number | "same" }, [channels, ...sides]: number[]): void {
+  for (const side of sides) {
+    const widest = l.padding === "same" ? 2 * side - 1 : side + 2 * (l.padding ?? 0);
+    if (l.kernel > widest) throw new SpikemedError(`${where}: kernel ${l.kernel} is wider than its input (${side}${l.padding === "same" ? ", padded same" : ` + 2 x padding ${l.padding ?? 0}`})`, "use a smaller kernel");
+  }
+  checkWeightCount(where, l.filters * channels * l.kernel ** sides.length);
+}
+
 /** Builds a chain of layers from their configs, starting from `inputShape` per sample. */
 function buildLayers(configs: readonly LayerConfig[], inputShape: number[], build: LayerBuild): { layers: Module[]; shape: number[] } {
   const { config, rng, name } = build;
@@ -262,14 +287,17 @@ function buildLayers(configs: readonly LayerConfig[], inputShape: number[], buil
     switch (l.type) {
       case "conv1d":
         if (shape.length !== 2) throw new SpikemedError(`${where}: needs [C, L] input, got [${shape.join(", ")}]`);
+        checkConvolution(where, l, shape);
         layer = new Conv1d(name("conv"), shape[0], l.filters, l.kernel, rng, l);
         break;
       case "conv2d":
         if (shape.length !== 3) throw new SpikemedError(`${where}: needs [C, H, W] input, got [${shape.join(", ")}]`);
+        checkConvolution(where, l, shape);
         layer = new Conv2d(name("conv"), shape[0], l.filters, l.kernel, rng, l);
         break;
       case "dense":
         if (shape.length !== 1) throw new SpikemedError(`${where}: needs a flat input, got [${shape.join(", ")}]`, "add { type: \"flatten\" } before it");
+        checkWeightCount(where, shape[0] * l.units);
         layer = new Dense(name("dense"), shape[0], l.units, rng, l.bias ?? true);
         break;
       case "maxpool":

@@ -106,3 +106,14 @@ test("model configs: every built-in model and benchmark config passes the checks
   const deep = JSON.stringify(base()).replace("\"layers\":[", `"layers":[${"{\"type\":\"residual\",\"layers\":[".repeat(5000)}{"type":"relu"}${"]}".repeat(5000)},`);
   assert.throws(() => checkConfigSettings(JSON.parse(deep), "deep.json"), /^SpikemedError: deep\.json: layers(\[0\]\.layers){16}\[0\] nests residual blocks more than 16 deep/);
 });
+
+test("a layer whose weights could not be allocated is refused by name before they are: a kernel wider than its input, a dense layer over 2^29 weights", () => {
+  // Fuzz model-config case 918: a 3333-wide kernel made a Float32Array of 5.7e9 values throw a bare RangeError.
+  const cxr = structuredClone(modelFor("cxr", "snn"));
+  const convAt = cxr.layers.findIndex((l, i) => l.type === "conv2d" && i > 0);
+  cxr.layers[convAt] = { ...cxr.layers[convAt], kernel: 3333 } as LayerConfig;
+  assert.throws(() => buildNetwork(cxr, 1), /layer \d+ \(conv2d\): kernel 3333 is wider than its input \(64 \+ 2 x padding 1\)/);
+  const wide: ModelConfig = { ...structuredClone(modelFor("ecg", "snn-features")), inputShape: [1, 65_536], features: undefined,
+    layers: [{ type: "flatten" }, { type: "dense", units: 16_384 }, { type: "dense", units: 5 }] };
+  assert.throws(() => buildNetwork(wide, 1), /layer 2 \(dense\): 1,073,741,824 weights, more than the 536,870,912 a layer may hold/);
+});

@@ -116,7 +116,7 @@ function parseSignalLine(line: string, where: string): WfdbSignalSpec {
     }
     // WFDB convention: a gain of 0 means "uncalibrated", read with the default gain.
     gain = parsedGain === 0 ? DEFAULT_GAIN : parsedGain;
-    if (gainMatch[2] !== undefined) baseline = Number(gainMatch[2]);
+    if (gainMatch[2] !== undefined) baseline = parseInteger(gainMatch[2], `${where}: baseline`);
     if (gainMatch[3] !== undefined) units = gainMatch[3];
   }
   const adcResolution = fields.length > 3 ? parseInteger(fields[3], `${where}: ADC resolution`) : 0;
