@@ -11,3 +11,4 @@ export {
   EXTERNAL_SPLIT, evaluateExternal, evaluateExternalSeeds, holdsRunRecords, leadsOfRecord, prepareExternalEcg, recordsOfRun, seedRunDirs,
   type ExternalData, type ExternalEvaluation, type ExternalSeedsEvaluation,
 } from "./external.js";
+export { DEFAULT_ADAPT_MINUTES, describeFirstMinutes, firstMinutesSplit, type EcgAdaptation, type FirstMinutesSplit } from "./adapt.js";
