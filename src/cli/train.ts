@@ -38,7 +38,9 @@ export function trainCommand(): Command {
       "(hybrid conversion: the ReLU network's weights, then surrogate-gradient training); a folder of several seeds gives each seed its own")
     .option("--adapt <protocol...>", `ecg --split inter: adapt to each test patient, a protocol of its own whose figures are never the plain inter-patient ones: ` +
       `first-minutes [N] (AAMI's patient-specific protocol, N default ${DEFAULT_ADAPT_MINUTES}): the beats of the first N minutes of each test (DS2) record, with their labels, ` +
-      "join the training set from the start (one training, no separate fine-tuning stage; validation stays on DS1) and the test set is each record's beats after minute N")
+      "join the training set from the start (one training, no separate fine-tuning stage; validation stays on DS1) and the test set is each record's beats after minute N; " +
+      "unlabeled: before classifying each test record, the model's batch-norm statistics are re-estimated on that record's own beats (AdaBN; their signals only, no label read; " +
+      "models with a batch-norm layer, e.g. snn-families, mlp-families; training is the plain run's)")
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
     .action(async (task: Task, flags: TrainFlags) => {
       await selectBackend(flags);
@@ -242,8 +244,13 @@ export function experimentSettings(task: Task, given: ExperimentFlags): Experime
   if (flags.maxClassWeight !== undefined && balance !== "weights" && balance !== "sqrt-weights") {
     throw new SpikemedError(`--max-class-weight applies to loss weights; --balance is ${balance}`, "add --balance weights (or sqrt-weights), or drop --max-class-weight");
   }
+  const data = dataSpec(task, flags, model);
+  if (data.task === "ecg" && data.adapt?.kind === "unlabeled" && !model.layers.some((l) => l.type === "batchnorm")) {
+    throw new SpikemedError(`--adapt unlabeled re-estimates a model's batch-norm statistics on each test record; model "${model.name}" has no batch-norm layer`,
+      "use a model with one, e.g. --model snn-families or mlp-families");
+  }
   return {
-    model, data: dataSpec(task, flags, model), balance, maxClassWeight: flags.maxClassWeight, classWeights: classWeightsOf(flags.classWeights),
+    model, data, balance, maxClassWeight: flags.maxClassWeight, classWeights: classWeightsOf(flags.classWeights),
     train: {
       epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: optimizerConfig(flags), schedule,
       microBatch: flags.microBatch, clipNorm: flags.clipNorm, labelSmoothing: flags.labelSmoothing, patience: flags.patience, monitor: flags.monitor ?? "val_loss", augment: flags.augment ?? flags.augmentSettings !== undefined,
@@ -322,12 +329,13 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
     seed, limit: flags.limit, onBadFile: flags.onBadFile, ...(flags.maxImagePixels ? { maxImagePixels: flags.maxImagePixels } : {}), ...(flags.augmentSettings ? { augment: augmentSettings(flags.augmentSettings) } : {}) };
 }
 
-/** The protocol --adapt names: first-minutes, with its minutes (default 5); only for an inter-patient split. */
+/** The protocol --adapt names: first-minutes, with its minutes (default 5), or unlabeled; only for an inter-patient split. */
 function adaptation(flags: ExperimentFlags): EcgAdaptation | undefined {
   if (!flags.adapt) return undefined;
   if (flags.split !== "inter") throw new SpikemedError("--adapt applies to --split inter only (an intra-patient split already trains on every test patient)", "add --split inter, or drop --adapt");
   const [kind, minutes, ...extra] = flags.adapt;
-  const fix = `write --adapt first-minutes N, e.g. --adapt first-minutes ${DEFAULT_ADAPT_MINUTES}`;
+  const fix = `write --adapt first-minutes N (e.g. --adapt first-minutes ${DEFAULT_ADAPT_MINUTES}) or --adapt unlabeled`;
+  if (kind === "unlabeled" && minutes === undefined) return { kind };
   if (kind !== "first-minutes") throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: unknown protocol "${kind}"`, fix);
   const n = minutes === undefined ? DEFAULT_ADAPT_MINUTES : readNumber(minutes, { min: 0, minIncluded: false });
   if (n === null || extra.length > 0) throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: expected a positive number of minutes after first-minutes`, fix);

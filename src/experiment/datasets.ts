@@ -78,6 +78,10 @@ export function splitCautions(spec: DataSpec): string[] {
       `joined training, and the test set is each test record's beats after that; these figures are for patients the model was shown ${first} of, ` +
       "not comparable with plain inter-patient figures (trained on other patients only)."];
   }
+  if (spec.task === "ecg" && spec.adapt?.kind === "unlabeled") {
+    return ["label-free adaptation (--adapt unlabeled, AdaBN): before classifying each test record, the model's batch-norm statistics were re-estimated " +
+      "on that record's own beats (their signals only, no label read); its own protocol, not the plain inter-patient figure."];
+  }
   if (spec.task !== "ecg" || spec.split !== "intra") return [];
   return ["intra-patient split: the same patients are in training and test (each record's beats are drawn into both), " +
     "so these figures measure beats of patients the model has seen and will not hold for new patients; --split inter tests on patients it never saw."];
@@ -117,7 +121,7 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
   const plain = spec.split === "inter"
     ? ecg.interPatientSplit(beats, { seed: spec.seed, validationBy: spec.validationBy })
     : ecg.intraPatientSplit(beats.y, { seed: spec.seed });
-  const adapted = spec.adapt ? firstMinutesSplit({ train: plain.train, val: plain.validation, test: plain.test }, beats,
+  const adapted = spec.adapt?.kind === "first-minutes" ? firstMinutesSplit({ train: plain.train, val: plain.validation, test: plain.test }, beats,
     beats.records.map((name) => ecg.readHeader(dataDir, name).samplingFrequency), spec.adapt.minutes) : null;
   const raw = adapted ? { train: adapted.train, validation: adapted.val, test: adapted.test } : plain;
   const split = { train: limit(raw.train, spec.limit), val: limit(raw.validation, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
@@ -132,10 +136,10 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
       : { unit: "beat", validation: { by: "samples", fraction: ecg.DEFAULT_VALIDATION_FRACTION } },
     dataset: `${name}: ${beats.records.length} records${spec.includePaced ? " (paced records included)" : ""}, ${beats.y.length} beats (${beats.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
       ecg.describeBeatWindow(spec.window) + (spec.leads && spec.leads.length > 1 ? `, leads ${spec.leads.join(", ")} side by side` : ""),
-    splitDescription: adapted
-      ? `inter-patient (de Chazal DS1 -> DS2), patient-specific: ${describeFirstMinutes(spec.adapt!.minutes)} of each DS2 record, labelled, join training: ` +
-        `train ${split.train.length} (${countIn(split.train, adapted.adaptation)} of them DS2 beats of ${describeFirstMinutes(spec.adapt!.minutes)}), ` +
-        `validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length} (DS2 beats after minute ${spec.adapt!.minutes})`
+    splitDescription: adapted && spec.adapt?.kind === "first-minutes"
+      ? `inter-patient (de Chazal DS1 -> DS2), patient-specific: ${describeFirstMinutes(spec.adapt.minutes)} of each DS2 record, labelled, join training: ` +
+        `train ${split.train.length} (${countIn(split.train, adapted.adaptation)} of them DS2 beats of ${describeFirstMinutes(spec.adapt.minutes)}), ` +
+        `validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length} (DS2 beats after minute ${spec.adapt.minutes})`
       : spec.split === "inter"
       ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length}`
       : `intra-patient (stratified random, seed ${spec.seed}): train ${split.train.length}, validation ${split.val.length}, test ${split.test.length}`,
