@@ -406,12 +406,24 @@ test("--adapt first-minutes: an inter-patient run whose report names the protoco
   const report = fs.readFileSync(path.join(out, "report.md"), "utf8");
   assert.ok(report.indexOf("patient-specific protocol (--adapt first-minutes 5") < report.indexOf("## Training"), "the protocol is stated above the results");
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, "run.json"), "utf8")).data.adapt, { kind: "first-minutes", minutes: 5 });
+  // --adapt unlabeled in predict: the same answers for the record with and without its annotations (none is read)
+  const bare = temporaryDir("spikemed-cli-bare-");
+  for (const ext of ["hea", "dat"]) fs.copyFileSync(path.join(sample, `100.${ext}`), path.join(bare, `100.${ext}`));
+  const perBeat = (record: string, ...more: string[]) => {
+    const p = cli("predict", out, record, "--json", ...more);
+    assert.equal(p.code, 0, p.err);
+    return JSON.parse(p.out)[0].perBeat;
+  };
+  const adapted = perBeat(path.join(sample, "100"), "--adapt", "unlabeled");
+  assert.deepEqual(perBeat(path.join(bare, "100"), "--adapt", "unlabeled"), adapted);
+  assert.notDeepEqual(perBeat(path.join(sample, "100")), adapted, "the record's own statistics change the answers");
   const other = cli(...common, "--adapt", "first-minutes", "3", "--resume", "--out", out);
   assert.equal(other.code, 1);
   assert.match(other.err, /context\.data\.adapt\.minutes: 5 when the run started, 3 now/);
   for (const [args, message] of [
     [["train", "ecg", "--adapt", "first-minutes"], /--adapt applies to --split inter only/],
     [[...common, "--adapt", "weekly"], /--adapt weekly: unknown protocol "weekly"/],
+    [["train", "ecg", "--split", "inter", "--model", "snn", "--adapt", "unlabeled"], /model "ecg-snn" has no batch-norm layer/],
     [[...common, "--adapt", "first-minutes", "0"], /--adapt first-minutes 0: expected a positive number of minutes/],
   ] as const) {
     const bad = cli(...args);

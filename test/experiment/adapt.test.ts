@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import os from "node:os";
 import path from "node:path";
 import { DS2_RECORDS, isBeatCode, readRecord, sampleDataDir } from "../../src/data/ecg/index.js";
-import { firstMinutesSplit, prepareData, splitCautions } from "../../src/experiment/index.js";
+import { Rng } from "../../src/core/index.js";
+import { firstMinutesSplit, predictAdaptedByGroup, prepareData, splitCautions, withAdaptedNetwork } from "../../src/experiment/index.js";
+import { BatchNorm, buildNetwork, ecgFamiliesMlp, ecgFamiliesSnn } from "../../src/model/index.js";
+import { flatArrayData, predictProbabilities } from "../../src/train/index.js";
 
 process.env.SPIKEMED_CACHE ??= path.join(os.tmpdir(), "spikemed-experiment-cache");
 
@@ -47,4 +50,55 @@ test("first-minutes on the embedded MIT-BIH sample: the DS2 records' first 5 ann
   assert.match(splitCautions(adapted.spec)[0], /^patient-specific protocol \(--adapt first-minutes 5/);
   assert.deepEqual(splitCautions(plain.spec), []);
   assert.throws(() => prepareData({ ...spec, split: "intra", adapt: { kind: "first-minutes", minutes: 5 } }), /--adapt applies to --split inter only/);
+});
+
+/** Two synthetic "records" of beats for ecg-snn-families: random windows, and features whose scale and offset differ by record. */
+function twoRecords() {
+  const model = ecgFamiliesSnn();
+  const F = model.features!.length;
+  const n = 60;
+  const rng = new Rng(7);
+  const x = Float32Array.from({ length: n * 256 }, () => rng.normal());
+  const values = Float32Array.from({ length: n * F }, (_, k) => (Math.floor(k / F) < 25 ? 1 + 0.5 * rng.normal() : -3 + 4 * rng.normal()) + (k % F));
+  const groupOf = Array.from({ length: n }, (_, i) => (i < 25 ? "A" : "B"));
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 5);
+  const data = flatArrayData(x, [1, 256], ["N", "S", "V", "F", "Q"], labels, { names: model.features!, values });
+  return { model, F, n, values, groupOf, data };
+}
+
+test("AdaBN: the batch-norm layer's statistics become the record's own features' mean and unbiased variance, from inputs alone; the trained ones come back", () => {
+  const { model, F, values, groupOf, data } = twoRecords();
+  const network = buildNetwork(model, 1);
+  const batchNorm = network.layers.find((l): l is BatchNorm => l instanceof BatchNorm)!;
+  batchNorm.runningMean.data.fill(0.25);
+  const trained = network.buffers().map((b) => Array.from(b.tensor.data));
+  const recordA = Int32Array.from({ length: 25 }, (_, i) => i);
+  // labels that cannot be read: adapting and predicting never touch them
+  const unlabelled = { ...data, get labels(): ArrayLike<number> { throw new Error("a label was read"); } };
+  const seen = withAdaptedNetwork(network, unlabelled, recordA, () => [Array.from(batchNorm.runningMean.data), Array.from(batchNorm.runningVar.data)]);
+  for (let f = 0; f < F; f++) {
+    const column = Array.from(recordA, (i) => values[i * F + f]);
+    const mean = column.reduce((a, b) => a + b, 0) / column.length;
+    const variance = column.reduce((a, b) => a + (b - mean) ** 2, 0) / (column.length - 1);
+    assert.ok(Math.abs(seen[0][f] - mean) < 1e-4 * (1 + Math.abs(mean)), `feature ${f}: mean ${seen[0][f]} against ${mean}`);
+    assert.ok(Math.abs(seen[1][f] - variance) < 1e-4 * variance, `feature ${f}: variance ${seen[1][f]} against ${variance}`);
+  }
+  assert.deepEqual(network.buffers().map((b) => Array.from(b.tensor.data)), trained, "the trained statistics are restored");
+  // record by record: each record's rows are what adapting to that record alone gives, whatever the labels say
+  const all = Int32Array.from({ length: groupOf.length }, (_, i) => i);
+  const byRecord = predictAdaptedByGroup(network, unlabelled, all, groupOf, 16);
+  const scrambled = predictAdaptedByGroup(network, { ...data, labels: Int32Array.from(data.labels as Int32Array).reverse() }, all, groupOf, 16);
+  assert.deepEqual(Array.from(byRecord), Array.from(scrambled));
+  const aloneA = withAdaptedNetwork(network, data, recordA, () => predictProbabilities(network, data, recordA, 16).probabilities);
+  assert.deepEqual(Array.from(byRecord.subarray(0, 25 * 5)), Array.from(aloneA));
+  const plain = predictProbabilities(network, data, all, 16).probabilities;
+  assert.notDeepEqual(Array.from(byRecord), Array.from(plain), "adapting changes the predictions");
+  assert.deepEqual(network.buffers().map((b) => Array.from(b.tensor.data)), trained);
+});
+
+test("--adapt unlabeled is refused for a network without batch norm", () => {
+  const { data } = twoRecords();
+  const network = buildNetwork(ecgFamiliesMlp(), 1);
+  network.layers.splice(network.layers.findIndex((l) => l instanceof BatchNorm), 1);
+  assert.throws(() => withAdaptedNetwork(network, data, [0, 1], () => 0), /has no batch-norm layer/);
 });
