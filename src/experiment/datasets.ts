@@ -141,7 +141,7 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
         `train ${split.train.length} (${countIn(split.train, adapted.adaptation)} of them DS2 beats of ${describeFirstMinutes(spec.adapt.minutes)}), ` +
         `validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length} (DS2 beats after minute ${spec.adapt.minutes})`
       : spec.split === "inter"
-      ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length}`
+      ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length}${spec.adapt?.kind === "unlabeled" ? ", each test record classified after AdaBN on its own beats (no label read)" : ""}`
       : `intra-patient (stratified random, seed ${spec.seed}): train ${split.train.length}, validation ${split.val.length}, test ${split.test.length}`,
   };
 }

@@ -417,6 +417,15 @@ test("--adapt first-minutes: an inter-patient run whose report names the protoco
   const adapted = perBeat(path.join(sample, "100"), "--adapt", "unlabeled");
   assert.deepEqual(perBeat(path.join(bare, "100"), "--adapt", "unlabeled"), adapted);
   assert.notDeepEqual(perBeat(path.join(sample, "100")), adapted, "the record's own statistics change the answers");
+  // --adapt unlabeled trains the plain run's model, bit for bit; only its test predictions adapt
+  const models = ["plain", "unlabeled"].map((name) => {
+    const run = path.join(out, name);
+    const t = cli(...common, ...(name === "unlabeled" ? ["--adapt", "unlabeled"] : []), "--out", run);
+    assert.equal(t.code, 0, t.err);
+    return fs.readFileSync(path.join(run, "model.ckpt"));
+  });
+  assert.ok(models[0].equals(models[1]));
+  assert.match(fs.readFileSync(path.join(out, "unlabeled", "report.md"), "utf8"), /Caution:\*\* label-free adaptation \(--adapt unlabeled, AdaBN\)/);
   const other = cli(...common, "--adapt", "first-minutes", "3", "--resume", "--out", out);
   assert.equal(other.code, 1);
   assert.match(other.err, /context\.data\.adapt\.minutes: 5 when the run started, 3 now/);
