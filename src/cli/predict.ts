@@ -6,7 +6,7 @@ import { decodeImageFileToBytes } from "../data/cxr/index.js";
 import { readRecord, type WfdbRecord } from "../data/ecg/index.js";
 import { imageSize, loadRun, predictImageBytes, predictRecordBeats, recordInTrainingData } from "../experiment/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { maxImagePixelsOption } from "./options.js";
+import { maxImagePixelsOption, oneOf } from "./options.js";
 
 type LoadedRun = ReturnType<typeof loadRun>;
 
@@ -16,14 +16,17 @@ export function predictCommand(): Command {
     .argument("<run>", "a run folder written by spikemed train")
     .argument("<inputs...>", "ecg: WFDB record paths (e.g. data/100 or data/100.hea); cxr: image files")
     .option("--json", "print JSON instead of tables")
-    .action(async (runDir: string, inputs: string[], flags: BackendOptions & { json?: boolean; maxImagePixels?: number }) => {
+    .option("--adapt <protocol>", "ecg: unlabeled: before classifying each record, re-estimate the model's batch-norm statistics on that record's own detected beats " +
+      "(AdaBN; no annotation is read, so it works on an unannotated record; models with a batch-norm layer, e.g. snn-families)", oneOf(["unlabeled"] as const))
+    .action(async (runDir: string, inputs: string[], flags: BackendOptions & { json?: boolean; maxImagePixels?: number; adapt?: "unlabeled" }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
+      if (flags.adapt && manifest.data.task !== "ecg") throw new SpikemedError(`--adapt applies to ECG runs; ${runDir} is a ${manifest.data.task} run`, "drop --adapt");
       // With --json the notice goes to stderr, so that stdout stays one JSON document.
       (flags.json ? process.stderr : process.stdout).write(`${RESEARCH_NOTICE}\n`);
       const results = [];
       for (const input of inputs) {
-        const result = manifest.data.task === "ecg" ? predictRecord(network, manifest, input) : await predictImage(network, manifest, input, flags.maxImagePixels);
+        const result = manifest.data.task === "ecg" ? predictRecord(network, manifest, input, flags.adapt) : await predictImage(network, manifest, input, flags.maxImagePixels);
         results.push(result);
         if (!flags.json) process.stdout.write(result.text + "\n");
       }
@@ -43,15 +46,16 @@ export function readRecordAt(input: string): WfdbRecord {
   return readRecord(path.dirname(base), path.basename(base), { annotator: fs.existsSync(`${base}.atr`) ? "atr" : null });
 }
 
-function predictRecord(network: LoadedRun["network"], manifest: LoadedRun["manifest"], input: string) {
+function predictRecord(network: LoadedRun["network"], manifest: LoadedRun["manifest"], input: string, adapt?: "unlabeled") {
   const record = readRecordAt(input);
-  const { sampleOfBeat, labels, probabilities, summary, agreement } = predictRecordBeats(network, manifest, record, input);
+  const { sampleOfBeat, labels, probabilities, summary, agreement } = predictRecordBeats(network, manifest, record, input, adapt);
   const classNames = manifest.classNames;
   const K = classNames.length;
   const fs_ = record.samplingFrequency;
   const inTraining = recordInTrainingData(manifest.data, `${recordBase(input)}.hea`);
   const lines = [`record ${record.name}: ${labels.length} beats detected (${(record.frameCount / fs_ / 60).toFixed(1)} min)`,
     ...(inTraining ? [`  note: record ${record.name} is in the data this run was trained on: the model has seen its beats, so these predictions overstate how it does on new patients`] : []),
+    ...(adapt ? ["  adapted: batch-norm statistics re-estimated on this record's own beats (--adapt unlabeled; no annotation read)"] : []),
     `  summary: ${classNames.map((c) => `${c} ${summary[c]}`).join(", ")}`];
   if (agreement) {
     lines.push(`  against the reference annotations: ${agreement.matched} beats matched within 150 ms, ` +

@@ -8,10 +8,9 @@ import {
 } from "../eval/index.js";
 import { describeNir, exportNir } from "../export/index.js";
 import {
-  EXTERNAL_SPLIT, accuracyByGroup, evaluateExternal, evaluateExternalSeeds, exampleBatches, holdsRunRecords, loadRun, prepareData, seedRunDirs, splitCautions,
+  EXTERNAL_SPLIT, accuracyByGroup, evaluateExternal, evaluateExternalSeeds, exampleBatches, holdsRunRecords, loadRun, prepareData, seedRunDirs, splitCautions, testProbabilities,
   type DataSpec, type RunManifest,
 } from "../experiment/index.js";
-import { predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { list, oneOf, positiveInt, positiveNumber } from "./options.js";
 
@@ -110,7 +109,7 @@ export function evaluateCommand(): Command {
       }
       const prepared = await runData(manifest, flags.data);
       const { test } = prepared.split;
-      const { probabilities } = predictProbabilities(network, prepared.data, test, 256);
+      const { probabilities } = testProbabilities(network, prepared, 256);
       const evaluation = evaluateClassifier({
         classNames: prepared.data.classNames, yTrue: Int32Array.from(test, (i) => prepared.data.labels[i]), probabilities, bootstrap: { seed: manifest.seed },
       });

@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, ECG_RATE_RANGE, FEATURE_FAMILIES, beatWindowFromSeconds, featuresOfFamilies, type BeatWindow } from "../data/ecg/index.js";
-import { runExperiment, type Balance, type DataSpec, type ExperimentOptions } from "../experiment/index.js";
+import { DEFAULT_ADAPT_MINUTES, runExperiment, type Balance, type DataSpec, type EcgAdaptation, type ExperimentOptions } from "../experiment/index.js";
 import { checkConfigSettings, MAX_TIME_STEPS, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
 import { fraction, list, maxImagePixelsOption, nonNegativeInt, nonNegativeNumber, numberOption, oneOf, positiveInt, positiveNumber, readNumber, seconds } from "./options.js";
@@ -17,6 +17,8 @@ export interface ExperimentFlags {
   optimizer?: "adam" | "adamw" | "sgd"; momentum?: number; labelSmoothing?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor?: Monitor; recipe?: RecipeName; seed: number; splitSeed?: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; maxImagePixels?: number; augment?: boolean; augmentSettings?: string; records?: string[];
+  /** train ecg --split inter: the words after --adapt (e.g. first-minutes 5). */
+  adapt?: string[];
 }
 
 interface TrainFlags extends ExperimentFlags, BackendOptions {
@@ -34,6 +36,11 @@ export function trainCommand(): Command {
     .option("--resume", "continue the interrupted run in --out, with the options it was started with (other ones are refused, each named)")
     .option("--init-from <run>", "start from the weights of a trained run of the same layers instead of random ones, e.g. a cnn run for its snn twin " +
       "(hybrid conversion: the ReLU network's weights, then surrogate-gradient training); a folder of several seeds gives each seed its own")
+    .option("--adapt <protocol...>", `ecg --split inter: adapt to each test patient, a protocol of its own whose figures are never the plain inter-patient ones: ` +
+      `first-minutes [N] (AAMI's patient-specific protocol, N default ${DEFAULT_ADAPT_MINUTES}): the beats of the first N minutes of each test (DS2) record, with their labels, ` +
+      "join the training set from the start (one training, no separate fine-tuning stage; validation stays on DS1) and the test set is each record's beats after minute N; " +
+      "unlabeled: before classifying each test record, the model's batch-norm statistics are re-estimated on that record's own beats (AdaBN; their signals only, no label read; " +
+      "models with a batch-norm layer, e.g. snn-families, mlp-families; training is the plain run's)")
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
     .action(async (task: Task, flags: TrainFlags) => {
       await selectBackend(flags);
@@ -237,8 +244,13 @@ export function experimentSettings(task: Task, given: ExperimentFlags): Experime
   if (flags.maxClassWeight !== undefined && balance !== "weights" && balance !== "sqrt-weights") {
     throw new SpikemedError(`--max-class-weight applies to loss weights; --balance is ${balance}`, "add --balance weights (or sqrt-weights), or drop --max-class-weight");
   }
+  const data = dataSpec(task, flags, model);
+  if (data.task === "ecg" && data.adapt?.kind === "unlabeled" && !model.layers.some((l) => l.type === "batchnorm")) {
+    throw new SpikemedError(`--adapt unlabeled re-estimates a model's batch-norm statistics on each test record; model "${model.name}" has no batch-norm layer`,
+      "use a model with one, e.g. --model snn-families or mlp-families");
+  }
   return {
-    model, data: dataSpec(task, flags, model), balance, maxClassWeight: flags.maxClassWeight, classWeights: classWeightsOf(flags.classWeights),
+    model, data, balance, maxClassWeight: flags.maxClassWeight, classWeights: classWeightsOf(flags.classWeights),
     train: {
       epochs, batchSize: flags.batchSize ?? (task === "ecg" ? 16 : 32), optimizer: optimizerConfig(flags), schedule,
       microBatch: flags.microBatch, clipNorm: flags.clipNorm, labelSmoothing: flags.labelSmoothing, patience: flags.patience, monitor: flags.monitor ?? "val_loss", augment: flags.augment ?? flags.augmentSettings !== undefined,
@@ -300,10 +312,12 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
   if (flags.augmentSettings && (task === "ecg" || flags.augment === false)) {
     throw new SpikemedError(`--augment-settings applies to augmented X-rays; ${task === "ecg" ? "this is train ecg" : "--no-augment turns augmentation off"}`, "drop --augment-settings");
   }
+  if (task === "cxr" && flags.adapt) throw new SpikemedError("--adapt applies to train ecg --split inter", "drop --adapt");
   if (task === "ecg") {
     if (flags.validation && flags.split !== "inter") throw new SpikemedError("--validation applies to --split inter only", "drop --validation, or add --split inter");
+    const adapt = adaptation(flags);
     return { task, dataDir: flags.data ?? null, records: flags.records, split: flags.split, seed, limit: flags.limit, window: beatWindow(flags) ?? DEFAULT_BEAT_WINDOW,
-      includePaced: flags.includePaced, validationBy: flags.validation, ...(flags.leads ? { leads: flags.leads } : {}) };
+      includePaced: flags.includePaced, validationBy: flags.validation, ...(flags.leads ? { leads: flags.leads } : {}), ...(adapt ? { adapt } : {}) };
   }
   if (!flags.data) {
     throw new SpikemedError("train cxr needs --data DIR", "point it at a folder of class subfolders or a manifest CSV (e.g. ../shared/data/cxr)");
@@ -313,6 +327,19 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
   }
   return { task, dataDir: flags.data, protocol: flags.protocol, heldOutSource: flags.holdout, imageSize: model.inputShape[1],
     seed, limit: flags.limit, onBadFile: flags.onBadFile, ...(flags.maxImagePixels ? { maxImagePixels: flags.maxImagePixels } : {}), ...(flags.augmentSettings ? { augment: augmentSettings(flags.augmentSettings) } : {}) };
+}
+
+/** The protocol --adapt names: first-minutes, with its minutes (default 5), or unlabeled; only for an inter-patient split. */
+function adaptation(flags: ExperimentFlags): EcgAdaptation | undefined {
+  if (!flags.adapt) return undefined;
+  if (flags.split !== "inter") throw new SpikemedError("--adapt applies to --split inter only (an intra-patient split already trains on every test patient)", "add --split inter, or drop --adapt");
+  const [kind, minutes, ...extra] = flags.adapt;
+  const fix = `write --adapt first-minutes N (e.g. --adapt first-minutes ${DEFAULT_ADAPT_MINUTES}) or --adapt unlabeled`;
+  if (kind === "unlabeled" && minutes === undefined) return { kind };
+  if (kind !== "first-minutes") throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: unknown protocol "${kind}"`, fix);
+  const n = minutes === undefined ? DEFAULT_ADAPT_MINUTES : readNumber(minutes, { min: 0, minIncluded: false });
+  if (n === null || extra.length > 0) throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: expected a positive number of minutes after first-minutes`, fix);
+  return { kind, minutes: n };
 }
 
 const AUGMENT_SETTINGS: Record<string, { key: keyof AugmentOptions; max: number }> = {

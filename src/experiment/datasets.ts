@@ -5,6 +5,7 @@ import * as cxr from "../data/cxr/index.js";
 import * as ecg from "../data/ecg/index.js";
 import { argmaxRows, subgroupTable, type ReportTable } from "../eval/index.js";
 import type { ClassificationData } from "../train/index.js";
+import { describeFirstMinutes, firstMinutesSplit, type EcgAdaptation } from "./adapt.js";
 import { beatData } from "./beat-data.js";
 import type { CrossValidationPlan } from "./folds.js";
 
@@ -32,7 +33,9 @@ export type DataSpec =
       /** Inter-patient split: validation from held-out beats of the training patients (default) or from whole held-out records. */
       validationBy?: "beats" | "records";
       /** Leads windowed side by side (names, indices or "next": ecg.PreprocessOptions.leads); default MLII alone. */
-      leads?: (string | number)[] }
+      leads?: (string | number)[];
+      /** Inter-patient split: adapt to each test patient (src/experiment/adapt.ts); its figures are their own protocol's. */
+      adapt?: EcgAdaptation }
   | { task: "cxr"; dataDir: string; protocol: cxr.ProtocolName; heldOutSource?: string; imageSize: number; seed: number; limit?: number;
       onBadFile: "skip" | "fail";
       /** Images of more pixels are bad files (default cxr.DEFAULT_MAX_IMAGE_PIXELS). */
@@ -69,6 +72,16 @@ export function prepareData(spec: DataSpec, log: (line: string) => void = () => 
  * on new patients it falls (bench/results/ecg-inter.md measures by how much).
  */
 export function splitCautions(spec: DataSpec): string[] {
+  if (spec.task === "ecg" && spec.adapt?.kind === "first-minutes") {
+    const first = describeFirstMinutes(spec.adapt.minutes);
+    return [`patient-specific protocol (--adapt first-minutes ${spec.adapt.minutes}, AAMI's "local" beats): ${first} of each test record, with their labels, ` +
+      `joined training, and the test set is each test record's beats after that; these figures are for patients the model was shown ${first} of, ` +
+      "not comparable with plain inter-patient figures (trained on other patients only)."];
+  }
+  if (spec.task === "ecg" && spec.adapt?.kind === "unlabeled") {
+    return ["label-free adaptation (--adapt unlabeled, AdaBN): before classifying each test record, the model's batch-norm statistics were re-estimated " +
+      "on that record's own beats (their signals only, no label read); its own protocol, not the plain inter-patient figure."];
+  }
   if (spec.task !== "ecg" || spec.split !== "intra") return [];
   return ["intra-patient split: the same patients are in training and test (each record's beats are drawn into both), " +
     "so these figures measure beats of patients the model has seen and will not hold for new patients; --split inter tests on patients it never saw."];
@@ -104,9 +117,13 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
   const beats = ecg.loadBeatDataset({ dataDir, records: spec.records, onUnreadableRecord: "error", excludePaced: !spec.includePaced,
     ...ecg.beatWindowOptions(spec.window), ...(spec.leads ? { leads: spec.leads } : {}) });
   if (beats.y.length === 0) throw new SpikemedError(`--data ${dataDir}: no labelled beats found`, "use a folder of WFDB records with .atr annotations");
-  const raw = spec.split === "inter"
+  if (spec.adapt && spec.split !== "inter") throw new SpikemedError("--adapt applies to --split inter only", "add --split inter, or drop --adapt");
+  const plain = spec.split === "inter"
     ? ecg.interPatientSplit(beats, { seed: spec.seed, validationBy: spec.validationBy })
     : ecg.intraPatientSplit(beats.y, { seed: spec.seed });
+  const adapted = spec.adapt?.kind === "first-minutes" ? firstMinutesSplit({ train: plain.train, val: plain.validation, test: plain.test }, beats,
+    beats.records.map((name) => ecg.readHeader(dataDir, name).samplingFrequency), spec.adapt.minutes) : null;
+  const raw = adapted ? { train: adapted.train, validation: adapted.val, test: adapted.test } : plain;
   const split = { train: limit(raw.train, spec.limit), val: limit(raw.validation, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
   const counts = ecg.classCounts(beats.y, 5);
   const data = beatData(beats, features);
@@ -119,10 +136,20 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
       : { unit: "beat", validation: { by: "samples", fraction: ecg.DEFAULT_VALIDATION_FRACTION } },
     dataset: `${name}: ${beats.records.length} records${spec.includePaced ? " (paced records included)" : ""}, ${beats.y.length} beats (${beats.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
       ecg.describeBeatWindow(spec.window) + (spec.leads && spec.leads.length > 1 ? `, leads ${spec.leads.join(", ")} side by side` : ""),
-    splitDescription: spec.split === "inter"
-      ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length}`
+    splitDescription: adapted && spec.adapt?.kind === "first-minutes"
+      ? `inter-patient (de Chazal DS1 -> DS2), patient-specific: ${describeFirstMinutes(spec.adapt.minutes)} of each DS2 record, labelled, join training: ` +
+        `train ${split.train.length} (${countIn(split.train, adapted.adaptation)} of them DS2 beats of ${describeFirstMinutes(spec.adapt.minutes)}), ` +
+        `validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length} (DS2 beats after minute ${spec.adapt.minutes})`
+      : spec.split === "inter"
+      ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length}${spec.adapt?.kind === "unlabeled" ? ", each test record classified after AdaBN on its own beats (no label read)" : ""}`
       : `intra-patient (stratified random, seed ${spec.seed}): train ${split.train.length}, validation ${split.val.length}, test ${split.test.length}`,
   };
+}
+
+/** How many of `indices` are among the sorted `members`. */
+function countIn(indices: Int32Array, members: Int32Array): number {
+  const set = new Set(members);
+  return indices.reduce((n, i) => n + (set.has(i) ? 1 : 0), 0);
 }
 
 function validationSource(beats: ecg.BeatDataset, validation: Int32Array, by: "beats" | "records" = "beats"): string {

@@ -1,6 +1,6 @@
 export { accuracyByGroup, beatData, prepareData, recordInTrainingData, splitCautions, type DataSpec, type PreparedData } from "./datasets.js";
 export { crossValidationFolds, type CrossValidationPlan, type Fold } from "./folds.js";
-export { balanceSettings, exampleBatches, runExperiment, type Balance, type ExperimentOptions, type SeedResult } from "./run.js";
+export { balanceSettings, exampleBatches, runExperiment, testProbabilities, type Balance, type ExperimentOptions, type SeedResult } from "./run.js";
 export { initializeFromRun, loadRun, saveRun, type RunManifest } from "./saved-run.js";
 export { predictRecordBeats, recordBeats, type RecordPrediction } from "./record-predictions.js";
 export { imageSize, predictImageBytes } from "./image-predictions.js";
@@ -11,3 +11,4 @@ export {
   EXTERNAL_SPLIT, evaluateExternal, evaluateExternalSeeds, holdsRunRecords, leadsOfRecord, prepareExternalEcg, recordsOfRun, seedRunDirs,
   type ExternalData, type ExternalEvaluation, type ExternalSeedsEvaluation,
 } from "./external.js";
+export { DEFAULT_ADAPT_MINUTES, describeFirstMinutes, firstMinutesSplit, predictAdaptedByGroup, withAdaptedNetwork, type EcgAdaptation, type FirstMinutesSplit } from "./adapt.js";

@@ -11,6 +11,7 @@ import type { WfdbRecord } from "../data/ecg/wfdb-files.js";
 import { argmaxRows } from "../eval/metrics.js";
 import type { Network } from "../model/network.js";
 import { predictProbabilities } from "../train/data.js";
+import { withAdaptedNetwork } from "./adapt.js";
 import { beatData } from "./beat-data.js";
 import type { RunManifest } from "./run-format.js";
 
@@ -44,10 +45,16 @@ export interface RecordPrediction {
   agreement: { matched: number; agree: number } | null;
 }
 
-/** One class per detected beat of `record`; `where` names the record in errors. */
-export function predictRecordBeats(network: Network, manifest: RunManifest, record: WfdbRecord, where: string): RecordPrediction {
+/**
+ * One class per detected beat of `record`; `where` names the record in errors. With `adapt`
+ * "unlabeled", the network's batch-norm statistics are first those of this record's own beats
+ * (AdaBN; its annotations are never read), and the trained ones are restored afterwards.
+ */
+export function predictRecordBeats(network: Network, manifest: RunManifest, record: WfdbRecord, where: string, adapt?: "unlabeled"): RecordPrediction {
   const { beats, n, data } = recordBeats(manifest, record, where);
-  const { probabilities } = predictProbabilities(network, data, Int32Array.from({ length: n }, (_, i) => i), 256);
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  const predict = () => predictProbabilities(network, data, all, 256);
+  const { probabilities } = adapt === "unlabeled" ? withAdaptedNetwork(network, data, all, predict) : predict();
   const classNames = manifest.classNames;
   const labels = argmaxRows(probabilities, n, classNames.length);
   const summary = Object.fromEntries(classNames.map((c, k) => [c, labels.filter((l) => l === k).length]));

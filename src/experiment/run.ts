@@ -19,6 +19,7 @@ import { buildNetwork, type ModelConfig, type Network } from "../model/index.js"
 import { checkpointIn, inferenceBatchSize, inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
 import type { OutputStream } from "../train/index.js";
 import { accuracyByGroup, prepareData, splitCautions, type DataSpec, type PreparedData } from "./datasets.js";
+import { predictAdaptedByGroup } from "./adapt.js";
 import { initializeFromRun, saveRun, type RunManifest } from "./saved-run.js";
 
 /** How training counters class imbalance (see classWeights). */
@@ -138,7 +139,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
 
   const inferMeter = startEnergyMeter();
   const inferStart = Date.now();
-  const { probabilities } = predictProbabilities(network, data, split.test, inferenceBatch);
+  const { probabilities } = testProbabilities(network, prepared, inferenceBatch);
   const inferSeconds = (Date.now() - inferStart) / 1000;
   const inferEnergy = inferMeter.stop();
   const yTrue = Int32Array.from(split.test, (i) => data.labels[i]);
@@ -179,6 +180,18 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
   log.write(`test accuracy ${pct(test.accuracy.estimate)} (95% CI ${pct(test.accuracy.lower)}-${pct(test.accuracy.upper)}), ` +
     `macro-F1 ${fmt(test.macroF1.estimate)}; report: ${path.join(runDir, "report.md")}\n`);
   return { seed, runDir, test, report };
+}
+
+/**
+ * The test samples' probabilities; with --adapt unlabeled, each test record's from the network
+ * adapted to that record's own beats (AdaBN), the trained statistics restored afterwards.
+ */
+export function testProbabilities(network: Network, prepared: Pick<PreparedData, "data" | "split" | "spec" | "groups">, batchSize: number): { probabilities: Float32Array } {
+  const { data, split, spec, groups } = prepared;
+  if (spec.task === "ecg" && spec.adapt?.kind === "unlabeled" && groups) {
+    return { probabilities: predictAdaptedByGroup(network, data, split.test, groups.of, batchSize) };
+  }
+  return predictProbabilities(network, data, split.test, batchSize);
 }
 
 function energySection(network: Network, data: ClassificationData, indices: Int32Array, options: ExperimentOptions, runDir: string,

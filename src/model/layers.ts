@@ -241,6 +241,15 @@ export class BatchNorm extends Module {
     return perStep(input, (x) => ops.batchNorm(x, this.gamma, this.beta, state, ctx.training));
   }
 
+  /**
+   * Sets the running mean and variance to those of `input`, pooled over its samples and time steps,
+   * as one training batch at momentum 1 would (the variance unbiased, as in training): AdaBN.
+   */
+  estimateStatistics(input: Signal): void {
+    const state = { runningMean: this.runningMean, runningVar: this.runningVar, momentum: 1, eps: this.eps };
+    perStep(input, (x) => ops.batchNorm(x, this.gamma, this.beta, state, true));
+  }
+
   outputShape(inputShape: number[]): number[] {
     return inputShape;
   }

@@ -4,6 +4,7 @@ import { encode, encodedChannels, type EncoderConfig } from "../encode/index.js"
 import type { LayerActivity, LayerDescription } from "../energy/types.js";
 import { activityWarnings, type ActivitySummary, type ActivityWarning } from "./diagnostics.js";
 import { allLayers, chainOutputShape, describeChain, forwardLayers, Module, type ForwardContext, type Parameter, type Recording, type Signal } from "./module.js";
+import { BatchNorm } from "./layers.js";
 import { NeuronLayer, SpikingReLU } from "./neurons.js";
 
 /** How the per-step outputs of the last layer become one score per class. */
@@ -77,6 +78,31 @@ export class Network {
     const rows = ops.reshape(x, [B, perSample]);
     const signal = ops.reshape(ops.slice(rows, 1, 0, signalSize), [B, ...inputShape]);
     return { signal, features: wanted > 0 ? ops.slice(rows, 1, signalSize, perSample) : undefined };
+  }
+
+  /**
+   * Label-free adaptation (AdaBN, Li et al. 2016): the running mean and variance of each of the
+   * network's top-level batch-norm layers become those of its input over the batch `x` (e.g. every
+   * beat of one record), the layers before it run as in inference. Reads inputs only, never labels.
+   * Returns the adapted layers' names (none when the network has no batch-norm layer).
+   */
+  adaptBatchNorm(x: Tensor, rng = new Rng(0)): string[] {
+    const last = this.layers.map((l) => l instanceof BatchNorm).lastIndexOf(true);
+    if (last < 0) return [];
+    const adapted: string[] = [];
+    noGrad(() => tidy(() => {
+      const input = this.splitInput(x);
+      const ctx: ForwardContext = { training: false, rng, features: input.features };
+      let signal = encode(this.options.encoder, input.signal, this.options.timeSteps, rng);
+      for (const layer of this.layers.slice(0, last + 1)) {
+        if (layer instanceof BatchNorm) {
+          layer.estimateStatistics(signal);
+          adapted.push(layer.name);
+        }
+        signal = layer.forward(signal, ctx);
+      }
+    }));
+    return adapted;
   }
 
   /** Class probabilities for a batch, without gradients. */

@@ -397,6 +397,51 @@ test("an inter-patient run that validates on its training patients' beats says s
   assert.match(r.err, /note: validating on held-out beats of the training patients; --validation records --monitor val_balanced_accuracy validates on patients the model never saw/);
 });
 
+test("--adapt first-minutes: an inter-patient run whose report names the protocol first, kept in the run so --resume refuses other minutes; bad forms refused in one line", () => {
+  const out = temporaryDir("spikemed-cli-adapt-");
+  const common = ["train", "ecg", "--split", "inter", "--records", "208,100", "--model", "snn-families", "--epochs", "1", "--limit", "200", "--time-steps", "2"];
+  const r = cli(...common, "--adapt", "first-minutes", "--out", out);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /patient-specific: the first 5 minutes of each DS2 record, labelled, join training: train 200 \(\d+ of them DS2 beats of the first 5 minutes\)/);
+  const report = fs.readFileSync(path.join(out, "report.md"), "utf8");
+  assert.ok(report.indexOf("patient-specific protocol (--adapt first-minutes 5") < report.indexOf("## Training"), "the protocol is stated above the results");
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, "run.json"), "utf8")).data.adapt, { kind: "first-minutes", minutes: 5 });
+  // --adapt unlabeled in predict: the same answers for the record with and without its annotations (none is read)
+  const bare = temporaryDir("spikemed-cli-bare-");
+  for (const ext of ["hea", "dat"]) fs.copyFileSync(path.join(sample, `100.${ext}`), path.join(bare, `100.${ext}`));
+  const perBeat = (record: string, ...more: string[]) => {
+    const p = cli("predict", out, record, "--json", ...more);
+    assert.equal(p.code, 0, p.err);
+    return JSON.parse(p.out)[0].perBeat;
+  };
+  const adapted = perBeat(path.join(sample, "100"), "--adapt", "unlabeled");
+  assert.deepEqual(perBeat(path.join(bare, "100"), "--adapt", "unlabeled"), adapted);
+  assert.notDeepEqual(perBeat(path.join(sample, "100")), adapted, "the record's own statistics change the answers");
+  // --adapt unlabeled trains the plain run's model, bit for bit; only its test predictions adapt
+  const models = ["plain", "unlabeled"].map((name) => {
+    const run = path.join(out, name);
+    const t = cli(...common, ...(name === "unlabeled" ? ["--adapt", "unlabeled"] : []), "--out", run);
+    assert.equal(t.code, 0, t.err);
+    return fs.readFileSync(path.join(run, "model.ckpt"));
+  });
+  assert.ok(models[0].equals(models[1]));
+  assert.match(fs.readFileSync(path.join(out, "unlabeled", "report.md"), "utf8"), /Caution:\*\* label-free adaptation \(--adapt unlabeled, AdaBN\)/);
+  const other = cli(...common, "--adapt", "first-minutes", "3", "--resume", "--out", out);
+  assert.equal(other.code, 1);
+  assert.match(other.err, /context\.data\.adapt\.minutes: 5 when the run started, 3 now/);
+  for (const [args, message] of [
+    [["train", "ecg", "--adapt", "first-minutes"], /--adapt applies to --split inter only/],
+    [[...common, "--adapt", "weekly"], /--adapt weekly: unknown protocol "weekly"/],
+    [["train", "ecg", "--split", "inter", "--model", "snn", "--adapt", "unlabeled"], /model "ecg-snn" has no batch-norm layer/],
+    [[...common, "--adapt", "first-minutes", "0"], /--adapt first-minutes 0: expected a positive number of minutes/],
+  ] as const) {
+    const bad = cli(...args);
+    assert.equal(bad.code, 1, bad.err);
+    assert.match(bad.err, message);
+    noStack(bad.err);
+  }
+});
+
 test("the same seed gives the same trained model, bit for bit, on the 2-thread WebAssembly backend", () => {
   const out = temporaryDir("spikemed-det-");
   const models = ["a", "b"].map((name) => {

@@ -1,0 +1,87 @@
+/**
+ * Adapting an inter-patient ECG model to the test patient. Each protocol is its own option and its
+ * own row in the results, never mixed with the plain inter-patient figure (issue 28).
+ */
+import { SpikemedError } from "../core/errors.js";
+import type { Network } from "../model/network.js";
+import { inputBatch, predictProbabilities, type ClassificationData } from "../train/data.js";
+
+/**
+ * first-minutes: AAMI's patient-specific protocol, the first `minutes` of each test record, labelled,
+ * train too. unlabeled: before classifying a record, the network's batch-norm statistics are
+ * re-estimated on that record's own beats (AdaBN); no label is read.
+ */
+export type EcgAdaptation = { kind: "first-minutes"; minutes: number } | { kind: "unlabeled" };
+
+/** AAMI's "local" beats: the first 5 minutes of each record (de Chazal & Reilly 2006, Kiranyaz et al. 2016). */
+export const DEFAULT_ADAPT_MINUTES = 5;
+
+export interface FirstMinutesSplit {
+  train: Int32Array;
+  val: Int32Array;
+  test: Int32Array;
+  /** The test records' beats that moved to training (each record's first minutes), sorted. */
+  adaptation: Int32Array;
+}
+
+/**
+ * The first-minutes protocol applied to an inter-patient split: each test beat whose R peak lies in
+ * its record's first `minutes` minutes (sample < minutes x 60 x the record's own sampling rate)
+ * leaves the test set and joins training, labels and all; the test set keeps the later beats of
+ * each record. Validation is untouched, so the epoch is still chosen on the training patients.
+ * `recordRates` is each record's sampling rate (the rate `sampleOfBeat` counts in).
+ */
+export function firstMinutesSplit(split: { train: Int32Array; val: Int32Array; test: Int32Array },
+  beats: { recordOfBeat: ArrayLike<number>; sampleOfBeat: ArrayLike<number> }, recordRates: ArrayLike<number>, minutes: number): FirstMinutesSplit {
+  if (!(minutes > 0)) throw new RangeError(`minutes must be positive (got ${minutes})`);
+  const early = (i: number): boolean => beats.sampleOfBeat[i] < minutes * 60 * recordRates[beats.recordOfBeat[i]];
+  const adaptation = split.test.filter(early);
+  const test = split.test.filter((i) => !early(i));
+  const train = new Int32Array(split.train.length + adaptation.length);
+  train.set(split.train);
+  train.set(adaptation, split.train.length);
+  return { train: train.sort(), val: split.val, test, adaptation };
+}
+
+/** How a report names the protocol, e.g. "the first 5 minutes". */
+export function describeFirstMinutes(minutes: number): string {
+  return `the first ${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
+
+/**
+ * Probabilities for the samples at `indices`, each group's (record's) with the network adapted to
+ * that group's samples among them (Network.adaptBatchNorm: their inputs, never their labels), the
+ * trained statistics restored after each group and at the end. Rows in the order of `indices`.
+ */
+export function predictAdaptedByGroup(network: Network, data: ClassificationData, indices: Int32Array, groupOf: readonly (string | null)[], batchSize: number): Float32Array {
+  const K = data.classNames.length;
+  const out = new Float32Array(indices.length * K);
+  const members = new Map<string | null, number[]>();
+  indices.forEach((i, row) => {
+    const group = groupOf[i];
+    members.set(group, [...(members.get(group) ?? []), row]);
+  });
+  for (const rows of members.values()) {
+    const groupIndices = Int32Array.from(rows, (row) => indices[row]);
+    const { probabilities } = withAdaptedNetwork(network, data, groupIndices, () => predictProbabilities(network, data, groupIndices, batchSize));
+    rows.forEach((row, k) => out.set(probabilities.subarray(k * K, (k + 1) * K), row * K));
+  }
+  return out;
+}
+
+/** `run` with the network's batch-norm statistics those of the samples at `indices`, restored afterwards; refused for a network without batch norm. */
+export function withAdaptedNetwork<T>(network: Network, data: ClassificationData, indices: ArrayLike<number>, run: () => T): T {
+  const saved = network.buffers().map((b) => b.tensor.data.slice());
+  try {
+    const inputs = inputBatch(data, indices);
+    const adapted = network.adaptBatchNorm(inputs);
+    inputs.dispose();
+    if (adapted.length === 0) {
+      throw new SpikemedError("--adapt unlabeled re-estimates a model's batch-norm statistics on each record, and this model has no batch-norm layer",
+        "use a model with one, e.g. --model snn-families or mlp-families");
+    }
+    return run();
+  } finally {
+    network.buffers().forEach((b, k) => b.tensor.data.set(saved[k]));
+  }
+}
