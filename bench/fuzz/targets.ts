@@ -18,7 +18,7 @@ import { decodeSamples, readHeader, readRecord, samplesInBytes, wfdbChecksum, ty
 import { loadRun, saveRun, type RunManifest } from "../../src/experiment/index.js";
 import { readNirFile } from "../../src/export/nir-file.js";
 import { exportNir } from "../../src/export/index.js";
-import { buildNetwork, checkConfigSettings, modelFor, type ModelConfig, type Network } from "../../src/model/index.js";
+import { buildNetwork, buildNetworkFrom, checkConfigSettings, modelFor, type ModelConfig, type Network } from "../../src/model/index.js";
 import { decodeCheckpoint, type CheckpointContents } from "../../src/train/checkpoint-bytes.js";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingParts } from "../../src/train/checkpoint.js";
 import { EarlyStopping } from "../../src/train/early-stopping.js";
@@ -397,7 +397,7 @@ const modelConfig: FuzzTarget = {
       throw new SpikemedError(`--config ${file}: not valid JSON (${(err as Error).message})`);
     }
     checkConfigSettings(config, `--config ${file}`);
-    return networkProblem(buildNetwork(config, 1), "weight");
+    return networkProblem(buildNetworkFrom(config, 1, `--config ${file}`), "weight");
   },
   mentions: (dir) => dir,
 };

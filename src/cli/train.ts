@@ -5,7 +5,7 @@ import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, ECG_RATE_RANGE, FEATURE_FAMILIES, beatWindowFromSeconds, featuresOfFamilies, type BeatWindow } from "../data/ecg/index.js";
 import { DEFAULT_ADAPT_MINUTES, runExperiment, type Balance, type DataSpec, type EcgAdaptation, type ExperimentOptions } from "../experiment/index.js";
-import { checkConfigSettings, MAX_TIME_STEPS, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
+import { buildNetworkFrom, checkConfigSettings, MAX_TIME_STEPS, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
 import { fraction, list, maxImagePixelsOption, nonNegativeInt, nonNegativeNumber, numberOption, oneOf, positiveInt, positiveNumber, readNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
@@ -284,6 +284,8 @@ function loadModel(task: Task, flags: ExperimentFlags): ModelConfig {
   const window = beatWindow(flags);
   if (task === "ecg" && window && !flags.config) model = { ...model, inputShape: [1, window.before + window.after] };
   if (task === "ecg" && flags.leads && !flags.config) model = { ...model, inputShape: [flags.leads.length, model.inputShape[1]] };
+  // Built once here so that a layout whose shapes do not chain is refused naming the file, before any data is read.
+  if (flags.config) buildNetworkFrom(model, 1, `--config ${flags.config}`);
   return model;
 }
 

@@ -1,6 +1,6 @@
 import { SpikemedError } from "../core/errors.js";
 import type { BeatWindow } from "../data/ecg/index.js";
-import { buildNetwork, checkConfigSettings, type ModelConfig, type Network, type Parameter } from "../model/index.js";
+import { buildNetworkFrom, checkConfigSettings, type ModelConfig, type Network, type Parameter } from "../model/index.js";
 import type { CheckpointContents } from "../train/checkpoint-bytes.js";
 import type { DataSpec } from "./datasets.js";
 
@@ -55,13 +55,7 @@ export function parseManifest(text: string, file: string): RunManifest {
 
 /** The manifest's network holding the checkpoint's trained weights; `file` names the checkpoint in errors. */
 export function trainedNetwork(manifest: RunManifest, { tensors }: CheckpointContents, file: string): Network {
-  let network: Network;
-  try {
-    network = buildNetwork(manifest.model, manifest.seed);
-  } catch (err) {
-    if (!(err instanceof SpikemedError)) throw err;
-    throw new SpikemedError(`${file}: the run's model (${MANIFEST}) cannot be built: ${err.message}`);
-  }
+  const network = buildNetworkFrom(manifest.model, manifest.seed, `${file}: the run's model (${MANIFEST}) cannot be built`);
   const [unfit] = weightMismatches(network, tensors);
   if (unfit) throw new SpikemedError(`${file}: weights for ${unfit.name} ${unfit.problem}`, "the run folder is damaged; train again");
   setWeights(network, tensors);

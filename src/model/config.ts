@@ -240,6 +240,21 @@ export function buildNetwork(config: ModelConfig, seed: number): Network {
   return new Network(layers, config);
 }
 
+/**
+ * buildNetwork for a config read from a file: an error that the build finds (shapes that do not
+ * chain, a last layer that is not the class scores) names `source`, the file, before the model's
+ * own layer path, so that a bad `--config` or run.json is one line naming the file.
+ */
+export function buildNetworkFrom(config: ModelConfig, seed: number, source: string): Network {
+  try {
+    return buildNetwork(config, seed);
+  } catch (err) {
+    if (!(err instanceof SpikemedError)) throw err;
+    const fix = err.hint === undefined ? "" : `\n  fix: ${err.hint}`;
+    throw new SpikemedError(`${source}: ${err.message.slice(0, err.message.length - fix.length)}`, err.hint);
+  }
+}
+
 interface LayerBuild {
   config: ModelConfig;
   rng: Rng;

@@ -120,6 +120,8 @@ test("issue 27's crashing inputs each get one error line naming the file or opti
   };
   const model = JSON.stringify(modelFor("ecg", "snn"));
   const units = write("units.json", model.replace('"units":128', '"units":"16"'));
+  // Settings each valid, but the last layer gives 64 values per beat, not the 5 class scores.
+  const unchained = write("unchained.json", model.replace(/"units":5\b/, '"units":64'));
   const nested = write("nested.json", model.replace('"layers":[', `"layers":[${'{"type":"residual","layers":['.repeat(5000)}{"type":"relu"}${"]}".repeat(5000)},`));
   // A WFDB header that names a file outside its folder.
   write("wfdb/r.hea", "r 1 360 2000\n../../../../etc/passwd 16 200 16 0\n");
@@ -133,6 +135,7 @@ test("issue 27's crashing inputs each get one error line naming the file or opti
   const manifest = write("two/manifest.csv", "file,label\ncovid/a.png,covid\nnormal/b.png,normal\n");
   const cases: [string[], RegExp][] = [
     [["train", "ecg", "--config", units], /units\.json: layers\[9\]\.units \(dense\): expected a whole number from 1 to 16,384, got "16"/],
+    [["train", "ecg", "--config", unchained], /--config .*unchained\.json: model "ecg-snn": the last layer gives \[64\] per sample, not 5 class scores\n  fix: /],
     [["train", "ecg", "--config", nested], /nested\.json: layers(\[0\]\.layers){16}\[0\] nests residual blocks more than 16 deep\n  fix: /],
     [["train", "ecg", "--data", path.join(dir, "wfdb")], /r\.hea: signal 0: signal file name "\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" is not a file in the header's own folder/],
     [["train", "cxr", "--data", path.join(dir, "one"), "--out", path.join(dir, "run-one")], /--data .*one: every image is of one class \(covid\); a classifier learns from at least two\n  fix: /],
