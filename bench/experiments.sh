@@ -65,6 +65,9 @@ node dist/bench/ecg-svm.js --cv --max-normal 2000
 $S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --seeds 5 --out runs/bench/ecg-inter-snn-families-5seeds
 node dist/bench/ecg-svm.js --test --features rhythm+template
 $S ecg --model mlp-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --seeds 5 --out runs/bench/ecg-inter-mlp-families-5seeds
+# Issue 28 item 3 (2026-12-08): adapting to the patient, each protocol its own row (bench/results/ecg-inter.md, "Adapting to the patient").
+$S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt first-minutes 5 --seeds 5 --out runs/bench/ecg-adapt-first-minutes-5
+$S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt unlabeled --seeds 5 --out runs/bench/ecg-adapt-unlabeled
 # 2026-12-03 (commit 48b00a2), intra-patient: the window SNN over both leads, reading all 18 measurements (bench/results/ecg-leads.md),
 # and its ReLU twin with both, either and 20 epochs, to tell which part helps.
 $S ecg --config bench/configs/ecg-snn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-2lead-all-features
