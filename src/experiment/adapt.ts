@@ -59,7 +59,9 @@ export function predictAdaptedByGroup(network: Network, data: ClassificationData
   const members = new Map<string | null, number[]>();
   indices.forEach((i, row) => {
     const group = groupOf[i];
-    members.set(group, [...(members.get(group) ?? []), row]);
+    const rows = members.get(group);
+    if (rows) rows.push(row);
+    else members.set(group, [row]);
   });
   for (const rows of members.values()) {
     const groupIndices = Int32Array.from(rows, (row) => indices[row]);
