@@ -106,7 +106,7 @@ export function prepareExternalEcg(manifest: RunManifest, dataDir: string, log: 
   if (names.length === 0) throw new SpikemedError(`--data ${dataDir}: no records to score`, "give a folder of annotated WFDB records");
 
   const wanted = spec.leads ?? ["MLII"];
-  const secondLeadFeatures = (manifest.model.features ?? []).filter((f) => ecg.SECOND_LEAD_FEATURES.includes(f));
+  const secondLeadFeatures = (manifest.model.features ?? []).filter(ecg.isSecondLeadFeature);
   const rates = new Map<number, string[]>();
   const byLeads = new Map<string, { leads: number[]; records: string[] }>();
   for (const name of names) {

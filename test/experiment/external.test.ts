@@ -206,3 +206,16 @@ test("a run of several seeds on another folder: each seed scored, then the mean 
 
 /** Share of beats that must keep the class they get at 360 Hz: measured 99.90% at 250 Hz and 99.60% at 128 Hz (5,221 beats, all labels in step). */
 const AGREEMENT: Record<number, number> = { 250: 0.99, 128: 0.98 };
+
+test("a model reading a second lead's features (a template measure or a lead2- family) refuses a folder of one-signal records, naming the record", () => {
+  const dir = path.join(root, "one-signal");
+  fs.mkdirSync(dir, { recursive: true });
+  const record = readRecord(sample, "100");
+  writeWfdbRecord(dir, "100", record.samplingFrequency, 16, [{ digital: record.digital[0], description: "MLII" }]);
+  fs.copyFileSync(path.join(sample, "100.atr"), path.join(dir, "100.atr"));
+  const { manifest } = loadRun(run);
+  for (const feature of ["lead2_template_correlation", "lead2_morph_t_max"]) {
+    const reading = { ...manifest, model: { ...manifest.model, features: [...(manifest.model.features ?? []), feature] } };
+    assert.throws(() => prepareExternalEcg(reading, dir), new RegExp(`record 100: the model reads features of a second lead \\(${feature}\\), but the record has one signal`));
+  }
+});
