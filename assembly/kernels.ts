@@ -11,7 +11,7 @@ import { lifBackward, lifForward, lifInference, spikingRelu } from "./neurons";
 import { sparseConv, sparseConvLif, sparseLinear, transpose } from "./events";
 import { channelAffine, channelGradientSums, channelMoments } from "./channels";
 import { Kernel } from "../src/core/backends/wasm/kernel-interface";
-export { GEMM_SCRATCH_BYTES } from "./gemm";
+export { GEMM_SCRATCH_BYTES, MR as GEMM_MR, NR as GEMM_NR } from "./gemm";
 
 /** First byte the host may allocate from (past the module's static data). */
 export function heapBase(): usize {

@@ -24,13 +24,15 @@ import type { WorkerHandle } from "./worker-team.js";
 interface Staged { caller: Float32Array; copy: Float32Array; writeBack: boolean }
 
 /**
- * The fast backend: WebAssembly SIMD128 kernels over a shared linear memory, run by the calling
+ * The fast backend: WebAssembly SIMD kernels (SIMD128, or relaxed SIMD where the engine has it) over a shared linear memory, run by the calling
  * thread plus worker threads. alloc() hands out views into that memory; kernels also accept
  * arrays from elsewhere (copied in and out). Create it with createWasmBackend().
  */
 export class WasmBackend extends ReferenceBackend {
   override readonly name: string = "wasm";
   override readonly threads: number;
+  /** The kernel module it runs: "relaxed" (relaxed SIMD), "simd128", or "given" (the caller's own bytes or URL). */
+  readonly kernelModule: "relaxed" | "simd128" | "given";
   private readonly heap: SharedHeap;
   private readonly kernels: KernelExports;
   private readonly team: TeamControl | null;
@@ -39,6 +41,7 @@ export class WasmBackend extends ReferenceBackend {
   private readonly job: Float64Array;
   private readonly jobInts: Int32Array;
   private readonly gemmScratchBytes: number;
+  private readonly gemmTile: { rows: number; cols: number };
   private scratch: Float32Array | null = null;
   private scratchStride = 0;
   private staged: Staged[] = [];
@@ -47,8 +50,10 @@ export class WasmBackend extends ReferenceBackend {
   /** @internal Use createWasmBackend(). */
   constructor(parts: {
     heap: SharedHeap; kernels: KernelExports; team: TeamControl | null; workers: WorkerHandle[]; jobOffset: number;
+    kernelModule: "relaxed" | "simd128" | "given";
   }) {
     super();
+    this.kernelModule = parts.kernelModule;
     this.heap = parts.heap;
     this.kernels = parts.kernels;
     this.team = parts.team;
@@ -58,6 +63,7 @@ export class WasmBackend extends ReferenceBackend {
     this.job = new Float64Array(this.heap.buffer, this.jobOffset, JOB_SLOTS);
     this.jobInts = new Int32Array(this.heap.buffer, this.jobOffset, JOB_BYTES / 4);
     this.gemmScratchBytes = parts.kernels.GEMM_SCRATCH_BYTES.value as number;
+    this.gemmTile = { rows: parts.kernels.GEMM_MR.value as number, cols: parts.kernels.GEMM_NR.value as number };
   }
 
   /** Bytes of linear memory currently reserved (grows on demand, never shrinks). */
@@ -119,7 +125,7 @@ export class WasmBackend extends ReferenceBackend {
     this.setJob(Kernel.Gemm, GemmArg, {
       TransA: transA ? 1 : 0, TransB: transB ? 1 : 0, M: m, N: n, K: k, A: this.input(a), B: this.input(b), C: this.output(c),
       Accumulate: accumulate ? 1 : 0, Batch: batch, StrideA: strideA, StrideB: strideB, StrideC: strideC,
-      Scratch: this.scratch!.byteOffset, ScratchStride: this.scratchStride, ...planGemm(m, n, batch, this.threads, parallel),
+      Scratch: this.scratch!.byteOffset, ScratchStride: this.scratchStride, ...planGemm(m, n, batch, this.threads, parallel, this.gemmTile),
     });
     this.execute("gemm", parallel);
   }

@@ -2,4 +2,4 @@
 // load.ts starts it, backend.ts plans and checks each call (plan.ts, checks.ts) and runs it as a
 // job whose layout kernel-interface.ts defines for both sides.
 export { WasmBackend } from "./backend.js";
-export { createWasmBackend, type WasmBackendOptions } from "./load.js";
+export { chooseKernelModule, createWasmBackend, relaxedSimdSupported, type KernelModule, type WasmBackendOptions } from "./load.js";

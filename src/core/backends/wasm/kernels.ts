@@ -32,4 +32,7 @@ export interface KernelExports {
   heapBase(): number;
   run(job: number, tid: number): void;
   GEMM_SCRATCH_BYTES: WebAssembly.Global;
+  /** The GEMM's register tile: rows (4, or 6 in the relaxed-SIMD module) and columns. */
+  GEMM_MR: WebAssembly.Global;
+  GEMM_NR: WebAssembly.Global;
 }

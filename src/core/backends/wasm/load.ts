@@ -13,10 +13,52 @@ export interface WasmBackendOptions {
   threads?: number;
   /** Processes that will compute side by side on this machine, each taking its share of the default threads (default 1). */
   processes?: number;
-  /** The compiled kernels: bytes, or where to load them (default: build/kernels.wasm of this package). */
+  /**
+   * Which of the package's two kernel modules to run: "relaxed" (build/kernels-relaxed.wasm:
+   * relaxed SIMD, with fused multiply-add in the GEMM), "simd128" (build/kernels.wasm), or "auto":
+   * relaxed where WebAssembly.validate accepts relaxed SIMD, else simd128. Default: the
+   * SPIKEMED_KERNELS environment variable in Node, else "auto".
+   */
+  kernels?: KernelModule;
+  /** The compiled kernels: bytes, or where to load them (instead of the package's own). */
   wasm?: BufferSource | URL;
   /** Iterations a waiting thread polls before it sleeps (default 20000, about 20-50 microseconds). */
   spin?: number;
+}
+
+/** The package's kernel modules (scripts/build-wasm.mjs builds both); "auto" picks one for this engine. */
+export type KernelModule = "auto" | "relaxed" | "simd128";
+const MODULE_FILE = { relaxed: "kernels-relaxed.wasm", simd128: "kernels.wasm" } as const;
+
+/**
+ * The smallest module that uses a relaxed-SIMD instruction (i8x16.relaxed_swizzle): the engine
+ * validates it exactly when it runs relaxed SIMD (the check of the wasm-feature-detect library).
+ */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11,
+]);
+
+/** True when this engine runs WebAssembly relaxed SIMD. */
+export function relaxedSimdSupported(): boolean {
+  return WebAssembly.validate(RELAXED_SIMD_PROBE);
+}
+
+/** The module that `requested` names on this engine; asking for relaxed SIMD where it cannot run is refused. */
+export function chooseKernelModule(requested: string): "relaxed" | "simd128" {
+  if (requested === "auto") return relaxedSimdSupported() ? "relaxed" : "simd128";
+  if (requested === "simd128") return "simd128";
+  if (requested === "relaxed") {
+    if (relaxedSimdSupported()) return "relaxed";
+    throw new SpikemedError("wasm backend: the relaxed-SIMD kernels were asked for, but this JavaScript engine does not run relaxed SIMD",
+      "use Node.js 22 or later (Node.js 20: node --experimental-wasm-relaxed-simd), or ask for the simd128 kernels");
+  }
+  throw new SpikemedError(`wasm backend: unknown kernel module "${requested}"`, "use auto, relaxed or simd128 (option kernels, or SPIKEMED_KERNELS)");
+}
+
+function requestedKernels(options: WasmBackendOptions): string {
+  if (options.kernels !== undefined) return options.kernels;
+  const fromEnv = isNode() ? process.env.SPIKEMED_KERNELS : undefined;
+  return fromEnv || "auto";
 }
 
 const INITIAL_PAGES = 256;
@@ -29,9 +71,9 @@ const DEFAULT_SPIN = 20000;
  */
 const MAX_DEFAULT_THREADS = 8;
 
-async function loadModule(source: BufferSource | URL | undefined): Promise<WebAssembly.Module> {
+async function loadModule(source: BufferSource | URL | undefined, kernels: "relaxed" | "simd128"): Promise<WebAssembly.Module> {
   if (source !== undefined && !(source instanceof URL)) return WebAssembly.compile(source);
-  const url = source ?? new URL("../../../../../build/kernels.wasm", import.meta.url);
+  const url = source ?? new URL(`../../../../../build/${MODULE_FILE[kernels]}`, import.meta.url);
   if (url.protocol !== "file:") return WebAssembly.compileStreaming(fetch(url));
   const { readFile } = await import("node:fs/promises");
   let bytes: Uint8Array;
@@ -81,7 +123,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     throw new SpikemedError("wasm backend: the kernels share their memory, which a browser allows only on a cross-origin isolated page",
       "serve the page with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or stay on the reference backend");
   }
-  const module = await loadModule(options.wasm);
+  const kernelModule = chooseKernelModule(requestedKernels(options));
+  const module = await loadModule(options.wasm, kernelModule);
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const kernels = instance.exports as unknown as KernelExports;
@@ -101,5 +144,5 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       : await (await import("./browser-workers.js")).startBrowserWorkers(setups);
   }
   const team = workers.length > 0 ? new TeamControl(control, workers.length, spin) : null;
-  return new WasmBackend({ heap, kernels, team, workers, jobOffset });
+  return new WasmBackend({ heap, kernels, team, workers, jobOffset, kernelModule: options.wasm === undefined ? kernelModule : "given" });
 }

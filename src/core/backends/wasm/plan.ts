@@ -27,22 +27,19 @@ export const SEGMENT_BYTES = 16;
  * or 64 (bench/cxr-speed.ts times the X-ray ResNet's convolutions).
  */
 const GEMM_COLUMNS = 256;
-/** Register tile of the GEMM microkernel in assembly/gemm.ts: column chunks align to NR, row chunks to MR. */
-const NR = 8;
-const MR = 4;
 
 /**
  * How a GEMM's work is cut: whole matrices of the batch, or (when the batch is smaller than twice
- * the threads) blocks of columns (alongN) or rows, aligned to the microkernel's tile.
+ * the threads) blocks of columns (alongN) or rows, aligned to the microkernel's register tile (the module's GEMM_MR rows, GEMM_NR columns).
  */
-export function planGemm(m: number, n: number, batch: number, threads: number, parallel: boolean): Pick<JobArgs<typeof GemmArg>, "AlongN" | "Chunk" | "Blocks"> {
+export function planGemm(m: number, n: number, batch: number, threads: number, parallel: boolean, tile: { rows: number; cols: number }): Pick<JobArgs<typeof GemmArg>, "AlongN" | "Chunk" | "Blocks"> {
   let alongN = true;
   let chunk = n;
   let blocks = 1;
   if (parallel && batch < 2 * threads) {
     alongN = n >= m;
     const dim = alongN ? n : m;
-    const align = alongN ? NR : MR;
+    const align = alongN ? tile.cols : tile.rows;
     const target = dim >= 256 * threads ? 2 * threads : threads;
     chunk = Math.ceil(Math.ceil(dim / target) / align) * align;
     blocks = Math.ceil(dim / chunk);
