@@ -255,12 +255,7 @@ export class WasmBackend extends ReferenceBackend {
     need("sparseConvLif", "x", x, g.n * g.cin * g.h * g.w);
     need("sparseConvLif", "weight", weight, g.cout * patch);
     if (bias) need("sparseConvLif", "bias", bias, g.cout);
-    need("sparseConvLif", "spikes", spikes, count / poolWidth);
-    need("sparseConvLif", "counts", counts, spec.F);
-    if (count === 0) {
-      counts.fill(0, 0, spec.F);
-      return;
-    }
+    if (!spikeOutputs("sparseConvLif", spikes, counts, count, poolWidth, spec.F)) return;
     const items = spec.N / spec.F;
     const groups = Math.min(CONV_LIF_GROUPS, items);
     const weightByTap = this.transposed(weight, g.cout, patch);
@@ -278,9 +273,7 @@ export class WasmBackend extends ReferenceBackend {
         PoolWidth: poolWidth, Partials: partials.byteOffset, Groups: groups, Currents: currents, SpikeCounts: spikeCounts, Pooled: pooled,
       });
       this.execute("sparseConvLif", items >= 2 && g.n * g.cin * g.h * g.w >= PARALLEL_ELEMENTS);
-      // Counts are whole numbers, exact in float32, so the groups' order does not matter.
-      this.setJob(Kernel.SumAxis, SumAxisArg, { X: partials.byteOffset, Y: this.output(counts), Outer: 1, Length: groups, Inner: spec.F });
-      this.execute("sparseConvLif", spec.F >= 8 && groups * spec.F >= PARALLEL_ELEMENTS);
+      this.sumCounts("sparseConvLif", partials, groups, counts, spec.F);
     } finally {
       this.free(weightByTap);
       this.free(partials);
@@ -498,12 +491,7 @@ export class WasmBackend extends ReferenceBackend {
       throw new SpikemedError(`wasm backend: lifInference: pooling width ${poolWidth} does not divide the ${spec.F} features`);
     }
     need("lifInference", "current", current, staticCurrent ? spec.N : count);
-    need("lifInference", "spikes", spikes, count / poolWidth);
-    need("lifInference", "counts", counts, spec.F);
-    if (count === 0) {
-      counts.fill(0, 0, spec.F);
-      return;
-    }
+    if (!spikeOutputs("lifInference", spikes, counts, count, poolWidth, spec.F)) return;
     const samples = spec.N / spec.F;
     const groups = Math.min(REDUCTION_GROUPS, samples);
     const partials = this.alloc(groups * spec.F, false);
@@ -514,9 +502,7 @@ export class WasmBackend extends ReferenceBackend {
         Partials: partials.byteOffset, Groups: groups,
       });
       this.execute("lifInference", count >= PARALLEL_ELEMENTS && spec.N >= 64);
-      // Counts are whole numbers, exact in float32, so the groups' order does not matter.
-      this.setJob(Kernel.SumAxis, SumAxisArg, { X: partials.byteOffset, Y: this.output(counts), Outer: 1, Length: groups, Inner: spec.F });
-      this.execute("lifInference", spec.F >= 8 && groups * spec.F >= PARALLEL_ELEMENTS);
+      this.sumCounts("lifInference", partials, groups, counts, spec.F);
     } finally {
       this.free(partials);
     }
@@ -560,6 +546,13 @@ export class WasmBackend extends ReferenceBackend {
     if (T * N === 0) return;
     this.setJob(Kernel.SpikingRelu, SpikingReluArg, { X: this.input(x), T, N, Dt: dt, Voltage: this.output(voltage), Y: this.output(y) });
     this.execute("spikingReluForward", T * N >= PARALLEL_ELEMENTS && N >= 64);
+  }
+
+  /** counts = the sum of the groups' partial spike counts per neuron (partials [groups, F]). */
+  private sumCounts(op: string, partials: Float32Array, groups: number, counts: Float32Array, F: number): void {
+    // Counts are whole numbers, exact in float32, so the groups' order does not matter.
+    this.setJob(Kernel.SumAxis, SumAxisArg, { X: partials.byteOffset, Y: this.output(counts), Outer: 1, Length: groups, Inner: F });
+    this.execute(op, F >= 8 && groups * F >= PARALLEL_ELEMENTS);
   }
 
   /** The LIF arguments the three LIF kernels share; n: neurons per step (lifInference: samples). */
@@ -660,6 +653,17 @@ export class WasmBackend extends ReferenceBackend {
     this.staged.push({ caller: a, copy, writeBack });
     return copy.byteOffset;
   }
+}
+
+/**
+ * Checks the outputs of a LIF at inference (count neurons pooled by poolWidth, F features) and
+ * says whether there is anything to compute: with no neurons the counts are zeroed and it is false.
+ */
+function spikeOutputs(op: string, spikes: Float32Array, counts: Float32Array, count: number, poolWidth: number, F: number): boolean {
+  need(op, "spikes", spikes, count / poolWidth);
+  need(op, "counts", counts, F);
+  if (count === 0) counts.fill(0, 0, F);
+  return count > 0;
 }
 
 /** Adds the per-group partial sums (in group order) to target. */
