@@ -67,6 +67,6 @@ test("every kernel id names one kernel", () => {
 
 test("the layouts above cover every argument enum of the interface", () => {
   const listed = new Set(Object.values(LAYOUTS).flat());
-  const missing = Object.entries(abi).filter(([name, value]) => name.endsWith("Arg") && !listed.has(value)).map(([name]) => name);
+  const missing = Object.entries(abi).filter(([name, value]) => name.endsWith("Arg") && !listed.has(value as object)).map(([name]) => name);
   assert.deepEqual(missing, []);
 });
