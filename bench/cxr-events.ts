@@ -28,7 +28,9 @@ const x = Float32Array.from({ length: batch * 256 * 256 }, () => rng.uniform());
 const outputs: { shape: number[]; data: Float32Array }[] = [];
 noGrad(() => tidy(() => network.forward(tensor(x, [batch, 1, 256, 256]), {
   training: true, rng, observe: (layer, _input, output) => {
-    if (layer instanceof SpikingReLU && output.x.rank === 4) outputs.push({ shape: [...output.x.shape], data: Float32Array.from(output.x.data) });
+    // [T, B, C, H, W]: the T steps fold into the convolution's batch.
+    const [T, B, c, h, w] = output.x.shape;
+    if (layer instanceof SpikingReLU && output.x.rank === 5) outputs.push({ shape: [T * B, c, h, w], data: Float32Array.from(output.x.data) });
   },
 })));
 
