@@ -1,50 +1,31 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { queueConnection, redactQueueUrl } from "../../src/experiment/queue/index.js";
+import { hasRedisServer, startProcess, startRedisServer, type RedisServer } from "./queue-helpers.js";
 
 // Searches and seeds on a BullMQ queue (issue 34), against a Redis of the test's own on a free
 // loopback port (never the machine's 6379), with a password that no output may show.
-const hasRedis = spawnSync("redis-server", ["--version"]).status === 0;
-const skip = hasRedis ? false : "redis-server is not installed (.ci/run installs it)";
+const skip = hasRedisServer ? false : "redis-server is not installed (.ci/run installs it)";
 
 const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-queue-"));
 const env = { ...process.env, SPIKEMED_CACHE: path.join(os.tmpdir(), "spikemed-cli-cache") };
 const PASSWORD = "queue-test-secret";
 const children = new Set<ChildProcess>();
-let redis: { port: number; url: string; process: ChildProcess } | undefined;
+/** A process of ours, killed if a test fails before it ends. */
+const start = (command: string, args: string[]): ReturnType<typeof startProcess> => startProcess(command, args, env, children);
+let redis: RedisServer | undefined;
 
-after(() => {
+after(async () => {
   for (const child of children) child.kill("SIGKILL");
-  redis?.process.kill("SIGKILL");
+  await redis?.stop();
   fs.rmSync(root, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    }).on("error", reject);
-  });
-}
-
-/** A process of ours whose output is kept (and checked for the password at the end). */
-function start(command: string, args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  let text = "";
-  child.stdout!.on("data", (d: Buffer) => { text += d.toString(); });
-  child.stderr!.on("data", (d: Buffer) => { text += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => { children.delete(child); resolve(code); }));
-  return { child, output: () => text, exited };
-}
 
 async function until(condition: () => boolean, what: string, seconds = 120): Promise<void> {
   const end = Date.now() + seconds * 1000;
@@ -52,23 +33,6 @@ async function until(condition: () => boolean, what: string, seconds = 120): Pro
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** Starts (or restarts, on the same port and folder: its append-only file keeps the queue) the test's Redis. */
-async function startRedis(port: number): Promise<void> {
-  const dir = path.join(root, "redis");
-  fs.mkdirSync(dir, { recursive: true });
-  const server = start("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--requirepass", PASSWORD, "--dir", dir,
-    "--save", "", "--appendonly", "yes", "--appendfsync", "always"]);
-  children.delete(server.child);
-  await until(() => /Ready to accept connections/.test(server.output()), "redis-server to start", 30);
-  redis = { port, url: `redis://:${PASSWORD}@127.0.0.1:${port}`, process: server.child };
-}
-
-async function stopRedis(): Promise<void> {
-  const stopped = new Promise((resolve) => redis!.process.on("exit", resolve));
-  redis!.process.kill("SIGTERM");
-  await stopped;
 }
 
 const SEARCH = ["search", "ecg", "--model", "snn-features", "--records", "208,209,100", "--split", "inter", "--validation", "records",
@@ -96,8 +60,8 @@ function outcome(dir: string, printed: string): { ranked: unknown; folds: Record
 let local: ReturnType<typeof outcome>;
 
 before(async () => {
-  if (!hasRedis) return;
-  await startRedis(await freePort());
+  if (!hasRedisServer) return;
+  redis = await startRedisServer(path.join(root, "redis"), PASSWORD);
   const out = path.join(root, "local");
   const r = spawnSync(process.execPath, [main, ...SEARCH, "--out", out], { encoding: "utf8", env });
   assert.equal(r.status, 0, r.stderr);
@@ -146,9 +110,9 @@ test("Redis restarted mid-search: worker and coordinator reconnect and the searc
   const out = path.join(root, "restart");
   const coordinator = start(process.execPath, [main, ...SEARCH, "--queue", redis!.url, "--out", out]);
   await until(() => /done search/.test(w.output()), "a first job to finish");
-  await stopRedis();
+  await redis!.stop();
   await until(() => /lost the queue at redis:\/\/:\*\*\*@/.test(coordinator.output()), "the coordinator to notice");
-  await startRedis(redis!.port);
+  await redis!.restart();
   assert.equal(await coordinator.exited, 0, coordinator.output());
   assert.match(coordinator.output(), /queue at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ is back/);
   assert.deepEqual(outcome(out, coordinator.output().split("\n").filter((l) => !/^(queue|lost the queue)/.test(l)).join("\n")), local);
