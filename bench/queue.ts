@@ -21,7 +21,7 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-bench-queue-"));
 const env = { ...process.env, SPIKEMED_CACHE: path.join(os.tmpdir(), "spikemed-bench-queue-cache") };
 const live = new Set<ChildProcess>();
 // 4 trials x 3 folds of the features SNN on the embedded MIT-BIH sample (intra-patient split).
-const SEARCH = ["search", "ecg", "--model", "snn-features", "--epochs", "3", "--grid", "lr=1e-3,3e-3", "--grid", "hidden=16,32", "--folds", "3", "--threads", "1"];
+const SEARCH = ["search", "ecg", "--model", "snn-features", "--epochs", "8", "--grid", "lr=1e-3,3e-3", "--grid", "hidden=16,32", "--folds", "3", "--threads", "1"];
 const JOBS = 12;
 const REPEATS = 2;
 

@@ -40,6 +40,8 @@ export async function startRedisServer(dir: string, password: string): Promise<R
   const stop = async (): Promise<void> => {
     if (server.exitCode !== null || server.signalCode !== null) return;
     const stopped = new Promise((resolve) => server.on("exit", resolve));
+    // Held again until it has exited, so that a script awaiting this does not end first.
+    server.ref();
     server.kill("SIGTERM");
     await stopped;
   };

@@ -105,6 +105,24 @@ test("a worker killed with SIGKILL mid-job: another takes the job again, and the
   await rescuer.exited;
 });
 
+test("a coordinator killed mid-search and started again with --resume collects the jobs that finished meanwhile, without running them again", { skip }, async () => {
+  const w = worker();
+  const out = path.join(root, "coordinator-killed");
+  const first = start(process.execPath, [main, ...SEARCH, "--queue", redis!.url, "--out", out]);
+  await until(() => /done search/.test(w.output()), "a first job to finish");
+  first.child.kill("SIGKILL");
+  await first.exited;
+  await until(() => (w.output().match(/^done search/gm) ?? []).length === 4, "the worker to finish the queued jobs");
+  const again = start(process.execPath, [main, ...SEARCH, "--queue", redis!.url, "--out", out, "--resume"]);
+  assert.equal(await again.exited, 0, again.output());
+  const started = w.output().match(/^started .*$/gm) ?? [];
+  assert.equal(started.length, 4, `each job ran once:\n${w.output()}`);
+  assert.equal(new Set(started).size, 4);
+  assert.deepEqual(outcome(out, again.output().split("\n").filter((l) => !l.startsWith("queue")).join("\n")), local);
+  w.child.kill("SIGTERM");
+  await w.exited;
+});
+
 test("Redis restarted mid-search: worker and coordinator reconnect and the search ends with the same results", { skip }, async () => {
   const w = worker();
   const out = path.join(root, "restart");

@@ -28,10 +28,7 @@ export interface QueueProgress { waiting: number; running: number; done: number;
 export async function runOnQueue(work: QueuedWork[], options: QueueRunOptions): Promise<void> {
   const log = options.log ?? process.stderr;
   const where = redactQueueUrl(options.url);
-  const connection = queueConnection(options.url);
-  let lost = false;
-  connection.on("reconnecting", () => { if (!lost) log.write(`lost the queue at ${where}; reconnecting\n`); lost = true; });
-  connection.on("ready", () => { if (lost) log.write(`queue at ${where} is back\n`); lost = false; });
+  const connection = queueConnection(options.url, log);
   const queue = new Queue(QUEUE_NAME, { connection });
   queue.on("error", () => {});
   try {

@@ -29,10 +29,7 @@ export interface QueueWorkerOptions {
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<{ close: () => Promise<void> }> {
   const log = options.log ?? process.stderr;
   const where = redactQueueUrl(options.url);
-  const connection = queueConnection(options.url);
-  let lost = false;
-  connection.on("reconnecting", () => { if (!lost) log.write(`lost the queue at ${where}; reconnecting\n`); lost = true; });
-  connection.on("ready", () => { if (lost) log.write(`queue at ${where} is back\n`); lost = false; });
+  const connection = queueConnection(options.url, log);
   // The sandboxed jobs read these when they start (a thread's environment is a copy of this one's).
   process.env.SPIKEMED_WORKER_BACKEND = options.backend;
   if (options.threads) process.env.SPIKEMED_WORKER_THREADS = String(options.threads);
