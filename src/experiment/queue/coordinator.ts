@@ -34,7 +34,8 @@ export async function runOnQueue(work: QueuedWork[], options: QueueRunOptions): 
   try {
     const pending = work.filter((w) => !w.finished());
     const skipped = work.length - pending.length;
-    log.write(`queue ${where}: ${pending.length} job(s) to run${skipped ? `, ${skipped} already done` : ""}\n`);
+    log.write(`queue ${where}: ${pending.length} job(s) to run${skipped ? `, ${skipped} already done` : ""}; ` +
+      `workers take them: npx spikemed worker --queue ${where}\n`);
     for (const w of pending) await enqueue(queue, w);
     const began = Date.now();
     let doneHere = 0;
@@ -43,20 +44,19 @@ export async function runOnQueue(work: QueuedWork[], options: QueueRunOptions): 
     while (pending.length > 0) {
       const progress: QueueProgress = { waiting: 0, running: 0, done: work.length - pending.length, failed: 0 };
       for (const w of [...pending]) {
-        const job = await queue.getJob(w.id);
-        if (!job) {
+        // The state first: a finished job (completed or failed) no longer changes, so reading it after holds its outcome.
+        const state = await queue.getJobState(w.id);
+        const job = state === "completed" || state === "failed" ? await queue.getJob(w.id) : undefined;
+        if (state === "unknown") {
           await enqueue(queue, w);
           progress.waiting++;
-          continue;
-        }
-        const state = await job.getState();
-        if (state === "completed") {
+        } else if (state === "completed" && job) {
           w.done(job.returnvalue as QueueJobResult);
           pending.splice(pending.indexOf(w), 1);
           await job.remove();
           progress.done++;
           doneHere++;
-        } else if (state === "failed") {
+        } else if (state === "failed" && job) {
           progress.failed++;
           log.write(`queue: ${describeProgress(progress)}\n`);
           await withdraw(queue, pending);

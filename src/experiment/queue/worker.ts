@@ -32,6 +32,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<{ c
   const connection = queueConnection(options.url, log);
   // The sandboxed jobs read these when they start (a thread's environment is a copy of this one's).
   process.env.SPIKEMED_WORKER_BACKEND = options.backend;
+  process.env.SPIKEMED_WORKER_CONCURRENCY = String(options.concurrency);
   if (options.threads) process.env.SPIKEMED_WORKER_THREADS = String(options.threads);
   else delete process.env.SPIKEMED_WORKER_THREADS;
   const worker = new Worker<QueueJob, QueueJobResult>(QUEUE_NAME, fileURLToPath(new URL("./processor.js", import.meta.url)), {
