@@ -1,7 +1,7 @@
 import { getBackend, type LifSpec, type ResetMode, type SurrogateSpec } from "../backend.js";
 import { assertNotRecording, record } from "../autograd.js";
 import { SpikemedError } from "../errors.js";
-import { surrogateDerivative } from "../backends/reference/neurons.js";
+import { surrogateDerivative } from "../surrogate.js";
 import { allocate, shapeString, sizeOf, Tensor, type Shape } from "../tensor.js";
 
 export interface LifOptions {
