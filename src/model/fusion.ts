@@ -40,7 +40,7 @@ export function forwardLayers(layers: readonly Module[], input: Signal, ctx: For
 }
 
 /** The first pattern that fits the start of `layers`, run; null when none does. */
-export function fuse(layers: readonly Module[], input: Signal, ctx: ForwardContext): Fused | null {
+function fuse(layers: readonly Module[], input: Signal, ctx: ForwardContext): Fused | null {
   for (const pattern of PATTERNS) {
     const fused = pattern(layers, input, ctx);
     if (fused) return fused;

@@ -255,6 +255,7 @@ function stepLayers(layers: readonly Module[], input: Signal, neurons: Record<st
       const current = signal.static ? signal.x : ops.reshape(signal.x, signal.x.shape.slice(1));
       const { output, state } = layer.step(current, neurons[layer.name] ?? layer.initialState(current.shape, ctx.rng));
       neurons[layer.name] = state;
+      // Spikes (as the layer describes its output) let the next layer run event-driven, as in forward.
       signal = { x: ops.reshape(output, [1, ...output.shape]), timeSteps: 1, static: false, spikes: layer.describe(current.shape.slice(1))[0].spiking };
     } else if (layer instanceof Residual) {
       signal = layer.sum(stepLayers(layer.main, signal, neurons, ctx), stepLayers(layer.shortcut, signal, neurons, ctx));

@@ -23,8 +23,8 @@ export interface NeuronStep<State> {
  * starting from rest, and measures the layer's activity for the diagnostics. `step` advances the
  * neurons by one time step from a state given as a plain object of tensors shaped like one
  * step's input [batch, ...features] (so tidy() keeps the state a step returns); it measures
- * nothing. A new kind of neuron extends this class in a file of its own and registers its
- * config type with registerNeuron (neuron-registry.ts).
+ * nothing. A new kind of neuron extends this class in a file of its own, with both: the fusion
+ * patterns (fusion.ts) and streaming inference (Network.step) then take it as they find it.
  */
 export abstract class NeuronLayer<State extends object = object> extends Module {
   readonly activity = new ActivityMeter();
