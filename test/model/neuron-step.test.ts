@@ -6,7 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as core from "../../src/core/index.js";
 import { backward, getBackend, noGrad, ReferenceBackend, Rng, tensor, tidy, type Backend, type Tensor } from "../../src/core/index.js";
-import { IntegrateAndFire, Leaky, SpikingReLU, Synaptic, type NeuronLayer } from "../../src/model/index.js";
+import * as model from "../../src/model/index.js";
+import { IntegrateAndFire, Leaky, NeuronLayer, SpikingReLU, Synaptic } from "../../src/model/index.js";
 import { randomTensor } from "../core/gradcheck.js";
 import { onBackend, useFastBackend } from "./helpers.js";
 
@@ -25,7 +26,7 @@ function stepped(layer: NeuronLayer, current: Tensor, rng: Rng): Tensor {
   return core.stack(outputs, 0);
 }
 
-/** The layer's whole-sequence output for `current` [T, B, ...], with its recorded membrane when it keeps one. */
+/** The layer's whole-sequence output (forward, at inference) for `current` [T, B, ...]. */
 function whole(layer: NeuronLayer, current: Tensor, rng: Rng): Tensor {
   return layer.forward({ x: current, timeSteps: current.shape[0], static: false }, { training: false, rng }).x;
 }
@@ -41,6 +42,13 @@ const kinds = (): [string, () => NeuronLayer][] => [
   ["spiking relu (random initial voltages)", () => new SpikingReLU("sr", { dt: 0.5 })],
   ["spiking relu (zero initial voltages)", () => new SpikingReLU("sr", { dt: 1, initialVoltage: "zero" })],
 ];
+
+test("every neuron class the model exports has a case here (a new kind adds one to kinds())", () => {
+  const covered = new Set(kinds().map(([, make]) => make().constructor));
+  const exported = Object.values(model).filter((v) => typeof v === "function" && v.prototype instanceof NeuronLayer);
+  assert.ok(exported.length >= 4);
+  for (const neuronClass of exported) assert.ok(covered.has(neuronClass), `${(neuronClass as { name: string }).name} is stepped and compared here`);
+});
 
 test("every neuron kind stepped one time step at a time gives its whole-sequence output, bit for bit, on both backends", () => {
   const fast = getBackend();
