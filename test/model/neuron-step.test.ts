@@ -44,10 +44,11 @@ const kinds = (): [string, () => NeuronLayer][] => [
 ];
 
 test("every neuron class the model exports has a case here (a new kind adds one to kinds())", () => {
-  const covered = new Set(kinds().map(([, make]) => make().constructor));
-  const exported = Object.values(model).filter((v) => typeof v === "function" && v.prototype instanceof NeuronLayer);
+  const covered = new Set<unknown>(kinds().map(([, make]) => make().constructor));
+  const exported = Object.values(model as Record<string, unknown>)
+    .filter((v): v is { name: string; prototype: unknown } => typeof v === "function" && v.prototype instanceof NeuronLayer);
   assert.ok(exported.length >= 4);
-  for (const neuronClass of exported) assert.ok(covered.has(neuronClass), `${(neuronClass as { name: string }).name} is stepped and compared here`);
+  for (const neuronClass of exported) assert.ok(covered.has(neuronClass), `${neuronClass.name} is stepped and compared here`);
 });
 
 test("every neuron kind stepped one time step at a time gives its whole-sequence output, bit for bit, on both backends", () => {
