@@ -58,8 +58,12 @@ const eventDrivenConvolutionLif: Pattern = ([conv, neurons, next], input, ctx) =
   return { signal, layers: poolWidth > 1 ? 3 : 2 };
 };
 
-/** LIF neurons (alone, or the membrane of synaptic ones) firing spikes only, and a max-pool after them that folds. */
-const spikingNeuronsPool: Pattern = ([neurons, next], input, ctx) => {
+/**
+ * LIF neurons (or the membrane of synaptic ones) firing spikes only, with a max-pool after them
+ * when it folds. Samples must have features: a scalar per sample takes the layer's own path, whose
+ * activity counts treat the batch as the neurons.
+ */
+const spikingNeurons: Pattern = ([neurons, next], input, ctx) => {
   const lif = neurons instanceof Synaptic ? neurons.membrane : neurons;
   if (!(lif instanceof Leaky) || input.x.rank - (input.static ? 1 : 2) < 1 || !spikesSuffice(lif, ctx, input.x.requiresGrad)) return null;
   // Synaptic neurons' current is their synapse's leaky integration of the input (never fused: it is a membrane).
@@ -71,7 +75,8 @@ const spikingNeuronsPool: Pattern = ([neurons, next], input, ctx) => {
   return { signal, layers: poolWidth > 1 ? 2 : 1 };
 };
 
-const PATTERNS: readonly Pattern[] = [eventDrivenConvolutionLif, spikingNeuronsPool];
+/** The patterns, tried in this order at each layer. */
+const PATTERNS: readonly Pattern[] = [eventDrivenConvolutionLif, spikingNeurons];
 
 /**
  * The window of the layer `next` when it is a max-pool that LIF neurons can fold into their spike
