@@ -1,11 +1,13 @@
 import * as ops from "../core/index.js";
 import { noGrad, Rng, SpikemedError, tidy, type Tensor } from "../core/index.js";
-import { encode, encodedChannels, type EncoderConfig } from "../encode/index.js";
+import { encode, encodedChannels, encodeStep, type EncoderConfig } from "../encode/index.js";
 import type { LayerActivity, LayerDescription } from "../energy/types.js";
 import { activityWarnings, type ActivitySummary, type ActivityWarning } from "./diagnostics.js";
-import { allLayers, chainOutputShape, describeChain, forwardLayers, Module, type ForwardContext, type Parameter, type Recording, type Signal } from "./module.js";
+import { forwardLayers } from "./fusion.js";
+import { allLayers, chainOutputShape, describeChain, Module, type ForwardContext, type Parameter, type Recording, type Signal } from "./module.js";
 import { BatchNorm } from "./layers.js";
 import { NeuronLayer, SpikingReLU } from "./neurons.js";
+import { Residual } from "./residual.js";
 
 /** How the per-step outputs of the last layer become one score per class. */
 export type Readout = "mean" | "sum" | "max" | "last";
@@ -21,8 +23,24 @@ export interface NetworkOptions {
 }
 
 /**
+ * The state of a network between the time steps of streaming inference (Network.initialState,
+ * Network.step): a plain object, so that tidy() keeps the state a step returns.
+ */
+export interface NetworkState {
+  /** Time steps taken. */
+  steps: number;
+  /** The state of each neuron layer (those inside residual blocks included) by name; absent before its first step (at rest). */
+  neurons: Record<string, object>;
+  /** The last layer's output at each step taken (one output when it is the same at every step). */
+  outputs: Signal[];
+  /** Draws the rate encoder's spikes and random initial voltages. */
+  rng: Rng;
+}
+
+/**
  * A feed-forward network unrolled over time: encoder -> layers -> readout. Inputs are [B, ...],
- * outputs are class scores [B, K].
+ * outputs are class scores [B, K]. `forward` runs all the time steps at once; `initialState`
+ * and `step` run them one at a time (streaming inference), to the same scores.
  */
 export class Network {
   constructor(readonly layers: Module[], readonly options: NetworkOptions) {
@@ -49,6 +67,35 @@ export class Network {
     const withFeatures = { ...ctx, features: input.features };
     const signal = encode(this.options.encoder, input.signal, this.options.timeSteps, ctx.rng);
     return readout(forwardLayers(this.layers, signal, withFeatures), this.options.readout);
+  }
+
+  /** The state before the first step of streaming inference: every neuron at rest. */
+  initialState(rng = new Rng(0)): NetworkState {
+    return { steps: 0, neurons: {}, outputs: [], rng };
+  }
+
+  /**
+   * One time step of streaming inference. `x` is the step's input, shaped as `forward`'s (for the
+   * direct encoder, the same samples at every step). Returns the last layer's output at this step
+   * [B, K], the class scores read out over the steps taken (after options.timeSteps steps, the
+   * scores `forward` gives), and the state after the step. The layers run one by one, at
+   * inference (no dropout, batch norm on its running statistics), and measure no activity.
+   * The same bits as `forward` where the kernels sum in the same order; event-driven layers
+   * choose their kernels by the density of each step, `forward` by that of the whole sequence.
+   * Gradients flow through the steps when enabled.
+   */
+  step(x: Tensor, state: NetworkState): { output: Tensor; scores: Tensor; state: NetworkState } {
+    const input = this.splitInput(x);
+    const { timeSteps, encoder } = this.options;
+    const ctx: ForwardContext = { training: false, rng: state.rng, features: input.features };
+    const neurons = { ...state.neurons };
+    const encoded: Signal = { x: encodeStep(encoder, input.signal, state.steps, timeSteps, state.rng), timeSteps: 1, static: true };
+    const out = stepLayers(this.layers, encoded, neurons, ctx);
+    const outputs = out.static ? [out] : [...state.outputs, out];
+    const steps = state.steps + 1;
+    const all: Signal = out.static ? { ...out, timeSteps: steps } : { x: ops.concat(outputs.map((o) => o.x), 0), timeSteps: steps, static: false };
+    const output = out.static ? out.x : ops.reshape(out.x, out.x.shape.slice(1));
+    return { output, scores: readout(all, this.options.readout), state: { steps, neurons, outputs, rng: state.rng } };
   }
 
   /**
@@ -194,6 +241,29 @@ export class Network {
     const dt = this.spikingReluDt() ?? 0.001;
     return { inputRates: Object.fromEntries([...sums].map(([k, v]) => [k, v / count])), dt, timesteps: this.options.timeSteps };
   }
+}
+
+/**
+ * One time step through a chain of layers: `input` holds the step as a signal of one time step
+ * ([1, B, ...], or [B, ...] while it is the same at every step, before the first neuron layer).
+ * Neuron layers step from their state in `neurons` and leave the next one there.
+ */
+function stepLayers(layers: readonly Module[], input: Signal, neurons: Record<string, object>, ctx: ForwardContext): Signal {
+  let signal = input;
+  for (const layer of layers) {
+    if (layer instanceof NeuronLayer) {
+      const current = signal.static ? signal.x : ops.reshape(signal.x, signal.x.shape.slice(1));
+      const { output, state } = layer.step(current, neurons[layer.name] ?? layer.initialState(current.shape, ctx.rng));
+      neurons[layer.name] = state;
+      // Spikes (as the layer describes its output) let the next layer run event-driven, as in forward.
+      signal = { x: ops.reshape(output, [1, ...output.shape]), timeSteps: 1, static: false, spikes: layer.describe(current.shape.slice(1))[0].spiking };
+    } else if (layer instanceof Residual) {
+      signal = layer.sum(stepLayers(layer.main, signal, neurons, ctx), stepLayers(layer.shortcut, signal, neurons, ctx));
+    } else {
+      signal = layer.forward(signal, ctx);
+    }
+  }
+  return signal;
 }
 
 /** Layers that move values without weighting them, so spikes keep their height through them. */

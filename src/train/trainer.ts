@@ -69,6 +69,14 @@ export interface TrainOptions {
   settings?: RunSettings;
 }
 
+/**
+ * The options keys that change what training computes (not where it logs or how many threads it
+ * uses), recorded in the checkpoint and compared on `resume`. Not `epochs`: a run may be continued
+ * for more epochs where its schedule allows it (a cosine schedule records its length, and is compared).
+ */
+const RESULT_KEYS = ["batchSize", "optimizer", "schedule", "clipNorm", "classWeights", "labelSmoothing", "sampling", "microBatch",
+  "patience", "monitor", "augment", "seed", "balancedPerClass"] as const satisfies readonly (keyof TrainOptions)[];
+
 export interface TrainResult {
   history: EpochRecord[];
   /** 1-based epoch whose weights the network holds at the end (the best by the monitored metric). */
@@ -112,7 +120,7 @@ export async function train(network: Network, data: ClassificationData, split: {
   const rngs = { forward: root.fork("forward"), augment: root.fork("augment") };
   const parts: TrainingParts = { params, optimizer, schedule, earlyStopping, rngs };
   const checkpointFile = checkpointIn(options.runDir);
-  const settings = runSettings(options, data, split);
+  const settings = runSettings(options, RESULT_KEYS, data, split);
   fs.mkdirSync(options.runDir, { recursive: true });
 
   let history: EpochRecord[] = [];

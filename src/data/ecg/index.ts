@@ -18,8 +18,9 @@ export {
 } from "./beats.js";
 export {
   BEAT_FEATURE_NAMES, FEATURE_FAMILIES, PATIENT_RELATIVE_FEATURES, QRS_WIDTH_FEATURES, RHYTHM_SHAPE_NAMES, SECOND_LEAD_FEATURES, TEMPLATE_FEATURES, beatFeatures, featuresOfFamilies,
-  isSecondLeadFeature, median, selectBeatFeatures,
+  isSecondLeadFeature, selectBeatFeatures,
 } from "./beat-features.js";
+export { median } from "../../core/stats.js";
 export { RR_FAMILY_NAMES, SHAPE_FAMILY_NAMES, UNIFORM_PATTERNS, familySpan, haarApproximation, morphologyDistances, rrFamilies, shapeFamilies, skewKurtosis, uniformLbpHistogram } from "./beat-families.js";
 export { SHAPE_SPAN_AFTER_S, SHAPE_SPAN_BEFORE_S, beatShapes, type BeatShapes } from "./beat-shape.js";
 export { defaultCacheDir } from "../cache.js";
