@@ -1,7 +1,6 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { DEFAULT_MAX_IMAGE_PIXELS } from "../data/cxr/pixels.js";
 import { readNumber, type NumberBounds } from "../experiment/numbers.js";
-import { checkQueueUrl } from "../experiment/queue/url.js";
 
 export interface NumberRule extends NumberBounds {
   /** What is expected, in words, for the error: "a positive integer". */
@@ -64,8 +63,11 @@ export function maxImagePixelsOption(command: Command): Command {
   return command.option("--max-image-pixels <n>", `cxr: refuse images of more pixels than this before decoding them (default ${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString("en-US")})`, positiveInt);
 }
 
-/** The --queue option of the commands that can hand their trainings to `spikemed worker`s. */
+/**
+ * The --queue option of the commands that can hand their trainings to `spikemed worker`s. Its URL
+ * is checked by the command (checkQueueUrl), not here: commander's errors repeat the value, password and all.
+ */
 export function queueOption(command: Command, what: string): Command {
   return command.option("--queue <url>", `${what} as jobs on the BullMQ queue on this Redis (redis://HOST:PORT, redis://:PASSWORD@HOST:PORT, rediss://... for TLS; ` +
-    "the password is never shown) for `spikemed worker`s to train, instead of training here; the same results as without it (docs/training.md)", optionParser(checkQueueUrl));
+    "the password is never shown) for `spikemed worker`s to train, instead of training here; the same results as without it (docs/training.md)");
 }

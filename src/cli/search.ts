@@ -8,6 +8,7 @@ import {
 } from "../experiment/index.js";
 import { surrogates, type Task } from "../model/index.js";
 import { writeFileAtomic } from "../eval/index.js";
+import { checkQueueUrl } from "../experiment/queue/url.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { experimentOptions } from "./experiment-options.js";
 import { nonNegativeInt, numberOption, oneOf, optionParser, positiveInt, positiveNumber, queueOption } from "./options.js";
@@ -48,6 +49,7 @@ export function searchCommand(): Command {
       if (flags.recipe === "resnet-from-twin") {
         throw new SpikemedError("search trains every trial from random weights, and --recipe resnet-from-twin fine-tunes a trained twin", "search with --recipe resnet-twin, or without --recipe");
       }
+      if (flags.queue) checkQueueUrl(flags.queue);
       const grid = parseGrid(flags.grid, command);
       const hint = validationHint(task, flags);
       if (hint && !flags.shard) process.stderr.write(`note: ${hint}\n`);

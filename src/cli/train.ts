@@ -3,6 +3,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { DEFAULT_ADAPT_MINUTES, checkRecipeStart, experimentSettings, runExperiment, validationHint, type ExperimentChoices } from "../experiment/index.js";
+import { checkQueueUrl } from "../experiment/queue/url.js";
 import type { Task } from "../model/index.js";
 import { list, nonNegativeInt, oneOf, positiveInt, queueOption } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
@@ -30,6 +31,7 @@ export function trainCommand(): Command {
       "models with a batch-norm layer, e.g. snn-families, mlp-families; training is the plain run's)")
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list), "put the seeds (each trained into its own folder under --out, which every worker must see)")
     .action(async (task: Task, flags: TrainFlags) => {
+      if (flags.queue) checkQueueUrl(flags.queue);
       await selectBackend(flags);
       checkRecipeStart(flags, flags.initFrom);
       const settings = experimentSettings(task, flags);

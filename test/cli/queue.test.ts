@@ -153,6 +153,38 @@ test("a job that fails for a real reason fails once, with its error, and the coo
   await w.exited;
 });
 
+test("train --seeds 2 on the queue: each seed trained by a worker into the shared folder, the same weights and figures as a local run", { skip }, async () => {
+  const TRAIN = ["train", "ecg", "--model", "snn-features", "--records", "208,209,100", "--epochs", "1", "--seeds", "2", "--threads", "1"];
+  const localOut = path.join(root, "seeds-local");
+  const r = spawnSync(process.execPath, [main, ...TRAIN, "--out", localOut], { encoding: "utf8", env });
+  assert.equal(r.status, 0, r.stderr);
+  const w = worker();
+  const out = path.join(root, "seeds-queue");
+  const coordinator = start(process.execPath, [main, ...TRAIN, "--queue", redis!.url, "--out", out]);
+  assert.equal(await coordinator.exited, 0, coordinator.output());
+  assert.equal((w.output().match(/^done train ecg-snn-features seed \d/gm) ?? []).length, 2, w.output());
+  const figures = (text: string): string[] => text.match(/^test accuracy .*macro-F1 \S+/gm) ?? [];
+  assert.deepEqual(figures(coordinator.output()), figures(r.stderr));
+  assert.equal(figures(r.stderr).length, 2);
+  for (const seed of ["seed-1", "seed-2"]) {
+    assert.ok(fs.readFileSync(path.join(out, seed, "model.ckpt")).equals(fs.readFileSync(path.join(localOut, seed, "model.ckpt"))), `${seed}: the same weights`);
+    assert.match(fs.readFileSync(path.join(out, seed, "train.log"), "utf8"), /test accuracy/);
+  }
+  assert.ok(fs.existsSync(path.join(out, "report.md")), "the summary over seeds");
+  w.child.kill("SIGTERM");
+  await w.exited;
+});
+
+test("a queue URL that is not redis:// or rediss:// is refused in one line that does not repeat its password", () => {
+  for (const args of [["worker"], ["search", "ecg", "--grid", "lr=1e-3"], ["train", "ecg"]]) {
+    const r = spawnSync(process.execPath, [main, ...args, "--queue", "http://:hunter2@127.0.0.1:1", "--out", path.join(root, "refused")], { encoding: "utf8", env });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^error: --queue: expected a redis:\/\/ or rediss:\/\/ URL, got one of http:\n  fix: write redis:\/\/HOST:PORT/);
+    assert.ok(!r.stderr.includes("hunter2") && !r.stdout.includes("hunter2"));
+  }
+  assert.ok(!fs.existsSync(path.join(root, "refused")), "nothing written");
+});
+
 test("the queue URL is shown without its password, and rediss:// asks for TLS", () => {
   assert.equal(redactQueueUrl("redis://:hunter2@db.example:6380/1"), "redis://:***@db.example:6380/1");
   assert.equal(redactQueueUrl("redis://user:hunter2@db.example"), "redis://user:***@db.example");
