@@ -176,8 +176,9 @@ test("train --seeds 2 on the queue: each seed trained by a worker into the share
 });
 
 test("a queue URL that is not redis:// or rediss:// is refused in one line that does not repeat its password", () => {
-  for (const args of [["worker"], ["search", "ecg", "--grid", "lr=1e-3"], ["train", "ecg"]]) {
-    const r = spawnSync(process.execPath, [main, ...args, "--queue", "http://:hunter2@127.0.0.1:1", "--out", path.join(root, "refused")], { encoding: "utf8", env });
+  const refused = ["--out", path.join(root, "refused")];
+  for (const args of [["worker"], ["search", "ecg", "--grid", "lr=1e-3", ...refused], ["train", "ecg", ...refused]]) {
+    const r = spawnSync(process.execPath, [main, ...args, "--queue", "http://:hunter2@127.0.0.1:1"], { encoding: "utf8", env });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /^error: --queue: expected a redis:\/\/ or rediss:\/\/ URL, got one of http:\n  fix: write redis:\/\/HOST:PORT/);
     assert.ok(!r.stderr.includes("hunter2") && !r.stdout.includes("hunter2"));
