@@ -42,6 +42,19 @@ function worker(...extra: string[]): ReturnType<typeof start> {
   return start(process.execPath, [main, "worker", "--queue", redis!.url, "--threads", "1", ...extra]);
 }
 
+/** The search on the queue, its results in `out`. */
+function queuedSearch(out: string, ...extra: string[]): ReturnType<typeof start> {
+  return start(process.execPath, [main, ...SEARCH, "--queue", redis!.url, "--out", out, ...extra]);
+}
+
+async function stopWorker(w: ReturnType<typeof start>): Promise<void> {
+  w.child.kill("SIGTERM");
+  await w.exited;
+}
+
+/** What a coordinator prints but its queue lines: what a local search prints. */
+const printed = (output: string): string => output.split("\n").filter((l) => !/^(queue|lost the queue)/.test(l)).join("\n");
+
 /** The search's outcome that must not depend on where it ran: the ranking (without timings), every fold's predictions, the printed lines. */
 function outcome(dir: string, printed: string): { ranked: unknown; folds: Record<string, unknown>; printed: string } {
   const results = JSON.parse(fs.readFileSync(path.join(dir, "results.json"), "utf8")) as { ranked: Record<string, unknown>[] };
@@ -72,19 +85,18 @@ before(async () => {
 test("a search on the queue with two worker processes gives the local search's ranking, folds and train command", { skip }, async () => {
   const workers = [worker(), worker()];
   const out = path.join(root, "two-workers");
-  const coordinator = start(process.execPath, [main, ...SEARCH, "--queue", redis!.url, "--out", out]);
+  const coordinator = queuedSearch(out);
   assert.equal(await coordinator.exited, 0, coordinator.output());
-  assert.deepEqual(outcome(out, coordinator.output().split("\n").filter((l) => !l.startsWith("queue")).join("\n")), local);
+  assert.deepEqual(outcome(out, printed(coordinator.output())), local);
   assert.match(coordinator.output(), /queue redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: 4 job\(s\) to run/);
   assert.match(coordinator.output(), /queue: 0 waiting, 0 running, 4 done, 0 failed/);
   // Both workers took jobs (four jobs, two at a time), and neither shows the password.
   for (const w of workers) assert.match(w.output(), /done search trial/);
-  for (const w of workers) w.child.kill("SIGTERM");
-  await Promise.all(workers.map((w) => w.exited));
+  await Promise.all(workers.map(stopWorker));
   for (const text of [coordinator.output(), ...workers.map((w) => w.output())]) assert.ok(!text.includes(PASSWORD), "the password is never shown");
 
   // Started again with --resume, the coordinator finds every fold saved and queues nothing.
-  const again = start(process.execPath, [main, ...SEARCH, "--queue", redis!.url, "--out", out, "--resume"]);
+  const again = queuedSearch(out, "--resume");
   assert.equal(await again.exited, 0, again.output());
   assert.match(again.output(), /0 job\(s\) to run, 4 already done/);
 });
@@ -92,7 +104,7 @@ test("a search on the queue with two worker processes gives the local search's r
 test("a worker killed with SIGKILL mid-job: another takes the job again, and the search ends with the same results", { skip }, async () => {
   const doomed = worker("--stalled-seconds", "2");
   const out = path.join(root, "killed");
-  const coordinator = start(process.execPath, [main, ...SEARCH, "--queue", redis!.url, "--out", out]);
+  const coordinator = queuedSearch(out);
   await until(() => /started search trial 1\/2 \(lr=0\.003\) seed 1 fold 1\/2/.test(doomed.output()), "the first job to start");
   doomed.child.kill("SIGKILL");
   await doomed.exited;
@@ -100,57 +112,53 @@ test("a worker killed with SIGKILL mid-job: another takes the job again, and the
   const rescuer = worker("--stalled-seconds", "2");
   assert.equal(await coordinator.exited, 0, coordinator.output());
   assert.match(rescuer.output(), /started search trial 1\/2 \(lr=0\.003\) seed 1 fold 1\/2/);
-  assert.deepEqual(outcome(out, coordinator.output().split("\n").filter((l) => !l.startsWith("queue")).join("\n")), local);
-  rescuer.child.kill("SIGTERM");
-  await rescuer.exited;
+  assert.deepEqual(outcome(out, printed(coordinator.output())), local);
+  await stopWorker(rescuer);
 });
 
 test("a coordinator killed mid-search and started again with --resume collects the jobs that finished meanwhile, without running them again", { skip }, async () => {
   const w = worker();
   const out = path.join(root, "coordinator-killed");
-  const first = start(process.execPath, [main, ...SEARCH, "--queue", redis!.url, "--out", out]);
+  const first = queuedSearch(out);
   await until(() => /done search/.test(w.output()), "a first job to finish");
   first.child.kill("SIGKILL");
   await first.exited;
   await until(() => (w.output().match(/^done search/gm) ?? []).length === 4, "the worker to finish the queued jobs");
-  const again = start(process.execPath, [main, ...SEARCH, "--queue", redis!.url, "--out", out, "--resume"]);
+  const again = queuedSearch(out, "--resume");
   assert.equal(await again.exited, 0, again.output());
   const started = w.output().match(/^started .*$/gm) ?? [];
   assert.equal(started.length, 4, `each job ran once:\n${w.output()}`);
   assert.equal(new Set(started).size, 4);
-  assert.deepEqual(outcome(out, again.output().split("\n").filter((l) => !l.startsWith("queue")).join("\n")), local);
-  w.child.kill("SIGTERM");
-  await w.exited;
+  assert.deepEqual(outcome(out, printed(again.output())), local);
+  await stopWorker(w);
 });
 
 test("Redis restarted mid-search: worker and coordinator reconnect and the search ends with the same results", { skip }, async () => {
   const w = worker();
   const out = path.join(root, "restart");
-  const coordinator = start(process.execPath, [main, ...SEARCH, "--queue", redis!.url, "--out", out]);
+  const coordinator = queuedSearch(out);
   await until(() => /done search/.test(w.output()), "a first job to finish");
   await redis!.stop();
   await until(() => /lost the queue at redis:\/\/:\*\*\*@/.test(coordinator.output()), "the coordinator to notice");
   await redis!.restart();
   assert.equal(await coordinator.exited, 0, coordinator.output());
   assert.match(coordinator.output(), /queue at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ is back/);
-  assert.deepEqual(outcome(out, coordinator.output().split("\n").filter((l) => !/^(queue|lost the queue)/.test(l)).join("\n")), local);
-  w.child.kill("SIGTERM");
-  await w.exited;
+  assert.deepEqual(outcome(out, printed(coordinator.output())), local);
+  await stopWorker(w);
   assert.ok(!w.output().includes(PASSWORD) && !coordinator.output().includes(PASSWORD));
 });
 
 test("a job that fails for a real reason fails once, with its error, and the coordinator stops", { skip }, async () => {
   const w = worker();
   const out = path.join(root, "bad-data");
-  const coordinator = start(process.execPath, [main, ...SEARCH, "--data", path.join(root, "no-such-records"), "--queue", redis!.url, "--out", out]);
+  const coordinator = queuedSearch(out, "--data", path.join(root, "no-such-records"));
   assert.equal(await coordinator.exited, 1);
   assert.match(coordinator.output(), /error: queue: search trial \d\/2 .* failed on a worker: .*no-such-records/);
   assert.match(coordinator.output(), /fix: fix the cause, then run the same command with --resume/);
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const started = w.output().match(/^started .*$/gm) ?? [];
   assert.ok(started.length >= 1 && new Set(started).size === started.length, `no job started twice:\n${w.output()}`);
-  w.child.kill("SIGTERM");
-  await w.exited;
+  await stopWorker(w);
 });
 
 test("train --seeds 2 on the queue: each seed trained by a worker into the shared folder, the same weights and figures as a local run", { skip }, async () => {
@@ -171,8 +179,7 @@ test("train --seeds 2 on the queue: each seed trained by a worker into the share
     assert.match(fs.readFileSync(path.join(out, seed, "train.log"), "utf8"), /test accuracy/);
   }
   assert.ok(fs.existsSync(path.join(out, "report.md")), "the summary over seeds");
-  w.child.kill("SIGTERM");
-  await w.exited;
+  await stopWorker(w);
 });
 
 test("a queue URL that is not redis:// or rediss:// is refused in one line that does not repeat its password", () => {
