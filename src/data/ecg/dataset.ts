@@ -3,10 +3,11 @@
  * on disk under a key derived from every parameter, the record files' sizes and dates, and the
  * pipeline's code.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SpikemedError } from "../../core/errors.js";
+import { writeFileAtomic } from "../atomic-file.js";
 import { defaultCacheDir, moduleFolderFingerprint } from "../cache.js";
 import { BEAT_FEATURE_NAMES } from "./beat-features.js";
 import {
@@ -208,15 +209,8 @@ function writeCache(file: string, d: BeatDataset): void {
   }
   const dir = join(file, "..");
   mkdirSync(dir, { recursive: true });
-  // Write to a temporary name, then rename: readers never see a half-written cache file.
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    writeFileSync(temporary, body);
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw new SpikemedError(`cannot write the dataset cache ${file}: ${(error as Error).message}`, "set SPIKEMED_CACHE to a writable folder or pass useCache: false");
-  }
+  // Readers never see a half-written cache file.
+  writeFileAtomic(file, body, { what: `the dataset cache ${file}`, hint: "set SPIKEMED_CACHE to a writable folder or pass useCache: false" });
 }
 
 /** The cached dataset, or undefined when there is no usable entry (a damaged one is ignored and rebuilt). */
