@@ -100,7 +100,8 @@ export async function loadCxrImages(input: string | CxrIndex, options: LoadOptio
       writeCache(cacheFile, header, pixels);
       writtenCache = cacheFile;
     } catch (err) {
-      warn(`could not write the image cache ${cacheFile} (${errorText(err)}); the next run will decode again`);
+      // The writer's first line names the cache file and the reason; its fix line does not fit a warning.
+      warn(`${errorText(err).split("\n")[0]}; the next run will decode again`);
     }
   }
   const images = fromHeader(index, header, pixels, writtenCache);
