@@ -89,5 +89,5 @@ export function writeCache(file: string, header: CachedHeader, pixels: Uint8Arra
   const prefix = Buffer.alloc(12);
   prefix.write(MAGIC, 0, "latin1");
   prefix.writeUInt32LE(headerBytes.length, 8);
-  writeFileAtomic(file, [prefix, headerBytes, pixels], { what: `the image cache ${file}` });
+  writeFileAtomic(file, [prefix, headerBytes, pixels]);
 }
