@@ -12,7 +12,8 @@ import { loadRun, recordBeats } from "../experiment/index.js";
 import { readsOnlyFeatures } from "../model/index.js";
 import { batchBuffers, flatArrayData, predictProbabilities, signalSize, type BatchBuffers } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { list, maxImagePixelsOption, positiveInt, positiveNumber, readNumber } from "./options.js";
+import { readNumber } from "../experiment/numbers.js";
+import { list, maxImagePixelsOption, positiveInt, positiveNumber } from "./options.js";
 import { readRecordAt } from "./predict.js";
 
 /** Share of the image's side that counts as its border (where hospitals put markers and labels). */
