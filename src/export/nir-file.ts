@@ -13,6 +13,7 @@ import { Worker } from "node:worker_threads";
 import h5wasm from "h5wasm/node";
 import { SpikemedError } from "../core/index.js";
 import type { Network } from "../model/index.js";
+import { fromNirGraph, type ImportedNir, type NirImportOptions } from "./nir-import.js";
 import { toNirGraph, type NirExportOptions, type NirGraph, type NirNodeType, type NirValue } from "./nir.js";
 
 /** The NIR release whose primitives (LIF with v_reset) and file layout this writer follows. */
@@ -43,6 +44,18 @@ export async function exportNir(network: Network, file: string, options: NirExpo
     nodes: graph.nodes.map(({ name, type, inputType, outputType, source }) => ({ name, type, inputType, outputType, source })),
     edges: graph.edges, warnings: graph.warnings, notes: graph.notes,
   };
+}
+
+/** Reads a NIR file and builds the network it describes (fromNirGraph); errors name the file. */
+export async function importNir(file: string, options: NirImportOptions = {}): Promise<ImportedNir> {
+  const graph = await readNirFile(file);
+  try {
+    return fromNirGraph(graph, options);
+  } catch (err) {
+    if (!(err instanceof SpikemedError)) throw err;
+    const fix = err.hint === undefined ? "" : `\n  fix: ${err.hint}`;
+    throw new SpikemedError(`${file}: ${err.message.slice(0, err.message.length - fix.length).replace(/^import: /, "")}`, err.hint);
+  }
 }
 
 /** Writes a graph to `file` (replacing it); a partly written file is removed on failure. */
@@ -82,11 +95,13 @@ export async function writeNirFile(graph: NirGraph, file: string): Promise<void>
 
 type H5Group = ReturnType<InstanceType<typeof h5wasm.File>["create_group"]>;
 
-/** A NIR file's graph as stored: node types, numeric parameters (as float64) and edges. */
+/** A NIR file's graph as stored: node types, numeric parameters (as float64), edges and the graph's metadata. */
 export interface NirFileGraph {
   version: string;
   nodes: { name: string; type: string; params: Record<string, { shape: number[]; data: Float64Array }> }[];
   edges: [string, string][];
+  /** The graph's metadata entries that are text or single numbers (informative only, as NIR says). */
+  metadata: Record<string, string | number>;
 }
 
 /** Parameters larger than this are refused before reading: a damaged shape must not allocate gigabytes. */
@@ -191,7 +206,19 @@ export async function readNirFileHere(file: string): Promise<NirFileGraph> {
       if (!names.has(from) || !names.has(to)) throw bad(`edge ${from} -> ${to} names a node the file does not hold`);
       edges.push([from, to]);
     }
-    return { version, nodes, edges };
+    const metadata: NirFileGraph["metadata"] = {};
+    const metadataGroup = entry(root, "metadata");
+    if (metadataGroup instanceof h5wasm.Group) {
+      for (const key of metadataGroup.keys()) {
+        const item = entry(metadataGroup, key);
+        if (!(item instanceof h5wasm.Dataset)) continue;
+        const value = item.value;
+        if (typeof value === "string") metadata[key] = value;
+        else if (typeof value === "number" || typeof value === "bigint") metadata[key] = Number(value);
+        else if (ArrayBuffer.isView(value) && (value as ArrayLike<number>).length === 1) metadata[key] = Number((value as ArrayLike<number>)[0]);
+      }
+    }
+    return { version, nodes, edges, metadata };
   } catch (e) {
     if (e instanceof SpikemedError) throw e;
     throw bad(hdf5Reason(e));
