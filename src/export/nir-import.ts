@@ -87,8 +87,10 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
     throw new SpikemedError(`import: ${where(name)} ${why}`, hint);
   };
 
+  // Nodes spikemed wrote beside a layer's main node (a spiking ReLU's Scale, a Threshold after a LIF without reset) are rebuilt with it.
+  const companions = new Set(Object.values(spikemedLayers).flatMap((entry) => entry.companions ?? []));
   for (const n of graph.nodes) {
-    if (!SUPPORTED.has(n.type)) {
+    if (!SUPPORTED.has(n.type) && !companions.has(n.name)) {
       refuse(n.name, n.type === "NIRGraph" ? "is a subgraph, which spikemed does not simulate" : `is a node type spikemed does not simulate`,
         `spikemed simulates ${[...SUPPORTED].join(", ")}`);
     }

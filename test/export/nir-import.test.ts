@@ -1,11 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Rng, SpikemedError, tensor } from "../../src/core/index.js";
-import { fromNirGraph, importNir, readNirFile, simulateSteps } from "../../src/export/index.js";
+import { noGrad, Rng, SpikemedError, tensor, tidy, type Tensor } from "../../src/core/index.js";
+import { exportNir, fromNirGraph, importNir, readNirFile, simulateSteps } from "../../src/export/index.js";
 import type { NirFileGraph } from "../../src/export/nir-file.js";
-import { EulerNeuron, type Recording } from "../../src/model/index.js";
+import { buildNetwork, EulerNeuron, type ModelConfig, type Network, type Recording } from "../../src/model/index.js";
 
 // dist/test/export -> repository root is three levels up; the shared fixtures sit beside it.
 const FIXTURES = fileURLToPath(new URL("../../../../shared/fixtures/nir/", import.meta.url));
@@ -279,4 +281,120 @@ test("import refuses what spikemed cannot simulate, naming the node and where it
   refused(io([["l", "LIF", { tau: [-1], r: [1], v_leak: [0], v_threshold: [1] }]], [["input", "l"], ["l", "output"]]), /node "l" \(LIF.*has a tau that is not positive/);
   refused(io([["l", "LIF", { tau: [1, 1], r: [1], v_leak: [0], v_threshold: [1] }]], [["input", "l"], ["l", "output"]]), /has 2 values of tau for 4 neurons/);
   refused(io([["a", "Affine", { weight: [[3, 5], Array(15).fill(0.1)], bias: Array(3).fill(0) }]], [["input", "a"], ["a", "output"]]), /node "a" \(Affine.*takes 5 inputs but receives \[4\]/);
+});
+
+/** Raw class scores of a network at inference, with a fixed generator (rate encoding and spiking ReLUs draw from it). */
+function scores(network: Network, x: Tensor): Float32Array {
+  return noGrad(() => tidy(() => Float32Array.from(network.forward(x, { training: false, rng: new Rng(3) }).data)));
+}
+
+/** Every neuron layer's spikes and membrane trace on `x`, by layer name, as plain arrays. */
+function traces(network: Network, x: Tensor): Record<string, number[]> {
+  const recording = network.record(x, new Rng(3));
+  const out: Record<string, number[]> = {};
+  for (const [kind, map] of Object.entries(recording)) for (const [name, t] of map as Map<string, Tensor>) out[`${kind} ${name}`] = [...t.data];
+  return out;
+}
+
+async function roundTrip(network: Network): Promise<{ imported: Network; graph: NirFileGraph }> {
+  const dir = mkdtempSync(join(tmpdir(), "spikemed-nir-import-"));
+  try {
+    const file = join(dir, "net.nir");
+    await exportNir(network, file);
+    return { imported: (await importNir(file)).network, graph: await readNirFile(file) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Gives every parameter and buffer values drawn from `seed` (scaled to keep neurons firing), betas in (0.5, 1). */
+function randomise(network: Network, seed: number): void {
+  const rng = new Rng(seed);
+  for (const p of [...network.parameters(), ...network.buffers()]) {
+    for (let i = 0; i < p.tensor.size; i++) {
+      const u = rng.uniform();
+      p.tensor.data[i] = p.name.endsWith("beta") ? 0.5 + 0.5 * u : p.name.endsWith("runningVar") ? 0.5 + u : (u * 2 - 1) * (p.name.endsWith("weight") ? 1.5 : 0.3);
+    }
+  }
+}
+
+test("export -> import gives a network's outputs bit for bit: 1-d ECG-like net with features as a second Input, learnt betas, avg and sum pools, IF, synaptic", async () => {
+  const config: ModelConfig = {
+    name: "round-trip-ecg", description: "", inputShape: [1, 32], features: ["rr-pre", "rr-post", "amplitude"], classes: 3, timeSteps: 6,
+    encoder: { kind: "direct" }, readout: "mean",
+    layers: [
+      { type: "conv1d", filters: 4, kernel: 3, padding: 1 }, { type: "lif", beta: 0.8, threshold: 0.5, learnBeta: true, learnThreshold: true },
+      { type: "avgpool", kernel: 2 }, { type: "conv1d", filters: 4, kernel: 3, padding: "same" }, { type: "if", threshold: 0.7 }, { type: "sumpool", kernel: 2 },
+      { type: "flatten" }, { type: "append-features" }, { type: "dropout", p: 0.5 }, { type: "dense", units: 8 }, { type: "synaptic", alpha: 0.6, beta: 0.85, threshold: 0.4 },
+      { type: "dense", units: 3 },
+    ],
+  };
+  const network = buildNetwork(config, 2);
+  randomise(network, 11);
+  const { imported, graph } = await roundTrip(network);
+  assert.deepEqual(graph.nodes.filter((n) => n.type === "Input").map((n) => n.name).sort(), ["features", "input"]);
+  assert.deepEqual(graph.edges.filter(([, to]) => to === "synaptic1").map(([from]) => from).sort(), ["dense1", "dense1.features"]);
+  assert.deepEqual(imported.options.features, config.features);
+  const x = tensor(Float32Array.from({ length: 5 * 35 }, (_, i) => Math.sin(i * 0.37) * 2 + (i % 35 >= 32 ? 0.5 : 0)), [5, 35]);
+  const before = scores(network, x);
+  const after = scores(imported, x);
+  assert.ok(before.some((v, i) => v !== before[i % 3]), "the scores do not depend on the input: the comparison would prove little");
+  assert.deepEqual(after, before);
+  const recorded = traces(network, x);
+  assert.deepEqual(traces(imported, x), recorded);
+  for (const layer of ["lif1", "if1", "synaptic1.membrane"]) assert.ok(recorded[`spikes ${layer}`].some((s) => s !== 0), `${layer} never fires`);
+});
+
+test("export -> import gives a network's outputs bit for bit: 2-d net with rate encoding, spiking ReLU (IF + Scale), sum pool, residual sum, LIF reset zero, LI + Threshold", async () => {
+  const config: ModelConfig = {
+    name: "round-trip-image", description: "", inputShape: [2, 8, 8], classes: 3, timeSteps: 5, encoder: { kind: "rate", gain: 0.8 }, readout: "sum",
+    layers: [
+      { type: "conv2d", filters: 4, kernel: 3, padding: 1 }, { type: "spiking-relu", dt: 0.5 }, { type: "sumpool", kernel: 2 },
+      { type: "residual", layers: [{ type: "conv2d", filters: 4, kernel: 3, padding: 1 }, { type: "lif", beta: 0.9, threshold: 0.5 }] },
+      { type: "lif", beta: 0.7, reset: "zero", threshold: 0.6 }, { type: "avgpool", kernel: 2 }, { type: "flatten" },
+      { type: "dense", units: 6 }, { type: "lif", beta: 0.85, reset: "none", threshold: 0.3 }, { type: "dense", units: 3 },
+    ],
+  };
+  const network = buildNetwork(config, 4);
+  randomise(network, 12);
+  const { imported, graph } = await roundTrip(network);
+  assert.deepEqual(graph.nodes.map((n) => n.type).sort(), ["Affine", "Affine", "AvgPool2d", "Conv2d", "Conv2d", "Flatten", "IF", "Input", "LI", "LIF", "LIF", "Output", "Scale", "SumPool2d", "Threshold"]);
+  const x = tensor(Float32Array.from({ length: 4 * 128 }, (_, i) => (Math.cos(i * 0.91) + 1) / 2), [4, 2, 8, 8]);
+  const before = scores(network, x);
+  assert.deepEqual(scores(imported, x), before);
+  assert.ok(new Set(before).size > 3, "the scores barely vary: the comparison would prove little");
+  assert.deepEqual(traces(imported, x), traces(network, x));
+});
+
+test("import -> export -> import of the snnTorch Braille RNN and the Sinabs CNN gives their outputs bit for bit", { skip: noFixtures }, async () => {
+  for (const [file, shape] of [["03_rnn__braille_noDelay_bias_zero.nir", [40, 2, 12]], ["02_cnn__cnn_sinabs.nir", [6, 1, 2, 34, 34]]] as const) {
+    const { network } = await importNir(`${FIXTURES}${file}`);
+    const { imported } = await roundTrip(network);
+    const x = tensor(events([...shape], 0.3, 2), [...shape]);
+    const before = simulateSteps(network, x).data.slice();
+    assert.ok(before.some((v) => v !== 0), `${file}: no output spikes, the comparison would prove little`);
+    assert.deepEqual(simulateSteps(imported, x).data, before, file);
+  }
+});
+
+test("batch norm folded on export: the imported network's outputs equal the unfolded one's within float32 rounding", async () => {
+  const config: ModelConfig = {
+    name: "round-trip-bn", description: "", inputShape: [2, 16], classes: 3, timeSteps: 3, encoder: { kind: "direct" }, readout: "last",
+    layers: [
+      { type: "conv1d", filters: 4, kernel: 3, padding: 1 }, { type: "batchnorm" }, { type: "flatten" },
+      { type: "dense", units: 5 }, { type: "batchnorm" }, { type: "dense", units: 3 }, { type: "lif", beta: 0.9, output: "membrane" },
+    ],
+  };
+  const network = buildNetwork(config, 6);
+  randomise(network, 13);
+  const { imported, graph } = await roundTrip(network);
+  assert.ok(!graph.nodes.some((n) => n.type.toLowerCase().includes("norm")));
+  assert.equal(imported.buffers().length, 0, "the imported network has no batch-norm statistics: they are folded into the weights");
+  const x = tensor(Float32Array.from({ length: 3 * 32 }, (_, i) => Math.sin(i * 1.3)), [3, 2, 16]);
+  const before = scores(network, x);
+  const after = scores(imported, x);
+  let worst = 0;
+  before.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - after[i]) / Math.max(1, Math.abs(v)))));
+  assert.ok(worst < 1e-5, `folded outputs differ by ${worst} (relative)`);
+  assert.ok(worst > 0 || before.every((v, i) => v === after[i]));
 });
