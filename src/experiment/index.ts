@@ -12,3 +12,4 @@ export {
   type ExternalData, type ExternalEvaluation, type ExternalSeedsEvaluation,
 } from "./external.js";
 export { DEFAULT_ADAPT_MINUTES, describeFirstMinutes, firstMinutesSplit, predictAdaptedByGroup, withAdaptedNetwork, type EcgAdaptation, type FirstMinutesSplit } from "./adapt.js";
+export { importNirRun, type NirRunOptions } from "./nir-run.js";
