@@ -318,7 +318,10 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
 
   const inputShape = shapeOf(main, "shape") ?? refuse(main.name, "has no shape");
   const { plans, shape: outputShape } = walk(main.name, inputShape, false);
-  const featureNames = features ? (spikemedModel?.features ?? Array.from({ length: features.linear.params.weight.shape[1] }, (_, i) => `feature${i + 1}`)) : undefined;
+  // A spikemed network that reads only its features took them as the graph's input: its first layer reads them again.
+  const readsFeatures = meta.spikemed_reads_features === 1 && spikemedModel?.features !== undefined;
+  if (readsFeatures) plans.unshift({ config: { type: "features" }, nodes: [main.name] });
+  const featureNames = readsFeatures ? spikemedModel?.features : features ? (spikemedModel?.features ?? Array.from({ length: features.linear.params.weight.shape[1] }, (_, i) => `feature${i + 1}`)) : undefined;
   const readout = options.readout ?? (isReadout(meta.readout) ? meta.readout : "sum");
   const timeSteps = options.timeSteps ?? (typeof meta.time_steps === "number" ? meta.time_steps : 1);
   const config: ModelConfig = {

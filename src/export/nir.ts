@@ -100,6 +100,7 @@ export function toNirGraph(network: Network, options: NirExportOptions = {}): Ni
       source: "spikemed", dt, time_steps: network.options.timeSteps, readout: network.options.readout, encoder: network.options.encoder.kind,
       // spikemed's own description of what NIR leaves open (the model's settings, its neurons' discrete dynamics), for spikemed import.
       spikemed_model: JSON.stringify(model), spikemed_layers: JSON.stringify(ctx.recorded),
+      ...(readsFeatures ? { spikemed_reads_features: 1 } : {}),
       ...(options.run ? { spikemed_run: JSON.stringify(options.run) } : {}),
     },
   };

@@ -366,6 +366,21 @@ test("export -> import gives a network's outputs bit for bit: 2-d net with rate 
   assert.deepEqual(traces(imported, x), traces(network, x));
 });
 
+test("export -> import of a network that reads only its features gives its outputs bit for bit", async () => {
+  const config: ModelConfig = {
+    name: "round-trip-features", description: "", inputShape: [1, 16], features: ["a", "b", "c", "d"], classes: 2, timeSteps: 4, encoder: { kind: "direct" }, readout: "mean",
+    layers: [{ type: "features" }, { type: "dense", units: 6 }, { type: "lif", beta: 0.8, threshold: 0.4 }, { type: "dense", units: 2 }],
+  };
+  const network = buildNetwork(config, 8);
+  randomise(network, 14);
+  const { imported } = await roundTrip(network);
+  assert.deepEqual(imported.layers.map((l) => l.constructor.name), ["SampleFeatures", "Dense", "Leaky", "Dense"]);
+  const x = tensor(Float32Array.from({ length: 3 * 20 }, (_, i) => Math.sin(i * 0.7) * 2), [3, 20]);
+  const before = scores(network, x);
+  assert.ok(new Set(before).size > 2);
+  assert.deepEqual(scores(imported, x), before);
+});
+
 test("import -> export -> import of the snnTorch Braille RNN and the Sinabs CNN gives their outputs bit for bit", { skip: noFixtures }, async () => {
   for (const [file, shape] of [["03_rnn__braille_noDelay_bias_zero.nir", [40, 2, 12]], ["02_cnn__cnn_sinabs.nir", [6, 1, 2, 34, 34]]] as const) {
     const { network } = await importNir(`${FIXTURES}${file}`);
