@@ -352,6 +352,7 @@ function buildLayers(configs: readonly LayerConfig[], inputShape: number[], buil
         break;
       case "spiking-relu": layer = new SpikingReLU(name("spikingrelu"), l); break;
       case "neuron":
+        if (l.recurrent) checkWeightCount(where, shape.reduce((a, b) => a * b, 1) ** 2);
         layer = new EulerNeuron(name(l.model.toLowerCase()), shape, { ...l, surrogate: l.surrogate ? surrogateFromString(l.surrogate) : undefined }, rng);
         break;
       case "bilstm":

@@ -117,6 +117,9 @@ export class EulerNeuron extends NeuronLayer {
   /** The Euler step's factors per neuron from NIR's parameters (float64 arithmetic, stored as float32). */
   private coefficients(): { decay?: Tensor; gain: Tensor; leak?: Tensor; synDecay?: Tensor; synGain?: Tensor; threshold?: Tensor; reset?: Tensor } {
     const p = this.nir;
+    for (const key of ["tau", "tau_mem", "tau_syn"]) {
+      if (p[key]?.data.some((t) => !(t > 0))) throw new SpikemedError(`${this.name}: a ${key} is not positive, so the neurons cannot be stepped`, "the weights are damaged; import or train the network again");
+    }
     const of = (f: (i: number) => number): Tensor => tensor(Float32Array.from({ length: this.neurons }, (_, i) => f(i)), this.shape);
     const tau = p.tau ?? p.tau_mem;
     const out: ReturnType<EulerNeuron["coefficients"]> = {
