@@ -14,7 +14,7 @@
  */
 import { noGrad, Rng, SpikemedError, type Tensor } from "../core/index.js";
 import {
-  allLayers, buildNetwork, forwardLayers, Conv1d, Conv2d, Dense, EulerNeuron, Leaky, NIR_NEURON_MODELS, NIR_NEURON_PARAMETERS,
+  allLayers, buildNetwork, checkConfigSettings, forwardLayers, Conv1d, Conv2d, Dense, EulerNeuron, Leaky, NIR_NEURON_MODELS, NIR_NEURON_PARAMETERS,
   type LayerConfig, type ModelConfig, type Module, type Network, type NirNeuronModel, type Readout, type Recording,
 } from "../model/index.js";
 import type { NirFileGraph } from "./nir-file.js";
@@ -69,8 +69,8 @@ const SUPPORTED = new Set(["Input", "Output", "Affine", "Linear", "Conv1d", "Con
 export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}): ImportedNir {
   const meta = graph.metadata ?? {};
   const fromSpikemed = meta.source === "spikemed";
-  const spikemedModel = fromSpikemed ? parseJson<Partial<ModelConfig>>(meta.spikemed_model, "spikemed_model") : undefined;
-  const spikemedLayers = fromSpikemed ? parseJson<Record<string, SpikemedNodeLayer>>(meta.spikemed_layers, "spikemed_layers") ?? {} : {};
+  const spikemedModel = fromSpikemed ? checkedModel(parseJson(meta.spikemed_model, "spikemed_model")) : undefined;
+  const spikemedLayers = fromSpikemed ? checkedLayers(parseJson(meta.spikemed_layers, "spikemed_layers")) : {};
   const dt = options.dt ?? (typeof meta.dt === "number" ? meta.dt : DEFAULT_NIR_DT);
   if (!(dt > 0 && Number.isFinite(dt))) throw new SpikemedError(`import: dt must be a positive number of seconds, got ${dt}`);
   const notes: string[] = [];
@@ -167,6 +167,7 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
           refuse(name, `takes ${inFeatures} inputs but receives [${shape.join(", ")}] per sample`, shape.length !== 1 && inFeatures === size ? "put a Flatten node before it" : undefined);
         }
         const bias = node.type === "Affine" ? required(node, "bias") : null;
+        checkSizes(node, weight, units * inFeatures, bias, units, refuse);
         return one({ config: { type: "dense", units, bias: bias !== null }, nodes: [name], fill: (l) => setDense(l as Dense, weight.data, bias?.data ?? null) }, [units], name);
       }
       case "Conv1d":
@@ -182,6 +183,7 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
         const stride = square(node, "stride", 1);
         const padding = square(node, "padding", 0);
         const bias = param(node, "bias") ?? null;
+        checkSizes(node, weight, filters * channels * kernel ** dims, bias, filters, refuse);
         const config: LayerConfig = { type: dims === 1 ? "conv1d" : "conv2d", filters, kernel, stride, padding, bias: bias !== null };
         const outShape = pooledShape([filters, ...shape.slice(1)], kernel, stride, padding);
         if (outShape.some((d) => d < 1)) refuse(name, `has a kernel wider than its padded input [${shape.join(", ")}]`);
@@ -228,6 +230,7 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
       refuse(loop!.name, `is the recurrent connection of ${size} neurons but has a weight of shape [${recurrentWeight.shape.join(", ")}]`);
     }
     const recurrentBias = loop?.type === "Affine" ? required(loop, "bias") : null;
+    if (loop && recurrentWeight) checkSizes(loop, recurrentWeight, size * size, recurrentBias, size, refuse);
     return {
       config: { type: "neuron", model, dt, ...(loop ? { recurrent: loop.type === "Affine" ? "affine" : "linear" } : {}) },
       nodes: loop ? [node.name, loop.name] : [node.name],
@@ -335,6 +338,8 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
     readout,
     layers: plans.map((p) => p.config),
   };
+  // Settings read from the graph's metadata are checked as a hand-written config would be (any output size: it may be one neuron's trace).
+  checkConfigSettings({ ...config, classes: Math.max(2, config.classes) }, "import: the model the graph describes");
   const network = buildNetwork(config, 1, { classifier: false });
   const flat = flatten(plans);
   const modules = allLayers(network.layers);
@@ -344,7 +349,7 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
   return {
     config, network, dt, notes,
     layers: flat.map((p, i) => ({ nodes: p.nodes, layer: modules[i].name })).filter((l) => l.nodes.length > 0),
-    run: fromSpikemed ? parseJson(meta.spikemed_run, "spikemed_run") : undefined,
+    run: fromSpikemed ? checkedRun(parseJson(meta.spikemed_run, "spikemed_run")) : undefined,
   };
 }
 
@@ -354,6 +359,12 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
  */
 export function simulateSteps(network: Network, x: Tensor, { rng = new Rng(0), recording }: { rng?: Rng; recording?: Recording } = {}): Tensor {
   return noGrad(() => forwardLayers(network.layers, { x, timeSteps: x.shape[0], static: false }, { training: false, rng, recording }).x);
+}
+
+/** Refuses a weight or bias whose values do not fill its layer (a bias of another length than the outputs). */
+function checkSizes(node: FileNode, weight: Param, weights: number, bias: Param | null, outputs: number, refuse: (name: string, why: string) => never): void {
+  if (weight.data.length !== weights) refuse(node.name, `holds ${weight.data.length} weights for its shape [${weight.shape.join(", ")}]`);
+  if (bias && bias.data.length !== outputs) refuse(node.name, `has ${bias.data.length} biases for ${outputs} outputs`);
 }
 
 /** [C, ...sides] after a pool (or a convolution's sides) of this window, stride and padding. */
@@ -390,6 +401,7 @@ function appendFeatures(plans: Plan[], features: { input: FileNode; linear: File
   }
   const extra = features.linear.params.weight;
   const units = dense.config.units;
+  if (!extra || extra.shape.length !== 2) throw new SpikemedError(`import: the features' node "${features.linear.name}" has no [out, in] weight`);
   if (extra.shape[0] !== units) throw new SpikemedError(`import: the features' node "${features.linear.name}" gives ${extra.shape[0]} values, the dense layer beside it ${units}`);
   const fillDense = dense.fill!;
   plans.splice(plans.length - 1, 0, { config: { type: "append-features" }, nodes: [features.input.name] });
@@ -415,13 +427,50 @@ function shapeOf(node: FileNode, key: string): number[] | undefined {
   return p ? Array.from(p.data) : undefined;
 }
 
-function parseJson<T>(value: unknown, what: string): T | undefined {
+function parseJson(value: unknown, what: string): unknown {
   if (typeof value !== "string") return undefined;
   try {
-    return JSON.parse(value) as T;
+    return JSON.parse(value);
   } catch {
-    throw new SpikemedError(`import: the graph's metadata "${what}" is not valid JSON`, "export the run again with spikemed export");
+    throw damagedMetadata(what, "is not valid JSON");
   }
+}
+
+function damagedMetadata(what: string, why: string): SpikemedError {
+  return new SpikemedError(`import: the graph's metadata "${what}" ${why}`, "export the run again with spikemed export");
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** spikemed_model as the model settings it must be (the values are checked with the whole config later). */
+function checkedModel(value: unknown): Partial<ModelConfig> | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw damagedMetadata("spikemed_model", "is not an object");
+  if (value.features !== undefined && !(Array.isArray(value.features) && value.features.every((f) => typeof f === "string"))) throw damagedMetadata("spikemed_model", "lists features that are not names");
+  return value as Partial<ModelConfig>;
+}
+
+/** spikemed_run's fields that have the right kinds (the run folder's reader checks the data spec). */
+function checkedRun(value: unknown): ImportedNir["run"] {
+  if (!isObject(value)) return undefined;
+  return {
+    task: typeof value.task === "string" ? value.task : undefined,
+    classNames: Array.isArray(value.classNames) && value.classNames.every((c) => typeof c === "string") ? value.classNames : undefined,
+    data: value.data,
+  };
+}
+
+/** spikemed_layers as node name -> { layer config, per-neuron betas, companion node names }. */
+function checkedLayers(value: unknown): Record<string, SpikemedNodeLayer> {
+  if (value === undefined) return {};
+  if (!isObject(value)) throw damagedMetadata("spikemed_layers", "is not an object");
+  for (const [name, entry] of Object.entries(value)) {
+    const ok = isObject(entry) && isObject(entry.layer) && typeof entry.layer.type === "string"
+      && (entry.beta === undefined || (Array.isArray(entry.beta) && entry.beta.every((b) => typeof b === "number")))
+      && (entry.companions === undefined || (Array.isArray(entry.companions) && entry.companions.every((c) => typeof c === "string")));
+    if (!ok) throw damagedMetadata("spikemed_layers", `holds no layer config for node "${name}"`);
+  }
+  return value as Record<string, SpikemedNodeLayer>;
 }
 
 /** Where each node sits: how many edges from an Input, and the node before it. */

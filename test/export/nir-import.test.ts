@@ -413,3 +413,28 @@ test("batch norm folded on export: the imported network's outputs equal the unfo
   assert.ok(worst < 1e-5, `folded outputs differ by ${worst} (relative)`);
   assert.ok(worst > 0 || before.every((v, i) => v === after[i]));
 });
+
+test("import refuses damaged spikemed metadata and weights that do not fill their layer, in one line each", async () => {
+  const config: ModelConfig = {
+    name: "damaged", description: "", inputShape: [4], classes: 2, timeSteps: 2, encoder: { kind: "direct" }, readout: "mean",
+    layers: [{ type: "dense", units: 3 }, { type: "lif", beta: 0.9 }, { type: "dense", units: 2 }],
+  };
+  const dir = mkdtempSync(join(tmpdir(), "spikemed-nir-damaged-"));
+  try {
+    await exportNir(buildNetwork(config, 1), join(dir, "net.nir"));
+    const good = await readNirFile(join(dir, "net.nir"));
+    const refused = (change: (g: NirFileGraph) => void, pattern: RegExp) => {
+      const g = structuredClone(good);
+      change(g);
+      assert.throws(() => fromNirGraph(g), (e: unknown) => e instanceof SpikemedError && pattern.test(e.message), String(pattern));
+    };
+    fromNirGraph(structuredClone(good));
+    refused((g) => { g.metadata.spikemed_layers = "{"; }, /metadata "spikemed_layers" is not valid JSON/);
+    refused((g) => { g.metadata.spikemed_layers = JSON.stringify({ lif1: { layer: null } }); }, /holds no layer config for node "lif1"/);
+    refused((g) => { g.metadata.spikemed_layers = JSON.stringify({ lif1: { layer: { type: "lif", beta: 7 } } }); }, /the model the graph describes: layers\[1\]\.beta \(lif\): expected a decay from 0 to 1, got 7/);
+    refused((g) => { g.metadata.spikemed_model = JSON.stringify({ features: [1] }); }, /lists features that are not names/);
+    refused((g) => { g.nodes.find((n) => n.name === "dense1")!.params.bias.data = new Float64Array(4); }, /node "dense1" \(Affine.*has 4 biases for 3 outputs/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
