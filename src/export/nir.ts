@@ -84,11 +84,13 @@ export function toNirGraph(network: Network, options: NirExportOptions = {}): Ni
     if (names.has(n.name)) throw new SpikemedError(`export: two NIR nodes would be named "${n.name}"`, "rename the layer so that no name repeats or equals input/output");
     names.add(n.name);
   }
-  const types = new Set(nodes.map((n) => n.type));
+  // The types of the nodes written for spikemed's discrete neurons (an imported NIR neuron keeps its own parameters).
+  const types = new Set(nodes.filter((n) => n.source.some((name) => !(layerNamed(network, name) instanceof EulerNeuron))).map((n) => n.type));
   if (types.has("LIF") || types.has("LI") || types.has("CubaLIF")) {
     ctx.notes.push(`time constants assume a forward-Euler step of dt = ${dt} s (tau = dt/(1 - beta), r = tau/dt, as snnTorch's export); simulate the graph with that step`);
   }
   if (types.has("IF") || types.has("I")) ctx.notes.push("IF and I nodes have r = 1: each step adds the input once (snnTorch's reading of NIR's IF)");
+  if (eulerDt !== undefined) ctx.notes.push(`NIR neurons (LIF, CubaLIF, ... layers from spikemed import) keep their own parameters; spikemed steps them by forward Euler with dt = ${dt} s`);
   if (network.options.encoder.kind !== "direct" && !readsFeatures) {
     ctx.notes.push(`the graph's input is the ${network.options.encoder.kind}-encoded spike train [${inputShape.join(", ")}] per step; the encoder itself is not part of the graph`);
   }
@@ -104,6 +106,10 @@ export function toNirGraph(network: Network, options: NirExportOptions = {}): Ni
       ...(options.run ? { spikemed_run: JSON.stringify(options.run) } : {}),
     },
   };
+}
+
+function layerNamed(network: Network, name: string): Module | undefined {
+  return allLayers(network.layers).find((l) => l.name === name);
 }
 
 /** Each layer's config (the network's options hold the model config it was built from), matched to the layers in the order they run; empty when unknown. */
