@@ -14,7 +14,7 @@
  */
 import { noGrad, Rng, SpikemedError, type Tensor } from "../core/index.js";
 import {
-  allLayers, buildNetwork, checkConfigSettings, forwardLayers, Conv1d, Conv2d, Dense, EulerNeuron, Leaky, NIR_NEURON_MODELS, NIR_NEURON_PARAMETERS,
+  allLayers, buildNetwork, checkConfigSettings, forwardLayers, Conv1d, Conv2d, Dense, EulerNeuron, Leaky, NIR_NEURON_MODELS, NIR_NEURON_PARAMETERS, Scale, ThresholdSpikes,
   type LayerConfig, type ModelConfig, type Module, type Network, type NirNeuronModel, type Readout, type Recording,
 } from "../model/index.js";
 import type { NirFileGraph } from "./nir-file.js";
@@ -63,7 +63,7 @@ interface Plan {
 }
 
 const WEIGHTED = new Set(["Affine", "Linear"]);
-const SUPPORTED = new Set(["Input", "Output", "Affine", "Linear", "Conv1d", "Conv2d", "AvgPool2d", "SumPool2d", "Flatten", ...NIR_NEURON_MODELS]);
+const SUPPORTED = new Set(["Input", "Output", "Affine", "Linear", "Conv1d", "Conv2d", "AvgPool2d", "SumPool2d", "Flatten", "Scale", "Threshold", ...NIR_NEURON_MODELS]);
 
 /** Builds the spikemed network a NIR graph describes (see the module comment); a SpikemedError names what it cannot simulate. */
 export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}): ImportedNir {
@@ -205,9 +205,24 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
         if (start !== 0 || !(end === -1 || end === shape.length - 1)) refuse(name, `flattens dimensions ${start} to ${end} of [${shape.join(", ")}]; spikemed flattens whole samples`);
         return one({ config: { type: "flatten" }, nodes: [name] }, [size], name);
       }
+      case "Scale":
+      case "Threshold": {
+        const key = node.type === "Scale" ? "scale" : "threshold";
+        const values = perElement(node, key, shape);
+        const fill = (l: Module) => (l instanceof Scale ? l.scale : (l as ThresholdSpikes).threshold).data.set(values);
+        return one({ config: { type: node.type === "Scale" ? "scale" : "threshold" }, nodes: [name], fill }, shape, name);
+      }
       default:
         return one(neuronPlan(node, shape), shape, name);
     }
+  };
+
+  /** A parameter with one value, or one per element of a sample shaped `shape`, as one per element. */
+  const perElement = (node: FileNode, key: string, shape: number[], fallback?: number): Float32Array => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const p = param(node, key) ?? (fallback !== undefined ? { shape: [], data: new Float64Array([fallback]) } : required(node, key));
+    if (p.data.length !== 1 && p.data.length !== size) refuse(node.name, `has ${p.data.length} values of ${key} for ${size} neurons ([${shape.join(", ")}] per sample)`);
+    return Float32Array.from({ length: size }, (_, i) => p.data[p.data.length === 1 ? 0 : i]);
   };
 
   const neuronPlan = (node: FileNode, shape: number[]): Plan => {
@@ -216,9 +231,7 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
     const values: Record<string, Float32Array> = {};
     for (const key of NIR_NEURON_PARAMETERS[model]) {
       // NIR before 1.0 had no v_reset: those neurons reset to 0.
-      const p = param(node, key) ?? (key === "v_reset" ? { shape: [], data: new Float64Array([0]) } : required(node, key));
-      if (p.data.length !== 1 && p.data.length !== size) refuse(node.name, `has ${p.data.length} values of ${key} for ${size} neurons ([${shape.join(", ")}] per sample)`);
-      values[key] = Float32Array.from({ length: size }, (_, i) => p.data[p.data.length === 1 ? 0 : i]);
+      values[key] = perElement(node, key, shape, key === "v_reset" ? 0 : undefined);
       if (key.startsWith("tau") && values[key].some((t) => !(t > 0))) refuse(node.name, `has a ${key} that is not positive`);
     }
     for (const key of ["tau", "tau_mem", "tau_syn"]) {

@@ -11,7 +11,7 @@
  */
 import { SpikemedError, type Tensor } from "../core/index.js";
 import {
-  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, EulerNeuron, Flatten, Leaky, NeuronLayer, Pool, ReLU, Residual, SpikingReLU, SumPool, Synaptic,
+  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, EulerNeuron, Flatten, Leaky, NeuronLayer, Pool, ReLU, Residual, Scale, SpikingReLU, SumPool, Synaptic, ThresholdSpikes,
   allLayers, readsOnlyFeatures, type LayerConfig, type ModelConfig, type Module, type Network,
 } from "../model/index.js";
 import type { SpikemedNodeLayer } from "./nir-import.js";
@@ -184,7 +184,7 @@ function exportChain(layers: readonly Module[], tails: NirNode[], inputShape: nu
       tails = [added[added.length - 1]];
       own = true;
       const config = ctx.configs.get(layer);
-      if (config && (layer instanceof NeuronLayer && !(layer instanceof EulerNeuron) || (layer instanceof Pool && layer.dims === 1))) {
+      if (config && (layer instanceof NeuronLayer && !(layer instanceof EulerNeuron) && !(layer instanceof ThresholdSpikes) || (layer instanceof Pool && layer.dims === 1))) {
         const beta = layer instanceof Leaky && layer.beta.size > 1 ? Array.from(layer.beta.data) : undefined;
         ctx.recorded[added[0].name] = { layer: config, ...(beta ? { beta } : {}), ...(added.length > 1 ? { companions: added.slice(1).map((n) => n.name) } : {}) };
       }
@@ -223,6 +223,8 @@ function convert(layer: Module, inShape: number[], outShape: number[], ctx: Cont
       : node("Linear", { weight: floats(layer.weight) })];
   }
   if (layer instanceof Pool) return [convertPool(layer, inShape, outShape, ctx)];
+  if (layer instanceof Scale) return [node("Scale", { scale: floats(layer.scale) })];
+  if (layer instanceof ThresholdSpikes) return [node("Threshold", { threshold: floats(layer.threshold) })];
   if (layer instanceof EulerNeuron) {
     return [node(layer.model, Object.fromEntries(Object.entries(layer.nir).map(([key, t]) => [key, floats(t)])))];
   }

@@ -7,6 +7,7 @@ import type { Module } from "./module.js";
 import { IntegrateAndFire, Leaky, SpikingReLU, Synaptic } from "./neurons.js";
 import { EulerNeuron, NIR_NEURON_MODELS, type NirNeuronModel } from "./euler-neuron.js";
 import { SumPool } from "./sum-pool.js";
+import { Scale, ThresholdSpikes } from "./scale-threshold.js";
 import { Residual } from "./residual.js";
 import { encodedInputShape, Network, type Readout } from "./network.js";
 import { SURROGATE_NAMES, surrogateFromString } from "./surrogates.js";
@@ -28,6 +29,9 @@ export type LayerConfig =
   | { type: "spiking-relu"; dt?: number; spikingAware?: boolean; initialVoltage?: "random" | "zero" }
   /** A NIR neuron model stepped by forward Euler (EulerNeuron; what `spikemed import` builds), its parameters saved with the weights. */
   | { type: "neuron"; model: NirNeuronModel; dt: number; recurrent?: "affine" | "linear"; surrogate?: string }
+  /** NIR's Scale (a factor per element) and Threshold (a spike where an element exceeds its threshold), their values saved with the weights. */
+  | { type: "scale" }
+  | { type: "threshold"; surrogate?: string }
   | { type: "bilstm"; hidden: number; layers?: number; stepFeatures?: number }
   | { type: "append-features" }
   /** The sample's features instead of its signal: the first layer of a network that reads only them. */
@@ -110,6 +114,8 @@ const LAYER_SETTINGS: { [T in LayerConfig["type"]]: { readonly [K in SettingsOf<
   synaptic: { alpha: decay, beta: decay, threshold: positive, surrogate },
   "spiking-relu": { dt: positive, spikingAware: flag, initialVoltage: choice("random", "zero") },
   neuron: { model: choice(...NIR_NEURON_MODELS), dt: positive, recurrent: choice("affine", "linear"), surrogate },
+  scale: {},
+  threshold: { surrogate },
   bilstm: { hidden: count, layers: whole(1, 16), stepFeatures: whole(1, MAX_SPAN) },
   "append-features": {},
   features: {},
@@ -355,6 +361,8 @@ function buildLayers(configs: readonly LayerConfig[], inputShape: number[], buil
         if (l.recurrent) checkWeightCount(where, shape.reduce((a, b) => a * b, 1) ** 2);
         layer = new EulerNeuron(name(l.model.toLowerCase()), shape, { ...l, surrogate: l.surrogate ? surrogateFromString(l.surrogate) : undefined }, rng);
         break;
+      case "scale": layer = new Scale(name("scale"), shape); break;
+      case "threshold": layer = new ThresholdSpikes(name("threshold"), shape, l.surrogate ? surrogateFromString(l.surrogate) : undefined); break;
       case "bilstm":
         if (shape.length !== 2) throw new SpikemedError(`${where}: needs [C, L] sequences, got [${shape.join(", ")}]`);
         layer = new BiLstm(name("bilstm"), shape, l.hidden, l.layers ?? 1, l.stepFeatures ?? 1, rng);

@@ -438,3 +438,17 @@ test("import refuses damaged spikemed metadata and weights that do not fill thei
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("import: Scale and Threshold nodes of another framework's graph, by hand, and back through export bit for bit", async () => {
+  const g = graph([
+    ["input", "Input", { shape: [3] }], ["s", "Scale", { scale: [2, -1, 0.5] }], ["li", "LI", { tau: [2e-4], r: [2], v_leak: [0] }],
+    ["t", "Threshold", { threshold: [1, 0, 0.6] }], ["output", "Output", { shape: [3] }],
+  ], [["input", "s"], ["s", "li"], ["li", "t"], ["t", "output"]]);
+  const { network, config } = fromNirGraph(g);
+  assert.deepEqual(config.layers.map((l) => l.type), ["scale", "neuron", "threshold"]);
+  // LI at dt = 1e-4, tau = 2e-4, r = 2: v += (2*I - v)/2, I = scaled input [2, -0.5, 2]: v = [2, -0.5, 2], then [2, -0.5, 2] again.
+  const x = tensor([1, 0.5, 4, 1, 0.5, 4], [2, 1, 3]);
+  assert.deepEqual([...simulateSteps(network, x).data], [1, 0, 1, 1, 0, 1]);
+  const { imported } = await roundTrip(network);
+  assert.deepEqual(simulateSteps(imported, x).data, simulateSteps(network, x).data);
+});
