@@ -1,8 +1,9 @@
 /**
  * NIR graphs (written by spikemed, Norse, Sinabs, snnTorch, Rockpool, ...) as spikemed networks.
  * Each NIR node becomes a layer: Affine/Linear a dense layer, Conv1d/Conv2d a convolution,
- * AvgPool2d/SumPool2d a pool, Flatten a flatten, the neuron models (LIF, LI, IF, I, CubaLIF,
- * CubaLI) an EulerNeuron, which steps NIR's differential equations by forward Euler. A cycle
+ * AvgPool2d/SumPool2d a pool, Flatten a flatten, Scale, Threshold and Delay layers of their own,
+ * the neuron models (LIF, LI, IF, I, CubaLIF, CubaLI) an EulerNeuron, which steps NIR's
+ * differential equations by forward Euler. A cycle
  * neuron -> Affine/Linear -> neuron is that neuron's recurrent connection; two paths from one node
  * that meet again at a node (NIR sums the edges that meet) are a residual block; a second Input
  * feeding a Linear node that meets the main path after a dense layer is the sample's features,
@@ -14,7 +15,7 @@
  */
 import { noGrad, Rng, SpikemedError, type Tensor } from "../core/index.js";
 import {
-  allLayers, buildNetwork, checkConfigSettings, forwardLayers, Conv1d, Conv2d, Dense, EulerNeuron, Leaky, NIR_NEURON_MODELS, NIR_NEURON_PARAMETERS, Scale, ThresholdSpikes,
+  allLayers, buildNetwork, checkConfigSettings, forwardLayers, Conv1d, Conv2d, Delay, Dense, EulerNeuron, Leaky, NIR_NEURON_MODELS, NIR_NEURON_PARAMETERS, Scale, ThresholdSpikes,
   type LayerConfig, type ModelConfig, type Module, type Network, type NirNeuronModel, type Readout, type Recording,
 } from "../model/index.js";
 import type { NirFileGraph } from "./nir-file.js";
@@ -63,7 +64,7 @@ interface Plan {
 }
 
 const WEIGHTED = new Set(["Affine", "Linear"]);
-const SUPPORTED = new Set(["Input", "Output", "Affine", "Linear", "Conv1d", "Conv2d", "AvgPool2d", "SumPool2d", "Flatten", "Scale", "Threshold", ...NIR_NEURON_MODELS]);
+const SUPPORTED = new Set(["Input", "Output", "Affine", "Linear", "Conv1d", "Conv2d", "AvgPool2d", "SumPool2d", "Flatten", "Scale", "Threshold", "Delay", ...NIR_NEURON_MODELS]);
 
 /** Builds the spikemed network a NIR graph describes (see the module comment); a SpikemedError names what it cannot simulate. */
 export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}): ImportedNir {
@@ -204,6 +205,12 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
         const end = param(node, "end_dim")?.data[0] ?? -1;
         if (start !== 0 || !(end === -1 || end === shape.length - 1)) refuse(name, `flattens dimensions ${start} to ${end} of [${shape.join(", ")}]; spikemed flattens whole samples`);
         return one({ config: { type: "flatten" }, nodes: [name] }, [size], name);
+      }
+      case "Delay": {
+        const delay = perElement(node, "delay", shape);
+        if (delay.some((d) => !(d >= 0))) refuse(name, "has a negative delay");
+        if (delay.some((d) => Math.abs(d / dt - Math.round(d / dt)) > 1e-3)) notes.push(`${name}: delays that are not whole steps of dt = ${dt} s are rounded to the nearest step`);
+        return one({ config: { type: "delay", dt }, nodes: [name], fill: (l) => (l as Delay).delay.data.set(delay) }, shape, name);
       }
       case "Scale":
       case "Threshold": {

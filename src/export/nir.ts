@@ -11,7 +11,7 @@
  */
 import { SpikemedError, type Tensor } from "../core/index.js";
 import {
-  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, EulerNeuron, Flatten, Leaky, NeuronLayer, Pool, ReLU, Residual, Scale, SpikingReLU, SumPool, Synaptic, ThresholdSpikes,
+  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Delay, Dense, Dropout, EulerNeuron, Flatten, Leaky, NeuronLayer, Pool, ReLU, Residual, Scale, SpikingReLU, SumPool, Synaptic, ThresholdSpikes,
   allLayers, readsOnlyFeatures, type LayerConfig, type ModelConfig, type Module, type Network,
 } from "../model/index.js";
 import type { SpikemedNodeLayer } from "./nir-import.js";
@@ -21,7 +21,7 @@ export const DEFAULT_NIR_DT = 1e-4;
 
 export type NirNodeType =
   | "Input" | "Output" | "Affine" | "Linear" | "Conv1d" | "Conv2d" | "AvgPool2d" | "SumPool2d" | "Flatten"
-  | "LIF" | "LI" | "IF" | "I" | "CubaLIF" | "CubaLI" | "Threshold" | "Scale";
+  | "LIF" | "LI" | "IF" | "I" | "CubaLIF" | "CubaLI" | "Threshold" | "Scale" | "Delay";
 
 /** A parameter as NIR stores it: float32 arrays, int64 arrays or scalars (shape []). */
 export type NirValue =
@@ -62,10 +62,11 @@ export interface NirExportOptions {
 
 /** Converts a network to an in-memory NIR graph; throws a SpikemedError for what NIR cannot express. */
 export function toNirGraph(network: Network, options: NirExportOptions = {}): NirGraph {
-  const eulerDt = allLayers(network.layers).find((l): l is EulerNeuron => l instanceof EulerNeuron)?.dt;
+  // Layers from spikemed import step NIR's dynamics by their own dt: the graph is written with it.
+  const eulerDt = allLayers(network.layers).find((l): l is EulerNeuron | Delay => l instanceof EulerNeuron || l instanceof Delay)?.dt;
   const dt = options.dt ?? eulerDt ?? DEFAULT_NIR_DT;
   if (!(Number.isFinite(dt) && dt > 0)) throw new SpikemedError(`export: dt must be a positive number of seconds, got ${options.dt}`);
-  if (eulerDt !== undefined && eulerDt !== dt) throw new SpikemedError(`export: the network's NIR neurons step by dt = ${eulerDt} s, not ${dt}`, `export with --dt ${eulerDt}`);
+  if (eulerDt !== undefined && eulerDt !== dt) throw new SpikemedError(`export: the network's NIR neurons and delays step by dt = ${eulerDt} s, not ${dt}`, `export with --dt ${eulerDt}`);
   const ctx: Context = { dt, warnings: [], notes: [], configs: layerConfigs(network), recorded: {} };
   // A network that reads only its sample's features takes them as the graph's input.
   const readsFeatures = readsOnlyFeatures(network);
@@ -223,6 +224,7 @@ function convert(layer: Module, inShape: number[], outShape: number[], ctx: Cont
       : node("Linear", { weight: floats(layer.weight) })];
   }
   if (layer instanceof Pool) return [convertPool(layer, inShape, outShape, ctx)];
+  if (layer instanceof Delay) return [node("Delay", { delay: floats(layer.delay) })];
   if (layer instanceof Scale) return [node("Scale", { scale: floats(layer.scale) })];
   if (layer instanceof ThresholdSpikes) return [node("Threshold", { threshold: floats(layer.threshold) })];
   if (layer instanceof EulerNeuron) {

@@ -8,6 +8,7 @@ import { IntegrateAndFire, Leaky, SpikingReLU, Synaptic } from "./neurons.js";
 import { EulerNeuron, NIR_NEURON_MODELS, type NirNeuronModel } from "./euler-neuron.js";
 import { SumPool } from "./sum-pool.js";
 import { Scale, ThresholdSpikes } from "./scale-threshold.js";
+import { Delay } from "./delay.js";
 import { Residual } from "./residual.js";
 import { encodedInputShape, Network, type Readout } from "./network.js";
 import { SURROGATE_NAMES, surrogateFromString } from "./surrogates.js";
@@ -32,6 +33,8 @@ export type LayerConfig =
   /** NIR's Scale (a factor per element) and Threshold (a spike where an element exceeds its threshold), their values saved with the weights. */
   | { type: "scale" }
   | { type: "threshold"; surrogate?: string }
+  /** NIR's Delay: each element's input of its delay earlier, in steps of dt seconds. */
+  | { type: "delay"; dt: number }
   | { type: "bilstm"; hidden: number; layers?: number; stepFeatures?: number }
   | { type: "append-features" }
   /** The sample's features instead of its signal: the first layer of a network that reads only them. */
@@ -116,6 +119,7 @@ const LAYER_SETTINGS: { [T in LayerConfig["type"]]: { readonly [K in SettingsOf<
   neuron: { model: choice(...NIR_NEURON_MODELS), dt: positive, recurrent: choice("affine", "linear"), surrogate },
   scale: {},
   threshold: { surrogate },
+  delay: { dt: positive },
   bilstm: { hidden: count, layers: whole(1, 16), stepFeatures: whole(1, MAX_SPAN) },
   "append-features": {},
   features: {},
@@ -123,7 +127,7 @@ const LAYER_SETTINGS: { [T in LayerConfig["type"]]: { readonly [K in SettingsOf<
 };
 
 const REQUIRED_SETTINGS: Partial<Record<LayerConfig["type"], readonly string[]>> = {
-  conv1d: ["filters", "kernel"], conv2d: ["filters", "kernel"], dense: ["units"], maxpool: ["kernel"], avgpool: ["kernel"], sumpool: ["kernel"], neuron: ["model", "dt"],
+  conv1d: ["filters", "kernel"], conv2d: ["filters", "kernel"], dense: ["units"], maxpool: ["kernel"], avgpool: ["kernel"], sumpool: ["kernel"], neuron: ["model", "dt"], delay: ["dt"],
   dropout: ["p"], synaptic: ["alpha"], bilstm: ["hidden"], residual: ["layers"],
 };
 
@@ -362,6 +366,7 @@ function buildLayers(configs: readonly LayerConfig[], inputShape: number[], buil
         layer = new EulerNeuron(name(l.model.toLowerCase()), shape, { ...l, surrogate: l.surrogate ? surrogateFromString(l.surrogate) : undefined }, rng);
         break;
       case "scale": layer = new Scale(name("scale"), shape); break;
+      case "delay": layer = new Delay(name("delay"), shape, l.dt); break;
       case "threshold": layer = new ThresholdSpikes(name("threshold"), shape, l.surrogate ? surrogateFromString(l.surrogate) : undefined); break;
       case "bilstm":
         if (shape.length !== 2) throw new SpikemedError(`${where}: needs [C, L] sequences, got [${shape.join(", ")}]`);

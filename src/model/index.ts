@@ -4,6 +4,7 @@ export * from "./neurons.js";
 export * from "./euler-neuron.js";
 export * from "./sum-pool.js";
 export * from "./scale-threshold.js";
+export * from "./delay.js";
 export * from "./bilstm.js";
 export * from "./features.js";
 export * from "./residual.js";

@@ -272,8 +272,9 @@ test("import refuses what spikemed cannot simulate, naming the node and where it
   const refused = (g: NirFileGraph, pattern: RegExp) => assert.throws(() => fromNirGraph(g), (e: unknown) => e instanceof SpikemedError && pattern.test(e.message), String(pattern));
   const io = (inner: [string, string, Record<string, number[] | [number[], number[]]>][], edges: [string, string][]) =>
     graph([["input", "Input", { shape: [4] }], ...inner, ["output", "Output", { shape: [4] }]], edges);
-  refused(io([["a", "Affine", { weight: [[4, 4], Array(16).fill(0.1)], bias: Array(4).fill(0) }], ["d", "Delay", { delay: [1, 1, 1, 1] }]],
-    [["input", "a"], ["a", "d"], ["d", "output"]]), /node "d" \(Delay, 2 edges from the input, after "a"\) is a node type spikemed does not simulate/);
+  refused(io([["a", "Affine", { weight: [[4, 4], Array(16).fill(0.1)], bias: Array(4).fill(0) }], ["m", "MaxPool2d", { kernel_size: [2, 2] }]],
+    [["input", "a"], ["a", "m"], ["m", "output"]]), /node "m" \(MaxPool2d, 2 edges from the input, after "a"\) is a node type spikemed does not simulate/);
+  refused(io([["d", "Delay", { delay: [1e-4, -1e-4, 0, 0] }]], [["input", "d"], ["d", "output"]]), /node "d" \(Delay.*has a negative delay/);
   refused(io([["g", "NIRGraph", {}]], [["input", "g"], ["g", "output"]]), /node "g" \(NIRGraph, 1 edge from the input, after "input"\) is a subgraph/);
   refused(io([["c", "Conv2d", { weight: [[1, 1, 3, 3], Array(9).fill(1)], dilation: [2, 2] }]], [["input", "c"], ["c", "output"]]), /node "c" \(Conv2d.*takes \[1, \.\.\.\] 2-d samples/);
   refused(io([["a", "Affine", { weight: [[4, 4], Array(16).fill(0.1)], bias: Array(4).fill(0) }], ["b", "Affine", { weight: [[4, 4], Array(16).fill(0.1)], bias: Array(4).fill(0) }]],
@@ -449,6 +450,15 @@ test("import: Scale and Threshold nodes of another framework's graph, by hand, a
   // LI at dt = 1e-4, tau = 2e-4, r = 2: v += (2*I - v)/2, I = scaled input [2, -0.5, 2]: v = [2, -0.5, 2], then [2, -0.5, 2] again.
   const x = tensor([1, 0.5, 4, 1, 0.5, 4], [2, 1, 3]);
   assert.deepEqual([...simulateSteps(network, x).data], [1, 0, 1, 1, 0, 1]);
+  const { imported } = await roundTrip(network);
+  assert.deepEqual(simulateSteps(imported, x).data, simulateSteps(network, x).data);
+});
+
+test("import: a Delay node shifts each element by round(delay/dt) steps, and goes back through export bit for bit", async () => {
+  const g = graph([["input", "Input", { shape: [2] }], ["d", "Delay", { delay: [2e-4, 0] }], ["output", "Output", { shape: [2] }]], [["input", "d"], ["d", "output"]]);
+  const { network } = fromNirGraph(g, { dt: 1e-4 });
+  const x = tensor([1, 10, 2, 20, 3, 30, 4, 40], [4, 1, 2]);
+  assert.deepEqual([...simulateSteps(network, x).data], [0, 10, 0, 20, 1, 30, 2, 40]);
   const { imported } = await roundTrip(network);
   assert.deepEqual(simulateSteps(imported, x).data, simulateSteps(network, x).data);
 });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng, tensor, type Tensor } from "../../src/core/index.js";
-import { EulerNeuron, type NirNeuronModel } from "../../src/model/index.js";
+import { Delay, EulerNeuron, type NirNeuronModel } from "../../src/model/index.js";
 import type { ForwardContext } from "../../src/model/index.js";
 import { checkGradients, randomTensor } from "../core/gradcheck.js";
 
@@ -43,4 +43,11 @@ test("EulerNeuron: gradients of the input and the recurrent weights match finite
   layer.nir.tau_mem.data.set([4 * DT, 2 * DT, 6 * DT]);
   const forward = (x: Tensor): Tensor => layer.forward({ x, timeSteps: 4, static: false }, ctx()).x;
   checkGradients("CubaLI input and recurrent weights", (x) => forward(x), [randomTensor(rng, [4, 2, 3]), layer.recurrentWeight!, layer.recurrentBias!]);
+});
+
+test("Delay: gradients reach the steps the outputs were taken from (finite differences)", () => {
+  const rng = new Rng(6);
+  const delay = new Delay("d", [3], DT);
+  delay.delay.data.set([0, DT, 3 * DT]);
+  checkGradients("delay", (x) => delay.forward({ x, timeSteps: 5, static: false }).x, [randomTensor(rng, [5, 2, 3])]);
 });
