@@ -92,7 +92,7 @@ export function fromNirGraph(graph: NirFileGraph, options: NirImportOptions = {}
   const companions = new Set(Object.values(spikemedLayers).flatMap((entry) => entry.companions ?? []));
   for (const n of graph.nodes) {
     if (!SUPPORTED.has(n.type) && !companions.has(n.name)) {
-      refuse(n.name, n.type === "NIRGraph" ? "is a subgraph, which spikemed does not simulate" : `is a node type spikemed does not simulate`,
+      refuse(n.name, n.type === "NIRGraph" ? "is a subgraph that was not flattened (readNirFile flattens those of a file)" : `is a node type spikemed does not simulate`,
         `spikemed simulates ${[...SUPPORTED].join(", ")}`);
     }
   }

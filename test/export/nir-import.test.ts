@@ -275,7 +275,7 @@ test("import refuses what spikemed cannot simulate, naming the node and where it
   refused(io([["a", "Affine", { weight: [[4, 4], Array(16).fill(0.1)], bias: Array(4).fill(0) }], ["m", "MaxPool2d", { kernel_size: [2, 2] }]],
     [["input", "a"], ["a", "m"], ["m", "output"]]), /node "m" \(MaxPool2d, 2 edges from the input, after "a"\) is a node type spikemed does not simulate/);
   refused(io([["d", "Delay", { delay: [1e-4, -1e-4, 0, 0] }]], [["input", "d"], ["d", "output"]]), /node "d" \(Delay.*has a negative delay/);
-  refused(io([["g", "NIRGraph", {}]], [["input", "g"], ["g", "output"]]), /node "g" \(NIRGraph, 1 edge from the input, after "input"\) is a subgraph/);
+  refused(io([["g", "NIRGraph", {}]], [["input", "g"], ["g", "output"]]), /node "g" \(NIRGraph, 1 edge from the input, after "input"\) is a subgraph that was not flattened/);
   refused(io([["c", "Conv2d", { weight: [[1, 1, 3, 3], Array(9).fill(1)], dilation: [2, 2] }]], [["input", "c"], ["c", "output"]]), /node "c" \(Conv2d.*takes \[1, \.\.\.\] 2-d samples/);
   refused(io([["a", "Affine", { weight: [[4, 4], Array(16).fill(0.1)], bias: Array(4).fill(0) }], ["b", "Affine", { weight: [[4, 4], Array(16).fill(0.1)], bias: Array(4).fill(0) }]],
     [["input", "a"], ["a", "b"], ["b", "a"], ["b", "output"]]), /lies on a cycle .* that is not a neuron's recurrent/);
@@ -461,4 +461,48 @@ test("import: a Delay node shifts each element by round(delay/dt) steps, and goe
   assert.deepEqual([...simulateSteps(network, x).data], [0, 10, 0, 20, 1, 30, 2, 40]);
   const { imported } = await roundTrip(network);
   assert.deepEqual(simulateSteps(imported, x).data, simulateSteps(network, x).data);
+});
+
+test("import: snnTorch's recurrent layer as a NIR subgraph (Input, CubaLIF, Affine loop, Output) runs as the flat graph, bit for bit", { skip: noFixtures }, async () => {
+  const h5wasm = (await import("h5wasm/node")).default;
+  await h5wasm.ready;
+  const flat = await readNirFile(`${FIXTURES}03_rnn__braille_noDelay_bias_zero.nir`);
+  const dir = mkdtempSync(join(tmpdir(), "spikemed-nir-subgraph-"));
+  try {
+    const file = join(dir, "nested.nir");
+    const h5 = new h5wasm.File(file, "w");
+    h5.create_dataset({ name: "version", data: "1.0.0", dtype: "S" });
+    type Group = ReturnType<typeof h5.create_group>;
+    const graphGroup = (parent: Group | typeof h5, name: string, nodes: [string, NirFileGraph["nodes"][number]][], edges: [string, string][]) => {
+      const g = parent.create_group(name);
+      g.create_dataset({ name: "type", data: "NIRGraph", dtype: "S" });
+      g.create_dataset({ name: "edges", data: edges.flat(), shape: [edges.length, 2], dtype: "S" });
+      const group = g.create_group("nodes");
+      for (const [key, n] of nodes) {
+        if (n.type === "NIRGraph") continue;
+        const ng = group.create_group(key);
+        ng.create_dataset({ name: "type", data: n.type, dtype: "S" });
+        for (const [p, v] of Object.entries(n.params)) ng.create_dataset({ name: p, data: Float32Array.from(v.data), shape: v.shape });
+      }
+      return group;
+    };
+    const byName = (name: string) => flat.nodes.find((n) => n.name === name)!;
+    const port = (type: string): NirFileGraph["nodes"][number] => ({ name: type, type, params: { shape: { shape: [1], data: Float64Array.of(38) } } });
+    const outer = graphGroup(h5, "node", [["input", byName("input")], ["fc1", byName("fc1")], ["fc2", byName("fc2")], ["lif2", byName("lif2")], ["output", byName("output")]],
+      [["input", "fc1"], ["fc1", "lif1.input"], ["lif1", "fc2"], ["fc2", "lif2"], ["lif2", "output"]]);
+    graphGroup(outer, "lif1", [["input", port("Input")], ["lif", byName("lif1.lif")], ["w_rec", byName("lif1.w_rec")], ["output", port("Output")]],
+      [["input", "lif"], ["lif", "w_rec"], ["w_rec", "lif"], ["lif", "output"]]);
+    h5.close();
+
+    const nested = await importNir(file);
+    const reference = await importNir(`${FIXTURES}03_rnn__braille_noDelay_bias_zero.nir`);
+    assert.deepEqual(nested.config.layers, reference.config.layers);
+    assert.deepEqual(nested.layers.map((l) => l.nodes), [["fc1"], ["lif1.lif", "lif1.w_rec"], ["fc2"], ["lif2"]]);
+    const x = tensor(events([30, 2, 12], 0.3, 4), [30, 2, 12]);
+    const expected = simulateSteps(reference.network, x).data.slice();
+    assert.ok(expected.some((v) => v !== 0));
+    assert.deepEqual(simulateSteps(nested.network, x).data, expected);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
