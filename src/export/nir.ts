@@ -185,7 +185,7 @@ function exportChain(layers: readonly Module[], tails: NirNode[], inputShape: nu
       tails = [added[added.length - 1]];
       own = true;
       const config = ctx.configs.get(layer);
-      if (config && (layer instanceof NeuronLayer && !(layer instanceof EulerNeuron) && !(layer instanceof ThresholdSpikes) || (layer instanceof Pool && layer.dims === 1))) {
+      if (config && (layer instanceof NeuronLayer && !(layer instanceof EulerNeuron) && !(layer instanceof ThresholdSpikes) && !(layer instanceof Delay) || (layer instanceof Pool && layer.dims === 1))) {
         const beta = layer instanceof Leaky && layer.beta.size > 1 ? Array.from(layer.beta.data) : undefined;
         ctx.recorded[added[0].name] = { layer: config, ...(beta ? { beta } : {}), ...(added.length > 1 ? { companions: added.slice(1).map((n) => n.name) } : {}) };
       }

@@ -1,12 +1,22 @@
-import { getBackend, keep, record, SpikemedError, tensor, type Tensor } from "../core/index.js";
-import { namedParams } from "./layers.js";
-import { Module, unrolled, type Parameter, type Signal } from "./module.js";
+import * as ops from "../core/index.js";
+import { getBackend, keep, record, SpikemedError, tensor, zeros, type Tensor } from "../core/index.js";
+import type { LayerDescription } from "../energy/types.js";
+import { namedParams, unrolled, type Parameter, type Signal } from "./module.js";
+import { NeuronLayer, type NeuronStep } from "./neurons.js";
+
+/** A delay layer's state between steps: its inputs so far, the latest last. */
+export interface DelayState {
+  history: Tensor[];
+}
 
 /**
  * NIR's Delay: each element's input of `delay` seconds earlier, round(delay/dt) steps at a step of
  * dt seconds (zero before the first step). The delays are saved with the weights, not trained.
+ * Not a neuron, but a layer with state over time: it steps (Network.step) as neuron layers do.
  */
-export class Delay extends Module {
+export class Delay extends NeuronLayer<DelayState> {
+  /** Passes its input's values on, so spikes stay spikes of the same height. */
+  readonly spikeHeight = 1;
   /** NIR's delay in seconds, one per element of a sample. */
   readonly delay: Tensor;
 
@@ -20,10 +30,7 @@ export class Delay extends Module {
     const x = unrolled(input);
     const [T, B] = x.shape;
     const F = this.delay.size;
-    const steps = Array.from(this.delay.data, (d) => {
-      if (!(d >= 0)) throw new SpikemedError(`${this.name}: a delay is negative or not a number`, "the weights are damaged; import the network again");
-      return Math.round(d / this.dt);
-    });
+    const steps = this.steps();
     const out = tensor(new Float32Array(x.size), x.shape);
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
@@ -45,8 +52,34 @@ export class Delay extends Module {
     return { x: y, timeSteps: input.timeSteps, static: false, spikes: input.spikes };
   }
 
-  outputShape(inputShape: number[]): number[] {
-    return inputShape;
+  /** Each element's delay in whole steps. */
+  private steps(): number[] {
+    return Array.from(this.delay.data, (d) => {
+      if (!(d >= 0)) throw new SpikemedError(`${this.name}: a delay is negative or not a number`, "the weights are damaged; import the network again");
+      return Math.round(d / this.dt);
+    });
+  }
+
+  initialState(): DelayState {
+    return { history: [] };
+  }
+
+  /** One step: the elements delayed by d steps take the input of d steps before (zero before the first), summed over the delays present. */
+  step(current: Tensor, { history }: DelayState): NeuronStep<DelayState> {
+    const seen = [...history, current];
+    const steps = this.steps();
+    let output = zeros(current.shape);
+    for (const d of new Set(steps)) {
+      if (d >= seen.length) continue;
+      const mask = tensor(steps.map((s) => (s === d ? 1 : 0)), current.shape.slice(1));
+      output = ops.add(output, ops.mul(seen[seen.length - 1 - d], mask));
+    }
+    const longest = Math.max(0, ...steps);
+    return { output, state: { history: seen.slice(Math.max(0, seen.length - longest)) } };
+  }
+
+  override describe(inputShape: number[]): LayerDescription[] {
+    return [{ name: this.name, type: "other", inputShape, outputShape: inputShape }];
   }
 
   override buffers(): Parameter[] {

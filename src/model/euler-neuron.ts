@@ -1,8 +1,7 @@
 import * as ops from "../core/index.js";
 import { keep, SpikemedError, tensor, zeros, type SurrogateSpec, type Tensor } from "../core/index.js";
-import { namedParams } from "./layers.js";
-import { parameter, unrolled, uniformInit, type ForwardContext, type Parameter, type Signal } from "./module.js";
-import { NeuronLayer } from "./neurons.js";
+import { namedParams, parameter, unrolled, uniformInit, type ForwardContext, type Parameter, type Signal } from "./module.js";
+import { NeuronLayer, type NeuronStep } from "./neurons.js";
 import { arctan } from "./surrogates.js";
 import type { Rng } from "../core/index.js";
 
@@ -19,6 +18,24 @@ export const NIR_NEURON_PARAMETERS: Record<NirNeuronModel, readonly string[]> = 
   CubaLIF: ["tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"],
   CubaLI: ["tau_syn", "tau_mem", "r", "v_leak", "w_in"],
 };
+
+/** An EulerNeuron layer's state between steps: membrane, synaptic current and the output of the step before (for the recurrent connection). */
+export interface EulerState {
+  v: Tensor;
+  syn: Tensor;
+  previous: Tensor;
+}
+
+/** The Euler step's factors per neuron (those a model lacks are absent). */
+interface Coefficients {
+  decay?: Tensor;
+  gain: Tensor;
+  leak?: Tensor;
+  synDecay?: Tensor;
+  synGain?: Tensor;
+  threshold?: Tensor;
+  reset?: Tensor;
+}
 
 export interface EulerNeuronOptions {
   model: NirNeuronModel;
@@ -43,7 +60,7 @@ export interface EulerNeuronOptions {
  * (LI, I, CubaLI) output their membrane. The per-neuron parameters are saved with the weights
  * (buffers, not trained); the recurrent weights are trained like any dense layer.
  */
-export class EulerNeuron extends NeuronLayer {
+export class EulerNeuron extends NeuronLayer<EulerState> {
   readonly spikeHeight = 1;
   readonly model: NirNeuronModel;
   readonly dt: number;
@@ -76,37 +93,21 @@ export class EulerNeuron extends NeuronLayer {
     return this.model === "LIF" || this.model === "IF" || this.model === "CubaLIF";
   }
 
+  /** The whole sequence, step by step: currents [T, B, ...] to spikes (or membranes) [T, B, ...]. */
   forward(input: Signal, ctx: ForwardContext): Signal {
     const x = unrolled(input);
     const [T, B] = x.shape;
     const sample = x.shape.slice(2);
     if (sample.reduce((a, b) => a * b, 1) !== this.neurons) throw new SpikemedError(`${this.name}: has ${this.neurons} neurons, its input ${sample.join("x")} values per sample`);
     const c = this.coefficients();
-    const { v_leak: rest } = this.nir;
-    let v = rest ? ops.add(zeros([B, ...this.shape]), rest) : zeros([B, ...this.shape]);
-    let syn = zeros([B, ...this.shape]);
-    let previous = zeros([B, ...this.shape]);
+    let state = this.initialState([B, ...this.shape]);
     const outputs: Tensor[] = [];
     const membranes: Tensor[] = [];
     for (let t = 0; t < T; t++) {
-      let drive = ops.reshape(ops.slice(x, 0, t, t + 1), [B, ...this.shape]);
-      if (this.recurrentWeight) {
-        const feedback = ops.linear(ops.reshape(previous, [B, this.neurons]), this.recurrentWeight, this.recurrentBias);
-        drive = ops.add(drive, ops.reshape(feedback, [B, ...this.shape]));
-      }
-      if (c.synDecay && c.synGain) {
-        syn = ops.add(ops.mul(syn, c.synDecay), ops.mul(drive, c.synGain));
-        drive = syn;
-      }
-      v = c.decay ? ops.add(ops.add(ops.mul(v, c.decay), ops.mul(drive, c.gain)), c.leak!) : ops.add(v, ops.mul(drive, c.gain));
-      let out = v;
-      if (c.threshold && c.reset) {
-        out = ops.heaviside(ops.sub(v, c.threshold), this.surrogate);
-        v = ops.add(ops.mul(v, ops.affine(out, -1, 1)), ops.mul(out, c.reset));
-      }
-      outputs.push(out);
-      membranes.push(v);
-      previous = out;
+      const next = this.advance(c, ops.reshape(ops.slice(x, 0, t, t + 1), [B, ...this.shape]), state);
+      state = next.state;
+      outputs.push(next.output);
+      membranes.push(state.v);
     }
     const y = ops.stack(outputs, 0);
     if (this.fires) this.observe(y, ctx, ctx.recording ? ops.stack(membranes, 0) : undefined);
@@ -114,15 +115,47 @@ export class EulerNeuron extends NeuronLayer {
     return { x: y, timeSteps: input.timeSteps, static: false, spikes: this.fires };
   }
 
+  /** At rest: the membrane at v_leak (0 for integrators), no synaptic current, no output before the first step. */
+  initialState(stepShape: readonly number[]): EulerState {
+    const shape = [stepShape[0], ...this.shape];
+    const rest = this.nir.v_leak;
+    return { v: rest ? ops.add(zeros(shape), rest) : zeros(shape), syn: zeros(shape), previous: zeros(shape) };
+  }
+
+  /** One step of streaming inference (Network.step): the current [B, ...] and the state in, the output and the state after the step out. */
+  step(current: Tensor, state: EulerState): NeuronStep<EulerState> {
+    return this.advance(this.coefficients(), ops.reshape(current, [current.shape[0], ...this.shape]), state);
+  }
+
+  private advance(c: Coefficients, current: Tensor, { v, syn, previous }: EulerState): NeuronStep<EulerState> {
+    const [B] = current.shape;
+    let drive = current;
+    if (this.recurrentWeight) {
+      const feedback = ops.linear(ops.reshape(previous, [B, this.neurons]), this.recurrentWeight, this.recurrentBias);
+      drive = ops.add(drive, ops.reshape(feedback, [B, ...this.shape]));
+    }
+    if (c.synDecay && c.synGain) {
+      syn = ops.add(ops.mul(syn, c.synDecay), ops.mul(drive, c.synGain));
+      drive = syn;
+    }
+    v = c.decay ? ops.add(ops.add(ops.mul(v, c.decay), ops.mul(drive, c.gain)), c.leak!) : ops.add(v, ops.mul(drive, c.gain));
+    let out = v;
+    if (c.threshold && c.reset) {
+      out = ops.heaviside(ops.sub(v, c.threshold), this.surrogate);
+      v = ops.add(ops.mul(v, ops.affine(out, -1, 1)), ops.mul(out, c.reset));
+    }
+    return { output: out, state: { v, syn, previous: out } };
+  }
+
   /** The Euler step's factors per neuron from NIR's parameters (float64 arithmetic, stored as float32). */
-  private coefficients(): { decay?: Tensor; gain: Tensor; leak?: Tensor; synDecay?: Tensor; synGain?: Tensor; threshold?: Tensor; reset?: Tensor } {
+  private coefficients(): Coefficients {
     const p = this.nir;
     for (const key of ["tau", "tau_mem", "tau_syn"]) {
       if (p[key]?.data.some((t) => !(t > 0))) throw new SpikemedError(`${this.name}: a ${key} is not positive, so the neurons cannot be stepped`, "the weights are damaged; import or train the network again");
     }
     const of = (f: (i: number) => number): Tensor => tensor(Float32Array.from({ length: this.neurons }, (_, i) => f(i)), this.shape);
     const tau = p.tau ?? p.tau_mem;
-    const out: ReturnType<EulerNeuron["coefficients"]> = {
+    const out: Coefficients = {
       gain: tau ? of((i) => (p.r.data[i] * this.dt) / tau.data[i]) : p.r,
       threshold: p.v_threshold, reset: p.v_reset,
     };

@@ -1,6 +1,7 @@
 export * from "./module.js";
 export * from "./layers.js";
 export * from "./neurons.js";
+export * from "./fusion.js";
 export * from "./euler-neuron.js";
 export * from "./sum-pool.js";
 export * from "./scale-threshold.js";

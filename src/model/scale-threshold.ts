@@ -1,9 +1,8 @@
 import * as ops from "../core/index.js";
 import { keep, tensor, type SurrogateSpec, type Tensor } from "../core/index.js";
 import type { LayerDescription } from "../energy/types.js";
-import { namedParams } from "./layers.js";
-import { Module, perStep, unrolled, type ForwardContext, type Parameter, type Signal } from "./module.js";
-import { NeuronLayer } from "./neurons.js";
+import { Module, namedParams, perStep, unrolled, type ForwardContext, type Parameter, type Signal } from "./module.js";
+import { NeuronLayer, type NeuronStep } from "./neurons.js";
 import { arctan } from "./surrogates.js";
 
 /** NIR's Scale: each element times its own factor (saved with the weights, not trained). */
@@ -36,7 +35,7 @@ export class Scale extends Module {
  * NIR's Threshold: a spike wherever the input exceeds its element's threshold, with no state (the
  * surrogate derivative in the backward pass).
  */
-export class ThresholdSpikes extends NeuronLayer {
+export class ThresholdSpikes extends NeuronLayer<Record<string, never>> {
   readonly spikeHeight = 1;
   readonly threshold: Tensor;
 
@@ -50,6 +49,15 @@ export class ThresholdSpikes extends NeuronLayer {
     const spikes = ops.heaviside(ops.sub(x, this.threshold), this.surrogate);
     this.observe(spikes, ctx);
     return { x: spikes, timeSteps: input.timeSteps, static: false, spikes: true };
+  }
+
+  /** No state: each step's spikes depend on that step's input alone. */
+  initialState(): Record<string, never> {
+    return {};
+  }
+
+  step(current: Tensor, state: Record<string, never>): NeuronStep<Record<string, never>> {
+    return { output: ops.heaviside(ops.sub(current, this.threshold), this.surrogate), state };
   }
 
   override buffers(): Parameter[] {

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { noGrad, Rng, SpikemedError, tensor, tidy, type Tensor } from "../../src/core/index.js";
 import { exportNir, fromNirGraph, importNir, readNirFile, simulateSteps } from "../../src/export/index.js";
 import type { NirFileGraph } from "../../src/export/nir-file.js";
-import { buildNetwork, EulerNeuron, type ModelConfig, type Network, type Recording } from "../../src/model/index.js";
+import { buildNetwork, EulerNeuron, type Batch, type ModelConfig, type Network, type Recording } from "../../src/model/index.js";
 
 // dist/test/export -> repository root is three levels up; the shared fixtures sit beside it.
 const FIXTURES = fileURLToPath(new URL("../../../../shared/fixtures/nir/", import.meta.url));
@@ -285,12 +285,12 @@ test("import refuses what spikemed cannot simulate, naming the node and where it
 });
 
 /** Raw class scores of a network at inference, with a fixed generator (rate encoding and spiking ReLUs draw from it). */
-function scores(network: Network, x: Tensor): Float32Array {
+function scores(network: Network, x: Batch | Tensor): Float32Array {
   return noGrad(() => tidy(() => Float32Array.from(network.forward(x, { training: false, rng: new Rng(3) }).data)));
 }
 
 /** Every neuron layer's spikes and membrane trace on `x`, by layer name, as plain arrays. */
-function traces(network: Network, x: Tensor): Record<string, number[]> {
+function traces(network: Network, x: Batch | Tensor): Record<string, number[]> {
   const recording = network.record(x, new Rng(3));
   const out: Record<string, number[]> = {};
   for (const [kind, map] of Object.entries(recording)) for (const [name, t] of map as Map<string, Tensor>) out[`${kind} ${name}`] = [...t.data];
@@ -336,7 +336,10 @@ test("export -> import gives a network's outputs bit for bit: 1-d ECG-like net w
   assert.deepEqual(graph.nodes.filter((n) => n.type === "Input").map((n) => n.name).sort(), ["features", "input"]);
   assert.deepEqual(graph.edges.filter(([, to]) => to === "synaptic1").map(([from]) => from).sort(), ["dense1", "dense1.features"]);
   assert.deepEqual(imported.options.features, config.features);
-  const x = tensor(Float32Array.from({ length: 5 * 35 }, (_, i) => Math.sin(i * 0.37) * 2 + (i % 35 >= 32 ? 0.5 : 0)), [5, 35]);
+  const x: Batch = {
+    signal: tensor(Float32Array.from({ length: 5 * 32 }, (_, i) => Math.sin(i * 0.37) * 2), [5, 1, 32]),
+    features: tensor(Float32Array.from({ length: 5 * 3 }, (_, i) => Math.cos(i * 0.9) + 0.5), [5, 3]),
+  };
   const before = scores(network, x);
   const after = scores(imported, x);
   assert.ok(before.some((v, i) => v !== before[i % 3]), "the scores do not depend on the input: the comparison would prove little");
@@ -376,7 +379,7 @@ test("export -> import of a network that reads only its features gives its outpu
   randomise(network, 14);
   const { imported } = await roundTrip(network);
   assert.deepEqual(imported.layers.map((l) => l.constructor.name), ["SampleFeatures", "Dense", "Leaky", "Dense"]);
-  const x = tensor(Float32Array.from({ length: 3 * 20 }, (_, i) => Math.sin(i * 0.7) * 2), [3, 20]);
+  const x: Batch = { signal: tensor(new Float32Array(3 * 16), [3, 1, 16]), features: tensor(Float32Array.from({ length: 3 * 4 }, (_, i) => Math.sin(i * 0.7) * 2), [3, 4]) };
   const before = scores(network, x);
   assert.ok(new Set(before).size > 2);
   assert.deepEqual(scores(imported, x), before);
@@ -504,5 +507,20 @@ test("import: snnTorch's recurrent layer as a NIR subgraph (Input, CubaLIF, Affi
     assert.deepEqual(simulateSteps(nested.network, x).data, expected);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an imported recurrent network runs one time step at a time (Network.step) to the same outputs as the whole sequence", { skip: noFixtures }, async () => {
+  const T = 25;
+  const { network } = await importNir(`${FIXTURES}03_rnn__braille_noDelay_noBias_subtract.nir`, { timeSteps: T });
+  const B = 2;
+  const x = events([T, B, 12], 0.3, 21);
+  const whole = simulateSteps(network, tensor(x, [T, B, 12])).data;
+  assert.ok(whole.some((v) => v !== 0));
+  let state = network.initialState();
+  for (let t = 0; t < T; t++) {
+    const stepped = noGrad(() => network.step(tensor(x.subarray(t * B * 12, (t + 1) * B * 12), [B, 12]), state));
+    state = stepped.state;
+    assert.deepEqual([...stepped.output.data], [...whole.subarray(t * B * 7, (t + 1) * B * 7)], `step ${t}`);
   }
 });
