@@ -22,7 +22,7 @@ export function importCommand(): Command {
         `T = ${manifest.model.timeSteps}, readout ${manifest.model.readout}, dt = ${imported.dt} s`];
       for (const l of imported.layers) lines.push(`  ${l.nodes.join(" + ").padEnd(28)} -> ${l.layer}`);
       for (const n of imported.notes) lines.push(`note: ${n}`);
-      lines.push(`wrote ${flags.out} (run.json, model.ckpt)`);
+      lines.push(`wrote ${flags.out} (run.json, model.ckpt; model.json for train --config ${flags.out}/model.json --init-from ${flags.out})`);
       process.stdout.write(lines.join("\n") + "\n");
     });
 }

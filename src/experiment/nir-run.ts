@@ -1,8 +1,13 @@
+import path from "node:path";
 import { SpikemedError } from "../core/index.js";
 import { AAMI_CLASSES } from "../data/ecg/index.js";
 import { importNir, type ImportedNir, type NirImportOptions } from "../export/index.js";
 import type { DataSpec } from "./datasets.js";
+import { writeFileAtomic } from "../eval/index.js";
 import { saveRun, type RunManifest } from "./saved-run.js";
+
+/** The imported model's config, beside run.json, for `train --config`. */
+export const IMPORTED_MODEL = "model.json";
 
 export interface NirRunOptions extends NirImportOptions {
   /** The task the network serves; a graph spikemed exported records its own. */
@@ -15,7 +20,8 @@ export interface NirRunOptions extends NirImportOptions {
 
 /**
  * Imports a NIR file into a run folder like the ones `spikemed train` writes (run.json and
- * model.ckpt), so that predict, evaluate, energy, serve and `train --init-from` take it. The task,
+ * model.ckpt, and the model config as model.json), so that predict, evaluate, energy, serve and
+ * `train --config RUN/model.json --init-from RUN` take it. The task,
  * data and class names come from the graph when spikemed wrote it, else from the options.
  */
 export async function importNirRun(file: string, outDir: string, options: NirRunOptions = {}): Promise<{ imported: ImportedNir; manifest: RunManifest }> {
@@ -42,6 +48,8 @@ export async function importNirRun(file: string, outDir: string, options: NirRun
     train: { importedFrom: file, dt: imported.dt, notes: imported.notes }, seed: 1, createdAt: new Date().toISOString(),
   };
   saveRun(outDir, manifest, imported.network);
+  // The model config alone, for training on from these weights: train --config RUN/model.json --init-from RUN.
+  writeFileAtomic(path.join(outDir, IMPORTED_MODEL), JSON.stringify(config, null, 2) + "\n");
   return { imported, manifest };
 }
 

@@ -52,7 +52,7 @@ test("spikemed import: an exported ECG run comes back as a run folder that predi
   const energy = cli("energy", imported);
   assert.equal(energy.code, 0, energy.err);
   assert.match(energy.out + energy.err, /loihi/i);
-  const tuned = cli("train", "ecg", "--config", path.join(dir, "model.json"), "--init-from", imported, "--epochs", "1", "--limit", "200", "--threads", "1", "--out", path.join(dir, "tuned"));
+  const tuned = cli("train", "ecg", "--config", path.join(imported, "model.json"), "--init-from", imported, "--epochs", "1", "--limit", "200", "--threads", "1", "--out", path.join(dir, "tuned"));
   assert.equal(tuned.code, 0, tuned.err);
 });
 
