@@ -1,9 +1,8 @@
 import * as ops from "../core/index.js";
-import { keep, SpikemedError, tensor, zeros, type SurrogateSpec, type Tensor } from "../core/index.js";
+import { keep, SpikemedError, tensor, zeros, type Rng, type SurrogateSpec, type Tensor } from "../core/index.js";
 import { namedParams, parameter, unrolled, uniformInit, type ForwardContext, type Parameter, type Signal } from "./module.js";
 import { NeuronLayer, type NeuronStep } from "./neurons.js";
 import { arctan } from "./surrogates.js";
-import type { Rng } from "../core/index.js";
 
 /** The neuron models of NIR (the Neuromorphic Intermediate Representation) that EulerNeuron simulates. */
 export const NIR_NEURON_MODELS = ["LIF", "LI", "IF", "I", "CubaLIF", "CubaLI"] as const;
