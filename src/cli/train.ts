@@ -40,7 +40,11 @@ export function trainCommand(): Command {
       `first-minutes [N] (AAMI's patient-specific protocol, N default ${DEFAULT_ADAPT_MINUTES}): the beats of the first N minutes of each test (DS2) record, with their labels, ` +
       "join the training set from the start (one training, no separate fine-tuning stage; validation stays on DS1) and the test set is each record's beats after minute N; " +
       "unlabeled: before classifying each test record, the model's batch-norm statistics are re-estimated on that record's own beats (AdaBN; their signals only, no label read; " +
-      "models with a batch-norm layer, e.g. snn-families, mlp-families; training is the plain run's)")
+      "models with a batch-norm layer, e.g. snn-families, mlp-families; training is the plain run's); " +
+      `local-beats [N] (patient-specific, N default ${DEFAULT_ADAPT_MINUTES}): the first N minutes' beats of each test record, labelled, stay out of training and vote, ` +
+      "by their nearest neighbours in the model's z-scored measurements, beside the network's probabilities on the rest of their record (de Chazal & Reilly 2006's local and global classifiers); " +
+      "self-training (label-free): within each test record, the beats the network classifies with confidence, labelled by the network, vote the same way on every beat of the record " +
+      "(both: features models with a batch-norm layer, e.g. snn-families; training is the plain run's)")
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
     .action(async (task: Task, flags: TrainFlags) => {
       await selectBackend(flags);
@@ -249,6 +253,11 @@ export function experimentSettings(task: Task, given: ExperimentFlags): Experime
     throw new SpikemedError(`--adapt unlabeled re-estimates a model's batch-norm statistics on each test record; model "${model.name}" has no batch-norm layer`,
       "use a model with one, e.g. --model snn-families or mlp-families");
   }
+  if (data.task === "ecg" && (data.adapt?.kind === "local-beats" || data.adapt?.kind === "self-training") &&
+    (!model.layers.some((l) => l.type === "batchnorm") || (model.features ?? []).length === 0)) {
+    throw new SpikemedError(`--adapt ${data.adapt.kind} compares beats in a model's batch-norm-scaled measurements; model "${model.name}" has no measurements through a batch-norm layer`,
+      "use --model snn-families or mlp-families");
+  }
   return {
     model, data, balance, maxClassWeight: flags.maxClassWeight, classWeights: classWeightsOf(flags.classWeights),
     train: {
@@ -331,16 +340,16 @@ function dataSpec(task: Task, flags: ExperimentFlags, model: ModelConfig): DataS
     seed, limit: flags.limit, onBadFile: flags.onBadFile, ...(flags.maxImagePixels ? { maxImagePixels: flags.maxImagePixels } : {}), ...(flags.augmentSettings ? { augment: augmentSettings(flags.augmentSettings) } : {}) };
 }
 
-/** The protocol --adapt names: first-minutes, with its minutes (default 5), or unlabeled; only for an inter-patient split. */
+/** The protocol --adapt names: first-minutes or local-beats, with its minutes (default 5), unlabeled or self-training; only for an inter-patient split. */
 function adaptation(flags: ExperimentFlags): EcgAdaptation | undefined {
   if (!flags.adapt) return undefined;
   if (flags.split !== "inter") throw new SpikemedError("--adapt applies to --split inter only (an intra-patient split already trains on every test patient)", "add --split inter, or drop --adapt");
   const [kind, minutes, ...extra] = flags.adapt;
-  const fix = `write --adapt first-minutes N (e.g. --adapt first-minutes ${DEFAULT_ADAPT_MINUTES}) or --adapt unlabeled`;
-  if (kind === "unlabeled" && minutes === undefined) return { kind };
-  if (kind !== "first-minutes") throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: unknown protocol "${kind}"`, fix);
+  const fix = `write --adapt first-minutes N or local-beats N (e.g. --adapt first-minutes ${DEFAULT_ADAPT_MINUTES}), --adapt unlabeled or --adapt self-training`;
+  if ((kind === "unlabeled" || kind === "self-training") && minutes === undefined) return { kind };
+  if (kind !== "first-minutes" && kind !== "local-beats") throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: unknown protocol "${kind}"`, fix);
   const n = minutes === undefined ? DEFAULT_ADAPT_MINUTES : readNumber(minutes, { min: 0, minIncluded: false });
-  if (n === null || extra.length > 0) throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: expected a positive number of minutes after first-minutes`, fix);
+  if (n === null || extra.length > 0) throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: expected a positive number of minutes after ${kind}`, fix);
   return { kind, minutes: n };
 }
 

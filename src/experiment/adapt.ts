@@ -8,10 +8,13 @@ import { inputBatch, predictProbabilities, type ClassificationData } from "../tr
 
 /**
  * first-minutes: AAMI's patient-specific protocol, the first `minutes` of each test record, labelled,
- * train too. unlabeled: before classifying a record, the network's batch-norm statistics are
- * re-estimated on that record's own beats (AdaBN); no label is read.
+ * train too. local-beats: the same beats, labelled, stay out of training and vote instead, by
+ * nearest neighbour, beside the network on the rest of their record (src/experiment/adapt-local.ts).
+ * unlabeled: before classifying a record, the network's batch-norm statistics are re-estimated on
+ * that record's own beats (AdaBN); no label is read. self-training: the record's beats the network
+ * classifies with confidence vote, labelled by the network, on the rest; no label is read.
  */
-export type EcgAdaptation = { kind: "first-minutes"; minutes: number } | { kind: "unlabeled" };
+export type EcgAdaptation = { kind: "first-minutes" | "local-beats"; minutes: number } | { kind: "unlabeled" | "self-training" };
 
 /** AAMI's "local" beats: the first 5 minutes of each record (de Chazal & Reilly 2006, Kiranyaz et al. 2016). */
 export const DEFAULT_ADAPT_MINUTES = 5;

@@ -1,0 +1,214 @@
+/**
+ * Patient adaptation after the network: a small classifier of the test record's own beats (its
+ * k nearest neighbours among reference beats of the same record, in the model's z-scored
+ * measurements), combined with the network's probabilities by a weighted product, as de Chazal &
+ * Reilly 2006 combine a local classifier of each patient's first minutes with their global one.
+ * The reference beats are either the record's labelled first minutes (`--adapt local-beats N`) or
+ * its own beats that the network classifies with confidence, labelled by the network
+ * (`--adapt self-training`: no label read). Both leave the network as trained.
+ */
+import { SpikemedError } from "../core/errors.js";
+import { BatchNorm } from "../model/layers.js";
+import type { Network } from "../model/network.js";
+import type { ClassificationData } from "../train/data.js";
+import { sampleSize } from "../train/data.js";
+
+/**
+ * The settings of the local stage, chosen by cross-validation over DS1's records with the network
+ * trained on the other folds (bench/ecg-adapt-cv.ts; bench/results/ecg-inter.md), never on DS2.
+ */
+export interface LocalStageSettings {
+  /** Neighbours that vote. */
+  k: number;
+  /** Added to every class's vote count, so a class no neighbour has keeps a small probability. */
+  smoothing: number;
+  /** Exponent of the local probabilities in the product (the network's is 1 - weight). */
+  weight: number;
+}
+
+/** `--adapt local-beats N`'s stage (DS1 cross-validation, bench/results/ecg-inter.md). */
+export const LOCAL_BEATS_STAGE: LocalStageSettings = { k: 5, smoothing: 0.5, weight: 0.5 };
+
+/** `--adapt self-training`'s stage and the confidence a beat needs to become a reference beat. */
+export const SELF_TRAINING_STAGE: LocalStageSettings & { confidence: number } = { k: 5, smoothing: 0.5, weight: 0.5, confidence: 0.9 };
+
+/** The per-sample measurements of `indices` (the values stored after each sample's signal), one row each. */
+export function featureRows(data: Pick<ClassificationData, "inputShape" | "featureNames" | "fill">, indices: ArrayLike<number>): Float32Array {
+  const width = data.featureNames?.length ?? 0;
+  if (width === 0) throw new RangeError("the local stage reads the model's per-beat measurements, and this data has none");
+  const size = sampleSize(data);
+  const buffer = new Float32Array(indices.length * size);
+  data.fill(indices, buffer);
+  const rows = new Float32Array(indices.length * width);
+  for (let r = 0; r < indices.length; r++) rows.set(buffer.subarray((r + 1) * size - width, (r + 1) * size), r * width);
+  return rows;
+}
+
+/** Mean and inverse standard deviation of each column of `rows` (the training beats'), 0 for a constant column. */
+export function columnScaling(rows: Float32Array, width: number): { mean: Float64Array; scale: Float64Array } {
+  const n = rows.length / width;
+  const mean = new Float64Array(width);
+  const variance = new Float64Array(width);
+  for (let r = 0; r < n; r++) for (let f = 0; f < width; f++) mean[f] += rows[r * width + f] / n;
+  for (let r = 0; r < n; r++) for (let f = 0; f < width; f++) variance[f] += (rows[r * width + f] - mean[f]) ** 2 / n;
+  return { mean, scale: Float64Array.from(variance, (v) => (v > 1e-12 ? 1 / Math.sqrt(v) : 0)) };
+}
+
+/** `rows` z-scored column by column. */
+export function scaleRows(rows: Float32Array, scaling: { mean: Float64Array; scale: Float64Array }): Float32Array {
+  const width = scaling.mean.length;
+  return Float32Array.from(rows, (v, i) => (v - scaling.mean[i % width]) * scaling.scale[i % width]);
+}
+
+/**
+ * Class probabilities of each query row from its k nearest reference rows (Euclidean): the votes
+ * of each class plus `smoothing`, over k plus `smoothing` x classes. `selfOf[q]`, when given, is
+ * the reference row that is query q itself (-1 for none), which does not vote for it.
+ */
+export function neighbourProbabilities(reference: Float32Array, referenceLabels: ArrayLike<number>, query: Float32Array, width: number, classes: number,
+  settings: Pick<LocalStageSettings, "k" | "smoothing">, selfOf?: Int32Array): Float32Array {
+  const references = referenceLabels.length;
+  const queries = query.length / width;
+  const out = new Float32Array(queries * classes);
+  const k = Math.min(settings.k, references - (selfOf ? 1 : 0));
+  const bestDistance = new Float64Array(Math.max(k, 1));
+  const bestLabel = new Int32Array(Math.max(k, 1));
+  for (let q = 0; q < queries; q++) {
+    let found = 0;
+    for (let r = 0; r < references && k > 0; r++) {
+      if (selfOf && selfOf[q] === r) continue;
+      let d = 0;
+      for (let f = 0; f < width; f++) {
+        const diff = query[q * width + f] - reference[r * width + f];
+        d += diff * diff;
+      }
+      if (found === k && d >= bestDistance[k - 1]) continue;
+      // Insertion into the sorted list of the k nearest so far (ties keep the earlier reference).
+      let at = found < k ? found++ : k - 1;
+      while (at > 0 && bestDistance[at - 1] > d) {
+        bestDistance[at] = bestDistance[at - 1];
+        bestLabel[at] = bestLabel[at - 1];
+        at--;
+      }
+      bestDistance[at] = d;
+      bestLabel[at] = referenceLabels[r];
+    }
+    const total = found + settings.smoothing * classes;
+    for (let c = 0; c < classes; c++) out[q * classes + c] = total > 0 ? settings.smoothing / total : 1 / classes;
+    for (let j = 0; j < found; j++) out[q * classes + bestLabel[j]] += 1 / total;
+  }
+  return out;
+}
+
+/** Row by row, p_network^(1 - weight) x p_local^weight, normalised to sum to 1. */
+export function combineProbabilities(network: Float32Array, local: Float32Array, classes: number, weight: number): Float32Array {
+  const out = new Float32Array(network.length);
+  for (let r = 0; r < network.length / classes; r++) {
+    let sum = 0;
+    for (let c = 0; c < classes; c++) {
+      const i = r * classes + c;
+      out[i] = Math.exp((1 - weight) * Math.log(Math.max(network[i], 1e-12)) + weight * Math.log(Math.max(local[i], 1e-12)));
+      sum += out[i];
+    }
+    for (let c = 0; c < classes; c++) out[r * classes + c] /= sum;
+  }
+  return out;
+}
+
+/** Rows of `indices` by group, in order: group -> positions in `indices`. */
+export function rowsByGroup(indices: ArrayLike<number>, groupOf: ArrayLike<unknown>): Map<unknown, number[]> {
+  const members = new Map<unknown, number[]>();
+  for (let row = 0; row < indices.length; row++) {
+    const group = groupOf[indices[row]];
+    const rows = members.get(group);
+    if (rows) rows.push(row);
+    else members.set(group, [row]);
+  }
+  return members;
+}
+
+function pick(rows: Float32Array, width: number, positions: readonly number[]): Float32Array {
+  const out = new Float32Array(positions.length * width);
+  positions.forEach((p, j) => out.set(rows.subarray(p * width, (p + 1) * width), j * width));
+  return out;
+}
+
+/**
+ * The patient-specific local stage: each test beat's probabilities are the network's combined with
+ * the vote of its nearest labelled local beats of the same record (`local`, its rows and labels).
+ * A record without local beats keeps the network's probabilities. Rows are z-scored measurements.
+ */
+export function localBeatsProbabilities(test: { rows: Float32Array; probabilities: Float32Array; groups: readonly unknown[] },
+  local: { rows: Float32Array; labels: ArrayLike<number>; groups: readonly unknown[] }, width: number, classes: number, settings: LocalStageSettings = LOCAL_BEATS_STAGE): Float32Array {
+  const out = test.probabilities.slice();
+  const localOf = rowsByGroup(Int32Array.from(local.groups.keys()), local.groups);
+  for (const [group, rows] of rowsByGroup(Int32Array.from(test.groups.keys()), test.groups)) {
+    const references = localOf.get(group);
+    if (!references || references.length === 0) continue;
+    const votes = neighbourProbabilities(pick(local.rows, width, references), Int32Array.from(references, (r) => local.labels[r]), pick(test.rows, width, rows), width, classes, settings);
+    const combined = combineProbabilities(pick(test.probabilities, classes, rows), votes, classes, settings.weight);
+    rows.forEach((row, j) => out.set(combined.subarray(j * classes, (j + 1) * classes), row * classes));
+  }
+  return out;
+}
+
+/**
+ * The label-free local stage: within each record, the beats the network classifies with at least
+ * `confidence` become reference beats labelled by the network's choice; every beat of the record
+ * is then combined with the vote of its nearest reference beats (itself excluded). No label is
+ * read. A record with no confident beat keeps the network's probabilities.
+ */
+export function selfTrainingProbabilities(test: { rows: Float32Array; probabilities: Float32Array; groups: readonly unknown[] }, width: number, classes: number,
+  settings: LocalStageSettings & { confidence: number } = SELF_TRAINING_STAGE): Float32Array {
+  const out = test.probabilities.slice();
+  for (const rows of rowsByGroup(Int32Array.from(test.groups.keys()), test.groups).values()) {
+    const references: number[] = [];
+    const labels: number[] = [];
+    const selfOf = new Int32Array(rows.length).fill(-1);
+    rows.forEach((row, j) => {
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (test.probabilities[row * classes + c] > test.probabilities[row * classes + best]) best = c;
+      if (test.probabilities[row * classes + best] < settings.confidence) return;
+      selfOf[j] = references.length;
+      references.push(row);
+      labels.push(best);
+    });
+    if (references.length < 2) continue;
+    const votes = neighbourProbabilities(pick(test.rows, width, references), labels, pick(test.rows, width, rows), width, classes, settings, selfOf);
+    const combined = combineProbabilities(pick(test.probabilities, classes, rows), votes, classes, settings.weight);
+    rows.forEach((row, j) => out.set(combined.subarray(j * classes, (j + 1) * classes), row * classes));
+  }
+  return out;
+}
+
+/**
+ * The z-scoring of the local stage's distances: the running mean and variance of the network's
+ * batch-norm layer over its `width` measurements (the training beats' statistics, as the network
+ * itself z-scores them), so that `train`, `evaluate` and `predict` on a lone record scale alike.
+ */
+export function measurementScaling(network: Network, width: number): { mean: Float64Array; scale: Float64Array } {
+  const layer = network.layers.find((l): l is BatchNorm => l instanceof BatchNorm && l.channels === width);
+  if (!layer) {
+    throw new SpikemedError(`the local adaptation stage measures distances between beats in the model's z-scored measurements, and this model has no batch-norm layer over its ${width} measurements`,
+      "use a model with one, e.g. --model snn-families or mlp-families");
+  }
+  const variance = layer.runningVar.data;
+  return { mean: Float64Array.from(layer.runningMean.data), scale: Float64Array.from(variance, (v) => 1 / Math.sqrt(v + layer.eps)) };
+}
+
+/**
+ * The local stage on the network's probabilities of the beats at `indices` (rows in that order):
+ * `local` given, each record's labelled local beats vote (--adapt local-beats); otherwise each
+ * record's confident beats, labelled by the network (--adapt self-training). `groupOf` is each
+ * sample's record.
+ */
+export function adaptLocally(network: Network, data: ClassificationData, indices: Int32Array, probabilities: Float32Array, groupOf: readonly unknown[],
+  local?: Int32Array): Float32Array {
+  const width = data.featureNames?.length ?? 0;
+  const scaling = measurementScaling(network, width);
+  const classes = data.classNames.length;
+  const test = { rows: scaleRows(featureRows(data, indices), scaling), probabilities, groups: Array.from(indices, (i) => groupOf[i]) };
+  if (!local) return selfTrainingProbabilities(test, width, classes);
+  return localBeatsProbabilities(test, { rows: scaleRows(featureRows(data, local), scaling), labels: Array.from(local, (i) => data.labels[i]), groups: Array.from(local, (i) => groupOf[i]) },
+    width, classes);
+}
