@@ -19,8 +19,12 @@ import { DEFAULT_BEAT_WINDOW, DEFAULT_VALIDATION_FRACTION, beatWindowOptions, fe
 import { confusionMatrix, metricsFromConfusion } from "../src/eval/index.js";
 import { beatData } from "../src/experiment/beat-data.js";
 import { crossValidationFolds } from "../src/experiment/folds.js";
-import { columnScaling, featureRows, localBeatsProbabilities, scaleRows, selfTrainingProbabilities, type LocalStageSettings } from "../src/experiment/adapt-local.js";
+import { columnScaling, combineProbabilities, featureRows, localBeatsProbabilities, scaleRows, selfTrainingProbabilities, shiftPrior, type LocalStageSettings } from "../src/experiment/adapt-local.js";
+import { balanceSettings } from "../src/experiment/run.js";
+import type { SearchTrial } from "../src/experiment/search.js";
+import { buildNetwork } from "../src/model/index.js";
 import { ECG_FAMILIES } from "../src/model/zoo.js";
+import { inferenceBatchSize, predictProbabilities, train } from "../src/train/index.js";
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -45,7 +49,39 @@ const rates = beats.records.map((name) => readHeader(dataDir, name).samplingFreq
 const split = interPatientSplit(beats, { seed: foldSeed, validationBy: "records" });
 const pool = Int32Array.from([...split.train, ...split.validation]).sort();
 const folds = crossValidationFolds(beats.y, pool, 5, { groupOf: Int32Array.from(beats.recordOfBeat), unit: "record", validation: { by: "groups", fraction: DEFAULT_VALIDATION_FRACTION } }, foldSeed);
-const seedDir = path.join(searchDir, "trials", "trial-001", `seed-${foldSeed}`);
+const early = (i: number): boolean => beats.sampleOfBeat[i] < minutes * 60 * rates[beats.recordOfBeat[i]];
+
+// --train-first-minutes R --out DIR: the first-minutes protocol on DS1's folds. Each fold's network
+// trains, with the search's model and settings, on its training records plus the first N minutes of
+// its held-out records, each of those local beats R times (R = 1 is `--adapt first-minutes N`);
+// its held-out probabilities are written where a search keeps them, and DIR is then read as --search.
+const repeatOption = option("--train-first-minutes", "");
+let seedDir = path.join(searchDir, "trials", "trial-001", `seed-${foldSeed}`);
+if (repeatOption) {
+  const repeat = Number(repeatOption);
+  const outDir = option("--out", "");
+  if (!(repeat >= 1) || !outDir) throw new Error("--train-first-minutes R needs R >= 1 and --out DIR");
+  const trial = (JSON.parse(fs.readFileSync(path.join(searchDir, "search.json"), "utf8")) as { trials: SearchTrial[] }).trials[0];
+  seedDir = path.join(outDir, "trials", "trial-001", `seed-${foldSeed}`);
+  fs.mkdirSync(seedDir, { recursive: true });
+  for (const [f, fold] of folds.entries()) {
+    const file = path.join(seedDir, `fold-${f + 1}.json`);
+    if (fs.existsSync(file)) continue;
+    const local = Array.from(fold.test).filter(early);
+    const trainIndices = Int32Array.from([...fold.train, ...Array.from({ length: repeat }, () => local).flat()]);
+    const network = buildNetwork(trial.model, foldSeed);
+    const logFile = fs.openSync(path.join(seedDir, `fold-${f + 1}.log`), "w");
+    await train(network, data, { train: trainIndices, val: fold.val }, {
+      ...trial.train, seed: foldSeed, runDir: path.join(seedDir, `fold-${f + 1}`), log: { write: (text: string) => { fs.writeSync(logFile, text); return true; } },
+      ...balanceSettings(trial.balance, data, trainIndices, trial.train, trial.maxClassWeight, trial.classWeights),
+    });
+    fs.closeSync(logFile);
+    const { probabilities } = predictProbabilities(network, data, fold.test, inferenceBatchSize(trial.train));
+    fs.writeFileSync(file, JSON.stringify({ probabilities: Buffer.from(probabilities.buffer, probabilities.byteOffset, probabilities.byteLength).toString("base64") }));
+    fs.rmSync(path.join(seedDir, `fold-${f + 1}`), { recursive: true, force: true });
+    console.error(`fold ${f + 1}/5 trained (${local.length} local beats x ${repeat})`);
+  }
+}
 
 interface FoldOutput { test: Int32Array; probabilities: Float32Array; rows: Float32Array }
 const outputs: FoldOutput[] = folds.map((fold, f) => {
@@ -58,7 +94,6 @@ const outputs: FoldOutput[] = folds.map((fold, f) => {
   return { test: fold.test, probabilities, rows: scaleRows(featureRows(data, fold.test), scaling) };
 });
 
-const early = (i: number): boolean => beats.sampleOfBeat[i] < minutes * 60 * rates[beats.recordOfBeat[i]];
 const record = (i: number): string => beats.records[beats.recordOfBeat[i]];
 const S = data.classNames.indexOf("S");
 const V = data.classNames.indexOf("V");
@@ -84,19 +119,38 @@ function pooled(stage: (o: FoldOutput) => { keep: (i: number) => boolean; probab
   return score(truth, probabilities);
 }
 
-function localStage(o: FoldOutput, settings: LocalStageSettings): Float32Array {
+const pickRows = (source: Float32Array, w: number, rows: number[]): Float32Array => {
+  const out = new Float32Array(rows.length * w);
+  rows.forEach((r, j) => out.set(source.subarray(r * w, (r + 1) * w), j * w));
+  return out;
+};
+
+/*
+ * The stage with smoothing 0 and weight 1 gives each voted beat its neighbours' shares, count / k
+ * (every record here has more than k reference beats); every smoothing and weight follows from the
+ * counts as the stage computes them, so the neighbours are searched once per k. A row whose shares
+ * are not counts / k is one the stage left alone (the network's probabilities).
+ */
+function localShares(o: FoldOutput, settings: LocalStageSettings): Float32Array {
   const later = Array.from(o.test.keys()).filter((r) => !early(o.test[r]));
   const first = Array.from(o.test.keys()).filter((r) => early(o.test[r]));
-  const pick = (source: Float32Array, w: number, rows: number[]): Float32Array => {
-    const out = new Float32Array(rows.length * w);
-    rows.forEach((r, j) => out.set(source.subarray(r * w, (r + 1) * w), j * w));
-    return out;
-  };
   const combined = localBeatsProbabilities(
-    { rows: pick(o.rows, width, later), probabilities: pick(o.probabilities, classes, later), groups: later.map((r) => record(o.test[r])) },
-    { rows: pick(o.rows, width, first), labels: first.map((r) => beats.y[o.test[r]]), groups: first.map((r) => record(o.test[r])) }, width, classes, settings);
-  const out = o.probabilities.slice();
+    { rows: pickRows(o.rows, width, later), probabilities: pickRows(o.probabilities, classes, later), groups: later.map((r) => record(o.test[r])) },
+    { rows: pickRows(o.rows, width, first), labels: first.map((r) => beats.y[o.test[r]]), groups: first.map((r) => record(o.test[r])) }, width, classes, settings);
+  const out = new Float32Array(o.probabilities.length).fill(NaN);
   later.forEach((r, j) => out.set(combined.subarray(j * classes, (j + 1) * classes), r * classes));
+  return out;
+}
+
+/** The stage's probabilities for (smoothing, weight) from the neighbour shares at k. */
+function fromShares(o: FoldOutput, share: Float32Array, k: number, smoothing: number, weight: number): Float32Array {
+  const out = o.probabilities.slice();
+  for (let r = 0; r < o.test.length; r++) {
+    const counts = Array.from(share.subarray(r * classes, (r + 1) * classes), (v) => v * k);
+    if (counts.some((c) => Number.isNaN(c) || Math.abs(c - Math.round(c)) > 1e-3)) continue;
+    const local = Float32Array.from(counts, (c) => (Math.round(c) + smoothing) / (k + smoothing * classes));
+    out.set(combineProbabilities(o.probabilities.subarray(r * classes, (r + 1) * classes), local, classes, weight), r * classes);
+  }
   return out;
 }
 
@@ -108,9 +162,13 @@ lines.push(`DS1 5-fold CV by records (${searchDir}), ${width} features; objectiv
 lines.push(`\n### --adapt local-beats ${minutes}: scored on each held-out record's beats after minute ${minutes}\n`, header);
 lines.push(`| network alone | ${fmt(pooled((o) => ({ keep: (i) => !early(i), probabilities: o.probabilities })))} |`);
 const local: { name: string; s: Scored }[] = [];
-for (const k of [1, 3, 5, 10, 20]) for (const smoothing of [0.1, 0.5, 1]) for (const weight of [0.3, 0.5, 0.7, 0.9]) {
-  const settings = { k, smoothing, weight };
-  local.push({ name: `k ${k}, smoothing ${smoothing}, weight ${weight}`, s: pooled((o) => ({ keep: (i) => !early(i), probabilities: localStage(o, settings) })) });
+const grids = !process.argv.includes("--prior-only");
+for (const k of grids ? [1, 3, 5, 10, 20] : []) {
+  const perFold = outputs.map((o) => localShares(o, { k, smoothing: 0, weight: 1 }));
+  for (const smoothing of [0.1, 0.5, 1]) for (const weight of [0.3, 0.5, 0.7, 0.9]) {
+    let f = 0;
+    local.push({ name: `k ${k}, smoothing ${smoothing}, weight ${weight}`, s: pooled((o) => ({ keep: (i) => !early(i), probabilities: fromShares(o, perFold[f++], k, smoothing, weight) })) });
+  }
 }
 local.sort((a, b) => b.s.objective - a.s.objective);
 for (const { name, s } of local.slice(0, 12)) lines.push(`| ${name} | ${fmt(s)} |`);
@@ -118,11 +176,75 @@ for (const { name, s } of local.slice(0, 12)) lines.push(`| ${name} | ${fmt(s)} 
 lines.push("\n### --adapt self-training: scored on every held-out beat\n", header);
 lines.push(`| network alone | ${fmt(pooled((o) => ({ keep: () => true, probabilities: o.probabilities })))} |`);
 const self: { name: string; s: Scored }[] = [];
-for (const confidence of [0.6, 0.8, 0.9, 0.95]) for (const k of [3, 5, 10, 20]) for (const smoothing of [0.1, 0.5, 1]) for (const weight of [0.3, 0.5, 0.7]) {
-  const settings = { k, smoothing, weight, confidence };
-  self.push({ name: `confidence ${confidence}, k ${k}, smoothing ${smoothing}, weight ${weight}`, s: pooled((o) => ({ keep: () => true,
-    probabilities: selfTrainingProbabilities({ rows: o.rows, probabilities: o.probabilities, groups: Array.from(o.test, record) }, width, classes, settings) })) });
+for (const confidence of grids ? [0.6, 0.8, 0.9, 0.95] : []) for (const k of [3, 5, 10, 20]) {
+  const perFold = outputs.map((o) => selfTrainingProbabilities({ rows: o.rows, probabilities: o.probabilities, groups: Array.from(o.test, record) }, width, classes, { k, smoothing: 0, weight: 1, confidence }));
+  for (const smoothing of [0.1, 0.5, 1]) for (const weight of [0.3, 0.5, 0.7]) {
+    let f = 0;
+    self.push({ name: `confidence ${confidence}, k ${k}, smoothing ${smoothing}, weight ${weight}`, s: pooled((o) => ({ keep: () => true, probabilities: fromShares(o, perFold[f++], k, smoothing, weight) })) });
+  }
 }
 self.sort((a, b) => b.s.objective - a.s.objective);
 for (const { name, s } of self.slice(0, 12)) lines.push(`| ${name} | ${fmt(s)} |`);
+/**
+ * A record's class frequencies estimated from the network's probabilities alone, no label read:
+ * Saerens et al. 2002's EM (the mean of the prior-shifted probabilities, shifted again by it, until
+ * it settles), from a network whose implied training prior is uniform.
+ */
+function estimatePrior(probabilities: Float32Array, classes: number, iterations = 50): Float64Array {
+  const n = probabilities.length / classes;
+  let prior = new Float64Array(classes).fill(1 / classes);
+  for (let t = 0; t < iterations; t++) {
+    const shifted = shiftPrior(probabilities, classes, prior, 1);
+    const next = new Float64Array(classes);
+    for (let r = 0; r < n; r++) for (let c = 0; c < classes; c++) next[c] += shifted[r * classes + c] / n;
+    const change = next.reduce((m, v, c) => Math.max(m, Math.abs(v - prior[c])), 0);
+    prior = next;
+    if (change < 1e-6) break;
+  }
+  return prior;
+}
+
+/** `probabilities` (a fold's rows) with each record's scored rows shifted to the prior `priorOf` gives for that record's rows. */
+function shiftByRecord(o: FoldOutput, probabilities: Float32Array, scored: (i: number) => boolean, priorOf: (rows: number[]) => ArrayLike<number>, gamma: number): Float32Array {
+  const out = probabilities.slice();
+  const byRecord = new Map<string, number[]>();
+  o.test.forEach((i, r) => { if (scored(i)) { const key = record(i); if (!byRecord.has(key)) byRecord.set(key, []); byRecord.get(key)!.push(r); } });
+  for (const rows of byRecord.values()) {
+    const shifted = shiftPrior(pickRows(probabilities, classes, rows), classes, priorOf(rows), gamma);
+    rows.forEach((r, j) => out.set(shifted.subarray(j * classes, (j + 1) * classes), r * classes));
+  }
+  return out;
+}
+
+lines.push("\n### Prior shift: the record's class frequencies (local beats' labels, or EM on the network's probabilities), optionally after the neighbour vote\n", header);
+const priorRows: { name: string; s: Scored }[] = [];
+const localPrior = (o: FoldOutput, alpha: number) => (rows: number[]): Float64Array => {
+  const name = record(o.test[rows[0]]);
+  const counts = new Float64Array(classes);
+  let n = 0;
+  o.test.forEach((i) => { if (early(i) && record(i) === name) { counts[beats.y[i]]++; n++; } });
+  return Float64Array.from(counts, (c) => (c + alpha) / (n + alpha * classes));
+};
+const knnLocal = [null, { k: 3, smoothing: 0.5, weight: 0.5 }, { k: 10, smoothing: 0.5, weight: 0.3 }];
+for (const knn of knnLocal) {
+  const base = outputs.map((o) => (knn ? fromShares(o, localShares(o, { ...knn, smoothing: 0, weight: 1 }), knn.k, knn.smoothing, knn.weight) : o.probabilities));
+  for (const alpha of [0.5, 2, 10]) for (const gamma of [0.25, 0.5, 0.75, 1]) {
+    let f = 0;
+    priorRows.push({ name: `local-beats: ${knn ? `k ${knn.k}, smoothing ${knn.smoothing}, weight ${knn.weight}` : "no vote"}, local prior (smoothing ${alpha}) ^ ${gamma}`,
+      s: pooled((o) => ({ keep: (i) => !early(i), probabilities: shiftByRecord(o, base[f++], (i) => !early(i), localPrior(o, alpha), gamma) })) });
+  }
+}
+priorRows.sort((a, b) => b.s.objective - a.s.objective);
+for (const { name, s } of priorRows.slice(0, 10)) lines.push(`| ${name} | ${fmt(s)} |`);
+const emRows: { name: string; s: Scored }[] = [];
+for (const knn of [null, { k: 10, smoothing: 1, weight: 0.5, confidence: 0.6 }]) {
+  const base = outputs.map((o) => (knn ? selfTrainingProbabilities({ rows: o.rows, probabilities: o.probabilities, groups: Array.from(o.test, record) }, width, classes, knn) : o.probabilities));
+  for (const gamma of [0.25, 0.5, 0.75, 1]) {
+    let f = 0;
+    emRows.push({ name: `self-training: ${knn ? "vote (confidence 0.6, k 10, smoothing 1, weight 0.5)" : "no vote"}, EM prior ^ ${gamma}`,
+      s: pooled((o) => { const p = base[f++]; return { keep: () => true, probabilities: shiftByRecord(o, p, () => true, (rows) => estimatePrior(pickRows(o.probabilities, classes, rows), classes), gamma) }; }) });
+  }
+}
+emRows.sort((a, b) => b.s.objective - a.s.objective);
+for (const { name, s } of emRows) lines.push(`| ${name} | ${fmt(s)} |`);
 console.log(lines.join("\n"));

@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, ECG_RATE_RANGE, FEATURE_FAMILIES, beatWindowFromSeconds, featuresOfFamilies, type BeatWindow } from "../data/ecg/index.js";
-import { DEFAULT_ADAPT_MINUTES, runExperiment, type Balance, type DataSpec, type EcgAdaptation, type ExperimentOptions } from "../experiment/index.js";
+import { DEFAULT_ADAPT_MINUTES, PATIENT_SPECIFIC, runExperiment, type Balance, type DataSpec, type EcgAdaptation, type ExperimentOptions } from "../experiment/index.js";
 import { buildNetworkFrom, checkConfigSettings, MAX_TIME_STEPS, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
 import { fraction, list, maxImagePixelsOption, nonNegativeInt, nonNegativeNumber, numberOption, oneOf, positiveInt, positiveNumber, readNumber, seconds } from "./options.js";
@@ -44,7 +44,9 @@ export function trainCommand(): Command {
       `local-beats [N] (patient-specific, N default ${DEFAULT_ADAPT_MINUTES}): the first N minutes' beats of each test record, labelled, stay out of training and vote, ` +
       "by their nearest neighbours in the model's z-scored measurements, beside the network's probabilities on the rest of their record (de Chazal & Reilly 2006's local and global classifiers); " +
       "self-training (label-free): within each test record, the beats the network classifies with confidence, labelled by the network, vote the same way on every beat of the record " +
-      "(both: features models with a batch-norm layer, e.g. snn-families; training is the plain run's)")
+      "(both: features models with a batch-norm layer, e.g. snn-families; training is the plain run's); " +
+      `patient-specific [N] (N default ${DEFAULT_ADAPT_MINUTES}): first-minutes with each local beat ${PATIENT_SPECIFIC.repeat} times in training, then each record's probabilities moved ` +
+      `towards its local beats' class frequencies (to the power ${PATIENT_SPECIFIC.priorGamma}; both chosen on DS1's folds)`)
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list)
     .action(async (task: Task, flags: TrainFlags) => {
       await selectBackend(flags);
@@ -345,9 +347,9 @@ function adaptation(flags: ExperimentFlags): EcgAdaptation | undefined {
   if (!flags.adapt) return undefined;
   if (flags.split !== "inter") throw new SpikemedError("--adapt applies to --split inter only (an intra-patient split already trains on every test patient)", "add --split inter, or drop --adapt");
   const [kind, minutes, ...extra] = flags.adapt;
-  const fix = `write --adapt first-minutes N or local-beats N (e.g. --adapt first-minutes ${DEFAULT_ADAPT_MINUTES}), --adapt unlabeled or --adapt self-training`;
+  const fix = `write --adapt first-minutes N, local-beats N or patient-specific N (e.g. --adapt first-minutes ${DEFAULT_ADAPT_MINUTES}), --adapt unlabeled or --adapt self-training`;
   if ((kind === "unlabeled" || kind === "self-training") && minutes === undefined) return { kind };
-  if (kind !== "first-minutes" && kind !== "local-beats") throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: unknown protocol "${kind}"`, fix);
+  if (kind !== "first-minutes" && kind !== "local-beats" && kind !== "patient-specific") throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: unknown protocol "${kind}"`, fix);
   const n = minutes === undefined ? DEFAULT_ADAPT_MINUTES : readNumber(minutes, { min: 0, minIncluded: false });
   if (n === null || extra.length > 0) throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: expected a positive number of minutes after ${kind}`, fix);
   return { kind, minutes: n };

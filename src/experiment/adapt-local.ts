@@ -27,10 +27,10 @@ export interface LocalStageSettings {
 }
 
 /** `--adapt local-beats N`'s stage (DS1 cross-validation, bench/results/ecg-inter.md). */
-export const LOCAL_BEATS_STAGE: LocalStageSettings = { k: 5, smoothing: 0.5, weight: 0.5 };
+export const LOCAL_BEATS_STAGE: LocalStageSettings = { k: 3, smoothing: 0.1, weight: 0.7 };
 
 /** `--adapt self-training`'s stage and the confidence a beat needs to become a reference beat. */
-export const SELF_TRAINING_STAGE: LocalStageSettings & { confidence: number } = { k: 5, smoothing: 0.5, weight: 0.5, confidence: 0.9 };
+export const SELF_TRAINING_STAGE: LocalStageSettings & { confidence: number } = { k: 10, smoothing: 1, weight: 0.5, confidence: 0.6 };
 
 /** The per-sample measurements of `indices` (the values stored after each sample's signal), one row each. */
 export function featureRows(data: Pick<ClassificationData, "inputShape" | "featureNames" | "fill">, indices: ArrayLike<number>): Float32Array {
@@ -111,6 +111,45 @@ export function combineProbabilities(network: Float32Array, local: Float32Array,
       sum += out[i];
     }
     for (let c = 0; c < classes; c++) out[r * classes + c] /= sum;
+  }
+  return out;
+}
+
+/**
+ * Each row times `prior` to the power `gamma`, normalised: Bayes' rule moving a network trained on
+ * balanced classes (loss weights n / (K n_c), so its implied prior is uniform) to a record's own class
+ * frequencies (Saerens et al. 2002); gamma 1 is the full shift, 0 none.
+ */
+export function shiftPrior(probabilities: Float32Array, classes: number, prior: ArrayLike<number>, gamma: number): Float32Array {
+  const out = new Float32Array(probabilities.length);
+  for (let r = 0; r < probabilities.length / classes; r++) {
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += out[r * classes + c] = probabilities[r * classes + c] * Math.max(prior[c], 1e-12) ** gamma;
+    for (let c = 0; c < classes; c++) out[r * classes + c] /= sum;
+  }
+  return out;
+}
+
+/**
+ * --adapt patient-specific's last step: each test record's probabilities shifted (shiftPrior) to its
+ * labelled local beats' class frequencies, `smoothing` added to every class's count; a record without
+ * local beats keeps the network's.
+ */
+export function localPriorProbabilities(test: { probabilities: Float32Array; groups: readonly unknown[] }, local: { labels: ArrayLike<number>; groups: readonly unknown[] },
+  classes: number, settings: { smoothing: number; gamma: number }): Float32Array {
+  const out = test.probabilities.slice();
+  const counts = new Map<unknown, Float64Array>();
+  for (let j = 0; j < local.labels.length; j++) {
+    if (!counts.has(local.groups[j])) counts.set(local.groups[j], new Float64Array(classes));
+    counts.get(local.groups[j])![local.labels[j]]++;
+  }
+  for (const [group, rows] of rowsByGroup(Int32Array.from(test.groups.keys()), test.groups)) {
+    const count = counts.get(group);
+    if (!count) continue;
+    const n = count.reduce((a, b) => a + b, 0);
+    const prior = Float64Array.from(count, (c) => (c + settings.smoothing) / (n + settings.smoothing * classes));
+    const shifted = shiftPrior(pick(test.probabilities, classes, rows), classes, prior, settings.gamma);
+    rows.forEach((row, j) => out.set(shifted.subarray(j * classes, (j + 1) * classes), row * classes));
   }
   return out;
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import os from "node:os";
 import path from "node:path";
 import { Rng } from "../../src/core/index.js";
-import { adaptLocally, combineProbabilities, localBeatsProbabilities, neighbourProbabilities, prepareData, selfTrainingProbabilities, splitCautions } from "../../src/experiment/index.js";
+import { PATIENT_SPECIFIC, adaptLocally, combineProbabilities, localBeatsProbabilities, localPriorProbabilities, neighbourProbabilities, prepareData, selfTrainingProbabilities, shiftPrior, splitCautions } from "../../src/experiment/index.js";
 import { BatchNorm, buildNetwork, ecgFamiliesSnn } from "../../src/model/index.js";
 import { flatArrayData } from "../../src/train/index.js";
 
@@ -103,4 +103,34 @@ test("local-beats on the embedded sample: the first minutes stay out of training
   assert.match(local.splitDescription, /local stage: .* \d+ local beats \(the first 5 minutes of each DS2 record, labelled, voting beside the network\), test \d+ \(DS2 beats after minute 5\)/);
   assert.match(splitCautions(local.spec)[0], /^patient-specific protocol \(--adapt local-beats 5/);
   assert.match(splitCautions({ ...spec, adapt: { kind: "self-training" } })[0], /^label-free adaptation \(--adapt self-training\)/);
+});
+
+test("patient-specific prior: each record's probabilities times its local beats' class frequencies (plus the smoothing) to the power gamma, by hand", () => {
+  const test_ = { probabilities: Float32Array.of(0.5, 0.5, 0.5, 0.5, 0.2, 0.8), groups: ["A", "A", "B"] };
+  const local = { labels: [0, 0, 0, 1], groups: ["A", "A", "A", "A"] };
+  // A: counts 3, 1 -> prior 0.75, 0.25; B has no local beats.
+  close(localPriorProbabilities(test_, local, 2, { smoothing: 0, gamma: 1 }), [0.75, 0.25, 0.75, 0.25, 0.2, 0.8]);
+  const a = Math.sqrt(0.75);
+  const b = Math.sqrt(0.25);
+  close(localPriorProbabilities(test_, local, 2, { smoothing: 0, gamma: 0.5 }).subarray(0, 2), [a / (a + b), b / (a + b)]);
+  // smoothing 1: (3 + 1) / 6, (1 + 1) / 6
+  close(localPriorProbabilities(test_, local, 2, { smoothing: 1, gamma: 1 }).subarray(0, 2), [4 / 6, 2 / 6]);
+  close(shiftPrior(Float32Array.of(0.3, 0.7), 2, [0.5, 0.5], 1), [0.3, 0.7], "a uniform prior changes nothing");
+});
+
+test("patient-specific on the embedded sample: the local beats train PATIENT_SPECIFIC.repeat times each, the test is first-minutes'", async () => {
+  const spec = { task: "ecg" as const, dataDir: null, split: "inter" as const, seed: 1, validationBy: "records" as const };
+  const plain = await prepareData(spec);
+  const fm = await prepareData({ ...spec, adapt: { kind: "first-minutes", minutes: 5 } });
+  const ps = await prepareData({ ...spec, adapt: { kind: "patient-specific", minutes: 5 } });
+  assert.deepEqual(Array.from(ps.split.test), Array.from(fm.split.test));
+  assert.deepEqual(Array.from(ps.split.val), Array.from(fm.split.val));
+  const local = ps.localBeats!;
+  assert.equal(ps.split.train.length, plain.split.train.length + PATIENT_SPECIFIC.repeat * local.length);
+  const times = new Map<number, number>();
+  for (const i of ps.split.train) times.set(i, (times.get(i) ?? 0) + 1);
+  assert.ok(Array.from(local).every((i) => times.get(i) === PATIENT_SPECIFIC.repeat));
+  assert.ok(Array.from(plain.split.train).every((i) => times.get(i) === 1));
+  assert.match(splitCautions(ps.spec)[0], /^patient-specific protocol \(--adapt patient-specific 5/);
+  assert.match(ps.splitDescription, new RegExp(`\\(${local.length} DS2 beats x ${PATIENT_SPECIFIC.repeat}\\)`));
 });
