@@ -23,7 +23,7 @@ export type EcgAdaptation = { kind: "first-minutes" | "local-beats" | "patient-s
  * shiftPrior, those frequencies with `priorSmoothing` added to every class, to the power `priorGamma`).
  * Chosen by cross-validation over DS1's records (bench/ecg-adapt-cv.ts; bench/results/ecg-inter.md).
  */
-export const PATIENT_SPECIFIC = { repeat: 10, priorSmoothing: 0.5, priorGamma: 0.25 };
+export const PATIENT_SPECIFIC = { repeat: 30, priorSmoothing: 0.5, priorGamma: 0.25 };
 
 /** AAMI's "local" beats: the first 5 minutes of each record (de Chazal & Reilly 2006, Kiranyaz et al. 2016). */
 export const DEFAULT_ADAPT_MINUTES = 5;

@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import os from "node:os";
 import path from "node:path";
 import { Rng } from "../../src/core/index.js";
-import { PATIENT_SPECIFIC, adaptLocally, combineProbabilities, localBeatsProbabilities, localPriorProbabilities, neighbourProbabilities, prepareData, selfTrainingProbabilities, shiftPrior, splitCautions } from "../../src/experiment/index.js";
+import { PATIENT_SPECIFIC, adaptLocally, predictRecordBeats, combineProbabilities, localBeatsProbabilities, localPriorProbabilities, neighbourProbabilities, prepareData, selfTrainingProbabilities, shiftPrior, splitCautions } from "../../src/experiment/index.js";
 import { BatchNorm, buildNetwork, ecgFamiliesSnn } from "../../src/model/index.js";
 import { flatArrayData } from "../../src/train/index.js";
+import { readRecord, sampleDataDir } from "../../src/data/ecg/index.js";
 
 process.env.SPIKEMED_CACHE ??= path.join(os.tmpdir(), "spikemed-experiment-cache");
 
@@ -133,4 +134,23 @@ test("patient-specific on the embedded sample: the local beats train PATIENT_SPE
   assert.ok(Array.from(plain.split.train).every((i) => times.get(i) === 1));
   assert.match(splitCautions(ps.spec)[0], /^patient-specific protocol \(--adapt patient-specific 5/);
   assert.match(ps.splitDescription, new RegExp(`\\(${local.length} DS2 beats x ${PATIENT_SPECIFIC.repeat}\\)`));
+});
+
+test("predict --adapt self-training on a lone record: the same answers with and without its annotations, each row a distribution", () => {
+  const model = ecgFamiliesSnn();
+  const network = buildNetwork(model, 2);
+  const manifest = { format: "spikemed-run" as const, version: 1 as const, task: "ecg" as const, model, classNames: ["N", "S", "V", "F", "Q"],
+    data: { task: "ecg" as const, dataDir: null, split: "inter" as const, seed: 1 }, train: {}, seed: 2, createdAt: "2026-12-08T00:00:00Z" };
+  const annotated = readRecord(sampleDataDir(), "100", { annotator: "atr" });
+  const bare = readRecord(sampleDataDir(), "100", { annotator: null });
+  assert.ok(annotated.annotations && !bare.annotations);
+  const a = predictRecordBeats(network, manifest, annotated, "100", "self-training");
+  const b = predictRecordBeats(network, manifest, bare, "100", "self-training");
+  assert.deepEqual(Array.from(a.probabilities), Array.from(b.probabilities));
+  for (let r = 0; r < a.labels.length; r++) {
+    const row = a.probabilities.subarray(r * 5, (r + 1) * 5);
+    assert.ok(Math.abs(row.reduce((x, y) => x + y, 0) - 1) < 1e-5 && row.every((v) => v >= 0 && Number.isFinite(v)));
+  }
+  const noBatchNorm = { ...manifest, model: { ...model, layers: model.layers.filter((l) => l.type !== "batchnorm") } };
+  assert.throws(() => predictRecordBeats(buildNetwork(noBatchNorm.model, 2), noBatchNorm, bare, "100", "self-training"), /no batch-norm layer over its 11 measurements/);
 });
