@@ -10,6 +10,12 @@
  *   e.g. spikemed search ecg --data ../shared/data/mitdb --split inter --validation records
  *        --monitor val_balanced_accuracy --schedule cosine --model snn-families --lr 0.003
  *        --objective balanced_accuracy:N,S,V --grid lr=0.003 --out DIR
+ *   --train-first-minutes R --out OUT: first trains each fold's network with the held-out records'
+ *     first N minutes in training, R times each (the first-minutes and patient-specific protocols),
+ *     writes its probabilities under OUT as a search would, and scores those.
+ *   --prior-only: only the prior-shift table (skips the two grids); --local-only: skips self-training's grid.
+ * The bench's networks run on the default backend; its z-scoring is the fold's training beats'
+ * mean and standard deviation (the product's is the network's batch-norm statistics of the same).
  * Objective (fixed before any run): the mean of the S and V sensitivities and positive
  * predictivities (the four figures issue 28's targets name).
  */
@@ -176,7 +182,7 @@ for (const { name, s } of local.slice(0, 12)) lines.push(`| ${name} | ${fmt(s)} 
 lines.push("\n### --adapt self-training: scored on every held-out beat\n", header);
 lines.push(`| network alone | ${fmt(pooled((o) => ({ keep: () => true, probabilities: o.probabilities })))} |`);
 const self: { name: string; s: Scored }[] = [];
-for (const confidence of grids ? [0.6, 0.8, 0.9, 0.95] : []) for (const k of [3, 5, 10, 20]) {
+for (const confidence of grids && !process.argv.includes("--local-only") ? [0.6, 0.8, 0.9, 0.95] : []) for (const k of [3, 5, 10, 20]) {
   const perFold = outputs.map((o) => selfTrainingProbabilities({ rows: o.rows, probabilities: o.probabilities, groups: Array.from(o.test, record) }, width, classes, { k, smoothing: 0, weight: 1, confidence }));
   for (const smoothing of [0.1, 0.5, 1]) for (const weight of [0.3, 0.5, 0.7]) {
     let f = 0;
