@@ -25,7 +25,7 @@ import { DEFAULT_BEAT_WINDOW, DEFAULT_VALIDATION_FRACTION, beatWindowOptions, fe
 import { confusionMatrix, metricsFromConfusion } from "../src/eval/index.js";
 import { beatData } from "../src/experiment/beat-data.js";
 import { crossValidationFolds } from "../src/experiment/folds.js";
-import { columnScaling, combineProbabilities, featureRows, localBeatsProbabilities, scaleRows, selfTrainingProbabilities, shiftPrior, type LocalStageSettings } from "../src/experiment/adapt-local.js";
+import { columnScaling, combineProbabilities, featureRows, localBeatsProbabilities, pickRows, scaleRows, selfTrainingProbabilities, shiftPrior, type LocalStageSettings } from "../src/experiment/adapt-local.js";
 import { balanceSettings } from "../src/experiment/run.js";
 import type { SearchTrial } from "../src/experiment/search.js";
 import { buildNetwork } from "../src/model/index.js";
@@ -125,11 +125,6 @@ function pooled(stage: (o: FoldOutput) => { keep: (i: number) => boolean; probab
   return score(truth, probabilities);
 }
 
-const pickRows = (source: Float32Array, w: number, rows: number[]): Float32Array => {
-  const out = new Float32Array(rows.length * w);
-  rows.forEach((r, j) => out.set(source.subarray(r * w, (r + 1) * w), j * w));
-  return out;
-};
 
 /*
  * The stage with smoothing 0 and weight 1 gives each voted beat its neighbours' shares, count / k

@@ -348,7 +348,10 @@ function adaptation(flags: ExperimentFlags): EcgAdaptation | undefined {
   if (flags.split !== "inter") throw new SpikemedError("--adapt applies to --split inter only (an intra-patient split already trains on every test patient)", "add --split inter, or drop --adapt");
   const [kind, minutes, ...extra] = flags.adapt;
   const fix = `write --adapt first-minutes N, local-beats N or patient-specific N (e.g. --adapt first-minutes ${DEFAULT_ADAPT_MINUTES}), --adapt unlabeled or --adapt self-training`;
-  if ((kind === "unlabeled" || kind === "self-training") && minutes === undefined) return { kind };
+  if (kind === "unlabeled" || kind === "self-training") {
+    if (minutes !== undefined) throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: ${kind} reads no labelled minutes and takes no number`, fix);
+    return { kind };
+  }
   if (kind !== "first-minutes" && kind !== "local-beats" && kind !== "patient-specific") throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: unknown protocol "${kind}"`, fix);
   const n = minutes === undefined ? DEFAULT_ADAPT_MINUTES : readNumber(minutes, { min: 0, minIncluded: false });
   if (n === null || extra.length > 0) throw new SpikemedError(`--adapt ${flags.adapt.join(" ")}: expected a positive number of minutes after ${kind}`, fix);

@@ -148,7 +148,7 @@ export function localPriorProbabilities(test: { probabilities: Float32Array; gro
     if (!count) continue;
     const n = count.reduce((a, b) => a + b, 0);
     const prior = Float64Array.from(count, (c) => (c + settings.smoothing) / (n + settings.smoothing * classes));
-    const shifted = shiftPrior(pick(test.probabilities, classes, rows), classes, prior, settings.gamma);
+    const shifted = shiftPrior(pickRows(test.probabilities, classes, rows), classes, prior, settings.gamma);
     rows.forEach((row, j) => out.set(shifted.subarray(j * classes, (j + 1) * classes), row * classes));
   }
   return out;
@@ -166,7 +166,8 @@ export function rowsByGroup(indices: ArrayLike<number>, groupOf: ArrayLike<unkno
   return members;
 }
 
-function pick(rows: Float32Array, width: number, positions: readonly number[]): Float32Array {
+/** The rows at `positions` of a matrix of `width` columns, in that order. */
+export function pickRows(rows: Float32Array, width: number, positions: readonly number[]): Float32Array {
   const out = new Float32Array(positions.length * width);
   positions.forEach((p, j) => out.set(rows.subarray(p * width, (p + 1) * width), j * width));
   return out;
@@ -184,8 +185,8 @@ export function localBeatsProbabilities(test: { rows: Float32Array; probabilitie
   for (const [group, rows] of rowsByGroup(Int32Array.from(test.groups.keys()), test.groups)) {
     const references = localOf.get(group);
     if (!references || references.length === 0) continue;
-    const votes = neighbourProbabilities(pick(local.rows, width, references), Int32Array.from(references, (r) => local.labels[r]), pick(test.rows, width, rows), width, classes, settings);
-    const combined = combineProbabilities(pick(test.probabilities, classes, rows), votes, classes, settings.weight);
+    const votes = neighbourProbabilities(pickRows(local.rows, width, references), Int32Array.from(references, (r) => local.labels[r]), pickRows(test.rows, width, rows), width, classes, settings);
+    const combined = combineProbabilities(pickRows(test.probabilities, classes, rows), votes, classes, settings.weight);
     rows.forEach((row, j) => out.set(combined.subarray(j * classes, (j + 1) * classes), row * classes));
   }
   return out;
@@ -213,8 +214,8 @@ export function selfTrainingProbabilities(test: { rows: Float32Array; probabilit
       labels.push(best);
     });
     if (references.length < 2) continue;
-    const votes = neighbourProbabilities(pick(test.rows, width, references), labels, pick(test.rows, width, rows), width, classes, settings, selfOf);
-    const combined = combineProbabilities(pick(test.probabilities, classes, rows), votes, classes, settings.weight);
+    const votes = neighbourProbabilities(pickRows(test.rows, width, references), labels, pickRows(test.rows, width, rows), width, classes, settings, selfOf);
+    const combined = combineProbabilities(pickRows(test.probabilities, classes, rows), votes, classes, settings.weight);
     rows.forEach((row, j) => out.set(combined.subarray(j * classes, (j + 1) * classes), row * classes));
   }
   return out;
