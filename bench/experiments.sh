@@ -65,6 +65,10 @@ node dist/bench/ecg-svm.js --cv --max-normal 2000
 $S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --seeds 5 --out runs/bench/ecg-inter-snn-families-5seeds
 node dist/bench/ecg-svm.js --test --features rhythm+template
 $S ecg --model mlp-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --seeds 5 --out runs/bench/ecg-inter-mlp-families-5seeds
+# Its five seeds as one ensemble (2026-12-08): chosen on DS1's folds first (a search of 5 seeds, whose fold files keep their probabilities), then DS2 once.
+$SEARCH ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-families --lr 0.003 --threads 1 --objective balanced_accuracy:N,S,V --grid lr=0.003 --seeds 5 --out runs/search/ensemble-oof
+node dist/bench/ecg-ensemble.js --search runs/search/ensemble-oof
+node dist/bench/ecg-ensemble.js --runs runs/bench/ecg-inter-snn-families-5seeds
 # Issue 28 item 3 (2026-12-08): adapting to the patient, each protocol its own row (bench/results/ecg-inter.md, "Adapting to the patient").
 $S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt first-minutes 5 --seeds 5 --out runs/bench/ecg-adapt-first-minutes-5
 $S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt unlabeled --seeds 5 --out runs/bench/ecg-adapt-unlabeled
