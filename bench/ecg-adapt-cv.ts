@@ -13,6 +13,7 @@
  *   --train-first-minutes R --out OUT: first trains each fold's network with the held-out records'
  *     first N minutes in training, R times each (the first-minutes and patient-specific protocols),
  *     writes its probabilities under OUT as a search would, and scores those.
+ *     --class-weights F=1: named classes' loss weights in those trainings, as train's option.
  *   --prior-only: only the prior-shift table (skips the two grids); --local-only: skips self-training's grid.
  * The bench's networks run on the default backend; its z-scoring is the fold's training beats'
  * mean and standard deviation (the product's is the network's batch-norm statistics of the same).
@@ -67,7 +68,10 @@ if (repeatOption) {
   const repeat = Number(repeatOption);
   const outDir = option("--out", "");
   if (!(repeat >= 1) || !outDir) throw new Error("--train-first-minutes R needs R >= 1 and --out DIR");
-  const trial = (JSON.parse(fs.readFileSync(path.join(searchDir, "search.json"), "utf8")) as { trials: SearchTrial[] }).trials[0];
+  const searched = (JSON.parse(fs.readFileSync(path.join(searchDir, "search.json"), "utf8")) as { trials: SearchTrial[] }).trials[0];
+  // --class-weights F=1,...: named classes' loss weights in place of the search's (as train's option of that name).
+  const named = option("--class-weights", "");
+  const trial = named ? { ...searched, classWeights: Object.fromEntries(named.split(",").map((pair) => [pair.split("=")[0], Number(pair.split("=")[1])])) } : searched;
   seedDir = path.join(outDir, "trials", "trial-001", `seed-${foldSeed}`);
   fs.mkdirSync(seedDir, { recursive: true });
   for (const [f, fold] of folds.entries()) {

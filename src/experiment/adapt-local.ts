@@ -5,7 +5,9 @@
  * Reilly 2006 combine a local classifier of each patient's first minutes with their global one.
  * The reference beats are either the record's labelled first minutes (`--adapt local-beats N`) or
  * its own beats that the network classifies with confidence, labelled by the network
- * (`--adapt self-training`: no label read). Both leave the network as trained.
+ * (`--adapt self-training`: no label read). Both leave the network as trained. Also here:
+ * `--adapt patient-specific`'s last step, each record's probabilities moved towards its labelled
+ * local beats' class frequencies (shiftPrior).
  */
 import { SpikemedError } from "../core/errors.js";
 import { BatchNorm } from "../model/layers.js";
@@ -44,7 +46,7 @@ export function featureRows(data: Pick<ClassificationData, "inputShape" | "featu
   return rows;
 }
 
-/** Mean and inverse standard deviation of each column of `rows` (the training beats'), 0 for a constant column. */
+/** Mean and inverse standard deviation of each column of `rows` (the training beats'), 0 for a constant column; bench/ecg-adapt-cv.ts's scaling, where no trained batch-norm layer is kept. */
 export function columnScaling(rows: Float32Array, width: number): { mean: Float64Array; scale: Float64Array } {
   const n = rows.length / width;
   const mean = new Float64Array(width);
