@@ -78,10 +78,12 @@ $SEARCH ecg --data $MITDB --split inter --validation records --monitor val_balan
 node dist/bench/ecg-adapt-cv.js --search runs/search/adapt-oof
 for r in 1 10 30; do node dist/bench/ecg-adapt-cv.js --search runs/search/adapt-oof --train-first-minutes $r --out runs/search/fm-r$r --prior-only; done
 node dist/bench/ecg-adapt-cv.js --search runs/search/adapt-oof --train-first-minutes 30 --out runs/search/fm-r30 --local-only
+node dist/bench/ecg-adapt-cv.js --search runs/search/adapt-oof --train-first-minutes 30 --class-weights F=1 --out runs/search/fm-r30-f1 --prior-only
 # then DS2, once each:
 $S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt self-training --seeds 5 --threads 1 --out runs/bench/ecg-adapt-self-training
 $S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt patient-specific 5 --seeds 5 --threads 1 --out runs/bench/ecg-adapt-patient-specific-5
 $S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt local-beats 5 --seeds 5 --threads 1 --out runs/bench/ecg-adapt-local-beats-5
+$S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt patient-specific 5 --class-weights F=1 --seeds 5 --threads 1 --out runs/bench/ecg-adapt-patient-specific-5-f1
 # 2026-12-03 (commit 48b00a2), intra-patient: the window SNN over both leads, reading all 18 measurements (bench/results/ecg-leads.md),
 # and its ReLU twin with both, either and 20 epochs, to tell which part helps.
 $S ecg --config bench/configs/ecg-snn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-2lead-all-features
