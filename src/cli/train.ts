@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { SpikemedError } from "../core/index.js";
-import { DEFAULT_ADAPT_MINUTES, checkRecipeStart, experimentSettings, runExperiment, validationHint, type ExperimentChoices } from "../experiment/index.js";
+import { DEFAULT_ADAPT_MINUTES, PATIENT_SPECIFIC, checkRecipeStart, experimentSettings, runExperiment, validationHint, type ExperimentChoices } from "../experiment/index.js";
 import { checkQueueUrl } from "../experiment/queue/url.js";
 import type { Task } from "../model/index.js";
 import { list, nonNegativeInt, oneOf, positiveInt, queueOption } from "./options.js";
@@ -28,7 +28,13 @@ export function trainCommand(): Command {
       `first-minutes [N] (AAMI's patient-specific protocol, N default ${DEFAULT_ADAPT_MINUTES}): the beats of the first N minutes of each test (DS2) record, with their labels, ` +
       "join the training set from the start (one training, no separate fine-tuning stage; validation stays on DS1) and the test set is each record's beats after minute N; " +
       "unlabeled: before classifying each test record, the model's batch-norm statistics are re-estimated on that record's own beats (AdaBN; their signals only, no label read; " +
-      "models with a batch-norm layer, e.g. snn-families, mlp-families; training is the plain run's)")
+      "models with a batch-norm layer, e.g. snn-families, mlp-families; training is the plain run's); " +
+      `local-beats [N] (patient-specific, N default ${DEFAULT_ADAPT_MINUTES}): the first N minutes' beats of each test record, labelled, stay out of training and vote, ` +
+      "by their nearest neighbours in the model's z-scored measurements, beside the network's probabilities on the rest of their record (de Chazal & Reilly 2006's local and global classifiers); " +
+      "self-training (label-free): within each test record, the beats the network classifies with confidence, labelled by the network, vote the same way on every beat of the record " +
+      "(both: features models with a batch-norm layer, e.g. snn-families; training is the plain run's); " +
+      `patient-specific [N] (N default ${DEFAULT_ADAPT_MINUTES}): first-minutes with each local beat ${PATIENT_SPECIFIC.repeat} times in training, then each record's probabilities moved ` +
+      `towards its local beats' class frequencies (to the power ${PATIENT_SPECIFIC.priorGamma}; both chosen on DS1's folds)`)
     .option("--devices <list>", "energy estimate devices (default all: cpu,gpu,arm,loihi,spinnaker,spinnaker2)", list), "put the seeds (each trained into its own folder under --out, which every worker must see)")
     .action(async (task: Task, flags: TrainFlags) => {
       if (flags.queue) checkQueueUrl(flags.queue);

@@ -11,7 +11,8 @@ export {
   EXTERNAL_SPLIT, evaluateExternal, evaluateExternalSeeds, holdsRunRecords, leadsOfRecord, prepareExternalEcg, recordsOfRun, seedRunDirs,
   type ExternalData, type ExternalEvaluation, type ExternalSeedsEvaluation,
 } from "./external.js";
-export { DEFAULT_ADAPT_MINUTES, describeFirstMinutes, firstMinutesSplit, predictAdaptedByGroup, withAdaptedNetwork, type EcgAdaptation, type FirstMinutesSplit } from "./adapt.js";
+export { LOCAL_BEATS_STAGE, SELF_TRAINING_STAGE, adaptLocally, combineProbabilities, localBeatsProbabilities, localPriorProbabilities, shiftPrior, neighbourProbabilities, selfTrainingProbabilities } from "./adapt-local.js";
+export { DEFAULT_ADAPT_MINUTES, PATIENT_SPECIFIC, describeFirstMinutes, firstMinutesSplit, predictAdaptedByGroup, withAdaptedNetwork, type EcgAdaptation, type FirstMinutesSplit } from "./adapt.js";
 export { readNumber, type NumberBounds } from "./numbers.js";
 export { RECIPES, checkRecipeStart, withRecipe, type RecipeName } from "./recipes.js";
 export {

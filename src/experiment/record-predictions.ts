@@ -12,6 +12,7 @@ import { argmaxRows } from "../eval/metrics.js";
 import type { Network } from "../model/network.js";
 import { predictProbabilities } from "../train/data.js";
 import { withAdaptedNetwork } from "./adapt.js";
+import { adaptLocally } from "./adapt-local.js";
 import { beatData } from "./beat-data.js";
 import type { RunManifest } from "./run-format.js";
 
@@ -48,13 +49,15 @@ export interface RecordPrediction {
 /**
  * One class per detected beat of `record`; `where` names the record in errors. With `adapt`
  * "unlabeled", the network's batch-norm statistics are first those of this record's own beats
- * (AdaBN; its annotations are never read), and the trained ones are restored afterwards.
+ * (AdaBN; its annotations are never read), and the trained ones are restored afterwards; with
+ * "self-training", the record's confidently classified beats vote beside the network (adapt-local.ts).
  */
-export function predictRecordBeats(network: Network, manifest: RunManifest, record: WfdbRecord, where: string, adapt?: "unlabeled"): RecordPrediction {
+export function predictRecordBeats(network: Network, manifest: RunManifest, record: WfdbRecord, where: string, adapt?: "unlabeled" | "self-training"): RecordPrediction {
   const { beats, n, data } = recordBeats(manifest, record, where);
   const all = Int32Array.from({ length: n }, (_, i) => i);
   const predict = () => predictProbabilities(network, data, all, 256);
-  const { probabilities } = adapt === "unlabeled" ? withAdaptedNetwork(network, data, all, predict) : predict();
+  const networkProbabilities = adapt === "unlabeled" ? withAdaptedNetwork(network, data, all, predict).probabilities : predict().probabilities;
+  const probabilities = adapt === "self-training" ? adaptLocally(network, data, all, networkProbabilities, new Array<string>(n).fill(record.name)) : networkProbabilities;
   const classNames = manifest.classNames;
   const labels = argmaxRows(probabilities, n, classNames.length);
   const summary = Object.fromEntries(classNames.map((c, k) => [c, labels.filter((l) => l === k).length]));

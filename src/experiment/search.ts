@@ -283,7 +283,9 @@ export async function runFold(prepared: PreparedData, trial: SearchTrial, fold: 
     });
     const { probabilities } = predictProbabilities(network, data, fold.test, inferenceBatchSize(trial.train));
     const predictions = Uint8Array.from(argmaxRows(probabilities, fold.test.length, data.classNames.length));
-    writeFileAtomic(file, JSON.stringify({ bestEpoch: trained.bestEpoch, seconds: trained.seconds, predictions: Buffer.from(predictions).toString("base64") }));
+    // The probabilities too (float32, row per held-out sample), for stages that work on them after the network (src/experiment/adapt-local.ts's DS1 check).
+    writeFileAtomic(file, JSON.stringify({ bestEpoch: trained.bestEpoch, seconds: trained.seconds, predictions: Buffer.from(predictions).toString("base64"),
+      probabilities: Buffer.from(probabilities.buffer, probabilities.byteOffset, probabilities.byteLength).toString("base64") }));
     fs.rmSync(runDir, { recursive: true, force: true });
     return { predictions, bestEpoch: trained.bestEpoch, seconds: trained.seconds, wallSeconds: (Date.now() - began) / 1000, reused: false };
   } finally {

@@ -437,6 +437,9 @@ test("--adapt first-minutes: an inter-patient run whose report names the protoco
     [[...common, "--adapt", "weekly"], /--adapt weekly: unknown protocol "weekly"/],
     [["train", "ecg", "--split", "inter", "--model", "snn", "--adapt", "unlabeled"], /model "ecg-snn" has no batch-norm layer/],
     [[...common, "--adapt", "first-minutes", "0"], /--adapt first-minutes 0: expected a positive number of minutes/],
+    [[...common, "--adapt", "local-beats", "0"], /--adapt local-beats 0: expected a positive number of minutes after local-beats/],
+    [[...common, "--adapt", "self-training", "3"], /--adapt self-training 3: self-training reads no labelled minutes and takes no number/],
+    [["train", "ecg", "--split", "inter", "--model", "snn", "--adapt", "self-training"], /--adapt self-training compares beats .* model "ecg-snn" has no measurements through a batch-norm layer/],
   ] as const) {
     const bad = cli(...args);
     assert.equal(bad.code, 1, bad.err);
