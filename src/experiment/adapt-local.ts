@@ -13,7 +13,7 @@ import { SpikemedError } from "../core/errors.js";
 import { BatchNorm } from "../model/layers.js";
 import type { Network } from "../model/network.js";
 import type { ClassificationData } from "../train/data.js";
-import { sampleSize } from "../train/data.js";
+import { batchBuffers } from "../train/data.js";
 
 /**
  * The settings of the local stage, chosen by cross-validation over DS1's records with the network
@@ -34,16 +34,13 @@ export const LOCAL_BEATS_STAGE: LocalStageSettings = { k: 3, smoothing: 0.1, wei
 /** `--adapt self-training`'s stage and the confidence a beat needs to become a reference beat. */
 export const SELF_TRAINING_STAGE: LocalStageSettings & { confidence: number } = { k: 10, smoothing: 1, weight: 0.5, confidence: 0.6 };
 
-/** The per-sample measurements of `indices` (the values stored after each sample's signal), one row each. */
+/** The per-sample measurements of `indices` (their batches' features field), one row each. */
 export function featureRows(data: Pick<ClassificationData, "inputShape" | "featureNames" | "fill">, indices: ArrayLike<number>): Float32Array {
   const width = data.featureNames?.length ?? 0;
   if (width === 0) throw new RangeError("the local stage reads the model's per-beat measurements, and this data has none");
-  const size = sampleSize(data);
-  const buffer = new Float32Array(indices.length * size);
-  data.fill(indices, buffer);
-  const rows = new Float32Array(indices.length * width);
-  for (let r = 0; r < indices.length; r++) rows.set(buffer.subarray((r + 1) * size - width, (r + 1) * size), r * width);
-  return rows;
+  const buffers = batchBuffers(data, indices.length);
+  data.fill(indices, buffers);
+  return buffers.features!;
 }
 
 /** Mean and inverse standard deviation of each column of `rows` (the training beats'), 0 for a constant column; bench/ecg-adapt-cv.ts's scaling, where no trained batch-norm layer is kept. */

@@ -13,7 +13,10 @@ import { Worker } from "node:worker_threads";
 import h5wasm from "h5wasm/node";
 import { SpikemedError } from "../core/index.js";
 import type { Network } from "../model/index.js";
+import type { NirFileGraph } from "./nir-format.js";
 import { fromNirGraph, type ImportedNir, type NirImportOptions } from "./nir-import.js";
+
+export type { NirFileGraph };
 import { toNirGraph, type NirExportOptions, type NirGraph, type NirNodeType, type NirValue } from "./nir.js";
 
 /** The NIR release whose primitives (LIF with v_reset) and file layout this writer follows. */
@@ -95,14 +98,6 @@ export async function writeNirFile(graph: NirGraph, file: string): Promise<void>
 
 type H5Group = ReturnType<InstanceType<typeof h5wasm.File>["create_group"]>;
 
-/** A NIR file's graph as stored: node types, numeric parameters (as float64), edges and the graph's metadata. */
-export interface NirFileGraph {
-  version: string;
-  nodes: { name: string; type: string; params: Record<string, { shape: number[]; data: Float64Array }> }[];
-  edges: [string, string][];
-  /** The graph's metadata entries that are text or single numbers (informative only, as NIR says). */
-  metadata: Record<string, string | number>;
-}
 
 /** Parameters larger than this are refused before reading: a damaged shape must not allocate gigabytes. */
 const MAX_PARAM_VALUES = 1 << 26;

@@ -18,8 +18,9 @@ import {
   allLayers, buildNetwork, checkConfigSettings, forwardLayers, Conv1d, Conv2d, Delay, Dense, EulerNeuron, Leaky, NIR_NEURON_MODELS, NIR_NEURON_PARAMETERS, Scale, ThresholdSpikes,
   type LayerConfig, type ModelConfig, type Module, type Network, type NirNeuronModel, type Readout, type Recording,
 } from "../model/index.js";
-import type { NirFileGraph } from "./nir-file.js";
-import { DEFAULT_NIR_DT } from "./nir.js";
+import { DEFAULT_NIR_DT, type NirFileGraph, type SpikemedNodeLayer } from "./nir-format.js";
+
+export type { SpikemedNodeLayer };
 
 export interface NirImportOptions {
   /** Seconds per simulation step (default: the graph's metadata dt, else 1e-4 s, the NIR paper's LIF step). */
@@ -44,13 +45,6 @@ export interface ImportedNir {
   run?: { task?: string; classNames?: string[]; data?: unknown };
 }
 
-/** What spikemed's export records of a node beside NIR's parameters: the layer it stands for, and a LIF's per-neuron betas. */
-export interface SpikemedNodeLayer {
-  layer: LayerConfig;
-  beta?: number[];
-  /** Nodes that belong to this layer after it (a Threshold after an LI, a Scale after an IF). */
-  companions?: string[];
-}
 
 type FileNode = NirFileGraph["nodes"][number];
 type Param = { shape: number[]; data: Float64Array };

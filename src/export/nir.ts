@@ -14,10 +14,9 @@ import {
   AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Delay, Dense, Dropout, EulerNeuron, Flatten, Leaky, NeuronLayer, Pool, ReLU, Residual, Scale, SpikingReLU, SumPool, Synaptic, ThresholdSpikes,
   allLayers, readsOnlyFeatures, type LayerConfig, type ModelConfig, type Module, type Network,
 } from "../model/index.js";
-import type { SpikemedNodeLayer } from "./nir-import.js";
+import { DEFAULT_NIR_DT, type SpikemedNodeLayer } from "./nir-format.js";
 
-/** snnTorch's export step in seconds: the time constants are derived from the per-step decays with it. */
-export const DEFAULT_NIR_DT = 1e-4;
+export { DEFAULT_NIR_DT };
 
 export type NirNodeType =
   | "Input" | "Output" | "Affine" | "Linear" | "Conv1d" | "Conv2d" | "AvgPool2d" | "SumPool2d" | "Flatten"

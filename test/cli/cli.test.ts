@@ -145,7 +145,7 @@ test("issue 27's crashing inputs each get one error line naming the file or opti
     [["train", "ecg", "--epochs", "0x10"], /--epochs.*expected a positive integer, got "0x10"/],
     [["train", "ecg", "--time-steps", "20000"], /--time-steps.*expected a whole number of steps from 1 to 10000, got "20000"/],
     [["energy", "/no/such/run", "--batches", "abc"], /--batches.*expected a positive integer, got "abc"/],
-    [["import", "--help"], /unknown command 'import'/],
+    [["import", path.join(dir, "missing.nir"), "--out", path.join(dir, "imported")], /missing\.nir/],
   ];
   for (const [args, expected] of cases) {
     const r = cli(...args);
