@@ -10,13 +10,15 @@ import type { WfdbRecord } from "../data/ecg/wfdb-files.js";
 import { replacementDrops, signalSegments } from "../eval/occlusion.js";
 import { readsOnlyFeatures } from "../model/features.js";
 import type { Network } from "../model/network.js";
-import { predictProbabilities, sampleSize } from "../train/data.js";
+import { predictProbabilities, sampleSize, type ClassificationData } from "../train/data.js";
 import { recordBeats } from "./record-predictions.js";
 import type { RunManifest } from "./run-format.js";
 
 /** A record's detected beats as whole model inputs (each lead's window, then the features), with what the evidence needs. */
 export interface BeatRows {
   beats: ReturnType<typeof recordBeats>["beats"];
+  /** The beats as the model's data (its input shape and feature names). */
+  data: ClassificationData;
   n: number;
   /** Inputs back to back, `row` values each. */
   rows: Float32Array;
@@ -47,7 +49,7 @@ export function beatRows(network: Network, manifest: RunManifest, record: WfdbRe
     return predictProbabilities(network, rowsData, Int32Array.from({ length: count }, (_, i) => i), 64).probabilities;
   };
   const typical = Float32Array.from(features, (_, f) => median(Array.from({ length: n }, (_, i) => rows[i * row + windowLength + f])));
-  return { beats, n, rows, row, leads: beats.leads, leadLength: beats.windowLength, features, typical, readsWindow: !readsOnlyFeatures(network), predict };
+  return { beats, data, n, rows, row, leads: beats.leads, leadLength: beats.windowLength, features, typical, readsWindow: !readsOnlyFeatures(network), predict };
 }
 
 export interface BeatEvidence {
