@@ -55,7 +55,7 @@ export function pageHtml(notice: string): string {
   }
 </style>
 <h1 id="heading">spikemed</h1>
-<p id="notice" role="note">${notice}</p>
+<p id="notice">${notice}</p>
 <p id="run">Loading the run...</p>
 <div class="toolbar">
   <label><span id="input-label"></span> <select id="inputs"></select></label> <button id="classify" disabled>Classify</button>

@@ -9,7 +9,7 @@
  *
  * For scripts that drive the page (the tests, bench/web-speed.ts): `data-ready`, `data-done`,
  * `data-seconds`, `data-summary` and `data-error` on the body, and `window.spikemedPage` with the
- * last record's prediction and the last beat's detail.
+ * last record's prediction, the last beat's detail, the live mode's beats and the last occlusion map.
  */
 import { renderBeat } from "./beat-view.js";
 import { CLASS_COLOURS, EcgStrip, zoomLabel, clock } from "./ecg-strip.js";
@@ -30,8 +30,10 @@ const labelOf = new Map<number, string>();
 
 interface ShownRecord extends RecordPrediction { sampleRate: number; durationSeconds: number; signals: Float32Array[]; signalNames: string[] }
 let shown: ShownRecord | null = null;
-const exposed = globalThis as unknown as { spikemedPage: { prediction: ShownRecord | null; beat: BeatDetail | null; live: { index: number; label: number; latencyMs: number }[] } };
-exposed.spikemedPage = { prediction: null, beat: null, live: [] };
+const exposed = globalThis as unknown as {
+  spikemedPage: { prediction: ShownRecord | null; beat: BeatDetail | null; live: { index: number; label: number; latencyMs: number }[]; evidence: { image: number; drop: Float32Array } | null };
+};
+exposed.spikemedPage = { prediction: null, beat: null, live: [], evidence: null };
 
 const strip = new EcgStrip(element<HTMLCanvasElement>("strip"), element<HTMLCanvasElement>("overview"));
 const xray = new XrayView(element<HTMLCanvasElement>("xray-canvas"), element<HTMLInputElement>("overlay"), element("result"), element("xray-probabilities"), element("xray-caption"));
@@ -87,7 +89,9 @@ worker.onmessage = ({ data: reply }: MessageEvent<WorkerReply>) => {
       if (reply.id === latest.beat && shown) showBeat(reply.detail);
       return;
     case "image-evidence":
-      if (reply.id === latest.evidence) xray.setEvidence(reply.image, reply.size, reply.drop, reply.classIndex, reply.seconds);
+      if (reply.id !== latest.evidence) return;
+      exposed.spikemedPage.evidence = { image: reply.image, drop: reply.drop };
+      xray.setEvidence(reply.image, reply.size, reply.drop, reply.classIndex, reply.seconds);
       return;
     case "live-beat":
     case "live-end":
