@@ -31,9 +31,10 @@ export function pageHtml(notice: string): string {
   canvas { display: block; width: 100%; touch-action: none; }
   #strip { height: 300px; border: 1px solid var(--line); cursor: grab; }
   #overview { height: 46px; border: 1px solid var(--line); border-top: 0; cursor: pointer; }
-  .panels { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1em; }
+  .panels { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 1em; align-items: start; }
   .panel { min-width: 0; }
   .bar { display: grid; grid-template-columns: 2.5em 1fr 4.5em; align-items: center; gap: 0.4em; margin: 2px 0; }
+  .bar.wide { grid-template-columns: 7em 1fr 4.5em; }
   .bar span.fill { display: block; height: 0.9em; border-radius: 2px; }
   .bar .value { text-align: right; font-variant-numeric: tabular-nums; }
   .legend span { display: inline-block; margin-right: 0.8em; }
@@ -44,7 +45,7 @@ export function pageHtml(notice: string): string {
   .raster canvas { image-rendering: pixelated; border: 1px solid var(--line); max-width: 100%; object-fit: contain; object-position: left top; }
   #xray-view { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1em; }
   #xray-canvas { max-width: 512px; aspect-ratio: 1; image-rendering: pixelated; border: 1px solid var(--line); }
-  #live-log { font: 13px ui-monospace, monospace; max-height: 12em; overflow: auto; background: #fafafa; border: 1px solid var(--line); padding: 0.3em; }
+  #live-log { font: 13px ui-monospace, monospace; white-space: pre; max-height: 12em; overflow: auto; background: #fafafa; border: 1px solid var(--line); padding: 0.3em; }
   .keys { color: #555; font-size: 0.9em; }
   [hidden] { display: none !important; }
   @media (max-width: 800px) {

@@ -58,7 +58,7 @@ export class XrayView {
     this.probabilities.replaceChildren(Object.assign(document.createElement("h2"), { textContent: image.name }),
       ...this.classNames.map((c) => {
         const bar = document.createElement("div");
-        bar.className = "bar";
+        bar.className = "bar wide";
         bar.innerHTML = `<b></b><span><span class="fill"></span></span><span class="value"></span>`;
         (bar.children[0] as HTMLElement).textContent = c;
         const fill = bar.querySelector(".fill") as HTMLElement;
