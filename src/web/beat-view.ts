@@ -3,6 +3,7 @@
  * evidence shaded under it, the class probabilities, the RR measurements and the features the
  * model reads, and the spike raster of each spiking layer.
  */
+import { crispContext } from "./canvas.js";
 import { classColour, clock } from "./ecg-strip.js";
 import type { BeatDetail, LayerRaster } from "./page-worker.js";
 
@@ -53,13 +54,7 @@ function format(value: number): string {
 }
 
 function drawWindow(canvas: HTMLCanvasElement, detail: BeatDetail, className: string): void {
-  const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth || 400;
-  const height = canvas.clientHeight;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  const ctx = canvas.getContext("2d")!;
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const { ctx, width, height } = crispContext(canvas, 400);
   const { leads, leadLength, before, sampleRate } = detail;
   const lane = (height - 20) / leads;
   const x = (s: number) => 4 + ((width - 8) * s) / (leadLength - 1);

@@ -5,6 +5,7 @@
  * one vertical min-max line per pixel column (the samples under it), so a 30-minute record at
  * 360 Hz (650,000 samples a lead) costs at most a pass over the samples on screen.
  */
+import { crispContext } from "./canvas.js";
 import { beatNearest, isDisagreement, type ClassifiedBeats } from "./holter.js";
 
 export const CLASS_COLOURS: Record<string, string> = { N: "#2e7d32", S: "#1565c0", V: "#c62828", F: "#ef6c00", Q: "#6a1b9a" };
@@ -107,22 +108,8 @@ export class EcgStrip {
     });
   }
 
-  private sized(canvas: HTMLCanvasElement): { ctx: CanvasRenderingContext2D; width: number; height: number } {
-    const ratio = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
-      canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(height * ratio);
-    }
-    const ctx = canvas.getContext("2d")!;
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, width, height);
-    return { ctx, width, height };
-  }
-
   private paint(): void {
-    const { ctx, width, height } = this.sized(this.canvas);
+    const { ctx, width, height } = crispContext(this.canvas, 0);
     const record = this.record;
     if (!record || width === 0) return;
     const fs = record.sampleRate;
@@ -236,11 +223,13 @@ export class EcgStrip {
     ctx.fillStyle = "#555";
     ctx.font = "11px system-ui, sans-serif";
     const tick = niceStep(this.seconds / 6);
-    for (let t = Math.ceil(this.start / tick) * tick; t <= this.start + this.seconds; t += tick) ctx.fillText(clock(t), x(t), height - 3);
+    for (let t = Math.ceil(this.start / tick) * tick; t <= this.start + this.seconds; t += tick) {
+      if (x(t) > 16 && x(t) < width - 16) ctx.fillText(clock(t), x(t), height - 3); // not cut by the edges
+    }
   }
 
   private paintOverview(): void {
-    const { ctx, width, height } = this.sized(this.overview);
+    const { ctx, width, height } = crispContext(this.overview, 0);
     const record = this.record;
     if (!record || width === 0) return;
     const x = (seconds: number) => (seconds / this.duration) * width;

@@ -3,6 +3,7 @@
  * of V and S beats, the heart rate over time, agreement with the annotations, and the downloads
  * (CSV, WFDB .pred). The numbers come from holter.ts and downloads.ts.
  */
+import { crispContext } from "./canvas.js";
 import { predictionAnnotations, predictionsCsv } from "./downloads.js";
 import { classColour, clock } from "./ecg-strip.js";
 import { holterSummary, type ClassifiedBeats, type HolterSummary } from "./holter.js";
@@ -103,13 +104,7 @@ function downloadButton(id: string, label: string, file: string, blob: () => Blo
 }
 
 function drawTrend(canvas: HTMLCanvasElement, summary: HolterSummary): void {
-  const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth || 300;
-  const height = canvas.clientHeight;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  const ctx = canvas.getContext("2d")!;
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const { ctx, width, height } = crispContext(canvas);
   const points = summary.heartRate;
   const rates = points.flatMap((p) => (p.bpm === null ? [] : [p.bpm]));
   if (rates.length === 0) return;

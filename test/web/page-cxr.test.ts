@@ -12,24 +12,17 @@ import { Rng } from "../../src/core/index.js";
 import { decodeImageFileToBytes } from "../../src/data/cxr/index.js";
 import { intensitiesFromBytes } from "../../src/data/cxr/pixels.js";
 import { occlusionMap } from "../../src/eval/index.js";
-import { predictImageBytes, saveRun, type RunManifest } from "../../src/experiment/index.js";
-import { buildNetwork, cxrCnn } from "../../src/model/index.js";
+import { predictImageBytes, saveRun } from "../../src/experiment/index.js";
 import { flatArrayData, predictProbabilities } from "../../src/train/data.js";
 import { onBackend } from "../model/helpers.js";
 import { browser as chromiumPath, browserMissing } from "./chromium.js";
+import { untrainedCxrRun } from "./serve-load.js";
 
 // The X-ray view of `spikemed serve`'s page in the system's Chromium (playwright-core): the
 // occlusion map it computes equals `spikemed explain`'s in Node, the slider fades it in and out,
 // and an image dropped on the page is classified as `spikemed predict` classifies it.
 
-// The ReLU twin: an untrained SNN barely spikes, so its occlusion map would be flat.
-const model = cxrCnn();
-const SIZE = model.inputShape[1];
-const manifest: RunManifest = {
-  format: "spikemed-run", version: 1, task: "cxr", model, classNames: ["covid", "non_covid"],
-  data: { task: "cxr", dataDir: "xrays", protocol: "mixed", seed: 1, imageSize: SIZE, onBadFile: "skip" }, train: {}, seed: 3, createdAt: new Date(0).toISOString(),
-};
-const network = buildNetwork(model, 3);
+const { manifest, network, size: SIZE } = untrainedCxrRun();
 let dir = "";
 let images = "";
 let server: http.Server;

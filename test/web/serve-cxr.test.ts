@@ -9,10 +9,10 @@ import { startServer } from "../../src/cli/serve.js";
 import { createWasmBackend } from "../../src/core/backends/wasm/index.js";
 import { Rng } from "../../src/core/index.js";
 import { decodeImageFileToBytes } from "../../src/data/cxr/index.js";
-import { predictImageBytes, saveRun, type RunManifest } from "../../src/experiment/index.js";
-import { buildNetwork, cxrCnn } from "../../src/model/index.js";
+import { predictImageBytes, saveRun } from "../../src/experiment/index.js";
 import { onBackend } from "../model/helpers.js";
 import { browserMissing, HeadlessPage } from "./chromium.js";
+import { untrainedCxrRun } from "./serve-load.js";
 import { HAVE_SHARED_CXR, SHARED_CXR } from "../data/cxr/paths.js";
 
 // `spikemed serve` with a chest X-ray run: the browser decodes PNG and JPEG files itself
@@ -23,14 +23,7 @@ let dir = "";
 let images = "";
 let server: http.Server;
 let url = "";
-// The ReLU twin: an untrained SNN barely spikes, so its output would not show a wrong pixel.
-const model = cxrCnn();
-const SIZE = model.inputShape[1];
-const manifest: RunManifest = {
-  format: "spikemed-run", version: 1, task: "cxr", model, classNames: ["covid", "non_covid"],
-  data: { task: "cxr", dataDir: "xrays", protocol: "mixed", seed: 1, imageSize: SIZE, onBadFile: "skip" }, train: {}, seed: 3, createdAt: new Date(0).toISOString(),
-};
-const network = buildNetwork(model, 3);
+const { manifest, network, size: SIZE } = untrainedCxrRun();
 
 /** Smooth structure plus noise, so resampling and rounding are exercised on every pixel. */
 function samples(width: number, height: number, channels: number, seed: number): Buffer {
