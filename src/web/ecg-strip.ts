@@ -22,8 +22,8 @@ export interface StripRecord extends ClassifiedBeats {
   classNames: string[];
 }
 
-/** Seconds a screen shows, from close up to the whole half hour. */
-const ZOOMS = [2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800];
+/** Seconds a screen shows, from close up to the whole record (Infinity). */
+const ZOOMS = [2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, Infinity];
 const MARK_LANE = 34;
 
 export class EcgStrip {
@@ -102,10 +102,15 @@ export class EcgStrip {
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
-      this.paint();
-      this.paintOverview();
-      this.onView(this.start, this.seconds);
+      this.drawNow();
     });
+  }
+
+  /** Draws the strip and the overview now (what one frame costs; scripts/page-frame-times.mjs times it). */
+  drawNow(): void {
+    this.paint();
+    this.paintOverview();
+    this.onView(this.start, this.seconds);
   }
 
   private paint(): void {

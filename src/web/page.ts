@@ -9,7 +9,8 @@
  *
  * For scripts that drive the page (the tests, bench/web-speed.ts): `data-ready`, `data-done`,
  * `data-seconds`, `data-summary` and `data-error` on the body, and `window.spikemedPage` with the
- * last record's prediction, the last beat's detail, the live mode's beats and the last occlusion map.
+ * last record's prediction, the last beat's detail, the live mode's beats, the last occlusion map
+ * and the strip.
  */
 import { renderBeat } from "./beat-view.js";
 import { CLASS_COLOURS, EcgStrip, zoomLabel, clock } from "./ecg-strip.js";
@@ -31,11 +32,13 @@ const labelOf = new Map<number, string>();
 interface ShownRecord extends RecordPrediction { sampleRate: number; durationSeconds: number; signals: Float32Array[]; signalNames: string[] }
 let shown: ShownRecord | null = null;
 const exposed = globalThis as unknown as {
-  spikemedPage: { prediction: ShownRecord | null; beat: BeatDetail | null; live: { index: number; label: number; latencyMs: number }[]; evidence: { image: number; drop: Float32Array } | null };
+  spikemedPage: {
+    prediction: ShownRecord | null; beat: BeatDetail | null; live: { index: number; label: number; latencyMs: number }[]; evidence: { image: number; drop: Float32Array } | null; strip: EcgStrip;
+  };
 };
-exposed.spikemedPage = { prediction: null, beat: null, live: [], evidence: null };
 
 const strip = new EcgStrip(element<HTMLCanvasElement>("strip"), element<HTMLCanvasElement>("overview"));
+exposed.spikemedPage = { prediction: null, beat: null, live: [], evidence: null, strip };
 const xray = new XrayView(element<HTMLCanvasElement>("xray-canvas"), element<HTMLInputElement>("overlay"), element("result"), element("xray-probabilities"), element("xray-caption"));
 
 const TASKS = {
