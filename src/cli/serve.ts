@@ -24,7 +24,7 @@ export function serveCommand(): Command {
   return new Command("serve")
     .description("serve a web page that runs a trained run in the browser: pick a WFDB record (ECG runs) or chest X-ray images (X-ray runs), one of --data's or your own files, and see the classes, computed in the page")
     .argument("<run>", "a run folder written by spikemed train")
-    .option("--data <dir>", "a folder the page offers inputs from: WFDB records for an ECG run (default: the embedded MIT-BIH sample), PNG or JPEG images for an X-ray run (a training folder of class subfolders or a manifest.csv, or a folder of images; default: none); only the files of the inputs it lists are served")
+    .option("--data <dir>", "a folder the page offers inputs from: WFDB records for an ECG run (default: the embedded MIT-BIH sample), PNG, JPEG or DICOM images for an X-ray run (a training folder of class subfolders or a manifest.csv, or a folder of images; default: none); only the files of the inputs it lists are served")
     .option("--port <n>", "port to listen on (0: any free port)", port, 8080)
     .option("--host <address>", "address to listen on (127.0.0.1: this machine only, answering only requests addressed to it or to localhost; 0.0.0.0: every interface, answering any host name)", "127.0.0.1")
     .action(async (runDir: string, flags: { data?: string; port: number; host: string }) => {

@@ -8,7 +8,8 @@
  */
 import { BEAT_FEATURE_NAMES } from "../data/ecg/beat-features.js";
 import { DEFAULT_BEAT_WINDOW } from "../data/ecg/beats.js";
-import { intensitiesFromBytes } from "../data/cxr/pixels.js";
+import type { DicomParser } from "../data/cxr/dicom-decode.js";
+import { intensitiesFromBytes, isDicomFile } from "../data/cxr/pixels.js";
 import { occlusionMap } from "../eval/occlusion.js";
 import { beatEvidence, beatRows, type BeatRows } from "../experiment/beat-evidence.js";
 import { flatArrayData, predictProbabilities } from "../train/data.js";
@@ -19,6 +20,9 @@ import {
 import { fetchBytes } from "./fetch.js";
 
 type PickedFile = { name: string; bytes: Uint8Array };
+
+/** Where `spikemed serve` hands out the dicom-parser bundle (serve-files.ts lists it). */
+export const DICOM_PARSER_URL = "/vendor/dicom-parser.js";
 export type PageRequest =
   | { id: number; input: string }
   | { id: number; files: PickedFile[] }
@@ -191,6 +195,18 @@ async function play(network: Network, manifest: RunManifest, id: number, speed: 
   if (playing === id) scope.postMessage({ kind: "live-end", id });
 }
 
+/** The dicom-parser bundle the server hands out beside the page (a UMD script: run with a module object of its own). */
+let dicomParser: Promise<DicomParser> | null = null;
+
+function loadDicomParser(): Promise<DicomParser> {
+  dicomParser ??= fetchBytes(DICOM_PARSER_URL, "serve the page with `spikemed serve`, which hands out the DICOM reader").then((bytes) => {
+    const module = { exports: {} as DicomParser };
+    new Function("module", "exports", "require", new TextDecoder().decode(bytes))(module, module.exports, () => undefined);
+    return module.exports;
+  });
+  return dicomParser;
+}
+
 async function answerImages(network: Network, manifest: RunManifest, request: PageRequest): Promise<WorkerReply> {
   const files = "input" in request ? [{ name: request.input, bytes: await fetchBytes(`/data/${encodeURIComponent(request.input)}`, "pick one of the page's images") }] : "files" in request ? request.files : [];
   const start = performance.now();
@@ -199,7 +215,7 @@ async function answerImages(network: Network, manifest: RunManifest, request: Pa
   lastImages = [];
   for (const { name, bytes } of files) {
     try {
-      const pixels = await decodeImage(bytes, name, size);
+      const pixels = await decodeImage(bytes, name, size, isDicomFile(bytes, name) ? await loadDicomParser() : undefined);
       images.push({ name, probabilities: predictImageBytes(network, manifest, pixels, name), pixels: pixels.slice(), size });
       lastImages[images.length - 1] = { name, pixels };
     } catch (err) {

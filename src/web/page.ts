@@ -43,7 +43,7 @@ const xray = new XrayView(element<HTMLCanvasElement>("xray-canvas"), element<HTM
 
 const TASKS = {
   ecg: { heading: "heartbeats classified in this page", input: "Record", files: "or your own WFDB record (its .hea, .dat and, if it has one, .atr; pick or drop them here):", query: "record" },
-  cxr: { heading: "chest X-rays classified in this page", input: "Image", files: "or your own images (PNG or JPEG; pick or drop them here):", query: "image" },
+  cxr: { heading: "chest X-rays classified in this page", input: "Image", files: "or your own images (PNG, JPEG or DICOM; pick or drop them here):", query: "image" },
 };
 
 function fail(message: string): void {

@@ -15,6 +15,7 @@ import { occlusionMap } from "../../src/eval/index.js";
 import { predictImageBytes, saveRun } from "../../src/experiment/index.js";
 import { flatArrayData, predictProbabilities } from "../../src/train/data.js";
 import { onBackend } from "../model/helpers.js";
+import { FIXTURES } from "../data/cxr/paths.js";
 import { browser as chromiumPath, browserMissing } from "./chromium.js";
 import { untrainedCxrRun } from "./serve-load.js";
 
@@ -91,6 +92,30 @@ test("the slider fades the overlay: at 0 the image is grey, at 100 tinted", { sk
   };
   assert.equal(await tinted("0"), 0);
   assert.ok(await tinted("100") > 1000);
+});
+
+test("DICOM files dropped on the page are read with the parser the server hands out: the probabilities predict gives", { skip: browserMissing, timeout: 90_000 }, async () => {
+  // Uncompressed (16-bit signed MONOCHROME1, a raw data set without the Part 10 header): the pixels Node decodes, exactly.
+  const names = ["mono1_s16_implicit_window.dcm", "raw_dataset_mono2_u16.dcm", "mono2_u8_jpeg_baseline_window.dcm"];
+  const files = names.map((name) => ({ name, bytes: Array.from(readFileSync(join(FIXTURES, "dicom", name))) }));
+  const transfer = await page.evaluateHandle((picked) => {
+    const data = new DataTransfer();
+    for (const { name, bytes } of picked) data.items.add(new File([new Uint8Array(bytes)], name));
+    return data;
+  }, files);
+  await page.dispatchEvent("body", "drop", { dataTransfer: transfer });
+  const summary = JSON.parse(await page.waitForFunction(() => document.body.dataset.summary?.includes(".dcm") && document.body.dataset.summary, null, { timeout: 60_000 })
+    .then((handle) => handle.jsonValue()) as string) as { name: string; probabilities?: Record<string, number>; error?: string }[];
+  assert.deepEqual(summary.map((image) => image.error), [undefined, undefined, undefined]);
+  const wasm = await createWasmBackend({ threads: 1 });
+  try {
+    for (const [i, name] of names.slice(0, 2).entries()) {
+      const bytes = await decodeImageFileToBytes(join(FIXTURES, "dicom", name), { size: SIZE });
+      assert.deepEqual(summary[i].probabilities, onBackend(wasm, () => predictImageBytes(network, manifest, bytes, name)), name);
+    }
+  } finally {
+    await wasm.dispose();
+  }
 });
 
 test("an image dropped on the page is classified as predict classifies it", { skip: browserMissing, timeout: 90_000 }, async () => {
