@@ -70,6 +70,10 @@ test("serve offers an X-ray run's page the PNG and JPEG files of --data, and non
   const bare = await startServer(join(dir, "run"), { port: 0 });
   try {
     assert.deepEqual(await (await fetch(`${bare.url}data/inputs.json`)).json(), []);
+    // The DICOM reader the page loads: the package's own bundle, for X-ray runs only (serve-refusals.test.ts: not for an ECG run).
+    const bundle = await fetch(`${bare.url}vendor/dicom-parser.js`);
+    assert.equal(bundle.status, 200);
+    assert.match(await bundle.text(), /^\/\*! dicom-parser/);
     assert.equal((await fetch(`${bare.url}data/100.hea`)).status, 404);
   } finally {
     bare.server.close();
