@@ -4,13 +4,13 @@
  * each measurement takes its median over the record, i.e. the value of a typical beat of this
  * patient. No Node APIs: `spikemed explain` draws it as SVG plots, the page over the beat's window.
  */
-import { median } from "../data/ecg/beat-features.js";
+import { median } from "../core/stats.js";
 import { DEFAULT_BEAT_WINDOW } from "../data/ecg/beats.js";
 import type { WfdbRecord } from "../data/ecg/wfdb-files.js";
 import { replacementDrops, signalSegments } from "../eval/occlusion.js";
 import { readsOnlyFeatures } from "../model/features.js";
 import type { Network } from "../model/network.js";
-import { predictProbabilities, sampleSize, type ClassificationData } from "../train/data.js";
+import { batchBuffers, predictProbabilities, signalSize, type BatchBuffers, type ClassificationData } from "../train/data.js";
 import { recordBeats } from "./record-predictions.js";
 import type { RunManifest } from "./run-format.js";
 
@@ -38,13 +38,25 @@ export interface BeatRows {
 export function beatRows(network: Network, manifest: RunManifest, record: WfdbRecord, where: string): BeatRows {
   const { beats, n, data } = recordBeats(manifest, record, where);
   const features = manifest.model.features ?? [];
-  const row = sampleSize(data);
+  const windowLength = signalSize(data);
+  const width = features.length;
+  const beatValues = batchBuffers(data, n);
+  data.fill(Int32Array.from({ length: n }, (_, i) => i), beatValues);
+  // Occlusion edits one vector per beat, its window and then its measurements, which go back to
+  // the model as its signal and its features.
+  const row = windowLength + width;
   const rows = new Float32Array(n * row);
-  data.fill(Int32Array.from({ length: n }, (_, i) => i), rows);
-  const windowLength = row - features.length;
+  for (let i = 0; i < n; i++) {
+    rows.set(beatValues.signal.subarray(i * windowLength, (i + 1) * windowLength), i * row);
+    if (beatValues.features) rows.set(beatValues.features.subarray(i * width, (i + 1) * width), i * row + windowLength);
+  }
   const predict = (batch: Float32Array, count: number): Float32Array => {
-    const rowsData = { ...data, labels: new Uint8Array(count), fill: (indices: ArrayLike<number>, out: Float32Array) => {
-      for (let r = 0; r < indices.length; r++) out.set(batch.subarray(indices[r] * row, (indices[r] + 1) * row), r * row);
+    const rowsData = { ...data, labels: new Uint8Array(count), fill: (indices: ArrayLike<number>, out: BatchBuffers) => {
+      for (let r = 0; r < indices.length; r++) {
+        const at = indices[r] * row;
+        out.signal.set(batch.subarray(at, at + windowLength), r * windowLength);
+        if (out.features) out.features.set(batch.subarray(at + windowLength, at + row), r * width);
+      }
     } };
     return predictProbabilities(network, rowsData, Int32Array.from({ length: count }, (_, i) => i), 64).probabilities;
   };

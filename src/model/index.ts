@@ -1,6 +1,7 @@
 export * from "./module.js";
 export * from "./layers.js";
 export * from "./neurons.js";
+export * from "./fusion.js";
 export * from "./bilstm.js";
 export * from "./features.js";
 export * from "./residual.js";

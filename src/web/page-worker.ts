@@ -14,7 +14,7 @@ import { occlusionMap } from "../eval/occlusion.js";
 import { beatEvidence, beatRows, type BeatRows } from "../experiment/beat-evidence.js";
 import { flatArrayData, predictProbabilities } from "../train/data.js";
 import {
-  batchTensor, decodeImage, fetchRecord, fetchRun, getBackend, imageSize, parseWfdbHeader, predictImageBytes, predictRecordBeats, recordFromFiles, SpikemedError,
+  decodeImage, inputBatch, fetchRecord, fetchRun, getBackend, imageSize, parseWfdbHeader, predictImageBytes, predictRecordBeats, recordFromFiles, SpikemedError,
   useFastBackend, type Network, type RecordPrediction, type RunManifest, type WfdbRecord,
 } from "./index.js";
 import { fetchBytes } from "./fetch.js";
@@ -152,7 +152,7 @@ function answerBeat(network: Network, manifest: RunManifest, id: number, index: 
   if (!(Number.isInteger(index) && index >= 0 && index < rows.n)) throw new SpikemedError(`beat ${index}: the record has beats 0 to ${rows.n - 1}`);
   const { row, leads, leadLength, features } = rows;
   const input = rows.rows.slice(index * row, (index + 1) * row);
-  const recording = network.record(batchTensor(rows.data, input.slice(), 1));
+  const recording = network.record(inputBatch(rows.data, [index]));
   const raster = [...recording.spikes].map(([layer, spikes]) => ({ layer, shape: [spikes.shape[0], ...spikes.shape.slice(2)], spikes: Uint8Array.from(spikes.data) }));
   const evidence = beatEvidence(rows, manifest, index, 0.08);
   const window = manifest.data.task === "ecg" ? manifest.data.window ?? DEFAULT_BEAT_WINDOW : DEFAULT_BEAT_WINDOW;

@@ -13,7 +13,7 @@ import { RESEARCH_NOTICE } from "../../src/core/index.js";
 import { aamiClassOfSymbol, readRecord, sampleDataDir } from "../../src/data/ecg/index.js";
 import { annotationSymbol } from "../../src/data/ecg/wfdb-annotation.js";
 import { beatRows } from "../../src/experiment/index.js";
-import { batchTensor } from "../../src/train/data.js";
+import { inputBatch } from "../../src/train/data.js";
 import { onBackend } from "../model/helpers.js";
 import { browser as chromiumPath, browserMissing } from "./chromium.js";
 import { writeEcgRun } from "./serve-load.js";
@@ -122,7 +122,7 @@ test("scrolling and zooming move over the whole record; a clicked beat shows its
   try {
     const expected = onBackend(wasm, () => {
       const rows = beatRows(network, manifest, readRecord(sampleDataDir(), RECORD), RECORD);
-      const recording = network.record(batchTensor(rows.data, rows.rows.slice(beat * rows.row, (beat + 1) * rows.row), 1));
+      const recording = network.record(inputBatch(rows.data, [beat]));
       return [...recording.spikes].map(([layer, spikes]) => ({ layer, shape: [spikes.shape[0], ...spikes.shape.slice(2)], spikes: Array.from(spikes.data).join("") }));
     });
     assert.deepEqual(raster.map((r) => r.layer), ["lif1", "lif2", "lif3"]);
