@@ -14,7 +14,7 @@ import { occlusionMap } from "../eval/occlusion.js";
 import { beatEvidence, beatRows, type BeatRows } from "../experiment/beat-evidence.js";
 import { flatArrayData, predictProbabilities } from "../train/data.js";
 import {
-  decodeImage, inputBatch, fetchRecord, fetchRun, getBackend, imageSize, parseWfdbHeader, predictImageBytes, predictRecordBeats, recordFromFiles, SpikemedError,
+  decodeImage, inputBatch, noGrad, softmax, tidy, type Batch, fetchRecord, fetchRun, getBackend, imageSize, parseWfdbHeader, predictImageBytes, predictRecordBeats, recordFromFiles, SpikemedError,
   useFastBackend, type Network, type RecordPrediction, type RunManifest, type WfdbRecord,
 } from "./index.js";
 import { fetchBytes } from "./fetch.js";
@@ -66,7 +66,8 @@ export type WorkerReply =
   | { kind: "beat"; id: number; detail: BeatDetail }
   | { kind: "images"; id: number; images: ImageResult[]; seconds: number }
   | { kind: "image-evidence"; id: number; image: number; size: number; classIndex: number; drop: Float32Array; seconds: number }
-  | { kind: "live-beat"; id: number; index: number; label: number; probabilities: Float32Array; latencyMs: number }
+  /** `settledStep` of `steps`: the first time step after which the class stayed the final one. */
+  | { kind: "live-beat"; id: number; index: number; label: number; probabilities: Float32Array; latencyMs: number; settledStep: number; steps: number }
   | { kind: "live-end"; id: number }
   | { kind: "error"; id?: number; message: string };
 
@@ -170,8 +171,10 @@ function answerBeat(network: Network, manifest: RunManifest, id: number, index: 
 
 /**
  * Plays the last record beat by beat: each beat is classified once its window has ended in the
- * record's time (`speed` times real time), alone, and its latency measured. The beats are those
- * detected over the whole record (the detector and the patient-relative measurements read it all).
+ * record's time (`speed` times real time), alone, through the network's step API (one time step
+ * at a time, as a streaming device would run it), and its latency measured, with the first step
+ * from which the class no longer changed. The beats are those detected over the whole record (the
+ * detector and the patient-relative measurements read it all).
  */
 async function play(network: Network, manifest: RunManifest, id: number, speed: number): Promise<void> {
   const rows = rowsOfLastRecord(network, manifest);
@@ -186,11 +189,12 @@ async function play(network: Network, manifest: RunManifest, id: number, speed: 
     if (wait > 0) await new Promise((next) => setTimeout(next, wait));
     if (playing !== id) return;
     const begin = performance.now();
-    const probabilities = rows.predict(rows.rows.subarray(i * rows.row, (i + 1) * rows.row), 1);
+    const { probabilities, labels } = stepThrough(network, inputBatch(rows.data, [i]), K);
     const latencyMs = performance.now() - begin;
-    let label = 0;
-    for (let k = 1; k < K; k++) if (probabilities[k] > probabilities[label]) label = k;
-    reply({ kind: "live-beat", id, index: i, label, probabilities: probabilities.slice(), latencyMs });
+    const label = labels[labels.length - 1];
+    let settled = labels.length;
+    while (settled > 1 && labels[settled - 2] === label) settled--;
+    reply({ kind: "live-beat", id, index: i, label, probabilities, latencyMs, settledStep: settled, steps: labels.length });
   }
   if (playing === id) scope.postMessage({ kind: "live-end", id });
 }
@@ -205,6 +209,24 @@ function loadDicomParser(): Promise<DicomParser> {
     return module.exports;
   });
   return dicomParser;
+}
+
+/** One input through the network's time steps one by one (Network.step): the class probabilities at the end, and the class after each step. */
+function stepThrough(network: Network, batch: Batch, classes: number): { probabilities: Float32Array; labels: number[] } {
+  return noGrad(() => tidy(() => {
+    let state = network.initialState();
+    const labels: number[] = [];
+    let probabilities = new Float32Array(classes);
+    for (let t = 0; t < network.options.timeSteps; t++) {
+      const stepped = network.step(batch, state);
+      state = stepped.state;
+      probabilities = softmax(stepped.scores).data.slice(0, classes);
+      let label = 0;
+      for (let k = 1; k < classes; k++) if (probabilities[k] > probabilities[label]) label = k;
+      labels.push(label);
+    }
+    return { probabilities, labels };
+  }));
 }
 
 async function answerImages(network: Network, manifest: RunManifest, request: PageRequest): Promise<WorkerReply> {

@@ -33,7 +33,7 @@ interface ShownRecord extends RecordPrediction { sampleRate: number; durationSec
 let shown: ShownRecord | null = null;
 const exposed = globalThis as unknown as {
   spikemedPage: {
-    prediction: ShownRecord | null; beat: BeatDetail | null; live: { index: number; label: number; latencyMs: number }[]; evidence: { image: number; drop: Float32Array } | null; strip: EcgStrip;
+    prediction: ShownRecord | null; beat: BeatDetail | null; live: { index: number; label: number; latencyMs: number; settledStep: number; steps: number }[]; evidence: { image: number; drop: Float32Array } | null; strip: EcgStrip;
   };
 };
 
@@ -256,16 +256,17 @@ function firstOnScreen(): number {
   return i < 0 ? record.labels.length - 1 : i;
 }
 
-const liveStats = { beats: 0, totalMs: 0, maxMs: 0 };
+const liveStats = { beats: 0, totalMs: 0, maxMs: 0, settled: 0 };
 
 function startLive(): void {
   if (!shown) return;
   const speed = Number(element<HTMLSelectElement>("live-speed").value);
-  Object.assign(liveStats, { beats: 0, totalMs: 0, maxMs: 0 });
+  Object.assign(liveStats, { beats: 0, totalMs: 0, maxMs: 0, settled: 0 });
   exposed.spikemedPage.live = [];
   element("live-panel").hidden = false;
   element("live-log").replaceChildren();
-  element("live-status").textContent = `Playing at ${speed === 1 ? "real time" : `${speed} times real time`}: each beat is classified alone once its window has ended. ` +
+  element("live-status").textContent = `Playing at ${speed === 1 ? "real time" : `${speed} times real time`}: each beat is classified alone once its window has ended, ` +
+    "one time step of the network at a time (its step API). " +
     "(The beats are those detected over the whole record: the detector and the patient-relative measurements read it all.)";
   element("live").textContent = "■ Stop";
   strip.shownUpTo = -1;
@@ -274,24 +275,26 @@ function startLive(): void {
   send("live", (id) => ({ id, live: speed }));
 }
 
-function liveBeat(beat: { index: number; label: number; probabilities: Float32Array; latencyMs: number }): void {
+function liveBeat(beat: { index: number; label: number; probabilities: Float32Array; latencyMs: number; settledStep: number; steps: number }): void {
   const record = shown!;
   const seconds = record.sampleOfBeat[beat.index] / record.sampleRate;
   liveStats.beats++;
   liveStats.totalMs += beat.latencyMs;
   liveStats.maxMs = Math.max(liveStats.maxMs, beat.latencyMs);
-  exposed.spikemedPage.live.push({ index: beat.index, label: beat.label, latencyMs: beat.latencyMs });
+  liveStats.settled += beat.settledStep;
+  exposed.spikemedPage.live.push({ index: beat.index, label: beat.label, latencyMs: beat.latencyMs, settledStep: beat.settledStep, steps: beat.steps });
   strip.shownUpTo = beat.index;
   strip.playHead = seconds;
   if (seconds > strip.viewStart + 0.9 * strip.seconds || seconds < strip.viewStart) strip.scrollTo(seconds - 0.1 * strip.seconds);
   else strip.draw();
   const line = document.createElement("div");
-  line.textContent = `${clock(seconds).padStart(7)}  beat ${String(beat.index + 1).padStart(5)}  ${classNames[beat.label].padEnd(2)} p ${beat.probabilities[beat.label].toFixed(3)}  ${beat.latencyMs.toFixed(1)} ms`;
+  line.textContent = `${clock(seconds).padStart(7)}  beat ${String(beat.index + 1).padStart(5)}  ${classNames[beat.label].padEnd(2)} p ${beat.probabilities[beat.label].toFixed(3)}  ${beat.latencyMs.toFixed(1).padStart(5)} ms  class from step ${beat.settledStep} of ${beat.steps}`;
   const log = element("live-log");
   log.prepend(line);
   while (log.childElementCount > 200) log.lastElementChild!.remove();
   element("live-status").dataset.beats = String(liveStats.beats);
-  element("live-status").textContent = `${liveStats.beats.toLocaleString("en")} beats classified as they completed; latency per beat ${(liveStats.totalMs / liveStats.beats).toFixed(1)} ms mean, ${liveStats.maxMs.toFixed(1)} ms at most.`;
+  element("live-status").textContent = `${liveStats.beats.toLocaleString("en")} beats classified as they completed; latency per beat ${(liveStats.totalMs / liveStats.beats).toFixed(1)} ms mean, ${liveStats.maxMs.toFixed(1)} ms at most; ` +
+    `the class settled after ${(liveStats.settled / liveStats.beats).toFixed(1)} of ${beat.steps} time steps on average.`;
 }
 
 function stopLive(message?: string): void {

@@ -170,16 +170,18 @@ test("the CSV download holds predict --json's beats; the .pred download is read 
   assert.deepEqual(Array.from(read.code, (c) => ["N", "S", "V", "F", "Q"][aamiClassOfSymbol(annotationSymbol(c))]), predicted.perBeat.map((b) => b.class));
 });
 
-test("live mode classifies the beats as their windows complete, each with its latency, as predict does", { skip: browserMissing, timeout: 60_000 }, async () => {
+test("live mode classifies the beats as their windows complete, step by step, each with its latency, as predict does", { skip: browserMissing, timeout: 60_000 }, async () => {
   await page.selectOption("#live-speed", "60");
   await page.click("#live");
   // At 60 times real time a beat's window (1.13 s after its peak) ends within a few seconds.
   await page.waitForFunction(() => Number(document.getElementById("live-status")!.dataset.beats ?? 0) >= 5, null, { timeout: 30_000 });
   await page.click("#live");
-  const live = await page.evaluate(() => (globalThis as unknown as { spikemedPage: { live: { index: number; label: number; latencyMs: number }[] } }).spikemedPage.live);
+  const live = await page.evaluate(() => (globalThis as unknown as { spikemedPage: { live: { index: number; label: number; latencyMs: number; settledStep: number; steps: number }[] } }).spikemedPage.live);
   assert.deepEqual(live.slice(0, 5).map((b) => b.index), [0, 1, 2, 3, 4]);
   assert.deepEqual(live.slice(0, 5).map((b) => ["N", "S", "V", "F", "Q"][b.label]), predicted.perBeat.slice(0, 5).map((b) => b.class));
   assert.ok(live.every((b) => b.latencyMs >= 0 && b.latencyMs < 5000), JSON.stringify(live.map((b) => b.latencyMs)));
+  // Stepped one time step at a time (Network.step), over the model's 8 steps.
+  assert.ok(live.every((b) => b.steps === 8 && b.settledStep >= 1 && b.settledStep <= 8), JSON.stringify(live));
   assert.match(await page.locator("#live-status").innerText(), /beats classified as they completed; latency per beat [\d.]+ ms mean/);
 });
 
