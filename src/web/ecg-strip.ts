@@ -179,7 +179,8 @@ export class EcgStrip {
       ctx.lineWidth = 1;
       ctx.beginPath();
       const from = Math.max(0, Math.floor(this.start * fs));
-      const to = Math.min(signal.length, Math.ceil((this.start + this.seconds) * fs) + 1);
+      // In live mode the signal ends at the play head: what the record has not reached yet is not drawn.
+      const to = Math.min(signal.length, Math.ceil((Math.min(this.start + this.seconds, this.playHead ?? Infinity)) * fs) + 1);
       if ((to - from) / width < 4) {
         let drawing = false;
         for (let s = from; s < to; s++) {

@@ -67,7 +67,7 @@ export type WorkerReply =
   | { kind: "images"; id: number; images: ImageResult[]; seconds: number }
   | { kind: "image-evidence"; id: number; image: number; size: number; classIndex: number; drop: Float32Array; seconds: number }
   /** `settledStep` of `steps`: the first time step after which the class stayed the final one. */
-  | { kind: "live-beat"; id: number; index: number; label: number; probabilities: Float32Array; latencyMs: number; settledStep: number; steps: number }
+  | { kind: "live-beat"; id: number; index: number; label: number; probabilities: Float32Array; latencyMs: number; settledStep: number; steps: number; atSeconds: number }
   | { kind: "live-end"; id: number }
   | { kind: "error"; id?: number; message: string };
 
@@ -184,7 +184,8 @@ async function play(network: Network, manifest: RunManifest, id: number, speed: 
   const K = manifest.classNames.length;
   const started = performance.now();
   for (let i = 0; i < rows.n && playing === id; i++) {
-    const due = ((rows.beats.sampleOfBeat[i] / fs + after) * 1000) / speed;
+    const atSeconds = rows.beats.sampleOfBeat[i] / fs + after;
+    const due = (atSeconds * 1000) / speed;
     const wait = started + due - performance.now();
     if (wait > 0) await new Promise((next) => setTimeout(next, wait));
     if (playing !== id) return;
@@ -194,7 +195,7 @@ async function play(network: Network, manifest: RunManifest, id: number, speed: 
     const label = labels[labels.length - 1];
     let settled = labels.length;
     while (settled > 1 && labels[settled - 2] === label) settled--;
-    reply({ kind: "live-beat", id, index: i, label, probabilities, latencyMs, settledStep: settled, steps: labels.length });
+    reply({ kind: "live-beat", id, index: i, label, probabilities, latencyMs, settledStep: settled, steps: labels.length, atSeconds });
   }
   if (playing === id) scope.postMessage({ kind: "live-end", id });
 }

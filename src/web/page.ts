@@ -275,7 +275,7 @@ function startLive(): void {
   send("live", (id) => ({ id, live: speed }));
 }
 
-function liveBeat(beat: { index: number; label: number; probabilities: Float32Array; latencyMs: number; settledStep: number; steps: number }): void {
+function liveBeat(beat: { index: number; label: number; probabilities: Float32Array; latencyMs: number; settledStep: number; steps: number; atSeconds: number }): void {
   const record = shown!;
   const seconds = record.sampleOfBeat[beat.index] / record.sampleRate;
   liveStats.beats++;
@@ -284,8 +284,9 @@ function liveBeat(beat: { index: number; label: number; probabilities: Float32Ar
   liveStats.settled += beat.settledStep;
   exposed.spikemedPage.live.push({ index: beat.index, label: beat.label, latencyMs: beat.latencyMs, settledStep: beat.settledStep, steps: beat.steps });
   strip.shownUpTo = beat.index;
-  strip.playHead = seconds;
-  if (seconds > strip.viewStart + 0.9 * strip.seconds || seconds < strip.viewStart) strip.scrollTo(seconds - 0.1 * strip.seconds);
+  // The play head: the record's time when the beat's window ended and it was classified.
+  strip.playHead = beat.atSeconds;
+  if (beat.atSeconds > strip.viewStart + 0.9 * strip.seconds || beat.atSeconds < strip.viewStart) strip.scrollTo(beat.atSeconds - 0.5 * strip.seconds);
   else strip.draw();
   const line = document.createElement("div");
   line.textContent = `${clock(seconds).padStart(7)}  beat ${String(beat.index + 1).padStart(5)}  ${classNames[beat.label].padEnd(2)} p ${beat.probabilities[beat.label].toFixed(3)}  ${beat.latencyMs.toFixed(1).padStart(5)} ms  class from step ${beat.settledStep} of ${beat.steps}`;
