@@ -84,7 +84,7 @@ export function pageHtml(notice: string): string {
   <p class="keys">Keys: &larr;/&rarr; previous/next beat, PgUp/PgDn scroll a screen, Home/End, +/&minus; zoom, V/S/D next V, S or disagreement (Shift: previous), L live mode. Drag or scroll the strip; Ctrl+wheel zooms.</p>
   <div id="live-panel" hidden><h2>Live mode</h2><p id="live-status"></p><div id="live-log"></div></div>
   <div class="panels">
-    <div class="panel" id="beat-panel"><h2>Beat</h2><p>Click a beat on the strip (or press Enter) to see it as the network sees it.</p></div>
+    <div class="panel" id="beat-panel" aria-live="polite"><h2>Beat</h2><p>Click a beat on the strip (or press Enter) to see it as the network sees it.</p></div>
     <div class="panel" id="summary-panel"></div>
   </div>
 </section>
