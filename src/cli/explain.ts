@@ -9,7 +9,8 @@ import { argmaxRows, barChartSvg, borderShare, occlusionMap, occlusionOverlay, p
 import { beatEvidence, beatRows, loadRun } from "../experiment/index.js";
 import { flatArrayData, predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { list, maxImagePixelsOption, positiveInt, positiveNumber, readNumber } from "./options.js";
+import { readNumber } from "../experiment/numbers.js";
+import { list, maxImagePixelsOption, positiveInt, positiveNumber } from "./options.js";
 import { readRecordAt } from "./predict.js";
 
 /** Share of the image's side that counts as its border (where hospitals put markers and labels). */

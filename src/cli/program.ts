@@ -7,6 +7,7 @@ import { compareCommand, energyCommand, evaluateCommand, exportCommand } from ".
 import { searchCommand } from "./search.js";
 import { serveCommand } from "./serve.js";
 import { trainCommand } from "./train.js";
+import { workerCommand } from "./worker.js";
 
 /** The `spikemed` command line, built but not parsed: main.ts runs it, and docs/cli.md is generated from it. */
 export function spikemedProgram(): Command {
@@ -18,6 +19,7 @@ export function spikemedProgram(): Command {
 
   program.addCommand(trainCommand());
   program.addCommand(searchCommand());
+  program.addCommand(workerCommand());
   program.addCommand(evaluateCommand());
   program.addCommand(predictCommand());
   program.addCommand(compareCommand());

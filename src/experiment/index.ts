@@ -13,3 +13,9 @@ export {
   type ExternalData, type ExternalEvaluation, type ExternalSeedsEvaluation,
 } from "./external.js";
 export { DEFAULT_ADAPT_MINUTES, describeFirstMinutes, firstMinutesSplit, predictAdaptedByGroup, withAdaptedNetwork, type EcgAdaptation, type FirstMinutesSplit } from "./adapt.js";
+export { readNumber, type NumberBounds } from "./numbers.js";
+export { RECIPES, checkRecipeStart, withRecipe, type RecipeName } from "./recipes.js";
+export {
+  defaultBeatSeconds, experimentSettings, normalizeClassWeights, parseAugmentSettings, parseLeads, validationHint, type ExperimentChoices, type ExperimentSettings,
+} from "./settings.js";
+export { MODEL_SETTINGS, TRAINING_SETTINGS, choiceOf, searchTrials, type Grid } from "./trials.js";

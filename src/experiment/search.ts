@@ -120,8 +120,7 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
     return byFeatures.get(key)!;
   };
   const first = await dataFor(options.trials[0].model);
-  const pool = Int32Array.from([...first.split.train, ...first.split.val]).sort();
-  const folds = crossValidationFolds(first.data.labels, pool, options.folds, first.crossValidation, options.seed);
+  const { pool, folds } = searchFolds(first, options);
   checkObjectiveClasses(options.objective, first.data.classNames, pool, first.data.labels);
   say(first.dataset);
   say(`searching ${options.trials.length} trials x ${options.folds} folds x ${options.seeds} seed(s) over the training side ` +
@@ -146,9 +145,8 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
       const bestEpochs: number[] = [];
       let seconds = 0;
       for (const [f, fold] of folds.entries()) {
-        if (!mine((t * options.seeds + s) * options.folds + f)) continue;
-        const dir = path.join(options.outDir, "trials", trialName(t), `seed-${seed}`);
-        const outcome = await runFold(prepared, trial, fold, seed, dir, `fold-${f + 1}`, options.resume ?? false);
+        if (!mine(unitOf(options, t, s, f))) continue;
+        const outcome = await runFold(prepared, trial, fold, seed, path.join(options.outDir, foldPath(t, seed, f)), options.resume ?? false);
         fold.test.forEach((i, r) => { predicted[i] = outcome.predictions[r]; });
         const accuracy = accuracyOf(outcome.predictions, fold.test, prepared.data.labels);
         foldAccuracies.push(accuracy);
@@ -173,6 +171,35 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
   const ranked = rank(results);
   say(`best: ${describeValues(ranked[0].values)}, ${describeObjective(options.objective)} ${(100 * ranked[0].score).toFixed(2)}%; report: ${report}`);
   return { ranked, report };
+}
+
+/**
+ * The search's folds: the protocol's training and validation samples (the pool), split by the
+ * protocol's unit with the search's seed. The same for every process that computes them.
+ */
+export function searchFolds(prepared: PreparedData, options: Pick<SearchOptions, "folds" | "seed">): { pool: Int32Array; folds: Fold[] } {
+  const pool = Int32Array.from([...prepared.split.train, ...prepared.split.val]).sort();
+  return { pool, folds: crossValidationFolds(prepared.data.labels, pool, options.folds, prepared.crossValidation, options.seed) };
+}
+
+/** One fold run of a search: a trial trained with one seed on the other folds and scored on fold `fold`. */
+export interface SearchUnit { trial: number; seedIndex: number; fold: number }
+
+/** The fold runs of a search in the order a search of one process runs them (trial, then seed, then fold). */
+export function searchUnits(options: Pick<SearchOptions, "trials" | "seeds" | "folds">): SearchUnit[] {
+  return Array.from({ length: options.trials.length * options.seeds * options.folds }, (_, unit) => ({
+    trial: Math.floor(unit / (options.seeds * options.folds)), seedIndex: Math.floor(unit / options.folds) % options.seeds, fold: unit % options.folds,
+  }));
+}
+
+const unitOf = (options: Pick<SearchOptions, "seeds" | "folds">, t: number, s: number, f: number): number => (t * options.seeds + s) * options.folds + f;
+
+/**
+ * Where a fold run's outcome lies inside the search folder, without its extension: `.json` holds
+ * the outcome (its held-out predictions), `.log` the training's log.
+ */
+export function foldPath(trial: number, seed: number, fold: number): string {
+  return path.join("trials", trialName(trial), `seed-${seed}`, `fold-${fold + 1}`);
 }
 
 const CLAIMS_FOLDER = "claims";
@@ -228,9 +255,14 @@ export function openSearch(options: SearchOptions): void {
 /** `seconds` of training; `wallSeconds` of the whole fold (the ETA's unit). */
 interface FoldOutcome { predictions: Uint8Array; bestEpoch: number; seconds: number; wallSeconds: number; reused: boolean }
 
-/** Trains on the fold's training side and predicts its held-out part, or reads the saved outcome. */
-async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, seed: number, dir: string, name: string, resume: boolean): Promise<FoldOutcome> {
-  const file = path.join(dir, `${name}.json`);
+/**
+ * Trains on the fold's training side and predicts its held-out part, saving the outcome in
+ * `base`.json (its log in `base`.log), or reads the saved outcome.
+ */
+export async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, seed: number, base: string, resume: boolean): Promise<FoldOutcome> {
+  const file = `${base}.json`;
+  const dir = path.dirname(base);
+  const name = path.basename(base);
   if (fs.existsSync(file)) {
     const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { predictions: string; bestEpoch: number; seconds: number };
     const predictions = new Uint8Array(Buffer.from(saved.predictions, "base64"));
