@@ -3,6 +3,7 @@ import { downloadRecords } from "../data/ecg/index.js";
 import { list } from "./options.js";
 import { predictCommand } from "./predict.js";
 import { explainCommand } from "./explain.js";
+import { importCommand } from "./import.js";
 import { compareCommand, energyCommand, evaluateCommand, exportCommand } from "./runs.js";
 import { searchCommand } from "./search.js";
 import { serveCommand } from "./serve.js";
@@ -25,6 +26,7 @@ export function spikemedProgram(): Command {
   program.addCommand(compareCommand());
   program.addCommand(energyCommand());
   program.addCommand(exportCommand());
+  program.addCommand(importCommand());
   program.addCommand(explainCommand());
   program.addCommand(serveCommand());
   program.addCommand(new Command("download")

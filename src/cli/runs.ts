@@ -167,8 +167,8 @@ export function exportCommand(): Command {
     .option("--format <name>", "nir", oneOf(["nir"] as const), "nir")
     .option("--dt <seconds>", "time step that maps the discrete neurons to NIR's continuous ones (default 1e-4)", positiveNumber)
     .action(async (runDir: string, flags: { out: string; dt?: number }) => {
-      const { network } = loadRun(runDir);
-      const summary = await exportNir(network, flags.out, { dt: flags.dt });
+      const { network, manifest } = loadRun(runDir);
+      const summary = await exportNir(network, flags.out, { dt: flags.dt, run: { task: manifest.task, classNames: manifest.classNames, data: manifest.data } });
       process.stdout.write(describeNir(summary) + "\n");
     });
 }

@@ -19,3 +19,4 @@ export {
   defaultBeatSeconds, experimentSettings, normalizeClassWeights, parseAugmentSettings, parseLeads, validationHint, type ExperimentChoices, type ExperimentSettings,
 } from "./settings.js";
 export { MODEL_SETTINGS, TRAINING_SETTINGS, choiceOf, searchTrials, type Grid } from "./trials.js";
+export { importNirRun, type NirRunOptions } from "./nir-run.js";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as core from "../../src/core/index.js";
 import { backward, getBackend, noGrad, ReferenceBackend, Rng, tensor, tidy, type Backend, type Tensor } from "../../src/core/index.js";
 import * as model from "../../src/model/index.js";
-import { IntegrateAndFire, Leaky, NeuronLayer, SpikingReLU, Synaptic } from "../../src/model/index.js";
+import { Delay, EulerNeuron, IntegrateAndFire, Leaky, NeuronLayer, SpikingReLU, Synaptic, ThresholdSpikes } from "../../src/model/index.js";
 import { randomTensor } from "../core/gradcheck.js";
 import { onBackend, useFastBackend } from "./helpers.js";
 
@@ -41,6 +41,15 @@ const kinds = (): [string, () => NeuronLayer][] => [
   ["synaptic", () => new Synaptic("syn", { alpha: 0.6, beta: 0.8, threshold: 0.9 })],
   ["spiking relu (random initial voltages)", () => new SpikingReLU("sr", { dt: 0.5 })],
   ["spiking relu (zero initial voltages)", () => new SpikingReLU("sr", { dt: 1, initialVoltage: "zero" })],
+  ["NIR LIF (forward Euler)", () => new EulerNeuron("nir-lif", [3, 4], { model: "LIF", dt: 1e-3 })],
+  ["NIR CubaLIF with a recurrent Affine", () => new EulerNeuron("nir-cuba", [3, 4], { model: "CubaLIF", dt: 1e-3, recurrent: "affine" }, new Rng(1))],
+  ["NIR IF", () => new EulerNeuron("nir-if", [3, 4], { model: "IF", dt: 1e-3 })],
+  ["NIR Threshold", () => new ThresholdSpikes("nir-threshold", [3, 4])],
+  ["NIR Delay (0 to 3 steps)", () => {
+    const delay = new Delay("nir-delay", [3, 4], 1e-3);
+    delay.delay.data.forEach((_, i, a) => { a[i] = (i % 4) * 1e-3; });
+    return delay;
+  }],
 ];
 
 test("every neuron class the model exports has a case here (a new kind adds one to kinds())", () => {
