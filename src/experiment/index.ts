@@ -3,6 +3,7 @@ export { crossValidationFolds, type CrossValidationPlan, type Fold } from "./fol
 export { balanceSettings, exampleBatches, runExperiment, testProbabilities, type Balance, type ExperimentOptions, type SeedResult } from "./run.js";
 export { initializeFromRun, loadRun, saveRun, type RunManifest } from "./saved-run.js";
 export { predictRecordBeats, recordBeats, type RecordPrediction } from "./record-predictions.js";
+export { beatEvidence, beatRows, type BeatEvidence, type BeatRows } from "./beat-evidence.js";
 export { imageSize, predictImageBytes } from "./image-predictions.js";
 export {
   SEARCH_OBJECTIVES, describeObjective, describeValues, parseObjective, openSearch, openSharedSearch, searchHyperparameters, type SearchObjective, type SearchOptions, type SearchResult, type SearchTrial, type TrialResult,

@@ -44,6 +44,8 @@ export interface RecordPrediction {
   summary: Record<string, number>;
   /** Against the record's own annotations, when it has them: beats matched within 150 ms, and how many of those got their AAMI class. */
   agreement: { matched: number; agree: number } | null;
+  /** Per detected beat, the AAMI class index of the annotated beat matched to it within 150 ms (-1: none); null without annotations. */
+  reference: Int8Array | null;
 }
 
 /**
@@ -61,28 +63,23 @@ export function predictRecordBeats(network: Network, manifest: RunManifest, reco
   const classNames = manifest.classNames;
   const labels = argmaxRows(probabilities, n, classNames.length);
   const summary = Object.fromEntries(classNames.map((c, k) => [c, labels.filter((l) => l === k).length]));
-  const agreement = record.annotations
-    ? compareWithReference(record.annotations, beats.sampleOfBeat, labels, Math.round(0.15 * record.samplingFrequency)) : null;
-  return { record: record.name, sampleOfBeat: beats.sampleOfBeat, labels, probabilities, summary, agreement };
+  const reference = record.annotations ? referenceOfBeats(record.annotations, beats.sampleOfBeat, Math.round(0.15 * record.samplingFrequency)) : null;
+  const agreement = reference ? { matched: reference.filter((c) => c >= 0).length, agree: reference.filter((c, d) => c >= 0 && c === labels[d]).length } : null;
+  return { record: record.name, sampleOfBeat: beats.sampleOfBeat, labels, probabilities, summary, agreement, reference };
 }
 
-/** Matches detected beats to annotated beats within `tolerance` samples and counts class agreement. */
-function compareWithReference(a: { sample: Int32Array; code: Uint8Array }, detected: Int32Array, labels: Int32Array, tolerance: number) {
+/** Matches detected beats in order to annotated AAMI beats within `tolerance` samples: per detected beat, its annotated class, -1 where none matched. */
+function referenceOfBeats(a: { sample: Int32Array; code: Uint8Array }, detected: Int32Array, tolerance: number): Int8Array {
   const ref: { sample: number; cls: number }[] = [];
   for (let i = 0; i < a.sample.length; i++) {
     const cls = aamiClassOfSymbol(annotationSymbol(a.code[i]));
     if (cls >= 0) ref.push({ sample: a.sample[i], cls });
   }
-  let matched = 0;
-  let agree = 0;
+  const matched = new Int8Array(detected.length).fill(-1);
   let r = 0;
   for (let d = 0; d < detected.length; d++) {
     while (r < ref.length && ref[r].sample < detected[d] - tolerance) r++;
-    if (r < ref.length && Math.abs(ref[r].sample - detected[d]) <= tolerance) {
-      matched++;
-      if (ref[r].cls === labels[d]) agree++;
-      r++;
-    }
+    if (r < ref.length && Math.abs(ref[r].sample - detected[d]) <= tolerance) matched[d] = ref[r++].cls;
   }
-  return { matched, agree };
+  return matched;
 }

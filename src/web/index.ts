@@ -9,6 +9,8 @@
  * `fetchRun` and `fetchRecord`, then `predictRecordBeats`, do in a page what `spikemed predict RUN
  * RECORD` does: one class per detected heartbeat, the same answers; `decodeImage`, then
  * `predictImageBytes`, what `spikemed predict RUN IMAGE` does for a chest X-ray run.
+ * `holterSummary`, `predictionsCsv` and `predictionAnnotations` give a record's prediction as the
+ * served page's Holter summary and downloads (CSV, WFDB `.pred`).
  *
  * @module spikemed/web
  */
@@ -26,6 +28,8 @@ export { batchBuffers, batchOf, bufferRange, flatArrayData, inputBatch, predictP
 export { predictRecordBeats, recordBeats, type RecordPrediction } from "../experiment/record-predictions.js";
 export { imageSize, predictImageBytes } from "../experiment/image-predictions.js";
 export { decodeImage } from "./images.js";
+export { classRuns, heartRateTrend, holterSummary, nextBeat, runCounts, type HolterSummary, type RunCounts } from "./holter.js";
+export { predictionAnnotations, predictionsCsv } from "./downloads.js";
 export { recordFromFiles, type WfdbRecord, type WfdbRecordFiles } from "../data/ecg/wfdb-files.js";
 export { parseWfdbHeader } from "../data/ecg/wfdb-header.js";
 export type { RunManifest };
