@@ -12,7 +12,7 @@ import { nonNegativeInt, numberOption, oneOf, positiveInt, positiveNumber } from
 import { experimentOptions, experimentSettings, validationHint, type ExperimentFlags } from "./train.js";
 
 /** Training options a grid may vary (their values are parsed and checked as on the train command line). */
-const TRAINING_PARAMETERS = ["lr", "epochs", "batch-size", "time-steps", "balance", "max-class-weight", "class-weights", "schedule", "optimizer", "momentum", "model", "monitor", "clip-norm", "label-smoothing", "features"] as const;
+const TRAINING_PARAMETERS = ["lr", "epochs", "batch-size", "time-steps", "balance", "max-class-weight", "class-weights", "schedule", "optimizer", "momentum", "model", "monitor", "clip-norm", "label-smoothing", "features", "encoder", "activity-penalty"] as const;
 
 /** Model settings a grid may vary, applied to the chosen model's layers. */
 const MODEL_PARAMETERS: Record<string, { describe: string; parse: (value: string) => number | string; apply: (model: ModelConfig, value: number | string) => ModelConfig }> = {
@@ -208,7 +208,7 @@ function changeLayers(model: ModelConfig, setting: string, change: (layer: Layer
 
 /** The train command that measures the winner on the test split: the options given on the command line, the winner's values, its model file. */
 function trainCommandOf(task: Task, command: Command, flags: SearchFlags, values: Record<string, string | number>, modelFile: string): string {
-  const modelOptions = new Set(["model", "config", "time-steps", "memory-saving", ...Object.keys(MODEL_PARAMETERS)]);
+  const modelOptions = new Set(["model", "config", "time-steps", "encoder", "activity-penalty", "activity-penalty-layers", "memory-saving", ...Object.keys(MODEL_PARAMETERS)]);
   const args = ["npx spikemed train", task, "--config", modelFile];
   for (const option of sharedOptions.options) {
     const name = option.long!.slice(2);

@@ -5,7 +5,8 @@ import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, ECG_RATE_RANGE, FEATURE_FAMILIES, beatWindowFromSeconds, featuresOfFamilies, type BeatWindow } from "../data/ecg/index.js";
 import { DEFAULT_ADAPT_MINUTES, runExperiment, type Balance, type DataSpec, type EcgAdaptation, type ExperimentOptions } from "../experiment/index.js";
-import { buildNetworkFrom, checkConfigSettings, MAX_TIME_STEPS, MODEL_NAMES, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
+import { buildNetworkFrom, checkConfigSettings, MAX_TIME_STEPS, MODEL_NAMES, modelFor, parseActivityPenalty, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
+import type { EncoderKind } from "../encode/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
 import { fraction, list, maxImagePixelsOption, nonNegativeInt, nonNegativeNumber, numberOption, oneOf, positiveInt, positiveNumber, readNumber, seconds } from "./options.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
@@ -13,7 +14,7 @@ import { backendOptions, selectBackend, type BackendOptions } from "./backend.js
 /** The shared options as commander parses them. */
 export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
-  model: string; config?: string; features?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr?: number;
+  model: string; config?: string; features?: string; epochs?: number; timeSteps?: number; encoder?: EncoderKind; activityPenalty?: string; activityPenaltyLayers?: string[]; batchSize?: number; microBatch?: number; lr?: number;
   optimizer?: "adam" | "adamw" | "sgd"; momentum?: number; labelSmoothing?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor?: Monitor; recipe?: RecipeName; seed: number; splitSeed?: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; maxImagePixels?: number; augment?: boolean; augmentSettings?: string; records?: string[];
@@ -91,6 +92,13 @@ export function experimentOptions(command: Command): Command {
       "src/data/ecg/beat-families.ts)", featureFamilyList)
     .option("--epochs <n>", "training epochs (ecg 10; cxr 10, --protocol same-source 15)", positiveInt)
     .option("--time-steps <n>", "simulation steps per input (spiking models)", numberOption({ whole: true, min: 1, max: MAX_TIME_STEPS, expected: `a whole number of steps from 1 to ${MAX_TIME_STEPS}` }))
+    .option("--encoder <kind>", "how an input becomes activity over the time steps (spiking models): direct (the value itself at every step, the built-in models' default), " +
+      "rate (Bernoulli spikes with probability = value), latency (one spike per input, earlier for larger values in [0, 1]) or delta (on/off spikes where the signal changes)",
+      oneOf(["direct", "rate", "latency", "delta"] as const))
+    .option("--activity-penalty <kind:weight>", "spike-count regularisation added to the training loss, per spiking layer: l1:W (W x the layer's mean firing rate), " +
+      "l2:W (W x the mean squared rate of each neuron in each sample) or target:R:W (W x (mean rate - R)^2, R in spikes per neuron per step); the terms of the layers are summed. " +
+      "Fewer spikes, fewer synaptic operations on a spiking chip (the run's energy.md)", (value: string) => (penaltyOption(value), value))
+    .option("--activity-penalty-layers <list>", "with --activity-penalty: only these spiking layers, e.g. lif1,lif2 (default every spiking layer)", list)
     .option("--batch-size <n>", "samples per step (ecg 16, cxr 32)", positiveInt)
     .option("--micro-batch <n>", "compute each batch in chunks of n samples and sum their gradients (a large batch in the memory of a small one, e.g. gatti2025 at the paper's batch 32)", positiveInt)
     .option("--lr <rate>", "learning rate (default 0.001)", positiveNumber)
@@ -143,6 +151,15 @@ function featureFamilyList(value: string): string {
     throw new InvalidArgumentError((err as Error).message);
   }
   return value;
+}
+
+/** The --activity-penalty text as a penalty; commander's one-line error for a malformed one. */
+function penaltyOption(value: string): NonNullable<ModelConfig["activityPenalty"]> {
+  try {
+    return parseActivityPenalty(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 /** Lead names, and indices as numbers; a lead named twice is refused. */
@@ -278,6 +295,11 @@ function loadModel(task: Task, flags: ExperimentFlags): ModelConfig {
     model = modelFor(task, flags.model, flags.timeSteps);
   }
   if (flags.timeSteps) model = { ...model, timeSteps: flags.timeSteps };
+  if (flags.encoder) model = { ...model, encoder: { kind: flags.encoder } };
+  if (flags.activityPenaltyLayers && !flags.activityPenalty) throw new SpikemedError("--activity-penalty-layers names the layers of an --activity-penalty", "add --activity-penalty, e.g. l1:0.05");
+  if (flags.activityPenalty) {
+    model = { ...model, activityPenalty: { ...penaltyOption(flags.activityPenalty), ...(flags.activityPenaltyLayers ? { layers: flags.activityPenaltyLayers } : {}) } };
+  }
   if (flags.features) model = withFeatures(task, model, flags.features);
   if (flags.memorySaving) model = withMemorySaving(model);
   if (task === "cxr" && flags.imageSize) model = { ...model, inputShape: [1, flags.imageSize, flags.imageSize] };

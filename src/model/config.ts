@@ -1,5 +1,6 @@
 import { Rng, SpikemedError } from "../core/index.js";
 import type { EncoderConfig } from "../encode/index.js";
+import { activityPenaltyProblem, type ActivityPenalty } from "./activity-penalty.js";
 import { BiLstm } from "./bilstm.js";
 import { AppendFeatures, SampleFeatures } from "./features.js";
 import { BatchNorm, Conv1d, Conv2d, Dense, Dropout, Flatten, Pool, ReLU } from "./layers.js";
@@ -44,6 +45,8 @@ export interface ModelConfig {
   encoder: EncoderConfig;
   readout: Readout;
   layers: LayerConfig[];
+  /** Spike-count regularisation while training (activity-penalty.ts), e.g. { "kind": "l1", "weight": 0.05 }. */
+  activityPenalty?: ActivityPenalty;
 }
 
 /** The settings (keys besides `type`) of the layer configs of type T. */
@@ -148,10 +151,14 @@ const MODEL_SETTINGS: Record<keyof ModelConfig, Check> = {
     ? null : "an object { kind: direct, rate, latency or delta, and optional finite gain and threshold }"),
   readout: choice("mean", "sum", "max", "last"),
   layers: LAYERS,
+  activityPenalty: (v) => {
+    const problem = activityPenaltyProblem(v);
+    return problem === null ? null : `an activity penalty such as { "kind": "l1", "weight": 0.05 } (${problem})`;
+  },
 };
 
 /** Settings a hand-written config may leave out: they only describe the model. */
-const OPTIONAL_MODEL_SETTINGS = ["name", "description", "features"];
+const OPTIONAL_MODEL_SETTINGS = ["name", "description", "features", "activityPenalty"];
 
 /** "expected ..., got ..." with the value as JSON (so "16" and 16 differ). */
 function wrong(where: string, expected: string, value: unknown): SpikemedError {

@@ -9,6 +9,7 @@ import type { Network } from "../model/network.js";
 import { epochBatches } from "./batches.js";
 import { batchTensor, predictProbabilities, sampleSize, type ClassificationData } from "./data.js";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingParts } from "./checkpoint.js";
+import { activityPenaltyLoss, SpikeCollector, type ActivityPenalty } from "../model/activity-penalty.js";
 import { assertFiniteGrads, clipGradNorm } from "./clip.js";
 import { EarlyStopping } from "./early-stopping.js";
 import { GracefulStop } from "./interrupt.js";
@@ -96,6 +97,8 @@ export function networkParams(network: Network): Param[] {
 export async function train(network: Network, data: ClassificationData, split: { train: Int32Array; val: Int32Array },
   options: TrainOptions): Promise<TrainResult> {
   validateOptions(options, split);
+  const penalty = network.options.activityPenalty;
+  if (penalty) SpikeCollector.check(penalty, network.neuronLayers());
   const log = options.log ?? process.stderr;
   const params = networkParams(network);
   const buffers = network.buffers();
@@ -169,7 +172,7 @@ export async function train(network: Network, data: ClassificationData, split: {
       const bar = new ProgressBar({ total: epochIndices.length, label: `epoch ${epoch + 1}/${options.epochs}`, stream: log });
       for (let k = resumed.batch; k < batches.count; k++) {
         const indices = batches.batch(k);
-        const step = trainStep(network, data, indices, batchBuffer, params, options, rngs);
+        const step = trainStep(network, data, indices, batchBuffer, params, options, rngs, penalty);
         const batchSchedule = schedule.atBatch(k);
         optimizer.lr = batchSchedule.lr;
         if (batchSchedule.momentum !== null) optimizer.momentum = batchSchedule.momentum;
@@ -236,7 +239,7 @@ export async function train(network: Network, data: ClassificationData, split: {
 }
 
 function trainStep(network: Network, data: ClassificationData, indices: Int32Array, buffer: Float32Array, params: Param[],
-  options: TrainOptions, rngs: { forward: Rng; augment: Rng }): { loss: number; correct: number } {
+  options: TrainOptions, rngs: { forward: Rng; augment: Rng }, penalty?: ActivityPenalty): { loss: number; correct: number } {
   const n = indices.length;
   const inputs = buffer.subarray(0, n * sampleSize(data));
   data.fill(indices, inputs, options.augment ? rngs.augment : undefined);
@@ -256,12 +259,14 @@ function trainStep(network: Network, data: ClassificationData, indices: Int32Arr
       const part = labels.slice(s, s + m);
       tidy(() => {
         const x = batchTensor(data, inputs.subarray(s * row, (s + m) * row), m);
-        const logits = network.forward(x, { training: true, rng: rngs.forward });
+        const spikes = penalty ? new SpikeCollector(penalty) : null;
+        const logits = network.forward(x, { training: true, rng: rngs.forward, ...(spikes ? { observe: spikes.observe } : {}) });
         const { classWeights, labelSmoothing } = options;
         // A whole batch keeps the mean reduction, so runs without micro-batches stay bit-identical to before.
         const mean = m === n ? ops.crossEntropy(logits, part, { classWeights, labelSmoothing })
           : ops.affine(ops.crossEntropy(logits, part, { classWeights, labelSmoothing, reduction: "sum" }), 1 / weightTotal);
-        backward(mean);
+        // The penalty of a chunk counts by its share of the batch; the reported loss stays the cross-entropy.
+        backward(spikes ? ops.add(mean, ops.scale(activityPenaltyLoss(penalty!, spikes.collected), m / n)) : mean);
         loss += mean.item();
         correct += countCorrect(logits.data, part, logits.shape[1]);
       });
