@@ -210,7 +210,7 @@ function changeLayers(model: ModelConfig, setting: string, change: (layer: Layer
 
 /** The train command that measures the winner on the test split: the options given on the command line, the winner's values, its model file. */
 function trainCommandOf(task: Task, command: Command, flags: SearchFlags, values: Record<string, string | number>, modelFile: string): string {
-  const modelOptions = new Set(["model", "config", "time-steps", "encoder", "activity-penalty", "activity-penalty-layers", "memory-saving", ...Object.keys(MODEL_PARAMETERS)]);
+  const modelOptions = new Set(["model", "config", "time-steps", "encoder", "activity-penalty", "activity-penalty-layers", "learn-neurons", "memory-saving", ...Object.keys(MODEL_PARAMETERS)]);
   const args = ["npx spikemed train", task, "--config", modelFile];
   for (const option of sharedOptions.options) {
     const name = option.long!.slice(2);

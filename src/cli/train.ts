@@ -5,7 +5,7 @@ import { SpikemedError } from "../core/index.js";
 import { PROTOCOLS, type AugmentOptions } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, ECG_RATE_RANGE, FEATURE_FAMILIES, beatWindowFromSeconds, featuresOfFamilies, type BeatWindow } from "../data/ecg/index.js";
 import { DEFAULT_ADAPT_MINUTES, runExperiment, type Balance, type DataSpec, type EcgAdaptation, type ExperimentOptions } from "../experiment/index.js";
-import { buildNetworkFrom, checkConfigSettings, MAX_TIME_STEPS, MODEL_NAMES, modelFor, parseActivityPenalty, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
+import { buildNetworkFrom, checkConfigSettings, MAX_TIME_STEPS, MODEL_NAMES, modelFor, parseActivityPenalty, withLearnableNeurons, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { EncoderKind } from "../encode/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
 import { fraction, list, maxImagePixelsOption, nonNegativeInt, nonNegativeNumber, numberOption, oneOf, positiveInt, positiveNumber, readNumber, seconds } from "./options.js";
@@ -14,7 +14,7 @@ import { backendOptions, selectBackend, type BackendOptions } from "./backend.js
 /** The shared options as commander parses them. */
 export interface ExperimentFlags {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
-  model: string; config?: string; features?: string; epochs?: number; timeSteps?: number; encoder?: EncoderKind; activityPenalty?: string; activityPenaltyLayers?: string[]; batchSize?: number; microBatch?: number; lr?: number;
+  model: string; config?: string; features?: string; epochs?: number; timeSteps?: number; encoder?: EncoderKind; activityPenalty?: string; activityPenaltyLayers?: string[]; learnNeurons?: ("threshold" | "beta")[]; batchSize?: number; microBatch?: number; lr?: number;
   optimizer?: "adam" | "adamw" | "sgd"; momentum?: number; labelSmoothing?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor?: Monitor; recipe?: RecipeName; seed: number; splitSeed?: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; maxImagePixels?: number; augment?: boolean; augmentSettings?: string; records?: string[];
@@ -99,6 +99,8 @@ export function experimentOptions(command: Command): Command {
       "l2:W (W x the mean squared rate of each neuron in each sample) or target:R:W (W x (mean rate - R)^2, R in spikes per neuron per step); the terms of the layers are summed. " +
       "Fewer spikes, fewer synaptic operations on a spiking chip (the run's energy.md)", (value: string) => (penaltyOption(value), value))
     .option("--activity-penalty-layers <list>", "with --activity-penalty: only these spiking layers, e.g. lif1,lif2 (default every spiking layer)", list)
+    .option("--learn-neurons <list>", "learn the firing threshold and/or membrane decay of every LIF layer, one per neuron: threshold, beta or threshold,beta (the model config's learnThreshold, learnBeta)",
+      (value: string) => list(value).map((v) => oneOf(["threshold", "beta"] as const)(v)))
     .option("--batch-size <n>", "samples per step (ecg 16, cxr 32)", positiveInt)
     .option("--micro-batch <n>", "compute each batch in chunks of n samples and sum their gradients (a large batch in the memory of a small one, e.g. gatti2025 at the paper's batch 32)", positiveInt)
     .option("--lr <rate>", "learning rate (default 0.001)", positiveNumber)
@@ -301,6 +303,7 @@ function loadModel(task: Task, flags: ExperimentFlags): ModelConfig {
     model = { ...model, activityPenalty: { ...penaltyOption(flags.activityPenalty), ...(flags.activityPenaltyLayers ? { layers: flags.activityPenaltyLayers } : {}) } };
   }
   if (flags.features) model = withFeatures(task, model, flags.features);
+  if (flags.learnNeurons) model = withLearnableNeurons(model, flags.learnNeurons);
   if (flags.memorySaving) model = withMemorySaving(model);
   if (task === "cxr" && flags.imageSize) model = { ...model, inputShape: [1, flags.imageSize, flags.imageSize] };
   const window = beatWindow(flags);

@@ -220,6 +220,21 @@ export function withMemorySaving(config: ModelConfig): ModelConfig {
 }
 
 /**
+ * The same model with the firing threshold and/or the membrane decay of every spiking LIF layer
+ * learnt, one per neuron (snnTorch's learn_threshold and learn_beta); refused for a model without one.
+ */
+export function withLearnableNeurons(config: ModelConfig, learn: readonly ("threshold" | "beta")[]): ModelConfig {
+  let changed = 0;
+  const layers = mapLayerConfigs(config.layers, (l) => {
+    if (l.type !== "lif" || l.output === "membrane") return l;
+    changed++;
+    return { ...l, ...(learn.includes("threshold") ? { learnThreshold: true } : {}), ...(learn.includes("beta") ? { learnBeta: true } : {}) };
+  });
+  if (changed === 0) throw new SpikemedError(`model "${config.name}" has no spiking LIF layer whose threshold or decay could be learnt`, "use a model with LIF layers, e.g. --model snn");
+  return { ...config, layers };
+}
+
+/**
  * `layers` with `change` applied to every layer, those inside residual blocks included (after their
  * insides); `change` gets the layer's index in `layers`, or -1 inside a block.
  */
