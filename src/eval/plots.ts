@@ -309,7 +309,9 @@ export function tradeOffSvg(opts: TradeOffPlotOptions): string {
     svg.circle(px(p.x), py(p.y), 4.5, style, `${p.label}: ${formatCompact(p.x)} J, ${formatCompact(p.y)}${p.onFront ? " (Pareto front)" : ""}`);
     svg.text(px(p.x) + 7, py(p.y) - 6, p.label, { "font-size": 10, fill: "#333333" });
   }
-  drawLegend(svg, area.x + 8, area.y + 8, [{ name: "Pareto front", color: colorOf(0) }, { name: "beaten on both", color: colorOf(1), dashed: true }]);
+  // Lower right: costly and inaccurate, the corner a trade-off leaves empty.
+  const entries = [{ name: "Pareto front", color: colorOf(0) }, { name: "beaten on both", color: colorOf(1), dashed: true }];
+  drawLegend(svg, area.x + area.width - legendWidth(entries) - 8, area.y + area.height - entries.length * LEGEND_ROW - 14, entries);
   return svg.toString();
 }
 
