@@ -13,6 +13,7 @@ $S --out $OUT/base
 $S --time-steps 4 --activity-penalty l1:3 --activity-penalty-layers lif1,lif2 --out $OUT/t4-l1-3
 $S --activity-penalty l1:10 --activity-penalty-layers lif1,lif2 --out $OUT/t8-l1-10
 $S --time-steps 4 --activity-penalty l1:1 --activity-penalty-layers lif1,lif2 --out $OUT/t4-l1-1
+$S --time-steps 4 --activity-penalty l1:2 --activity-penalty-layers lif1,lif2 --out $OUT/t4-l1-2
 $S --time-steps 4 --out $OUT/t4
-node dist/bench/energy-ecg.js --out bench/results/energy-ecg.md $OUT/base $OUT/t4 $OUT/t4-l1-1 $OUT/t4-l1-3 $OUT/t8-l1-10
-node dist/src/cli/main.js compare $OUT/base $OUT/t4 $OUT/t4-l1-1 $OUT/t4-l1-3 $OUT/t8-l1-10 --energy-device loihi --plot docs/figures/ecg-accuracy-energy.svg
+node dist/bench/energy-ecg.js --out bench/results/energy-ecg.md $OUT/base $OUT/t4 $OUT/t4-l1-1 $OUT/t4-l1-2 $OUT/t4-l1-3 $OUT/t8-l1-10
+node dist/src/cli/main.js compare $OUT/base $OUT/t4 $OUT/t4-l1-1 $OUT/t4-l1-2 $OUT/t4-l1-3 $OUT/t8-l1-10 --energy-device loihi --plot docs/figures/ecg-accuracy-energy.svg
