@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { PROTOCOLS } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, ECG_RATE_RANGE, FEATURE_FAMILIES, featuresOfFamilies } from "../data/ecg/index.js";
 import { RECIPES, defaultBeatSeconds, normalizeClassWeights, parseAugmentSettings, parseLeads, type RecipeName } from "../experiment/index.js";
-import { MAX_TIME_STEPS, MODEL_NAMES } from "../model/index.js";
+import { MAX_TIME_STEPS, MODEL_NAMES, parseActivityPenalty } from "../model/index.js";
 import { fraction, list, maxImagePixelsOption, nonNegativeNumber, numberOption, oneOf, optionParser, positiveInt, positiveNumber, seconds } from "./options.js";
 
 /** The data, model and training options that train and search share. */
@@ -29,6 +29,15 @@ export function experimentOptions(command: Command): Command {
       "src/data/ecg/beat-families.ts)", optionParser((value: string) => (featuresOfFamilies(value), value)))
     .option("--epochs <n>", "training epochs (ecg 10; cxr 10, --protocol same-source 15)", positiveInt)
     .option("--time-steps <n>", "simulation steps per input (spiking models)", numberOption({ whole: true, min: 1, max: MAX_TIME_STEPS, expected: `a whole number of steps from 1 to ${MAX_TIME_STEPS}` }))
+    .option("--encoder <kind>", "how an input becomes activity over the time steps (spiking models): direct (the value itself at every step, the built-in models' default), " +
+      "rate (Bernoulli spikes with probability = value), latency (one spike per input, earlier for larger values in [0, 1]) or delta (on/off spikes where the signal changes)",
+      oneOf(["direct", "rate", "latency", "delta"] as const))
+    .option("--activity-penalty <kind:weight>", "spike-count regularisation added to the training loss, per spiking layer: l1:W (W x the layer's mean firing rate), " +
+      "l2:W (W x the mean squared rate of each neuron in each sample) or target:R:W (W x (mean rate - R)^2, R in spikes per neuron per step); the terms of the layers are summed. " +
+      "Fewer spikes, fewer synaptic operations on a spiking chip (the run's energy.md)", optionParser((value: string) => (parseActivityPenalty(value), value)))
+    .option("--activity-penalty-layers <list>", "with --activity-penalty: only these spiking layers, e.g. lif1,lif2 (default every spiking layer)", list)
+    .option("--learn-neurons <list>", "learn the firing threshold and/or membrane decay of every LIF layer, one per neuron: threshold, beta or threshold,beta (the model config's learnThreshold, learnBeta)",
+      (value: string) => list(value).map((v) => oneOf(["threshold", "beta"] as const)(v)))
     .option("--batch-size <n>", "samples per step (ecg 16, cxr 32)", positiveInt)
     .option("--micro-batch <n>", "compute each batch in chunks of n samples and sum their gradients (a large batch in the memory of a small one, e.g. gatti2025 at the paper's batch 32)", positiveInt)
     .option("--lr <rate>", "learning rate (default 0.001)", positiveNumber)

@@ -37,7 +37,9 @@ export function searchCommand(): Command {
     .option("--folds <k>", "cross-validation folds of the training side", positiveInt, 5)
     .option("--random <n>", "try n of the combinations, drawn at random with --seed, instead of all", positiveInt)
     .option("--objective <metric>", `what ranks the trials, on the pooled held-out predictions: ${SEARCH_OBJECTIVES.join(", ")} (balanced accuracy: the mean sensitivity of the classes, so a rare class counts like a common one); ` +
-      "balanced_accuracy:N,S,V or macro_f1:N,S,V averages over the named classes only (leaving out classes the training side cannot teach)",
+      "balanced_accuracy:N,S,V or macro_f1:N,S,V averages over the named classes only (leaving out classes the training side cannot teach); " +
+      "METRIC@DEVICE<=J (e.g. balanced_accuracy@loihi<=2e-8) ranks first the trials whose estimated joules per inference on DEVICE stay within J, by the metric; " +
+      "METRIC@DEVICE ranks by the Pareto front of the metric against joules per inference on DEVICE, and the report plots it (search-energy.svg)",
       (value: string) => { parseObjective(value); return value as SearchObjective; }, "balanced_accuracy")
     .option("--seeds <n>", "train every fold with n seeds and average their scores", positiveInt, 1)
     .option("--seed <n>", "seed of the folds and of the first training run", nonNegativeInt, 1)
@@ -150,7 +152,7 @@ const sharedOptions = experimentOptions(new Command("settings"));
 
 /** The train command that measures the winner on the test split: the options given on the command line, the winner's values, its model file. */
 function trainCommandOf(task: Task, command: Command, flags: SearchFlags, values: Record<string, string | number>, modelFile: string): string {
-  const modelOptions = new Set(["model", "config", "time-steps", "memory-saving", ...Object.keys(MODEL_SETTINGS)]);
+  const modelOptions = new Set(["model", "config", "time-steps", "encoder", "activity-penalty", "activity-penalty-layers", "learn-neurons", "memory-saving", ...Object.keys(MODEL_SETTINGS)]);
   const args = ["npx spikemed train", task, "--config", modelFile];
   for (const option of sharedOptions.options) {
     const name = option.long!.slice(2);

@@ -7,7 +7,9 @@ import {
   loadDeviceCatalog,
   pricesActivationsAsSpikes,
   selectDevices,
+  spikeSavingSentence,
   startEnergyMeter,
+  type DeviceSpec,
   type EnergyMeasurement,
 } from "../energy/index.js";
 import {
@@ -226,19 +228,40 @@ function energySection(network: Network, data: ClassificationData, indices: Int3
   const totals = section.estimate.totals.energy;
   const perInferenceMeasured = measured.inferEnergy.joules / Math.max(1, measured.inferences);
   const asConverted = pricesActivationsAsSpikes(section.estimate, devices);
+  const twin = section.comparison?.totals.energy;
   return {
     table: {
+      ...(section.comparison ? { lead: spikeSavingSentence(section.comparison) } : {}),
       title: asConverted
         ? "Energy per inference (estimate; no spiking neurons: spiking devices priced as a rate-coded conversion, KerasSpiking constants)"
         : "Energy per inference (estimate from measured spike rates, KerasSpiking constants)",
-      columns: ["device", "kind", "joules per inference"],
+      columns: ["device", "kind", "joules per inference", ...(twin ? ["ANN twin joules per inference"] : [])],
       rows: [
-        ...devices.map((d) => [d.name, d.spiking ? (asConverted ? "spiking, if converted" : "spiking") : "conventional", totals[d.name].total]),
-        ["this machine (measured)", measured.inferEnergy.method, perInferenceMeasured],
+        ...devices.map((d) => [d.name, d.spiking ? (asConverted ? "spiking, if converted" : "spiking") : "conventional", totals[d.name].total, ...(twin ? [twin[d.name].ann] : [])]),
+        ["this machine (measured)", measured.inferEnergy.method, perInferenceMeasured, ...(twin ? ["-"] : [])],
       ],
       notes: [`Measured with ${measured.inferEnergy.method}: ${measured.inferEnergy.details}`],
     },
   };
+}
+
+/**
+ * The seeds' energy tables as one, each number the mean over the seeds (so that compare can set the
+ * summary's accuracy against its energy), with the sentence on whether the spikes save energy said
+ * again of the means. Nothing when a seed has none.
+ */
+function meanEnergyTable(tables: (ReportTable | undefined)[], devices: DeviceSpec[]): { energy?: ReportTable } {
+  const [first] = tables;
+  if (!first || tables.some((t) => !t || t.rows.length !== first.rows.length)) return {};
+  const rows = first.rows.map((row, r) => row.map((cell, c) =>
+    (typeof cell === "number" ? tables.reduce((sum, t) => sum + Number(t!.rows[r][c]), 0) / tables.length : cell)));
+  const priced = devices.map((d) => ({ d, row: rows.find((r) => r[0] === d.name) }));
+  const withTwin = priced.every(({ row }) => row && typeof row[2] === "number" && typeof row[3] === "number");
+  const lead = withTwin
+    ? spikeSavingSentence({ devices, totals: { energy: Object.fromEntries(priced.map(({ d, row }) => [d.name, { snn: row![2] as number, ann: row![3] as number }])) } })
+    : undefined;
+  const { chart: _chart, lead: _first, ...rest } = first;
+  return { energy: { ...rest, ...(lead ? { lead } : {}), title: `${first.title}, mean of ${tables.length} seeds`, rows } };
 }
 
 /** A few batches of real inputs (for activity measurements). */
@@ -257,7 +280,7 @@ function writeSeedSummary(options: ExperimentOptions, prepared: PreparedData, re
     dataset: prepared.dataset, split: prepared.splitDescription,
     config: { model: options.model, data: options.data, train: options.train, seeds: results.map((r) => r.seed) },
     history: results[0].report.history, evaluations: [{ name: "test", evaluation: results[0].test }],
-    seedAggregate: aggregate, cautions: splitCautions(options.data),
+    seedAggregate: aggregate, cautions: splitCautions(options.data), ...meanEnergyTable(results.map((r) => r.report.energy), selectDevices(loadDeviceCatalog(), options.devices)),
     notes: [`Per-seed runs: ${results.map((r) => path.relative(options.outDir, r.runDir)).join(", ")}. History and test details shown are seed ${results[0].seed}'s.`],
   });
   log.write(`summary over ${results.length} seeds: ${path.join(options.outDir, "report.md")}\n`);

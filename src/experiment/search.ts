@@ -7,6 +7,7 @@ import { checkpointIn, formatDuration, inferenceBatchSize, predictProbabilities,
 import { prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { crossValidationFolds, type Fold } from "./folds.js";
 import { balanceSettings, type Balance, type ExperimentOptions } from "./run.js";
+import { describeEnergyObjective, energySearchSection, networkJoules, rankWithEnergy, splitEnergyObjective, type EnergyObjective } from "./energy-objective.js";
 
 /** One point of a search: the values it sets (for the table) and the full configuration they give. */
 export interface SearchTrial {
@@ -26,16 +27,23 @@ type SearchMetric = (typeof SEARCH_OBJECTIVES)[number];
  * inter-patient F beats are almost all one patient's) then neither ranks the trials nor hides
  * what the trials do to the others.
  */
-export type SearchObjective = SearchMetric | `${"balanced_accuracy" | "macro_f1"}:${string}`;
+export type SearchObjective = SearchMetric | `${"balanced_accuracy" | "macro_f1"}:${string}` | `${string}@${string}`;
 
 interface ParsedObjective {
   metric: SearchMetric;
   /** The classes averaged over; all when absent. */
   classes?: string[];
+  /** METRIC@DEVICE[<=JOULES]: energy on a device joins the metric (energy-objective.ts). */
+  energy?: EnergyObjective;
 }
 
 /** The objective's metric and classes; an error that says what is accepted for anything else. */
-export function parseObjective(text: string): ParsedObjective {
+export function parseObjective(objective: string): ParsedObjective {
+  const { metric: text, energy } = splitEnergyObjective(objective);
+  return { ...parseMetric(text), ...(energy ? { energy } : {}) };
+}
+
+function parseMetric(text: string): ParsedObjective {
   const [metric, list, ...rest] = text.split(":");
   const fix = `use one of ${SEARCH_OBJECTIVES.join(", ")}, or balanced_accuracy or macro_f1 followed by a colon and class names, e.g. balanced_accuracy:N,S,V`;
   if (!(SEARCH_OBJECTIVES as readonly string[]).includes(metric) || rest.length > 0) throw new SpikemedError(`unknown search objective "${text}"`, fix);
@@ -49,8 +57,8 @@ export function parseObjective(text: string): ParsedObjective {
 
 /** The objective in words, for reports. */
 export function describeObjective(objective: SearchObjective): string {
-  const { metric, classes } = parseObjective(objective);
-  return `${metric.replace("_", " ")}${classes ? ` over ${classes.join(", ")}` : ""}`;
+  const { metric, classes, energy } = parseObjective(objective);
+  return `${metric.replace("_", " ")}${classes ? ` over ${classes.join(", ")}` : ""}${energy ? ` ${describeEnergyObjective(energy)}` : ""}`;
 }
 
 export interface SearchOptions {
@@ -87,6 +95,8 @@ export interface TrialResult {
   foldAccuracies: number[];
   bestEpochs: number[];
   seconds: number;
+  /** Estimated joules per inference on each built-in device, averaged over folds and seeds (absent for folds saved without it). */
+  joules?: Record<string, number>;
 }
 
 export interface SearchResult {
@@ -137,12 +147,13 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
   let report = "";
   for (const [t, trial] of options.trials.entries()) {
     const prepared = await dataFor(trial.model);
-    const perSeed: { evaluation: ClassificationEvaluation; foldAccuracies: number[]; bestEpochs: number[]; seconds: number }[] = [];
+    const perSeed: PerSeed[] = [];
     for (let s = 0; s < options.seeds; s++) {
       const seed = options.seed + s;
       const predicted = new Int32Array(prepared.data.labels.length).fill(-1);
       const foldAccuracies: number[] = [];
       const bestEpochs: number[] = [];
+      const foldJoules: (Record<string, number> | undefined)[] = [];
       let seconds = 0;
       for (const [f, fold] of folds.entries()) {
         if (!mine(unitOf(options, t, s, f))) continue;
@@ -151,6 +162,7 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
         const accuracy = accuracyOf(outcome.predictions, fold.test, prepared.data.labels);
         foldAccuracies.push(accuracy);
         bestEpochs.push(outcome.bestEpoch);
+        foldJoules.push(outcome.joules);
         seconds += outcome.seconds;
         done++;
         if (!outcome.reused) { foldSeconds += outcome.wallSeconds; trainedRuns++; }
@@ -161,14 +173,14 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
       if (options.shard) continue;
       const yTrue = Int32Array.from(pool, (i) => prepared.data.labels[i]);
       const yPred = Int32Array.from(pool, (i) => predicted[i]);
-      perSeed.push({ evaluation: evaluateClassifier({ classNames: prepared.data.classNames, yTrue, yPred, bootstrap: false }), foldAccuracies, bestEpochs, seconds });
+      perSeed.push({ evaluation: evaluateClassifier({ classNames: prepared.data.classNames, yTrue, yPred, bootstrap: false }), foldAccuracies, bestEpochs, seconds, foldJoules });
     }
     if (options.shard) continue;
     results.push(summarizeTrial(t, trial, perSeed, options.objective));
     report = writeReport(options, first, folds, pool, results);
   }
   if (options.shard) return { ranked: [], report: "" };
-  const ranked = rank(results);
+  const ranked = rank(results, options.objective);
   say(`best: ${describeValues(ranked[0].values)}, ${describeObjective(options.objective)} ${(100 * ranked[0].score).toFixed(2)}%; report: ${report}`);
   return { ranked, report };
 }
@@ -252,8 +264,10 @@ export function openSearch(options: SearchOptions): void {
   writeFileAtomic(file, plan);
 }
 
-/** `seconds` of training; `wallSeconds` of the whole fold (the ETA's unit). */
-interface FoldOutcome { predictions: Uint8Array; bestEpoch: number; seconds: number; wallSeconds: number; reused: boolean }
+/** `seconds` of training; `wallSeconds` of the whole fold (the ETA's unit); `joules` per inference by device (absent in folds saved without it). */
+interface FoldOutcome { predictions: Uint8Array; bestEpoch: number; seconds: number; wallSeconds: number; reused: boolean; joules?: Record<string, number> }
+
+interface PerSeed { evaluation: ClassificationEvaluation; foldAccuracies: number[]; bestEpochs: number[]; seconds: number; foldJoules: (Record<string, number> | undefined)[] }
 
 /**
  * Trains on the fold's training side and predicts its held-out part, saving the outcome in
@@ -264,10 +278,10 @@ export async function runFold(prepared: PreparedData, trial: SearchTrial, fold: 
   const dir = path.dirname(base);
   const name = path.basename(base);
   if (fs.existsSync(file)) {
-    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { predictions: string; bestEpoch: number; seconds: number };
+    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { predictions: string; bestEpoch: number; seconds: number; joules?: Record<string, number> };
     const predictions = new Uint8Array(Buffer.from(saved.predictions, "base64"));
     if (predictions.length !== fold.test.length) throw new SpikemedError(`${file}: ${predictions.length} predictions for a fold of ${fold.test.length} samples`, "delete the file to train that fold again");
-    return { predictions, bestEpoch: saved.bestEpoch, seconds: saved.seconds, wallSeconds: 0, reused: true };
+    return { predictions, bestEpoch: saved.bestEpoch, seconds: saved.seconds, wallSeconds: 0, reused: true, joules: saved.joules };
   }
   const began = Date.now();
   const { data } = prepared;
@@ -283,18 +297,18 @@ export async function runFold(prepared: PreparedData, trial: SearchTrial, fold: 
     });
     const { probabilities } = predictProbabilities(network, data, fold.test, inferenceBatchSize(trial.train));
     const predictions = Uint8Array.from(argmaxRows(probabilities, fold.test.length, data.classNames.length));
+    const joules = networkJoules(network, data, fold.test);
     // The probabilities too (float32, row per held-out sample), for stages that work on them after the network (src/experiment/adapt-local.ts's DS1 check).
-    writeFileAtomic(file, JSON.stringify({ bestEpoch: trained.bestEpoch, seconds: trained.seconds, predictions: Buffer.from(predictions).toString("base64"),
+    writeFileAtomic(file, JSON.stringify({ bestEpoch: trained.bestEpoch, seconds: trained.seconds, joules, predictions: Buffer.from(predictions).toString("base64"),
       probabilities: Buffer.from(probabilities.buffer, probabilities.byteOffset, probabilities.byteLength).toString("base64") }));
     fs.rmSync(runDir, { recursive: true, force: true });
-    return { predictions, bestEpoch: trained.bestEpoch, seconds: trained.seconds, wallSeconds: (Date.now() - began) / 1000, reused: false };
+    return { predictions, bestEpoch: trained.bestEpoch, seconds: trained.seconds, wallSeconds: (Date.now() - began) / 1000, reused: false, joules };
   } finally {
     fs.closeSync(logFile);
   }
 }
 
-function summarizeTrial(index: number, trial: SearchTrial,
-  perSeed: { evaluation: ClassificationEvaluation; foldAccuracies: number[]; bestEpochs: number[]; seconds: number }[], objective: SearchObjective): TrialResult {
+function summarizeTrial(index: number, trial: SearchTrial, perSeed: PerSeed[], objective: SearchObjective): TrialResult {
   const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
   const metric = (e: ClassificationEvaluation, name: SearchObjective): number => {
     const { metric: over, classes } = parseObjective(name);
@@ -318,7 +332,15 @@ function summarizeTrial(index: number, trial: SearchTrial,
     foldAccuracies: perSeed[0].foldAccuracies.map((_, f) => mean(perSeed.map((p) => p.foldAccuracies[f]))),
     bestEpochs: perSeed.flatMap((p) => p.bestEpochs),
     seconds: perSeed.reduce((sum, p) => sum + p.seconds, 0),
+    ...meanJoules(perSeed.flatMap((p) => p.foldJoules)),
   };
+}
+
+/** The folds' joules per inference by device, averaged; nothing when a fold was saved without them. */
+function meanJoules(folds: (Record<string, number> | undefined)[]): { joules?: Record<string, number> } {
+  if (folds.length === 0 || folds.some((f) => f === undefined)) return {};
+  const devices = Object.keys(folds[0]!);
+  return { joules: Object.fromEntries(devices.map((d) => [d, folds.reduce((sum, f) => sum + f![d], 0) / folds.length])) };
 }
 
 /** Every class an objective names exists and has samples on the training side, or an error that lists them. */
@@ -332,8 +354,10 @@ function checkObjectiveClasses(objective: SearchObjective, classNames: readonly 
   }
 }
 
-/** Best score first; ties keep the trials' order. */
-function rank(results: TrialResult[]): TrialResult[] {
+/** Best score first (with energy in the objective, as rankWithEnergy says); ties keep the trials' order. */
+function rank(results: TrialResult[], objective: SearchObjective): TrialResult[] {
+  const { energy } = parseObjective(objective);
+  if (energy) return rankWithEnergy(results, energy);
   return [...results].sort((a, b) => b.score - a.score || a.index - b.index);
 }
 
@@ -343,9 +367,10 @@ function writeReport(options: SearchOptions, prepared: PreparedData, folds: Fold
   const pct = (v: number | null): string => (v === null ? "-" : (100 * v).toFixed(2));
   const groupName = (g: number): string => plan.groupNames?.[g] ?? String(g);
   const parameters = Object.keys(options.trials[0].values);
-  const ranked = rank(results);
-  // An objective over some classes ranks in a column of its own; one of METRIC_COLUMNS is marked instead.
-  const ownColumn = parseObjective(options.objective).classes !== undefined;
+  const ranked = rank(results, options.objective);
+  const { energy } = parseObjective(options.objective);
+  // An objective over some classes, or with energy, ranks in a column of its own; one of METRIC_COLUMNS is marked instead.
+  const ownColumn = parseObjective(options.objective).classes !== undefined || energy !== undefined;
   const lines = [
     `# Hyper-parameter search (${describeObjective(options.objective)})`, "", `> ${RESEARCH_NOTICE}`, "",
     `${prepared.dataset}.`, "",
@@ -356,13 +381,14 @@ function writeReport(options: SearchOptions, prepared: PreparedData, folds: Fold
       "The protocol's test set was not read.", "",
     `${results.length} of ${options.trials.length} trials finished.`, "",
     "## Trials, best first", "",
-    `| rank | ${parameters.join(" | ")} | ${ownColumn ? `**${describeObjective(options.objective)} %** (ranks) | ` : ""}${METRIC_COLUMNS.map(([name, title]) => (name === options.objective ? `**${title} %** (ranks)` : `${title} %`)).join(" | ")} | ` +
+    `| rank | ${parameters.join(" | ")} | ${ownColumn ? `**${describeObjective(options.objective)} %** (ranks) | ` : ""}${energy ? `J/inf on ${energy.device} | ` : ""}${METRIC_COLUMNS.map(([name, title]) => (name === options.objective ? `**${title} %** (ranks)` : `${title} %`)).join(" | ")} | ` +
       `${classNames.map((c) => `sens. ${c} %`).join(" | ")} | fold accuracy % (min-max) | best epochs | train s |`,
-    `| ---: | ${parameters.map(() => "---").join(" | ")} | ${ownColumn ? "---: | " : ""}${METRIC_COLUMNS.map(() => "---:").join(" | ")} | ${classNames.map(() => "---:").join(" | ")} | ---: | --- | ---: |`,
-    ...ranked.map((r, i) => `| ${i + 1} | ${parameters.map((p) => String(r.values[p])).join(" | ")} | ${ownColumn ? `${pct(r.score)} | ` : ""}${pct(r.accuracy)} | ${pct(r.balancedAccuracy)} | ${pct(r.macroF1)} | ` +
+    `| ---: | ${parameters.map(() => "---").join(" | ")} | ${ownColumn ? "---: | " : ""}${energy ? "---: | " : ""}${METRIC_COLUMNS.map(() => "---:").join(" | ")} | ${classNames.map(() => "---:").join(" | ")} | ---: | --- | ---: |`,
+    ...ranked.map((r, i) => `| ${i + 1} | ${parameters.map((p) => String(r.values[p])).join(" | ")} | ${ownColumn ? `${pct(r.score)} | ` : ""}${energy ? `${r.joules?.[energy.device]?.toExponential(2) ?? "-"} | ` : ""}${pct(r.accuracy)} | ${pct(r.balancedAccuracy)} | ${pct(r.macroF1)} | ` +
       `${classNames.map((c) => pct(r.recall[c])).join(" | ")} | ${pct(Math.min(...r.foldAccuracies))}-${pct(Math.max(...r.foldAccuracies))} | ${r.bestEpochs.join(",")} | ` +
       `${r.seconds.toFixed(r.seconds < 10 ? 1 : 0)} |`),
-    "", "## Folds", "",
+    "", ...(energy ? [...energySearchSection(results, energy, describeObjective(options.objective.slice(0, options.objective.indexOf("@")) as SearchObjective), options.outDir, (r) => describeValues(r.values)), ""] : []),
+    "## Folds", "",
     `| fold | ${plan.unit}s held out | samples | ${classNames.join(" | ")} |`,
     `| ---: | --- | ---: | ${classNames.map(() => "---:").join(" | ")} |`,
     ...folds.map((fold, f) => {

@@ -2,7 +2,8 @@ import fs from "node:fs";
 import { SpikemedError } from "../core/index.js";
 import type { AugmentOptions, PROTOCOLS } from "../data/cxr/index.js";
 import { DEFAULT_BEAT_WINDOW, beatWindowFromSeconds, featuresOfFamilies, type BeatWindow } from "../data/ecg/index.js";
-import { buildNetworkFrom, checkConfigSettings, modelFor, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
+import type { EncoderKind } from "../encode/index.js";
+import { buildNetworkFrom, checkConfigSettings, modelFor, parseActivityPenalty, withLearnableNeurons, withMemorySaving, type ModelConfig, type Task } from "../model/index.js";
 import type { Monitor, OptimizerConfig, ScheduleConfig } from "../train/index.js";
 import { DEFAULT_ADAPT_MINUTES, type EcgAdaptation } from "./adapt.js";
 import type { DataSpec } from "./datasets.js";
@@ -16,7 +17,7 @@ import type { Balance, ExperimentOptions } from "./run.js";
  */
 export interface ExperimentChoices {
   data?: string; split: "intra" | "inter"; protocol: (typeof PROTOCOLS)[number]; holdout?: string;
-  model: string; config?: string; features?: string; epochs?: number; timeSteps?: number; batchSize?: number; microBatch?: number; lr?: number;
+  model: string; config?: string; features?: string; epochs?: number; timeSteps?: number; encoder?: EncoderKind; activityPenalty?: string; activityPenaltyLayers?: string[]; learnNeurons?: ("threshold" | "beta")[]; batchSize?: number; microBatch?: number; lr?: number;
   optimizer?: "adam" | "adamw" | "sgd"; momentum?: number; labelSmoothing?: number; schedule?: "constant" | "cosine" | "step" | "plateau" | "onecycle"; clipNorm?: number; weightDecay?: number; warmup?: number;
   balance?: Balance; maxClassWeight?: number; classWeights?: string; patience?: number; monitor?: Monitor; recipe?: RecipeName; seed: number; splitSeed?: number;
   limit?: number; memorySaving?: boolean; imageSize: number; beatWindow?: number[]; sampleRate?: number; includePaced?: boolean; validation?: "beats" | "records"; leads?: (string | number)[]; onBadFile: "skip" | "fail"; maxImagePixels?: number; augment?: boolean; augmentSettings?: string; records?: string[];
@@ -112,7 +113,13 @@ function loadModel(task: Task, choices: ExperimentChoices): ModelConfig {
     model = modelFor(task, choices.model, choices.timeSteps);
   }
   if (choices.timeSteps) model = { ...model, timeSteps: choices.timeSteps };
+  if (choices.encoder) model = { ...model, encoder: { kind: choices.encoder } };
+  if (choices.activityPenaltyLayers && !choices.activityPenalty) throw new SpikemedError("--activity-penalty-layers names the layers of an --activity-penalty", "add --activity-penalty, e.g. l1:0.05");
+  if (choices.activityPenalty) {
+    model = { ...model, activityPenalty: { ...parseActivityPenalty(choices.activityPenalty), ...(choices.activityPenaltyLayers ? { layers: choices.activityPenaltyLayers } : {}) } };
+  }
   if (choices.features) model = withFeatures(task, model, choices.features);
+  if (choices.learnNeurons) model = withLearnableNeurons(model, choices.learnNeurons);
   if (choices.memorySaving) model = withMemorySaving(model);
   if (task === "cxr" && choices.imageSize) model = { ...model, inputShape: [1, choices.imageSize, choices.imageSize] };
   const window = beatWindow(choices);

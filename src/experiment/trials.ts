@@ -5,7 +5,7 @@ import type { SearchTrial } from "./search.js";
 import { experimentSettings, type ExperimentChoices } from "./settings.js";
 
 /** Training settings a grid may vary, by their option names (each sets the choice of the same name in camel case). */
-export const TRAINING_SETTINGS = ["lr", "epochs", "batch-size", "time-steps", "balance", "max-class-weight", "class-weights", "schedule", "optimizer", "momentum", "model", "monitor", "clip-norm", "label-smoothing", "features"] as const;
+export const TRAINING_SETTINGS = ["lr", "epochs", "batch-size", "time-steps", "balance", "max-class-weight", "class-weights", "schedule", "optimizer", "momentum", "model", "monitor", "clip-norm", "label-smoothing", "features", "encoder", "activity-penalty"] as const;
 
 /** Model settings a grid may vary, applied to the chosen model's layers. */
 export const MODEL_SETTINGS: Record<string, { describe: string; apply: (model: ModelConfig, value: number | string) => ModelConfig }> = {

@@ -1,5 +1,6 @@
 import { Rng, SpikemedError } from "../core/index.js";
 import type { EncoderConfig } from "../encode/index.js";
+import { activityPenaltyProblem, type ActivityPenalty } from "./activity-penalty.js";
 import { BiLstm } from "./bilstm.js";
 import { AppendFeatures, SampleFeatures } from "./features.js";
 import { BatchNorm, Conv1d, Conv2d, Dense, Dropout, Flatten, Pool, ReLU } from "./layers.js";
@@ -55,6 +56,8 @@ export interface ModelConfig {
   encoder: EncoderConfig;
   readout: Readout;
   layers: LayerConfig[];
+  /** Spike-count regularisation while training (activity-penalty.ts), e.g. { "kind": "l1", "weight": 0.05 }. */
+  activityPenalty?: ActivityPenalty;
 }
 
 /** The settings (keys besides `type`) of the layer configs of type T. */
@@ -164,10 +167,14 @@ const MODEL_SETTINGS: Record<keyof ModelConfig, Check> = {
     ? null : "an object { kind: direct, rate, latency or delta, and optional finite gain and threshold }"),
   readout: choice("mean", "sum", "max", "last"),
   layers: LAYERS,
+  activityPenalty: (v) => {
+    const problem = activityPenaltyProblem(v);
+    return problem === null ? null : `an activity penalty such as { "kind": "l1", "weight": 0.05 } (${problem})`;
+  },
 };
 
 /** Settings a hand-written config may leave out: they only describe the model. */
-const OPTIONAL_MODEL_SETTINGS = ["name", "description", "features"];
+const OPTIONAL_MODEL_SETTINGS = ["name", "description", "features", "activityPenalty"];
 
 /** "expected ..., got ..." with the value as JSON (so "16" and 16 differ). */
 function wrong(where: string, expected: string, value: unknown): SpikemedError {
@@ -226,6 +233,21 @@ export function checkConfigSettings(config: unknown, where: string): void {
 /** The same model with every LIF layer in memory-saving mode (membranes recomputed in the backward pass). */
 export function withMemorySaving(config: ModelConfig): ModelConfig {
   return { ...config, layers: mapLayerConfigs(config.layers, (l) => (l.type === "lif" ? { ...l, recompute: true } : l)) };
+}
+
+/**
+ * The same model with the firing threshold and/or the membrane decay of every spiking LIF layer
+ * learnt, one per neuron (snnTorch's learn_threshold and learn_beta); refused for a model without one.
+ */
+export function withLearnableNeurons(config: ModelConfig, learn: readonly ("threshold" | "beta")[]): ModelConfig {
+  let changed = 0;
+  const layers = mapLayerConfigs(config.layers, (l) => {
+    if (l.type !== "lif" || l.output === "membrane") return l;
+    changed++;
+    return { ...l, ...(learn.includes("threshold") ? { learnThreshold: true } : {}), ...(learn.includes("beta") ? { learnBeta: true } : {}) };
+  });
+  if (changed === 0) throw new SpikemedError(`model "${config.name}" has no spiking LIF layer whose threshold or decay could be learnt`, "use a model with LIF layers, e.g. --model snn");
+  return { ...config, layers };
 }
 
 /**

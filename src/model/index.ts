@@ -14,3 +14,4 @@ export * from "./config.js";
 export * from "./zoo.js";
 export * from "./diagnostics.js";
 export * as surrogates from "./surrogates.js";
+export * from "./activity-penalty.js";

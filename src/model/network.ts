@@ -2,6 +2,7 @@ import * as ops from "../core/index.js";
 import { noGrad, Rng, SpikemedError, Tensor, tidy } from "../core/index.js";
 import { encode, encodedChannels, encodeStep, type EncoderConfig } from "../encode/index.js";
 import type { LayerActivity, LayerDescription } from "../energy/types.js";
+import type { ActivityPenalty } from "./activity-penalty.js";
 import { activityWarnings, type ActivitySummary, type ActivityWarning } from "./diagnostics.js";
 import { forwardLayers } from "./fusion.js";
 import { allLayers, chainOutputShape, describeChain, Module, type ForwardContext, type Parameter, type Recording, type Signal } from "./module.js";
@@ -20,6 +21,8 @@ export interface NetworkOptions {
   timeSteps: number;
   encoder: EncoderConfig;
   readout: Readout;
+  /** Spike-count regularisation the trainer adds to the loss; none when absent. */
+  activityPenalty?: ActivityPenalty;
 }
 
 /**

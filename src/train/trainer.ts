@@ -9,6 +9,7 @@ import type { Network } from "../model/network.js";
 import { epochBatches } from "./batches.js";
 import { batchBuffers, batchOf, bufferRange, predictProbabilities, type BatchBuffers, type ClassificationData } from "./data.js";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingParts } from "./checkpoint.js";
+import { activityPenaltyLoss, SpikeCollector, type ActivityPenalty } from "../model/activity-penalty.js";
 import { assertFiniteGrads, clipGradNorm } from "./clip.js";
 import { EarlyStopping } from "./early-stopping.js";
 import { GracefulStop } from "./interrupt.js";
@@ -104,6 +105,8 @@ export function networkParams(network: Network): Param[] {
 export async function train(network: Network, data: ClassificationData, split: { train: Int32Array; val: Int32Array },
   options: TrainOptions): Promise<TrainResult> {
   validateOptions(options, split);
+  const penalty = network.options.activityPenalty;
+  if (penalty) SpikeCollector.check(penalty, network.neuronLayers());
   const log = options.log ?? process.stderr;
   const params = networkParams(network);
   const buffers = network.buffers();
@@ -177,7 +180,7 @@ export async function train(network: Network, data: ClassificationData, split: {
       const bar = new ProgressBar({ total: epochIndices.length, label: `epoch ${epoch + 1}/${options.epochs}`, stream: log });
       for (let k = resumed.batch; k < batches.count; k++) {
         const indices = batches.batch(k);
-        const step = trainStep(network, data, indices, batchValues, params, options, rngs);
+        const step = trainStep(network, data, indices, batchValues, params, options, rngs, penalty);
         const batchSchedule = schedule.atBatch(k);
         optimizer.lr = batchSchedule.lr;
         if (batchSchedule.momentum !== null) optimizer.momentum = batchSchedule.momentum;
@@ -244,7 +247,7 @@ export async function train(network: Network, data: ClassificationData, split: {
 }
 
 function trainStep(network: Network, data: ClassificationData, indices: Int32Array, buffers: BatchBuffers, params: Param[],
-  options: TrainOptions, rngs: { forward: Rng; augment: Rng }): { loss: number; correct: number } {
+  options: TrainOptions, rngs: { forward: Rng; augment: Rng }, penalty?: ActivityPenalty): { loss: number; correct: number } {
   const n = indices.length;
   const inputs = bufferRange(data, buffers, 0, n);
   data.fill(indices, inputs, options.augment ? rngs.augment : undefined);
@@ -263,12 +266,14 @@ function trainStep(network: Network, data: ClassificationData, indices: Int32Arr
       const part = labels.slice(s, s + m);
       tidy(() => {
         const x = batchOf(data, bufferRange(data, inputs, s, m), m);
-        const logits = network.forward(x, { training: true, rng: rngs.forward });
+        const spikes = penalty ? new SpikeCollector(penalty) : null;
+        const logits = network.forward(x, { training: true, rng: rngs.forward, ...(spikes ? { observe: spikes.observe } : {}) });
         const { classWeights, labelSmoothing } = options;
         // A whole batch keeps the mean reduction, so runs without micro-batches stay bit-identical to before.
         const mean = m === n ? ops.crossEntropy(logits, part, { classWeights, labelSmoothing })
           : ops.affine(ops.crossEntropy(logits, part, { classWeights, labelSmoothing, reduction: "sum" }), 1 / weightTotal);
-        backward(mean);
+        // The penalty of a chunk counts by its share of the batch; the reported loss stays the cross-entropy.
+        backward(spikes ? ops.add(mean, ops.scale(activityPenaltyLoss(penalty!, spikes.collected), m / n)) : mean);
         loss += mean.item();
         correct += countCorrect(logits.data, part, logits.shape[1]);
       });
