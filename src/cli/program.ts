@@ -6,6 +6,7 @@ import { explainCommand } from "./explain.js";
 import { compareCommand, energyCommand, evaluateCommand, exportCommand } from "./runs.js";
 import { searchCommand } from "./search.js";
 import { serveCommand } from "./serve.js";
+import { streamCommand } from "./stream.js";
 import { trainCommand } from "./train.js";
 
 /** The `spikemed` command line, built but not parsed: main.ts runs it, and docs/cli.md is generated from it. */
@@ -20,6 +21,7 @@ export function spikemedProgram(): Command {
   program.addCommand(searchCommand());
   program.addCommand(evaluateCommand());
   program.addCommand(predictCommand());
+  program.addCommand(streamCommand());
   program.addCommand(compareCommand());
   program.addCommand(energyCommand());
   program.addCommand(exportCommand());
