@@ -29,9 +29,15 @@ export interface StreamSettings {
   hopSeconds?: number;
   /** Seconds of signal after a beat's window ends before it is classified, for the filters' look-ahead and the next R peak. Default 0.5. */
   settleSeconds?: number;
+  /**
+   * Seconds of the whole signal, for the wavelet denoising's universal threshold sqrt(2 ln n)
+   * that `predict` takes from the record's length: default the record's length where its header
+   * gives one, else 30 minutes (MIT-BIH's records, which trained the built-in models).
+   */
+  recordSeconds?: number;
 }
 
-export const DEFAULT_STREAM_SETTINGS: Required<StreamSettings> = { contextSeconds: 30, hopSeconds: 0.25, settleSeconds: 0.5 };
+export const DEFAULT_STREAM_SETTINGS = { contextSeconds: 30, hopSeconds: 0.25, settleSeconds: 0.5, recordSeconds: 30 * 60 } as const;
 
 /** What stays fixed while a record streams: the network, how it reads beats, and the stream's timing in samples of the record's rate. */
 export interface EcgStream {
@@ -46,7 +52,7 @@ export interface EcgStream {
   /** Position in `signalsRead` of the second lead for its features, or -1. */
   secondLead: number;
   features: readonly string[];
-  detection: ReturnType<typeof beatReadingOfRun>["detection"];
+  detection: ReturnType<typeof beatReadingOfRun>["detection"] & { denoise: { thresholdLength: number } };
   context: number;
   hop: number;
   settle: number;
@@ -96,16 +102,19 @@ export interface StreamedBeat {
  * A stream of the record described by `source` (its name and signal descriptions; its samples
  * arrive later) through `network`, which `manifest` describes; `where` names the record in errors.
  */
-export function openEcgStream(network: Network, manifest: RunManifest, source: Pick<WfdbRecord, "name" | "signalNames" | "samplingFrequency">, where: string,
+export function openEcgStream(network: Network, manifest: RunManifest, source: Pick<WfdbRecord, "name" | "signalNames" | "samplingFrequency"> & { frameCount?: number }, where: string,
   settings: StreamSettings = {}): EcgStream {
-  const { features, detection } = beatReadingOfRun(manifest, source, where);
+  const reading = beatReadingOfRun(manifest, source, where);
   const rate = source.samplingFrequency;
   if (!inEcgRateRange(rate)) throw new SpikemedError(`${where}: sampling frequency ${rate} Hz is outside the range an ECG is read at`, "check the frequency on the header's first line (e.g. 360)");
   const { contextSeconds, hopSeconds, settleSeconds } = { ...DEFAULT_STREAM_SETTINGS, ...settings };
+  const recordSeconds = settings.recordSeconds ?? (source.frameCount ? source.frameCount / rate : DEFAULT_STREAM_SETTINGS.recordSeconds);
+  const window = (manifest.data.task === "ecg" ? manifest.data.window : undefined) ?? DEFAULT_BEAT_WINDOW;
+  const { features } = reading;
+  const detection = { ...reading.detection, denoise: { thresholdLength: Math.round(recordSeconds * window.sampleRate) } };
   const leads = resolveLeads(source, detection);
   const secondLeadIndex = detection.secondLeadFeatures ? source.signalNames.findIndex((_, i) => i !== leads[0]) : -1;
   const signalsRead = secondLeadIndex < 0 || leads.includes(secondLeadIndex) ? leads : [...leads, secondLeadIndex];
-  const window = (manifest.data.task === "ecg" ? manifest.data.window : undefined) ?? DEFAULT_BEAT_WINDOW;
   const windowAfter = Math.ceil(window.after * rate / window.sampleRate);
   const windowBefore = Math.ceil(window.before * rate / window.sampleRate);
   const minimumContext = Math.max(Math.ceil(denoiseMinimumLength() * rate / window.sampleRate), 2 * rate);

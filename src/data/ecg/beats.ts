@@ -11,7 +11,7 @@ import { removeBaselineWander, resample } from "./filters.js";
 import { detectRPeaks, type RPeakOptions } from "./rpeaks.js";
 import { annotationSymbol } from "./wfdb-annotation.js";
 import type { WfdbRecord } from "./wfdb-files.js";
-import { denoiseMinimumLength, waveletDenoise, type WaveletDenoiseOptions } from "./wavelet.js";
+import { denoiseMinimumLength, waveletDenoise, type WaveletDenoiseSettings } from "./wavelet.js";
 
 export const AAMI_CLASSES = ["N", "S", "V", "F", "Q"] as const;
 export type AamiClass = (typeof AAMI_CLASSES)[number];
@@ -49,7 +49,7 @@ export interface PreprocessOptions {
   /** Remove baseline wander with 200 ms + 600 ms median filters; default true. */
   baselineRemoval?: boolean;
   /** Wavelet denoising (default true = db6, 6 levels, soft universal threshold); false to skip. */
-  denoise?: boolean | WaveletDenoiseOptions;
+  denoise?: boolean | WaveletDenoiseSettings;
 }
 
 export interface WindowOptions {
