@@ -1,9 +1,8 @@
 import { Command } from "commander";
 import { RESEARCH_NOTICE } from "../core/index.js";
-import { loadRun, predictRecordBeats } from "../experiment/index.js";
 import {
-  compareStreamWithPredict, DEFAULT_STREAM_SETTINGS, endStream, initialStreamState, openEcgStream, streamChunk, streamLatency, type StreamedBeat,
-} from "../experiment/stream.js";
+  compareStreamWithPredict, DEFAULT_STREAM_SETTINGS, endStream, initialStreamState, loadRun, openEcgStream, predictRecordBeats, streamChunk, streamLatency, type StreamedBeat,
+} from "../experiment/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { oneOf, positiveNumber } from "./options.js";
 import { readRecordAt } from "./predict.js";
