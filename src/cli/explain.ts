@@ -10,7 +10,7 @@ import {
 } from "../eval/index.js";
 import { loadRun, recordBeats } from "../experiment/index.js";
 import { readsOnlyFeatures } from "../model/index.js";
-import { flatArrayData, predictProbabilities, sampleSize } from "../train/index.js";
+import { batchBuffers, flatArrayData, predictProbabilities, signalSize, type BatchBuffers } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { list, maxImagePixelsOption, positiveInt, positiveNumber, readNumber } from "./options.js";
 import { readRecordAt } from "./predict.js";
@@ -77,17 +77,28 @@ function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
   const record = readRecordAt(input);
   const name = record.name;
   const { beats, n, data } = recordBeats(manifest, record, input);
-  const row = sampleSize(data);
-  const windowLength = row - features.length;
+  const windowLength = signalSize(data);
+  const width = features.length;
   // Each lead's window is flattened stretch by stretch on its own.
   const leads = beats.leads;
   const leadLength = beats.windowLength;
+  const beatValues = batchBuffers(data, n);
+  data.fill(Int32Array.from({ length: n }, (_, i) => i), beatValues);
+  // Occlusion edits one vector per beat, its window and then its measurements, which go back to
+  // the model as its signal and its features.
+  const row = windowLength + width;
   const rows = new Float32Array(n * row);
-  data.fill(Int32Array.from({ length: n }, (_, i) => i), rows);
-  // Whole rows (window, then features) back to back, read the way the run's model reads them.
+  for (let i = 0; i < n; i++) {
+    rows.set(beatValues.signal.subarray(i * windowLength, (i + 1) * windowLength), i * row);
+    if (beatValues.features) rows.set(beatValues.features.subarray(i * width, (i + 1) * width), i * row + windowLength);
+  }
   const predict = (batch: Float32Array, count: number): Float32Array => {
-    const rowsData = { ...data, labels: new Uint8Array(count), fill: (indices: ArrayLike<number>, out: Float32Array) => {
-      for (let r = 0; r < indices.length; r++) out.set(batch.subarray(indices[r] * row, (indices[r] + 1) * row), r * row);
+    const rowsData = { ...data, labels: new Uint8Array(count), fill: (indices: ArrayLike<number>, out: BatchBuffers) => {
+      for (let r = 0; r < indices.length; r++) {
+        const at = indices[r] * row;
+        out.signal.set(batch.subarray(at, at + windowLength), r * windowLength);
+        if (out.features) out.features.set(batch.subarray(at + windowLength, at + row), r * width);
+      }
     } };
     return predictProbabilities(network, rowsData, Int32Array.from({ length: count }, (_, i) => i), 64).probabilities;
   };

@@ -41,11 +41,12 @@ export {
   headlineEvaluation,
   readRunReport,
   renderMarkdown,
-  writeFileAtomic,
   writeRunReport,
   REPORT_FORMAT,
   REPORT_VERSION,
 } from "./report.js";
+// Reports and plots are written atomically; the commands that write them take the writer from here.
+export { writeFileAtomic } from "../data/atomic-file.js";
 export { subgroupTable } from "./subgroups.js";
 export type { SubgroupInput } from "./subgroups.js";
 export type { ReportTable, EpochRecord, NamedEvaluation, RunReport, RunReportInput, Timing } from "./report.js";

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SpikemedError } from "../core/errors.js";
 import { RESEARCH_NOTICE } from "../core/notice.js";
+import { writeFileAtomic } from "../data/atomic-file.js";
 import type { ClassificationEvaluation, SeedAggregate } from "./evaluate.js";
 import { pairedBySeed, type Interval, type PairedDifference, type SeedSummary } from "./stats.js";
 import { barChartSvg, confusionMatrixSvg, panelsSvg, lineChartSvg, rocCurvesSvg, type BarChartOptions } from "./plots.js";
@@ -90,23 +91,6 @@ export interface RunReport extends RunReportInput {
   plots: Record<string, string>;
 }
 
-/** Writes `data` to `file` through a temporary file in the same folder and a rename, so readers never see half a file. */
-export function writeFileAtomic(file: string, data: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    const fd = fs.openSync(temporary, "w");
-    try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temporary, file);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    throw new SpikemedError(`cannot write "${file}": ${(error as Error).message}`, "check that the folder is writable and the disk is not full");
-  }
-}
 
 function checkInput(input: RunReportInput): void {
   const where = `run report "${input.title}"`;

@@ -77,7 +77,8 @@ export function withAdaptedNetwork<T>(network: Network, data: ClassificationData
   try {
     const inputs = inputBatch(data, indices);
     const adapted = network.adaptBatchNorm(inputs);
-    inputs.dispose();
+    inputs.signal.dispose();
+    inputs.features?.dispose();
     if (adapted.length === 0) {
       throw new SpikemedError("--adapt unlabeled re-estimates a model's batch-norm statistics on each record, and this model has no batch-norm layer",
         "use a model with one, e.g. --model snn-families or mlp-families");

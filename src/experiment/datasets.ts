@@ -186,7 +186,7 @@ async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: 
   const S = images.size;
   const data: ClassificationData = {
     classNames: images.classes, inputShape: [1, S, S], labels: images.labels,
-    fill: (indices, out, augment?: Rng) => { cxr.fillBatch(images, indices, out, augment ? { rng: augment, options: spec.augment } : undefined); },
+    fill: (indices, out, augment?: Rng) => { cxr.fillBatch(images, indices, out.signal, augment ? { rng: augment, options: spec.augment } : undefined); },
   };
   return {
     data, split, spec, groups: images.sources.some((source) => source !== null) ? { name: "source", of: images.sources } : undefined,

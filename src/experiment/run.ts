@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Rng, SpikemedError, type Tensor } from "../core/index.js";
+import { Rng, SpikemedError } from "../core/index.js";
 import {
   energyMarkdownFile,
   energyReportSection,
@@ -15,7 +15,7 @@ import {
   type ClassificationEvaluation, type ReportTable, type NamedEvaluation, type RunReport,
 } from "../eval/index.js";
 import { classWeights } from "../data/labels.js";
-import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
+import { buildNetwork, type Batch, type ModelConfig, type Network } from "../model/index.js";
 import { checkpointIn, inferenceBatchSize, inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
 import type { OutputStream } from "../train/index.js";
 import { accuracyByGroup, prepareData, splitCautions, type DataSpec, type PreparedData } from "./datasets.js";
@@ -227,9 +227,9 @@ function energySection(network: Network, data: ClassificationData, indices: Int3
   };
 }
 
-/** A few batches of real inputs as tensors (for activity measurements). */
-export function exampleBatches(data: ClassificationData, indices: Int32Array, count: number, batchSize: number): Tensor[] {
-  const out: Tensor[] = [];
+/** A few batches of real inputs (for activity measurements). */
+export function exampleBatches(data: ClassificationData, indices: Int32Array, count: number, batchSize: number): Batch[] {
+  const out: Batch[] = [];
   for (let b = 0; b < count && b * batchSize < indices.length; b++) {
     out.push(inputBatch(data, indices.subarray(b * batchSize, Math.min(indices.length, (b + 1) * batchSize))));
   }

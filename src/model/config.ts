@@ -37,7 +37,7 @@ export interface ModelConfig {
   description: string;
   /** One sample, channels first: [C, L] for signals, [C, H, W] for images. */
   inputShape: number[];
-  /** Names of per-sample scalar features given after the signal (e.g. RR intervals), which an "append-features" layer adds in. */
+  /** Names of per-sample scalar features given beside the signal (e.g. RR intervals), which an "append-features" layer adds in. */
   features?: string[];
   classes: number;
   timeSteps: number;

@@ -1,5 +1,5 @@
 import * as ops from "../core/index.js";
-import { noGrad, Rng, SpikemedError, tidy, type Tensor } from "../core/index.js";
+import { noGrad, Rng, SpikemedError, Tensor, tidy } from "../core/index.js";
 import { encode, encodedChannels, encodeStep, type EncoderConfig } from "../encode/index.js";
 import type { LayerActivity, LayerDescription } from "../energy/types.js";
 import { activityWarnings, type ActivitySummary, type ActivityWarning } from "./diagnostics.js";
@@ -15,11 +15,21 @@ export type Readout = "mean" | "sum" | "max" | "last";
 export interface NetworkOptions {
   /** Shape of one input sample, channels first, before encoding: [C, L] or [C, H, W]. */
   inputShape: number[];
-  /** Names of the per-sample features that follow the signal in each input row. */
+  /** Names of the per-sample features the network reads beside the signal (a batch's `features`). */
   features?: readonly string[];
   timeSteps: number;
   encoder: EncoderConfig;
   readout: Readout;
+}
+
+/**
+ * One batch as a network reads it: the signals [B, ...inputShape] and, apart from them, each
+ * sample's scalar features [B, F] (ECG: RR intervals), which only the layers that read features
+ * see. A tensor alone is a batch of signals without features.
+ */
+export interface Batch {
+  signal: Tensor;
+  features?: Tensor;
 }
 
 /**
@@ -62,10 +72,10 @@ export class Network {
     return chainOutputShape(this.layers, this.encodedShape());
   }
 
-  forward(x: Tensor, ctx: ForwardContext): Tensor {
-    const input = this.splitInput(x);
-    const withFeatures = { ...ctx, features: input.features };
-    const signal = encode(this.options.encoder, input.signal, this.options.timeSteps, ctx.rng);
+  forward(input: Batch | Tensor, ctx: ForwardContext): Tensor {
+    const batch = this.checkBatch(input);
+    const withFeatures = { ...ctx, features: batch.features };
+    const signal = encode(this.options.encoder, batch.signal, this.options.timeSteps, ctx.rng);
     return readout(forwardLayers(this.layers, signal, withFeatures), this.options.readout);
   }
 
@@ -84,8 +94,8 @@ export class Network {
    * choose their kernels by the density of each step, `forward` by that of the whole sequence.
    * Gradients flow through the steps when enabled.
    */
-  step(x: Tensor, state: NetworkState): { output: Tensor; scores: Tensor; state: NetworkState } {
-    const input = this.splitInput(x);
+  step(x: Batch | Tensor, state: NetworkState): { output: Tensor; scores: Tensor; state: NetworkState } {
+    const input = this.checkBatch(x);
     const { timeSteps, encoder } = this.options;
     const ctx: ForwardContext = { training: false, rng: state.rng, features: input.features };
     const neurons = { ...state.neurons };
@@ -99,32 +109,29 @@ export class Network {
   }
 
   /**
-   * Separates a batch into the signal [B, ...inputShape] and the features [B, F]. Inputs are
-   * either shaped like the signal, or flat rows of the signal followed by features; a model that
-   * takes no features reads the signal part of such rows.
+   * The batch's signal shaped [B, ...inputShape] (a flat [B, size] signal is reshaped) and, when
+   * the model reads features, its features [B, F]; a model that reads none ignores any given.
    */
-  private splitInput(x: Tensor): { signal: Tensor; features?: Tensor } {
+  private checkBatch(input: Batch | Tensor): Batch {
+    const { signal, features } = input instanceof Tensor ? { signal: input } : input;
     const { inputShape } = this.options;
     const wanted = this.options.features?.length ?? 0;
-    const B = x.shape[0];
+    const B = signal.shape[0];
     const signalSize = inputShape.reduce((a, b) => a * b, 1);
-    const shaped = x.shape.length === inputShape.length + 1 && inputShape.every((d, i) => x.shape[i + 1] === d);
-    if (shaped) {
-      if (wanted > 0) {
-        throw new SpikemedError(`the model takes ${wanted} features per sample (${this.options.features?.join(", ")}) after the signal, but its input has none`,
-          "give the data's per-sample features, or use a model without \"features\"");
-      }
-      return { signal: x };
+    const shaped = signal.shape.length === inputShape.length + 1 && inputShape.every((d, i) => signal.shape[i + 1] === d);
+    if (!shaped && !(signal.shape.length === 2 && signal.shape[1] === signalSize)) {
+      throw new SpikemedError(`input [${signal.shape.slice(1).join(", ")}] per sample does not fit the model: it takes [${inputShape.join(", ")}]`);
     }
-    const perSample = x.shape.length === 2 ? x.shape[1] : -1;
-    const extra = perSample - signalSize;
-    if (extra < 0 || (wanted > 0 && extra !== wanted)) {
-      throw new SpikemedError(`input [${x.shape.slice(1).join(", ")}] per sample does not fit the model: it takes [${inputShape.join(", ")}]` +
-        (wanted > 0 ? `, then ${wanted} features, as flat rows of ${signalSize + wanted}` : ""));
+    const shapedSignal = shaped ? signal : ops.reshape(signal, [B, ...inputShape]);
+    if (wanted === 0) return { signal: shapedSignal };
+    if (!features) {
+      throw new SpikemedError(`the model takes ${wanted} features per sample (${this.options.features?.join(", ")}) beside the signal, but its input has none`,
+        "give the data's per-sample features, or use a model without \"features\"");
     }
-    const rows = ops.reshape(x, [B, perSample]);
-    const signal = ops.reshape(ops.slice(rows, 1, 0, signalSize), [B, ...inputShape]);
-    return { signal, features: wanted > 0 ? ops.slice(rows, 1, signalSize, perSample) : undefined };
+    if (features.shape.length !== 2 || features.shape[0] !== B || features.shape[1] !== wanted) {
+      throw new SpikemedError(`features [${features.shape.join(", ")}] do not fit the model: it takes ${wanted} features per sample (${this.options.features?.join(", ")}) for ${B} samples`);
+    }
+    return { signal: shapedSignal, features };
   }
 
   /**
@@ -133,12 +140,12 @@ export class Network {
    * beat of one record), the layers before it run as in inference. Reads inputs only, never labels.
    * Returns the adapted layers' names (none when the network has no batch-norm layer).
    */
-  adaptBatchNorm(x: Tensor, rng = new Rng(0)): string[] {
+  adaptBatchNorm(x: Batch | Tensor, rng = new Rng(0)): string[] {
     const last = this.layers.map((l) => l instanceof BatchNorm).lastIndexOf(true);
     if (last < 0) return [];
     const adapted: string[] = [];
     noGrad(() => tidy(() => {
-      const input = this.splitInput(x);
+      const input = this.checkBatch(x);
       const ctx: ForwardContext = { training: false, rng, features: input.features };
       let signal = encode(this.options.encoder, input.signal, this.options.timeSteps, rng);
       for (const layer of this.layers.slice(0, last + 1)) {
@@ -153,7 +160,7 @@ export class Network {
   }
 
   /** Class probabilities for a batch, without gradients. */
-  predict(x: Tensor, rng = new Rng(0)): Tensor {
+  predict(x: Batch | Tensor, rng = new Rng(0)): Tensor {
     return noGrad(() => tidy(() => ops.softmax(this.forward(x, { training: false, rng }))));
   }
 
@@ -205,7 +212,7 @@ export class Network {
   }
 
   /** Spike trains and membrane traces of every neuron layer for one batch of inputs. */
-  record(x: Tensor, rng = new Rng(0)): Recording {
+  record(x: Batch | Tensor, rng = new Rng(0)): Recording {
     const recording: Recording = { spikes: new Map(), membrane: new Map() };
     noGrad(() => tidy(() => {
       this.forward(x, { training: false, rng, recording });
@@ -217,13 +224,13 @@ export class Network {
    * Measures every layer's input rate (spikes per element per step; the mean |value| of analog
    * inputs) over example batches, as the energy estimate needs.
    */
-  measureInputRates(batches: Iterable<Tensor>, rng = new Rng(0)): LayerActivity {
+  measureInputRates(batches: Iterable<Batch | Tensor>, rng = new Rng(0)): LayerActivity {
     const types = new Map(this.describe().map((d) => [d.name, d.type]));
     const sums = new Map<string, number>();
     let count = 0;
     for (const x of batches) {
       noGrad(() => tidy(() => {
-        const input = this.splitInput(x);
+        const input = this.checkBatch(x);
         // Height of one spike in each signal met (by its tensor): 1 for binary spikes and analog values.
         const heights = new WeakMap<Tensor, number>();
         const observe = (layer: Module, { x: inputX }: Signal, { x: outputX }: Signal): void => {

@@ -7,7 +7,7 @@ import { oneClassAnswered } from "../eval/metrics.js";
 import type { EpochRecord } from "../eval/report.js";
 import type { Network } from "../model/network.js";
 import { epochBatches } from "./batches.js";
-import { batchTensor, predictProbabilities, sampleSize, type ClassificationData } from "./data.js";
+import { batchBuffers, batchOf, bufferRange, predictProbabilities, type BatchBuffers, type ClassificationData } from "./data.js";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingParts } from "./checkpoint.js";
 import { assertFiniteGrads, clipGradNorm } from "./clip.js";
 import { EarlyStopping } from "./early-stopping.js";
@@ -162,7 +162,7 @@ export async function train(network: Network, data: ClassificationData, split: {
   const layerNames = network.neuronLayers().map((l) => l.name);
   const table = new EpochTable({ stream: log, layerNames, showLr: true, showBalancedAccuracy: balanced });
   const warnings: string[] = [];
-  const batchBuffer = new Float32Array(options.batchSize * sampleSize(data));
+  const batchValues = batchBuffers(data, options.batchSize);
   const began = Date.now() - start.seconds * 1000;
   let trainedSamples = 0;
 
@@ -177,7 +177,7 @@ export async function train(network: Network, data: ClassificationData, split: {
       const bar = new ProgressBar({ total: epochIndices.length, label: `epoch ${epoch + 1}/${options.epochs}`, stream: log });
       for (let k = resumed.batch; k < batches.count; k++) {
         const indices = batches.batch(k);
-        const step = trainStep(network, data, indices, batchBuffer, params, options, rngs);
+        const step = trainStep(network, data, indices, batchValues, params, options, rngs);
         const batchSchedule = schedule.atBatch(k);
         optimizer.lr = batchSchedule.lr;
         if (batchSchedule.momentum !== null) optimizer.momentum = batchSchedule.momentum;
@@ -243,10 +243,10 @@ export async function train(network: Network, data: ClassificationData, split: {
   return { history, bestEpoch: earlyStopping.bestEpoch, warnings, seconds: (Date.now() - began) / 1000, trainedSamples };
 }
 
-function trainStep(network: Network, data: ClassificationData, indices: Int32Array, buffer: Float32Array, params: Param[],
+function trainStep(network: Network, data: ClassificationData, indices: Int32Array, buffers: BatchBuffers, params: Param[],
   options: TrainOptions, rngs: { forward: Rng; augment: Rng }): { loss: number; correct: number } {
   const n = indices.length;
-  const inputs = buffer.subarray(0, n * sampleSize(data));
+  const inputs = bufferRange(data, buffers, 0, n);
   data.fill(indices, inputs, options.augment ? rngs.augment : undefined);
   const labels = Array.from(indices, (i) => data.labels[i]);
   for (const p of params) p.grad.fill(0);
@@ -255,7 +255,6 @@ function trainStep(network: Network, data: ClassificationData, indices: Int32Arr
   // accumulated gradient is the batch's mean-loss gradient (batch statistics are per chunk).
   const chunk = Math.min(n, options.microBatch ?? n);
   const weightTotal = labels.reduce((sum, y) => sum + (options.classWeights ? options.classWeights[y] : 1), 0);
-  const row = sampleSize(data);
   const run = (): { loss: number; correct: number } => {
     let loss = 0;
     let correct = 0;
@@ -263,7 +262,7 @@ function trainStep(network: Network, data: ClassificationData, indices: Int32Arr
       const m = Math.min(chunk, n - s);
       const part = labels.slice(s, s + m);
       tidy(() => {
-        const x = batchTensor(data, inputs.subarray(s * row, (s + m) * row), m);
+        const x = batchOf(data, bufferRange(data, inputs, s, m), m);
         const logits = network.forward(x, { training: true, rng: rngs.forward });
         const { classWeights, labelSmoothing } = options;
         // A whole batch keeps the mean reduction, so runs without micro-batches stay bit-identical to before.

@@ -24,7 +24,7 @@ import { absoluteUrl, fetchBytes } from "./fetch.js";
 
 export * from "../core/index.js";
 export * from "../model/index.js";
-export { batchTensor, flatArrayData, inputBatch, predictProbabilities, sampleSize, type ClassificationData } from "../train/data.js";
+export { batchBuffers, batchOf, bufferRange, flatArrayData, inputBatch, predictProbabilities, signalSize, type BatchBuffers, type ClassificationData } from "../train/data.js";
 export { predictRecordBeats, recordBeats, type RecordPrediction } from "../experiment/record-predictions.js";
 export { imageSize, predictImageBytes } from "../experiment/image-predictions.js";
 export {

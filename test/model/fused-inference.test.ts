@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as core from "../../src/core/index.js";
 import { backward, noGrad, Rng, tensor, tidy, type Tensor } from "../../src/core/index.js";
-import { buildNetwork, ecgSnn, foldedPoolWidth, Leaky, Pool, type ModelConfig, type Network } from "../../src/model/index.js";
+import { buildNetwork, ecgSnn, foldedPoolWidth, Leaky, Pool, type Batch, type ModelConfig, type Network } from "../../src/model/index.js";
 import { countKernelCalls, sampleBeatBatch, useFastBackend } from "./helpers.js";
 
 useFastBackend();
@@ -20,7 +20,7 @@ interface Pass { output: Float32Array; activity: string; calls: Record<Kernel, n
  * One inference pass: fused (the default), or layer by layer (a recording asks for the membranes,
  * which turns every fusion off). The activity is measured from a reset.
  */
-function infer(net: Network, x: Tensor, layerByLayer: boolean): Pass {
+function infer(net: Network, x: Batch | Tensor, layerByLayer: boolean): Pass {
   net.resetActivity();
   let output = new Float32Array(0);
   const calls = countCalls(() => noGrad(() => tidy(() => {

@@ -4,18 +4,24 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { keep, noGrad, Rng, tidy, type Tensor } from "../../src/core/index.js";
-import { buildNetwork, Conv1d, cxrSnn, Dense, ecgSnn, type ModelConfig, type Network } from "../../src/model/index.js";
+import { buildNetwork, Conv1d, cxrSnn, Dense, ecgSnn, type Batch, type ModelConfig, type Network } from "../../src/model/index.js";
 import { randomTensor } from "../core/gradcheck.js";
 import { sampleBeatBatch, useFastBackend } from "./helpers.js";
 
 useFastBackend();
 
-let beats: Tensor | null = null;
-/** 64 real beats of the embedded MIT-BIH sample, loaded once. */
-const realBeats = (): Tensor => (beats ??= keep(sampleBeatBatch(64)));
+let beats: Batch | null = null;
+/** 64 real beats of the embedded MIT-BIH sample (signals and RR features), loaded once. */
+function realBeats(): Batch {
+  if (!beats) {
+    const { signal, features } = sampleBeatBatch(64);
+    beats = { signal: keep(signal), features: features && keep(features) };
+  }
+  return beats;
+}
 
 /** The scores after streaming all the time steps of `x` (and the per-step outputs), from `seed`'s rng. */
-function streamed(net: Network, x: Tensor, seed: number): { scores: number[]; outputs: number[][] } {
+function streamed(net: Network, x: Batch | Tensor, seed: number): { scores: number[]; outputs: number[][] } {
   return noGrad(() => tidy(() => {
     let state = net.initialState(new Rng(seed));
     let scores: Tensor | null = null;
@@ -31,7 +37,7 @@ function streamed(net: Network, x: Tensor, seed: number): { scores: number[]; ou
   }));
 }
 
-const forwardScores = (net: Network, x: Tensor, seed: number): number[] =>
+const forwardScores = (net: Network, x: Batch | Tensor, seed: number): number[] =>
   noGrad(() => tidy(() => net.forward(x, { training: false, rng: new Rng(seed) }).toArray()));
 
 test("the default ECG network streamed step by step gives forward's scores on real beats, bit for bit, event-driven or dense", () => {

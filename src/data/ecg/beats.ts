@@ -44,8 +44,8 @@ export interface PreprocessOptions {
    * records, like MIT-BIH's V1, V2, V4 and V5). The first gives the R peaks and the features.
    */
   leads?: readonly (string | number)[];
-  /** Rate all signals are resampled to before windowing; default 120 Hz. */
-  targetFrequency?: number;
+  /** Rate all signals are resampled to before windowing, in Hz; default DEFAULT_SAMPLE_RATE. */
+  sampleRate?: number;
   /** Remove baseline wander with 200 ms + 600 ms median filters; default true. */
   baselineRemoval?: boolean;
   /** Wavelet denoising (default true = db6, 6 levels, soft universal threshold); false to skip. */
@@ -68,7 +68,13 @@ export interface WindowOptions {
  */
 export const DEFAULT_WINDOW_BEFORE = 120;
 export const DEFAULT_WINDOW_AFTER = 136;
-export const DEFAULT_TARGET_FREQUENCY = 120;
+/** The rate ECG signals are resampled to before windowing, in Hz, unless a run asks for another (--sample-rate). */
+export const DEFAULT_SAMPLE_RATE = 120;
+
+/** The rate signals are resampled to under `options`. */
+export function sampleRateOf(options: { sampleRate?: number }): number {
+  return options.sampleRate ?? DEFAULT_SAMPLE_RATE;
+}
 /** Rate the R-peak detector runs at (the one it was tuned and measured at). */
 const DETECTION_FREQUENCY = 360;
 
@@ -79,7 +85,7 @@ export interface BeatWindow {
   after: number;
 }
 
-export const DEFAULT_BEAT_WINDOW: BeatWindow = { sampleRate: DEFAULT_TARGET_FREQUENCY, before: DEFAULT_WINDOW_BEFORE, after: DEFAULT_WINDOW_AFTER };
+export const DEFAULT_BEAT_WINDOW: BeatWindow = { sampleRate: DEFAULT_SAMPLE_RATE, before: DEFAULT_WINDOW_BEFORE, after: DEFAULT_WINDOW_AFTER };
 
 /**
  * Sampling rates an ECG is read at, the record's own and the windows' alike: below 50 Hz a QRS
@@ -95,7 +101,7 @@ export function inEcgRateRange(rate: number): boolean {
 /** A window from seconds before and after the R peak at a sampling rate (rounded to whole samples). */
 export function beatWindowFromSeconds(sampleRate: number, secondsBefore: number, secondsAfter: number): BeatWindow {
   if (!inEcgRateRange(sampleRate)) {
-    throw new SpikemedError(`beat windows at ${sampleRate} Hz: the rate must be from ${ECG_RATE_RANGE.min} to ${ECG_RATE_RANGE.max} Hz`, `e.g. ${DEFAULT_TARGET_FREQUENCY} (the default) or 360`);
+    throw new SpikemedError(`beat windows at ${sampleRate} Hz: the rate must be from ${ECG_RATE_RANGE.min} to ${ECG_RATE_RANGE.max} Hz`, `e.g. ${DEFAULT_SAMPLE_RATE} (the default) or 360`);
   }
   const window = { sampleRate, before: Math.round(secondsBefore * sampleRate), after: Math.round(secondsAfter * sampleRate) };
   if (window.before < 0 || window.after < 1) {
@@ -105,8 +111,8 @@ export function beatWindowFromSeconds(sampleRate: number, secondsBefore: number,
   return window;
 }
 
-export function beatWindowOptions(window: BeatWindow = DEFAULT_BEAT_WINDOW): Pick<PreprocessOptions, "targetFrequency"> & WindowOptions {
-  return { targetFrequency: window.sampleRate, windowBefore: window.before, windowAfter: window.after };
+export function beatWindowOptions(window: BeatWindow = DEFAULT_BEAT_WINDOW): Pick<PreprocessOptions, "sampleRate"> & WindowOptions {
+  return { sampleRate: window.sampleRate, windowBefore: window.before, windowAfter: window.after };
 }
 
 export function describeBeatWindow(window: BeatWindow = DEFAULT_BEAT_WINDOW): string {
@@ -173,7 +179,7 @@ export function preprocessSignal(signal: ArrayLike<number>, samplingFrequency: n
     if (Number.isFinite(v)) last = v;
     x[i] = last;
   }
-  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const target = sampleRateOf(options);
   if (samplingFrequency !== target) x = resample(x, samplingFrequency, target);
   if (options.baselineRemoval ?? true) x = removeBaselineWander(x, target);
   const denoise = options.denoise ?? true;
@@ -289,8 +295,8 @@ function windowPeakToPeak(signal: ArrayLike<number>, peaks: ArrayLike<number>, o
  * rounded to the window rate's grid.
  */
 function featuresOfKept(signal: ArrayLike<number>, secondLead: ArrayLike<number> | null, peaks: ArrayLike<number>, shapePeaks: ArrayLike<number>, kept: Int32Array,
-  rr: { peaks: ArrayLike<number>; frequency: number }, options: WindowOptions & { targetFrequency?: number }): Float32Array {
-  const rate = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  rr: { peaks: ArrayLike<number>; frequency: number }, options: WindowOptions & { sampleRate?: number }): Float32Array {
+  const rate = sampleRateOf(options);
   const shapes = beatShapes(signal, shapePeaks, rate);
   // Column blocks in BEAT_FEATURE_NAMES' order, each with its width per beat.
   const blocks: [Float32Array | null, number][] = [
@@ -338,7 +344,7 @@ function checkRecordForBeats(record: WfdbRecord, options: PreprocessOptions): vo
   }
   const denoise = options.denoise ?? true;
   if (denoise === false) return;
-  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const target = sampleRateOf(options);
   const needed = denoiseMinimumLength(denoise === true ? {} : denoise);
   const samples = Math.round(record.frameCount * (target / rate));
   if (samples < needed) {
@@ -353,7 +359,7 @@ export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOpt
   if (!a) throw new SpikemedError(`record ${record.name}: no beat annotations (.atr) to label beats with`);
   checkRecordForBeats(record, options);
   const leads = resolveLeads(record, options);
-  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const target = sampleRateOf(options);
   const ratio = target / record.samplingFrequency;
   const raw = leads.map((lead) => record.physical[lead]);
   const signals = raw.map((lead) => preprocessSignal(lead, record.samplingFrequency, options));
@@ -412,7 +418,7 @@ export function detectBeats(signal: ArrayLike<number>, samplingFrequency: number
 /** `detectBeats` with the windows of several simultaneous leads side by side; the first lead gives the R peaks and the features. */
 export function detectBeatsOfLeads(signals: readonly ArrayLike<number>[], samplingFrequency: number,
   options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions; secondLead?: ArrayLike<number> | null } = {}): DetectedBeats {
-  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const target = sampleRateOf(options);
   const conditionedLeads = signals.map((signal) => preprocessSignal(signal, samplingFrequency, options));
   const conditionedSecond = conditionedSecondLead(options.secondLead ?? null, signals, conditionedLeads, samplingFrequency, options);
   const [signal] = signals;

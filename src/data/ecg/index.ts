@@ -11,7 +11,7 @@ export { bandpassFilter, butterworthSections, filtfilt, medianFilter, removeBase
 export { detectRPeaks, scoreDetections, type DetectionScore, type RPeakOptions } from "./rpeaks.js";
 export { evaluateDetectorOnRecord, referenceBeats } from "./rpeak-evaluation.js";
 export {
-  AAMI_CLASSES, DEFAULT_BEAT_WINDOW, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
+  AAMI_CLASSES, DEFAULT_BEAT_WINDOW, DEFAULT_SAMPLE_RATE, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
   aamiClassOfSymbol, beatWindowFromSeconds, ECG_RATE_RANGE, beatWindowOptions, describeBeatWindow, detectBeats, detectBeatsInRecord, detectBeatsOfLeads, extractWindows, labelledBeatsOfRecord, normalizeBeat,
   preprocessSignal, resolveLead, resolveLeads, toLargestDeflection, type AamiClass, type BeatNormalization, type BeatWindow, type DetectedBeats, type PreprocessOptions,
   type RecordBeats, type WindowOptions,
