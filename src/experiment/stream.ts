@@ -21,6 +21,7 @@ import type { WfdbRecord } from "../data/ecg/wfdb-files.js";
 import type { Network } from "../model/network.js";
 import { beatReadingOfRun, unlabelledBeatData } from "./record-predictions.js";
 import type { RunManifest } from "./run-format.js";
+import { batchBuffers, type BatchBuffers } from "../train/data.js";
 
 export interface StreamSettings {
   /** Seconds of past signal each conditioning pass reads; the record-level statistics become this span's. Default 30. */
@@ -88,8 +89,8 @@ export interface StreamedBeat {
   class: string;
   /** Class probabilities, in the run's class order. */
   probabilities: number[];
-  /** The row the network read: each lead's window, then the features. */
-  input: Float32Array;
+  /** What the network read: each lead's window (`signal`, [leads, window]) and the features. */
+  input: BatchBuffers;
   /** Samples received when the beat was classified, and the signal time from its R peak to then, in seconds. */
   classifiedAt: number;
   latency: number;
@@ -207,9 +208,8 @@ function conditioningPass(stream: EcgStream, state: StreamState, final: boolean)
   }
   const conditioningMs = performance.now() - began;
   const data = unlabelledBeatData(detected, sampleOfBeat.length, stream.classNames, stream.features);
-  const rowSize = detected.leads * detected.windowLength + stream.features.length;
   const beats = settled.map((k): StreamedBeat => {
-    const input = new Float32Array(rowSize);
+    const input = batchBuffers(data, 1);
     data.fill([k], input);
     const stepped = performance.now();
     const probabilities = stepBeat(stream.network, input);
@@ -224,10 +224,10 @@ function conditioningPass(stream: EcgStream, state: StreamState, final: boolean)
   return { beats, state: { ...next, lastBeat } };
 }
 
-/** One beat's class probabilities, the network stepped through its time steps from rest (the direct encoder reads the same row each step). */
-export function stepBeat(network: Network, input: Float32Array): number[] {
+/** One beat's class probabilities, the network stepped through its time steps from rest (the direct encoder reads the same beat each step). */
+export function stepBeat(network: Network, input: BatchBuffers): number[] {
   return noGrad(() => tidy(() => {
-    const x = tensor(input, [1, input.length]);
+    const x = { signal: tensor(input.signal, [1, ...network.options.inputShape]), features: input.features ? tensor(input.features, [1, input.features.length]) : undefined };
     let state = network.initialState(new Rng(0));
     let scores = null;
     for (let t = 0; t < network.options.timeSteps; t++) {

@@ -10,6 +10,7 @@ import {
   compareStreamWithPredict, endStream, initialStreamState, openEcgStream, stepBeat, streamChunk, streamLatency, streamRecord, type StreamedBeat,
 } from "../../src/experiment/stream.js";
 import { buildNetwork, ecgSnn } from "../../src/model/index.js";
+import { batchBuffers } from "../../src/train/data.js";
 import { useFastBackend } from "../model/helpers.js";
 
 useFastBackend();
@@ -39,13 +40,15 @@ test("each streamed beat's probabilities are the network's on its row, bit for b
   const streamed = streamRecord(network, manifest, record, "100", { seconds: SECONDS });
   assert.ok(streamed.length > 60, `${streamed.length} beats in ${SECONDS} s`);
   for (const beat of streamed.slice(0, 20)) {
-    assert.deepEqual(beat.probabilities, Array.from(network.predict(tensor(beat.input, [1, beat.input.length]), new Rng(0)).data), `beat at ${beat.sample}`);
+    const { signal, features } = beat.input;
+    const batch = { signal: tensor(signal, [1, ...network.options.inputShape]), features: tensor(features!, [1, features!.length]) };
+    assert.deepEqual(beat.probabilities, Array.from(network.predict(batch, new Rng(0)).data), `beat at ${beat.sample}`);
   }
   // The network part of the stream on the very rows predict reads: the same bits as predict's batches.
   const { beats, data } = recordBeats(manifest, record, "100");
   const predicted = predictRecordBeats(network, manifest, record, "100");
   const K = manifest.classNames.length;
-  const row = new Float32Array(beats.leads * beats.windowLength + manifest.model.features!.length);
+  const row = batchBuffers(data, 1);
   for (const p of [0, 1, 17, 50, beats.sampleOfBeat.length - 1]) {
     data.fill([p], row);
     assert.deepEqual(stepBeat(network, row), Array.from(predicted.probabilities.subarray(p * K, (p + 1) * K)), `predict's beat ${p}`);
@@ -67,20 +70,18 @@ test("streamed beats against predict on the whole record (records 100 and 208): 
     // The pre RR ratio depends only on R peaks at 360 Hz: equal where the neighbours' peaks are.
     // The windows differ by the context's wavelet threshold (sigma from 30 s, not the record).
     const { beats, data } = recordBeats(manifest, record, name);
-    const features = manifest.model.features!;
-    const row = new Float32Array(beats.leads * beats.windowLength + features.length);
-    const signal = beats.leads * beats.windowLength;
-    const rr = signal + features.indexOf("pre_rr_ratio");
+    const row = batchBuffers(data, 1);
+    const rr = manifest.model.features!.indexOf("pre_rr_ratio");
     let sameRr = 0;
     const windowDifferences: number[] = [];
     for (const beat of streamed) {
       const p = beats.sampleOfBeat.indexOf(beat.sample);
       if (p < 0) continue;
       data.fill([p], row);
-      if (row[rr] === beat.input[rr]) sameRr++;
+      if (row.features![rr] === beat.input.features![rr]) sameRr++;
       let sum = 0;
-      for (let i = 0; i < signal; i++) sum += Math.abs(row[i] - beat.input[i]);
-      windowDifferences.push(sum / signal);
+      row.signal.forEach((v, i) => sum += Math.abs(v - beat.input.signal[i]));
+      windowDifferences.push(sum / row.signal.length);
     }
     assert.ok(sameRr >= 0.8 * windowDifferences.length, `${name}: pre RR ratio equal for ${sameRr} of ${windowDifferences.length}`);
     // Measured at the commit that added this test (z-scored windows, mean |difference| per beat, median over beats): 100: 0.096, 208: 0.32.
