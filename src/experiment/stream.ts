@@ -255,7 +255,7 @@ export function streamRecord(network: Network, manifest: RunManifest, record: Wf
   return beats;
 }
 
-/** The `q` quantile (0..1) of `values` by the nearest-rank method. */
+/** The `q` quantile (0..1) of ascending `sorted` values by the nearest-rank method. */
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
@@ -269,8 +269,9 @@ export interface StreamLatency {
   networkMs: { median: number; p99: number };
 }
 
-/** Median and 99th percentile of the streamed beats' latency and compute time. */
+/** Median and 99th percentile of the streamed beats' latency and compute time (of one beat at least). */
 export function streamLatency(beats: readonly StreamedBeat[]): StreamLatency {
+  if (beats.length === 0) throw new SpikemedError("stream latency: no beats were classified", "stream a longer signal (the denoising needs about 6 s)");
   const sorted = (values: number[]) => values.sort((a, b) => a - b);
   const latency = sorted(beats.map((b) => b.latency));
   const compute = sorted(beats.map((b) => b.conditioningMs + b.networkMs));

@@ -134,6 +134,24 @@ test("streamChunk leaves the state it is given as it was; endStream classifies t
   assert.ok(last.beats.every((b) => b.classifiedAt === 25 * 360));
 });
 
+test("two leads side by side and a second lead's features stream as predict reads them", () => {
+  const base = ecgSnn();
+  const model = { ...base, inputShape: [2, base.inputShape[1]], features: [...base.features!, "lead2_template_correlation"] };
+  const { manifest: one } = ecgRun();
+  const manifest: RunManifest = { ...one, model, data: { ...one.data, leads: ["MLII", "next"] } as RunManifest["data"] };
+  const network = buildNetwork(model, 3);
+  const record = sampleRecord("100");
+  const streamed = streamRecord(network, manifest, record, "100", { seconds: 40 });
+  const predicted = predictRecordBeats(network, manifest, record, "100");
+  assert.ok(streamed.length > 30);
+  for (const beat of streamed) {
+    assert.equal(beat.input.signal.length, 2 * base.inputShape[1]);
+    assert.ok(Number.isFinite(beat.input.features![model.features.length - 1]), "the second lead's feature");
+  }
+  const agreement = compareStreamWithPredict(streamed, predicted, 54, 40 * 360);
+  assert.ok(agreement.matched >= 0.97 * agreement.predicted, `${agreement.matched} of ${agreement.predicted}`);
+});
+
 test("refusals: a chest X-ray run, a chunk without every signal, unequal signals, a context too short", () => {
   const { manifest, network } = ecgRun();
   const record = sampleRecord("100");
