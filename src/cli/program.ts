@@ -7,6 +7,7 @@ import { importCommand } from "./import.js";
 import { compareCommand, energyCommand, evaluateCommand, exportCommand } from "./runs.js";
 import { searchCommand } from "./search.js";
 import { serveCommand } from "./serve.js";
+import { streamCommand } from "./stream.js";
 import { trainCommand } from "./train.js";
 import { workerCommand } from "./worker.js";
 
@@ -23,6 +24,7 @@ export function spikemedProgram(): Command {
   program.addCommand(workerCommand());
   program.addCommand(evaluateCommand());
   program.addCommand(predictCommand());
+  program.addCommand(streamCommand());
   program.addCommand(compareCommand());
   program.addCommand(energyCommand());
   program.addCommand(exportCommand());

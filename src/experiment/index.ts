@@ -6,6 +6,10 @@ export { predictRecordBeats, recordBeats, type RecordPrediction } from "./record
 export { beatEvidence, beatRows, type BeatEvidence, type BeatRows } from "./beat-evidence.js";
 export { imageSize, predictImageBytes } from "./image-predictions.js";
 export {
+  compareStreamWithPredict, DEFAULT_STREAM_SETTINGS, endStream, initialStreamState, openEcgStream, stepBeat, streamChunk, streamLatency, streamRecord,
+  type EcgStream, type StreamAgreement, type StreamedBeat, type StreamLatency, type StreamSettings, type StreamState,
+} from "./stream.js";
+export {
   SEARCH_OBJECTIVES, describeObjective, describeValues, parseObjective, openSearch, openSharedSearch, searchHyperparameters, type SearchObjective, type SearchOptions, type SearchResult, type SearchTrial, type TrialResult,
 } from "./search.js";
 export {

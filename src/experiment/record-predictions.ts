@@ -5,7 +5,7 @@
  */
 import { SpikemedError } from "../core/errors.js";
 import { BEAT_FEATURE_NAMES, isSecondLeadFeature } from "../data/ecg/beat-features.js";
-import { aamiClassOfSymbol, beatWindowOptions, detectBeatsInRecord } from "../data/ecg/beats.js";
+import { aamiClassOfSymbol, beatWindowOptions, detectBeatsInRecord, type DetectedBeats } from "../data/ecg/beats.js";
 import { annotationSymbol } from "../data/ecg/wfdb-annotation.js";
 import type { WfdbRecord } from "../data/ecg/wfdb-files.js";
 import { argmaxRows } from "../eval/metrics.js";
@@ -16,20 +16,35 @@ import { adaptLocally } from "./adapt-local.js";
 import { beatData } from "./beat-data.js";
 import type { RunManifest } from "./run-format.js";
 
-/** A record's detected beats as the run's model reads them: the window of each of its leads, then the model's features; `where` names the record in errors. */
-export function recordBeats(manifest: RunManifest, record: WfdbRecord, where: string) {
+/**
+ * How a run's model reads a record's beats: the features it takes, and the leads, window and
+ * second-lead conditioning its beats are detected with. `source` is the record (its name and
+ * signal descriptions are enough: a live stream has no samples yet); `where` names it in errors.
+ */
+export function beatReadingOfRun(manifest: RunManifest, source: Pick<WfdbRecord, "name" | "signalNames">, where: string) {
   if (manifest.data.task !== "ecg") throw new SpikemedError(`${where}: the run was trained on ${manifest.data.task} images, not ECG records`, "pass an ECG run");
   const features = manifest.model.features ?? [];
   const secondLeadFeatures = features.filter(isSecondLeadFeature);
-  if (secondLeadFeatures.length > 0 && record.physical.length < 2) {
+  if (secondLeadFeatures.length > 0 && source.signalNames.length < 2) {
     throw new SpikemedError(`${where}: the model reads features of a second lead (${secondLeadFeatures.join(", ")}), but the record has one signal`, "predict with a model that reads one lead's features");
   }
   const leads = manifest.data.leads;
-  const beats = detectBeatsInRecord(record, { ...beatWindowOptions(manifest.data.window), ...(leads ? { leads } : {}), secondLeadFeatures: secondLeadFeatures.length > 0 });
+  return { features, detection: { ...beatWindowOptions(manifest.data.window), ...(leads ? { leads } : {}), secondLeadFeatures: secondLeadFeatures.length > 0 } };
+}
+
+/** Detected beats (unlabelled) as the data `predictProbabilities` reads: each beat's window of each lead, then the model's `features`. */
+export function unlabelledBeatData(beats: Pick<DetectedBeats, "x" | "windowLength" | "leads" | "features">, n: number, classNames: string[], features: readonly string[]) {
+  return beatData({ ...beats, featureNames: [...BEAT_FEATURE_NAMES], y: new Uint8Array(n), classNames }, features);
+}
+
+/** A record's detected beats as the run's model reads them: the window of each of its leads, then the model's features; `where` names the record in errors. */
+export function recordBeats(manifest: RunManifest, record: WfdbRecord, where: string) {
+  const { features, detection } = beatReadingOfRun(manifest, record, where);
+  const beats = detectBeatsInRecord(record, detection);
   const n = beats.sampleOfBeat.length;
   if (n === 0) throw new SpikemedError(`${where}: no heartbeats detected`, "check that the record holds an ECG lead");
   // Unlabelled beats through the same path as training beats.
-  const data = beatData({ ...beats, featureNames: [...BEAT_FEATURE_NAMES], y: new Uint8Array(n), classNames: manifest.classNames }, features);
+  const data = unlabelledBeatData(beats, n, manifest.classNames, features);
   return { beats, n, data };
 }
 

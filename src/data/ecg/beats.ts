@@ -11,7 +11,7 @@ import { removeBaselineWander, resample } from "./filters.js";
 import { detectRPeaks, type RPeakOptions } from "./rpeaks.js";
 import { annotationSymbol } from "./wfdb-annotation.js";
 import type { WfdbRecord } from "./wfdb-files.js";
-import { denoiseMinimumLength, waveletDenoise, type WaveletDenoiseOptions } from "./wavelet.js";
+import { denoiseMinimumLength, waveletDenoise, type WaveletDenoiseSettings } from "./wavelet.js";
 
 export const AAMI_CLASSES = ["N", "S", "V", "F", "Q"] as const;
 export type AamiClass = (typeof AAMI_CLASSES)[number];
@@ -49,7 +49,7 @@ export interface PreprocessOptions {
   /** Remove baseline wander with 200 ms + 600 ms median filters; default true. */
   baselineRemoval?: boolean;
   /** Wavelet denoising (default true = db6, 6 levels, soft universal threshold); false to skip. */
-  denoise?: boolean | WaveletDenoiseOptions;
+  denoise?: boolean | WaveletDenoiseSettings;
 }
 
 export interface WindowOptions {
@@ -121,26 +121,26 @@ export function describeBeatWindow(window: BeatWindow = DEFAULT_BEAT_WINDOW): st
 }
 
 /** Index of the requested lead in a record; throws naming the record when it is absent. */
-export function resolveLead(record: WfdbRecord, lead: string | number = "MLII"): number {
+export function resolveLead(record: Pick<WfdbRecord, "name" | "signalNames">, lead: string | number = "MLII"): number {
   if (typeof lead === "number") {
-    if (!Number.isInteger(lead) || lead < 0 || lead >= record.physical.length) {
-      throw new SpikemedError(`record ${record.name}: lead ${lead} does not exist (the record has ${record.physical.length} signals)`);
+    if (!Number.isInteger(lead) || lead < 0 || lead >= record.signalNames.length) {
+      throw new SpikemedError(`record ${record.name}: lead ${lead} does not exist (the record has ${record.signalNames.length} signals)`);
     }
     return lead;
   }
   const index = record.signalNames.indexOf(lead);
   if (index >= 0) return index;
-  if (lead === "MLII" && record.physical.length > 0) return 0;
+  if (lead === "MLII" && record.signalNames.length > 0) return 0;
   throw new SpikemedError(`record ${record.name}: no signal named "${lead}" (signals: ${record.signalNames.join(", ")})`);
 }
 
 /** Indices of the signals `options` asks for (`leads`, else `lead`), each chosen once; the first is where R peaks and features are measured. */
-export function resolveLeads(record: WfdbRecord, options: Pick<PreprocessOptions, "lead" | "leads"> = {}): number[] {
+export function resolveLeads(record: Pick<WfdbRecord, "name" | "signalNames">, options: Pick<PreprocessOptions, "lead" | "leads"> = {}): number[] {
   const wanted = options.leads ?? [options.lead ?? "MLII"];
   if (wanted.length === 0) throw new SpikemedError(`record ${record.name}: no leads asked for`, "name at least one lead, e.g. MLII");
   const chosen: number[] = [];
   for (const lead of wanted) {
-    const index = lead === "next" ? record.physical.findIndex((_, i) => !chosen.includes(i)) : resolveLead(record, lead);
+    const index = lead === "next" ? record.signalNames.findIndex((_, i) => !chosen.includes(i)) : resolveLead(record, lead);
     if (index < 0) throw new SpikemedError(`record ${record.name}: no signal left for lead "next" (signals: ${record.signalNames.join(", ")})`, "ask for fewer leads");
     if (chosen.includes(index)) {
       throw new SpikemedError(`record ${record.name}: leads ${wanted.join(",")} choose signal ${index} (${record.signalNames[index]}) twice`, "name each signal once, or use next for the record's next one");
