@@ -13,7 +13,7 @@ const rate = 120;
 const stats = AAMI_CLASSES.map(() => ({ beats: 0, moved: 0, offsetSum: 0 }));
 for (const name of DS1_RECORDS) {
   const record = readRecord(dir, name);
-  const signal = preprocessSignal(record.physical[resolveLead(record)], record.samplingFrequency, { targetFrequency: rate });
+  const signal = preprocessSignal(record.physical[resolveLead(record)], record.samplingFrequency, { sampleRate: rate });
   const a = record.annotations!;
   const marks = Array.from(a.sample, (sample) => Math.round((sample * rate) / record.samplingFrequency));
   // Where the beat paths put the R peak: the largest deflection within 50 ms.

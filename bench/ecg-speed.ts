@@ -10,11 +10,11 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import { backendLabel } from "./backend-label.js";
-import { backward, crossEntropy, noGrad, Rng, tensor, tidy, useFastBackend } from "../src/core/index.js";
+import { backward, crossEntropy, noGrad, Rng, tidy, useFastBackend } from "../src/core/index.js";
 import { loadBeatDataset } from "../src/data/ecg/index.js";
 import { buildNetwork, ecgSnn } from "../src/model/index.js";
 import { beatData } from "../src/experiment/index.js";
-import { Adam, networkParams, sampleSize } from "../src/train/index.js";
+import { Adam, batchBuffers, batchOf, networkParams, type BatchBuffers } from "../src/train/index.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const steps = Number(args.get("steps") ?? 30);
@@ -27,12 +27,11 @@ const beats = loadBeatDataset();
 const features = ecgSnn(8).features ?? [];
 const data = beatData(beats, features);
 const F = features.length;
-const row = sampleSize(data);
 const rng = new Rng(7);
-/** n random beats as flat rows: the 256-sample window, then its RR/amplitude features. */
-const pick = (n: number): { x: Float32Array; y: number[] } => {
+/** n random beats: their 256-sample windows and their RR/amplitude features. */
+const pick = (n: number): { x: BatchBuffers; y: number[] } => {
   const indices = Array.from({ length: n }, () => rng.int(beats.y.length));
-  const x = new Float32Array(n * row);
+  const x = batchBuffers(data, n);
   data.fill(indices, x);
   return { x, y: indices.map((k) => beats.y[k]) };
 };
@@ -46,7 +45,7 @@ function trainingRate(batch: number): { beatsPerSecond: number; medianMs: number
     const { x, y } = pick(batch);
     const t0 = performance.now();
     for (const p of params) p.grad.fill(0);
-    tidy(() => backward(crossEntropy(network.forward(tensor(x, [batch, row]), { training: true, rng }), y)));
+    tidy(() => backward(crossEntropy(network.forward(batchOf(data, x, batch), { training: true, rng }), y)));
     optimizer.step();
     if (s >= 3) times.push(performance.now() - t0);
   }
@@ -61,7 +60,7 @@ function inferenceRate(batch: number): number {
   for (let s = 0; s < Math.max(5, Math.floor(steps / 3)) + 2; s++) {
     const { x } = pick(batch);
     const t0 = performance.now();
-    noGrad(() => tidy(() => network.forward(tensor(x, [batch, row]), { training: false, rng })));
+    noGrad(() => tidy(() => network.forward(batchOf(data, x, batch), { training: false, rng })));
     if (s >= 2) times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);

@@ -25,7 +25,7 @@ const after = Number(args.get("after") ?? 136);
 const dropout = Number(args.get("dropout") ?? 0);
 await useFastBackend({ threads: Number(args.get("threads") ?? 1) });
 
-const beats = loadBeatDataset({ dataDir: args.get("data") ?? "../shared/data/mitdb", targetFrequency: rate, windowBefore: before, windowAfter: after });
+const beats = loadBeatDataset({ dataDir: args.get("data") ?? "../shared/data/mitdb", sampleRate: rate, windowBefore: before, windowAfter: after });
 const split = intraPatientSplit(beats.y, { seed: 1 });
 const data = beatData(beats, ecgCnn().features);
 const relu: LayerConfig = { type: "relu" };

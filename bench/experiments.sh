@@ -65,9 +65,25 @@ node dist/bench/ecg-svm.js --cv --max-normal 2000
 $S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --seeds 5 --out runs/bench/ecg-inter-snn-families-5seeds
 node dist/bench/ecg-svm.js --test --features rhythm+template
 $S ecg --model mlp-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --seeds 5 --out runs/bench/ecg-inter-mlp-families-5seeds
+# Its five seeds as one ensemble (2026-12-08): chosen on DS1's folds first (a search of 5 seeds, whose fold files keep their probabilities), then DS2 once.
+$SEARCH ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-families --lr 0.003 --threads 1 --objective balanced_accuracy:N,S,V --grid lr=0.003 --seeds 5 --out runs/search/ensemble-oof
+node dist/bench/ecg-ensemble.js --search runs/search/ensemble-oof
+node dist/bench/ecg-ensemble.js --runs runs/bench/ecg-inter-snn-families-5seeds
 # Issue 28 item 3 (2026-12-08): adapting to the patient, each protocol its own row (bench/results/ecg-inter.md, "Adapting to the patient").
 $S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt first-minutes 5 --seeds 5 --out runs/bench/ecg-adapt-first-minutes-5
 $S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt unlabeled --seeds 5 --out runs/bench/ecg-adapt-unlabeled
+# Issue 28 item 3, second round (2026-12-08): the local stages chosen on DS1's folds first (bench/results/ecg-inter.md, "Adapting to the patient: stages chosen on DS1"),
+# from the out-of-fold probabilities of one search (its folds keep them) and first-minutes trainings on the same folds:
+$SEARCH ecg --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --model snn-families --lr 0.003 --threads 1 --objective balanced_accuracy:N,S,V --grid lr=0.003 --seeds 1 --out runs/search/adapt-oof
+node dist/bench/ecg-adapt-cv.js --search runs/search/adapt-oof
+for r in 1 10 30; do node dist/bench/ecg-adapt-cv.js --search runs/search/adapt-oof --train-first-minutes $r --out runs/search/fm-r$r --prior-only; done
+node dist/bench/ecg-adapt-cv.js --search runs/search/adapt-oof --train-first-minutes 30 --out runs/search/fm-r30 --local-only
+node dist/bench/ecg-adapt-cv.js --search runs/search/adapt-oof --train-first-minutes 30 --class-weights F=1 --out runs/search/fm-r30-f1 --prior-only
+# then DS2, once each:
+$S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt self-training --seeds 5 --threads 1 --out runs/bench/ecg-adapt-self-training
+$S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt patient-specific 5 --seeds 5 --threads 1 --out runs/bench/ecg-adapt-patient-specific-5
+$S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt local-beats 5 --seeds 5 --threads 1 --out runs/bench/ecg-adapt-local-beats-5
+$S ecg --model snn-families --data $MITDB --split inter --validation records --monitor val_balanced_accuracy --schedule cosine --lr 0.003 --adapt patient-specific 5 --class-weights F=1 --seeds 5 --threads 1 --out runs/bench/ecg-adapt-patient-specific-5-f1
 # 2026-12-03 (commit 48b00a2), intra-patient: the window SNN over both leads, reading all 18 measurements (bench/results/ecg-leads.md),
 # and its ReLU twin with both, either and 20 epochs, to tell which part helps.
 $S ecg --config bench/configs/ecg-snn-2lead-all-features.json --leads MLII,next --data $MITDB --split intra --schedule cosine --out runs/bench/ecg-intra-snn-2lead-all-features

@@ -17,6 +17,7 @@ import { decodeImageFile, readCxrIndex } from "../../src/data/cxr/index.js";
 import { decodeSamples, readHeader, readRecord, samplesInBytes, wfdbChecksum, type WfdbHeader } from "../../src/data/ecg/index.js";
 import { loadRun, saveRun, type RunManifest } from "../../src/experiment/index.js";
 import { readNirFile } from "../../src/export/nir-file.js";
+import { fromNirGraph } from "../../src/export/nir-import.js";
 import { exportNir } from "../../src/export/index.js";
 import { buildNetwork, buildNetworkFrom, checkConfigSettings, modelFor, type ModelConfig, type Network } from "../../src/model/index.js";
 import { decodeCheckpoint, type CheckpointContents } from "../../src/train/checkpoint-bytes.js";
@@ -532,7 +533,7 @@ const checkpoint: FuzzTarget = {
 
 const nir: FuzzTarget = {
   name: "nir",
-  about: "NIR graph (HDF5 through h5wasm): readNirFile",
+  about: "NIR graph (HDF5 through h5wasm): readNirFile, then fromNirGraph (spikemed import)",
   async seeds() {
     const dir = mkdtempSync(join(tmpdir(), "spikemed-fuzz-seed-"));
     try {
@@ -561,6 +562,7 @@ const nir: FuzzTarget = {
         if (bad) return bad;
       }
     }
+    fromNirGraph(graph);
     return null;
   },
   mentions: (dir) => dir,

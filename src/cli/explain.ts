@@ -4,15 +4,13 @@ import { Command } from "commander";
 import sharp from "sharp";
 import { RESEARCH_NOTICE, SpikemedError } from "../core/index.js";
 import { decodeImageFile } from "../data/cxr/index.js";
-import { DEFAULT_BEAT_WINDOW, median } from "../data/ecg/index.js";
-import {
-  argmaxRows, barChartSvg, borderShare, occlusionMap, occlusionOverlay, panelsSvg, replacementDrops, signalSegments, writeFileAtomic,
-} from "../eval/index.js";
-import { loadRun, recordBeats } from "../experiment/index.js";
-import { readsOnlyFeatures } from "../model/index.js";
-import { flatArrayData, predictProbabilities, sampleSize } from "../train/index.js";
+import { DEFAULT_BEAT_WINDOW } from "../data/ecg/index.js";
+import { argmaxRows, barChartSvg, borderShare, occlusionMap, occlusionOverlay, panelsSvg, writeFileAtomic } from "../eval/index.js";
+import { beatEvidence, beatRows, loadRun } from "../experiment/index.js";
+import { flatArrayData, predictProbabilities } from "../train/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { list, maxImagePixelsOption, positiveInt, positiveNumber, readNumber } from "./options.js";
+import { readNumber } from "../experiment/numbers.js";
+import { list, maxImagePixelsOption, positiveInt, positiveNumber } from "./options.js";
 import { readRecordAt } from "./predict.js";
 
 /** Share of the image's side that counts as its border (where hospitals put markers and labels). */
@@ -64,34 +62,16 @@ export function explainCommand(): Command {
 
 type LoadedRun = ReturnType<typeof loadRun>;
 
-/**
- * For chosen beats of a record: the class probability's fall when each stretch of the window is
- * flattened (window models) and when each measurement takes its median over the record, i.e.
- * the value of a typical beat of this patient.
- */
+/** For chosen beats of a record: the evidence of src/experiment/beat-evidence.ts, drawn as SVG plots. */
 function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manifest"], input: string, flags: ExplainFlags, classIndex?: number): void {
   const classNames = manifest.classNames;
   const K = classNames.length;
-  const features = manifest.model.features ?? [];
   const window = manifest.data.task === "ecg" ? manifest.data.window ?? DEFAULT_BEAT_WINDOW : DEFAULT_BEAT_WINDOW;
   const record = readRecordAt(input);
   const name = record.name;
-  const { beats, n, data } = recordBeats(manifest, record, input);
-  const row = sampleSize(data);
-  const windowLength = row - features.length;
-  // Each lead's window is flattened stretch by stretch on its own.
-  const leads = beats.leads;
-  const leadLength = beats.windowLength;
-  const rows = new Float32Array(n * row);
-  data.fill(Int32Array.from({ length: n }, (_, i) => i), rows);
-  // Whole rows (window, then features) back to back, read the way the run's model reads them.
-  const predict = (batch: Float32Array, count: number): Float32Array => {
-    const rowsData = { ...data, labels: new Uint8Array(count), fill: (indices: ArrayLike<number>, out: Float32Array) => {
-      for (let r = 0; r < indices.length; r++) out.set(batch.subarray(indices[r] * row, (indices[r] + 1) * row), r * row);
-    } };
-    return predictProbabilities(network, rowsData, Int32Array.from({ length: count }, (_, i) => i), 64).probabilities;
-  };
-  const predicted = argmaxRows(predict(rows, n), n, K);
+  const rows = beatRows(network, manifest, record, input);
+  const { beats, n, row, leads, leadLength, features } = rows;
+  const predicted = argmaxRows(rows.predict(rows.rows, n), n, K);
   const fs_ = record.samplingFrequency;
   const picks = flags.at
     ? flags.at.map((text) => {
@@ -102,29 +82,18 @@ function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
       return best;
     })
     : classNames.map((_, k) => predicted.indexOf(k)).filter((i) => i >= 0);
-  const typical = Float32Array.from(features, (_, f) => median(Array.from({ length: n }, (_, i) => rows[i * row + windowLength + f])));
-  const readsWindow = !readsOnlyFeatures(network);
   const segment = Math.max(1, Math.min(leadLength, Math.round(flags.segment * window.sampleRate)));
   const leadName = (l: number): string => (leads > 1 ? `lead ${l + 1}` : "beat window");
   for (const i of picks) {
-    const beat = rows.slice(i * row, (i + 1) * row);
-    const leadParts = readsWindow ? Array.from({ length: leads }, (_, l) => signalSegments(beat.subarray(l * leadLength, (l + 1) * leadLength), segment)) : [];
-    const replacements = [...leadParts.flatMap((part, l) => part.replacements.map((r) => ({ start: l * leadLength + r.start, values: r.values }))),
-      ...features.map((_, f) => ({ start: windowLength + f, values: Float32Array.of(typical[f]) }))];
-    const result = replacementDrops(beat, replacements, K, predict, classIndex);
-    const windowCount = leadParts.reduce((sum, part) => sum + part.replacements.length, 0);
+    const beat = rows.rows.subarray(i * row, (i + 1) * row);
+    const result = beatEvidence(rows, manifest, i, flags.segment, classIndex);
     const seconds = beats.sampleOfBeat[i] / fs_;
     const stem = path.join(flags.out, `${name}-${seconds.toFixed(2)}s`);
     const lines = [`record ${name}, beat at ${seconds.toFixed(3)} s: ${classNames[predicted[i]]} ${result.whole[predicted[i]].toFixed(4)}; ` +
       `evidence for ${classNames[result.classIndex]} (${result.baseline.toFixed(4)})`];
-    if (leadParts.length > 0) {
+    const profiles = result.leadProfiles;
+    if (profiles.length > 0) {
       const ms = Float32Array.from({ length: leadLength }, (_, s) => (1000 * (s - window.before)) / window.sampleRate);
-      let first = 0;
-      const profiles = leadParts.map((part) => {
-        const profile = part.profile(result.drops.subarray(first, first + part.replacements.length));
-        first += part.replacements.length;
-        return profile;
-      });
       let peak = { lead: 0, sample: 0 };
       profiles.forEach((profile, l) => { for (let s = 0; s < leadLength; s++) if (profile[s] > profiles[peak.lead][peak.sample]) peak = { lead: l, sample: s }; });
       writeFileAtomic(`${stem}-window.svg`, panelsSvg(`record ${name}, beat at ${seconds.toFixed(2)} s: ${classNames[predicted[i]]}`, profiles.flatMap((profile, l) => [
@@ -136,7 +105,7 @@ function explainRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
         `(drop ${profiles[peak.lead][peak.sample].toFixed(4)}) -> ${stem}-window.svg`);
     }
     if (features.length > 0) {
-      const drops = Array.from(result.drops.subarray(windowCount));
+      const drops = Array.from(result.featureDrops);
       writeFileAtomic(`${stem}-features.svg`, barChartSvg({
         title: `record ${name}, beat at ${seconds.toFixed(2)} s: fall of P(${classNames[result.classIndex]}) when a measurement is typical of the record`,
         categories: [...features], series: [{ name: "probability drop", values: drops }], yLabel: "probability drop",

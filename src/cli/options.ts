@@ -1,29 +1,10 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { DEFAULT_MAX_IMAGE_PIXELS } from "../data/cxr/pixels.js";
+import { readNumber, type NumberBounds } from "../experiment/numbers.js";
 
-/** A plain decimal number as people type it: no hexadecimal (0x10), no blanks, no Infinity. */
-const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
-
-export interface NumberRule {
-  /** Whole numbers only (written without a fraction or exponent). */
-  whole?: boolean;
-  /** Smallest value allowed, and whether it is allowed itself (default true). */
-  min?: number;
-  minIncluded?: boolean;
-  /** Largest value allowed, and whether it is allowed itself (default true). */
-  max?: number;
-  maxIncluded?: boolean;
+export interface NumberRule extends NumberBounds {
   /** What is expected, in words, for the error: "a positive integer". */
   expected: string;
-}
-
-/** The number `text` is when it is one the rule allows, else null: the one check every numeric option and setting goes through. */
-export function readNumber(text: string, rule: Omit<NumberRule, "expected">): number | null {
-  const n = Number(text);
-  if (!(rule.whole ? /^[-+]?\d+$/.test(text) && Number.isSafeInteger(n) : DECIMAL.test(text) && Number.isFinite(n))) return null;
-  if (rule.min !== undefined && (rule.minIncluded === false ? n <= rule.min : n < rule.min)) return null;
-  if (rule.max !== undefined && (rule.maxIncluded === false ? n >= rule.max : n > rule.max)) return null;
-  return n;
 }
 
 /** A commander parser for numbers the rule allows; others are refused as `expected ${rule.expected}, got "text"`. */
@@ -54,6 +35,20 @@ export const seconds = (value: string): number[] => {
   return parts as number[];
 };
 
+/**
+ * A commander parser from a checking function of src/experiment: its error becomes commander's,
+ * which names the option.
+ */
+export function optionParser<T>(parse: (value: string) => T): (value: string) => T {
+  return (value: string) => {
+    try {
+      return parse(value);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}
+
 export const list = (value: string): string[] => value.split(",").map((s) => s.trim()).filter(Boolean);
 
 export function oneOf<T extends string>(choices: readonly T[]): (value: string) => T {
@@ -66,4 +61,13 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
 /** The option that raises (or lowers) the decoded-pixel limit of X-ray images, for every command that reads them. */
 export function maxImagePixelsOption(command: Command): Command {
   return command.option("--max-image-pixels <n>", `cxr: refuse images of more pixels than this before decoding them (default ${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString("en-US")})`, positiveInt);
+}
+
+/**
+ * The --queue option of the commands that can hand their trainings to `spikemed worker`s. Its URL
+ * is checked by the command (checkQueueUrl), not here: commander's errors repeat the value, password and all.
+ */
+export function queueOption(command: Command, what: string): Command {
+  return command.option("--queue <url>", `${what} as jobs on the BullMQ queue on this Redis (redis://HOST:PORT, redis://:PASSWORD@HOST:PORT, rediss://... for TLS; ` +
+    "the password is never shown) for `spikemed worker`s to train, instead of training here; the same results as without it (docs/training.md)");
 }

@@ -17,8 +17,10 @@ export function predictCommand(): Command {
     .argument("<inputs...>", "ecg: WFDB record paths (e.g. data/100 or data/100.hea); cxr: image files")
     .option("--json", "print JSON instead of tables")
     .option("--adapt <protocol>", "ecg: unlabeled: before classifying each record, re-estimate the model's batch-norm statistics on that record's own detected beats " +
-      "(AdaBN; no annotation is read, so it works on an unannotated record; models with a batch-norm layer, e.g. snn-families)", oneOf(["unlabeled"] as const))
-    .action(async (runDir: string, inputs: string[], flags: BackendOptions & { json?: boolean; maxImagePixels?: number; adapt?: "unlabeled" }) => {
+      "(AdaBN; no annotation is read, so it works on an unannotated record; models with a batch-norm layer, e.g. snn-families); " +
+      "self-training: the record's beats the model classifies with confidence, labelled by the model, vote by nearest neighbour beside it on every beat (no annotation read; snn-families, mlp-families)",
+    oneOf(["unlabeled", "self-training"] as const))
+    .action(async (runDir: string, inputs: string[], flags: BackendOptions & { json?: boolean; maxImagePixels?: number; adapt?: "unlabeled" | "self-training" }) => {
       await selectBackend(flags);
       const { manifest, network } = loadRun(runDir);
       if (flags.adapt && manifest.data.task !== "ecg") throw new SpikemedError(`--adapt applies to ECG runs; ${runDir} is a ${manifest.data.task} run`, "drop --adapt");
@@ -46,7 +48,7 @@ export function readRecordAt(input: string): WfdbRecord {
   return readRecord(path.dirname(base), path.basename(base), { annotator: fs.existsSync(`${base}.atr`) ? "atr" : null });
 }
 
-function predictRecord(network: LoadedRun["network"], manifest: LoadedRun["manifest"], input: string, adapt?: "unlabeled") {
+function predictRecord(network: LoadedRun["network"], manifest: LoadedRun["manifest"], input: string, adapt?: "unlabeled" | "self-training") {
   const record = readRecordAt(input);
   const { sampleOfBeat, labels, probabilities, summary, agreement } = predictRecordBeats(network, manifest, record, input, adapt);
   const classNames = manifest.classNames;
@@ -55,7 +57,8 @@ function predictRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
   const inTraining = recordInTrainingData(manifest.data, `${recordBase(input)}.hea`);
   const lines = [`record ${record.name}: ${labels.length} beats detected (${(record.frameCount / fs_ / 60).toFixed(1)} min)`,
     ...(inTraining ? [`  note: record ${record.name} is in the data this run was trained on: the model has seen its beats, so these predictions overstate how it does on new patients`] : []),
-    ...(adapt ? ["  adapted: batch-norm statistics re-estimated on this record's own beats (--adapt unlabeled; no annotation read)"] : []),
+    ...(adapt === "unlabeled" ? ["  adapted: batch-norm statistics re-estimated on this record's own beats (--adapt unlabeled; no annotation read)"] : []),
+    ...(adapt === "self-training" ? ["  adapted: the record's confidently classified beats voted beside the model on every beat (--adapt self-training; no annotation read)"] : []),
     `  summary: ${classNames.map((c) => `${c} ${summary[c]}`).join(", ")}`];
   if (agreement) {
     lines.push(`  against the reference annotations: ${agreement.matched} beats matched within 150 ms, ` +

@@ -3,10 +3,13 @@ import { downloadRecords } from "../data/ecg/index.js";
 import { list } from "./options.js";
 import { predictCommand } from "./predict.js";
 import { explainCommand } from "./explain.js";
+import { importCommand } from "./import.js";
 import { compareCommand, energyCommand, evaluateCommand, exportCommand } from "./runs.js";
 import { searchCommand } from "./search.js";
 import { serveCommand } from "./serve.js";
+import { streamCommand } from "./stream.js";
 import { trainCommand } from "./train.js";
+import { workerCommand } from "./worker.js";
 
 /** The `spikemed` command line, built but not parsed: main.ts runs it, and docs/cli.md is generated from it. */
 export function spikemedProgram(): Command {
@@ -18,11 +21,14 @@ export function spikemedProgram(): Command {
 
   program.addCommand(trainCommand());
   program.addCommand(searchCommand());
+  program.addCommand(workerCommand());
   program.addCommand(evaluateCommand());
   program.addCommand(predictCommand());
+  program.addCommand(streamCommand());
   program.addCommand(compareCommand());
   program.addCommand(energyCommand());
   program.addCommand(exportCommand());
+  program.addCommand(importCommand());
   program.addCommand(explainCommand());
   program.addCommand(serveCommand());
   program.addCommand(new Command("download")

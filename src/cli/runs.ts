@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { RESEARCH_NOTICE, Rng, SpikemedError } from "../core/index.js";
 import { energyMarkdownFile, energyReportSection, loadDeviceCatalog, selectDevices } from "../energy/index.js";
 import {
-  compareRuns, evaluateClassifier, writeFileAtomic, type ClassificationEvaluation, type Interval, type ReportTable, type SeedAggregate, type SeedSummary,
+  accuracyEnergySection, compareReportsMarkdown, evaluateClassifier, labelledReports, writeFileAtomic, type ClassificationEvaluation, type Interval, type ReportTable, type SeedAggregate, type SeedSummary,
 } from "../eval/index.js";
 import { describeNir, exportNir } from "../export/index.js";
 import {
@@ -126,10 +126,17 @@ export function evaluateCommand(): Command {
 
 export function compareCommand(): Command {
   return new Command("compare")
-    .description("side-by-side tables of several runs (accuracy, macro-F1, Cohen's kappa, macro AUC, epochs, speed; then per class Se, +P and false-positive rate); runs of several seeds are also paired seed by seed against the first of them (mean difference, t interval, paired t test)")
+    .description("side-by-side tables of several runs (accuracy, macro-F1, Cohen's kappa, macro AUC, epochs, speed; then per class Se, +P and false-positive rate); runs of several seeds are also paired seed by seed against the first of them (mean difference, t interval, paired t test); " +
+      "then accuracy against the estimated joules per inference on one device, with the Pareto front (the runs no other run beats on both)")
     .argument("<runs...>", "run folders")
-    .action((runs: string[]) => {
-      process.stdout.write(`${RESEARCH_NOTICE}\n\n${compareRuns(runs)}\n`);
+    .option("--energy-device <name>", "the device whose joules per inference (from each run's energy estimate) the accuracy is set against", "loihi")
+    .option("--plot <file>", "write the accuracy-energy plot (SVG) to this file")
+    .action((runs: string[], flags: { energyDevice: string; plot?: string }) => {
+      const reports = labelledReports(runs);
+      const energy = accuracyEnergySection(reports, flags.energyDevice.toLowerCase(), flags.plot ? path.basename(flags.plot) : "accuracy-energy.svg");
+      if (flags.plot && !energy) throw new SpikemedError(`--plot ${flags.plot}: no run's report estimates energy on ${flags.energyDevice}`, "name a device the reports price (e.g. loihi, cpu)");
+      if (flags.plot && energy) writeFileAtomic(flags.plot, energy.svg);
+      process.stdout.write(`${RESEARCH_NOTICE}\n\n${compareReportsMarkdown(reports)}${energy?.markdown ?? ""}\n${flags.plot ? `plot written to ${flags.plot}\n` : ""}`);
     });
 }
 
@@ -167,8 +174,8 @@ export function exportCommand(): Command {
     .option("--format <name>", "nir", oneOf(["nir"] as const), "nir")
     .option("--dt <seconds>", "time step that maps the discrete neurons to NIR's continuous ones (default 1e-4)", positiveNumber)
     .action(async (runDir: string, flags: { out: string; dt?: number }) => {
-      const { network } = loadRun(runDir);
-      const summary = await exportNir(network, flags.out, { dt: flags.dt });
+      const { network, manifest } = loadRun(runDir);
+      const summary = await exportNir(network, flags.out, { dt: flags.dt, run: { task: manifest.task, classNames: manifest.classNames, data: manifest.data } });
       process.stdout.write(describeNir(summary) + "\n");
     });
 }

@@ -1,86 +1,62 @@
 import path from "node:path";
 import { spawn } from "node:child_process";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { Rng, SpikemedError } from "../core/index.js";
+import { SpikemedError } from "../core/index.js";
 import {
-  SEARCH_OBJECTIVES, describeObjective, describeValues, parseObjective, openSharedSearch, searchHyperparameters, type DataSpec, type SearchObjective, type SearchOptions, type SearchTrial,
+  MODEL_SETTINGS, SEARCH_OBJECTIVES, TRAINING_SETTINGS, describeObjective, describeValues, parseObjective, openSearch, openSharedSearch, searchHyperparameters, searchTrials, validationHint,
+  type ExperimentChoices, type Grid, type SearchObjective, type SearchOptions,
 } from "../experiment/index.js";
-import { mapLayerConfigs, surrogates, type LayerConfig, type ModelConfig, type Task } from "../model/index.js";
+import { surrogates, type Task } from "../model/index.js";
 import { writeFileAtomic } from "../eval/index.js";
+import { checkQueueUrl } from "../experiment/queue/url.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
-import { nonNegativeInt, numberOption, oneOf, positiveInt, positiveNumber } from "./options.js";
-import { experimentOptions, experimentSettings, validationHint, type ExperimentFlags } from "./train.js";
+import { experimentOptions } from "./experiment-options.js";
+import { nonNegativeInt, numberOption, oneOf, optionParser, positiveInt, positiveNumber, queueOption } from "./options.js";
 
-/** Training options a grid may vary (their values are parsed and checked as on the train command line). */
-const TRAINING_PARAMETERS = ["lr", "epochs", "batch-size", "time-steps", "balance", "max-class-weight", "class-weights", "schedule", "optimizer", "momentum", "model", "monitor", "clip-norm", "label-smoothing", "features"] as const;
-
-/** Model settings a grid may vary, applied to the chosen model's layers. */
-const MODEL_PARAMETERS: Record<string, { describe: string; parse: (value: string) => number | string; apply: (model: ModelConfig, value: number | string) => ModelConfig }> = {
-  hidden: {
-    describe: "units of every dense layer but the output layer",
-    parse: positiveInt,
-    apply: (model, units) => {
-      const last = model.layers.map((l) => l.type).lastIndexOf("dense");
-      return changeLayers(model, "hidden", (l, i) => (l.type === "dense" && i !== last ? { ...l, units: units as number } : null));
-    },
-  },
-  beta: {
-    describe: "membrane decay per step of every LIF and synaptic layer, in (0, 1]",
-    parse: numberOption({ min: 0, minIncluded: false, max: 1, expected: "a decay in (0, 1]" }),
-    apply: (model, beta) => changeLayers(model, "beta", (l) => (l.type === "lif" || l.type === "synaptic" ? { ...l, beta: beta as number } : null)),
-  },
-  threshold: {
-    describe: "firing threshold of every LIF, IF and synaptic layer",
-    parse: positiveNumber,
-    apply: (model, threshold) => changeLayers(model, "threshold", (l) => (l.type === "lif" || l.type === "if" || l.type === "synaptic" ? { ...l, threshold: threshold as number } : null)),
-  },
-  surrogate: {
-    describe: "surrogate gradient of every LIF, IF and synaptic layer (e.g. arctan:2, fast-sigmoid:25, piecewise-linear:0.5)",
-    parse: (value) => {
-      try {
-        surrogates.surrogateFromString(value);
-      } catch (err) {
-        throw new InvalidArgumentError((err as Error).message);
-      }
-      return value;
-    },
-    apply: (model, surrogate) => changeLayers(model, "surrogate", (l) => (l.type === "lif" || l.type === "if" || l.type === "synaptic" ? { ...l, surrogate: surrogate as string } : null)),
-  },
+/** How the command line reads the values of a model setting in a --grid. */
+const MODEL_SETTING_PARSERS: Record<keyof typeof MODEL_SETTINGS, (value: string) => number | string> = {
+  hidden: positiveInt,
+  beta: numberOption({ min: 0, minIncluded: false, max: 1, expected: "a decay in (0, 1]" }),
+  threshold: positiveNumber,
+  surrogate: optionParser((value: string) => (surrogates.surrogateFromString(value), value)),
 };
 
-interface SearchFlags extends ExperimentFlags, BackendOptions {
+interface SearchFlags extends ExperimentChoices, BackendOptions {
   grid: string[]; folds: number; random?: number; objective: SearchObjective; seeds: number; out?: string; resume?: boolean;
-  jobs: number; shard?: { index: number; count: number };
+  jobs: number; shard?: { index: number; count: number }; queue?: string;
 }
 
 export function searchCommand(): Command {
-  const command: Command = experimentOptions(backendOptions(new Command("search"))
+  const command: Command = queueOption(experimentOptions(backendOptions(new Command("search"))
     .description("hyper-parameter search: trains every combination of the --grid values on folds of the training side (never splitting a patient where the protocol does not), " +
       "ranks them by their held-out predictions and prints the train command of the best; the test split is never read")
     .argument("<task>", "ecg or cxr", oneOf(["ecg", "cxr"] as const)))
     .option("--grid <name=values>", `a setting and the comma-separated values to try, e.g. lr=3e-4,1e-3; repeat for more settings (all combinations are tried). ` +
-      `Training: ${TRAINING_PARAMETERS.join(", ")}; model: ${Object.entries(MODEL_PARAMETERS).map(([name, p]) => `${name} (${p.describe})`).join(", ")}`,
+      `Training: ${TRAINING_SETTINGS.join(", ")}; model: ${Object.entries(MODEL_SETTINGS).map(([name, p]) => `${name} (${p.describe})`).join(", ")}`,
       (value: string, previous: string[]) => [...previous, value], [])
     .option("--folds <k>", "cross-validation folds of the training side", positiveInt, 5)
     .option("--random <n>", "try n of the combinations, drawn at random with --seed, instead of all", positiveInt)
     .option("--objective <metric>", `what ranks the trials, on the pooled held-out predictions: ${SEARCH_OBJECTIVES.join(", ")} (balanced accuracy: the mean sensitivity of the classes, so a rare class counts like a common one); ` +
-      "balanced_accuracy:N,S,V or macro_f1:N,S,V averages over the named classes only (leaving out classes the training side cannot teach)",
+      "balanced_accuracy:N,S,V or macro_f1:N,S,V averages over the named classes only (leaving out classes the training side cannot teach); " +
+      "METRIC@DEVICE<=J (e.g. balanced_accuracy@loihi<=2e-8) ranks first the trials whose estimated joules per inference on DEVICE stay within J, by the metric; " +
+      "METRIC@DEVICE ranks by the Pareto front of the metric against joules per inference on DEVICE, and the report plots it (search-energy.svg)",
       (value: string) => { parseObjective(value); return value as SearchObjective; }, "balanced_accuracy")
     .option("--seeds <n>", "train every fold with n seeds and average their scores", positiveInt, 1)
     .option("--seed <n>", "seed of the folds and of the first training run", nonNegativeInt, 1)
     .option("--out <dir>", "search folder (default runs/search-<task>-<time>)")
     .option("--resume", "continue the interrupted search in --out (finished folds are kept); with another --objective, rank its saved folds again without training")
     .option("--jobs <n>", "train this many folds at once, each in its own process with its share of the default threads (e.g. 2 on a 2-core machine); the same results as one at a time", positiveInt, 1)
-    .addOption(new Option("--shard <k/n>", "internal: the k-th of n processes of a --jobs search").hideHelp().argParser(parseShard))
+    .addOption(new Option("--shard <k/n>", "internal: the k-th of n processes of a --jobs search").hideHelp().argParser(parseShard)), "put the fold runs (trials x seeds x folds)")
     .action(async (task: Task, flags: SearchFlags) => {
       if (flags.recipe === "resnet-from-twin") {
         throw new SpikemedError("search trains every trial from random weights, and --recipe resnet-from-twin fine-tunes a trained twin", "search with --recipe resnet-twin, or without --recipe");
       }
+      if (flags.queue) checkQueueUrl(flags.queue);
       const grid = parseGrid(flags.grid, command);
       const hint = validationHint(task, flags);
       if (hint && !flags.shard) process.stderr.write(`note: ${hint}\n`);
       await selectBackend(flags, flags.shard?.count ?? flags.jobs);
-      const trials = trialsOf(task, flags, grid);
+      const trials = searchTrials(task, flags, grid, flags.random);
       const outDir = flags.out ?? path.join("runs", `search-${task}-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}`);
       const options: SearchOptions = {
         data: trials[0].data, trials: trials.map((t) => t.trial), folds: flags.folds, seed: flags.seed, seeds: flags.seeds,
@@ -90,8 +66,17 @@ export function searchCommand(): Command {
         await searchHyperparameters({ ...options, resume: true, shard: flags.shard });
         return;
       }
+      if (flags.queue) {
+        if (flags.jobs > 1) throw new SpikemedError("--jobs shares the folds among processes of this machine, --queue among workers", "drop --jobs (start the workers with --concurrency instead)");
+        // BullMQ and its Redis client load only for the commands that use the queue.
+        const { runOnQueue, searchWork } = await import("../experiment/queue/index.js");
+        openSearch(options);
+        await runOnQueue(searchWork(options), { url: flags.queue });
+      }
       if (flags.jobs > 1) await runInParallel(options, flags.jobs);
-      const result = await searchHyperparameters(flags.jobs > 1 ? { ...options, resume: true, log: { write: () => true } } : options);
+      // The folds of several processes or workers are saved by now: the search reads them back and ranks.
+      const gathered = flags.jobs > 1 || flags.queue !== undefined;
+      const result = await searchHyperparameters(gathered ? { ...options, resume: true, log: { write: () => true } } : options);
       const best = result.ranked[0];
       const bestModel = path.join(outDir, "best-model.json");
       writeFileAtomic(bestModel, JSON.stringify(trials[best.index].trial.model, null, 2) + "\n");
@@ -125,8 +110,6 @@ function parseShard(value: string): { index: number; count: number } {
   return { index: Number(match[1]), count: Number(match[2]) };
 }
 
-type Grid = { name: string; values: (string | number)[] }[];
-
 function parseGrid(specs: string[], command: Command): Grid {
   if (specs.length === 0) throw new SpikemedError("search needs at least one --grid", "e.g. --grid lr=3e-4,1e-3 --grid epochs=5,10");
   const grid: Grid = [];
@@ -150,9 +133,9 @@ function parseGrid(specs: string[], command: Command): Grid {
 }
 
 function parserOf(name: string, command: Command): (value: string) => string | number {
-  if (name in MODEL_PARAMETERS) return MODEL_PARAMETERS[name].parse;
-  if (!(TRAINING_PARAMETERS as readonly string[]).includes(name)) {
-    throw new SpikemedError(`--grid ${name}: not a setting a search can vary`, `choose from ${[...TRAINING_PARAMETERS, ...Object.keys(MODEL_PARAMETERS)].join(", ")}`);
+  if (name in MODEL_SETTING_PARSERS) return MODEL_SETTING_PARSERS[name];
+  if (!(TRAINING_SETTINGS as readonly string[]).includes(name)) {
+    throw new SpikemedError(`--grid ${name}: not a setting a search can vary`, `choose from ${[...TRAINING_SETTINGS, ...Object.keys(MODEL_SETTINGS)].join(", ")}`);
   }
   const option = optionNamed(command, name);
   return (value) => (option.parseArg ? option.parseArg(value, undefined) : value) as string | number;
@@ -164,51 +147,12 @@ function optionNamed(command: Command, name: string): Option {
   return option;
 }
 
-/** Every combination of the grid (the first setting varies slowest), or `random` of them. */
-function trialsOf(task: Task, flags: SearchFlags, grid: Grid): { trial: SearchTrial; data: DataSpec }[] {
-  const total = grid.reduce((n, g) => n * g.values.length, 1);
-  let picks = Array.from({ length: total }, (_, i) => i);
-  if (flags.random !== undefined && flags.random < total) {
-    picks = Array.from(new Rng(flags.seed).fork("search/random").permutation(total).slice(0, flags.random)).sort((a, b) => a - b);
-  }
-  const trials = picks.map((pick) => {
-    const values: Record<string, string | number> = {};
-    let rest = pick;
-    for (let g = grid.length - 1; g >= 0; g--) {
-      values[grid[g].name] = grid[g].values[rest % grid[g].values.length];
-      rest = Math.floor(rest / grid[g].values.length);
-    }
-    const ordered = Object.fromEntries(grid.map((g) => [g.name, values[g.name]]));
-    const overrides: Record<string, string | number> = {};
-    for (const g of grid) if (!(g.name in MODEL_PARAMETERS)) overrides[optionNamed(sharedOptions, g.name).attributeName()] = ordered[g.name];
-    const settings = experimentSettings(task, { ...flags, ...overrides } as ExperimentFlags);
-    let model = settings.model;
-    for (const g of grid) if (g.name in MODEL_PARAMETERS) model = MODEL_PARAMETERS[g.name].apply(model, ordered[g.name]);
-    return { trial: { values: ordered, model, train: settings.train, balance: settings.balance, maxClassWeight: settings.maxClassWeight, classWeights: settings.classWeights }, data: settings.data };
-  });
-  const data = JSON.stringify(trials[0].data);
-  if (trials.some((t) => JSON.stringify(t.data) !== data)) throw new SpikemedError("search: the grid changes the data, which every trial must share");
-  return trials;
-}
-
-/** The options search shares with train, alone: to map a setting's name to its attribute and to write the train command. */
+/** The options search shares with train, alone: to write the train command. */
 const sharedOptions = experimentOptions(new Command("settings"));
-
-/** `model` with `change` applied to its layers (those inside residual blocks too); an error when no layer has the setting. */
-function changeLayers(model: ModelConfig, setting: string, change: (layer: LayerConfig, index: number) => LayerConfig | null): ModelConfig {
-  let changed = 0;
-  const layers = mapLayerConfigs(model.layers, (l, i) => {
-    const next = change(l, i);
-    if (next) changed++;
-    return next ?? l;
-  });
-  if (changed === 0) throw new SpikemedError(`--grid ${setting}: model "${model.name}" has no layer with that setting`, "vary it only with a model that has one");
-  return { ...model, layers };
-}
 
 /** The train command that measures the winner on the test split: the options given on the command line, the winner's values, its model file. */
 function trainCommandOf(task: Task, command: Command, flags: SearchFlags, values: Record<string, string | number>, modelFile: string): string {
-  const modelOptions = new Set(["model", "config", "time-steps", "memory-saving", ...Object.keys(MODEL_PARAMETERS)]);
+  const modelOptions = new Set(["model", "config", "time-steps", "encoder", "activity-penalty", "activity-penalty-layers", "learn-neurons", "memory-saving", ...Object.keys(MODEL_SETTINGS)]);
   const args = ["npx spikemed train", task, "--config", modelFile];
   for (const option of sharedOptions.options) {
     const name = option.long!.slice(2);

@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { SpikemedError } from "../core/index.js";
 import { MANIFEST_NAME, readCxrIndex } from "../data/cxr/index.js";
@@ -42,6 +43,11 @@ export function pageFiles(runDir: string, task: RunManifest["task"], dataDir: st
   for (const kernels of ["kernels.wasm", "kernels-relaxed.wasm"]) add(`/build/${kernels}`, path.join(packageRoot, "build"), kernels);
   const distSrc = path.join(packageRoot, "dist/src");
   for (const module of importedModules(distSrc, PAGE_ENTRIES)) add(`/dist/src/${module}`, distSrc, module);
+  // The page reads DICOM files with the same parser as Node: the package's browser bundle.
+  if (task === "cxr") {
+    const bundle = createRequire(import.meta.url).resolve("dicom-parser");
+    add("/vendor/dicom-parser.js", path.dirname(bundle), path.basename(bundle));
+  }
   if (dataDir !== null) {
     for (const name of task === "ecg" ? inputs.flatMap((record) => recordFiles(dataDir, record)) : inputs) add(`/data/${name}`, dataDir, name);
   }
@@ -83,7 +89,7 @@ function recordFiles(dataDir: string, record: string): string[] {
 }
 
 /**
- * The PNG and JPEG images an X-ray run's page offers: those of a training folder (class subfolders
+ * The PNG, JPEG and DICOM images an X-ray run's page offers: those of a training folder (class subfolders
  * or a manifest.csv, as `spikemed train cxr --data` reads it), else the files directly in `dir`;
  * paths relative to `dir`.
  */
@@ -96,7 +102,7 @@ export function listImages(dir: string): string[] {
   }
   const trainingFolder = names.some((entry) => entry.name === MANIFEST_NAME || (entry.isDirectory() && !entry.name.startsWith(".")));
   const files = trainingFolder ? readCxrIndex(dir).entries.map((entry) => entry.file) : names.filter((entry) => entry.isFile()).map((entry) => entry.name);
-  return files.filter((name) => /\.(png|jpe?g)$/i.test(name)).sort();
+  return files.filter((name) => /\.(png|jpe?g|dcm|dicom)$/i.test(name)).sort();
 }
 
 /** Reads a listed file, refusing one that is missing, not a plain file, or whose real path leaves its root. */

@@ -5,6 +5,7 @@ import { Command } from "commander";
 import { RESEARCH_NOTICE, SpikemedError } from "../core/index.js";
 import { listRecords, sampleDataDir } from "../data/ecg/index.js";
 import { loadRun } from "../experiment/index.js";
+import { pageHtml } from "../web/page-html.js";
 import { port } from "./options.js";
 import { listImages, pageFiles, readServedFile, Refusal, type ServedFile } from "./serve-files.js";
 
@@ -17,36 +18,13 @@ const ISOLATION = {
   "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cross-Origin-Resource-Policy": "same-origin",
 };
 
-// The page's logic is src/web/page.ts; everything it computes, it computes in the browser. The
-// notice comes above all of it; the empty icon spares the log a refused /favicon.ico on every visit.
-const PAGE = `<!doctype html>
-<html lang="en">
-<meta charset="utf-8">
-<title>spikemed</title>
-<link rel="icon" href="data:,">
-<style>
-  body { font: 15px system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; }
-  table { border-collapse: collapse; margin: 0.5em 0; }
-  td, th { padding: 2px 10px; text-align: right; border-bottom: 1px solid #ddd; }
-  tr.abnormal td { background: #fdecea; }
-  #status { color: #555; }
-  #notice { background: #fff4d6; border: 1px solid #e0c060; padding: 4px 8px; }
-</style>
-<h1 id="heading">spikemed</h1>
-<p id="notice">${RESEARCH_NOTICE}</p>
-<p id="run">Loading the run...</p>
-<p><label><span id="input-label"></span> <select id="inputs"></select></label> <button id="classify" disabled>Classify</button></p>
-<p><label><span id="files-label"></span> <input type="file" id="files" multiple></label></p>
-<p id="status"></p>
-<div id="result"></div>
-<script type="module" src="/dist/src/web/page.js"></script>
-`;
+const PAGE = pageHtml(RESEARCH_NOTICE);
 
 export function serveCommand(): Command {
   return new Command("serve")
     .description("serve a web page that runs a trained run in the browser: pick a WFDB record (ECG runs) or chest X-ray images (X-ray runs), one of --data's or your own files, and see the classes, computed in the page")
     .argument("<run>", "a run folder written by spikemed train")
-    .option("--data <dir>", "a folder the page offers inputs from: WFDB records for an ECG run (default: the embedded MIT-BIH sample), PNG or JPEG images for an X-ray run (a training folder of class subfolders or a manifest.csv, or a folder of images; default: none); only the files of the inputs it lists are served")
+    .option("--data <dir>", "a folder the page offers inputs from: WFDB records for an ECG run (default: the embedded MIT-BIH sample), PNG, JPEG or DICOM images for an X-ray run (a training folder of class subfolders or a manifest.csv, or a folder of images; default: none); only the files of the inputs it lists are served")
     .option("--port <n>", "port to listen on (0: any free port)", port, 8080)
     .option("--host <address>", "address to listen on (127.0.0.1: this machine only, answering only requests addressed to it or to localhost; 0.0.0.0: every interface, answering any host name)", "127.0.0.1")
     .action(async (runDir: string, flags: { data?: string; port: number; host: string }) => {

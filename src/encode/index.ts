@@ -3,7 +3,7 @@
  * Each returns the Signal the network consumes; `direct` keeps the input static so the layers
  * before the first neuron run once, not T times.
  */
-import { SpikemedError, tensor, type Rng, type Tensor } from "../core/index.js";
+import { reshape, slice, SpikemedError, tensor, type Rng, type Tensor } from "../core/index.js";
 import type { Signal } from "../model/module.js";
 
 export type EncoderKind = "direct" | "rate" | "latency" | "delta";
@@ -35,6 +35,20 @@ export function encode(config: EncoderConfig, x: Tensor, timeSteps: number, rng:
     default:
       throw new SpikemedError(`unknown encoder "${(config as EncoderConfig).kind}"; choose direct, rate, latency or delta`);
   }
+}
+
+/**
+ * Step `step` (from 0) of what `encode` gives over `timeSteps` steps, [B, ...]: the input of one
+ * step of streaming inference. The rate encoder draws that step's spikes only, in the order
+ * `encode` draws them.
+ */
+export function encodeStep(config: EncoderConfig, x: Tensor, step: number, timeSteps: number, rng: Rng): Tensor {
+  if (!(Number.isInteger(step) && step >= 0 && step < timeSteps)) throw new SpikemedError(`encoder: step ${step} is not one of the ${timeSteps} time steps`);
+  const drawsPerStep = config.kind === "rate";
+  const signal = encode(config, x, drawsPerStep ? 1 : timeSteps, rng);
+  if (signal.static) return signal.x;
+  const t = drawsPerStep ? 0 : step;
+  return reshape(slice(signal.x, 0, t, t + 1), signal.x.shape.slice(1));
 }
 
 /** Bernoulli rate coding: at each step an input spikes with probability clip(gain * x, 0, 1). */

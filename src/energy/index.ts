@@ -23,6 +23,9 @@ export {
   type MeasurementMethod,
 } from "./meter.js";
 export {
+  crossDeviceComparison,
+  crossDeviceMarkdown,
+  spikeSavingSentence,
   deviceChartSvg,
   deviceTotalsMarkdown,
   energyMarkdownFile,
@@ -35,6 +38,9 @@ export {
   pricesActivationsAsSpikes,
   twinComparisonMarkdown,
   twinDeviceMarkdown,
+  type CrossDeviceComparison,
+  type CrossDeviceRow,
+  type TwinTotals,
   type EnergyReport,
   type EnergyReportInput,
   type MeasuredRun,

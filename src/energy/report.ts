@@ -149,6 +149,71 @@ export function twinDeviceMarkdown(comparison: TwinComparison): string {
   return table(header, rows, header.map((_, i) => i >= 2));
 }
 
+/** The SNN on one spiking device against the ANN twin on the conventional device where the twin is cheapest. */
+export interface CrossDeviceRow {
+  /** The spiking device the SNN runs on. */
+  device: string;
+  snnJoules: number;
+  /** The same SNN / twin ratio on this spiking device's own prices (the same-device table). */
+  sameDeviceRatio: number;
+}
+
+export interface CrossDeviceComparison {
+  /** The conventional device on which the ANN twin costs least, and that cost. */
+  twinDevice: string;
+  twinJoules: number;
+  /** One row per spiking device, cheapest first. */
+  rows: CrossDeviceRow[];
+}
+
+/**
+ * Each spiking device's SNN against the ANN twin where the twin is cheapest among the conventional
+ * devices: the comparison a buyer makes (a chip for the SNN or the best ordinary chip for the
+ * twin). Null when the devices priced lack either kind.
+ */
+/** What the cross-device comparison reads of a TwinComparison: the devices and each one's total joules. */
+export type TwinTotals = Pick<TwinComparison, "devices"> & { totals: Pick<TwinComparison["totals"], "energy"> };
+
+export function crossDeviceComparison(comparison: TwinTotals): CrossDeviceComparison | null {
+  const conventional = comparison.devices.filter((d) => !d.spiking);
+  const spiking = comparison.devices.filter((d) => d.spiking);
+  if (conventional.length === 0 || spiking.length === 0) return null;
+  const energy = comparison.totals.energy;
+  const twin = conventional.reduce((best, d) => (energy[d.name].ann < energy[best.name].ann ? d : best));
+  const rows = spiking
+    .map((d) => ({ device: d.name, snnJoules: energy[d.name].snn, sameDeviceRatio: energy[d.name].snn / energy[d.name].ann }))
+    .sort((a, b) => a.snnJoules - b.snnJoules);
+  return { twinDevice: twin.name, twinJoules: energy[twin.name].ann, rows };
+}
+
+/**
+ * One sentence that says whether the spikes save energy: the SNN on its cheapest spiking device
+ * against the twin on its cheapest conventional one, and whether the saving survives on the
+ * spiking device's own prices (if not, it is the chip's, not the spikes').
+ */
+export function spikeSavingSentence(comparison: TwinTotals): string {
+  const cross = crossDeviceComparison(comparison);
+  if (!cross) {
+    return "Whether the spikes save energy is not estimated here: that needs at least one spiking and one conventional device among those priced.";
+  }
+  const best = cross.rows[0];
+  const ratio = best.snnJoules / cross.twinJoules;
+  const against = `${formatSignificant(best.snnJoules)} J per inference on ${best.device}, ${formatSignificant(ratio)}x its ANN twin on ${cross.twinDevice} ` +
+    `(${formatSignificant(cross.twinJoules)} J, the twin's cheapest conventional device)`;
+  const own = `on ${best.device}'s own prices the SNN costs ${formatSignificant(best.sameDeviceRatio)}x the twin`;
+  if (ratio >= 1) return `No, the spikes do not save energy: the SNN costs ${against}, and ${own}.`;
+  if (best.sameDeviceRatio < 1) return `Yes, the spikes save energy: the SNN costs ${against}, and ${own}, so the spikes save work as well as the chip.`;
+  return `Only the chip saves energy, not the spikes: the SNN costs ${against}, but ${own}: its spikes and neuron updates are more operations than the twin's multiply-adds.`;
+}
+
+/** The SNN on each spiking device against the twin on its cheapest conventional device. */
+export function crossDeviceMarkdown(cross: CrossDeviceComparison): string {
+  const header = ["SNN on", "SNN J/inf", `ANN twin on ${cross.twinDevice} J/inf`, "SNN / twin", "SNN / twin on the same device"];
+  const rows = cross.rows.map((r) => [r.device, formatSignificant(r.snnJoules), formatSignificant(cross.twinJoules),
+    ratioCell(r.snnJoules, cross.twinJoules), ratioCell(r.sameDeviceRatio, 1)]);
+  return table(header, rows, header.map((_, i) => i >= 1));
+}
+
 export interface ReportChart {
   /** File name the Markdown links to; write the SVG next to the report under this name. */
   fileName: string;
@@ -263,6 +328,7 @@ export function energyReportSection(input: EnergyReportInput): EnergyReport {
   const out: string[] = [];
 
   out.push(`${h(0)} Energy per inference`, "");
+  if (comparison) out.push(`**${spikeSavingSentence(comparison)}**`, "");
   out.push(
     "Estimated with the rules of KerasSpiking's ModelEnergy: on a non-spiking device every connection " +
       "and neuron is computed once per inference; on a spiking device a synaptic operation happens per " +
@@ -286,7 +352,17 @@ export function energyReportSection(input: EnergyReportInput): EnergyReport {
     const deviceChart = { fileName: `${prefix}-per-device.svg`, svg: deviceChartSvg(comparison) };
     const layerChart = { fileName: `${prefix}-per-layer.svg`, svg: layerChartSvg(comparison) };
     charts.push(deviceChart, layerChart);
-    out.push(`${h(1)} SNN against its ANN twin`, "");
+    const cross = crossDeviceComparison(comparison);
+    if (cross) {
+      out.push(`${h(1)} SNN on spiking hardware against its ANN twin on conventional hardware`, "");
+      out.push(
+        `Each spiking device's SNN against the ANN twin on ${cross.twinDevice}, the conventional device where the twin costs least; ` +
+          "the last column is the same-device ratio of the next table.",
+        "",
+      );
+      out.push(crossDeviceMarkdown(cross), "");
+    }
+    out.push(`${h(1)} SNN against its ANN twin on the same device`, "");
     out.push(
       "The ANN twin has the same layers with rate activations and computes every connection once; the SNN " +
         "computes one synaptic operation per input spike but updates its neurons every step. Both are priced " +

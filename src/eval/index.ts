@@ -36,20 +36,25 @@ export type { BootstrapOptions, BootstrapSettings, Interval, PairedDifference, S
 export { evaluateClassifier, summarizeEvaluations } from "./evaluate.js";
 export type { ClassEvaluation, ClassificationEvaluation, EvaluateInput, RocCurvePoints, SeedAggregate } from "./evaluate.js";
 export {
+  accuracyEnergySection,
   compareReportsMarkdown,
   compareRuns,
+  reportJoules,
   headlineEvaluation,
+  labelledReports,
   readRunReport,
   renderMarkdown,
-  writeFileAtomic,
   writeRunReport,
   REPORT_FORMAT,
   REPORT_VERSION,
 } from "./report.js";
+// Reports and plots are written atomically; the commands that write them take the writer from here.
+export { writeFileAtomic } from "../data/atomic-file.js";
 export { subgroupTable } from "./subgroups.js";
+export { paretoFront, tradeOffSection, type TradeOffPoint } from "./tradeoff.js";
 export type { SubgroupInput } from "./subgroups.js";
 export type { ReportTable, EpochRecord, NamedEvaluation, RunReport, RunReportInput, Timing } from "./report.js";
-export { barChartSvg, confusionMatrixSvg, lineChartSvg, panelsSvg, rocCurvesSvg } from "./plots.js";
+export { barChartSvg, confusionMatrixSvg, lineChartSvg, panelsSvg, rocCurvesSvg, tradeOffSvg } from "./plots.js";
 export type {
   BarChartOptions,
   ConfusionMatrixPlotOptions,

@@ -268,6 +268,54 @@ function drawPanel(svg: SvgBuilder, area: Rect, panel: PreparedPanel): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Accuracy against energy
+
+export interface TradeOffPlotOptions {
+  title: string;
+  /** e.g. "J per inference on loihi". */
+  xLabel: string;
+  yLabel: string;
+  /** One point per model; x > 0 (drawn on a log scale). */
+  points: { label: string; x: number; y: number; onFront: boolean }[];
+}
+
+/**
+ * A score against joules per inference (log scale), one labelled dot per model, the Pareto front
+ * (the models nothing beats on both) joined by a line and drawn filled; the others hollow.
+ */
+export function tradeOffSvg(opts: TradeOffPlotOptions): string {
+  const where = `trade-off plot "${opts.title}"`;
+  if (opts.points.length === 0) throw new SpikemedError(`${where}: no points to plot`);
+  for (const p of opts.points) {
+    if (!(Number.isFinite(p.x) && p.x > 0)) throw new SpikemedError(`${where}: "${p.label}" has ${p.x} joules; a log scale needs values > 0`);
+    if (!Number.isFinite(p.y)) throw new SpikemedError(`${where}: "${p.label}" has score ${p.y}, not a finite number`);
+  }
+  const xs = opts.points.map((p) => p.x);
+  const ys = opts.points.map((p) => p.y);
+  const xScale = logScale(Math.min(...xs), Math.max(...xs));
+  const yScale = linearScale(Math.min(...ys), Math.max(...ys), 5);
+  const left = maxTickWidth(yScale) + 40;
+  const labelRoom = Math.min(220, Math.max(...opts.points.map((p) => textWidth(p.label, 10))) + 12);
+  const area: Rect = { x: left, y: TITLE_HEIGHT + 10, width: 520, height: 340 };
+  const svg = new SvgBuilder(Math.max(left + area.width + labelRoom, textWidth(opts.title, 15) + 20), area.y + area.height + 50, opts.title);
+  drawTitle(svg, opts.title);
+  drawAxes(svg, area, { scale: xScale, label: `${opts.xLabel} (log scale)` }, { scale: yScale, label: opts.yLabel });
+  const px = (v: number) => area.x + area.width * xScale.fraction(v);
+  const py = (v: number) => area.y + area.height * (1 - yScale.fraction(v));
+  const front = opts.points.filter((p) => p.onFront).sort((a, b) => a.x - b.x);
+  if (front.length > 1) svg.polyline(front.map((p) => px(p.x)), front.map((p) => py(p.y)), { stroke: colorOf(0), "stroke-width": 2 });
+  for (const p of opts.points) {
+    const style = p.onFront ? { fill: colorOf(0) } : { fill: "#ffffff", stroke: colorOf(1), "stroke-width": 2 };
+    svg.circle(px(p.x), py(p.y), 4.5, style, `${p.label}: ${formatCompact(p.x)} J, ${formatCompact(p.y)}${p.onFront ? " (Pareto front)" : ""}`);
+    svg.text(px(p.x) + 7, py(p.y) - 6, p.label, { "font-size": 10, fill: "#333333" });
+  }
+  // Lower right: costly and inaccurate, the corner a trade-off leaves empty.
+  const entries = [{ name: "Pareto front", color: colorOf(0) }, { name: "beaten on both", color: colorOf(1), dashed: true }];
+  drawLegend(svg, area.x + area.width - legendWidth(entries) - 8, area.y + area.height - entries.length * LEGEND_ROW - 14, entries);
+  return svg.toString();
+}
+
+// ---------------------------------------------------------------------------------------------
 // Confusion matrix
 
 export interface ConfusionMatrixPlotOptions {

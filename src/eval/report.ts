@@ -6,10 +6,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SpikemedError } from "../core/errors.js";
 import { RESEARCH_NOTICE } from "../core/notice.js";
+import { writeFileAtomic } from "../data/atomic-file.js";
 import type { ClassificationEvaluation, SeedAggregate } from "./evaluate.js";
 import { pairedBySeed, type Interval, type PairedDifference, type SeedSummary } from "./stats.js";
 import { barChartSvg, confusionMatrixSvg, panelsSvg, lineChartSvg, rocCurvesSvg, type BarChartOptions } from "./plots.js";
 import { formatCompact } from "./svg.js";
+import { tradeOffSection } from "./tradeoff.js";
 
 export interface EpochRecord {
   /** 1-based epoch number. */
@@ -41,6 +43,8 @@ export interface Timing {
 /** A table of rows of cells under column headers (energy estimates, subgroup results), optionally with a bar chart. */
 export interface ReportTable {
   title: string;
+  /** A sentence shown above the table (the energy table's: whether the spikes save energy). */
+  lead?: string;
   columns: string[];
   rows: (string | number)[][];
   notes?: string[];
@@ -90,23 +94,6 @@ export interface RunReport extends RunReportInput {
   plots: Record<string, string>;
 }
 
-/** Writes `data` to `file` through a temporary file in the same folder and a rename, so readers never see half a file. */
-export function writeFileAtomic(file: string, data: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    const fd = fs.openSync(temporary, "w");
-    try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temporary, file);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    throw new SpikemedError(`cannot write "${file}": ${(error as Error).message}`, "check that the folder is writable and the disk is not full");
-  }
-}
 
 function checkInput(input: RunReportInput): void {
   const where = `run report "${input.title}"`;
@@ -419,6 +406,7 @@ function tableSection(t: ReportTable): string {
 
 function energySection(energy: ReportTable, plots: Record<string, string>): string {
   let md = `## Energy: ${energy.title}\n\n`;
+  if (energy.lead) md += `**${energy.lead}**\n\n`;
   md += table(energy.columns, energy.rows.map((r) => r.map((v) => (typeof v === "number" ? formatCompact(v) : v))));
   if (plots.energy) md += `\n![${energy.title}](${plots.energy})\n`;
   if (energy.notes?.length) md += `\n${energy.notes.map((x) => `- ${x}`).join("\n")}\n`;
@@ -561,7 +549,40 @@ function pairedSection(runs: readonly { label: string; report: RunReport }[]): s
   );
 }
 
+/** Joules per inference on `device` from a report's energy table (its estimate), or null where the report has none. */
+export function reportJoules(report: RunReport, device: string): number | null {
+  const row = report.energy?.rows.find((r) => r[0] === device);
+  return row && typeof row[2] === "number" ? row[2] : null;
+}
+
+/** The headline accuracy of a report: the mean over seeds for a run of several, else the test estimate. */
+function reportAccuracy(report: RunReport): number | null {
+  return report.seedAggregate?.accuracy.mean ?? headlineEvaluation(report)?.evaluation.accuracy.estimate ?? null;
+}
+
+/**
+ * Accuracy against joules per inference on `device` for the runs whose reports price it: a table
+ * with the Pareto front and the SVG plot (linked as `plotFile`); null when fewer than one run does.
+ */
+export function accuracyEnergySection(runs: readonly { label: string; report: RunReport }[], device: string, plotFile: string): { markdown: string; svg: string } | null {
+  const points = runs.flatMap(({ label, report }) => {
+    const joules = reportJoules(report, device);
+    const score = reportAccuracy(report);
+    return joules !== null && joules > 0 && score !== null ? [{ label, score, joules }] : [];
+  });
+  if (points.length === 0) return null;
+  const section = tradeOffSection(points, device, "accuracy", plotFile);
+  const missing = runs.filter((r) => !points.some((p) => p.label === r.label)).map((r) => r.label);
+  const note = missing.length > 0 ? `\nNot shown (no energy estimate for ${device} in their report): ${missing.join(", ")}.\n` : "";
+  return { markdown: `\n## Accuracy against energy per inference on ${device}\n\n${section.markdown}${note}`, svg: section.svg };
+}
+
+/** Each run folder's report.json, labelled by the folder's name. */
+export function labelledReports(runDirs: readonly string[]): { label: string; report: RunReport }[] {
+  return runDirs.map((dir) => ({ label: path.basename(path.resolve(dir)), report: readRunReport(dir) }));
+}
+
 /** Reads report.json in each run folder and returns the comparison table (`spikemed compare RUN...`). */
 export function compareRuns(runDirs: readonly string[]): string {
-  return compareReportsMarkdown(runDirs.map((dir) => ({ label: path.basename(path.resolve(dir)), report: readRunReport(dir) })));
+  return compareReportsMarkdown(labelledReports(runDirs));
 }

@@ -8,10 +8,22 @@ import { inputBatch, predictProbabilities, type ClassificationData } from "../tr
 
 /**
  * first-minutes: AAMI's patient-specific protocol, the first `minutes` of each test record, labelled,
- * train too. unlabeled: before classifying a record, the network's batch-norm statistics are
- * re-estimated on that record's own beats (AdaBN); no label is read.
+ * train too. local-beats: the same beats, labelled, stay out of training and vote instead, by
+ * nearest neighbour, beside the network on the rest of their record (src/experiment/adapt-local.ts).
+ * unlabeled: before classifying a record, the network's batch-norm statistics are re-estimated on
+ * that record's own beats (AdaBN); no label is read. self-training: the record's beats the network
+ * classifies with confidence vote, labelled by the network, on the rest; no label is read.
  */
-export type EcgAdaptation = { kind: "first-minutes"; minutes: number } | { kind: "unlabeled" };
+export type EcgAdaptation = { kind: "first-minutes" | "local-beats" | "patient-specific"; minutes: number } | { kind: "unlabeled" | "self-training" };
+
+/**
+ * patient-specific: first-minutes with each local beat counted `repeat` times in training (the
+ * network learns the patient's few beats against the other patients' tens of thousands), then each
+ * test record's probabilities moved towards its local beats' class frequencies (adapt-local.ts's
+ * shiftPrior, those frequencies with `priorSmoothing` added to every class, to the power `priorGamma`).
+ * Chosen by cross-validation over DS1's records (bench/ecg-adapt-cv.ts; bench/results/ecg-inter.md).
+ */
+export const PATIENT_SPECIFIC = { repeat: 30, priorSmoothing: 0.5, priorGamma: 0.25 };
 
 /** AAMI's "local" beats: the first 5 minutes of each record (de Chazal & Reilly 2006, Kiranyaz et al. 2016). */
 export const DEFAULT_ADAPT_MINUTES = 5;
@@ -29,17 +41,20 @@ export interface FirstMinutesSplit {
  * its record's first `minutes` minutes (sample < minutes x 60 x the record's own sampling rate)
  * leaves the test set and joins training, labels and all; the test set keeps the later beats of
  * each record. Validation is untouched, so the epoch is still chosen on the training patients.
+ * With `repeat`, each of those beats is in training that many times (sampled, and counted for the
+ * class weights, as so many beats).
  * `recordRates` is each record's sampling rate (the rate `sampleOfBeat` counts in).
  */
 export function firstMinutesSplit(split: { train: Int32Array; val: Int32Array; test: Int32Array },
-  beats: { recordOfBeat: ArrayLike<number>; sampleOfBeat: ArrayLike<number> }, recordRates: ArrayLike<number>, minutes: number): FirstMinutesSplit {
+  beats: { recordOfBeat: ArrayLike<number>; sampleOfBeat: ArrayLike<number> }, recordRates: ArrayLike<number>, minutes: number, repeat = 1): FirstMinutesSplit {
   if (!(minutes > 0)) throw new RangeError(`minutes must be positive (got ${minutes})`);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new RangeError(`repeat must be a positive integer (got ${repeat})`);
   const early = (i: number): boolean => beats.sampleOfBeat[i] < minutes * 60 * recordRates[beats.recordOfBeat[i]];
   const adaptation = split.test.filter(early);
   const test = split.test.filter((i) => !early(i));
-  const train = new Int32Array(split.train.length + adaptation.length);
+  const train = new Int32Array(split.train.length + repeat * adaptation.length);
   train.set(split.train);
-  train.set(adaptation, split.train.length);
+  for (let r = 0; r < repeat; r++) train.set(adaptation, split.train.length + r * adaptation.length);
   return { train: train.sort(), val: split.val, test, adaptation };
 }
 
@@ -77,7 +92,8 @@ export function withAdaptedNetwork<T>(network: Network, data: ClassificationData
   try {
     const inputs = inputBatch(data, indices);
     const adapted = network.adaptBatchNorm(inputs);
-    inputs.dispose();
+    inputs.signal.dispose();
+    inputs.features?.dispose();
     if (adapted.length === 0) {
       throw new SpikemedError("--adapt unlabeled re-estimates a model's batch-norm statistics on each record, and this model has no batch-norm layer",
         "use a model with one, e.g. --model snn-families or mlp-families");

@@ -5,7 +5,7 @@ import * as cxr from "../data/cxr/index.js";
 import * as ecg from "../data/ecg/index.js";
 import { argmaxRows, subgroupTable, type ReportTable } from "../eval/index.js";
 import type { ClassificationData } from "../train/index.js";
-import { describeFirstMinutes, firstMinutesSplit, type EcgAdaptation } from "./adapt.js";
+import { PATIENT_SPECIFIC, describeFirstMinutes, firstMinutesSplit, type EcgAdaptation } from "./adapt.js";
 import { beatData } from "./beat-data.js";
 import type { CrossValidationPlan } from "./folds.js";
 
@@ -24,6 +24,8 @@ export interface PreparedData {
   groups?: { name: string; of: readonly (string | null)[] };
   /** How to cross-validate within the training side (hyper-parameter search) the way the protocol splits. */
   crossValidation: CrossValidationPlan;
+  /** --adapt local-beats and patient-specific: the test records' labelled first-minutes beats (local-beats: in no split, they vote beside the network; patient-specific: in training, and they set each record's prior). */
+  localBeats?: Int32Array;
 }
 
 export type DataSpec =
@@ -78,6 +80,22 @@ export function splitCautions(spec: DataSpec): string[] {
       `joined training, and the test set is each test record's beats after that; these figures are for patients the model was shown ${first} of, ` +
       "not comparable with plain inter-patient figures (trained on other patients only)."];
   }
+  if (spec.task === "ecg" && spec.adapt?.kind === "local-beats") {
+    const first = describeFirstMinutes(spec.adapt.minutes);
+    return [`patient-specific protocol (--adapt local-beats ${spec.adapt.minutes}, AAMI's "local" beats): ${first} of each test record, with their labels, ` +
+      "voted by nearest neighbour beside the network (trained on other patients only) on the rest of their record, which is the test set; " +
+      `these figures are for patients the model was shown ${first} of, not comparable with plain inter-patient figures.`];
+  }
+  if (spec.task === "ecg" && spec.adapt?.kind === "patient-specific") {
+    const first = describeFirstMinutes(spec.adapt.minutes);
+    return [`patient-specific protocol (--adapt patient-specific ${spec.adapt.minutes}, AAMI's "local" beats): ${first} of each test record, with their labels, ` +
+      `joined training (each ${PATIENT_SPECIFIC.repeat} times) and set that record's class frequencies for the rest of it, which is the test set; ` +
+      `these figures are for patients the model was shown ${first} of, not comparable with plain inter-patient figures.`];
+  }
+  if (spec.task === "ecg" && spec.adapt?.kind === "self-training") {
+    return ["label-free adaptation (--adapt self-training): within each test record, the beats the network classified with confidence, labelled by the network " +
+      "(no annotation read), voted by nearest neighbour beside the network on every beat of the record; its own protocol, not the plain inter-patient figure."];
+  }
   if (spec.task === "ecg" && spec.adapt?.kind === "unlabeled") {
     return ["label-free adaptation (--adapt unlabeled, AdaBN): before classifying each test record, the model's batch-norm statistics were re-estimated " +
       "on that record's own beats (their signals only, no label read); its own protocol, not the plain inter-patient figure."];
@@ -121,27 +139,38 @@ function prepareEcg(spec: Extract<DataSpec, { task: "ecg" }>, log: (line: string
   const plain = spec.split === "inter"
     ? ecg.interPatientSplit(beats, { seed: spec.seed, validationBy: spec.validationBy })
     : ecg.intraPatientSplit(beats.y, { seed: spec.seed });
-  const adapted = spec.adapt?.kind === "first-minutes" ? firstMinutesSplit({ train: plain.train, val: plain.validation, test: plain.test }, beats,
-    beats.records.map((name) => ecg.readHeader(dataDir, name).samplingFrequency), spec.adapt.minutes) : null;
-  const raw = adapted ? { train: adapted.train, validation: adapted.val, test: adapted.test } : plain;
+  const minutes = spec.adapt && "minutes" in spec.adapt ? spec.adapt.minutes : null;
+  const adapted = minutes !== null ? firstMinutesSplit({ train: plain.train, val: plain.validation, test: plain.test }, beats,
+    beats.records.map((name) => ecg.readHeader(dataDir, name).samplingFrequency), minutes, spec.adapt?.kind === "patient-specific" ? PATIENT_SPECIFIC.repeat : 1) : null;
+  // local-beats: the first minutes stay out of training and vote at test time; patient-specific: they train and set each record's prior (testProbabilities).
+  const localBeats = adapted && (spec.adapt?.kind === "local-beats" || spec.adapt?.kind === "patient-specific") ? adapted.adaptation : undefined;
+  const raw = adapted ? { train: spec.adapt?.kind === "local-beats" ? plain.train : adapted.train, validation: adapted.val, test: adapted.test } : plain;
   const split = { train: limit(raw.train, spec.limit), val: limit(raw.validation, spec.limit && Math.ceil(spec.limit / 5)), test: limit(raw.test, spec.limit && Math.ceil(spec.limit / 5)) };
   const counts = ecg.classCounts(beats.y, 5);
   const data = beatData(beats, features);
   const name = spec.dataDir ? `WFDB records in ${spec.dataDir}` : "embedded MIT-BIH sample";
   return {
-    data, split, spec, groups: { name: "record", of: Array.from(beats.recordOfBeat, (r) => beats.records[r]) },
+    data, split, spec, ...(localBeats ? { localBeats } : {}), groups: { name: "record", of: Array.from(beats.recordOfBeat, (r) => beats.records[r]) },
     crossValidation: spec.split === "inter"
       ? { groupOf: Int32Array.from(beats.recordOfBeat), unit: "record", groupNames: beats.records,
           validation: { by: spec.validationBy === "records" ? "groups" : "samples", fraction: ecg.DEFAULT_VALIDATION_FRACTION } }
       : { unit: "beat", validation: { by: "samples", fraction: ecg.DEFAULT_VALIDATION_FRACTION } },
     dataset: `${name}: ${beats.records.length} records${spec.includePaced ? " (paced records included)" : ""}, ${beats.y.length} beats (${beats.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
       ecg.describeBeatWindow(spec.window) + (spec.leads && spec.leads.length > 1 ? `, leads ${spec.leads.join(", ")} side by side` : ""),
-    splitDescription: adapted && spec.adapt?.kind === "first-minutes"
+    splitDescription: localBeats && minutes !== null && spec.adapt?.kind === "patient-specific"
+      ? `inter-patient (de Chazal DS1 -> DS2), patient-specific (--adapt patient-specific ${minutes}): ${describeFirstMinutes(minutes)} of each DS2 record, labelled, ` +
+        `train ${PATIENT_SPECIFIC.repeat} times each beside DS1 and set the record's class prior: train ${split.train.length} (${localBeats.length} DS2 beats x ${PATIENT_SPECIFIC.repeat}), ` +
+        `validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length} (DS2 beats after minute ${minutes})`
+      : localBeats && minutes !== null
+      ? `inter-patient (de Chazal DS1 -> DS2), patient-specific local stage: train ${split.train.length}, validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), ` +
+        `${localBeats.length} local beats (${describeFirstMinutes(minutes)} of each DS2 record, labelled, voting beside the network), test ${split.test.length} (DS2 beats after minute ${minutes})`
+      : adapted && spec.adapt?.kind === "first-minutes"
       ? `inter-patient (de Chazal DS1 -> DS2), patient-specific: ${describeFirstMinutes(spec.adapt.minutes)} of each DS2 record, labelled, join training: ` +
         `train ${split.train.length} (${countIn(split.train, adapted.adaptation)} of them DS2 beats of ${describeFirstMinutes(spec.adapt.minutes)}), ` +
         `validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length} (DS2 beats after minute ${spec.adapt.minutes})`
       : spec.split === "inter"
-      ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length}${spec.adapt?.kind === "unlabeled" ? ", each test record classified after AdaBN on its own beats (no label read)" : ""}`
+      ? `inter-patient (de Chazal DS1 -> DS2): train ${split.train.length}, validation ${split.val.length} (${validationSource(beats, split.val, spec.validationBy)}), test ${split.test.length}${spec.adapt?.kind === "unlabeled" ? ", each test record classified after AdaBN on its own beats (no label read)" : ""}` +
+        (spec.adapt?.kind === "self-training" ? ", each test record's confident beats, labelled by the network, voting beside it on the record (no label read)" : "")
       : `intra-patient (stratified random, seed ${spec.seed}): train ${split.train.length}, validation ${split.val.length}, test ${split.test.length}`,
   };
 }
@@ -186,7 +215,7 @@ async function prepareCxr(spec: Extract<DataSpec, { task: "cxr" }>, log: (line: 
   const S = images.size;
   const data: ClassificationData = {
     classNames: images.classes, inputShape: [1, S, S], labels: images.labels,
-    fill: (indices, out, augment?: Rng) => { cxr.fillBatch(images, indices, out, augment ? { rng: augment, options: spec.augment } : undefined); },
+    fill: (indices, out, augment?: Rng) => { cxr.fillBatch(images, indices, out.signal, augment ? { rng: augment, options: spec.augment } : undefined); },
   };
   return {
     data, split, spec, groups: images.sources.some((source) => source !== null) ? { name: "source", of: images.sources } : undefined,

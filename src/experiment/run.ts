@@ -1,13 +1,15 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Rng, SpikemedError, type Tensor } from "../core/index.js";
+import { Rng, SpikemedError } from "../core/index.js";
 import {
   energyMarkdownFile,
   energyReportSection,
   loadDeviceCatalog,
   pricesActivationsAsSpikes,
   selectDevices,
+  spikeSavingSentence,
   startEnergyMeter,
+  type DeviceSpec,
   type EnergyMeasurement,
 } from "../energy/index.js";
 import {
@@ -15,11 +17,12 @@ import {
   type ClassificationEvaluation, type ReportTable, type NamedEvaluation, type RunReport,
 } from "../eval/index.js";
 import { classWeights } from "../data/labels.js";
-import { buildNetwork, type ModelConfig, type Network } from "../model/index.js";
+import { buildNetwork, type Batch, type ModelConfig, type Network } from "../model/index.js";
 import { checkpointIn, inferenceBatchSize, inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
 import type { OutputStream } from "../train/index.js";
 import { accuracyByGroup, prepareData, splitCautions, type DataSpec, type PreparedData } from "./datasets.js";
-import { predictAdaptedByGroup } from "./adapt.js";
+import { PATIENT_SPECIFIC, predictAdaptedByGroup } from "./adapt.js";
+import { adaptLocally, localPriorProbabilities } from "./adapt-local.js";
 import { initializeFromRun, saveRun, type RunManifest } from "./saved-run.js";
 
 /** How training counters class imbalance (see classWeights). */
@@ -184,12 +187,25 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
 
 /**
  * The test samples' probabilities; with --adapt unlabeled, each test record's from the network
- * adapted to that record's own beats (AdaBN), the trained statistics restored afterwards.
+ * adapted to that record's own beats (AdaBN), the trained statistics restored afterwards; with
+ * --adapt local-beats or self-training, the network's combined with its record's local vote; with
+ * patient-specific, shifted to the record's local beats' class frequencies.
  */
-export function testProbabilities(network: Network, prepared: Pick<PreparedData, "data" | "split" | "spec" | "groups">, batchSize: number): { probabilities: Float32Array } {
+export function testProbabilities(network: Network, prepared: Pick<PreparedData, "data" | "split" | "spec" | "groups" | "localBeats">, batchSize: number): { probabilities: Float32Array } {
   const { data, split, spec, groups } = prepared;
   if (spec.task === "ecg" && spec.adapt?.kind === "unlabeled" && groups) {
     return { probabilities: predictAdaptedByGroup(network, data, split.test, groups.of, batchSize) };
+  }
+  if (spec.task === "ecg" && spec.adapt?.kind === "patient-specific" && groups) {
+    const local = prepared.localBeats ?? new Int32Array(0);
+    const { probabilities } = predictProbabilities(network, data, split.test, batchSize);
+    return { probabilities: localPriorProbabilities({ probabilities, groups: Array.from(split.test, (i) => groups.of[i]) },
+      { labels: Array.from(local, (i) => data.labels[i]), groups: Array.from(local, (i) => groups.of[i]) }, data.classNames.length,
+      { smoothing: PATIENT_SPECIFIC.priorSmoothing, gamma: PATIENT_SPECIFIC.priorGamma }) };
+  }
+  if (spec.task === "ecg" && (spec.adapt?.kind === "local-beats" || spec.adapt?.kind === "self-training") && groups) {
+    const { probabilities } = predictProbabilities(network, data, split.test, batchSize);
+    return { probabilities: adaptLocally(network, data, split.test, probabilities, groups.of, spec.adapt.kind === "local-beats" ? prepared.localBeats ?? new Int32Array(0) : undefined) };
   }
   return predictProbabilities(network, data, split.test, batchSize);
 }
@@ -212,24 +228,45 @@ function energySection(network: Network, data: ClassificationData, indices: Int3
   const totals = section.estimate.totals.energy;
   const perInferenceMeasured = measured.inferEnergy.joules / Math.max(1, measured.inferences);
   const asConverted = pricesActivationsAsSpikes(section.estimate, devices);
+  const twin = section.comparison?.totals.energy;
   return {
     table: {
+      ...(section.comparison ? { lead: spikeSavingSentence(section.comparison) } : {}),
       title: asConverted
         ? "Energy per inference (estimate; no spiking neurons: spiking devices priced as a rate-coded conversion, KerasSpiking constants)"
         : "Energy per inference (estimate from measured spike rates, KerasSpiking constants)",
-      columns: ["device", "kind", "joules per inference"],
+      columns: ["device", "kind", "joules per inference", ...(twin ? ["ANN twin joules per inference"] : [])],
       rows: [
-        ...devices.map((d) => [d.name, d.spiking ? (asConverted ? "spiking, if converted" : "spiking") : "conventional", totals[d.name].total]),
-        ["this machine (measured)", measured.inferEnergy.method, perInferenceMeasured],
+        ...devices.map((d) => [d.name, d.spiking ? (asConverted ? "spiking, if converted" : "spiking") : "conventional", totals[d.name].total, ...(twin ? [twin[d.name].ann] : [])]),
+        ["this machine (measured)", measured.inferEnergy.method, perInferenceMeasured, ...(twin ? ["-"] : [])],
       ],
       notes: [`Measured with ${measured.inferEnergy.method}: ${measured.inferEnergy.details}`],
     },
   };
 }
 
-/** A few batches of real inputs as tensors (for activity measurements). */
-export function exampleBatches(data: ClassificationData, indices: Int32Array, count: number, batchSize: number): Tensor[] {
-  const out: Tensor[] = [];
+/**
+ * The seeds' energy tables as one, each number the mean over the seeds (so that compare can set the
+ * summary's accuracy against its energy), with the sentence on whether the spikes save energy said
+ * again of the means. Nothing when a seed has none.
+ */
+function meanEnergyTable(tables: (ReportTable | undefined)[], devices: DeviceSpec[]): { energy?: ReportTable } {
+  const [first] = tables;
+  if (!first || tables.some((t) => !t || t.rows.length !== first.rows.length)) return {};
+  const rows = first.rows.map((row, r) => row.map((cell, c) =>
+    (typeof cell === "number" ? tables.reduce((sum, t) => sum + Number(t!.rows[r][c]), 0) / tables.length : cell)));
+  const priced = devices.map((d) => ({ d, row: rows.find((r) => r[0] === d.name) }));
+  const withTwin = priced.every(({ row }) => row && typeof row[2] === "number" && typeof row[3] === "number");
+  const lead = withTwin
+    ? spikeSavingSentence({ devices, totals: { energy: Object.fromEntries(priced.map(({ d, row }) => [d.name, { snn: row![2] as number, ann: row![3] as number }])) } })
+    : undefined;
+  const { chart: _chart, lead: _first, ...rest } = first;
+  return { energy: { ...rest, ...(lead ? { lead } : {}), title: `${first.title}, mean of ${tables.length} seeds`, rows } };
+}
+
+/** A few batches of real inputs (for activity measurements). */
+export function exampleBatches(data: ClassificationData, indices: Int32Array, count: number, batchSize: number): Batch[] {
+  const out: Batch[] = [];
   for (let b = 0; b < count && b * batchSize < indices.length; b++) {
     out.push(inputBatch(data, indices.subarray(b * batchSize, Math.min(indices.length, (b + 1) * batchSize))));
   }
@@ -243,7 +280,7 @@ function writeSeedSummary(options: ExperimentOptions, prepared: PreparedData, re
     dataset: prepared.dataset, split: prepared.splitDescription,
     config: { model: options.model, data: options.data, train: options.train, seeds: results.map((r) => r.seed) },
     history: results[0].report.history, evaluations: [{ name: "test", evaluation: results[0].test }],
-    seedAggregate: aggregate, cautions: splitCautions(options.data),
+    seedAggregate: aggregate, cautions: splitCautions(options.data), ...meanEnergyTable(results.map((r) => r.report.energy), selectDevices(loadDeviceCatalog(), options.devices)),
     notes: [`Per-seed runs: ${results.map((r) => path.relative(options.outDir, r.runDir)).join(", ")}. History and test details shown are seed ${results[0].seed}'s.`],
   });
   log.write(`summary over ${results.length} seeds: ${path.join(options.outDir, "report.md")}\n`);

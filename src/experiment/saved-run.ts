@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { SpikemedError } from "../core/index.js";
+import { writeFileAtomic } from "../data/atomic-file.js";
 import type { Network } from "../model/index.js";
 import { readCheckpoint, writeCheckpoint } from "../train/index.js";
 import { MANIFEST, MODEL, parseManifest, savedWeights, setWeights, trainedNetwork, weightMismatches, type RunManifest } from "./run-format.js";
@@ -12,9 +13,7 @@ export function saveRun(runDir: string, manifest: RunManifest, network: Network)
   fs.mkdirSync(runDir, { recursive: true });
   const tensors = new Map(savedWeights(network).map((p) => [p.name, p.tensor.data]));
   writeCheckpoint(path.join(runDir, MODEL), { tensors, meta: { model: manifest.model.name } });
-  const tmp = path.join(runDir, `.${MANIFEST}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify(manifest, null, 2) + "\n");
-  fs.renameSync(tmp, path.join(runDir, MANIFEST));
+  writeFileAtomic(path.join(runDir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
 }
 
 /** Reads a run folder back: its manifest and the network with the trained weights. */

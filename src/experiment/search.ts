@@ -7,6 +7,7 @@ import { checkpointIn, formatDuration, inferenceBatchSize, predictProbabilities,
 import { prepareData, type DataSpec, type PreparedData } from "./datasets.js";
 import { crossValidationFolds, type Fold } from "./folds.js";
 import { balanceSettings, type Balance, type ExperimentOptions } from "./run.js";
+import { describeEnergyObjective, energySearchSection, networkJoules, rankWithEnergy, splitEnergyObjective, type EnergyObjective } from "./energy-objective.js";
 
 /** One point of a search: the values it sets (for the table) and the full configuration they give. */
 export interface SearchTrial {
@@ -26,16 +27,23 @@ type SearchMetric = (typeof SEARCH_OBJECTIVES)[number];
  * inter-patient F beats are almost all one patient's) then neither ranks the trials nor hides
  * what the trials do to the others.
  */
-export type SearchObjective = SearchMetric | `${"balanced_accuracy" | "macro_f1"}:${string}`;
+export type SearchObjective = SearchMetric | `${"balanced_accuracy" | "macro_f1"}:${string}` | `${string}@${string}`;
 
 interface ParsedObjective {
   metric: SearchMetric;
   /** The classes averaged over; all when absent. */
   classes?: string[];
+  /** METRIC@DEVICE[<=JOULES]: energy on a device joins the metric (energy-objective.ts). */
+  energy?: EnergyObjective;
 }
 
 /** The objective's metric and classes; an error that says what is accepted for anything else. */
-export function parseObjective(text: string): ParsedObjective {
+export function parseObjective(objective: string): ParsedObjective {
+  const { metric: text, energy } = splitEnergyObjective(objective);
+  return { ...parseMetric(text), ...(energy ? { energy } : {}) };
+}
+
+function parseMetric(text: string): ParsedObjective {
   const [metric, list, ...rest] = text.split(":");
   const fix = `use one of ${SEARCH_OBJECTIVES.join(", ")}, or balanced_accuracy or macro_f1 followed by a colon and class names, e.g. balanced_accuracy:N,S,V`;
   if (!(SEARCH_OBJECTIVES as readonly string[]).includes(metric) || rest.length > 0) throw new SpikemedError(`unknown search objective "${text}"`, fix);
@@ -49,8 +57,8 @@ export function parseObjective(text: string): ParsedObjective {
 
 /** The objective in words, for reports. */
 export function describeObjective(objective: SearchObjective): string {
-  const { metric, classes } = parseObjective(objective);
-  return `${metric.replace("_", " ")}${classes ? ` over ${classes.join(", ")}` : ""}`;
+  const { metric, classes, energy } = parseObjective(objective);
+  return `${metric.replace("_", " ")}${classes ? ` over ${classes.join(", ")}` : ""}${energy ? ` ${describeEnergyObjective(energy)}` : ""}`;
 }
 
 export interface SearchOptions {
@@ -87,6 +95,8 @@ export interface TrialResult {
   foldAccuracies: number[];
   bestEpochs: number[];
   seconds: number;
+  /** Estimated joules per inference on each built-in device, averaged over folds and seeds (absent for folds saved without it). */
+  joules?: Record<string, number>;
 }
 
 export interface SearchResult {
@@ -120,8 +130,7 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
     return byFeatures.get(key)!;
   };
   const first = await dataFor(options.trials[0].model);
-  const pool = Int32Array.from([...first.split.train, ...first.split.val]).sort();
-  const folds = crossValidationFolds(first.data.labels, pool, options.folds, first.crossValidation, options.seed);
+  const { pool, folds } = searchFolds(first, options);
   checkObjectiveClasses(options.objective, first.data.classNames, pool, first.data.labels);
   say(first.dataset);
   say(`searching ${options.trials.length} trials x ${options.folds} folds x ${options.seeds} seed(s) over the training side ` +
@@ -138,21 +147,22 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
   let report = "";
   for (const [t, trial] of options.trials.entries()) {
     const prepared = await dataFor(trial.model);
-    const perSeed: { evaluation: ClassificationEvaluation; foldAccuracies: number[]; bestEpochs: number[]; seconds: number }[] = [];
+    const perSeed: PerSeed[] = [];
     for (let s = 0; s < options.seeds; s++) {
       const seed = options.seed + s;
       const predicted = new Int32Array(prepared.data.labels.length).fill(-1);
       const foldAccuracies: number[] = [];
       const bestEpochs: number[] = [];
+      const foldJoules: (Record<string, number> | undefined)[] = [];
       let seconds = 0;
       for (const [f, fold] of folds.entries()) {
-        if (!mine((t * options.seeds + s) * options.folds + f)) continue;
-        const dir = path.join(options.outDir, "trials", trialName(t), `seed-${seed}`);
-        const outcome = await runFold(prepared, trial, fold, seed, dir, `fold-${f + 1}`, options.resume ?? false);
+        if (!mine(unitOf(options, t, s, f))) continue;
+        const outcome = await runFold(prepared, trial, fold, seed, path.join(options.outDir, foldPath(t, seed, f)), options.resume ?? false);
         fold.test.forEach((i, r) => { predicted[i] = outcome.predictions[r]; });
         const accuracy = accuracyOf(outcome.predictions, fold.test, prepared.data.labels);
         foldAccuracies.push(accuracy);
         bestEpochs.push(outcome.bestEpoch);
+        foldJoules.push(outcome.joules);
         seconds += outcome.seconds;
         done++;
         if (!outcome.reused) { foldSeconds += outcome.wallSeconds; trainedRuns++; }
@@ -163,16 +173,45 @@ export async function searchHyperparameters(options: SearchOptions): Promise<Sea
       if (options.shard) continue;
       const yTrue = Int32Array.from(pool, (i) => prepared.data.labels[i]);
       const yPred = Int32Array.from(pool, (i) => predicted[i]);
-      perSeed.push({ evaluation: evaluateClassifier({ classNames: prepared.data.classNames, yTrue, yPred, bootstrap: false }), foldAccuracies, bestEpochs, seconds });
+      perSeed.push({ evaluation: evaluateClassifier({ classNames: prepared.data.classNames, yTrue, yPred, bootstrap: false }), foldAccuracies, bestEpochs, seconds, foldJoules });
     }
     if (options.shard) continue;
     results.push(summarizeTrial(t, trial, perSeed, options.objective));
     report = writeReport(options, first, folds, pool, results);
   }
   if (options.shard) return { ranked: [], report: "" };
-  const ranked = rank(results);
+  const ranked = rank(results, options.objective);
   say(`best: ${describeValues(ranked[0].values)}, ${describeObjective(options.objective)} ${(100 * ranked[0].score).toFixed(2)}%; report: ${report}`);
   return { ranked, report };
+}
+
+/**
+ * The search's folds: the protocol's training and validation samples (the pool), split by the
+ * protocol's unit with the search's seed. The same for every process that computes them.
+ */
+export function searchFolds(prepared: PreparedData, options: Pick<SearchOptions, "folds" | "seed">): { pool: Int32Array; folds: Fold[] } {
+  const pool = Int32Array.from([...prepared.split.train, ...prepared.split.val]).sort();
+  return { pool, folds: crossValidationFolds(prepared.data.labels, pool, options.folds, prepared.crossValidation, options.seed) };
+}
+
+/** One fold run of a search: a trial trained with one seed on the other folds and scored on fold `fold`. */
+export interface SearchUnit { trial: number; seedIndex: number; fold: number }
+
+/** The fold runs of a search in the order a search of one process runs them (trial, then seed, then fold). */
+export function searchUnits(options: Pick<SearchOptions, "trials" | "seeds" | "folds">): SearchUnit[] {
+  return Array.from({ length: options.trials.length * options.seeds * options.folds }, (_, unit) => ({
+    trial: Math.floor(unit / (options.seeds * options.folds)), seedIndex: Math.floor(unit / options.folds) % options.seeds, fold: unit % options.folds,
+  }));
+}
+
+const unitOf = (options: Pick<SearchOptions, "seeds" | "folds">, t: number, s: number, f: number): number => (t * options.seeds + s) * options.folds + f;
+
+/**
+ * Where a fold run's outcome lies inside the search folder, without its extension: `.json` holds
+ * the outcome (its held-out predictions), `.log` the training's log.
+ */
+export function foldPath(trial: number, seed: number, fold: number): string {
+  return path.join("trials", trialName(trial), `seed-${seed}`, `fold-${fold + 1}`);
 }
 
 const CLAIMS_FOLDER = "claims";
@@ -225,17 +264,24 @@ export function openSearch(options: SearchOptions): void {
   writeFileAtomic(file, plan);
 }
 
-/** `seconds` of training; `wallSeconds` of the whole fold (the ETA's unit). */
-interface FoldOutcome { predictions: Uint8Array; bestEpoch: number; seconds: number; wallSeconds: number; reused: boolean }
+/** `seconds` of training; `wallSeconds` of the whole fold (the ETA's unit); `joules` per inference by device (absent in folds saved without it). */
+interface FoldOutcome { predictions: Uint8Array; bestEpoch: number; seconds: number; wallSeconds: number; reused: boolean; joules?: Record<string, number> }
 
-/** Trains on the fold's training side and predicts its held-out part, or reads the saved outcome. */
-async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, seed: number, dir: string, name: string, resume: boolean): Promise<FoldOutcome> {
-  const file = path.join(dir, `${name}.json`);
+interface PerSeed { evaluation: ClassificationEvaluation; foldAccuracies: number[]; bestEpochs: number[]; seconds: number; foldJoules: (Record<string, number> | undefined)[] }
+
+/**
+ * Trains on the fold's training side and predicts its held-out part, saving the outcome in
+ * `base`.json (its log in `base`.log), or reads the saved outcome.
+ */
+export async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, seed: number, base: string, resume: boolean): Promise<FoldOutcome> {
+  const file = `${base}.json`;
+  const dir = path.dirname(base);
+  const name = path.basename(base);
   if (fs.existsSync(file)) {
-    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { predictions: string; bestEpoch: number; seconds: number };
+    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as { predictions: string; bestEpoch: number; seconds: number; joules?: Record<string, number> };
     const predictions = new Uint8Array(Buffer.from(saved.predictions, "base64"));
     if (predictions.length !== fold.test.length) throw new SpikemedError(`${file}: ${predictions.length} predictions for a fold of ${fold.test.length} samples`, "delete the file to train that fold again");
-    return { predictions, bestEpoch: saved.bestEpoch, seconds: saved.seconds, wallSeconds: 0, reused: true };
+    return { predictions, bestEpoch: saved.bestEpoch, seconds: saved.seconds, wallSeconds: 0, reused: true, joules: saved.joules };
   }
   const began = Date.now();
   const { data } = prepared;
@@ -251,16 +297,18 @@ async function runFold(prepared: PreparedData, trial: SearchTrial, fold: Fold, s
     });
     const { probabilities } = predictProbabilities(network, data, fold.test, inferenceBatchSize(trial.train));
     const predictions = Uint8Array.from(argmaxRows(probabilities, fold.test.length, data.classNames.length));
-    writeFileAtomic(file, JSON.stringify({ bestEpoch: trained.bestEpoch, seconds: trained.seconds, predictions: Buffer.from(predictions).toString("base64") }));
+    const joules = networkJoules(network, data, fold.test);
+    // The probabilities too (float32, row per held-out sample), for stages that work on them after the network (src/experiment/adapt-local.ts's DS1 check).
+    writeFileAtomic(file, JSON.stringify({ bestEpoch: trained.bestEpoch, seconds: trained.seconds, joules, predictions: Buffer.from(predictions).toString("base64"),
+      probabilities: Buffer.from(probabilities.buffer, probabilities.byteOffset, probabilities.byteLength).toString("base64") }));
     fs.rmSync(runDir, { recursive: true, force: true });
-    return { predictions, bestEpoch: trained.bestEpoch, seconds: trained.seconds, wallSeconds: (Date.now() - began) / 1000, reused: false };
+    return { predictions, bestEpoch: trained.bestEpoch, seconds: trained.seconds, wallSeconds: (Date.now() - began) / 1000, reused: false, joules };
   } finally {
     fs.closeSync(logFile);
   }
 }
 
-function summarizeTrial(index: number, trial: SearchTrial,
-  perSeed: { evaluation: ClassificationEvaluation; foldAccuracies: number[]; bestEpochs: number[]; seconds: number }[], objective: SearchObjective): TrialResult {
+function summarizeTrial(index: number, trial: SearchTrial, perSeed: PerSeed[], objective: SearchObjective): TrialResult {
   const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
   const metric = (e: ClassificationEvaluation, name: SearchObjective): number => {
     const { metric: over, classes } = parseObjective(name);
@@ -284,7 +332,15 @@ function summarizeTrial(index: number, trial: SearchTrial,
     foldAccuracies: perSeed[0].foldAccuracies.map((_, f) => mean(perSeed.map((p) => p.foldAccuracies[f]))),
     bestEpochs: perSeed.flatMap((p) => p.bestEpochs),
     seconds: perSeed.reduce((sum, p) => sum + p.seconds, 0),
+    ...meanJoules(perSeed.flatMap((p) => p.foldJoules)),
   };
+}
+
+/** The folds' joules per inference by device, averaged; nothing when a fold was saved without them. */
+function meanJoules(folds: (Record<string, number> | undefined)[]): { joules?: Record<string, number> } {
+  if (folds.length === 0 || folds.some((f) => f === undefined)) return {};
+  const devices = Object.keys(folds[0]!);
+  return { joules: Object.fromEntries(devices.map((d) => [d, folds.reduce((sum, f) => sum + f![d], 0) / folds.length])) };
 }
 
 /** Every class an objective names exists and has samples on the training side, or an error that lists them. */
@@ -298,8 +354,10 @@ function checkObjectiveClasses(objective: SearchObjective, classNames: readonly 
   }
 }
 
-/** Best score first; ties keep the trials' order. */
-function rank(results: TrialResult[]): TrialResult[] {
+/** Best score first (with energy in the objective, as rankWithEnergy says); ties keep the trials' order. */
+function rank(results: TrialResult[], objective: SearchObjective): TrialResult[] {
+  const { energy } = parseObjective(objective);
+  if (energy) return rankWithEnergy(results, energy);
   return [...results].sort((a, b) => b.score - a.score || a.index - b.index);
 }
 
@@ -309,9 +367,10 @@ function writeReport(options: SearchOptions, prepared: PreparedData, folds: Fold
   const pct = (v: number | null): string => (v === null ? "-" : (100 * v).toFixed(2));
   const groupName = (g: number): string => plan.groupNames?.[g] ?? String(g);
   const parameters = Object.keys(options.trials[0].values);
-  const ranked = rank(results);
-  // An objective over some classes ranks in a column of its own; one of METRIC_COLUMNS is marked instead.
-  const ownColumn = parseObjective(options.objective).classes !== undefined;
+  const ranked = rank(results, options.objective);
+  const { energy } = parseObjective(options.objective);
+  // An objective over some classes, or with energy, ranks in a column of its own; one of METRIC_COLUMNS is marked instead.
+  const ownColumn = parseObjective(options.objective).classes !== undefined || energy !== undefined;
   const lines = [
     `# Hyper-parameter search (${describeObjective(options.objective)})`, "", `> ${RESEARCH_NOTICE}`, "",
     `${prepared.dataset}.`, "",
@@ -322,13 +381,14 @@ function writeReport(options: SearchOptions, prepared: PreparedData, folds: Fold
       "The protocol's test set was not read.", "",
     `${results.length} of ${options.trials.length} trials finished.`, "",
     "## Trials, best first", "",
-    `| rank | ${parameters.join(" | ")} | ${ownColumn ? `**${describeObjective(options.objective)} %** (ranks) | ` : ""}${METRIC_COLUMNS.map(([name, title]) => (name === options.objective ? `**${title} %** (ranks)` : `${title} %`)).join(" | ")} | ` +
+    `| rank | ${parameters.join(" | ")} | ${ownColumn ? `**${describeObjective(options.objective)} %** (ranks) | ` : ""}${energy ? `J/inf on ${energy.device} | ` : ""}${METRIC_COLUMNS.map(([name, title]) => (name === options.objective ? `**${title} %** (ranks)` : `${title} %`)).join(" | ")} | ` +
       `${classNames.map((c) => `sens. ${c} %`).join(" | ")} | fold accuracy % (min-max) | best epochs | train s |`,
-    `| ---: | ${parameters.map(() => "---").join(" | ")} | ${ownColumn ? "---: | " : ""}${METRIC_COLUMNS.map(() => "---:").join(" | ")} | ${classNames.map(() => "---:").join(" | ")} | ---: | --- | ---: |`,
-    ...ranked.map((r, i) => `| ${i + 1} | ${parameters.map((p) => String(r.values[p])).join(" | ")} | ${ownColumn ? `${pct(r.score)} | ` : ""}${pct(r.accuracy)} | ${pct(r.balancedAccuracy)} | ${pct(r.macroF1)} | ` +
+    `| ---: | ${parameters.map(() => "---").join(" | ")} | ${ownColumn ? "---: | " : ""}${energy ? "---: | " : ""}${METRIC_COLUMNS.map(() => "---:").join(" | ")} | ${classNames.map(() => "---:").join(" | ")} | ---: | --- | ---: |`,
+    ...ranked.map((r, i) => `| ${i + 1} | ${parameters.map((p) => String(r.values[p])).join(" | ")} | ${ownColumn ? `${pct(r.score)} | ` : ""}${energy ? `${r.joules?.[energy.device]?.toExponential(2) ?? "-"} | ` : ""}${pct(r.accuracy)} | ${pct(r.balancedAccuracy)} | ${pct(r.macroF1)} | ` +
       `${classNames.map((c) => pct(r.recall[c])).join(" | ")} | ${pct(Math.min(...r.foldAccuracies))}-${pct(Math.max(...r.foldAccuracies))} | ${r.bestEpochs.join(",")} | ` +
       `${r.seconds.toFixed(r.seconds < 10 ? 1 : 0)} |`),
-    "", "## Folds", "",
+    "", ...(energy ? [...energySearchSection(results, energy, describeObjective(options.objective.slice(0, options.objective.indexOf("@")) as SearchObjective), options.outDir, (r) => describeValues(r.values)), ""] : []),
+    "## Folds", "",
     `| fold | ${plan.unit}s held out | samples | ${classNames.join(" | ")} |`,
     `| ---: | --- | ---: | ${classNames.map(() => "---:").join(" | ")} |`,
     ...folds.map((fold, f) => {

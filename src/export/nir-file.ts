@@ -13,6 +13,10 @@ import { Worker } from "node:worker_threads";
 import h5wasm from "h5wasm/node";
 import { SpikemedError } from "../core/index.js";
 import type { Network } from "../model/index.js";
+import type { NirFileGraph } from "./nir-format.js";
+import { fromNirGraph, type ImportedNir, type NirImportOptions } from "./nir-import.js";
+
+export type { NirFileGraph };
 import { toNirGraph, type NirExportOptions, type NirGraph, type NirNodeType, type NirValue } from "./nir.js";
 
 /** The NIR release whose primitives (LIF with v_reset) and file layout this writer follows. */
@@ -43,6 +47,18 @@ export async function exportNir(network: Network, file: string, options: NirExpo
     nodes: graph.nodes.map(({ name, type, inputType, outputType, source }) => ({ name, type, inputType, outputType, source })),
     edges: graph.edges, warnings: graph.warnings, notes: graph.notes,
   };
+}
+
+/** Reads a NIR file and builds the network it describes (fromNirGraph); errors name the file. */
+export async function importNir(file: string, options: NirImportOptions = {}): Promise<ImportedNir> {
+  const graph = await readNirFile(file);
+  try {
+    return fromNirGraph(graph, options);
+  } catch (err) {
+    if (!(err instanceof SpikemedError)) throw err;
+    const fix = err.hint === undefined ? "" : `\n  fix: ${err.hint}`;
+    throw new SpikemedError(`${file}: ${err.message.slice(0, err.message.length - fix.length).replace(/^import: /, "")}`, err.hint);
+  }
 }
 
 /** Writes a graph to `file` (replacing it); a partly written file is removed on failure. */
@@ -82,15 +98,12 @@ export async function writeNirFile(graph: NirGraph, file: string): Promise<void>
 
 type H5Group = ReturnType<InstanceType<typeof h5wasm.File>["create_group"]>;
 
-/** A NIR file's graph as stored: node types, numeric parameters (as float64) and edges. */
-export interface NirFileGraph {
-  version: string;
-  nodes: { name: string; type: string; params: Record<string, { shape: number[]; data: Float64Array }> }[];
-  edges: [string, string][];
-}
 
 /** Parameters larger than this are refused before reading: a damaged shape must not allocate gigabytes. */
 const MAX_PARAM_VALUES = 1 << 26;
+
+/** Subgraphs nested deeper than this are refused (snnTorch and NIR's own examples nest one level). */
+const MAX_SUBGRAPH_DEPTH = 16;
 
 /** How long reading a NIR file may take before it is refused. */
 export const NIR_READ_TIME_LIMIT_MS = 30_000;
@@ -164,34 +177,89 @@ export async function readNirFileHere(file: string): Promise<NirFileGraph> {
     const version = text(entry(h5, "version"), "version");
     const root = entry(h5, "node");
     if (!(root instanceof h5wasm.Group) || text(entry(root, "type"), "node/type") !== "NIRGraph") throw bad("no NIRGraph at node/");
-    const nodesGroup = entry(root, "nodes");
-    if (!(nodesGroup instanceof h5wasm.Group)) throw bad("no node/nodes group");
-    const nodes: NirFileGraph["nodes"] = [];
-    for (const name of nodesGroup.keys()) {
-      const group = entry(nodesGroup, name);
-      if (!(group instanceof h5wasm.Group)) throw bad(`node ${name} is not a group`);
-      const type = text(entry(group, "type"), `node ${name}'s type`);
-      const params: NirFileGraph["nodes"][number]["params"] = {};
-      for (const key of group.keys()) {
-        const item = entry(group, key);
-        if (key === "type" || !(item instanceof h5wasm.Dataset)) continue;
-        params[key] = numericParam(item, `node ${name}'s ${key}`, bad);
+    type Level = { nodes: NirFileGraph["nodes"]; edges: [string, string][]; inputs: string[]; outputs: string[] };
+    /**
+     * The graph in `group` with its subgraphs (NIRGraph nodes) flattened: their nodes named
+     * "subgraph.node", an edge to or from a subgraph joined to its Input or Output node, and those
+     * Input and Output nodes then replaced by edges straight through them.
+     */
+    const readLevel = (group: InstanceType<typeof h5wasm.Group>, path: string, depth: number): Level => {
+      const at = path || "node";
+      if (depth > MAX_SUBGRAPH_DEPTH) throw bad(`subgraphs nest more than ${MAX_SUBGRAPH_DEPTH} deep at ${at}`);
+      const nodesGroup = entry(group, "nodes");
+      if (!(nodesGroup instanceof h5wasm.Group)) throw bad(`no ${at}/nodes group`);
+      const prefix = path ? `${path}.` : "";
+      const nodes: NirFileGraph["nodes"] = [];
+      const edges: [string, string][] = [];
+      const subgraphs = new Map<string, Level>();
+      const markers: { inputs: string[]; outputs: string[] } = { inputs: [], outputs: [] };
+      for (const name of nodesGroup.keys()) {
+        const child = entry(nodesGroup, name);
+        if (!(child instanceof h5wasm.Group)) throw bad(`node ${prefix}${name} is not a group`);
+        const type = text(entry(child, "type"), `node ${prefix}${name}'s type`);
+        if (type === "NIRGraph") {
+          const inner = readLevel(child, prefix + name, depth + 1);
+          subgraphs.set(name, inner);
+          nodes.push(...inner.nodes);
+          edges.push(...inner.edges);
+          continue;
+        }
+        const params: NirFileGraph["nodes"][number]["params"] = {};
+        for (const key of child.keys()) {
+          const item = entry(child, key);
+          if (key === "type" || !(item instanceof h5wasm.Dataset)) continue;
+          params[key] = numericParam(item, `node ${prefix}${name}'s ${key}`, bad);
+        }
+        nodes.push({ name: prefix + name, type, params });
+        if (type === "Input") markers.inputs.push(prefix + name);
+        if (type === "Output") markers.outputs.push(prefix + name);
       }
-      nodes.push({ name, type, params });
+      const edgesItem = entry(group, "edges");
+      if (!(edgesItem instanceof h5wasm.Dataset)) throw bad(`no ${at}/edges`);
+      const shape = edgesItem.shape ?? [];
+      const flat = shape.length === 2 && shape[1] === 2 && shape[0] === 0 ? [] : edgesItem.value;
+      if (!(shape.length === 2 && shape[1] === 2) || !Array.isArray(flat) || !flat.every((v) => typeof v === "string")) throw bad(`${at}/edges is not an [E, 2] array of node names`);
+      const names = new Set(nodes.map((n) => n.name));
+      const end = (name: string, side: "inputs" | "outputs", edge: string): string => {
+        const sub = subgraphs.get(name);
+        if (sub) {
+          if (sub[side].length !== 1) throw bad(`edge ${edge} meets subgraph ${prefix}${name}, which has ${sub[side].length} ${side === "inputs" ? "Input" : "Output"} nodes`);
+          return sub[side][0];
+        }
+        if (!names.has(prefix + name)) throw bad(`edge ${edge} names a node the file does not hold`);
+        return prefix + name;
+      };
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const edge = `${prefix}${flat[i]} -> ${prefix}${flat[i + 1]}`;
+        edges.push([end(flat[i] as string, "outputs", edge), end(flat[i + 1] as string, "inputs", edge)]);
+      }
+      // A subgraph's Input and Output nodes only mark where its edges enter and leave.
+      for (const inner of subgraphs.values()) {
+        for (const marker of [...inner.inputs, ...inner.outputs]) {
+          const into = edges.filter(([, b]) => b === marker).map(([a]) => a);
+          const from = edges.filter(([a]) => a === marker).map(([, b]) => b);
+          const kept = edges.filter(([a, b]) => a !== marker && b !== marker);
+          edges.length = 0;
+          edges.push(...kept, ...into.flatMap((a) => from.map((b): [string, string] => [a, b])));
+          nodes.splice(nodes.findIndex((n) => n.name === marker), 1);
+        }
+      }
+      return { nodes, edges, ...markers };
+    };
+    const { nodes, edges } = readLevel(root, "", 0);
+    const metadata: NirFileGraph["metadata"] = {};
+    const metadataGroup = entry(root, "metadata");
+    if (metadataGroup instanceof h5wasm.Group) {
+      for (const key of metadataGroup.keys()) {
+        const item = entry(metadataGroup, key);
+        if (!(item instanceof h5wasm.Dataset)) continue;
+        const value = item.value;
+        if (typeof value === "string") metadata[key] = value;
+        else if (typeof value === "number" || typeof value === "bigint") metadata[key] = Number(value);
+        else if (ArrayBuffer.isView(value) && (value as ArrayLike<number>).length === 1) metadata[key] = Number((value as ArrayLike<number>)[0]);
+      }
     }
-    const edgesItem = entry(root, "edges");
-    if (!(edgesItem instanceof h5wasm.Dataset)) throw bad("no node/edges");
-    const shape = edgesItem.shape ?? [];
-    const flat = shape.length === 2 && shape[1] === 2 && shape[0] === 0 ? [] : edgesItem.value;
-    if (!(shape.length === 2 && shape[1] === 2) || !Array.isArray(flat) || !flat.every((v) => typeof v === "string")) throw bad("node/edges is not an [E, 2] array of node names");
-    const names = new Set(nodes.map((n) => n.name));
-    const edges: [string, string][] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const [from, to] = [flat[i] as string, flat[i + 1] as string];
-      if (!names.has(from) || !names.has(to)) throw bad(`edge ${from} -> ${to} names a node the file does not hold`);
-      edges.push([from, to]);
-    }
-    return { version, nodes, edges };
+    return { version, nodes, edges, metadata };
   } catch (e) {
     if (e instanceof SpikemedError) throw e;
     throw bad(hdf5Reason(e));

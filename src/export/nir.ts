@@ -11,16 +11,16 @@
  */
 import { SpikemedError, type Tensor } from "../core/index.js";
 import {
-  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Dense, Dropout, Flatten, Leaky, Pool, ReLU, Residual, SpikingReLU, Synaptic, readsOnlyFeatures,
-  type Module, type Network,
+  AppendFeatures, BatchNorm, BiLstm, Conv1d, Conv2d, Delay, Dense, Dropout, EulerNeuron, Flatten, Leaky, NeuronLayer, Pool, ReLU, Residual, Scale, SpikingReLU, SumPool, Synaptic, ThresholdSpikes,
+  allLayers, readsOnlyFeatures, type LayerConfig, type ModelConfig, type Module, type Network,
 } from "../model/index.js";
+import { DEFAULT_NIR_DT, type SpikemedNodeLayer } from "./nir-format.js";
 
-/** snnTorch's export step in seconds: the time constants are derived from the per-step decays with it. */
-export const DEFAULT_NIR_DT = 1e-4;
+export { DEFAULT_NIR_DT };
 
 export type NirNodeType =
-  | "Input" | "Output" | "Affine" | "Linear" | "Conv1d" | "Conv2d" | "AvgPool2d" | "Flatten"
-  | "LIF" | "LI" | "IF" | "I" | "CubaLIF" | "Threshold" | "Scale";
+  | "Input" | "Output" | "Affine" | "Linear" | "Conv1d" | "Conv2d" | "AvgPool2d" | "SumPool2d" | "Flatten"
+  | "LIF" | "LI" | "IF" | "I" | "CubaLIF" | "CubaLI" | "Threshold" | "Scale" | "Delay";
 
 /** A parameter as NIR stores it: float32 arrays, int64 arrays or scalars (shape []). */
 export type NirValue =
@@ -53,15 +53,20 @@ export interface NirGraph {
 }
 
 export interface NirExportOptions {
-  /** Seconds per step for tau = dt/(1 - beta); snnTorch's export uses 1e-4. */
+  /** Seconds per step for tau = dt/(1 - beta); snnTorch's export uses 1e-4 (an imported network's own step by default). */
   dt?: number;
+  /** The run the network comes from, recorded in the graph's metadata so that `spikemed import` can write a run folder again. */
+  run?: { task: string; classNames: string[]; data: unknown };
 }
 
 /** Converts a network to an in-memory NIR graph; throws a SpikemedError for what NIR cannot express. */
 export function toNirGraph(network: Network, options: NirExportOptions = {}): NirGraph {
-  const dt = options.dt ?? DEFAULT_NIR_DT;
+  // Layers from spikemed import step NIR's dynamics by their own dt: the graph is written with it.
+  const eulerDt = allLayers(network.layers).find((l): l is EulerNeuron | Delay => l instanceof EulerNeuron || l instanceof Delay)?.dt;
+  const dt = options.dt ?? eulerDt ?? DEFAULT_NIR_DT;
   if (!(Number.isFinite(dt) && dt > 0)) throw new SpikemedError(`export: dt must be a positive number of seconds, got ${options.dt}`);
-  const ctx: Context = { dt, warnings: [], notes: [] };
+  if (eulerDt !== undefined && eulerDt !== dt) throw new SpikemedError(`export: the network's NIR neurons and delays step by dt = ${eulerDt} s, not ${dt}`, `export with --dt ${eulerDt}`);
+  const ctx: Context = { dt, warnings: [], notes: [], configs: layerConfigs(network), recorded: {} };
   // A network that reads only its sample's features takes them as the graph's input.
   const readsFeatures = readsOnlyFeatures(network);
   const inputShape = readsFeatures ? network.layers[0].outputShape(network.encodedShape()) : network.encodedShape();
@@ -71,7 +76,7 @@ export function toNirGraph(network: Network, options: NirExportOptions = {}): Ni
     inputType: inputShape, outputType: inputShape, source: [],
   }];
   const edges: [string, string][] = [];
-  const { tails, shape } = exportChain(readsFeatures ? network.layers.slice(1) : network.layers, [nodes[0]], inputShape, { ...ctx, nodes, edges });
+  const { tails, shape } = exportChain(readsFeatures ? network.layers.slice(1) : network.layers, [nodes[0]], inputShape, { ...ctx, nodes, edges, pendingFeatures: null });
   nodes.push({ name: "output", type: "Output", params: { shape: ints(shape, [shape.length]) }, inputType: shape, outputType: shape, source: [] });
   for (const tail of tails) edges.push([tail.name, "output"]);
   const names = new Set<string>();
@@ -79,32 +84,58 @@ export function toNirGraph(network: Network, options: NirExportOptions = {}): Ni
     if (names.has(n.name)) throw new SpikemedError(`export: two NIR nodes would be named "${n.name}"`, "rename the layer so that no name repeats or equals input/output");
     names.add(n.name);
   }
-  const types = new Set(nodes.map((n) => n.type));
+  // The types of the nodes written for spikemed's discrete neurons (an imported NIR neuron keeps its own parameters).
+  const types = new Set(nodes.filter((n) => n.source.some((name) => !(layerNamed(network, name) instanceof EulerNeuron))).map((n) => n.type));
   if (types.has("LIF") || types.has("LI") || types.has("CubaLIF")) {
     ctx.notes.push(`time constants assume a forward-Euler step of dt = ${dt} s (tau = dt/(1 - beta), r = tau/dt, as snnTorch's export); simulate the graph with that step`);
   }
   if (types.has("IF") || types.has("I")) ctx.notes.push("IF and I nodes have r = 1: each step adds the input once (snnTorch's reading of NIR's IF)");
+  if (eulerDt !== undefined) ctx.notes.push(`NIR neurons (LIF, CubaLIF, ... layers from spikemed import) keep their own parameters; spikemed steps them by forward Euler with dt = ${dt} s`);
   if (network.options.encoder.kind !== "direct" && !readsFeatures) {
     ctx.notes.push(`the graph's input is the ${network.options.encoder.kind}-encoded spike train [${inputShape.join(", ")}] per step; the encoder itself is not part of the graph`);
   }
   ctx.notes.push(`the output node gives the class scores of every step; spikemed's "${network.options.readout}" readout over the ${network.options.timeSteps} steps is left to the user`);
+  const { layers: _layers, ...model } = network.options as Partial<ModelConfig>;
   return {
     nodes, edges, dt, warnings: ctx.warnings, notes: ctx.notes,
     metadata: {
       source: "spikemed", dt, time_steps: network.options.timeSteps, readout: network.options.readout, encoder: network.options.encoder.kind,
+      // spikemed's own description of what NIR leaves open (the model's settings, its neurons' discrete dynamics), for spikemed import.
+      spikemed_model: JSON.stringify(model), spikemed_layers: JSON.stringify(ctx.recorded),
+      ...(readsFeatures ? { spikemed_reads_features: 1 } : {}),
+      ...(options.run ? { spikemed_run: JSON.stringify(options.run) } : {}),
     },
   };
+}
+
+function layerNamed(network: Network, name: string): Module | undefined {
+  return allLayers(network.layers).find((l) => l.name === name);
+}
+
+/** Each layer's config (the network's options hold the model config it was built from), matched to the layers in the order they run; empty when unknown. */
+function layerConfigs(network: Network): Map<Module, LayerConfig> {
+  const configs = (network.options as Partial<ModelConfig>).layers;
+  if (!configs) return new Map();
+  const flat = (ls: readonly LayerConfig[]): LayerConfig[] => ls.flatMap((l) => [l, ...(l.type === "residual" ? [...flat(l.layers), ...flat(l.shortcut ?? [])] : [])]);
+  const ordered = flat(configs);
+  const modules = allLayers(network.layers);
+  return ordered.length === modules.length ? new Map(modules.map((m, i) => [m, ordered[i]])) : new Map();
 }
 
 interface Context {
   dt: number;
   warnings: string[];
   notes: string[];
+  configs: Map<Module, LayerConfig>;
+  /** Per node, the spikemed layer it stands for where NIR's node does not pin down its dynamics. */
+  recorded: Record<string, SpikemedNodeLayer>;
 }
 
 interface ChainContext extends Context {
   nodes: NirNode[];
   edges: [string, string][];
+  /** Per-sample features an AppendFeatures layer adds to the next dense layer's input: that layer's feature columns become a Linear node fed by a second Input. */
+  pendingFeatures: AppendFeatures | null;
 }
 
 /**
@@ -128,18 +159,40 @@ function exportChain(layers: readonly Module[], tails: NirNode[], inputShape: nu
           "place batch norm inside the block's paths, right after a conv or dense layer");
       }
       foldBatchNorm(layer, tails[0]);
+    } else if (layer instanceof AppendFeatures) {
+      ctx.pendingFeatures = layer;
+    } else if (ctx.pendingFeatures && layer instanceof Dense) {
+      const added = splitFeatures(layer, ctx.pendingFeatures, shape, outShape, ctx);
+      for (const tail of tails) ctx.edges.push([tail.name, added.signal.name]);
+      tails = [added.signal, added.features];
+      ctx.pendingFeatures = null;
+      own = false;
     } else if (layer instanceof Residual) {
       const main = exportChain(layer.main, tails, shape, ctx).tails;
       const shortcut = layer.shortcut.length ? exportChain(layer.shortcut, tails, shape, ctx).tails : tails;
       tails = [...main, ...shortcut];
       own = false;
     } else {
+      if (ctx.pendingFeatures) {
+        throw new SpikemedError(`export: layer "${ctx.pendingFeatures.name}" adds per-sample features that no dense layer takes in before "${layer.name}"`,
+          "follow \"append-features\" with a dense layer (dropout between is fine)");
+      }
       const added = convert(layer, shape, outShape, ctx);
       for (const tail of tails) ctx.edges.push([tail.name, added[0].name]);
       added.slice(1).forEach((n, i) => ctx.edges.push([added[i].name, n.name]));
       ctx.nodes.push(...added);
       tails = [added[added.length - 1]];
       own = true;
+      const config = ctx.configs.get(layer);
+      if (config && (layer instanceof NeuronLayer && !(layer instanceof EulerNeuron) && !(layer instanceof ThresholdSpikes) && !(layer instanceof Delay) || (layer instanceof Pool && layer.dims === 1))) {
+        const beta = layer instanceof Leaky && layer.beta.size > 1 ? Array.from(layer.beta.data) : undefined;
+        ctx.recorded[added[0].name] = { layer: config, ...(beta ? { beta } : {}), ...(added.length > 1 ? { companions: added.slice(1).map((n) => n.name) } : {}) };
+      }
+      if (layer instanceof EulerNeuron && layer.recurrentWeight) {
+        const loop = recurrentNode(layer, ctx);
+        ctx.nodes.push(loop);
+        ctx.edges.push([added[0].name, loop.name], [loop.name, added[0].name]);
+      }
     }
     shape = outShape;
   }
@@ -170,6 +223,12 @@ function convert(layer: Module, inShape: number[], outShape: number[], ctx: Cont
       : node("Linear", { weight: floats(layer.weight) })];
   }
   if (layer instanceof Pool) return [convertPool(layer, inShape, outShape, ctx)];
+  if (layer instanceof Delay) return [node("Delay", { delay: floats(layer.delay) })];
+  if (layer instanceof Scale) return [node("Scale", { scale: floats(layer.scale) })];
+  if (layer instanceof ThresholdSpikes) return [node("Threshold", { threshold: floats(layer.threshold) })];
+  if (layer instanceof EulerNeuron) {
+    return [node(layer.model, Object.fromEntries(Object.entries(layer.nir).map(([key, t]) => [key, floats(t)])))];
+  }
   if (layer instanceof Flatten) {
     return [node("Flatten", { input_type: ints(inShape, [inShape.length]), start_dim: ints([0], []), end_dim: ints([-1], []) })];
   }
@@ -182,10 +241,6 @@ function convert(layer: Module, inShape: number[], outShape: number[], ctx: Cont
   if (layer instanceof BiLstm) {
     throw new SpikemedError(`export: layer "${layer.name}" is a BiLSTM, which NIR cannot express`, "only spiking networks can be exported to NIR");
   }
-  if (layer instanceof AppendFeatures) {
-    throw new SpikemedError(`export: layer "${layer.name}" adds per-sample features (a second input) that this single-input NIR graph cannot carry`,
-      "export a model without \"features\" (e.g. ecgSnn(T, { morphologyOnly: true }))");
-  }
   throw new SpikemedError(`export: layer "${layer.name}" (${layer.constructor.name}) has no NIR equivalent`);
 }
 
@@ -195,20 +250,56 @@ function convertPool(layer: Pool, inShape: number[], outShape: number[], ctx: Co
       `use { type: "avgpool", kernel: ${layer.kernel} } in the model config and retrain`);
   }
   const base = { inputType: inShape, outputType: outShape, source: [layer.name] };
+  const sum = layer instanceof SumPool;
   if (layer.dims === 2) {
-    return { ...base, name: layer.name, type: "AvgPool2d", params: {
+    return { ...base, name: layer.name, type: sum ? "SumPool2d" : "AvgPool2d", params: {
       kernel_size: ints([layer.kernel, layer.kernel], [2]), stride: ints([layer.stride, layer.stride], [2]), padding: ints([layer.padding, layer.padding], [2]),
     } };
   }
-  // NIR has no 1-d pooling; a depthwise convolution with weights 1/k averages exactly the same windows.
+  // NIR has no 1-d pooling; a depthwise convolution with weights 1/k (1 for a sum) pools exactly the same windows.
   const channels = inShape[0];
-  ctx.notes.push(`${layer.name}: 1-d average pooling is written as a grouped Conv1d (groups = ${channels}, weights 1/${layer.kernel}), since NIR has no 1-d pooling`);
+  const tap = sum ? 1 : 1 / layer.kernel;
+  ctx.notes.push(`${layer.name}: 1-d ${sum ? "sum" : "average"} pooling is written as a grouped Conv1d (groups = ${channels}, weights ${sum ? 1 : `1/${layer.kernel}`}), since NIR has no 1-d pooling`);
   return { ...base, name: layer.name, type: "Conv1d", params: {
     input_shape: ints([inShape[1]], []),
-    weight: { dtype: "float32", shape: [channels, 1, layer.kernel], data: new Float32Array(channels * layer.kernel).fill(1 / layer.kernel) },
+    weight: { dtype: "float32", shape: [channels, 1, layer.kernel], data: new Float32Array(channels * layer.kernel).fill(tap) },
     stride: ints([layer.stride], []), padding: ints([layer.padding], []), dilation: ints([1], []), groups: ints([channels], []),
     bias: { dtype: "float32", shape: [channels], data: new Float32Array(channels) },
   } };
+}
+
+/**
+ * A dense layer that also takes the sample's features: its signal columns as this chain's node
+ * (named after the layer), its feature columns as a Linear node fed by a second Input node,
+ * "features"; both feed the next node, which NIR sums.
+ */
+function splitFeatures(layer: Dense, append: AppendFeatures, inShape: number[], outShape: number[], ctx: ChainContext): { signal: NirNode; features: NirNode } {
+  const count = append.count;
+  const signalWidth = inShape[0] - count;
+  const columns = (from: number, width: number): NirValue => {
+    const data = new Float32Array(layer.outFeatures * width);
+    for (let u = 0; u < layer.outFeatures; u++) data.set(layer.weight.data.subarray(u * layer.inFeatures + from, u * layer.inFeatures + from + width), u * width);
+    return { dtype: "float32", shape: [layer.outFeatures, width], data };
+  };
+  const input: NirNode = { name: "features", type: "Input", params: { shape: ints([count], [1]) }, inputType: [count], outputType: [count], source: [append.name] };
+  const signalShape = [signalWidth];
+  const signal: NirNode = layer.bias
+    ? { name: layer.name, type: "Affine", params: { weight: columns(0, signalWidth), bias: floats(layer.bias) }, inputType: signalShape, outputType: outShape, source: [layer.name] }
+    : { name: layer.name, type: "Linear", params: { weight: columns(0, signalWidth) }, inputType: signalShape, outputType: outShape, source: [layer.name] };
+  const features: NirNode = { name: `${layer.name}.features`, type: "Linear", params: { weight: columns(signalWidth, count) }, inputType: [count], outputType: outShape, source: [append.name, layer.name] };
+  ctx.nodes.push(input, signal, features);
+  ctx.edges.push([input.name, features.name]);
+  ctx.notes.push(`the ${count} per-sample features (${append.name}) are a second Input node, "features", the same at every step; "${features.name}" weighs them into the sum that "${layer.name}" feeds`);
+  return { signal, features };
+}
+
+/** An EulerNeuron's recurrent connection as NIR writes it: an Affine or Linear node from the neuron back to itself. */
+function recurrentNode(layer: EulerNeuron, ctx: Context): NirNode {
+  const shape = layer.shape;
+  const params: Record<string, NirValue> = { weight: floats(layer.recurrentWeight!) };
+  if (layer.recurrentBias) params.bias = floats(layer.recurrentBias);
+  ctx.notes.push(`${layer.name}: its recurrent connection is the node "${layer.name}.recurrent", fed by the neuron's output of the previous step`);
+  return { name: `${layer.name}.recurrent`, type: layer.recurrentBias ? "Affine" : "Linear", params, inputType: shape, outputType: shape, source: [layer.name] };
 }
 
 function convertLeaky(layer: Leaky, shape: number[], ctx: Context): NirNode[] {

@@ -1,8 +1,7 @@
 import * as ops from "../core/index.js";
 import { SpikemedError, zeros, type Rng, type Tensor } from "../core/index.js";
 import type { LayerDescription } from "../energy/types.js";
-import { namedParams } from "./layers.js";
-import { Module, parameter, uniformInit, type Parameter, type Signal } from "./module.js";
+import { Module, namedParams, parameter, uniformInit, type Parameter, type Signal } from "./module.js";
 
 interface Direction {
   weightIh: Tensor; weightHh: Tensor; biasIh: Tensor; biasHh: Tensor;

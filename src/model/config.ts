@@ -1,10 +1,15 @@
 import { Rng, SpikemedError } from "../core/index.js";
 import type { EncoderConfig } from "../encode/index.js";
+import { activityPenaltyProblem, type ActivityPenalty } from "./activity-penalty.js";
 import { BiLstm } from "./bilstm.js";
 import { AppendFeatures, SampleFeatures } from "./features.js";
 import { BatchNorm, Conv1d, Conv2d, Dense, Dropout, Flatten, Pool, ReLU } from "./layers.js";
 import type { Module } from "./module.js";
 import { IntegrateAndFire, Leaky, SpikingReLU, Synaptic } from "./neurons.js";
+import { EulerNeuron, NIR_NEURON_MODELS, type NirNeuronModel } from "./euler-neuron.js";
+import { SumPool } from "./sum-pool.js";
+import { Scale, ThresholdSpikes } from "./scale-threshold.js";
+import { Delay } from "./delay.js";
 import { Residual } from "./residual.js";
 import { encodedInputShape, Network, type Readout } from "./network.js";
 import { SURROGATE_NAMES, surrogateFromString } from "./surrogates.js";
@@ -13,7 +18,7 @@ import { SURROGATE_NAMES, surrogateFromString } from "./surrogates.js";
 export type LayerConfig =
   | { type: "conv1d" | "conv2d"; filters: number; kernel: number; stride?: number; padding?: number | "same"; bias?: boolean }
   | { type: "dense"; units: number; bias?: boolean }
-  | { type: "maxpool" | "avgpool"; kernel: number; stride?: number; padding?: number }
+  | { type: "maxpool" | "avgpool" | "sumpool"; kernel: number; stride?: number; padding?: number }
   | { type: "flatten" }
   | { type: "dropout"; p: number }
   | { type: "batchnorm" }
@@ -24,6 +29,13 @@ export type LayerConfig =
   | { type: "if"; threshold?: number; surrogate?: string }
   | { type: "synaptic"; alpha: number; beta?: number; threshold?: number; surrogate?: string }
   | { type: "spiking-relu"; dt?: number; spikingAware?: boolean; initialVoltage?: "random" | "zero" }
+  /** A NIR neuron model stepped by forward Euler (EulerNeuron; what `spikemed import` builds), its parameters saved with the weights. */
+  | { type: "neuron"; model: NirNeuronModel; dt: number; recurrent?: "affine" | "linear"; surrogate?: string }
+  /** NIR's Scale (a factor per element) and Threshold (a spike where an element exceeds its threshold), their values saved with the weights. */
+  | { type: "scale" }
+  | { type: "threshold"; surrogate?: string }
+  /** NIR's Delay: each element's input of its delay earlier, in steps of dt seconds. */
+  | { type: "delay"; dt: number }
   | { type: "bilstm"; hidden: number; layers?: number; stepFeatures?: number }
   | { type: "append-features" }
   /** The sample's features instead of its signal: the first layer of a network that reads only them. */
@@ -37,13 +49,15 @@ export interface ModelConfig {
   description: string;
   /** One sample, channels first: [C, L] for signals, [C, H, W] for images. */
   inputShape: number[];
-  /** Names of per-sample scalar features given after the signal (e.g. RR intervals), which an "append-features" layer adds in. */
+  /** Names of per-sample scalar features given beside the signal (e.g. RR intervals), which an "append-features" layer adds in. */
   features?: string[];
   classes: number;
   timeSteps: number;
   encoder: EncoderConfig;
   readout: Readout;
   layers: LayerConfig[];
+  /** Spike-count regularisation while training (activity-penalty.ts), e.g. { "kind": "l1", "weight": 0.05 }. */
+  activityPenalty?: ActivityPenalty;
 }
 
 /** The settings (keys besides `type`) of the layer configs of type T. */
@@ -93,6 +107,7 @@ const LAYER_SETTINGS: { [T in LayerConfig["type"]]: { readonly [K in SettingsOf<
   dense: { units: count, bias: flag },
   maxpool: { kernel: span, stride: span, padding: whole(0, MAX_SPAN) },
   avgpool: { kernel: span, stride: span, padding: whole(0, MAX_SPAN) },
+  sumpool: { kernel: span, stride: span, padding: whole(0, MAX_SPAN) },
   flatten: {},
   dropout: { p: finite((n) => n >= 0 && n < 1, "a probability from 0 up to (not including) 1") },
   batchnorm: {},
@@ -104,6 +119,10 @@ const LAYER_SETTINGS: { [T in LayerConfig["type"]]: { readonly [K in SettingsOf<
   if: { threshold: positive, surrogate },
   synaptic: { alpha: decay, beta: decay, threshold: positive, surrogate },
   "spiking-relu": { dt: positive, spikingAware: flag, initialVoltage: choice("random", "zero") },
+  neuron: { model: choice(...NIR_NEURON_MODELS), dt: positive, recurrent: choice("affine", "linear"), surrogate },
+  scale: {},
+  threshold: { surrogate },
+  delay: { dt: positive },
   bilstm: { hidden: count, layers: whole(1, 16), stepFeatures: whole(1, MAX_SPAN) },
   "append-features": {},
   features: {},
@@ -111,7 +130,7 @@ const LAYER_SETTINGS: { [T in LayerConfig["type"]]: { readonly [K in SettingsOf<
 };
 
 const REQUIRED_SETTINGS: Partial<Record<LayerConfig["type"], readonly string[]>> = {
-  conv1d: ["filters", "kernel"], conv2d: ["filters", "kernel"], dense: ["units"], maxpool: ["kernel"], avgpool: ["kernel"],
+  conv1d: ["filters", "kernel"], conv2d: ["filters", "kernel"], dense: ["units"], maxpool: ["kernel"], avgpool: ["kernel"], sumpool: ["kernel"], neuron: ["model", "dt"], delay: ["dt"],
   dropout: ["p"], synaptic: ["alpha"], bilstm: ["hidden"], residual: ["layers"],
 };
 
@@ -148,10 +167,14 @@ const MODEL_SETTINGS: Record<keyof ModelConfig, Check> = {
     ? null : "an object { kind: direct, rate, latency or delta, and optional finite gain and threshold }"),
   readout: choice("mean", "sum", "max", "last"),
   layers: LAYERS,
+  activityPenalty: (v) => {
+    const problem = activityPenaltyProblem(v);
+    return problem === null ? null : `an activity penalty such as { "kind": "l1", "weight": 0.05 } (${problem})`;
+  },
 };
 
 /** Settings a hand-written config may leave out: they only describe the model. */
-const OPTIONAL_MODEL_SETTINGS = ["name", "description", "features"];
+const OPTIONAL_MODEL_SETTINGS = ["name", "description", "features", "activityPenalty"];
 
 /** "expected ..., got ..." with the value as JSON (so "16" and 16 differ). */
 function wrong(where: string, expected: string, value: unknown): SpikemedError {
@@ -213,6 +236,21 @@ export function withMemorySaving(config: ModelConfig): ModelConfig {
 }
 
 /**
+ * The same model with the firing threshold and/or the membrane decay of every spiking LIF layer
+ * learnt, one per neuron (snnTorch's learn_threshold and learn_beta); refused for a model without one.
+ */
+export function withLearnableNeurons(config: ModelConfig, learn: readonly ("threshold" | "beta")[]): ModelConfig {
+  let changed = 0;
+  const layers = mapLayerConfigs(config.layers, (l) => {
+    if (l.type !== "lif" || l.output === "membrane") return l;
+    changed++;
+    return { ...l, ...(learn.includes("threshold") ? { learnThreshold: true } : {}), ...(learn.includes("beta") ? { learnBeta: true } : {}) };
+  });
+  if (changed === 0) throw new SpikemedError(`model "${config.name}" has no spiking LIF layer whose threshold or decay could be learnt`, "use a model with LIF layers, e.g. --model snn");
+  return { ...config, layers };
+}
+
+/**
  * `layers` with `change` applied to every layer, those inside residual blocks included (after their
  * insides); `change` gets the layer's index in `layers`, or -1 inside a block.
  */
@@ -222,10 +260,13 @@ export function mapLayerConfigs(layers: readonly LayerConfig[], change: (layer: 
     : l, nested ? -1 : i));
 }
 
-/** Builds the network a config describes, initialised from the seed. */
-export function buildNetwork(config: ModelConfig, seed: number): Network {
+/**
+ * Builds the network a config describes, initialised from the seed. `classifier: false` accepts
+ * any output (one neuron's trace, an imported graph's), not only `classes` >= 2 class scores.
+ */
+export function buildNetwork(config: ModelConfig, seed: number, { classifier = true } = {}): Network {
   const rng = new Rng(seed).fork(`init:${config.name}`);
-  validate(config);
+  validate(config, classifier);
   const counts = new Map<string, number>();
   const name = (type: string): string => {
     const n = (counts.get(type) ?? 0) + 1;
@@ -233,7 +274,7 @@ export function buildNetwork(config: ModelConfig, seed: number): Network {
     return `${type}${n}`;
   };
   const { layers, shape } = buildLayers(config.layers, encodedInputShape(config), { config, rng, name, where: `model "${config.name}" layer ` });
-  if (shape.length !== 1 || shape[0] !== config.classes) {
+  if (classifier && (shape.length !== 1 || shape[0] !== config.classes)) {
     throw new SpikemedError(`model "${config.name}": the last layer gives [${shape.join(", ")}] per sample, not ${config.classes} class scores`,
       `end the layers with { type: "dense", units: ${config.classes} }`);
   }
@@ -317,9 +358,12 @@ function buildLayers(configs: readonly LayerConfig[], inputShape: number[], buil
         break;
       case "maxpool":
       case "avgpool":
+      case "sumpool":
         if (l.padding !== undefined && !(Number.isInteger(l.padding) && l.padding >= 0 && 2 * l.padding <= l.kernel))
           throw new SpikemedError(`${where}: padding ${l.padding} must be a whole number from 0 to half the kernel (${Math.floor(l.kernel / 2)})`);
-        layer = new Pool(name(l.type), l.type === "maxpool" ? "max" : "avg", shape.length === 2 ? 1 : 2, l.kernel, l.stride ?? l.kernel, l.padding ?? 0);
+        layer = l.type === "sumpool"
+          ? new SumPool(name(l.type), shape.length === 2 ? 1 : 2, l.kernel, l.stride ?? l.kernel, l.padding ?? 0)
+          : new Pool(name(l.type), l.type === "maxpool" ? "max" : "avg", shape.length === 2 ? 1 : 2, l.kernel, l.stride ?? l.kernel, l.padding ?? 0);
         break;
       case "flatten": layer = new Flatten(name("flatten")); break;
       case "dropout": layer = new Dropout(name("dropout"), l.p); break;
@@ -339,6 +383,13 @@ function buildLayers(configs: readonly LayerConfig[], inputShape: number[], buil
         layer = new Synaptic(name("synaptic"), { ...l, surrogate: l.surrogate ? surrogateFromString(l.surrogate) : undefined });
         break;
       case "spiking-relu": layer = new SpikingReLU(name("spikingrelu"), l); break;
+      case "neuron":
+        if (l.recurrent) checkWeightCount(where, shape.reduce((a, b) => a * b, 1) ** 2);
+        layer = new EulerNeuron(name(l.model.toLowerCase()), shape, { ...l, surrogate: l.surrogate ? surrogateFromString(l.surrogate) : undefined }, rng);
+        break;
+      case "scale": layer = new Scale(name("scale"), shape); break;
+      case "delay": layer = new Delay(name("delay"), shape, l.dt); break;
+      case "threshold": layer = new ThresholdSpikes(name("threshold"), shape, l.surrogate ? surrogateFromString(l.surrogate) : undefined); break;
       case "bilstm":
         if (shape.length !== 2) throw new SpikemedError(`${where}: needs [C, L] sequences, got [${shape.join(", ")}]`);
         layer = new BiLstm(name("bilstm"), shape, l.hidden, l.layers ?? 1, l.stepFeatures ?? 1, rng);
@@ -371,9 +422,9 @@ function buildLayers(configs: readonly LayerConfig[], inputShape: number[], buil
   return { layers, shape };
 }
 
-function validate(config: ModelConfig): void {
+function validate(config: ModelConfig, classifier: boolean): void {
   const where = `model "${config.name}"`;
   if (!Number.isInteger(config.timeSteps) || config.timeSteps < 1) throw new SpikemedError(`${where}: timeSteps must be a positive integer, got ${config.timeSteps}`);
-  if (!Number.isInteger(config.classes) || config.classes < 2) throw new SpikemedError(`${where}: classes must be at least 2, got ${config.classes}`);
+  if (classifier && (!Number.isInteger(config.classes) || config.classes < 2)) throw new SpikemedError(`${where}: classes must be at least 2, got ${config.classes}`);
   if (!Array.isArray(config.layers) || config.layers.length === 0) throw new SpikemedError(`${where}: no layers`);
 }

@@ -1,6 +1,11 @@
 export * from "./module.js";
 export * from "./layers.js";
 export * from "./neurons.js";
+export * from "./fusion.js";
+export * from "./euler-neuron.js";
+export * from "./sum-pool.js";
+export * from "./scale-threshold.js";
+export * from "./delay.js";
 export * from "./bilstm.js";
 export * from "./features.js";
 export * from "./residual.js";
@@ -9,3 +14,4 @@ export * from "./config.js";
 export * from "./zoo.js";
 export * from "./diagnostics.js";
 export * as surrogates from "./surrogates.js";
+export * from "./activity-penalty.js";

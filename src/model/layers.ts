@@ -1,8 +1,7 @@
 import * as ops from "../core/index.js";
 import { Rng, SpikemedError, isGradEnabled, keep, full, zeros, type Tensor } from "../core/index.js";
 import type { LayerDescription } from "../energy/types.js";
-import { Module, parameter, perStep, uniformInit, type ForwardContext, type Parameter, type Signal } from "./module.js";
-import { Leaky } from "./neurons.js";
+import { Module, namedParams, parameter, perStep, uniformInit, type ForwardContext, type Parameter, type Signal } from "./module.js";
 
 export interface ConvOptions {
   stride?: number;
@@ -33,9 +32,9 @@ const EVENT_DRIVEN_MAX_WEIGHTS = 1 << 24;
 /**
  * True when a layer with `outputs` outputs per input and these weights should run event-driven on
  * this input: spikes, no gradient being recorded, weights small enough to copy, and sparse enough
- * (measured on a sample of the batch).
+ * (measured on a sample of the batch). Fusion (fusion.ts) asks it too.
  */
-function runsEventDriven(input: Signal, outputs: number, weight: Tensor): boolean {
+export function runsEventDriven(input: Signal, outputs: number, weight: Tensor): boolean {
   return input.spikes === true && !isGradEnabled() && outputs >= EVENT_DRIVEN_MIN_OUTPUTS
     && weight.size <= EVENT_DRIVEN_MAX_WEIGHTS && ops.nonzeroFraction(input.x) < EVENT_DRIVEN_MAX_DENSITY;
 }
@@ -58,20 +57,6 @@ export class Conv1d extends Module {
   forward(input: Signal): Signal {
     const conv = this.eventDriven && runsEventDriven(input, this.outChannels, this.weight) ? ops.sparseConv1d : ops.conv1d;
     return perStep(input, (x) => conv(x, this.weight, this.bias, { stride: this.options.stride, padding: this.options.padding }));
-  }
-
-  /**
-   * Event-driven at inference, the LIF neurons after this layer (and a max-pool after them) take
-   * the currents straight from the kernel: the batch's currents are never stored.
-   */
-  override forwardFused(input: Signal, following: readonly Module[], ctx: ForwardContext): { signal: Signal; consumed: number } | null {
-    const neurons = following[0];
-    if (!(neurons instanceof Leaky) || input.static || !this.eventDriven || !runsEventDriven(input, this.outChannels, this.weight)
-      || !neurons.spikesSuffice(ctx, false)) return null;
-    const poolWidth = neurons.foldedPoolWidth(following[1], this.outputShape(input.x.shape.slice(2)));
-    const options = { stride: this.options.stride, padding: this.options.padding };
-    const signal = neurons.fire((lif) => ops.sparseConv1dLif(input.x, this.weight, this.bias, options, lif), input.timeSteps, poolWidth);
-    return { signal, consumed: poolWidth > 1 ? 2 : 1 };
   }
 
   outputShape([c, l]: number[]): number[] {
@@ -280,10 +265,4 @@ export class ReLU extends Module {
   override describe(inputShape: number[]): LayerDescription[] {
     return [{ name: this.name, type: "neuron", inputShape, outputShape: inputShape, spiking: false }];
   }
-}
-
-export function namedParams(prefix: string, tensors: Record<string, Tensor | null>): Parameter[] {
-  return Object.entries(tensors)
-    .filter((e): e is [string, Tensor] => e[1] !== null)
-    .map(([key, tensor]) => ({ name: `${prefix}.${key}`, tensor }));
 }

@@ -33,7 +33,7 @@ export interface ForwardContext {
   recording?: Recording;
   /** The batch's per-sample scalar features [B, F], for an AppendFeatures layer. */
   features?: Tensor;
-  /** When set, called after every leaf layer (one without children) with its input and output; layers then run unfused. */
+  /** When set, called after every leaf layer (one without children) with its input and output; layers then run unfused with their neighbours. */
   observe?: (layer: Module, input: Signal, output: Signal) => void;
 }
 
@@ -45,21 +45,13 @@ export interface Parameter {
 
 /**
  * A layer or a network of layers. Stateless layers act on each time step alike; neuron layers
- * carry state through time inside one forward call, and start from rest on every call.
+ * carry state through time inside one forward call, and start from rest on every call. Which
+ * neighbouring layers run fused at inference is decided in fusion.ts, not by the layers.
  */
 export abstract class Module {
   constructor(public name: string) {}
 
   abstract forward(input: Signal, ctx: ForwardContext): Signal;
-
-  /**
-   * Runs this layer together with the first layers of `following` in one pass when a fused kernel
-   * serves this input and context: their output, and how many of them it ran (the network skips
-   * those). Null when none does.
-   */
-  forwardFused(_input: Signal, _following: readonly Module[], _ctx: ForwardContext): { signal: Signal; consumed: number } | null {
-    return null;
-  }
 
   /** Shape of one sample's output (no time or batch axis) for a given input shape. */
   abstract outputShape(inputShape: number[]): number[];
@@ -106,24 +98,6 @@ export function describeChain(layers: readonly Module[], inputShape: number[]): 
   return out;
 }
 
-/** Runs a chain of layers on a signal, fusing neighbours where a layer offers it (not while observed). */
-export function forwardLayers(layers: readonly Module[], input: Signal, ctx: ForwardContext): Signal {
-  let signal = input;
-  for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i];
-    const fused = ctx.observe ? null : layer.forwardFused(signal, layers.slice(i + 1), ctx);
-    if (fused) {
-      signal = fused.signal;
-      i += fused.consumed;
-      continue;
-    }
-    const output = layer.forward(signal, ctx);
-    if (ctx.observe && layer.children().length === 0) ctx.observe(layer, signal, output);
-    signal = output;
-  }
-  return signal;
-}
-
 /** A parameter tensor with its gradient buffer allocated, exempt from tidy(). */
 export function parameter(values: ArrayLike<number>, shape: number[]): Tensor {
   const t = keep(tensor(values, shape, true));
@@ -157,4 +131,11 @@ export function unrolled(input: Signal): Tensor {
   if (!input.static) return input.x;
   const x = reshape(input.x, [1, ...input.x.shape]);
   return expand(x, [input.timeSteps, ...input.x.shape]);
+}
+
+/** The non-null tensors of a layer as parameters named `prefix.key`. */
+export function namedParams(prefix: string, tensors: Record<string, Tensor | null>): Parameter[] {
+  return Object.entries(tensors)
+    .filter((e): e is [string, Tensor] => e[1] !== null)
+    .map(([key, tensor]) => ({ name: `${prefix}.${key}`, tensor }));
 }

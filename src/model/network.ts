@@ -1,11 +1,14 @@
 import * as ops from "../core/index.js";
-import { noGrad, Rng, SpikemedError, tidy, type Tensor } from "../core/index.js";
-import { encode, encodedChannels, type EncoderConfig } from "../encode/index.js";
+import { noGrad, Rng, SpikemedError, Tensor, tidy } from "../core/index.js";
+import { encode, encodedChannels, encodeStep, type EncoderConfig } from "../encode/index.js";
 import type { LayerActivity, LayerDescription } from "../energy/types.js";
+import type { ActivityPenalty } from "./activity-penalty.js";
 import { activityWarnings, type ActivitySummary, type ActivityWarning } from "./diagnostics.js";
-import { allLayers, chainOutputShape, describeChain, forwardLayers, Module, type ForwardContext, type Parameter, type Recording, type Signal } from "./module.js";
+import { forwardLayers } from "./fusion.js";
+import { allLayers, chainOutputShape, describeChain, Module, type ForwardContext, type Parameter, type Recording, type Signal } from "./module.js";
 import { BatchNorm } from "./layers.js";
 import { NeuronLayer, SpikingReLU } from "./neurons.js";
+import { Residual } from "./residual.js";
 
 /** How the per-step outputs of the last layer become one score per class. */
 export type Readout = "mean" | "sum" | "max" | "last";
@@ -13,16 +16,44 @@ export type Readout = "mean" | "sum" | "max" | "last";
 export interface NetworkOptions {
   /** Shape of one input sample, channels first, before encoding: [C, L] or [C, H, W]. */
   inputShape: number[];
-  /** Names of the per-sample features that follow the signal in each input row. */
+  /** Names of the per-sample features the network reads beside the signal (a batch's `features`). */
   features?: readonly string[];
   timeSteps: number;
   encoder: EncoderConfig;
   readout: Readout;
+  /** Spike-count regularisation the trainer adds to the loss; none when absent. */
+  activityPenalty?: ActivityPenalty;
+}
+
+/**
+ * One batch as a network reads it: the signals [B, ...inputShape] and, apart from them, each
+ * sample's scalar features [B, F] (ECG: RR intervals), which only the layers that read features
+ * see. A tensor alone is a batch of signals without features.
+ */
+export interface Batch {
+  signal: Tensor;
+  features?: Tensor;
+}
+
+/**
+ * The state of a network between the time steps of streaming inference (Network.initialState,
+ * Network.step): a plain object, so that tidy() keeps the state a step returns.
+ */
+export interface NetworkState {
+  /** Time steps taken. */
+  steps: number;
+  /** The state of each neuron layer (those inside residual blocks included) by name; absent before its first step (at rest). */
+  neurons: Record<string, object>;
+  /** The last layer's output at each step taken (one output when it is the same at every step). */
+  outputs: Signal[];
+  /** Draws the rate encoder's spikes and random initial voltages. */
+  rng: Rng;
 }
 
 /**
  * A feed-forward network unrolled over time: encoder -> layers -> readout. Inputs are [B, ...],
- * outputs are class scores [B, K].
+ * outputs are class scores [B, K]. `forward` runs all the time steps at once; `initialState`
+ * and `step` run them one at a time (streaming inference), to the same scores.
  */
 export class Network {
   constructor(readonly layers: Module[], readonly options: NetworkOptions) {
@@ -44,40 +75,66 @@ export class Network {
     return chainOutputShape(this.layers, this.encodedShape());
   }
 
-  forward(x: Tensor, ctx: ForwardContext): Tensor {
-    const input = this.splitInput(x);
-    const withFeatures = { ...ctx, features: input.features };
-    const signal = encode(this.options.encoder, input.signal, this.options.timeSteps, ctx.rng);
+  forward(input: Batch | Tensor, ctx: ForwardContext): Tensor {
+    const batch = this.checkBatch(input);
+    const withFeatures = { ...ctx, features: batch.features };
+    const signal = encode(this.options.encoder, batch.signal, this.options.timeSteps, ctx.rng);
     return readout(forwardLayers(this.layers, signal, withFeatures), this.options.readout);
   }
 
+  /** The state before the first step of streaming inference: every neuron at rest. */
+  initialState(rng = new Rng(0)): NetworkState {
+    return { steps: 0, neurons: {}, outputs: [], rng };
+  }
+
   /**
-   * Separates a batch into the signal [B, ...inputShape] and the features [B, F]. Inputs are
-   * either shaped like the signal, or flat rows of the signal followed by features; a model that
-   * takes no features reads the signal part of such rows.
+   * One time step of streaming inference. `x` is the step's input, shaped as `forward`'s (for the
+   * direct encoder, the same samples at every step). Returns the last layer's output at this step
+   * [B, K], the class scores read out over the steps taken (after options.timeSteps steps, the
+   * scores `forward` gives), and the state after the step. The layers run one by one, at
+   * inference (no dropout, batch norm on its running statistics), and measure no activity.
+   * The same bits as `forward` where the kernels sum in the same order; event-driven layers
+   * choose their kernels by the density of each step, `forward` by that of the whole sequence.
+   * Gradients flow through the steps when enabled.
    */
-  private splitInput(x: Tensor): { signal: Tensor; features?: Tensor } {
+  step(x: Batch | Tensor, state: NetworkState): { output: Tensor; scores: Tensor; state: NetworkState } {
+    const input = this.checkBatch(x);
+    const { timeSteps, encoder } = this.options;
+    const ctx: ForwardContext = { training: false, rng: state.rng, features: input.features };
+    const neurons = { ...state.neurons };
+    const encoded: Signal = { x: encodeStep(encoder, input.signal, state.steps, timeSteps, state.rng), timeSteps: 1, static: true };
+    const out = stepLayers(this.layers, encoded, neurons, ctx);
+    const outputs = out.static ? [out] : [...state.outputs, out];
+    const steps = state.steps + 1;
+    const all: Signal = out.static ? { ...out, timeSteps: steps } : { x: ops.concat(outputs.map((o) => o.x), 0), timeSteps: steps, static: false };
+    const output = out.static ? out.x : ops.reshape(out.x, out.x.shape.slice(1));
+    return { output, scores: readout(all, this.options.readout), state: { steps, neurons, outputs, rng: state.rng } };
+  }
+
+  /**
+   * The batch's signal shaped [B, ...inputShape] (a flat [B, size] signal is reshaped) and, when
+   * the model reads features, its features [B, F]; a model that reads none ignores any given.
+   */
+  private checkBatch(input: Batch | Tensor): Batch {
+    const { signal, features } = input instanceof Tensor ? { signal: input } : input;
     const { inputShape } = this.options;
     const wanted = this.options.features?.length ?? 0;
-    const B = x.shape[0];
+    const B = signal.shape[0];
     const signalSize = inputShape.reduce((a, b) => a * b, 1);
-    const shaped = x.shape.length === inputShape.length + 1 && inputShape.every((d, i) => x.shape[i + 1] === d);
-    if (shaped) {
-      if (wanted > 0) {
-        throw new SpikemedError(`the model takes ${wanted} features per sample (${this.options.features?.join(", ")}) after the signal, but its input has none`,
-          "give the data's per-sample features, or use a model without \"features\"");
-      }
-      return { signal: x };
+    const shaped = signal.shape.length === inputShape.length + 1 && inputShape.every((d, i) => signal.shape[i + 1] === d);
+    if (!shaped && !(signal.shape.length === 2 && signal.shape[1] === signalSize)) {
+      throw new SpikemedError(`input [${signal.shape.slice(1).join(", ")}] per sample does not fit the model: it takes [${inputShape.join(", ")}]`);
     }
-    const perSample = x.shape.length === 2 ? x.shape[1] : -1;
-    const extra = perSample - signalSize;
-    if (extra < 0 || (wanted > 0 && extra !== wanted)) {
-      throw new SpikemedError(`input [${x.shape.slice(1).join(", ")}] per sample does not fit the model: it takes [${inputShape.join(", ")}]` +
-        (wanted > 0 ? `, then ${wanted} features, as flat rows of ${signalSize + wanted}` : ""));
+    const shapedSignal = shaped ? signal : ops.reshape(signal, [B, ...inputShape]);
+    if (wanted === 0) return { signal: shapedSignal };
+    if (!features) {
+      throw new SpikemedError(`the model takes ${wanted} features per sample (${this.options.features?.join(", ")}) beside the signal, but its input has none`,
+        "give the data's per-sample features, or use a model without \"features\"");
     }
-    const rows = ops.reshape(x, [B, perSample]);
-    const signal = ops.reshape(ops.slice(rows, 1, 0, signalSize), [B, ...inputShape]);
-    return { signal, features: wanted > 0 ? ops.slice(rows, 1, signalSize, perSample) : undefined };
+    if (features.shape.length !== 2 || features.shape[0] !== B || features.shape[1] !== wanted) {
+      throw new SpikemedError(`features [${features.shape.join(", ")}] do not fit the model: it takes ${wanted} features per sample (${this.options.features?.join(", ")}) for ${B} samples`);
+    }
+    return { signal: shapedSignal, features };
   }
 
   /**
@@ -86,12 +143,12 @@ export class Network {
    * beat of one record), the layers before it run as in inference. Reads inputs only, never labels.
    * Returns the adapted layers' names (none when the network has no batch-norm layer).
    */
-  adaptBatchNorm(x: Tensor, rng = new Rng(0)): string[] {
+  adaptBatchNorm(x: Batch | Tensor, rng = new Rng(0)): string[] {
     const last = this.layers.map((l) => l instanceof BatchNorm).lastIndexOf(true);
     if (last < 0) return [];
     const adapted: string[] = [];
     noGrad(() => tidy(() => {
-      const input = this.splitInput(x);
+      const input = this.checkBatch(x);
       const ctx: ForwardContext = { training: false, rng, features: input.features };
       let signal = encode(this.options.encoder, input.signal, this.options.timeSteps, rng);
       for (const layer of this.layers.slice(0, last + 1)) {
@@ -106,7 +163,7 @@ export class Network {
   }
 
   /** Class probabilities for a batch, without gradients. */
-  predict(x: Tensor, rng = new Rng(0)): Tensor {
+  predict(x: Batch | Tensor, rng = new Rng(0)): Tensor {
     return noGrad(() => tidy(() => ops.softmax(this.forward(x, { training: false, rng }))));
   }
 
@@ -158,7 +215,7 @@ export class Network {
   }
 
   /** Spike trains and membrane traces of every neuron layer for one batch of inputs. */
-  record(x: Tensor, rng = new Rng(0)): Recording {
+  record(x: Batch | Tensor, rng = new Rng(0)): Recording {
     const recording: Recording = { spikes: new Map(), membrane: new Map() };
     noGrad(() => tidy(() => {
       this.forward(x, { training: false, rng, recording });
@@ -170,13 +227,13 @@ export class Network {
    * Measures every layer's input rate (spikes per element per step; the mean |value| of analog
    * inputs) over example batches, as the energy estimate needs.
    */
-  measureInputRates(batches: Iterable<Tensor>, rng = new Rng(0)): LayerActivity {
+  measureInputRates(batches: Iterable<Batch | Tensor>, rng = new Rng(0)): LayerActivity {
     const types = new Map(this.describe().map((d) => [d.name, d.type]));
     const sums = new Map<string, number>();
     let count = 0;
     for (const x of batches) {
       noGrad(() => tidy(() => {
-        const input = this.splitInput(x);
+        const input = this.checkBatch(x);
         // Height of one spike in each signal met (by its tensor): 1 for binary spikes and analog values.
         const heights = new WeakMap<Tensor, number>();
         const observe = (layer: Module, { x: inputX }: Signal, { x: outputX }: Signal): void => {
@@ -194,6 +251,29 @@ export class Network {
     const dt = this.spikingReluDt() ?? 0.001;
     return { inputRates: Object.fromEntries([...sums].map(([k, v]) => [k, v / count])), dt, timesteps: this.options.timeSteps };
   }
+}
+
+/**
+ * One time step through a chain of layers: `input` holds the step as a signal of one time step
+ * ([1, B, ...], or [B, ...] while it is the same at every step, before the first neuron layer).
+ * Neuron layers step from their state in `neurons` and leave the next one there.
+ */
+function stepLayers(layers: readonly Module[], input: Signal, neurons: Record<string, object>, ctx: ForwardContext): Signal {
+  let signal = input;
+  for (const layer of layers) {
+    if (layer instanceof NeuronLayer) {
+      const current = signal.static ? signal.x : ops.reshape(signal.x, signal.x.shape.slice(1));
+      const { output, state } = layer.step(current, neurons[layer.name] ?? layer.initialState(current.shape, ctx.rng));
+      neurons[layer.name] = state;
+      // Spikes (as the layer describes its output) let the next layer run event-driven, as in forward.
+      signal = { x: ops.reshape(output, [1, ...output.shape]), timeSteps: 1, static: false, spikes: layer.describe(current.shape.slice(1))[0].spiking };
+    } else if (layer instanceof Residual) {
+      signal = layer.sum(stepLayers(layer.main, signal, neurons, ctx), stepLayers(layer.shortcut, signal, neurons, ctx));
+    } else {
+      signal = layer.forward(signal, ctx);
+    }
+  }
+  return signal;
 }
 
 /** Layers that move values without weighting them, so spikes keep their height through them. */

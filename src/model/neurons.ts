@@ -1,20 +1,48 @@
+/**
+ * Spiking neurons: each kind holds its dynamics only, twice over. `forward` runs a whole sequence
+ * of time steps in one kernel call (with its backward pass), as training and batch inference do;
+ * `step` runs one time step with the state passed in and out, as streaming inference does, and
+ * computes what `forward` computes at that step. The fusions of neurons with the layers around
+ * them at inference live in fusion.ts.
+ */
 import * as ops from "../core/index.js";
-import { getBackend, isGradEnabled, keep, SpikemedError, tensor, type ResetMode, type SurrogateSpec, type Tensor } from "../core/index.js";
+import { full, getBackend, keep, SpikemedError, tensor, zeros, type ResetMode, type Rng, type SurrogateSpec, Tensor } from "../core/index.js";
 import type { LayerDescription } from "../energy/types.js";
 import { ActivityMeter } from "./diagnostics.js";
-import { namedParams, Pool } from "./layers.js";
-import { Module, parameter, perStep, unrolled, type ForwardContext, type Parameter, type Signal } from "./module.js";
+import { Module, namedParams, parameter, perStep, unrolled, type ForwardContext, type Parameter, type Signal } from "./module.js";
 import { arctan } from "./surrogates.js";
 
+/** One time step of a neuron layer: its output and its state after the step. */
+export interface NeuronStep<State> {
+  output: Tensor;
+  state: State;
+}
+
 /**
- * A layer of spiking neurons. It integrates its input over the time steps of one forward call,
- * starting from rest, and measures its own activity for the diagnostics.
+ * A layer of spiking neurons. `forward` integrates its input over the time steps of one call,
+ * starting from rest, and measures the layer's activity for the diagnostics. `step` advances the
+ * neurons by one time step from a state given as a plain object of tensors shaped like one
+ * step's input [batch, ...features] (so tidy() keeps the state a step returns); it measures
+ * nothing. A new kind of neuron extends this class in a file of its own, with both: the fusion
+ * patterns (fusion.ts) and streaming inference (Network.step) then take it as they find it.
  */
-export abstract class NeuronLayer extends Module {
+export abstract class NeuronLayer<State extends object = object> extends Module {
   readonly activity = new ActivityMeter();
 
   /** Output spike height (1 for binary spikes; 1/dt for KerasSpiking's spiking activation). */
   abstract readonly spikeHeight: number;
+
+  /**
+   * The state at rest before the first step, for inputs shaped `stepShape` ([batch,
+   * ...features]); `rng` draws the initial values of neurons that start at random ones.
+   */
+  abstract initialState(stepShape: readonly number[], rng: Rng): State;
+
+  /**
+   * One time step: the input current [batch, ...features] and the state before the step in, the
+   * output and the state after it out. Differentiable; the same values as `forward` at that step.
+   */
+  abstract step(current: Tensor, state: State): NeuronStep<State>;
 
   outputShape(inputShape: number[]): number[] {
     return inputShape;
@@ -66,11 +94,20 @@ export interface LeakyOptions {
   recompute?: boolean;
 }
 
+/** The state of leaky neurons between steps: the membrane, and the spikes of the step before (for the reset). */
+export interface LeakyState {
+  membrane: Tensor;
+  spikes: Tensor;
+}
+
+/** The parameters of the LIF kernels (ops.lif, ops.lifSpikes and the convolution fused with them). */
+export type LifParameters = Pick<ops.LifOptions, "beta" | "threshold" | "reset"> & { vRest: number };
+
 /**
  * Leaky integrate-and-fire, snnTorch's Leaky: U[t] = beta*U[t-1] + I[t] - S[t-1]*threshold,
  * S[t] = U[t] > threshold, surrogate gradient arctan(2) unless given.
  */
-export class Leaky extends NeuronLayer {
+export class Leaky extends NeuronLayer<LeakyState> {
   readonly beta: Tensor;
   readonly threshold: Tensor;
   readonly reset: ResetMode;
@@ -94,70 +131,44 @@ export class Leaky extends NeuronLayer {
     this.recompute = options.recompute ?? false;
   }
 
+  /** The whole sequence in one kernel call: currents [T, B, ...] to spikes (or membranes) [T, B, ...]. */
   forward(input: Signal, ctx: ForwardContext): Signal {
-    if (this.spikesSufficeFor(input, ctx)) return this.fireOn(input, 1);
-    this.clampBeta();
     const result = ops.lif(unrolled(input), {
-      beta: this.beta, threshold: this.threshold, reset: this.reset, surrogate: this.surrogate,
-      vRest: this.vRest, output: this.output, recompute: this.recompute && !ctx.recording,
+      ...this.lifParameters(), surrogate: this.surrogate, output: this.output, recompute: this.recompute && !ctx.recording,
     });
     if (this.output === "spikes") this.observe(result.spikes, ctx, result.membrane ?? undefined);
     else if (ctx.recording && result.membrane) ctx.recording.membrane.set(this.name, keep(tensor(result.membrane.data, result.membrane.shape)));
     return { x: result.out, timeSteps: input.timeSteps, static: false, spikes: this.output === "spikes" };
   }
 
-  /** At inference, a max-pool after this layer pools its spikes in the same pass. */
-  override forwardFused(input: Signal, following: readonly Module[], ctx: ForwardContext): { signal: Signal; consumed: number } | null {
-    const poolWidth = this.foldedPoolWidth(following[0], input.x.shape.slice(input.static ? 1 : 2));
-    if (poolWidth === 1 || !this.spikesSufficeFor(input, ctx)) return null;
-    return { signal: this.fireOn(input, poolWidth), consumed: 1 };
+  /** At rest: the membrane at the resting potential, and no spike before the first step. */
+  initialState(stepShape: readonly number[]): LeakyState {
+    return { membrane: full(stepShape, this.vRest), spikes: zeros(stepShape) };
   }
 
   /**
-   * The window of the layer `next` when it is a max-pool this layer can fold into its spike
-   * output (1-d, unpadded windows that tile the length of samples shaped `sampleShape`); else 1.
+   * One step, each operation rounded to float32 in the kernels' order: the membrane decays
+   * towards rest, takes the current and is reset by the spike of the step before (the reset
+   * passes no gradient, as in the kernels); it spikes above the threshold.
    */
-  foldedPoolWidth(next: Module | undefined, sampleShape: readonly number[]): number {
-    if (!(next instanceof Pool) || next.kind !== "max" || next.dims !== 1 || next.stride !== next.kernel || next.padding !== 0) return 1;
-    return sampleShape.length === 2 && sampleShape[1] % next.kernel === 0 ? next.kernel : 1;
+  step(current: Tensor, { membrane, spikes }: LeakyState): NeuronStep<LeakyState> {
+    const { beta, threshold, vRest } = this.lifParameters();
+    const sampleShape = current.shape.slice(1);
+    const perNeuron = (p: Tensor): Tensor => (p.size === 1 ? p : ops.reshape(p, sampleShape));
+    const rest = tensor([vRest]);
+    const leaked = ops.add(rest, ops.mul(perNeuron(beta), ops.sub(membrane, rest)));
+    let u = ops.add(leaked, current);
+    if (this.reset === "subtract") u = ops.sub(u, ops.mul(spikes, perNeuron(threshold)));
+    else if (this.reset === "zero") u = ops.mul(u, ops.sub(tensor([1]), spikes));
+    const fired = ops.heaviside(ops.sub(u, perNeuron(threshold)), this.surrogate);
+    const detached = new Tensor(fired.shape, fired.data, false, fired);
+    return { output: this.output === "spikes" ? fired : u, state: { membrane: u, spikes: detached } };
   }
 
-  /**
-   * True when the spikes are all that is wanted of this pass: no recording asks for the membrane
-   * and no gradient will be recorded (none is when gradients are off, or no input needs one).
-   */
-  spikesSuffice(ctx: ForwardContext, currentNeedsGrad: boolean): boolean {
-    const recordsGradient = isGradEnabled() && (currentNeedsGrad || this.beta.requiresGrad || this.threshold.requiresGrad);
-    return this.output === "spikes" && !ctx.recording && !recordsGradient;
-  }
-
-  /**
-   * Fires on the currents that `drive` integrates (given this layer's LIF options, it returns the
-   * spikes and their counts), and measures the activity: the spikes-only path of inference.
-   */
-  fire(drive: (lif: ops.LifSpikesOptions) => ops.LifSpikesResult, timeSteps: number, poolWidth: number): Signal {
-    this.clampBeta();
-    const { spikes, counts } = drive({ beta: this.beta, threshold: this.threshold, reset: this.reset, vRest: this.vRest, poolWidth });
-    this.activity.observe(counts.data, counts.data, spikes.shape[0], spikes.shape[1]);
-    return { x: spikes, timeSteps, static: false, spikes: true };
-  }
-
-  /**
-   * spikesSuffice for this input, whose samples must have features (a scalar per sample takes the
-   * general path, whose activity counts treat the batch as the neurons).
-   */
-  private spikesSufficeFor(input: Signal, ctx: ForwardContext): boolean {
-    return input.x.rank - (input.static ? 1 : 2) >= 1 && this.spikesSuffice(ctx, input.x.requiresGrad);
-  }
-
-  private fireOn(input: Signal, poolWidth: number): Signal {
-    const staticSteps = input.static ? input.timeSteps : undefined;
-    return this.fire((lif) => ops.lifSpikes(input.x, { ...lif, staticSteps }), input.timeSteps, poolWidth);
-  }
-
-  /** snnTorch clamps a learnable beta to [0, 1]; here the clamp is applied to the parameter itself. */
-  private clampBeta(): void {
+  /** The parameters the LIF kernels take; a learnable beta is first clamped to [0, 1] in place, as snnTorch clamps it. */
+  lifParameters(): LifParameters {
     if (this.beta.requiresGrad) for (let i = 0; i < this.beta.size; i++) this.beta.data[i] = Math.min(1, Math.max(0, this.beta.data[i]));
+    return { beta: this.beta, threshold: this.threshold, reset: this.reset, vRest: this.vRest };
   }
 
   override parameters(): Parameter[] {
@@ -179,11 +190,17 @@ export class IntegrateAndFire extends Leaky {
   }
 }
 
+/** The state of synaptic neurons between steps: their synaptic current's and their membrane's. */
+export interface SynapticState {
+  synapse: LeakyState;
+  membrane: LeakyState;
+}
+
 /**
  * Current-based (second-order) LIF, snnTorch's Synaptic: syn[t] = alpha*syn[t-1] + I[t], then a
  * leaky membrane driven by syn. Composed of two leaky integrations.
  */
-export class Synaptic extends NeuronLayer {
+export class Synaptic extends NeuronLayer<SynapticState> {
   readonly spikeHeight = 1;
   /** The synaptic current (a leaky integrator with decay alpha) and the spiking membrane it drives. */
   readonly synapse: Leaky;
@@ -201,6 +218,16 @@ export class Synaptic extends NeuronLayer {
     this.activity.merge(this.membrane.activity);
     this.membrane.activity.reset();
     return out;
+  }
+
+  initialState(stepShape: readonly number[]): SynapticState {
+    return { synapse: this.synapse.initialState(stepShape), membrane: this.membrane.initialState(stepShape) };
+  }
+
+  step(current: Tensor, state: SynapticState): NeuronStep<SynapticState> {
+    const synapse = this.synapse.step(current, state.synapse);
+    const membrane = this.membrane.step(synapse.output, state.membrane);
+    return { output: membrane.output, state: { synapse: synapse.state, membrane: membrane.state } };
   }
 
   override parameters(): Parameter[] {
@@ -223,7 +250,7 @@ export interface SpikingReluOptions {
  * dt = 0.001 and one time step a neuron needs relu(x) >= 1000 to spike once, so almost every
  * neuron stays silent and every prediction is the same class (the trap of the X-ray replication).
  */
-export class SpikingReLU extends NeuronLayer {
+export class SpikingReLU extends NeuronLayer<{ voltage: Tensor }> {
   readonly dt: number;
   readonly spikingAware: boolean;
   readonly initialVoltage: "random" | "zero";
@@ -253,6 +280,20 @@ export class SpikingReLU extends NeuronLayer {
     const y = ops.spikingRelu(x, this.dt, v0);
     this.observe(y, ctx);
     return { x: y, timeSteps: input.timeSteps, static: false, spikes: true };
+  }
+
+  /** The initial voltages: the rng's uniform draws in order, as `forward` draws them, or zero. */
+  initialState(stepShape: readonly number[], rng: Rng): { voltage: Tensor } {
+    const voltage = zeros(stepShape);
+    if (this.initialVoltage === "random") rng.fillUniform(voltage.data);
+    return { voltage };
+  }
+
+  /** One step of the spiking dynamics (those of inference and of spiking-aware training). */
+  step(current: Tensor, { voltage }: { voltage: Tensor }): NeuronStep<{ voltage: Tensor }> {
+    const next = zeros(voltage.shape);
+    const y = ops.spikingRelu(ops.reshape(current, [1, ...current.shape]), this.dt, voltage.data, next.data);
+    return { output: ops.reshape(y, current.shape), state: { voltage: next } };
   }
 }
 

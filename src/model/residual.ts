@@ -1,7 +1,8 @@
 import * as ops from "../core/index.js";
 import { SpikemedError } from "../core/index.js";
 import type { LayerDescription } from "../energy/types.js";
-import { chainOutputShape, describeChain, forwardLayers, Module, unrolled, type ForwardContext, type Parameter, type Signal } from "./module.js";
+import { forwardLayers } from "./fusion.js";
+import { chainOutputShape, describeChain, Module, unrolled, type ForwardContext, type Parameter, type Signal } from "./module.js";
 
 /**
  * A residual block (He et al. 2016): the sum of a chain of layers and a shortcut, which is the
@@ -17,10 +18,13 @@ export class Residual extends Module {
   }
 
   forward(input: Signal, ctx: ForwardContext): Signal {
-    const main = forwardLayers(this.main, input, ctx);
-    const shortcut = forwardLayers(this.shortcut, input, ctx);
-    if (main.static && shortcut.static) return { x: ops.add(main.x, shortcut.x), timeSteps: input.timeSteps, static: true };
-    return { x: ops.add(unrolled(main), unrolled(shortcut)), timeSteps: input.timeSteps, static: false };
+    return this.sum(forwardLayers(this.main, input, ctx), forwardLayers(this.shortcut, input, ctx));
+  }
+
+  /** The block's output: the sum of its main path's output and its shortcut's (streaming inference adds them step by step). */
+  sum(main: Signal, shortcut: Signal): Signal {
+    if (main.static && shortcut.static) return { x: ops.add(main.x, shortcut.x), timeSteps: main.timeSteps, static: true };
+    return { x: ops.add(unrolled(main), unrolled(shortcut)), timeSteps: main.timeSteps, static: false };
   }
 
   outputShape(inputShape: number[]): number[] {

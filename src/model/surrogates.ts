@@ -1,5 +1,5 @@
 import type { SurrogateSpec } from "../core/backend.js";
-import { surrogateDerivative } from "../core/backends/reference/index.js";
+import { surrogateDerivative } from "../core/surrogate.js";
 
 /**
  * Surrogate gradients for the spike's Heaviside step: swappable functions of x = U - threshold.

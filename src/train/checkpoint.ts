@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { SpikemedError } from "../core/errors.js";
 import type { Rng } from "../core/random.js";
+import { writeFileAtomic } from "../data/atomic-file.js";
 import { LITTLE_ENDIAN, MAGIC, PREFIX_BYTES, VERSION, checkpointBody, decodeCheckpoint, paddingAfter, type CheckpointContents } from "./checkpoint-bytes.js";
 import type { EarlyStopping, EarlyStoppingState } from "./early-stopping.js";
 import type { Optimizer, OptimizerKind } from "./optim.js";
@@ -11,11 +12,9 @@ import type { LrSchedule, ScheduleState } from "./schedule.js";
 
 /**
  * Writing and reading checkpoint files (the byte format is in checkpoint-bytes.ts). Files are
- * written to a temporary file in the same folder, flushed to disk and renamed over the target, so
- * a reader sees either the previous checkpoint or the new one, never a half-written file.
+ * written atomically (writeFileAtomic), so a reader sees either the previous checkpoint or the
+ * new one, never a half-written file.
  */
-
-let tempCounter = 0;
 
 /** Writes `contents` to `file` atomically (creating its folder if needed). */
 export function writeCheckpoint(file: string, contents: CheckpointContents): void {
@@ -37,27 +36,16 @@ export function writeCheckpoint(file: string, contents: CheckpointContents): voi
   prefix.writeBigUInt64LE(BigInt(dataBytes), 16);
   hash.digest().copy(prefix, 24);
 
-  const dir = dirname(file);
-  const tempPrefix = `.${basename(file)}.tmp-`;
-  const temp = join(dir, `${tempPrefix}${process.pid}-${tempCounter++}`);
+  const what = `checkpoint ${file}`;
   try {
-    mkdirSync(dir, { recursive: true });
-    removeStaleTemporaries(dir, tempPrefix);
-    const fd = openSync(temp, "wx");
-    try {
-      for (const chunk of [prefix, ...chunks]) writeAll(fd, chunk);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-    syncFolder(dir);
+    mkdirSync(dirname(file), { recursive: true });
   } catch (err) {
-    rmSync(temp, { force: true });
-    const e = err as NodeJS.ErrnoException;
-    throw new SpikemedError(`could not write checkpoint ${file}: ${e.code ?? ""} ${e.message}`.trim(), "check that the output folder is writable and the disk is not full");
+    throw new SpikemedError(`cannot write ${what}: ${(err as Error).message}`, CHECKPOINT_HINT);
   }
+  writeFileAtomic(file, [prefix, ...chunks], { what, hint: CHECKPOINT_HINT });
 }
+
+const CHECKPOINT_HINT = "check that the output folder is writable and the disk is not full";
 
 /** Reads and validates a checkpoint written by writeCheckpoint. */
 export function readCheckpoint(file: string): CheckpointContents {
@@ -70,41 +58,6 @@ export function readCheckpoint(file: string): CheckpointContents {
     throw new SpikemedError(`could not read checkpoint ${file}: ${e.code ?? e.message}`);
   }
   return decodeCheckpoint(bytes, file, createHash("sha256").update(checkpointBody(bytes)).digest());
-}
-
-/** Deletes temporary files left by writers that were killed mid-write (their process is gone). */
-function removeStaleTemporaries(dir: string, tempPrefix: string): void {
-  for (const name of readdirSync(dir)) {
-    if (!name.startsWith(tempPrefix)) continue;
-    const pid = Number(name.slice(tempPrefix.length).split("-")[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !processExists(pid)) rmSync(join(dir, name), { force: true });
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function writeAll(fd: number, chunk: Buffer): void {
-  let written = 0;
-  while (written < chunk.length) written += writeSync(fd, chunk, written, chunk.length - written);
-}
-
-/** Makes the rename itself durable (POSIX); Windows cannot open a folder for fsync. */
-function syncFolder(dir: string): void {
-  if (process.platform === "win32") return;
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function encodeNonFinite(_key: string, value: unknown): unknown {

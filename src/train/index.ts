@@ -17,5 +17,5 @@ export { EpochBatches, epochBatches } from "./batches.js";
 export type { BatchOptions } from "./batches.js";
 export { checkpointIn, evaluateLoss, inferenceBatchSize, networkParams, train } from "./trainer.js";
 export type { Monitor, TrainOptions, TrainResult } from "./trainer.js";
-export { batchTensor, flatArrayData, inputBatch, predictProbabilities, sampleSize } from "./data.js";
-export type { ClassificationData } from "./data.js";
+export { batchBuffers, batchOf, bufferRange, flatArrayData, inputBatch, predictProbabilities, signalSize } from "./data.js";
+export type { BatchBuffers, ClassificationData } from "./data.js";

@@ -1,6 +1,5 @@
 import { SpikemedError } from "../core/errors.js";
 import type { ClassificationData } from "./data.js";
-import type { TrainOptions } from "./trainer.js";
 
 /**
  * What a training run's result depends on besides its checkpoint, recorded in the checkpoint so
@@ -10,16 +9,14 @@ import type { TrainOptions } from "./trainer.js";
 export type RunSettings = Record<string, unknown>;
 
 /**
- * The options keys that change what training computes (not where it logs or how many threads it
- * uses). Not `epochs`: a run may be continued for more epochs where its schedule allows it (a
- * cosine schedule records its length, and is compared).
+ * The settings of a run: the values of `resultKeys` in `options` (the options that change what
+ * training computes, listed by the trainer that defines them), the split's sizes and fingerprint,
+ * and `options.settings`, what else the result depends on.
  */
-const RESULT_KEYS = ["batchSize", "optimizer", "schedule", "clipNorm", "classWeights", "labelSmoothing", "sampling", "microBatch",
-  "patience", "monitor", "augment", "seed", "balancedPerClass"] as const satisfies readonly (keyof TrainOptions)[];
-
-export function runSettings(options: TrainOptions, data: ClassificationData, split: { train: Int32Array; val: Int32Array }): RunSettings {
+export function runSettings<Options extends { settings?: RunSettings }>(options: Options, resultKeys: readonly (keyof Options & string)[],
+  data: ClassificationData, split: { train: Int32Array; val: Int32Array }): RunSettings {
   const train: Record<string, unknown> = {};
-  for (const key of RESULT_KEYS) if (options[key] !== undefined) train[key] = options[key];
+  for (const key of resultKeys) if (options[key] !== undefined) train[key] = options[key];
   return jsonCopy({
     train,
     split: { train: split.train.length, val: split.val.length, fingerprint: splitFingerprint(data, split) },

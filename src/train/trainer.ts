@@ -7,8 +7,9 @@ import { oneClassAnswered } from "../eval/metrics.js";
 import type { EpochRecord } from "../eval/report.js";
 import type { Network } from "../model/network.js";
 import { epochBatches } from "./batches.js";
-import { batchTensor, predictProbabilities, sampleSize, type ClassificationData } from "./data.js";
+import { batchBuffers, batchOf, bufferRange, predictProbabilities, type BatchBuffers, type ClassificationData } from "./data.js";
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingParts } from "./checkpoint.js";
+import { activityPenaltyLoss, SpikeCollector, type ActivityPenalty } from "../model/activity-penalty.js";
 import { assertFiniteGrads, clipGradNorm } from "./clip.js";
 import { EarlyStopping } from "./early-stopping.js";
 import { GracefulStop } from "./interrupt.js";
@@ -69,6 +70,14 @@ export interface TrainOptions {
   settings?: RunSettings;
 }
 
+/**
+ * The options keys that change what training computes (not where it logs or how many threads it
+ * uses), recorded in the checkpoint and compared on `resume`. Not `epochs`: a run may be continued
+ * for more epochs where its schedule allows it (a cosine schedule records its length, and is compared).
+ */
+const RESULT_KEYS = ["batchSize", "optimizer", "schedule", "clipNorm", "classWeights", "labelSmoothing", "sampling", "microBatch",
+  "patience", "monitor", "augment", "seed", "balancedPerClass"] as const satisfies readonly (keyof TrainOptions)[];
+
 export interface TrainResult {
   history: EpochRecord[];
   /** 1-based epoch whose weights the network holds at the end (the best by the monitored metric). */
@@ -96,6 +105,8 @@ export function networkParams(network: Network): Param[] {
 export async function train(network: Network, data: ClassificationData, split: { train: Int32Array; val: Int32Array },
   options: TrainOptions): Promise<TrainResult> {
   validateOptions(options, split);
+  const penalty = network.options.activityPenalty;
+  if (penalty) SpikeCollector.check(penalty, network.neuronLayers());
   const log = options.log ?? process.stderr;
   const params = networkParams(network);
   const buffers = network.buffers();
@@ -112,7 +123,7 @@ export async function train(network: Network, data: ClassificationData, split: {
   const rngs = { forward: root.fork("forward"), augment: root.fork("augment") };
   const parts: TrainingParts = { params, optimizer, schedule, earlyStopping, rngs };
   const checkpointFile = checkpointIn(options.runDir);
-  const settings = runSettings(options, data, split);
+  const settings = runSettings(options, RESULT_KEYS, data, split);
   fs.mkdirSync(options.runDir, { recursive: true });
 
   let history: EpochRecord[] = [];
@@ -154,7 +165,7 @@ export async function train(network: Network, data: ClassificationData, split: {
   const layerNames = network.neuronLayers().map((l) => l.name);
   const table = new EpochTable({ stream: log, layerNames, showLr: true, showBalancedAccuracy: balanced });
   const warnings: string[] = [];
-  const batchBuffer = new Float32Array(options.batchSize * sampleSize(data));
+  const batchValues = batchBuffers(data, options.batchSize);
   const began = Date.now() - start.seconds * 1000;
   let trainedSamples = 0;
 
@@ -169,7 +180,7 @@ export async function train(network: Network, data: ClassificationData, split: {
       const bar = new ProgressBar({ total: epochIndices.length, label: `epoch ${epoch + 1}/${options.epochs}`, stream: log });
       for (let k = resumed.batch; k < batches.count; k++) {
         const indices = batches.batch(k);
-        const step = trainStep(network, data, indices, batchBuffer, params, options, rngs);
+        const step = trainStep(network, data, indices, batchValues, params, options, rngs, penalty);
         const batchSchedule = schedule.atBatch(k);
         optimizer.lr = batchSchedule.lr;
         if (batchSchedule.momentum !== null) optimizer.momentum = batchSchedule.momentum;
@@ -235,10 +246,10 @@ export async function train(network: Network, data: ClassificationData, split: {
   return { history, bestEpoch: earlyStopping.bestEpoch, warnings, seconds: (Date.now() - began) / 1000, trainedSamples };
 }
 
-function trainStep(network: Network, data: ClassificationData, indices: Int32Array, buffer: Float32Array, params: Param[],
-  options: TrainOptions, rngs: { forward: Rng; augment: Rng }): { loss: number; correct: number } {
+function trainStep(network: Network, data: ClassificationData, indices: Int32Array, buffers: BatchBuffers, params: Param[],
+  options: TrainOptions, rngs: { forward: Rng; augment: Rng }, penalty?: ActivityPenalty): { loss: number; correct: number } {
   const n = indices.length;
-  const inputs = buffer.subarray(0, n * sampleSize(data));
+  const inputs = bufferRange(data, buffers, 0, n);
   data.fill(indices, inputs, options.augment ? rngs.augment : undefined);
   const labels = Array.from(indices, (i) => data.labels[i]);
   for (const p of params) p.grad.fill(0);
@@ -247,7 +258,6 @@ function trainStep(network: Network, data: ClassificationData, indices: Int32Arr
   // accumulated gradient is the batch's mean-loss gradient (batch statistics are per chunk).
   const chunk = Math.min(n, options.microBatch ?? n);
   const weightTotal = labels.reduce((sum, y) => sum + (options.classWeights ? options.classWeights[y] : 1), 0);
-  const row = sampleSize(data);
   const run = (): { loss: number; correct: number } => {
     let loss = 0;
     let correct = 0;
@@ -255,13 +265,15 @@ function trainStep(network: Network, data: ClassificationData, indices: Int32Arr
       const m = Math.min(chunk, n - s);
       const part = labels.slice(s, s + m);
       tidy(() => {
-        const x = batchTensor(data, inputs.subarray(s * row, (s + m) * row), m);
-        const logits = network.forward(x, { training: true, rng: rngs.forward });
+        const x = batchOf(data, bufferRange(data, inputs, s, m), m);
+        const spikes = penalty ? new SpikeCollector(penalty) : null;
+        const logits = network.forward(x, { training: true, rng: rngs.forward, ...(spikes ? { observe: spikes.observe } : {}) });
         const { classWeights, labelSmoothing } = options;
         // A whole batch keeps the mean reduction, so runs without micro-batches stay bit-identical to before.
         const mean = m === n ? ops.crossEntropy(logits, part, { classWeights, labelSmoothing })
           : ops.affine(ops.crossEntropy(logits, part, { classWeights, labelSmoothing, reduction: "sum" }), 1 / weightTotal);
-        backward(mean);
+        // The penalty of a chunk counts by its share of the batch; the reported loss stays the cross-entropy.
+        backward(spikes ? ops.add(mean, ops.scale(activityPenaltyLoss(penalty!, spikes.collected), m / n)) : mean);
         loss += mean.item();
         correct += countCorrect(logits.data, part, logits.shape[1]);
       });

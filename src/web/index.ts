@@ -8,7 +8,11 @@
  *
  * `fetchRun` and `fetchRecord`, then `predictRecordBeats`, do in a page what `spikemed predict RUN
  * RECORD` does: one class per detected heartbeat, the same answers; `decodeImage`, then
- * `predictImageBytes`, what `spikemed predict RUN IMAGE` does for a chest X-ray run.
+ * `predictImageBytes`, what `spikemed predict RUN IMAGE` does for a chest X-ray run. `openEcgStream`,
+ * then `streamChunk` per chunk of samples, what `spikemed stream RUN --record RECORD` does: a live
+ * signal classified beat by beat as the beats' windows complete, with each beat's latency.
+ * `holterSummary`, `predictionsCsv` and `predictionAnnotations` give a record's prediction as the
+ * served page's Holter summary and downloads (CSV, WFDB `.pred`).
  *
  * @module spikemed/web
  */
@@ -22,10 +26,16 @@ import { absoluteUrl, fetchBytes } from "./fetch.js";
 
 export * from "../core/index.js";
 export * from "../model/index.js";
-export { batchTensor, flatArrayData, inputBatch, predictProbabilities, sampleSize, type ClassificationData } from "../train/data.js";
+export { batchBuffers, batchOf, bufferRange, flatArrayData, inputBatch, predictProbabilities, signalSize, type BatchBuffers, type ClassificationData } from "../train/data.js";
 export { predictRecordBeats, recordBeats, type RecordPrediction } from "../experiment/record-predictions.js";
 export { imageSize, predictImageBytes } from "../experiment/image-predictions.js";
+export {
+  compareStreamWithPredict, DEFAULT_STREAM_SETTINGS, endStream, initialStreamState, openEcgStream, stepBeat, streamChunk, streamLatency, streamRecord,
+  type EcgStream, type StreamAgreement, type StreamedBeat, type StreamLatency, type StreamSettings, type StreamState,
+} from "../experiment/stream.js";
 export { decodeImage } from "./images.js";
+export { classRuns, heartRateTrend, holterSummary, nextBeat, runCounts, type HolterSummary, type RunCounts } from "./holter.js";
+export { predictionAnnotations, predictionsCsv } from "./downloads.js";
 export { recordFromFiles, type WfdbRecord, type WfdbRecordFiles } from "../data/ecg/wfdb-files.js";
 export { parseWfdbHeader } from "../data/ecg/wfdb-header.js";
 export type { RunManifest };

@@ -57,6 +57,9 @@ test("bad input gives one clear error line naming the problem, never a stack tra
     [["train", "ecg", "--epochs", "1", "--limit", "50", "--config", config("top", (m) => ({ ...m, timesteps: 4 }))], /top\.json: unknown model setting "timesteps"/],
     [["train", "ecg", "--data", "/no/such/folder"], /--data \/no\/such\/folder: no such folder/],
     [["train", "ekg"], /expected one of ecg, cxr, got "ekg"/],
+    [["train", "ecg", "--activity-penalty", "l3:1"], /--activity-penalty.*expected l1:WEIGHT, l2:WEIGHT or target:RATE:WEIGHT/],
+    [["train", "ecg", "--epochs", "1", "--limit", "50", "--activity-penalty", "l1:1", "--activity-penalty-layers", "lif9"], /activity penalty: no spiking layer named "lif9"\n  fix: the network's spiking layers: lif1, lif2, lif3/],
+    [["search", "ecg", "--grid", "lr=1e-3", "--objective", "accuracy@tpu"], /unknown device "tpu"/],
     [["train", "ecg", "--epochs", "0"], /--epochs.*expected a positive integer, got "0"/],
     [["train", "cxr"], /train cxr needs --data DIR/],
     [["train", "ecg", "--model", "transformer"], /unknown ecg model "transformer"/],
@@ -145,7 +148,7 @@ test("issue 27's crashing inputs each get one error line naming the file or opti
     [["train", "ecg", "--epochs", "0x10"], /--epochs.*expected a positive integer, got "0x10"/],
     [["train", "ecg", "--time-steps", "20000"], /--time-steps.*expected a whole number of steps from 1 to 10000, got "20000"/],
     [["energy", "/no/such/run", "--batches", "abc"], /--batches.*expected a positive integer, got "abc"/],
-    [["import", "--help"], /unknown command 'import'/],
+    [["import", path.join(dir, "missing.nir"), "--out", path.join(dir, "imported")], /missing\.nir/],
   ];
   for (const [args, expected] of cases) {
     const r = cli(...args);
@@ -160,8 +163,9 @@ test("issue 27's crashing inputs each get one error line naming the file or opti
 test("train, evaluate, predict, energy and compare work end to end on a small subset of the embedded sample", () => {
   const out = temporaryDir("spikemed-run-");
   const run = path.join(out, "run");
-  const t = cli("train", "ecg", "--epochs", "1", "--limit", "300", "--time-steps", "2", "--out", run, "--records", "208");
+  const t = cli("train", "ecg", "--epochs", "1", "--limit", "300", "--time-steps", "2", "--out", run, "--records", "208", "--activity-penalty", "l1:0.5", "--activity-penalty-layers", "lif1,lif2");
   assert.equal(t.code, 0, t.err);
+  assert.deepEqual(loadRun(run).manifest.model.activityPenalty, { kind: "l1", weight: 0.5, layers: ["lif1", "lif2"] });
   for (const f of ["report.md", "report.json", "run.json", "model.ckpt", "energy.md", "learning-curves.svg"]) assert.ok(fs.existsSync(path.join(run, f)), f);
   assert.match(t.err, /test accuracy \d+\.\d+%/);
   const report = fs.readFileSync(path.join(run, "report.md"), "utf8");
@@ -171,6 +175,9 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   const trainedEnergy = fs.readFileSync(path.join(run, "energy.md"), "utf8");
   assert.ok(trainedEnergy.startsWith(`> ${RESEARCH_NOTICE}\n`), "energy.md starts with the notice");
   assert.match(trainedEnergy, /## Measured on this machine/);
+  // One sentence on whether the spikes save energy opens the section, before its tables.
+  assert.match(trainedEnergy, /## Energy per inference\n\n\*\*(Yes, the spikes save energy|No, the spikes do not save energy|Only the chip saves energy, not the spikes): the SNN costs .* J per inference on loihi, .*x its ANN twin on gpu/);
+  assert.match(report, /## Energy: .*\n\n\*\*(Yes|No|Only the chip)[^\n]*\*\*\n\n\| device \| kind \| joules per inference \| ANN twin joules per inference \|/);
 
   const e = cli("evaluate", run);
   assert.equal(e.code, 0, e.err);
@@ -221,10 +228,13 @@ test("train, evaluate, predict, energy and compare work end to end on a small su
   const svgs = fs.readdirSync(path.join(out, "explain")).filter((f) => f.endsWith(".svg"));
   assert.equal(svgs.length, 4, svgs.join(", "));
 
-  const c = cli("compare", run, run);
+  const plot = path.join(out, "front.svg");
+  const c = cli("compare", run, run, "--plot", plot);
   assert.equal(c.code, 0, c.err);
   assert.ok(c.out.startsWith(`${RESEARCH_NOTICE}\n`), "compare's table comes under the notice");
-  assert.match(c.out, /\|/);
+  assert.match(c.out, /## Accuracy against energy per inference on loihi\n\n\| Run \| accuracy % \| J per inference on loihi \| Pareto front \|[\s\S]*\| run \| \d+\.\d\d \| \d\.\d\de-\d+ \| yes \|/);
+  assert.match(fs.readFileSync(plot, "utf8"), /^<svg[\s\S]*Pareto front/);
+  assert.match(cli("compare", run, "--energy-device", "spinnaker3", "--plot", plot).err, /no run's report estimates energy on spinnaker3/);
 
   // Runs from before beat windows were recorded used 360 Hz, 0.25 s before and 0.46 s after the R peak.
   const manifestFile = path.join(run, "run.json");
@@ -437,6 +447,9 @@ test("--adapt first-minutes: an inter-patient run whose report names the protoco
     [[...common, "--adapt", "weekly"], /--adapt weekly: unknown protocol "weekly"/],
     [["train", "ecg", "--split", "inter", "--model", "snn", "--adapt", "unlabeled"], /model "ecg-snn" has no batch-norm layer/],
     [[...common, "--adapt", "first-minutes", "0"], /--adapt first-minutes 0: expected a positive number of minutes/],
+    [[...common, "--adapt", "local-beats", "0"], /--adapt local-beats 0: expected a positive number of minutes after local-beats/],
+    [[...common, "--adapt", "self-training", "3"], /--adapt self-training 3: self-training reads no labelled minutes and takes no number/],
+    [["train", "ecg", "--split", "inter", "--model", "snn", "--adapt", "self-training"], /--adapt self-training compares beats .* model "ecg-snn" has no measurements through a batch-norm layer/],
   ] as const) {
     const bad = cli(...args);
     assert.equal(bad.code, 1, bad.err);

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 import { Command } from "commander";
-import { checkRecipeStart, experimentOptions, experimentSettings, type ExperimentFlags } from "../../src/cli/train.js";
+import { experimentOptions } from "../../src/cli/experiment-options.js";
+import { checkRecipeStart, experimentSettings, type ExperimentChoices } from "../../src/experiment/index.js";
 
 /** The shared options as the command line parses `args`. */
-function flagsOf(args: string): ExperimentFlags {
+function flagsOf(args: string): ExperimentChoices {
   const command = experimentOptions(new Command("train")).exitOverride().configureOutput({ writeErr: () => undefined });
   command.parse(args.split(" "), { from: "user" });
-  return command.opts() as ExperimentFlags;
+  return command.opts() as ExperimentChoices;
 }
 
 // The options of the README's ResNet rows, as bench/experiments.sh spells them.

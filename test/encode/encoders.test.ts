@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng, tensor } from "../../src/core/index.js";
-import { encode, encodedChannels } from "../../src/encode/index.js";
+import { encode, encodedChannels, encodeStep, type EncoderConfig } from "../../src/encode/index.js";
 
 test("direct encoding keeps the input static (one value standing for every step)", () => {
   const x = tensor([0.2, 0.8], [1, 1, 2]);
@@ -39,4 +39,22 @@ test("delta encoding emits on spikes for rises and off spikes for falls beyond t
   assert.deepEqual(s.x.toArray(), [0, 1, 0, 0, 0, /* off */ 0, 0, 0, 1, 0]);
   assert.equal(encodedChannels({ kind: "delta" }, 3), 6);
   assert.throws(() => encode({ kind: "delta" }, tensor([1, 2], [2]), 3, new Rng(1)), /delta encoder: expects \[batch, channels, length\]/);
+});
+
+test("encodeStep gives each step of encode's output, the rate encoder drawing step by step in encode's order", () => {
+  const x = tensor(Array.from({ length: 2 * 3 * 8 }, (_, i) => (Math.sin(i) + 1) / 2), [2, 3, 8]);
+  const T = 6;
+  const configs: EncoderConfig[] = [{ kind: "direct" }, { kind: "rate", gain: 0.9 }, { kind: "latency" }, { kind: "delta", threshold: 0.1 }];
+  for (const config of configs) {
+    const whole = encode(config, x, T, new Rng(4));
+    const rng = new Rng(4);
+    const stepSize = whole.static ? whole.x.size : whole.x.size / T;
+    for (let t = 0; t < T; t++) {
+      const step = encodeStep(config, x, t, T, rng);
+      assert.deepEqual(step.shape, whole.static ? whole.x.shape : whole.x.shape.slice(1), config.kind);
+      const expected = whole.static ? whole.x.data : whole.x.data.subarray(t * stepSize, (t + 1) * stepSize);
+      assert.deepEqual(Array.from(step.data), Array.from(expected), `${config.kind} step ${t}`);
+    }
+  }
+  assert.throws(() => encodeStep({ kind: "direct" }, x, T, T, new Rng(0)), /step 6 is not one of the 6 time steps/);
 });

@@ -2,7 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   builtinDevices,
+  crossDeviceComparison,
   energyReportSection,
+  spikeSavingSentence,
   formatCount,
   formatSignificant,
   selectDevices,
@@ -116,4 +118,39 @@ test("a network without spiking neurons: spiking devices are priced from its act
   assert.doesNotMatch(conventionalOnly.markdown, /no spiking neurons/);
   const spiking = energyReportSection({ layers, activity, devices: builtinDevices() });
   assert.doesNotMatch(spiking.markdown, /no spiking neurons/);
+});
+
+test("the SNN on spiking hardware against the twin on its cheapest conventional device, and one sentence on whether the spikes save energy", () => {
+  const devices = selectDevices(loadDeviceCatalog(), ["cpu", "loihi", "gpu", "spinnaker"]);
+  const report = energyReportSection({ layers, activity, devices });
+  const comparison = report.comparison!;
+  // The twin: 112 connections and 16 neurons once; cheapest on gpu (128 x 0.3 nJ). The SNN: 160 synops, 64 updates.
+  const loihiSnn = 160 * 27.1e-12 + 64 * 81e-12;
+  const loihiTwin = 112 * 27.1e-12 + 16 * 81e-12;
+  const cross = crossDeviceComparison(comparison)!;
+  assert.equal(cross.twinDevice, "gpu");
+  assert.ok(Math.abs(cross.twinJoules - 128 * 0.3e-9) < 1e-18);
+  assert.deepEqual(cross.rows.map((r) => r.device), ["loihi", "spinnaker"]);
+  assert.ok(Math.abs(cross.rows[0].sameDeviceRatio - loihiSnn / loihiTwin) < 1e-9);
+  // 9.52e-9 J against 3.84e-8 J: cheaper than the twin's best, though 2.2x the twin's work on loihi's own prices.
+  const sentence = spikeSavingSentence(comparison);
+  assert.equal(sentence, `Only the chip saves energy, not the spikes: the SNN costs ${formatSignificant(loihiSnn)} J per inference on loihi, ` +
+    `${formatSignificant(loihiSnn / (128 * 0.3e-9))}x its ANN twin on gpu (${formatSignificant(128 * 0.3e-9)} J, the twin's cheapest conventional device), ` +
+    `but on loihi's own prices the SNN costs ${formatSignificant(loihiSnn / loihiTwin)}x the twin: its spikes and neuron updates are more operations than the twin's multiply-adds.`);
+  // The sentence opens the section, before the tables.
+  assert.ok(report.markdown.indexOf(sentence) < report.markdown.indexOf("### Totals per device"));
+  const row = tableRow(report.markdown.split("### SNN on spiking hardware")[1], "loihi");
+  assert.deepEqual(row.slice(1, 4), [formatSignificant(loihiSnn), formatSignificant(128 * 0.3e-9), `${formatSignificant(loihiSnn / (128 * 0.3e-9))}x (saves)`]);
+
+  // Sparse enough to save work on loihi's own prices too; then so dense that even loihi costs more than the twin on gpu.
+  const sparse = compareRates(0.01);
+  assert.match(spikeSavingSentence(sparse), /^Yes, the spikes save energy: .* so the spikes save work as well as the chip\.$/);
+  const dense = { devices: sparse.devices, totals: { energy: { gpu: { ann: 1e-9, snn: 2e-9 }, loihi: { ann: 1e-9, snn: 5e-9 } } } };
+  assert.match(spikeSavingSentence(dense), /^No, the spikes do not save energy: the SNN costs 5\.00e-9 J per inference on loihi, 5x its ANN twin on gpu/);
+  assert.match(spikeSavingSentence({ devices: selectDevices(loadDeviceCatalog(), ["loihi"]), totals: { energy: { loihi: { ann: 1, snn: 1 } } } }), /needs at least one spiking and one conventional device/);
+
+  function compareRates(rate: number) {
+    const quiet = { ...activity, inputRates: { conv: rate, "lif|1": rate, fc: rate }, timesteps: 1 };
+    return energyReportSection({ layers, activity: quiet, devices: selectDevices(loadDeviceCatalog(), ["gpu", "loihi"]) }).comparison!;
+  }
 });

@@ -19,8 +19,8 @@ test("append-features: the dense layer reads the signal, then the features, by h
   assert.deepEqual(dense.weight.shape, [2, 5]);
   dense.weight.data.set([1, 0, 0, 10, 0, /* row 2 */ 0, 1, 0, 0, 100]);
   dense.bias!.data.set([0.5, -0.5]);
-  // Two samples as flat rows: 3 signal values, then 2 features.
-  const out = net.forward(tensor([1, 2, 3, 0.1, 0.2, /* */ 4, 5, 6, 1, 2], [2, 5]), ctx).toArray();
+  // Two samples: 3 signal values each, and 2 features each beside them.
+  const out = net.forward({ signal: tensor([1, 2, 3, /* */ 4, 5, 6], [2, 1, 3]), features: tensor([0.1, 0.2, /* */ 1, 2], [2, 2]) }, ctx).toArray();
   const expected = [1 + 10 * 0.1 + 0.5, 2 + 100 * 0.2 - 0.5, 4 + 10 * 1 + 0.5, 5 + 100 * 2 - 0.5];
   out.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${out} vs ${expected}`));
 });
@@ -40,17 +40,22 @@ test("append-features repeats the features at every time step of a spiking signa
   }
 });
 
-test("a model without features reads only the signal part of rows that carry features", () => {
+test("a model without features reads only the signal of a batch that carries features", () => {
   const net = buildNetwork(linearModel(), 3);
   const shaped = net.forward(tensor([1, 2, 3], [1, 1, 3]), ctx).toArray();
-  const withFeatures = net.forward(tensor([1, 2, 3, 9, 9], [1, 5]), ctx).toArray();
+  const withFeatures = net.forward({ signal: tensor([1, 2, 3], [1, 1, 3]), features: tensor([9, 9], [1, 2]) }, ctx).toArray();
+  const flat = net.forward({ signal: tensor([1, 2, 3], [1, 3]) }, ctx).toArray();
   assert.deepEqual(withFeatures, shaped);
+  assert.deepEqual(flat, shaped);
 });
 
 test("missing or miscounted features are named errors, not wrong answers", () => {
   const net = buildNetwork(linearModel(["rr", "amp"]), 1);
   assert.throws(() => net.forward(tensor([1, 2, 3], [1, 1, 3]), ctx), (e: unknown) => e instanceof SpikemedError && /2 features per sample \(rr, amp\)/.test(e.message));
-  assert.throws(() => net.forward(tensor([1, 2, 3, 4], [1, 4]), ctx), (e: unknown) => e instanceof SpikemedError && /then 2 features/.test(e.message));
+  assert.throws(() => net.forward({ signal: tensor([1, 2, 3], [1, 1, 3]), features: tensor([4], [1, 1]) }, ctx),
+    (e: unknown) => e instanceof SpikemedError && /features \[1, 1\] do not fit the model: it takes 2 features per sample/.test(e.message));
+  assert.throws(() => net.forward({ signal: tensor([1, 2, 3, 4], [1, 4]), features: tensor([4, 5], [1, 2]) }, ctx),
+    (e: unknown) => e instanceof SpikemedError && /input \[4\] per sample does not fit the model: it takes \[1, 3\]/.test(e.message));
   assert.throws(() => buildNetwork({ ...linearModel(), layers: [{ type: "flatten" }, { type: "append-features" }, { type: "dense", units: 2 }] }, 1),
     (e: unknown) => e instanceof SpikemedError && /declares no features/.test(e.message));
 });
@@ -62,7 +67,7 @@ test("features layer: the network reads only the features, by hand, whatever the
   assert.deepEqual(dense.weight.shape, [2, 2]);
   dense.weight.data.set([1, 2, /* row 2 */ -3, 4]);
   dense.bias!.data.set([0.5, 0]);
-  const out = net.forward(tensor([1, 2, 3, 0.1, 0.2, /* */ 40, 50, 60, 1, 2], [2, 5]), ctx).toArray();
+  const out = net.forward({ signal: tensor([1, 2, 3, /* */ 40, 50, 60], [2, 1, 3]), features: tensor([0.1, 0.2, /* */ 1, 2], [2, 2]) }, ctx).toArray();
   const expected = [0.1 + 0.4 + 0.5, -0.3 + 0.8, 1 + 4 + 0.5, -3 + 8];
   out.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${out} vs ${expected}`));
   assert.throws(() => buildNetwork({ ...config, features: undefined }, 1), (e: unknown) => e instanceof SpikemedError && /declares no features to read/.test(e.message));

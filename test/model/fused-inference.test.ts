@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as core from "../../src/core/index.js";
 import { backward, noGrad, Rng, tensor, tidy, type Tensor } from "../../src/core/index.js";
-import { buildNetwork, ecgSnn, Leaky, Pool, type ModelConfig, type Network } from "../../src/model/index.js";
+import { buildNetwork, ecgSnn, foldedPoolWidth, Leaky, Pool, type Batch, type ModelConfig, type Network } from "../../src/model/index.js";
 import { countKernelCalls, sampleBeatBatch, useFastBackend } from "./helpers.js";
 
 useFastBackend();
@@ -20,7 +20,7 @@ interface Pass { output: Float32Array; activity: string; calls: Record<Kernel, n
  * One inference pass: fused (the default), or layer by layer (a recording asks for the membranes,
  * which turns every fusion off). The activity is measured from a reset.
  */
-function infer(net: Network, x: Tensor, layerByLayer: boolean): Pass {
+function infer(net: Network, x: Batch | Tensor, layerByLayer: boolean): Pass {
   net.resetActivity();
   let output = new Float32Array(0);
   const calls = countCalls(() => noGrad(() => tidy(() => {
@@ -82,6 +82,23 @@ test("fusions that fit and those that do not give the layer-by-layer results, pa
   }
 });
 
+test("synaptic neurons fire spikes only at inference, a max-pool folded, to the layer-by-layer outputs and activity", () => {
+  const net = buildNetwork({
+    name: "synaptic", description: "", inputShape: [2, 24], classes: 3, timeSteps: 6, encoder: { kind: "direct" }, readout: "mean",
+    layers: [
+      { type: "conv1d", filters: 8, kernel: 3, padding: 1 }, { type: "synaptic", alpha: 0.6, beta: 0.8, threshold: 0.5 }, { type: "maxpool", kernel: 2 },
+      { type: "flatten" }, { type: "dense", units: 3 },
+    ],
+  }, 5);
+  const rng = new Rng(12);
+  const x = tensor(Array.from({ length: 10 * 2 * 24 }, () => 2 * rng.normal()), [10, 2, 24]);
+  const fused = infer(net, x, false), layered = infer(net, x, true);
+  assertSamePass(fused, layered);
+  // The synapse keeps its trace (it is the membrane's current); the membrane fires and pools in one pass.
+  assert.deepEqual(fused.calls, { lifForward: 1, lifInference: 1, sparseConvLif: 0 });
+  assert.ok((JSON.parse(fused.activity) as [string, { rate: number }][])[0][1].rate > 0, "the neurons spike");
+});
+
 test("training runs the LIF kernel that keeps the membranes, never the inference ones", () => {
   const net = buildNetwork(ecgSnn(4, { morphologyOnly: true }), 2);
   const rng = new Rng(9);
@@ -93,7 +110,6 @@ test("training runs the LIF kernel that keeps the membranes, never the inference
 });
 
 test("a padded max-pool is not folded into the LIF before it (its windows do not tile the length)", () => {
-  const lif = new Leaky("lif");
-  assert.equal(lif.foldedPoolWidth(new Pool("pool", "max", 1, 2), [4, 30]), 2);
-  assert.equal(lif.foldedPoolWidth(new Pool("pool", "max", 1, 2, 2, 1), [4, 30]), 1);
+  assert.equal(foldedPoolWidth(new Pool("pool", "max", 1, 2), [4, 30]), 2);
+  assert.equal(foldedPoolWidth(new Pool("pool", "max", 1, 2, 2, 1), [4, 30]), 1);
 });

@@ -1,9 +1,9 @@
 import { after, before } from "node:test";
-import { getBackend, setBackend, type Backend, type Tensor } from "../../src/core/index.js";
+import { getBackend, setBackend, type Backend } from "../../src/core/index.js";
 import { createWasmBackend, type WasmBackend } from "../../src/core/backends/wasm/index.js";
 import { loadBeatDataset } from "../../src/data/ecg/dataset.js";
 import { beatData } from "../../src/experiment/index.js";
-import { ecgSnn } from "../../src/model/index.js";
+import { ecgSnn, type Batch } from "../../src/model/index.js";
 import { inputBatch } from "../../src/train/index.js";
 
 /** Makes the 2-thread WebAssembly backend the active one while this test file runs. */
@@ -53,7 +53,7 @@ export function countKernelCalls<K extends KernelName>(kernels: readonly K[], fn
   return calls;
 }
 
-/** The first n beats of the embedded MIT-BIH sample as one input batch of the ECG network (window, then features). */
-export function sampleBeatBatch(n: number): Tensor {
+/** The first n beats of the embedded MIT-BIH sample as one input batch of the ECG network (windows, and features beside them). */
+export function sampleBeatBatch(n: number): Batch {
   return inputBatch(beatData(loadBeatDataset({ useCache: false }), ecgSnn().features), Int32Array.from({ length: n }, (_, i) => i));
 }

@@ -47,7 +47,7 @@ test("training the silent network reports the warning in the run's result", asyn
   const x = images(8, 4);
   const data: ClassificationData = {
     classNames: ["covid", "non_covid"], inputShape: [1, SIZE, SIZE], labels: Uint8Array.from([0, 1, 0, 1, 0, 1, 0, 1]),
-    fill: (idx, out) => Array.from(idx).forEach((i, r) => out.set(x.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE), r * SIZE * SIZE)),
+    fill: (idx, out) => Array.from(idx).forEach((i, r) => out.signal.set(x.subarray(i * SIZE * SIZE, (i + 1) * SIZE * SIZE), r * SIZE * SIZE)),
   };
   const all = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "spikemed-silent-"));

@@ -22,7 +22,7 @@ function toyData(n: number, seed: number): ClassificationData {
   }
   return {
     classNames: ["left", "right"], inputShape: [1, L], labels,
-    fill: (indices, out) => Array.from(indices).forEach((idx, r) => out.set(x.subarray(idx * L, (idx + 1) * L), r * L)),
+    fill: (indices, out) => Array.from(indices).forEach((idx, r) => out.signal.set(x.subarray(idx * L, (idx + 1) * L), r * L)),
   };
 }
 
@@ -51,7 +51,7 @@ test("a network that gives every validation sample one class is warned about, na
   // Inputs that carry nothing, 90% of them "left": the best a network can do is the prior.
   const n = 80;
   const labels = Uint8Array.from({ length: n }, (_, i) => (i % 10 === 9 ? 1 : 0));
-  const blank: ClassificationData = { classNames: ["left", "right"], inputShape: [1, 16], labels, fill: (indices, out) => out.fill(0, 0, indices.length * 16) };
+  const blank: ClassificationData = { classNames: ["left", "right"], inputShape: [1, 16], labels, fill: (indices, out) => out.signal.fill(0, 0, indices.length * 16) };
   const result = await train(buildNetwork(model, 1), blank, { train: range(0, 60), val: range(60, 80) }, options(tmp(), 3));
   const collapse = result.warnings.filter((w) => /predicts left for every one of the 20 validation samples/.test(w));
   assert.equal(collapse.length, 2, result.warnings.join("\n"));
@@ -64,7 +64,7 @@ test("a network that gives every validation sample a rare class is told that cla
   // The same blank inputs, the rare class weighted 1,000 times: the weighted loss is least when every answer is "right".
   const n = 80;
   const labels = Uint8Array.from({ length: n }, (_, i) => (i % 10 === 9 ? 1 : 0));
-  const blank: ClassificationData = { classNames: ["left", "right"], inputShape: [1, 16], labels, fill: (indices, out) => out.fill(0, 0, indices.length * 16) };
+  const blank: ClassificationData = { classNames: ["left", "right"], inputShape: [1, 16], labels, fill: (indices, out) => out.signal.fill(0, 0, indices.length * 16) };
   const result = await train(buildNetwork(model, 1), blank, { train: range(0, 60), val: range(60, 80) }, { ...options(tmp(), 3), classWeights: [1, 1000] });
   const collapse = result.warnings.filter((w) => /predicts right for every one of the 20 validation samples/.test(w));
   assert.equal(collapse.length, 2, result.warnings.join("\n"));

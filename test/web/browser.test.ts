@@ -36,10 +36,11 @@ interface PageResult {
 }
 
 /** What a page computes, computed here on `backend`: probabilities and every parameter's gradient. */
-function expected(network: Network, x: Float32Array, size: number) {
-  const probabilities = Array.from(network.predict(tensor(x, [BEATS, size])).data);
+function expected(network: Network, input: { signal: Float32Array; features: Float32Array }) {
+  const batch = () => ({ signal: tensor(input.signal, [BEATS, input.signal.length / BEATS]), features: tensor(input.features, [BEATS, input.features.length / BEATS]) });
+  const probabilities = Array.from(network.predict(batch()).data);
   for (const p of network.parameters()) p.tensor.grad?.fill(0);
-  backward(crossEntropy(network.forward(tensor(x, [BEATS, size]), { training: false, rng: new Rng(0) }), labels));
+  backward(crossEntropy(network.forward(batch(), { training: false, rng: new Rng(0) }), labels));
   return { probabilities, grads: network.parameters().map((p) => Array.from(p.tensor.grad!)) };
 }
 
@@ -47,10 +48,11 @@ function expected(network: Network, x: Float32Array, size: number) {
 const computeScript = `
 async function compute(web) {
   const { network, manifest } = await web.fetchRun("/run");
-  const x = new Float32Array(await (await fetch("/input.f32")).arrayBuffer());
-  const rows = ${BEATS}, size = x.length / rows;
-  const probabilities = Array.from(network.predict(web.tensor(x, [rows, size])).data);
-  const logits = network.forward(web.tensor(x, [rows, size]), { training: false, rng: new web.Rng(0) });
+  const values = async (part) => new Float32Array(await (await fetch("/" + part + ".f32")).arrayBuffer());
+  const signal = await values("signal"), features = await values("features"), rows = ${BEATS};
+  const batch = () => ({ signal: web.tensor(signal, [rows, signal.length / rows]), features: web.tensor(features, [rows, features.length / rows]) });
+  const probabilities = Array.from(network.predict(batch()).data);
+  const logits = network.forward(batch(), { training: false, rng: new web.Rng(0) });
   web.backward(web.crossEntropy(logits, ${JSON.stringify(labels)}));
   return { network, manifest, probabilities, grads: network.parameters().map((p) => Array.from(p.tensor.grad)) };
 }`;
@@ -97,8 +99,7 @@ const TYPES: Record<string, string> = { ".js": "text/javascript", ".wasm": "appl
 let server: http.Server;
 let origin = "";
 let runDir = "";
-let input: Float32Array;
-let size = 0;
+let input: { signal: Float32Array; features: Float32Array };
 let network: Network;
 let manifest: RunManifest;
 let waiting: ((result: PageResult) => void) | null = null;
@@ -118,8 +119,7 @@ before(async () => {
   const bytes = readFileSync(checkpoint);
   writeFileSync(checkpoint, bytes.subarray(0, bytes.length - 100));
   const batch = sampleBeatBatch(BEATS);
-  input = batch.data.slice();
-  size = input.length / BEATS;
+  input = { signal: batch.signal.data.slice(), features: batch.features!.data.slice() };
 
   server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -141,9 +141,10 @@ before(async () => {
       res.end(page ? `<!doctype html><script type="module">${pageScript}</script>` : workerScript);
       return;
     }
-    if (url.pathname === "/input.f32") {
+    if (url.pathname === "/signal.f32" || url.pathname === "/features.f32") {
+      const values = url.pathname === "/signal.f32" ? input.signal : input.features;
       res.writeHead(200, headers);
-      res.end(Buffer.from(input.buffer, input.byteOffset, input.byteLength));
+      res.end(Buffer.from(values.buffer, values.byteOffset, values.byteLength));
       return;
     }
     const base = /^\/(bad)?run\//.test(url.pathname) ? runDir : root;
@@ -190,7 +191,7 @@ test("a cross-origin isolated page runs a saved run on the WebAssembly kernels e
   assert.equal(result.backend, "wasm", result.backendError);
   const wasm: WasmBackend = await createWasmBackend({ threads: 1 });
   try {
-    const node = onBackend(wasm, () => expected(network, input, size));
+    const node = onBackend(wasm, () => expected(network, input));
     assert.deepEqual(result.probabilities, node.probabilities);
     assert.equal(result.grads!.length, node.grads.length);
     result.grads!.forEach((g, i) => assert.deepEqual(g, node.grads[i], `gradient of ${network.parameters()[i].name}`));
@@ -215,6 +216,6 @@ test("a page that is not cross-origin isolated gets a clear error from the kerne
   assert.equal(result.error, undefined, result.error);
   assert.equal(result.backend, "reference");
   assert.match(result.backendError ?? "", /cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin/s);
-  const node = expected(network, input, size); // the reference backend is the default one
+  const node = expected(network, input); // the reference backend is the default one
   assert.deepEqual(result.probabilities, node.probabilities);
 });

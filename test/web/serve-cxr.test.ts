@@ -9,10 +9,10 @@ import { startServer } from "../../src/cli/serve.js";
 import { createWasmBackend } from "../../src/core/backends/wasm/index.js";
 import { Rng } from "../../src/core/index.js";
 import { decodeImageFileToBytes } from "../../src/data/cxr/index.js";
-import { predictImageBytes, saveRun, type RunManifest } from "../../src/experiment/index.js";
-import { buildNetwork, cxrCnn } from "../../src/model/index.js";
+import { predictImageBytes, saveRun } from "../../src/experiment/index.js";
 import { onBackend } from "../model/helpers.js";
 import { browserMissing, HeadlessPage } from "./chromium.js";
+import { untrainedCxrRun } from "./serve-load.js";
 import { HAVE_SHARED_CXR, SHARED_CXR } from "../data/cxr/paths.js";
 
 // `spikemed serve` with a chest X-ray run: the browser decodes PNG and JPEG files itself
@@ -23,14 +23,7 @@ let dir = "";
 let images = "";
 let server: http.Server;
 let url = "";
-// The ReLU twin: an untrained SNN barely spikes, so its output would not show a wrong pixel.
-const model = cxrCnn();
-const SIZE = model.inputShape[1];
-const manifest: RunManifest = {
-  format: "spikemed-run", version: 1, task: "cxr", model, classNames: ["covid", "non_covid"],
-  data: { task: "cxr", dataDir: "xrays", protocol: "mixed", seed: 1, imageSize: SIZE, onBadFile: "skip" }, train: {}, seed: 3, createdAt: new Date(0).toISOString(),
-};
-const network = buildNetwork(model, 3);
+const { manifest, network, size: SIZE } = untrainedCxrRun();
 
 /** Smooth structure plus noise, so resampling and rounding are exercised on every pixel. */
 function samples(width: number, height: number, channels: number, seed: number): Buffer {
@@ -77,6 +70,10 @@ test("serve offers an X-ray run's page the PNG and JPEG files of --data, and non
   const bare = await startServer(join(dir, "run"), { port: 0 });
   try {
     assert.deepEqual(await (await fetch(`${bare.url}data/inputs.json`)).json(), []);
+    // The DICOM reader the page loads: the package's own bundle, for X-ray runs only (serve-refusals.test.ts: not for an ECG run).
+    const bundle = await fetch(`${bare.url}vendor/dicom-parser.js`);
+    assert.equal(bundle.status, 200);
+    assert.match(await bundle.text(), /^\/\*! dicom-parser/);
     assert.equal((await fetch(`${bare.url}data/100.hea`)).status, 404);
   } finally {
     bare.server.close();
@@ -122,7 +119,7 @@ test("the browser decodes images to the pixels sharp gives in Node", { skip: bro
     assert.ok(differ.length <= node.length / 100, `${differ.length} of ${node.length} colour pixels differ by 1`);
     assert.match(decoded["broken.png"] as string, /^broken\.png: not an image this browser can decode/);
     await assert.rejects(decodeImageFileToBytes(join(images, "broken.png"), { size: SIZE }), /broken\.png: not a decodable image/);
-    assert.match(decoded.dicom as string, /^scan\.dcm: DICOM is read by `spikemed predict` in Node, not in a browser/);
+    assert.match(decoded.dicom as string, /^scan\.dcm: DICOM needs the dicom-parser package, which this page did not load/);
   } finally {
     await page.close();
   }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_BEAT_WINDOW, sampleDataDir } from "../../src/data/ecg/index.js";
 import { saveRun, type RunManifest } from "../../src/experiment/index.js";
-import { buildNetwork, ecgSnn } from "../../src/model/index.js";
+import { buildNetwork, cxrCnn, ecgSnn } from "../../src/model/index.js";
 
 const main = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -25,6 +25,20 @@ export function writeEcgRun(dir: string): string {
   };
   saveRun(dir, manifest, buildNetwork(model, 5));
   return dir;
+}
+
+/**
+ * An untrained chest X-ray run: the ReLU twin of the SNN, as an untrained SNN barely spikes and
+ * its output (and occlusion map) would not show a wrong pixel.
+ */
+export function untrainedCxrRun() {
+  const model = cxrCnn();
+  const size = model.inputShape[1];
+  const manifest: RunManifest = {
+    format: "spikemed-run", version: 1, task: "cxr", model, classNames: ["covid", "non_covid"],
+    data: { task: "cxr", dataDir: "xrays", protocol: "mixed", seed: 1, imageSize: size, onBadFile: "skip" }, train: {}, seed: 3, createdAt: new Date(0).toISOString(),
+  };
+  return { manifest, network: buildNetwork(model, 3), size };
 }
 
 /** The secret a file outside the data folder holds; no answer may contain it. */

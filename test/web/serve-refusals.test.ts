@@ -83,7 +83,7 @@ test("a listed file whose real path leaves --data is refused: symbolic links out
 });
 
 test("only the compiled modules the page loads are served from dist", async () => {
-  for (const target of ["/dist/src/cli/main.js", "/dist/src/cli/serve.js", "/dist/src/../../package.json", "/dist/src/web/index.d.ts", "/dist/src/web/page.js.map", "/package.json"]) {
+  for (const target of ["/dist/src/cli/main.js", "/dist/src/cli/serve.js", "/dist/src/../../package.json", "/dist/src/web/index.d.ts", "/dist/src/web/page.js.map", "/package.json", "/vendor/dicom-parser.js"]) {
     await refused({ target }, 404, /not one of the page's files/);
   }
   // Independent of the server's own reading of imports: TypeScript's parser lists each module's

@@ -1,7 +1,7 @@
 import { getBackend, type LifSpec, type ResetMode, type SurrogateSpec } from "../backend.js";
 import { assertNotRecording, record } from "../autograd.js";
 import { SpikemedError } from "../errors.js";
-import { surrogateDerivative } from "../backends/reference/neurons.js";
+import { surrogateDerivative } from "../surrogate.js";
 import { allocate, shapeString, sizeOf, Tensor, type Shape } from "../tensor.js";
 
 export interface LifOptions {
@@ -144,10 +144,10 @@ export function allocateSpikes(op: string, spec: LifSpec, stepShape: Shape, pool
 /**
  * KerasSpiking's spiking activation with ReLU over time, x [T, ...] -> y [T, ...]: each step adds
  * relu(x) * dt to a voltage and emits floor(voltage) spikes of height 1/dt. The gradient is ReLU's
- * (spiking-aware training). `voltage` holds the initial voltages (one per feature of a step) and
- * is not modified.
+ * (spiking-aware training). `initialVoltage` holds the initial voltages (one per feature of a
+ * step) and is not modified; `finalVoltage`, when given, receives the voltages after the last step.
  */
-export function spikingRelu(x: Tensor, dt: number, initialVoltage: Float32Array): Tensor {
+export function spikingRelu(x: Tensor, dt: number, initialVoltage: Float32Array, finalVoltage?: Float32Array): Tensor {
   if (!(dt > 0)) throw new SpikemedError(`spikingRelu: dt must be positive, got ${dt}`);
   const T = x.shape[0];
   const N = x.size / T;
@@ -159,6 +159,7 @@ export function spikingRelu(x: Tensor, dt: number, initialVoltage: Float32Array)
   voltage.data.set(initialVoltage);
   const out = new Tensor(x.shape, allocate("spikingRelu", x.shape));
   backend.spikingReluForward(x.data, T, N, dt, voltage.data, out.data);
+  finalVoltage?.set(voltage.data);
   voltage.dispose();
   return record(out, "spikingRelu", [x], (g) => {
     const dx = backend.alloc(x.size, false);

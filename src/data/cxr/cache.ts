@@ -6,9 +6,10 @@
  * a concurrent run never leaves a half-written cache behind.
  * Layout: 8-byte magic, uint32 LE header length, JSON header, then count*S*S pixel bytes.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { writeFileAtomic } from "../atomic-file.js";
 import { moduleFolderFingerprint } from "../cache.js";
 import { decoderVersions } from "./decode.js";
 import type { DicomWindow } from "./dicom.js";
@@ -80,7 +81,7 @@ export function readCache(file: string, key: string): { header: CachedHeader; pi
   return { header, pixels: new Uint8Array(buffer.buffer, buffer.byteOffset + 12 + headerLength, pixelBytes) };
 }
 
-/** Writes atomically (temporary file + rename). */
+/** Writes atomically (writeFileAtomic). */
 export function writeCache(file: string, header: CachedHeader, pixels: Uint8Array): void {
   const dir = resolve(file, "..");
   mkdirSync(dir, { recursive: true });
@@ -88,13 +89,5 @@ export function writeCache(file: string, header: CachedHeader, pixels: Uint8Arra
   const prefix = Buffer.alloc(12);
   prefix.write(MAGIC, 0, "latin1");
   prefix.writeUInt32LE(headerBytes.length, 8);
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    writeFileSync(temp, Buffer.concat([prefix, headerBytes]));
-    writeFileSync(temp, pixels, { flag: "a" });
-    renameSync(temp, file);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw err;
-  }
+  writeFileAtomic(file, [prefix, headerBytes, pixels]);
 }

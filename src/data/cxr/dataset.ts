@@ -100,7 +100,8 @@ export async function loadCxrImages(input: string | CxrIndex, options: LoadOptio
       writeCache(cacheFile, header, pixels);
       writtenCache = cacheFile;
     } catch (err) {
-      warn(`could not write the image cache ${cacheFile} (${errorText(err)}); the next run will decode again`);
+      // The error's first line names the file and the reason; the writer's fix line does not fit a warning.
+      warn(`could not write the image cache (${errorText(err).split("\n")[0]}); the next run will decode again`);
     }
   }
   const images = fromHeader(index, header, pixels, writtenCache);

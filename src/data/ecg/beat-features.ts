@@ -7,6 +7,7 @@
  * (de Chazal et al. 2004 onwards) adds to make that possible.
  */
 import { SpikemedError } from "../../core/errors.js";
+import { median } from "../../core/stats.js";
 import { RR_FAMILY_NAMES, SHAPE_FAMILY_NAMES } from "./beat-families.js";
 import type { BeatShapes } from "./beat-shape.js";
 
@@ -108,14 +109,6 @@ function mean(values: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i];
   return values.length > 0 ? sum / values.length : Number.NaN;
-}
-
-/** Median of the values (NaN for none); the values are not reordered. */
-export function median(values: ArrayLike<number>): number {
-  const sorted = Float64Array.from(values).sort();
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
 /** The shape measurements in the order of their columns, first lead and second alike. */

@@ -5,7 +5,7 @@
  * and a normal one is not, whatever the patient. The median beat needs no labels, so unannotated
  * records get it too; it is the record's dominant beat, whatever its class.
  */
-import { median } from "./beat-features.js";
+import { median } from "../../core/stats.js";
 
 /** Seconds around the R peak compared with the median beat: P wave, QRS and T wave. */
 export const SHAPE_SPAN_BEFORE_S = 0.25;

@@ -11,7 +11,7 @@ import { removeBaselineWander, resample } from "./filters.js";
 import { detectRPeaks, type RPeakOptions } from "./rpeaks.js";
 import { annotationSymbol } from "./wfdb-annotation.js";
 import type { WfdbRecord } from "./wfdb-files.js";
-import { denoiseMinimumLength, waveletDenoise, type WaveletDenoiseOptions } from "./wavelet.js";
+import { denoiseMinimumLength, waveletDenoise, type WaveletDenoiseSettings } from "./wavelet.js";
 
 export const AAMI_CLASSES = ["N", "S", "V", "F", "Q"] as const;
 export type AamiClass = (typeof AAMI_CLASSES)[number];
@@ -44,12 +44,12 @@ export interface PreprocessOptions {
    * records, like MIT-BIH's V1, V2, V4 and V5). The first gives the R peaks and the features.
    */
   leads?: readonly (string | number)[];
-  /** Rate all signals are resampled to before windowing; default 120 Hz. */
-  targetFrequency?: number;
+  /** Rate all signals are resampled to before windowing, in Hz; default DEFAULT_SAMPLE_RATE. */
+  sampleRate?: number;
   /** Remove baseline wander with 200 ms + 600 ms median filters; default true. */
   baselineRemoval?: boolean;
   /** Wavelet denoising (default true = db6, 6 levels, soft universal threshold); false to skip. */
-  denoise?: boolean | WaveletDenoiseOptions;
+  denoise?: boolean | WaveletDenoiseSettings;
 }
 
 export interface WindowOptions {
@@ -68,7 +68,13 @@ export interface WindowOptions {
  */
 export const DEFAULT_WINDOW_BEFORE = 120;
 export const DEFAULT_WINDOW_AFTER = 136;
-export const DEFAULT_TARGET_FREQUENCY = 120;
+/** The rate ECG signals are resampled to before windowing, in Hz, unless a run asks for another (--sample-rate). */
+export const DEFAULT_SAMPLE_RATE = 120;
+
+/** The rate signals are resampled to under `options`. */
+export function sampleRateOf(options: { sampleRate?: number }): number {
+  return options.sampleRate ?? DEFAULT_SAMPLE_RATE;
+}
 /** Rate the R-peak detector runs at (the one it was tuned and measured at). */
 const DETECTION_FREQUENCY = 360;
 
@@ -79,7 +85,7 @@ export interface BeatWindow {
   after: number;
 }
 
-export const DEFAULT_BEAT_WINDOW: BeatWindow = { sampleRate: DEFAULT_TARGET_FREQUENCY, before: DEFAULT_WINDOW_BEFORE, after: DEFAULT_WINDOW_AFTER };
+export const DEFAULT_BEAT_WINDOW: BeatWindow = { sampleRate: DEFAULT_SAMPLE_RATE, before: DEFAULT_WINDOW_BEFORE, after: DEFAULT_WINDOW_AFTER };
 
 /**
  * Sampling rates an ECG is read at, the record's own and the windows' alike: below 50 Hz a QRS
@@ -95,7 +101,7 @@ export function inEcgRateRange(rate: number): boolean {
 /** A window from seconds before and after the R peak at a sampling rate (rounded to whole samples). */
 export function beatWindowFromSeconds(sampleRate: number, secondsBefore: number, secondsAfter: number): BeatWindow {
   if (!inEcgRateRange(sampleRate)) {
-    throw new SpikemedError(`beat windows at ${sampleRate} Hz: the rate must be from ${ECG_RATE_RANGE.min} to ${ECG_RATE_RANGE.max} Hz`, `e.g. ${DEFAULT_TARGET_FREQUENCY} (the default) or 360`);
+    throw new SpikemedError(`beat windows at ${sampleRate} Hz: the rate must be from ${ECG_RATE_RANGE.min} to ${ECG_RATE_RANGE.max} Hz`, `e.g. ${DEFAULT_SAMPLE_RATE} (the default) or 360`);
   }
   const window = { sampleRate, before: Math.round(secondsBefore * sampleRate), after: Math.round(secondsAfter * sampleRate) };
   if (window.before < 0 || window.after < 1) {
@@ -105,8 +111,8 @@ export function beatWindowFromSeconds(sampleRate: number, secondsBefore: number,
   return window;
 }
 
-export function beatWindowOptions(window: BeatWindow = DEFAULT_BEAT_WINDOW): Pick<PreprocessOptions, "targetFrequency"> & WindowOptions {
-  return { targetFrequency: window.sampleRate, windowBefore: window.before, windowAfter: window.after };
+export function beatWindowOptions(window: BeatWindow = DEFAULT_BEAT_WINDOW): Pick<PreprocessOptions, "sampleRate"> & WindowOptions {
+  return { sampleRate: window.sampleRate, windowBefore: window.before, windowAfter: window.after };
 }
 
 export function describeBeatWindow(window: BeatWindow = DEFAULT_BEAT_WINDOW): string {
@@ -115,26 +121,26 @@ export function describeBeatWindow(window: BeatWindow = DEFAULT_BEAT_WINDOW): st
 }
 
 /** Index of the requested lead in a record; throws naming the record when it is absent. */
-export function resolveLead(record: WfdbRecord, lead: string | number = "MLII"): number {
+export function resolveLead(record: Pick<WfdbRecord, "name" | "signalNames">, lead: string | number = "MLII"): number {
   if (typeof lead === "number") {
-    if (!Number.isInteger(lead) || lead < 0 || lead >= record.physical.length) {
-      throw new SpikemedError(`record ${record.name}: lead ${lead} does not exist (the record has ${record.physical.length} signals)`);
+    if (!Number.isInteger(lead) || lead < 0 || lead >= record.signalNames.length) {
+      throw new SpikemedError(`record ${record.name}: lead ${lead} does not exist (the record has ${record.signalNames.length} signals)`);
     }
     return lead;
   }
   const index = record.signalNames.indexOf(lead);
   if (index >= 0) return index;
-  if (lead === "MLII" && record.physical.length > 0) return 0;
+  if (lead === "MLII" && record.signalNames.length > 0) return 0;
   throw new SpikemedError(`record ${record.name}: no signal named "${lead}" (signals: ${record.signalNames.join(", ")})`);
 }
 
 /** Indices of the signals `options` asks for (`leads`, else `lead`), each chosen once; the first is where R peaks and features are measured. */
-export function resolveLeads(record: WfdbRecord, options: Pick<PreprocessOptions, "lead" | "leads"> = {}): number[] {
+export function resolveLeads(record: Pick<WfdbRecord, "name" | "signalNames">, options: Pick<PreprocessOptions, "lead" | "leads"> = {}): number[] {
   const wanted = options.leads ?? [options.lead ?? "MLII"];
   if (wanted.length === 0) throw new SpikemedError(`record ${record.name}: no leads asked for`, "name at least one lead, e.g. MLII");
   const chosen: number[] = [];
   for (const lead of wanted) {
-    const index = lead === "next" ? record.physical.findIndex((_, i) => !chosen.includes(i)) : resolveLead(record, lead);
+    const index = lead === "next" ? record.signalNames.findIndex((_, i) => !chosen.includes(i)) : resolveLead(record, lead);
     if (index < 0) throw new SpikemedError(`record ${record.name}: no signal left for lead "next" (signals: ${record.signalNames.join(", ")})`, "ask for fewer leads");
     if (chosen.includes(index)) {
       throw new SpikemedError(`record ${record.name}: leads ${wanted.join(",")} choose signal ${index} (${record.signalNames[index]}) twice`, "name each signal once, or use next for the record's next one");
@@ -173,7 +179,7 @@ export function preprocessSignal(signal: ArrayLike<number>, samplingFrequency: n
     if (Number.isFinite(v)) last = v;
     x[i] = last;
   }
-  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const target = sampleRateOf(options);
   if (samplingFrequency !== target) x = resample(x, samplingFrequency, target);
   if (options.baselineRemoval ?? true) x = removeBaselineWander(x, target);
   const denoise = options.denoise ?? true;
@@ -289,8 +295,8 @@ function windowPeakToPeak(signal: ArrayLike<number>, peaks: ArrayLike<number>, o
  * rounded to the window rate's grid.
  */
 function featuresOfKept(signal: ArrayLike<number>, secondLead: ArrayLike<number> | null, peaks: ArrayLike<number>, shapePeaks: ArrayLike<number>, kept: Int32Array,
-  rr: { peaks: ArrayLike<number>; frequency: number }, options: WindowOptions & { targetFrequency?: number }): Float32Array {
-  const rate = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  rr: { peaks: ArrayLike<number>; frequency: number }, options: WindowOptions & { sampleRate?: number }): Float32Array {
+  const rate = sampleRateOf(options);
   const shapes = beatShapes(signal, shapePeaks, rate);
   // Column blocks in BEAT_FEATURE_NAMES' order, each with its width per beat.
   const blocks: [Float32Array | null, number][] = [
@@ -338,7 +344,7 @@ function checkRecordForBeats(record: WfdbRecord, options: PreprocessOptions): vo
   }
   const denoise = options.denoise ?? true;
   if (denoise === false) return;
-  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const target = sampleRateOf(options);
   const needed = denoiseMinimumLength(denoise === true ? {} : denoise);
   const samples = Math.round(record.frameCount * (target / rate));
   if (samples < needed) {
@@ -353,7 +359,7 @@ export function labelledBeatsOfRecord(record: WfdbRecord, options: PreprocessOpt
   if (!a) throw new SpikemedError(`record ${record.name}: no beat annotations (.atr) to label beats with`);
   checkRecordForBeats(record, options);
   const leads = resolveLeads(record, options);
-  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const target = sampleRateOf(options);
   const ratio = target / record.samplingFrequency;
   const raw = leads.map((lead) => record.physical[lead]);
   const signals = raw.map((lead) => preprocessSignal(lead, record.samplingFrequency, options));
@@ -412,7 +418,7 @@ export function detectBeats(signal: ArrayLike<number>, samplingFrequency: number
 /** `detectBeats` with the windows of several simultaneous leads side by side; the first lead gives the R peaks and the features. */
 export function detectBeatsOfLeads(signals: readonly ArrayLike<number>[], samplingFrequency: number,
   options: PreprocessOptions & WindowOptions & { detector?: RPeakOptions; secondLead?: ArrayLike<number> | null } = {}): DetectedBeats {
-  const target = options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY;
+  const target = sampleRateOf(options);
   const conditionedLeads = signals.map((signal) => preprocessSignal(signal, samplingFrequency, options));
   const conditionedSecond = conditionedSecondLead(options.secondLead ?? null, signals, conditionedLeads, samplingFrequency, options);
   const [signal] = signals;

@@ -3,15 +3,16 @@
  * on disk under a key derived from every parameter, the record files' sizes and dates, and the
  * pipeline's code.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SpikemedError } from "../../core/errors.js";
+import { writeFileAtomic } from "../atomic-file.js";
 import { defaultCacheDir, moduleFolderFingerprint } from "../cache.js";
 import { BEAT_FEATURE_NAMES } from "./beat-features.js";
 import {
-  AAMI_CLASSES, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
-  labelledBeatsOfRecord, type BeatNormalization, type PreprocessOptions, type RecordBeats, type WindowOptions,
+  AAMI_CLASSES, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
+  labelledBeatsOfRecord, sampleRateOf, type BeatNormalization, type PreprocessOptions, type RecordBeats, type WindowOptions,
 } from "./beats.js";
 import { sampleDataDir } from "./sample-data.js";
 import { listRecords, readRecord } from "./wfdb-record.js";
@@ -53,7 +54,7 @@ export interface BeatDataset {
   /** Records that could not be read (only with onUnreadableRecord: "skip"). */
   failedRecords: Array<{ name: string; message: string }>;
   /** Sampling rate of the windows. */
-  samplingFrequency: number;
+  sampleRate: number;
   /** True when this came from the cache. */
   fromCache: boolean;
   /** The cache file, when caching is on. */
@@ -66,7 +67,7 @@ interface ResolvedOptions {
   dataDir: string;
   records: string[];
   leads: (string | number)[];
-  targetFrequency: number;
+  sampleRate: number;
   baselineRemoval: boolean;
   denoise: false | Required<WaveletDenoiseOptions>;
   windowBefore: number;
@@ -88,7 +89,7 @@ function resolveOptions(options: BeatDatasetOptions): ResolvedOptions {
   }
   return {
     dataDir, records, leads: [...(options.leads ?? [options.lead ?? "MLII"])],
-    targetFrequency: options.targetFrequency ?? DEFAULT_TARGET_FREQUENCY,
+    sampleRate: sampleRateOf(options),
     baselineRemoval: options.baselineRemoval ?? true,
     denoise: denoise === false ? false : {
       wavelet: (denoise === true ? undefined : denoise.wavelet) ?? "db6",
@@ -171,7 +172,7 @@ export function loadBeatDataset(options: BeatDatasetOptions = {}): BeatDataset {
   });
   const dataset: BeatDataset = {
     x, windowLength, leads, features, featureNames, y, classNames: [...AAMI_CLASSES], recordOfBeat, sampleOfBeat, records, failedRecords,
-    samplingFrequency: resolved.targetFrequency, fromCache: false, cacheFile,
+    sampleRate: resolved.sampleRate, fromCache: false, cacheFile,
   };
   if (cacheFile) writeCache(cacheFile, dataset);
   return dataset;
@@ -186,13 +187,13 @@ interface CacheHeader {
   classNames: string[];
   records: string[];
   failedRecords: Array<{ name: string; message: string }>;
-  samplingFrequency: number;
+  sampleRate: number;
 }
 
 function writeCache(file: string, d: BeatDataset): void {
   const header: CacheHeader = {
     magic: MAGIC, count: d.y.length, windowLength: d.windowLength, leads: d.leads, featureNames: d.featureNames, classNames: d.classNames,
-    records: d.records, failedRecords: d.failedRecords, samplingFrequency: d.samplingFrequency,
+    records: d.records, failedRecords: d.failedRecords, sampleRate: d.sampleRate,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), "utf8");
   // Layout: u32 header length, header JSON, zero padding to 4 bytes, x, features, recordOfBeat, sampleOfBeat, y.
@@ -208,15 +209,8 @@ function writeCache(file: string, d: BeatDataset): void {
   }
   const dir = join(file, "..");
   mkdirSync(dir, { recursive: true });
-  // Write to a temporary name, then rename: readers never see a half-written cache file.
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    writeFileSync(temporary, body);
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw new SpikemedError(`cannot write the dataset cache ${file}: ${(error as Error).message}`, "set SPIKEMED_CACHE to a writable folder or pass useCache: false");
-  }
+  // Readers never see a half-written cache file.
+  writeFileAtomic(file, body, { what: `the dataset cache ${file}`, hint: "set SPIKEMED_CACHE to a writable folder or pass useCache: false" });
 }
 
 /** The cached dataset, or undefined when there is no usable entry (a damaged one is ignored and rebuilt). */
@@ -252,6 +246,6 @@ function readCache(file: string): Omit<BeatDataset, "fromCache" | "cacheFile"> |
   const y = take((b) => new Uint8Array(b), n);
   return {
     x, windowLength: header.windowLength, leads: header.leads, features, featureNames: header.featureNames, y, classNames: header.classNames, recordOfBeat, sampleOfBeat,
-    records: header.records, failedRecords: header.failedRecords, samplingFrequency: header.samplingFrequency,
+    records: header.records, failedRecords: header.failedRecords, sampleRate: header.sampleRate,
   };
 }

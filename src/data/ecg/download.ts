@@ -3,10 +3,10 @@
  * `<baseUrl>/<database>/<version>/<record>.hea`, the signal files the header names, and
  * `<record>.<annotator>`). Files are written atomically and each record is verified by reading it.
  */
-import { randomBytes } from "node:crypto";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { SpikemedError } from "../../core/errors.js";
+import { writeFileAtomic } from "../atomic-file.js";
 import { parseWfdbHeader } from "./wfdb-header.js";
 import { readRecord } from "./wfdb-record.js";
 
@@ -38,17 +38,6 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-function saveAtomically(path: string, bytes: Uint8Array): void {
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    writeFileSync(temporary, bytes);
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw new SpikemedError(`cannot write ${path}: ${(error as Error).message}`);
-  }
-}
-
 /** Downloads records and verifies each one's checksums; returns the record names saved. */
 export async function downloadRecords(options: DownloadOptions): Promise<string[]> {
   const base = `${(options.baseUrl ?? "https://physionet.org/files").replace(/\/+$/, "")}/${options.database ?? "mitdb"}/${options.version ?? "1.0.0"}`;
@@ -56,7 +45,7 @@ export async function downloadRecords(options: DownloadOptions): Promise<string[
   let records = options.records ? [...options.records] : undefined;
   if (!records) {
     const listing = await fetchBytes(`${base}/RECORDS`);
-    saveAtomically(join(options.destDir, "RECORDS"), listing);
+    writeFileAtomic(join(options.destDir, "RECORDS"), listing);
     records = new TextDecoder().decode(listing).split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
   }
   for (const name of records) {
@@ -71,7 +60,7 @@ export async function downloadRecords(options: DownloadOptions): Promise<string[
     for (const file of files) downloads.push([file, await fetchBytes(`${base}/${file}`)]);
     for (const annotator of options.annotators ?? ["atr"]) downloads.push([`${name}.${annotator}`, await fetchBytes(`${base}/${name}.${annotator}`)]);
     for (const [file, bytes] of downloads) {
-      saveAtomically(join(options.destDir, file), bytes);
+      writeFileAtomic(join(options.destDir, file), bytes);
       options.onFile?.(file, bytes.length);
     }
     readRecord(options.destDir, name, { annotator: null });

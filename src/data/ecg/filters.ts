@@ -1,6 +1,7 @@
 /**
  * ECG conditioning: baseline-wander removal (two cascaded median filters), zero-phase
- * Butterworth filtering, and windowed-sinc resampling to a common rate (360 Hz by default).
+ * Butterworth filtering, and windowed-sinc resampling to a common rate (the beat pipeline's is
+ * DEFAULT_SAMPLE_RATE).
  */
 import { SpikemedError } from "../../core/errors.js";
 

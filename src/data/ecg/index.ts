@@ -11,15 +11,16 @@ export { bandpassFilter, butterworthSections, filtfilt, medianFilter, removeBase
 export { detectRPeaks, scoreDetections, type DetectionScore, type RPeakOptions } from "./rpeaks.js";
 export { evaluateDetectorOnRecord, referenceBeats } from "./rpeak-evaluation.js";
 export {
-  AAMI_CLASSES, DEFAULT_BEAT_WINDOW, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
+  AAMI_CLASSES, DEFAULT_BEAT_WINDOW, DEFAULT_SAMPLE_RATE, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, PACED_RECORDS,
   aamiClassOfSymbol, beatWindowFromSeconds, ECG_RATE_RANGE, beatWindowOptions, describeBeatWindow, detectBeats, detectBeatsInRecord, detectBeatsOfLeads, extractWindows, labelledBeatsOfRecord, normalizeBeat,
   preprocessSignal, resolveLead, resolveLeads, toLargestDeflection, type AamiClass, type BeatNormalization, type BeatWindow, type DetectedBeats, type PreprocessOptions,
   type RecordBeats, type WindowOptions,
 } from "./beats.js";
 export {
   BEAT_FEATURE_NAMES, FEATURE_FAMILIES, PATIENT_RELATIVE_FEATURES, QRS_WIDTH_FEATURES, RHYTHM_SHAPE_NAMES, SECOND_LEAD_FEATURES, TEMPLATE_FEATURES, beatFeatures, featuresOfFamilies,
-  isSecondLeadFeature, median, selectBeatFeatures,
+  isSecondLeadFeature, selectBeatFeatures,
 } from "./beat-features.js";
+export { median } from "../../core/stats.js";
 export { RR_FAMILY_NAMES, SHAPE_FAMILY_NAMES, UNIFORM_PATTERNS, familySpan, haarApproximation, morphologyDistances, rrFamilies, shapeFamilies, skewKurtosis, uniformLbpHistogram } from "./beat-families.js";
 export { SHAPE_SPAN_AFTER_S, SHAPE_SPAN_BEFORE_S, beatShapes, type BeatShapes } from "./beat-shape.js";
 export { defaultCacheDir } from "../cache.js";

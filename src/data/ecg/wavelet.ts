@@ -246,6 +246,13 @@ export interface WaveletDenoiseOptions {
   mode?: WaveletMode;
 }
 
+/**
+ * Denoising options and the n of the universal threshold sqrt(2 ln n), by default the signal's
+ * own length: a stream that denoises seconds at a time passes a whole record's, to shrink as
+ * `predict` does.
+ */
+export type WaveletDenoiseSettings = WaveletDenoiseOptions & { thresholdLength?: number };
+
 const DEFAULT_DENOISE_LEVEL = 6;
 
 /** The fewest samples `waveletDenoise` can take with these options: (filter length - 1) x 2^levels. */
@@ -258,7 +265,7 @@ export function denoiseMinimumLength(options: WaveletDenoiseOptions = {}): numbe
  * sigma_j = median(|cD_j|) / 0.6745 and threshold sigma_j * sqrt(2 ln n), n the signal length.
  * The approximation is kept. Returns a signal of the input's length.
  */
-export function waveletDenoise(x: ArrayLike<number>, options: WaveletDenoiseOptions = {}): Float64Array {
+export function waveletDenoise(x: ArrayLike<number>, options: WaveletDenoiseSettings = {}): Float64Array {
   const wavelet = getWavelet(options.wavelet ?? "db6");
   const mode = options.mode ?? "symmetric";
   const level = options.level ?? DEFAULT_DENOISE_LEVEL;
@@ -268,7 +275,7 @@ export function waveletDenoise(x: ArrayLike<number>, options: WaveletDenoiseOpti
     throw new SpikemedError(`waveletDenoise: ${level} levels of ${wavelet.name} need a longer signal than ${n} samples (at most ${maxLevel} levels)`);
   }
   const coefficients = wavedec(x, wavelet, level, mode);
-  const universal = Math.sqrt(2 * Math.log(n));
+  const universal = Math.sqrt(2 * Math.log(options.thresholdLength ?? n));
   for (let l = 1; l < coefficients.length; l++) {
     const sigma = medianAbsolute(coefficients[l]) / 0.6745;
     thresholdInPlace(coefficients[l], sigma * universal, options.threshold ?? "soft");

@@ -120,3 +120,26 @@ export function parseMitAnnotations(bytes: Uint8Array, source: string): Annotati
     channel: channel.slice(0, n), num: num.slice(0, n), aux,
   };
 }
+
+/**
+ * An MIT-format annotation file of `codes` at `samples` (non-decreasing), as WFDB's wrann writes
+ * one: 16-bit little-endian words of a 6-bit code and a 10-bit interval; a longer interval goes
+ * first in a SKIP (code 59) with its 32 bits, high word first; a zero word ends the file.
+ */
+export function mitAnnotationBytes(samples: ArrayLike<number>, codes: ArrayLike<number>): Uint8Array {
+  if (samples.length !== codes.length) throw new SpikemedError(`annotations: ${samples.length} samples but ${codes.length} codes`);
+  const words: number[] = [];
+  let time = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const interval = samples[i] - time;
+    if (!(Number.isInteger(interval) && interval >= 0)) throw new SpikemedError(`annotations: annotation ${i} at sample ${samples[i]} comes before ${time}`, "sort the annotations by sample");
+    if (!(codes[i] >= 1 && codes[i] <= 49)) throw new SpikemedError(`annotations: code ${codes[i]} of annotation ${i} is not an annotation code (1..49)`);
+    if (interval > 1023) words.push(SKIP << 10, (interval >>> 16) & 0xffff, interval & 0xffff, codes[i] << 10);
+    else words.push((codes[i] << 10) | interval);
+    time = samples[i];
+  }
+  words.push(0);
+  const out = new Uint8Array(words.length * 2);
+  words.forEach((w, k) => { out[2 * k] = w & 0xff; out[2 * k + 1] = w >> 8; });
+  return out;
+}

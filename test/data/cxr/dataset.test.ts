@@ -135,6 +135,24 @@ test("manifest CSV: a missing column, an unknown label or a duplicate row is a c
   assert.throws(() => readCxrIndex(join(root, "nowhere")), /no such file or folder/);
 });
 
+test("an image cache that cannot be written is one warning naming the file, the images still load, and no temporary file stays", async () => {
+  const dir = join(root, "blocked-cache");
+  const first = await loadCxrImages(data, { size: S, cacheDir: dir, onWarning: () => {} });
+  // A folder in the cache file's place: reading it fails (a miss), and so does the rename that would replace it.
+  rmSync(first.cacheFile!);
+  mkdirSync(join(first.cacheFile!, "inside"), { recursive: true });
+  const warnings: string[] = [];
+  const again = await loadCxrImages(data, { size: S, cacheDir: dir, onWarning: (m) => warnings.push(m) });
+  assert.equal(again.fromCache, false);
+  assert.equal(again.cacheFile, null);
+  assert.deepEqual(again.pixels, first.pixels);
+  const cacheWarnings = warnings.filter((w) => /image cache/.test(w));
+  assert.equal(cacheWarnings.length, 1, warnings.join("\n"));
+  assert.ok(cacheWarnings[0].startsWith(`could not write the image cache (cannot write "${first.cacheFile}": `), cacheWarnings[0]);
+  assert.match(cacheWarnings[0], /\); the next run will decode again$/);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes(".tmp")), []);
+});
+
 test("fillBatch: bytes / 255 in the given order; augmentation is seeded and only when asked", async () => {
   const set = await loadCxrImages(data, { size: S, cache: false, onWarning: () => {} });
   const area = S * S;

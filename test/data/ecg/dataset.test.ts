@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { SpikemedError } from "../../../src/core/errors.js";
 import {
-  aamiClassOfSymbol, DEFAULT_TARGET_FREQUENCY, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, detectBeatsInRecord, preprocessSignal,
+  aamiClassOfSymbol, DEFAULT_SAMPLE_RATE, DEFAULT_WINDOW_AFTER, DEFAULT_WINDOW_BEFORE, detectBeatsInRecord, preprocessSignal,
 } from "../../../src/data/ecg/beats.js";
 import { loadBeatDataset, type BeatDataset } from "../../../src/data/ecg/dataset.js";
 import { sampleDataDir } from "../../../src/data/ecg/sample-data.js";
@@ -44,8 +44,8 @@ test("the bundled dataset: 256-sample windows and per-class counts equal to the 
     for (let i = 0; i < a.code.length; i++) {
       const cls = README_AAMI[annotationSymbol(a.code[i])];
       // Beats whose window (at the window rate) would leave the record cannot be cut out.
-      const peak = Math.round((a.sample[i] * DEFAULT_TARGET_FREQUENCY) / 360);
-      const length = Math.round((650000 * DEFAULT_TARGET_FREQUENCY) / 360);
+      const peak = Math.round((a.sample[i] * DEFAULT_SAMPLE_RATE) / 360);
+      const length = Math.round((650000 * DEFAULT_SAMPLE_RATE) / 360);
       if (cls && peak >= DEFAULT_WINDOW_BEFORE && peak + DEFAULT_WINDOW_AFTER <= length) expected["NSVFQ".indexOf(cls)]++;
     }
   }
@@ -58,9 +58,9 @@ test("a window is the conditioned lead (at the window rate) around the annotated
   const d = sampleDataset();
   const beat = 1000;
   const record = readRecord(sampleDataDir(), d.records[d.recordOfBeat[beat]]);
-  const signal = preprocessSignal(record.physical[0], 360, { targetFrequency: DEFAULT_TARGET_FREQUENCY });
+  const signal = preprocessSignal(record.physical[0], 360, { sampleRate: DEFAULT_SAMPLE_RATE });
   const r = d.sampleOfBeat[beat];
-  const peak = Math.round((r * DEFAULT_TARGET_FREQUENCY) / 360);
+  const peak = Math.round((r * DEFAULT_SAMPLE_RATE) / 360);
   const window = Array.from(signal.subarray(peak - DEFAULT_WINDOW_BEFORE, peak + DEFAULT_WINDOW_AFTER));
   const mean = window.reduce((a, b) => a + b, 0) / 256;
   const std = Math.sqrt(window.reduce((a, b) => a + (b - mean) ** 2, 0) / 256);
@@ -161,7 +161,7 @@ test("beats windowed at 120 Hz are detected at the detector's own 360 Hz: same b
   for (const name of ["100", "208"]) {
     const record = readRecord(sampleDataDir(), name, { annotator: null });
     const at360 = detectBeatsInRecord(record);
-    const at120 = detectBeatsInRecord(record, { targetFrequency: 120, windowBefore: 120, windowAfter: 136 });
+    const at120 = detectBeatsInRecord(record, { sampleRate: 120, windowBefore: 120, windowAfter: 136 });
     assert.equal(at120.windowLength, 256);
     assert.equal(at120.rPeaks.length, at360.rPeaks.length, `record ${name}: the same detections`);
     const reference = referenceBeats(readRecord(sampleDataDir(), name)).beats;

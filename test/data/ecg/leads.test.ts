@@ -61,7 +61,7 @@ test("a two-lead data set caches and feeds the network [2, window] samples", () 
   assert.notEqual(loadBeatDataset({ records: ["100", "232"], cacheDir }).cacheFile, built.cacheFile);
   const data = beatData(built, ["pre_rr_ratio"]);
   assert.deepEqual(data.inputShape, [2, built.windowLength]);
-  const row = new Float32Array(2 * built.windowLength + 1);
-  data.fill(Int32Array.of(5), row);
-  assert.deepEqual(row.subarray(0, 2 * built.windowLength), built.x.subarray(5 * 2 * built.windowLength, 6 * 2 * built.windowLength));
+  const sample = { signal: new Float32Array(2 * built.windowLength), features: new Float32Array(1) };
+  data.fill(Int32Array.of(5), sample);
+  assert.deepEqual(sample.signal, built.x.subarray(5 * 2 * built.windowLength, 6 * 2 * built.windowLength));
 });

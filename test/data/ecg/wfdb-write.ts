@@ -1,10 +1,13 @@
 /**
- * WFDB writers for tests, written from the WFDB signal(5), header(5) and annot(5) descriptions and
+ * WFDB writers for tests, written from the WFDB signal(5) and header(5) descriptions and
  * independent of spikemed's readers: synthetic and resampled records for round trips.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { wfdbChecksum } from "../../../src/data/ecg/wfdb-signal.js";
+
+// Annotation files are written by the product's own writer (the page's .pred download); its bytes are checked by hand in wfdb.test.ts.
+export { mitAnnotationBytes } from "../../../src/data/ecg/wfdb-annotation.js";
 
 /** Interleaved samples in a WFDB signal format (212, 16, 61, 80, 310, 311). */
 export function encodeSamples(format: number, samples: ArrayLike<number>): Uint8Array {
@@ -59,23 +62,3 @@ export function writeWfdbRecord(dir: string, name: string, samplingFrequency: nu
   writeFileSync(join(dir, `${name}.hea`), lines.join("\n") + "\n");
 }
 
-/**
- * An MIT-format annotation file of `codes` at `samples` (increasing): 16-bit little-endian words of
- * a 6-bit code and a 10-bit interval; a longer interval goes first in a SKIP (code 59) with its 32
- * bits, high word first; a zero word ends the file.
- */
-export function mitAnnotationBytes(samples: ArrayLike<number>, codes: ArrayLike<number>): Uint8Array {
-  const words: number[] = [];
-  let time = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const interval = samples[i] - time;
-    if (interval < 0) throw new Error(`mitAnnotationBytes: annotation ${i} at ${samples[i]} comes before ${time}`);
-    if (interval > 1023) words.push(59 << 10, (interval >>> 16) & 0xffff, interval & 0xffff, codes[i] << 10);
-    else words.push((codes[i] << 10) | interval);
-    time = samples[i];
-  }
-  words.push(0);
-  const out = new Uint8Array(words.length * 2);
-  words.forEach((w, k) => { out[2 * k] = w & 0xff; out[2 * k + 1] = w >> 8; });
-  return out;
-}

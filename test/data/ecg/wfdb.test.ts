@@ -126,6 +126,14 @@ test("annotations written per annot(5) read back: codes, samples, and intervals 
   assert.deepEqual(again.code, reference.code);
 });
 
+test("the annotation writer's bytes, computed by hand from annot(5)", () => {
+  // N (code 1) 5 samples in: word 1 << 10 | 5 = 0x0405; V (code 5) 2000 samples later: SKIP (59 << 10 = 0xec00),
+  // 2000 = 0x000007d0 high word first, then 5 << 10 = 0x1400; the end: 0x0000. Each word little-endian.
+  assert.deepEqual([...mitAnnotationBytes([5, 2005], [1, 5])], [0x05, 0x04, 0x00, 0xec, 0x00, 0x00, 0xd0, 0x07, 0x00, 0x14, 0x00, 0x00]);
+  assert.throws(() => mitAnnotationBytes([5, 4], [1, 1]), /annotation 1 at sample 4 comes before 5/);
+  assert.throws(() => mitAnnotationBytes([5], [60]), /code 60 of annotation 0 is not an annotation code/);
+});
+
 test("synthetic two-signal records round-trip in every format, with checksums verified", () => {
   const ranges: Record<number, number> = { 212: 2047, 16: 32767, 61: 32767, 80: 127, 310: 511, 311: 511 };
   for (const [formatText, limit] of Object.entries(ranges)) {

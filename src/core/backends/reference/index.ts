@@ -4,8 +4,6 @@ import type {
 import { col2im, gemmSingle, im2col, sparseConv, sparseLinear } from "./linalg.js";
 import * as neurons from "./neurons.js";
 
-export { surrogateDerivative } from "./neurons.js";
-
 /**
  * The reference backend: plain TypeScript loops, written to be obviously correct. Other backends
  * are tested against it, and extend it to inherit the kernels they do not make faster.

@@ -1,28 +1,7 @@
 import type { LifSpec, SurrogateSpec } from "../../backend.js";
+import { surrogateDerivative } from "../../surrogate.js";
 
 const f32 = Math.fround;
-
-/** The surrogate derivative dS/dU at x = U - threshold. */
-export function surrogateDerivative(s: SurrogateSpec, x: number): number {
-  switch (s.kind) {
-    case "piecewise-linear":
-      return Math.abs(x) <= s.param / 2 ? 1 / s.param : 0;
-    case "fast-sigmoid": {
-      const d = s.param * Math.abs(x) + 1;
-      return 1 / (d * d);
-    }
-    case "arctan": {
-      const z = (Math.PI / 2) * s.param * x;
-      return s.param / 2 / (1 + z * z);
-    }
-    case "sigmoid": {
-      const sig = 1 / (1 + Math.exp(-s.param * x));
-      return s.param * sig * (1 - sig);
-    }
-    case "straight-through":
-      return 1;
-  }
-}
 
 export function lifForward(spec: LifSpec, current: Float32Array, mem: Float32Array, spikes: Float32Array): void {
   const { T, N, F, beta, threshold, vRest, reset } = spec;
