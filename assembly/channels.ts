@@ -3,6 +3,7 @@
 // run in float64 in four lanes, in the order the reference backend's laneSum uses, so both give the
 // same bits whatever the thread count: a channel's sums are one thread's work unit.
 
+import { ChannelAffineArg, ChannelGradientSumsArg, ChannelMomentsArg } from "../src/core/backends/wasm/kernel-interface";
 import { argI, argP, claim, ELEMENT_CHUNK } from "./job";
 
 @inline function lanesLow(v: v128): v128 {
@@ -28,8 +29,8 @@ import { argI, argP, claim, ELEMENT_CHUNK } from "./job";
  * Args: x, outer, channels, inner, mean, variance.
  */
 export function channelMoments(job: usize): void {
-  const x = argP(job, 1), outer = argI(job, 2), channels = argI(job, 3), inner = argI(job, 4);
-  const mean = argP(job, 5), variance = argP(job, 6);
+  const x = argP(job, ChannelMomentsArg.X), outer = argI(job, ChannelMomentsArg.Outer), channels = argI(job, ChannelMomentsArg.Channels), inner = argI(job, ChannelMomentsArg.Inner);
+  const mean = argP(job, ChannelMomentsArg.Mean), variance = argP(job, ChannelMomentsArg.Variance);
   const count = <f64>outer * <f64>inner;
   for (let c = claim(job); c < channels; c = claim(job)) {
     let a01 = f64x2.splat(0), a23 = f64x2.splat(0);
@@ -78,8 +79,8 @@ export function channelMoments(job: usize): void {
  * work unit. Args: dy, x, center, outer, channels, inner, sumDy, sumDyCentred.
  */
 export function channelGradientSums(job: usize): void {
-  const dy = argP(job, 1), x = argP(job, 2), center = argP(job, 3), outer = argI(job, 4), channels = argI(job, 5), inner = argI(job, 6);
-  const sumDy = argP(job, 7), sumDyCentred = argP(job, 8);
+  const dy = argP(job, ChannelGradientSumsArg.Dy), x = argP(job, ChannelGradientSumsArg.X), center = argP(job, ChannelGradientSumsArg.Center), outer = argI(job, ChannelGradientSumsArg.Outer), channels = argI(job, ChannelGradientSumsArg.Channels), inner = argI(job, ChannelGradientSumsArg.Inner);
+  const sumDy = argP(job, ChannelGradientSumsArg.SumDy), sumDyCentred = argP(job, ChannelGradientSumsArg.SumDyCentred);
   for (let c = claim(job); c < channels; c = claim(job)) {
     const m = <f64>load<f32>(center + (<usize>c << 2));
     const mv = f64x2.splat(m);
@@ -116,8 +117,8 @@ export function channelGradientSums(job: usize): void {
  * Args: x, center, xScale, dy, dyScale, shift, outer, channels, inner, y.
  */
 export function channelAffine(job: usize): void {
-  const x = argP(job, 1), center = argP(job, 2), xScale = argP(job, 3), dy = argP(job, 4), dyScale = argP(job, 5), shift = argP(job, 6);
-  const outer = argI(job, 7), channels = argI(job, 8), inner = argI(job, 9), y = argP(job, 10);
+  const x = argP(job, ChannelAffineArg.X), center = argP(job, ChannelAffineArg.Center), xScale = argP(job, ChannelAffineArg.XScale), dy = argP(job, ChannelAffineArg.Dy), dyScale = argP(job, ChannelAffineArg.DyScale), shift = argP(job, ChannelAffineArg.Shift);
+  const outer = argI(job, ChannelAffineArg.Outer), channels = argI(job, ChannelAffineArg.Channels), inner = argI(job, ChannelAffineArg.Inner), y = argP(job, ChannelAffineArg.Y);
   const rows = outer * channels;
   const rowsPerUnit = max(1, ELEMENT_CHUNK / max(1, inner));
   for (let u = claim(job); u * rowsPerUnit < rows; u = claim(job)) {

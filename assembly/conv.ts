@@ -5,21 +5,13 @@
 // samples and the groups are then reduced in order, so the result does not depend on how many
 // threads ran or which thread took which group.
 
+import { ConvBackwardInputArg, ConvBackwardWeightArg, ConvForwardArg, ConvGeometryArg as Geo, GemmArg, ReduceGroupsArg } from "../src/core/backends/wasm/kernel-interface";
 import { argB, argI, argP, claim, ELEMENT_CHUNK } from "./job";
 import { gemmRange, GEMM_SCRATCH_BYTES } from "./gemm";
 
-/** Slot of the first of the 15 geometry values (n, cin, h, w, cout, kh, kw, strideH, strideW,
- * padH, padW, dilationH, dilationW, outH, outW) in the convolution jobs. */
-const GEO = 8;
-
-@inline function geo(job: usize, i: i32): i32 { return argI(job, GEO + i); }
-
-/** Slot of the samples that share one GEMM (after the geometry); 1: a GEMM per sample. */
-const SAMPLES = GEO + 15;
-
 /** True when the convolution is a plain matrix product per sample (1x1 filter, stride 1, no padding). */
 function isPointwise(job: usize): bool {
-  return geo(job, 5) == 1 && geo(job, 6) == 1 && geo(job, 7) == 1 && geo(job, 8) == 1 && geo(job, 9) == 0 && geo(job, 10) == 0;
+  return argI(job, Geo.Kh) == 1 && argI(job, Geo.Kw) == 1 && argI(job, Geo.StrideH) == 1 && argI(job, Geo.StrideW) == 1 && argI(job, Geo.PadH) == 0 && argI(job, Geo.PadW) == 0;
 }
 
 /** First output index o with o*stride + offset >= 0, and one past the last with o*stride + offset < size. */
@@ -50,9 +42,9 @@ function isPointwise(job: usize): bool {
  * floats apart (outH*outW for one sample; wider when samples sit side by side).
  */
 function im2col(job: usize, x: usize, col: usize, pitch: i32): void {
-  const cin = geo(job, 1), h = geo(job, 2), w = geo(job, 3), kh = geo(job, 5), kw = geo(job, 6);
-  const sh = geo(job, 7), sw = geo(job, 8), ph = geo(job, 9), pw = geo(job, 10), dh = geo(job, 11), dw = geo(job, 12);
-  const oh = geo(job, 13), ow = geo(job, 14);
+  const cin = argI(job, Geo.Cin), h = argI(job, Geo.H), w = argI(job, Geo.W), kh = argI(job, Geo.Kh), kw = argI(job, Geo.Kw);
+  const sh = argI(job, Geo.StrideH), sw = argI(job, Geo.StrideW), ph = argI(job, Geo.PadH), pw = argI(job, Geo.PadW), dh = argI(job, Geo.DilationH), dw = argI(job, Geo.DilationW);
+  const oh = argI(job, Geo.OutH), ow = argI(job, Geo.OutW);
   const rowBytes = <usize>ow << 2;
   let row = col;
   for (let c = 0; c < cin; c++) {
@@ -86,9 +78,9 @@ function im2col(job: usize, x: usize, col: usize, pitch: i32): void {
 
 /** Adds col[cin*kh*kw, outH*outW] (rows `pitch` floats apart) into the image dx (cin x h x w), in the reference's order. */
 function col2im(job: usize, col: usize, dx: usize, pitch: i32): void {
-  const cin = geo(job, 1), h = geo(job, 2), w = geo(job, 3), kh = geo(job, 5), kw = geo(job, 6);
-  const sh = geo(job, 7), sw = geo(job, 8), ph = geo(job, 9), pw = geo(job, 10), dh = geo(job, 11), dw = geo(job, 12);
-  const oh = geo(job, 13), ow = geo(job, 14);
+  const cin = argI(job, Geo.Cin), h = argI(job, Geo.H), w = argI(job, Geo.W), kh = argI(job, Geo.Kh), kw = argI(job, Geo.Kw);
+  const sh = argI(job, Geo.StrideH), sw = argI(job, Geo.StrideW), ph = argI(job, Geo.PadH), pw = argI(job, Geo.PadW), dh = argI(job, Geo.DilationH), dw = argI(job, Geo.DilationW);
+  const oh = argI(job, Geo.OutH), ow = argI(job, Geo.OutW);
   const rowBytes = <usize>ow << 2;
   let row = col;
   for (let c = 0; c < cin; c++) {
@@ -129,15 +121,15 @@ function col2im(job: usize, col: usize, dx: usize, pitch: i32): void {
  * several samples) the product [cout, samples*spatial] before it goes to each sample's output.
  */
 export function convForward(job: usize, tid: i32): void {
-  const x = argP(job, 1), wt = argP(job, 2), bias = argP(job, 3), hasBias = argB(job, 4), y = argP(job, 5);
-  const scratch = argP(job, 6) + <usize>tid * argP(job, 7);
+  const x = argP(job, ConvForwardArg.X), wt = argP(job, ConvForwardArg.Weight), bias = argP(job, ConvForwardArg.Bias), hasBias = argB(job, ConvForwardArg.HasBias), y = argP(job, ConvForwardArg.Y);
+  const scratch = argP(job, ConvForwardArg.Scratch) + <usize>tid * argP(job, ConvForwardArg.ScratchStride);
   const col = scratch + GEMM_SCRATCH_BYTES;
-  const n = geo(job, 0), cin = geo(job, 1), cout = geo(job, 4);
-  const spatial = geo(job, 13) * geo(job, 14);
-  const patch = cin * geo(job, 5) * geo(job, 6);
-  const samples = argI(job, SAMPLES);
+  const n = argI(job, Geo.N), cin = argI(job, Geo.Cin), cout = argI(job, Geo.Cout);
+  const spatial = argI(job, Geo.OutH) * argI(job, Geo.OutW);
+  const patch = cin * argI(job, Geo.Kh) * argI(job, Geo.Kw);
+  const samples = argI(job, ConvForwardArg.Samples);
   const pointwise = isPointwise(job) && samples == 1;
-  const inBytes = <usize>cin * geo(job, 2) * geo(job, 3) << 2;
+  const inBytes = <usize>cin * argI(job, Geo.H) * argI(job, Geo.W) << 2;
   const outBytes = <usize>cout * spatial << 2;
   const product = col + (<usize>patch * samples * spatial << 2);
   for (let u = claim(job); u * samples < n; u = claim(job)) {
@@ -180,15 +172,15 @@ function gatherRows(dy: usize, s0: i32, count: i32, cout: i32, spatial: i32, dst
 
 /** Job: dx = gradient wrt the input. Args: dy, w, -, -, dx, scratchBase, scratchStride, geometry, samples per GEMM. */
 export function convBackwardInput(job: usize, tid: i32): void {
-  const dy = argP(job, 1), wt = argP(job, 2), dx = argP(job, 5);
-  const scratch = argP(job, 6) + <usize>tid * argP(job, 7);
+  const dy = argP(job, ConvBackwardInputArg.Dy), wt = argP(job, ConvBackwardInputArg.Weight), dx = argP(job, ConvBackwardInputArg.Dx);
+  const scratch = argP(job, ConvBackwardInputArg.Scratch) + <usize>tid * argP(job, ConvBackwardInputArg.ScratchStride);
   const col = scratch + GEMM_SCRATCH_BYTES;
-  const n = geo(job, 0), cin = geo(job, 1), cout = geo(job, 4);
-  const spatial = geo(job, 13) * geo(job, 14);
-  const patch = cin * geo(job, 5) * geo(job, 6);
-  const samples = argI(job, SAMPLES);
+  const n = argI(job, Geo.N), cin = argI(job, Geo.Cin), cout = argI(job, Geo.Cout);
+  const spatial = argI(job, Geo.OutH) * argI(job, Geo.OutW);
+  const patch = cin * argI(job, Geo.Kh) * argI(job, Geo.Kw);
+  const samples = argI(job, ConvBackwardInputArg.Samples);
   const pointwise = isPointwise(job) && samples == 1;
-  const inBytes = <usize>cin * geo(job, 2) * geo(job, 3) << 2;
+  const inBytes = <usize>cin * argI(job, Geo.H) * argI(job, Geo.W) << 2;
   const outBytes = <usize>cout * spatial << 2;
   const gathered = col + (<usize>patch * samples * spatial << 2);
   for (let u = claim(job); u * samples < n; u = claim(job)) {
@@ -216,15 +208,15 @@ export function convBackwardInput(job: usize, tid: i32): void {
  * partials + g*(cout*patch + cout).
  */
 export function convBackwardWeight(job: usize, tid: i32): void {
-  const x = argP(job, 1), dy = argP(job, 2), partials = argP(job, 3), hasBias = argB(job, 4), groups = argI(job, 5);
-  const scratch = argP(job, 6) + <usize>tid * argP(job, 7);
+  const x = argP(job, ConvBackwardWeightArg.X), dy = argP(job, ConvBackwardWeightArg.Dy), partials = argP(job, ConvBackwardWeightArg.Partials), hasBias = argB(job, ConvBackwardWeightArg.HasBias), groups = argI(job, ConvBackwardWeightArg.Groups);
+  const scratch = argP(job, ConvBackwardWeightArg.Scratch) + <usize>tid * argP(job, ConvBackwardWeightArg.ScratchStride);
   const col = scratch + GEMM_SCRATCH_BYTES;
-  const n = geo(job, 0), cin = geo(job, 1), cout = geo(job, 4);
-  const spatial = geo(job, 13) * geo(job, 14);
-  const patch = cin * geo(job, 5) * geo(job, 6);
-  const samples = argI(job, SAMPLES);
+  const n = argI(job, Geo.N), cin = argI(job, Geo.Cin), cout = argI(job, Geo.Cout);
+  const spatial = argI(job, Geo.OutH) * argI(job, Geo.OutW);
+  const patch = cin * argI(job, Geo.Kh) * argI(job, Geo.Kw);
+  const samples = argI(job, ConvBackwardWeightArg.Samples);
   const pointwise = isPointwise(job) && samples == 1;
-  const inBytes = <usize>cin * geo(job, 2) * geo(job, 3) << 2;
+  const inBytes = <usize>cin * argI(job, Geo.H) * argI(job, Geo.W) << 2;
   const outBytes = <usize>cout * spatial << 2;
   const partBytes = (<usize>cout * patch + cout) << 2;
   const gathered = col + (<usize>patch * samples * spatial << 2);
@@ -264,8 +256,8 @@ export function convBackwardWeight(job: usize, tid: i32): void {
 
 /** Job: dst[e] = sum over g (in order) of src[g*stride + e]. Args: dst, src, count, groups, stride (elements). */
 export function reduceGroups(job: usize): void {
-  const dst = argP(job, 1), src = argP(job, 2), count = argI(job, 3), groups = argI(job, 4);
-  const stride = <usize>argI(job, 5) << 2;
+  const dst = argP(job, ReduceGroupsArg.Dst), src = argP(job, ReduceGroupsArg.Src), count = argI(job, ReduceGroupsArg.Count), groups = argI(job, ReduceGroupsArg.Groups);
+  const stride = <usize>argI(job, ReduceGroupsArg.Stride) << 2;
   for (let c = claim(job); c * ELEMENT_CHUNK < count; c = claim(job)) {
     const e0 = c * ELEMENT_CHUNK, e1 = min(count, e0 + ELEMENT_CHUNK);
     let e = e0;
@@ -290,13 +282,13 @@ export function reduceGroups(job: usize): void {
  * u / blocks, rows (or columns when alongN) [chunk*(u % blocks), +chunk).
  */
 export function gemmJob(job: usize, tid: i32): void {
-  const transA = argB(job, 1), transB = argB(job, 2);
-  const m = argI(job, 3), n = argI(job, 4), k = argI(job, 5);
-  const a = argP(job, 6), b = argP(job, 7), c = argP(job, 8), accumulate = argB(job, 9);
-  const batch = argI(job, 10);
-  const strideA = argP(job, 11) << 2, strideB = argP(job, 12) << 2, strideC = argP(job, 13) << 2;
-  const scratch = argP(job, 14) + <usize>tid * argP(job, 15);
-  const alongN = argB(job, 16), chunk = argI(job, 17), blocks = argI(job, 18);
+  const transA = argB(job, GemmArg.TransA), transB = argB(job, GemmArg.TransB);
+  const m = argI(job, GemmArg.M), n = argI(job, GemmArg.N), k = argI(job, GemmArg.K);
+  const a = argP(job, GemmArg.A), b = argP(job, GemmArg.B), c = argP(job, GemmArg.C), accumulate = argB(job, GemmArg.Accumulate);
+  const batch = argI(job, GemmArg.Batch);
+  const strideA = argP(job, GemmArg.StrideA) << 2, strideB = argP(job, GemmArg.StrideB) << 2, strideC = argP(job, GemmArg.StrideC) << 2;
+  const scratch = argP(job, GemmArg.Scratch) + <usize>tid * argP(job, GemmArg.ScratchStride);
+  const alongN = argB(job, GemmArg.AlongN), chunk = argI(job, GemmArg.Chunk), blocks = argI(job, GemmArg.Blocks);
   const units = batch * blocks;
   for (let u = claim(job); u < units; u = claim(job)) {
     const bi = <usize>(u / blocks), blk = u % blocks;

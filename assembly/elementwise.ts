@@ -2,23 +2,20 @@
 // contiguous, 4-aligned shares of the output, so every element is computed the same way whatever
 // the thread count.
 
+import { AccumulateArg, AffineArg, BinaryArg, BinaryCode, CopyRowsArg, CopyStridedArg, SoftmaxArg, SoftmaxBackwardArg, SumAxisArg, UnaryArg, UnaryBackwardArg, UnaryCode } from "../src/core/backends/wasm/kernel-interface";
 import { argB, argF, argI, argP, claim, ELEMENT_CHUNK } from "./job";
 import { expv, loadPartial, logv, sigmoidv, storePartial, tanhv } from "./mathv";
 
-// Operation codes, in the order of the TypeScript side's UNARY_OPS and BINARY_OPS lists.
-const NEG = 0, EXP = 1, LOG = 2, RELU = 3, SIGMOID = 4, TANH = 5, SQRT = 6, ABS = 7, SQUARE = 8;
-const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
-
 @inline function unaryv(op: i32, x: v128): v128 {
   switch (op) {
-    case NEG: return f32x4.neg(x);
-    case EXP: return expv(x);
-    case LOG: return logv(x);
-    case RELU: return v128.and(x, f32x4.gt(x, f32x4.splat(0)));
-    case SIGMOID: return sigmoidv(x);
-    case TANH: return tanhv(x);
-    case SQRT: return f32x4.sqrt(x);
-    case ABS: return f32x4.abs(x);
+    case UnaryCode.Neg: return f32x4.neg(x);
+    case UnaryCode.Exp: return expv(x);
+    case UnaryCode.Log: return logv(x);
+    case UnaryCode.Relu: return v128.and(x, f32x4.gt(x, f32x4.splat(0)));
+    case UnaryCode.Sigmoid: return sigmoidv(x);
+    case UnaryCode.Tanh: return tanhv(x);
+    case UnaryCode.Sqrt: return f32x4.sqrt(x);
+    case UnaryCode.Abs: return f32x4.abs(x);
     default: return f32x4.mul(x, x);
   }
 }
@@ -26,15 +23,15 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
 @inline function unaryDerivativeTimes(op: i32, x: v128, y: v128, dy: v128): v128 {
   const one = f32x4.splat(1), zero = f32x4.splat(0);
   switch (op) {
-    case NEG: return f32x4.neg(dy);
-    case EXP: return f32x4.mul(dy, y);
-    case LOG: return f32x4.mul(dy, f32x4.div(one, x));
-    case RELU: return f32x4.mul(dy, v128.and(one, f32x4.gt(x, zero)));
-    case SIGMOID: return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
+    case UnaryCode.Neg: return f32x4.neg(dy);
+    case UnaryCode.Exp: return f32x4.mul(dy, y);
+    case UnaryCode.Log: return f32x4.mul(dy, f32x4.div(one, x));
+    case UnaryCode.Relu: return f32x4.mul(dy, v128.and(one, f32x4.gt(x, zero)));
+    case UnaryCode.Sigmoid: return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
     // (1 - y)(1 + y) rather than 1 - y*y: no cancellation when |y| is near 1.
-    case TANH: return f32x4.mul(dy, f32x4.mul(f32x4.sub(one, y), f32x4.add(one, y)));
-    case SQRT: return f32x4.mul(dy, f32x4.div(f32x4.splat(0.5), y));
-    case ABS: {
+    case UnaryCode.Tanh: return f32x4.mul(dy, f32x4.mul(f32x4.sub(one, y), f32x4.add(one, y)));
+    case UnaryCode.Sqrt: return f32x4.mul(dy, f32x4.div(f32x4.splat(0.5), y));
+    case UnaryCode.Abs: {
       const sign = v128.bitselect(one, v128.and(f32x4.splat(-1), f32x4.lt(x, zero)), f32x4.gt(x, zero));
       return f32x4.mul(dy, sign);
     }
@@ -44,18 +41,18 @@ const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
 
 @inline function binaryv(op: i32, a: v128, b: v128): v128 {
   switch (op) {
-    case ADD: return f32x4.add(a, b);
-    case SUB: return f32x4.sub(a, b);
-    case MUL: return f32x4.mul(a, b);
-    case DIV: return f32x4.div(a, b);
-    case MAX: return v128.bitselect(a, b, f32x4.ge(a, b));
+    case BinaryCode.Add: return f32x4.add(a, b);
+    case BinaryCode.Sub: return f32x4.sub(a, b);
+    case BinaryCode.Mul: return f32x4.mul(a, b);
+    case BinaryCode.Div: return f32x4.div(a, b);
+    case BinaryCode.Max: return v128.bitselect(a, b, f32x4.ge(a, b));
     default: return v128.bitselect(a, b, f32x4.le(a, b));
   }
 }
 
 /** Job: y = op(x). Args: op, x, y, n. */
 export function unary(job: usize): void {
-  const op = argI(job, 1), x = argP(job, 2), y = argP(job, 3), n = argI(job, 4);
+  const op = argI(job, UnaryArg.Op), x = argP(job, UnaryArg.X), y = argP(job, UnaryArg.Y), n = argI(job, UnaryArg.Count);
   for (let c = claim(job); c * ELEMENT_CHUNK < n; c = claim(job)) {
     const e0 = c * ELEMENT_CHUNK, e1 = min(n, e0 + ELEMENT_CHUNK);
     let e = e0;
@@ -72,7 +69,7 @@ export function unary(job: usize): void {
 
 /** Job: dx = dy * op'(x) (using y = op(x)). Args: op, x, y, dy, dx, n. */
 export function unaryBackward(job: usize): void {
-  const op = argI(job, 1), x = argP(job, 2), y = argP(job, 3), dy = argP(job, 4), dx = argP(job, 5), n = argI(job, 6);
+  const op = argI(job, UnaryBackwardArg.Op), x = argP(job, UnaryBackwardArg.X), y = argP(job, UnaryBackwardArg.Y), dy = argP(job, UnaryBackwardArg.Dy), dx = argP(job, UnaryBackwardArg.Dx), n = argI(job, UnaryBackwardArg.Count);
   for (let c = claim(job); c * ELEMENT_CHUNK < n; c = claim(job)) {
     const e0 = c * ELEMENT_CHUNK, e1 = min(n, e0 + ELEMENT_CHUNK);
     let e = e0;
@@ -93,11 +90,11 @@ export function unaryBackward(job: usize): void {
  * Args: op, a, b, out, d0, d1, d2, sa0, sa1, sa2, sb0, sb1, sb2.
  */
 export function binary(job: usize): void {
-  const op = argI(job, 1), a = argP(job, 2), b = argP(job, 3), out = argP(job, 4);
-  const d1 = argI(job, 6), d2 = argI(job, 7);
-  const sa0 = argI(job, 8), sa1 = argI(job, 9), aVec = argI(job, 10) != 0;
-  const sb0 = argI(job, 11), sb1 = argI(job, 12), bVec = argI(job, 13) != 0;
-  const total = argI(job, 5) * d1 * d2;
+  const op = argI(job, BinaryArg.Op), a = argP(job, BinaryArg.A), b = argP(job, BinaryArg.B), out = argP(job, BinaryArg.Out);
+  const d1 = argI(job, BinaryArg.D1), d2 = argI(job, BinaryArg.D2);
+  const sa0 = argI(job, BinaryArg.StrideA0), sa1 = argI(job, BinaryArg.StrideA1), aVec = argI(job, BinaryArg.StrideA2) != 0;
+  const sb0 = argI(job, BinaryArg.StrideB0), sb1 = argI(job, BinaryArg.StrideB1), bVec = argI(job, BinaryArg.StrideB2) != 0;
+  const total = argI(job, BinaryArg.D0) * d1 * d2;
   for (let c = claim(job); c * ELEMENT_CHUNK < total; c = claim(job)) {
     const e0 = c * ELEMENT_CHUNK, e1 = min(total, e0 + ELEMENT_CHUNK);
     let e = e0;
@@ -129,9 +126,9 @@ export function binary(job: usize): void {
  * strides; x already points at the starting offset). Args: x, y, d0, d1, d2, s0, s1, s2.
  */
 export function copyStrided(job: usize): void {
-  const x = argP(job, 1), y = argP(job, 2), d1 = argI(job, 4), d2 = argI(job, 5);
-  const s0 = argI(job, 6), s1 = argI(job, 7), s2 = argI(job, 8);
-  const total = argI(job, 3) * d1 * d2;
+  const x = argP(job, CopyStridedArg.X), y = argP(job, CopyStridedArg.Y), d1 = argI(job, CopyStridedArg.D1), d2 = argI(job, CopyStridedArg.D2);
+  const s0 = argI(job, CopyStridedArg.S0), s1 = argI(job, CopyStridedArg.S1), s2 = argI(job, CopyStridedArg.S2);
+  const total = argI(job, CopyStridedArg.D0) * d1 * d2;
   for (let c = claim(job); c * ELEMENT_CHUNK < total; c = claim(job)) {
     const e0 = c * ELEMENT_CHUNK, e1 = min(total, e0 + ELEMENT_CHUNK);
     let e = e0;
@@ -162,7 +159,7 @@ export function copyStrided(job: usize): void {
  * Args: x, y, rows, cols, yStride. Work units are runs of rows of about ELEMENT_CHUNK elements.
  */
 export function copyRows(job: usize): void {
-  const x = argP(job, 1), y = argP(job, 2), rows = argI(job, 3), cols = argI(job, 4), yStride = argI(job, 5);
+  const x = argP(job, CopyRowsArg.X), y = argP(job, CopyRowsArg.Y), rows = argI(job, CopyRowsArg.Rows), cols = argI(job, CopyRowsArg.Cols), yStride = argI(job, CopyRowsArg.YStride);
   const rowsPerUnit = max(1, ELEMENT_CHUNK / max(1, cols));
   const rowBytes = <usize>cols << 2;
   for (let u = claim(job); u * rowsPerUnit < rows; u = claim(job)) {
@@ -173,8 +170,8 @@ export function copyRows(job: usize): void {
 
 /** Job: y = x * scale + shift, in float64 like the reference (so bit-identical to it). Args: x, y, n, scale, shift. */
 export function affine(job: usize): void {
-  const x = argP(job, 1), y = argP(job, 2), n = argI(job, 3);
-  const scale = f64x2.splat(argF(job, 4)), shift = f64x2.splat(argF(job, 5));
+  const x = argP(job, AffineArg.X), y = argP(job, AffineArg.Y), n = argI(job, AffineArg.Count);
+  const scale = f64x2.splat(argF(job, AffineArg.Scale)), shift = f64x2.splat(argF(job, AffineArg.Shift));
   for (let c = claim(job); c * ELEMENT_CHUNK < n; c = claim(job)) {
     const e0 = c * ELEMENT_CHUNK, e1 = min(n, e0 + ELEMENT_CHUNK);
     let e = e0;
@@ -185,7 +182,7 @@ export function affine(job: usize): void {
       const hi = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), scale), shift);
       v128.store(y + off, i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
     }
-    const s = argF(job, 4), t = argF(job, 5);
+    const s = argF(job, AffineArg.Scale), t = argF(job, AffineArg.Shift);
     for (; e < e1; e++) {
       const off = <usize>e << 2;
       store<f32>(y + off, <f32>(<f64>load<f32>(x + off) * s + t));
@@ -195,7 +192,7 @@ export function affine(job: usize): void {
 
 /** Job: y += x. Args: x, y, n. */
 export function accumulate(job: usize): void {
-  const x = argP(job, 1), y = argP(job, 2), n = argI(job, 3);
+  const x = argP(job, AccumulateArg.X), y = argP(job, AccumulateArg.Y), n = argI(job, AccumulateArg.Count);
   for (let c = claim(job); c * ELEMENT_CHUNK < n; c = claim(job)) {
     const e0 = c * ELEMENT_CHUNK, e1 = min(n, e0 + ELEMENT_CHUNK);
     let e = e0;
@@ -220,7 +217,7 @@ const SUM_CHUNK = 4096;
  * reference; with inner = 1 each row is summed in 4 SIMD lanes. Args: x, y, outer, len, inner.
  */
 export function sumAxis(job: usize): void {
-  const x = argP(job, 1), y = argP(job, 2), outer = argI(job, 3), len = argI(job, 4), inner = argI(job, 5);
+  const x = argP(job, SumAxisArg.X), y = argP(job, SumAxisArg.Y), outer = argI(job, SumAxisArg.Outer), len = argI(job, SumAxisArg.Length), inner = argI(job, SumAxisArg.Inner);
   const total = outer * inner;
   for (let c = claim(job); c * SUM_CHUNK < total; c = claim(job)) {
     const e0 = c * SUM_CHUNK, e1 = min(total, e0 + SUM_CHUNK);
@@ -269,7 +266,7 @@ export function sumAxis(job: usize): void {
 
 /** Job: row-wise softmax or log-softmax, max-subtracted. Args: x, y, rows, cols, log. */
 export function softmax(job: usize): void {
-  const x = argP(job, 1), y = argP(job, 2), rows = argI(job, 3), cols = argI(job, 4), log = argB(job, 5);
+  const x = argP(job, SoftmaxArg.X), y = argP(job, SoftmaxArg.Y), rows = argI(job, SoftmaxArg.Rows), cols = argI(job, SoftmaxArg.Cols), log = argB(job, SoftmaxArg.Log);
   const rowChunk = max(1, ELEMENT_CHUNK / max(1, cols));
   for (let c = claim(job); c * rowChunk < rows; c = claim(job)) {
     const r0 = c * rowChunk, r1 = min(rows, r0 + rowChunk);
@@ -305,7 +302,7 @@ export function softmax(job: usize): void {
 
 /** Job: softmax (or log-softmax) backward from y and dy. Args: y, dy, dx, rows, cols, log. */
 export function softmaxBackward(job: usize): void {
-  const y = argP(job, 1), dy = argP(job, 2), dx = argP(job, 3), rows = argI(job, 4), cols = argI(job, 5), log = argB(job, 6);
+  const y = argP(job, SoftmaxBackwardArg.Y), dy = argP(job, SoftmaxBackwardArg.Dy), dx = argP(job, SoftmaxBackwardArg.Dx), rows = argI(job, SoftmaxBackwardArg.Rows), cols = argI(job, SoftmaxBackwardArg.Cols), log = argB(job, SoftmaxBackwardArg.Log);
   const rowChunk = max(1, ELEMENT_CHUNK / max(1, cols));
   for (let c = claim(job); c * rowChunk < rows; c = claim(job)) {
     const r0 = c * rowChunk, r1 = min(rows, r0 + rowChunk);

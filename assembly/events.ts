@@ -6,6 +6,7 @@
 // thread that owns its row or sample, so results do not depend on the thread count, and the
 // reference backend reproduces them bit for bit.
 
+import { ConvGeometryArg as Geo, SparseConvArg, SparseConvLifArg, SparseLinearArg, TransposeArg } from "../src/core/backends/wasm/kernel-interface";
 import { argB, argF, argI, argP, claim } from "./job";
 import { transpose4 } from "./gemm";
 import { inferenceStep, loadLanes, storeLanes } from "./neurons";
@@ -247,10 +248,10 @@ function tile1(segments: usize, segmentCount: i32, channel: usize, bias: usize, 
  * holds two segments, then room for a row of events.
  */
 export function sparseLinear(job: usize, tid: i32): void {
-  const x = argP(job, 1), weightT = argP(job, 2), hasBias = argB(job, 4), y = argP(job, 5);
-  const bias = hasBias ? argP(job, 3) : 0;
-  const rows = argI(job, 6), inFeatures = argI(job, 7), outFeatures = argI(job, 8);
-  const segments = argP(job, 9) + <usize>tid * argP(job, 10);
+  const x = argP(job, SparseLinearArg.X), weightT = argP(job, SparseLinearArg.WeightT), hasBias = argB(job, SparseLinearArg.HasBias), y = argP(job, SparseLinearArg.Y);
+  const bias = hasBias ? argP(job, SparseLinearArg.Bias) : 0;
+  const rows = argI(job, SparseLinearArg.Rows), inFeatures = argI(job, SparseLinearArg.InFeatures), outFeatures = argI(job, SparseLinearArg.OutFeatures);
+  const segments = argP(job, SparseLinearArg.Scratch) + <usize>tid * argP(job, SparseLinearArg.ScratchStride);
   const events = segments + 2 * SEGMENT_BYTES;
   const rowStep = bytes(outFeatures);
   for (let u = claim(job); u * ROWS_PER_UNIT < rows; u = claim(job)) {
@@ -354,11 +355,6 @@ function bucketValues(src: usize, cin: i32, plane: i32, weights: usize, channelS
   }
 }
 
-/** Slot of the first of the 15 geometry values, as in the convolution jobs of conv.ts. */
-const GEO = 8;
-
-@inline function geo(job: usize, i: i32): i32 { return argI(job, GEO + i); }
-
 /**
  * Job: y = conv(x, w) + bias from x's nonzero elements. Args: x, weightByTap ([cin, kh, kw,
  * cout]), bias, hasBias, y, scratchBase, scratchStride, geometry, then the byte offsets within a
@@ -368,17 +364,14 @@ const GEO = 8;
  * the rows are transposed into y.
  */
 export function sparseConv(job: usize, tid: i32): void {
-  const y = argP(job, 5), scratch = argP(job, 6) + <usize>tid * argP(job, 7);
-  const n = geo(job, 0), cout = geo(job, 4), spatial = geo(job, 13) * geo(job, 14);
-  const rowsOut = scratch + argP(job, GEO + 17);
+  const y = argP(job, SparseConvArg.Y), scratch = argP(job, SparseConvArg.Scratch) + <usize>tid * argP(job, SparseConvArg.ScratchStride);
+  const n = argI(job, Geo.N), cout = argI(job, Geo.Cout), spatial = argI(job, Geo.OutH) * argI(job, Geo.OutW);
+  const rowsOut = scratch + argP(job, SparseConvArg.RowsOut);
   for (let s = claim(job); s < n; s = claim(job)) {
     convolveSample(job, s, scratch, rowsOut);
     transposeInto(rowsOut, spatial, cout, y + <usize>s * bytes(cout * spatial), 0, cout);
   }
 }
-
-/** Slots of sparseConvLif's arguments after sparseConv's. */
-const LIF_ARGS = GEO + 19;
 
 /**
  * Job: sparseConv feeding LIF neurons at inference: lifInference's pooled spikes and counts
@@ -392,14 +385,14 @@ const LIF_ARGS = GEO + 19;
  * partials + g*cout*oh*ow.
  */
 export function sparseConvLif(job: usize, tid: i32): void {
-  const y = argP(job, 5), scratch = argP(job, 6) + <usize>tid * argP(job, 7);
-  const n = geo(job, 0), cout = geo(job, 4), oh = geo(job, 13), ow = geo(job, 14);
-  const T = argI(job, LIF_ARGS), B = n / T;
-  const beta = v128.load32_splat(argP(job, LIF_ARGS + 1)), thr = v128.load32_splat(argP(job, LIF_ARGS + 2));
-  const vRest = <f32>argF(job, LIF_ARGS + 3), reset = argI(job, LIF_ARGS + 4), poolWidth = argI(job, LIF_ARGS + 5);
-  const partials = argP(job, LIF_ARGS + 6), groups = argI(job, LIF_ARGS + 7);
-  const currents = scratch + argP(job, LIF_ARGS + 8), counts = scratch + argP(job, LIF_ARGS + 9);
-  const pooled = scratch + argP(job, LIF_ARGS + 10);
+  const y = argP(job, SparseConvArg.Y), scratch = argP(job, SparseConvArg.Scratch) + <usize>tid * argP(job, SparseConvArg.ScratchStride);
+  const n = argI(job, Geo.N), cout = argI(job, Geo.Cout), oh = argI(job, Geo.OutH), ow = argI(job, Geo.OutW);
+  const T = argI(job, SparseConvLifArg.T), B = n / T;
+  const beta = v128.load32_splat(argP(job, SparseConvLifArg.Beta)), thr = v128.load32_splat(argP(job, SparseConvLifArg.Threshold));
+  const vRest = <f32>argF(job, SparseConvLifArg.VRest), reset = argI(job, SparseConvLifArg.Reset), poolWidth = argI(job, SparseConvLifArg.PoolWidth);
+  const partials = argP(job, SparseConvLifArg.Partials), groups = argI(job, SparseConvLifArg.Groups);
+  const currents = scratch + argP(job, SparseConvLifArg.Currents), counts = scratch + argP(job, SparseConvLifArg.SpikeCounts);
+  const pooled = scratch + argP(job, SparseConvLifArg.Pooled);
   const neurons = oh * ow * cout, windows = oh * (ow / poolWidth);
   const stepBytes = bytes(neurons), pooledStepBytes = bytes(windows * cout);
   for (let g = claim(job); g < groups; g = claim(job)) {
@@ -476,14 +469,14 @@ export function sparseConvLif(job: usize, tid: i32): void {
  * rowsOut, with the events in `scratch` (the calling thread's).
  */
 function convolveSample(job: usize, s: i32, scratch: usize, rowsOut: usize): void {
-  const x = argP(job, 1), weights = argP(job, 2), hasBias = argB(job, 4);
-  const bias = hasBias ? argP(job, 3) : 0;
-  const cin = geo(job, 1), h = geo(job, 2), w = geo(job, 3), cout = geo(job, 4);
-  const kh = geo(job, 5), kw = geo(job, 6), sh = geo(job, 7), sw = geo(job, 8), ph = geo(job, 9), pw = geo(job, 10);
-  const dh = geo(job, 11), dw = geo(job, 12), oh = geo(job, 13), ow = geo(job, 14);
+  const x = argP(job, SparseConvArg.X), weights = argP(job, SparseConvArg.WeightByTap), hasBias = argB(job, SparseConvArg.HasBias);
+  const bias = hasBias ? argP(job, SparseConvArg.Bias) : 0;
+  const cin = argI(job, Geo.Cin), h = argI(job, Geo.H), w = argI(job, Geo.W), cout = argI(job, Geo.Cout);
+  const kh = argI(job, Geo.Kh), kw = argI(job, Geo.Kw), sh = argI(job, Geo.StrideH), sw = argI(job, Geo.StrideW), ph = argI(job, Geo.PadH), pw = argI(job, Geo.PadW);
+  const dh = argI(job, Geo.DilationH), dw = argI(job, Geo.DilationW), oh = argI(job, Geo.OutH), ow = argI(job, Geo.OutW);
   const plane = h * w;
-  const counts = scratch, events = scratch + argP(job, GEO + 15), segments = scratch + argP(job, GEO + 16);
-  const masks = scratch + argP(job, GEO + 18);
+  const counts = scratch, events = scratch + argP(job, SparseConvArg.Events), segments = scratch + argP(job, SparseConvArg.Segments);
+  const masks = scratch + argP(job, SparseConvArg.Masks);
   const channelStep = <usize>kh * kw * cout << 2;
   const bucketBytes = <usize>cin * EVENT_BYTES;
   const src = x + <usize>s * bytes(cin * plane);
@@ -546,7 +539,7 @@ const TRANSPOSE_COLUMNS = 64;
  * their weights, a row per input. Args: src, dst, rows, cols.
  */
 export function transpose(job: usize): void {
-  const src = argP(job, 1), dst = argP(job, 2), rows = argI(job, 3), cols = argI(job, 4);
+  const src = argP(job, TransposeArg.Src), dst = argP(job, TransposeArg.Dst), rows = argI(job, TransposeArg.Rows), cols = argI(job, TransposeArg.Cols);
   for (let u = claim(job); u * TRANSPOSE_COLUMNS < cols; u = claim(job)) {
     const c0 = u * TRANSPOSE_COLUMNS;
     transposeInto(src, rows, cols, dst, c0, min(cols, c0 + TRANSPOSE_COLUMNS));

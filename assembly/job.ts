@@ -2,7 +2,8 @@
 // every thread runs run(job, tid, threads). Slot 0 is the kernel id; a work counter for dynamic
 // scheduling (reset to 0 by the caller) follows the argument slots.
 
-export const JOB_SLOTS = 48;
+import { JOB_SLOTS } from "../src/core/backends/wasm/kernel-interface";
+
 export const COUNTER_OFFSET: usize = JOB_SLOTS * 8;
 
 @inline export function argF(job: usize, i: i32): f64 { return load<f64>(job + (<usize>i << 3)); }

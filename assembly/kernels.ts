@@ -10,15 +10,8 @@ import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from
 import { lifBackward, lifForward, lifInference, spikingRelu } from "./neurons";
 import { sparseConv, sparseConvLif, sparseLinear, transpose } from "./events";
 import { channelAffine, channelGradientSums, channelMoments } from "./channels";
-export { GEMM_SCRATCH_BYTES } from "./gemm";
-
-// Kernel ids: keep in step with KERNEL in src/core/backends/wasm/kernels.ts.
-const NOOP = 0, GEMM = 1, CONV_FORWARD = 2, CONV_BACKWARD_INPUT = 3, CONV_BACKWARD_WEIGHT = 4, REDUCE_GROUPS = 5;
-const MAX_POOL_FORWARD = 6, MAX_POOL_BACKWARD = 7, AVG_POOL_FORWARD = 8, AVG_POOL_BACKWARD = 9;
-const UNARY = 10, UNARY_BACKWARD = 11, BINARY = 12, AFFINE = 13, ACCUMULATE = 14, SUM_AXIS = 15;
-const SOFTMAX = 16, SOFTMAX_BACKWARD = 17, LIF_FORWARD = 18, LIF_BACKWARD = 19, SPIKING_RELU = 20, COPY_STRIDED = 21;
-const SPARSE_LINEAR = 22, SPARSE_CONV = 23, TRANSPOSE = 24, LIF_INFERENCE = 25, COPY_ROWS = 26, SPARSE_CONV_LIF = 27;
-const CHANNEL_MOMENTS = 28, CHANNEL_GRADIENT_SUMS = 29, CHANNEL_AFFINE = 30;
+import { Kernel } from "../src/core/backends/wasm/kernel-interface";
+export { GEMM_SCRATCH_BYTES, MR as GEMM_MR, NR as GEMM_NR } from "./gemm";
 
 /** First byte the host may allocate from (past the module's static data). */
 export function heapBase(): usize {
@@ -28,37 +21,37 @@ export function heapBase(): usize {
 /** Runs thread tid's part of the job at byte offset job: the work units it claims (tid picks its scratch). */
 export function run(job: usize, tid: i32): void {
   switch (argI(job, 0)) {
-    case NOOP: break;
-    case GEMM: gemmJob(job, tid); break;
-    case CONV_FORWARD: convForward(job, tid); break;
-    case CONV_BACKWARD_INPUT: convBackwardInput(job, tid); break;
-    case CONV_BACKWARD_WEIGHT: convBackwardWeight(job, tid); break;
-    case REDUCE_GROUPS: reduceGroups(job); break;
-    case MAX_POOL_FORWARD: maxPoolForward(job); break;
-    case MAX_POOL_BACKWARD: maxPoolBackward(job); break;
-    case AVG_POOL_FORWARD: avgPoolForward(job); break;
-    case AVG_POOL_BACKWARD: avgPoolBackward(job); break;
-    case UNARY: unary(job); break;
-    case UNARY_BACKWARD: unaryBackward(job); break;
-    case BINARY: binary(job); break;
-    case AFFINE: affine(job); break;
-    case ACCUMULATE: accumulate(job); break;
-    case SUM_AXIS: sumAxis(job); break;
-    case SOFTMAX: softmax(job); break;
-    case SOFTMAX_BACKWARD: softmaxBackward(job); break;
-    case LIF_FORWARD: lifForward(job); break;
-    case LIF_BACKWARD: lifBackward(job); break;
-    case SPIKING_RELU: spikingRelu(job); break;
-    case COPY_STRIDED: copyStrided(job); break;
-    case SPARSE_LINEAR: sparseLinear(job, tid); break;
-    case SPARSE_CONV: sparseConv(job, tid); break;
-    case TRANSPOSE: transpose(job); break;
-    case LIF_INFERENCE: lifInference(job); break;
-    case COPY_ROWS: copyRows(job); break;
-    case SPARSE_CONV_LIF: sparseConvLif(job, tid); break;
-    case CHANNEL_MOMENTS: channelMoments(job); break;
-    case CHANNEL_GRADIENT_SUMS: channelGradientSums(job); break;
-    case CHANNEL_AFFINE: channelAffine(job); break;
+    case Kernel.Noop: break;
+    case Kernel.Gemm: gemmJob(job, tid); break;
+    case Kernel.ConvForward: convForward(job, tid); break;
+    case Kernel.ConvBackwardInput: convBackwardInput(job, tid); break;
+    case Kernel.ConvBackwardWeight: convBackwardWeight(job, tid); break;
+    case Kernel.ReduceGroups: reduceGroups(job); break;
+    case Kernel.MaxPoolForward: maxPoolForward(job); break;
+    case Kernel.MaxPoolBackward: maxPoolBackward(job); break;
+    case Kernel.AvgPoolForward: avgPoolForward(job); break;
+    case Kernel.AvgPoolBackward: avgPoolBackward(job); break;
+    case Kernel.Unary: unary(job); break;
+    case Kernel.UnaryBackward: unaryBackward(job); break;
+    case Kernel.Binary: binary(job); break;
+    case Kernel.Affine: affine(job); break;
+    case Kernel.Accumulate: accumulate(job); break;
+    case Kernel.SumAxis: sumAxis(job); break;
+    case Kernel.Softmax: softmax(job); break;
+    case Kernel.SoftmaxBackward: softmaxBackward(job); break;
+    case Kernel.LifForward: lifForward(job); break;
+    case Kernel.LifBackward: lifBackward(job); break;
+    case Kernel.SpikingRelu: spikingRelu(job); break;
+    case Kernel.CopyStrided: copyStrided(job); break;
+    case Kernel.SparseLinear: sparseLinear(job, tid); break;
+    case Kernel.SparseConv: sparseConv(job, tid); break;
+    case Kernel.Transpose: transpose(job); break;
+    case Kernel.LifInference: lifInference(job); break;
+    case Kernel.CopyRows: copyRows(job); break;
+    case Kernel.SparseConvLif: sparseConvLif(job, tid); break;
+    case Kernel.ChannelMoments: channelMoments(job); break;
+    case Kernel.ChannelGradientSums: channelGradientSums(job); break;
+    case Kernel.ChannelAffine: channelAffine(job); break;
     default: unreachable();
   }
 }

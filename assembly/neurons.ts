@@ -5,13 +5,12 @@
 // order (wasm f32 arithmetic rounds every operation), so membranes and spikes are bit-identical
 // to the reference backend's.
 
+import { LifArg, LifBackwardArg, LifForwardArg, LifInferenceArg, ResetCode, SpikingReluArg, SurrogateCode } from "../src/core/backends/wasm/kernel-interface";
 import { argB, argF, argI, argP, claim } from "./job";
 import { expv, loadPartial, storePartial } from "./mathv";
 
 /** Neurons per work unit: a multiple of 4 (SIMD lanes). */
 const NEURON_CHUNK = 1024;
-const RESET_SUBTRACT = 0, RESET_ZERO = 1;
-const PIECEWISE_LINEAR = 0, FAST_SIGMOID = 1, ARCTAN = 2, SIGMOID = 3;
 
 /** Per-neuron parameter values for neurons i..i+3: neuron j uses p[j % F], or p[0] when the parameter is shared. */
 function laneParams(p: usize, len: i32, i: i32, F: i32): v128 {
@@ -30,8 +29,8 @@ function laneParams(p: usize, len: i32, i: i32, F: i32): v128 {
 /** One LIF membrane update, in the contract's float32 operation order. */
 @inline function lifStep(reset: i32, vr: v128, b: v128, thr: v128, u: v128, s: v128, current: v128): v128 {
   const pre = f32x4.add(f32x4.add(vr, f32x4.mul(b, f32x4.sub(u, vr))), current);
-  if (reset == RESET_SUBTRACT) return f32x4.sub(pre, f32x4.mul(s, thr));
-  if (reset == RESET_ZERO) return f32x4.mul(pre, f32x4.sub(f32x4.splat(1), s));
+  if (reset == ResetCode.Subtract) return f32x4.sub(pre, f32x4.mul(s, thr));
+  if (reset == ResetCode.Zero) return f32x4.mul(pre, f32x4.sub(f32x4.splat(1), s));
   return pre;
 }
 
@@ -66,10 +65,10 @@ function lifForwardShared(T: i32, rowBytes: usize, i0: i32, i1: i32, b: v128, th
  * reset (0 subtract, 1 zero, 2 none), current, mem, spikes. vRest must be a float32 value.
  */
 export function lifForward(job: usize): void {
-  const T = argI(job, 1), N = argI(job, 2), F = argI(job, 3);
-  const beta = argP(job, 4), betaLen = argI(job, 5), th = argP(job, 6), thLen = argI(job, 7);
-  const vr = f32x4.splat(<f32>argF(job, 8)), reset = argI(job, 9);
-  const current = argP(job, 10), mem = argP(job, 11), spikes = argP(job, 12);
+  const T = argI(job, LifArg.T), N = argI(job, LifArg.N), F = argI(job, LifArg.F);
+  const beta = argP(job, LifArg.Beta), betaLen = argI(job, LifArg.BetaLength), th = argP(job, LifArg.Threshold), thLen = argI(job, LifArg.ThresholdLength);
+  const vr = f32x4.splat(<f32>argF(job, LifArg.VRest)), reset = argI(job, LifArg.Reset);
+  const current = argP(job, LifForwardArg.Current), mem = argP(job, LifForwardArg.Mem), spikes = argP(job, LifForwardArg.Spikes);
   const one = f32x4.splat(1);
   const rowBytes = <usize>N << 2;
   for (let c = claim(job); c * NEURON_CHUNK < N; c = claim(job)) {
@@ -125,11 +124,11 @@ const FEATURE_CHUNK = 512;
  * is never stored. Group g writes its spike counts per feature to partials + g*F.
  */
 export function lifInference(job: usize): void {
-  const T = argI(job, 1), B = argI(job, 2), F = argI(job, 3);
-  const beta = argP(job, 4), betaLen = argI(job, 5), th = argP(job, 6), thLen = argI(job, 7);
-  const vRest = <f32>argF(job, 8), reset = argI(job, 9);
-  const current = argP(job, 10), staticCurrent = argB(job, 11), poolWidth = argI(job, 12);
-  const spikes = argP(job, 13), partials = argP(job, 14), groups = argI(job, 15);
+  const T = argI(job, LifArg.T), B = argI(job, LifArg.N), F = argI(job, LifArg.F);
+  const beta = argP(job, LifArg.Beta), betaLen = argI(job, LifArg.BetaLength), th = argP(job, LifArg.Threshold), thLen = argI(job, LifArg.ThresholdLength);
+  const vRest = <f32>argF(job, LifArg.VRest), reset = argI(job, LifArg.Reset);
+  const current = argP(job, LifInferenceArg.Current), staticCurrent = argB(job, LifInferenceArg.StaticCurrent), poolWidth = argI(job, LifInferenceArg.PoolWidth);
+  const spikes = argP(job, LifInferenceArg.Spikes), partials = argP(job, LifInferenceArg.Partials), groups = argI(job, LifInferenceArg.Groups);
   const chunk = FEATURE_CHUNK * poolWidth;
   const chunks = (F + chunk - 1) / chunk;
   const inStep: usize = staticCurrent ? 0 : <usize>B * F << 2;
@@ -160,8 +159,8 @@ export function lifInference(job: usize): void {
 @inline export function inferenceStep(reset: i32, restAtZero: bool, vr: v128, b: v128, thr: v128, u: v128, s: v128, current: v128): v128 {
   if (!restAtZero) return lifStep(reset, vr, b, thr, u, s, current);
   const pre = f32x4.add(f32x4.mul(b, u), current);
-  if (reset == RESET_SUBTRACT) return f32x4.sub(pre, f32x4.mul(s, thr));
-  if (reset == RESET_ZERO) return f32x4.mul(pre, f32x4.sub(f32x4.splat(1), s));
+  if (reset == ResetCode.Subtract) return f32x4.sub(pre, f32x4.mul(s, thr));
+  if (reset == ResetCode.Zero) return f32x4.mul(pre, f32x4.sub(f32x4.splat(1), s));
   return pre;
 }
 
@@ -201,7 +200,7 @@ export function lifInference(job: usize): void {
 /** One LIF membrane update of a single neuron, in the contract's float32 operation order. */
 @inline function lifStepScalar(reset: i32, vRest: f32, beta: f32, thr: f32, u: f32, s: f32, current: f32): f32 {
   const pre = (vRest + beta * (u - vRest)) + current;
-  return reset == RESET_SUBTRACT ? pre - s * thr : reset == RESET_ZERO ? pre * (1 - s) : pre;
+  return reset == ResetCode.Subtract ? pre - s * thr : reset == ResetCode.Zero ? pre * (1 - s) : pre;
 }
 
 /** lifInference for feature f of sample b, pooled over any window width. */
@@ -227,15 +226,15 @@ function lifInference1(T: i32, F: i32, b: i32, f: i32, beta: usize, betaLen: i32
 
 @inline function surrogate(kind: i32, param: f32, x: v128): v128 {
   const one = f32x4.splat(1);
-  if (kind == PIECEWISE_LINEAR) {
+  if (kind == SurrogateCode.PiecewiseLinear) {
     return v128.and(f32x4.splat(1 / param), f32x4.le(f32x4.abs(x), f32x4.splat(param / 2)));
-  } else if (kind == FAST_SIGMOID) {
+  } else if (kind == SurrogateCode.FastSigmoid) {
     const d = f32x4.add(f32x4.mul(f32x4.splat(param), f32x4.abs(x)), one);
     return f32x4.div(one, f32x4.mul(d, d));
-  } else if (kind == ARCTAN) {
+  } else if (kind == SurrogateCode.Arctan) {
     const z = f32x4.mul(f32x4.splat(<f32>(Math.PI / 2) * param), x);
     return f32x4.div(f32x4.splat(param / 2), f32x4.add(one, f32x4.mul(z, z)));
-  } else if (kind == SIGMOID) {
+  } else if (kind == SurrogateCode.Sigmoid) {
     const sig = f32x4.div(one, f32x4.add(one, expv(f32x4.mul(f32x4.splat(-param), x))));
     return f32x4.mul(f32x4.splat(param), f32x4.mul(sig, f32x4.sub(one, sig)));
   }
@@ -250,7 +249,7 @@ function lifInference1(T: i32, F: i32, b: i32, f: i32, beta: usize, betaLen: i32
   if (dS != 0) grad = f32x4.add(grad, f32x4.mul(loadLanes(dS + off, lanes), surrogate(kind, param, f32x4.sub(loadLanes(mem + off, lanes), thr))));
   if (dM != 0) grad = f32x4.add(grad, loadLanes(dM + off, lanes));
   let passed = grad;
-  if (reset == RESET_ZERO && t > 0) passed = f32x4.mul(grad, f32x4.sub(f32x4.splat(1), loadLanes(spikes + off - rowBytes, lanes)));
+  if (reset == ResetCode.Zero && t > 0) passed = f32x4.mul(grad, f32x4.sub(f32x4.splat(1), loadLanes(spikes + off - rowBytes, lanes)));
   storeLanes(dI + off, passed, lanes);
   if (t > 0) storeLanes(dI + off - rowBytes, f32x4.mul(passed, b), lanes);
 }
@@ -281,13 +280,13 @@ function lifBackwardShared(T: i32, rowBytes: usize, i0: i32, i1: i32, b: v128, t
  * adds its beta and threshold gradients (in neuron order) to partials + g*(betaLen + thresholdLen).
  */
 export function lifBackward(job: usize): void {
-  const T = argI(job, 1), N = argI(job, 2), F = argI(job, 3);
-  const beta = argP(job, 4), betaLen = argI(job, 5), th = argP(job, 6), thLen = argI(job, 7);
-  const vr = f32x4.splat(<f32>argF(job, 8)), reset = argI(job, 9);
-  const kind = argI(job, 10), param = <f32>argF(job, 11);
-  const mem = argP(job, 12), spikes = argP(job, 13);
-  const dS = argP(job, 14), hasDS = argB(job, 15), dM = argP(job, 16), hasDM = argB(job, 17), dI = argP(job, 18);
-  const partials = argP(job, 19), groups = argI(job, 20), wantParams = argB(job, 21);
+  const T = argI(job, LifArg.T), N = argI(job, LifArg.N), F = argI(job, LifArg.F);
+  const beta = argP(job, LifArg.Beta), betaLen = argI(job, LifArg.BetaLength), th = argP(job, LifArg.Threshold), thLen = argI(job, LifArg.ThresholdLength);
+  const vr = f32x4.splat(<f32>argF(job, LifArg.VRest)), reset = argI(job, LifArg.Reset);
+  const kind = argI(job, LifBackwardArg.Surrogate), param = <f32>argF(job, LifBackwardArg.SurrogateParam);
+  const mem = argP(job, LifBackwardArg.Mem), spikes = argP(job, LifBackwardArg.Spikes);
+  const dS = argP(job, LifBackwardArg.DSpikes), hasDS = argB(job, LifBackwardArg.HasDSpikes), dM = argP(job, LifBackwardArg.DMem), hasDM = argB(job, LifBackwardArg.HasDMem), dI = argP(job, LifBackwardArg.DCurrent);
+  const partials = argP(job, LifBackwardArg.Partials), groups = argI(job, LifBackwardArg.Groups), wantParams = argB(job, LifBackwardArg.WantParams);
   const one = f32x4.splat(1), zero = f32x4.splat(0);
   const rowBytes = <usize>N << 2;
   const vectors = (N + 3) / 4;
@@ -315,8 +314,8 @@ export function lifBackward(job: usize): void {
         if (hasDM) { grad0 = f32x4.add(grad0, v128.load(dM + off)); grad1 = f32x4.add(grad1, v128.load(dM + off, 16)); }
         const sPrev0 = t == 0 ? zero : v128.load(spikes + off - rowBytes), sPrev1 = t == 0 ? zero : v128.load(spikes + off - rowBytes, 16);
         const uPrev0 = t == 0 ? vr : v128.load(mem + off - rowBytes), uPrev1 = t == 0 ? vr : v128.load(mem + off - rowBytes, 16);
-        const passed0 = reset == RESET_ZERO ? f32x4.mul(grad0, f32x4.sub(one, sPrev0)) : grad0;
-        const passed1 = reset == RESET_ZERO ? f32x4.mul(grad1, f32x4.sub(one, sPrev1)) : grad1;
+        const passed0 = reset == ResetCode.Zero ? f32x4.mul(grad0, f32x4.sub(one, sPrev0)) : grad0;
+        const passed1 = reset == ResetCode.Zero ? f32x4.mul(grad1, f32x4.sub(one, sPrev1)) : grad1;
         v128.store(dI + off, passed0);
         v128.store(dI + off, passed1, 16);
         carry0 = f32x4.mul(passed0, b0);
@@ -326,7 +325,7 @@ export function lifBackward(job: usize): void {
           gBeta1 = f32x4.add(gBeta1, f32x4.mul(passed1, f32x4.sub(uPrev1, vr)));
           gTh0 = f32x4.sub(gTh0, fromSpike0);
           gTh1 = f32x4.sub(gTh1, fromSpike1);
-          if (reset == RESET_SUBTRACT) { gTh0 = f32x4.sub(gTh0, f32x4.mul(grad0, sPrev0)); gTh1 = f32x4.sub(gTh1, f32x4.mul(grad1, sPrev1)); }
+          if (reset == ResetCode.Subtract) { gTh0 = f32x4.sub(gTh0, f32x4.mul(grad0, sPrev0)); gTh1 = f32x4.sub(gTh1, f32x4.mul(grad1, sPrev1)); }
         }
       }
       if (wantParams) {
@@ -347,11 +346,11 @@ export function lifBackward(job: usize): void {
         if (hasDM) grad = f32x4.add(grad, loadLanes(dM + off, lanes));
         const sPrev = t == 0 ? zero : loadLanes(spikes + off - rowBytes, lanes);
         const uPrev = t == 0 ? vr : loadLanes(mem + off - rowBytes, lanes);
-        const passed = reset == RESET_ZERO ? f32x4.mul(grad, f32x4.sub(one, sPrev)) : grad;
+        const passed = reset == ResetCode.Zero ? f32x4.mul(grad, f32x4.sub(one, sPrev)) : grad;
         storeLanes(dI + off, passed, lanes);
         gBeta = f32x4.add(gBeta, f32x4.mul(passed, f32x4.sub(uPrev, vr)));
         gTh = f32x4.sub(gTh, fromSpike);
-        if (reset == RESET_SUBTRACT) gTh = f32x4.sub(gTh, f32x4.mul(grad, sPrev));
+        if (reset == ResetCode.Subtract) gTh = f32x4.sub(gTh, f32x4.mul(grad, sPrev));
         carry = f32x4.mul(passed, b);
       }
       if (wantParams) addLanes(part, betaLen, thLen, F, i, lanes, gBeta, gTh);
@@ -380,7 +379,7 @@ function addLanes(part: usize, betaLen: i32, thLen: i32, F: i32, i: i32, lanes: 
  * bit-identical to it for any dt). Args: x, T, N, dt, voltage, y.
  */
 export function spikingRelu(job: usize): void {
-  const x = argP(job, 1), T = argI(job, 2), N = argI(job, 3), dt = argF(job, 4), voltage = argP(job, 5), y = argP(job, 6);
+  const x = argP(job, SpikingReluArg.X), T = argI(job, SpikingReluArg.T), N = argI(job, SpikingReluArg.N), dt = argF(job, SpikingReluArg.Dt), voltage = argP(job, SpikingReluArg.Voltage), y = argP(job, SpikingReluArg.Y);
   const dtv = f64x2.splat(dt), zero = f64x2.splat(0);
   const rowBytes = <usize>N << 2;
   for (let c = claim(job); c * NEURON_CHUNK < N; c = claim(job)) {

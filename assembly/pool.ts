@@ -1,10 +1,8 @@
 // Max and average pooling, parallel over planes. Windows are visited in the reference's order and
 // averages are formed in float64 like the reference, so results match it bit for bit.
 
+import { PoolArg } from "../src/core/backends/wasm/kernel-interface";
 import { argI, argP, claim, ELEMENT_CHUNK } from "./job";
-
-/** Slot of the first of the 11 geometry values (planes, h, w, kh, kw, strideH, strideW, padH, padW, outH, outW). */
-const GEO = 4;
 
 /** True for the common 1-d window of 2 with stride 2 and no padding, which has a SIMD path. */
 function isPairwise(kh: i32, kw: i32, sw: i32, ph: i32, pw: i32): bool {
@@ -13,10 +11,10 @@ function isPairwise(kh: i32, kw: i32, sw: i32, ph: i32, pw: i32): bool {
 
 /** Job: y = max over each window (padding counts as -inf). Args: x, y, -, geometry. */
 export function maxPoolForward(job: usize): void {
-  const x = argP(job, 1), y = argP(job, 2);
-  const planes = argI(job, GEO), h = argI(job, GEO + 1), w = argI(job, GEO + 2), kh = argI(job, GEO + 3), kw = argI(job, GEO + 4);
-  const sh = argI(job, GEO + 5), sw = argI(job, GEO + 6), ph = argI(job, GEO + 7), pw = argI(job, GEO + 8);
-  const oh = argI(job, GEO + 9), ow = argI(job, GEO + 10);
+  const x = argP(job, PoolArg.X), y = argP(job, PoolArg.Y);
+  const planes = argI(job, PoolArg.Planes), h = argI(job, PoolArg.H), w = argI(job, PoolArg.W), kh = argI(job, PoolArg.Kh), kw = argI(job, PoolArg.Kw);
+  const sh = argI(job, PoolArg.StrideH), sw = argI(job, PoolArg.StrideW), ph = argI(job, PoolArg.PadH), pw = argI(job, PoolArg.PadW);
+  const oh = argI(job, PoolArg.OutH), ow = argI(job, PoolArg.OutW);
   const planeChunk = max(1, ELEMENT_CHUNK / max(1, h * w));
   for (let c = claim(job); c * planeChunk < planes; c = claim(job)) {
     const p0 = c * planeChunk, p1 = min(planes, p0 + planeChunk);
@@ -57,10 +55,10 @@ export function maxPoolForward(job: usize): void {
 
 /** Job: dx = dy routed to the first maximum of each window. Args: x, dy, dx, geometry. */
 export function maxPoolBackward(job: usize): void {
-  const x = argP(job, 1), dy = argP(job, 2), dx = argP(job, 3);
-  const planes = argI(job, GEO), h = argI(job, GEO + 1), w = argI(job, GEO + 2), kh = argI(job, GEO + 3), kw = argI(job, GEO + 4);
-  const sh = argI(job, GEO + 5), sw = argI(job, GEO + 6), ph = argI(job, GEO + 7), pw = argI(job, GEO + 8);
-  const oh = argI(job, GEO + 9), ow = argI(job, GEO + 10);
+  const x = argP(job, PoolArg.X), dy = argP(job, PoolArg.Y), dx = argP(job, PoolArg.Dx);
+  const planes = argI(job, PoolArg.Planes), h = argI(job, PoolArg.H), w = argI(job, PoolArg.W), kh = argI(job, PoolArg.Kh), kw = argI(job, PoolArg.Kw);
+  const sh = argI(job, PoolArg.StrideH), sw = argI(job, PoolArg.StrideW), ph = argI(job, PoolArg.PadH), pw = argI(job, PoolArg.PadW);
+  const oh = argI(job, PoolArg.OutH), ow = argI(job, PoolArg.OutW);
   const planeChunk = max(1, ELEMENT_CHUNK / max(1, h * w));
   for (let c = claim(job); c * planeChunk < planes; c = claim(job)) {
     const p0 = c * planeChunk, p1 = min(planes, p0 + planeChunk);
@@ -116,10 +114,10 @@ export function maxPoolBackward(job: usize): void {
 
 /** Job: y = mean over each window, zero padding included in the divisor. Args: x, y, -, geometry. */
 export function avgPoolForward(job: usize): void {
-  const x = argP(job, 1), y = argP(job, 2);
-  const planes = argI(job, GEO), h = argI(job, GEO + 1), w = argI(job, GEO + 2), kh = argI(job, GEO + 3), kw = argI(job, GEO + 4);
-  const sh = argI(job, GEO + 5), sw = argI(job, GEO + 6), ph = argI(job, GEO + 7), pw = argI(job, GEO + 8);
-  const oh = argI(job, GEO + 9), ow = argI(job, GEO + 10);
+  const x = argP(job, PoolArg.X), y = argP(job, PoolArg.Y);
+  const planes = argI(job, PoolArg.Planes), h = argI(job, PoolArg.H), w = argI(job, PoolArg.W), kh = argI(job, PoolArg.Kh), kw = argI(job, PoolArg.Kw);
+  const sh = argI(job, PoolArg.StrideH), sw = argI(job, PoolArg.StrideW), ph = argI(job, PoolArg.PadH), pw = argI(job, PoolArg.PadW);
+  const oh = argI(job, PoolArg.OutH), ow = argI(job, PoolArg.OutW);
   const area = <f64>(kh * kw);
   const planeChunk = max(1, ELEMENT_CHUNK / max(1, h * w));
   for (let c = claim(job); c * planeChunk < planes; c = claim(job)) {
@@ -147,10 +145,10 @@ export function avgPoolForward(job: usize): void {
 
 /** Job: dx = dy / area spread over each window. Args: -, dy, dx, geometry. */
 export function avgPoolBackward(job: usize): void {
-  const dy = argP(job, 2), dx = argP(job, 3);
-  const planes = argI(job, GEO), h = argI(job, GEO + 1), w = argI(job, GEO + 2), kh = argI(job, GEO + 3), kw = argI(job, GEO + 4);
-  const sh = argI(job, GEO + 5), sw = argI(job, GEO + 6), ph = argI(job, GEO + 7), pw = argI(job, GEO + 8);
-  const oh = argI(job, GEO + 9), ow = argI(job, GEO + 10);
+  const dy = argP(job, PoolArg.Y), dx = argP(job, PoolArg.Dx);
+  const planes = argI(job, PoolArg.Planes), h = argI(job, PoolArg.H), w = argI(job, PoolArg.W), kh = argI(job, PoolArg.Kh), kw = argI(job, PoolArg.Kw);
+  const sh = argI(job, PoolArg.StrideH), sw = argI(job, PoolArg.StrideW), ph = argI(job, PoolArg.PadH), pw = argI(job, PoolArg.PadW);
+  const oh = argI(job, PoolArg.OutH), ow = argI(job, PoolArg.OutW);
   const area = <f64>(kh * kw);
   const planeChunk = max(1, ELEMENT_CHUNK / max(1, h * w));
   for (let c = claim(job); c * planeChunk < planes; c = claim(job)) {

@@ -1,8 +1,10 @@
 // Speed of the WebAssembly backend's kernels on this machine: SGEMM GFLOP/s at 512^3 and at the
 // shapes of the ECG reference net (1 and 2 threads), the convolution layers of that net, the LIF
-// update, and the fixed cost of a kernel call. Prints a Markdown report and writes it to
-// bench/results/core-kernels.md.
+// update, and the fixed cost of a kernel call, on the kernel module this engine picks (or the one
+// SPIKEMED_KERNELS names). Prints a Markdown report and writes it to bench/results/core-kernels.md
+// (SIMD128 module) or bench/results/core-kernels-relaxed.md (relaxed-SIMD module).
 //   node dist/bench/core-kernels.js
+//   node --experimental-wasm-relaxed-simd dist/bench/core-kernels.js   (relaxed SIMD on Node.js 20)
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import type { ConvGeometry } from "../src/core/backend.js";
@@ -11,21 +13,34 @@ import { Rng } from "../src/core/random.js";
 
 const rng = new Rng(42);
 
-/** Median seconds per call of fn, over enough repetitions to fill about `budget` seconds. */
+/** The median of 5 samples of the seconds a call of fn took, over enough repetitions to fill about `budget` seconds. */
 function timeIt(fn: () => void, budget = 0.4): number {
+  return timeCalls(fn, budget).wall;
+}
+
+/**
+ * Median wall seconds per call of fn and median CPU seconds of this process per call: on one
+ * thread, CPU time leaves out the time other processes held the core, so its rate stays
+ * comparable on a loaded machine where the wall-clock one does not.
+ */
+function timeCalls(fn: () => void, budget = 0.4): { wall: number; cpu: number } {
   fn();
   const t0 = performance.now();
   fn();
   const once = Math.max(1e-7, (performance.now() - t0) / 1000);
   const reps = Math.max(3, Math.min(2000, Math.round(budget / once / 5)));
-  const samples: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let s = 0; s < 5; s++) {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     for (let r = 0; r < reps; r++) fn();
-    samples.push((performance.now() - start) / 1000 / reps);
+    const used = process.cpuUsage(cpuStart);
+    wall.push((performance.now() - start) / 1000 / reps);
+    cpu.push((used.user + used.system) / 1e6 / reps);
   }
-  samples.sort((a, b) => a - b);
-  return samples[2];
+  const median = (values: number[]) => values.sort((a, b) => a - b)[2];
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 function filled(be: WasmBackend, n: number): Float32Array {
@@ -55,14 +70,16 @@ async function main(): Promise<void> {
   const load = loadavg()[0].toFixed(2);
   const results = new Map<string, number[]>();
   const overhead: string[] = [];
+  let kernelModule = "";
   for (const threads of [1, 2]) {
     const be = await createWasmBackend({ threads });
+    kernelModule = be.kernelModule;
     for (const [label, ta, tb, m, n, k] of GEMMS) {
       const a = filled(be, m * k), b = filled(be, k * n), c = be.alloc(m * n);
-      const s = timeIt(() => be.gemm(ta, tb, m, n, k, a, b, c, false));
+      const { wall: s, cpu } = timeCalls(() => be.gemm(ta, tb, m, n, k, a, b, c, false));
       const gflops = (2 * m * n * k) / s / 1e9;
       if (!results.has(label)) results.set(label, []);
-      results.get(label)!.push(gflops, s * 1e3);
+      results.get(label)!.push(gflops, s * 1e3, (2 * m * n * k) / cpu / 1e9);
       be.free(a); be.free(b); be.free(c);
     }
     const layers: [string, ConvGeometry][] = [
@@ -100,10 +117,10 @@ async function main(): Promise<void> {
     overhead.push(`| ${threads} | ${(tiny * 1e6).toFixed(2)} | ${(tinyForeign * 1e6).toFixed(2)} | ${threads > 1 ? (timeIt(() => be.ping(), 0.2) * 1e6).toFixed(2) : "-"} |`);
     await be.dispose();
   }
-  rows.push("| GEMM (C = A B, fp32) | 1 thread GFLOP/s | 2 threads GFLOP/s | 2 threads ms |", "| --- | ---: | ---: | ---: |");
+  rows.push("| GEMM (C = A B, fp32) | 1 thread GFLOP/s | 1 thread GFLOP per CPU-second | 2 threads GFLOP/s | 2 threads ms |", "| --- | ---: | ---: | ---: | ---: |");
   for (const [label] of GEMMS) {
     const r = results.get(label)!;
-    rows.push(`| ${label} | ${r[0].toFixed(1)} | ${r[2].toFixed(1)} | ${r[3].toFixed(3)} |`);
+    rows.push(`| ${label} | ${r[0].toFixed(1)} | ${r[2].toFixed(1)} | ${r[3].toFixed(1)} | ${r[4].toFixed(3)} |`);
   }
   rows.push("", "| Layer of the reference net (batch 256 = 32 beats x T 8) | 1 thread GFLOP/s (ms) | 2 threads GFLOP/s (ms) |", "| --- | ---: | ---: |");
   for (const [key, r] of results) {
@@ -118,17 +135,18 @@ async function main(): Promise<void> {
   const header = [
     "# WebAssembly kernel speed",
     "",
-    `- command: \`npx tsc -p . && node scripts/build-wasm.mjs && node dist/bench/core-kernels.js\``,
+    `- command: \`npx tsc -p . && node scripts/build-wasm.mjs && node ${process.execArgv.join(" ")}${process.execArgv.length ? " " : ""}dist/bench/core-kernels.js\`${process.env.SPIKEMED_KERNELS ? ` with SPIKEMED_KERNELS=${process.env.SPIKEMED_KERNELS}` : ""}`,
     `- date: ${new Date().toISOString()}`,
     `- machine: ${cpus()[0].model}, ${cpus().length} cores; Node ${process.version}`,
-    `- 1-minute load average at start: ${load} (the 2 cores are shared with other jobs; a load above ~0.5 makes these numbers pessimistic, the 2-thread ones most)`,
-    "- SIMD128 without FMA (relaxed SIMD needs a V8 flag in Node 20). Median of 5 runs.",
+    `- 1-minute load average at start: ${load}, at the end: ${loadavg()[0].toFixed(2)} (the 2 cores are shared with other jobs; a load above ~0.5 makes the wall-clock numbers pessimistic, the 2-thread ones most; the GFLOP per CPU-second of 1 thread leaves out the time other processes held the core)`,
+    kernelModule === "relaxed" ? "- kernel module: relaxed SIMD (build/kernels-relaxed.wasm: fused multiply-add, 6x8 GEMM tile). Median of 5 runs."
+      : `- kernel module: ${kernelModule} (SIMD128 without FMA, 4x8 GEMM tile; relaxed SIMD needs --experimental-wasm-relaxed-simd on Node.js 20). Median of 5 runs.`,
     "",
   ];
   const report = [...header, ...rows, ""].join("\n");
   console.log(report);
   mkdirSync(new URL("../../bench/results/", import.meta.url), { recursive: true });
-  writeFileSync(new URL("../../bench/results/core-kernels.md", import.meta.url), report);
+  writeFileSync(new URL(`../../bench/results/core-kernels${kernelModule === "relaxed" ? "-relaxed" : ""}.md`, import.meta.url), report);
 }
 
 await main();

@@ -9,6 +9,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import { backendLabel } from "./backend-label.js";
 import { backward, crossEntropy, getBackend, noGrad, Rng, tensor, tidy, useFastBackend } from "../src/core/index.js";
 import { buildNetwork, cxrSreluResnet, SpikingReLU } from "../src/model/index.js";
 import { AdamW, networkParams } from "../src/train/index.js";
@@ -98,7 +99,7 @@ const rate = (seconds: number) => (batch / seconds).toFixed(1);
 const row = (what: string, ours: number, theirs: number) => `| ${what} | ${(1000 * ours).toFixed(0)} | ${rate(ours)} | ${(1000 * theirs).toFixed(0)} | ${rate(theirs)} | ${(theirs / ours).toFixed(2)}x |`;
 const text = `# The spiking X-ray ResNet's speed against PyTorch
 
-Command: \`npm run bench:cxr-speed\` (bench/cxr-speed.ts, bench/torch/cxr_speed.py). Date ${new Date().toISOString().slice(0, 10)}; ${os.cpus()[0].model}, ${os.availableParallelism()} cores; Node ${process.version}, backend ${getBackend().name} with ${threads} threads; PyTorch ${torch.torch} with ${threads} threads; load average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}.
+Command: \`npm run bench:cxr-speed\` (bench/cxr-speed.ts, bench/torch/cxr_speed.py). Date ${new Date().toISOString().slice(0, 10)}; ${os.cpus()[0].model}, ${os.availableParallelism()} cores; Node ${process.version}, backend ${backendLabel()} with ${threads} threads; PyTorch ${torch.torch} with ${threads} threads; load average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}.
 
 \`${model.name}\` (${network.parameterCount().toLocaleString("en")} parameters, T = ${model.timeSteps}, 256 x 256 random images, batch ${batch}), the
 same network in both: the layers before the first neuron once, every later one on the T steps

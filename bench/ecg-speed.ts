@@ -9,7 +9,8 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
-import { backward, crossEntropy, getBackend, noGrad, Rng, tidy, useFastBackend } from "../src/core/index.js";
+import { backendLabel } from "./backend-label.js";
+import { backward, crossEntropy, noGrad, Rng, tidy, useFastBackend } from "../src/core/index.js";
 import { loadBeatDataset } from "../src/data/ecg/index.js";
 import { buildNetwork, ecgSnn } from "../src/model/index.js";
 import { beatData } from "../src/experiment/index.js";
@@ -76,7 +77,7 @@ const intraTrainBeats = 72499;
 const tableRow = (what: string, a: number, b: number): string => `| ${what} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a / b).toFixed(2)}x |`;
 const lines = [
   "# ECG SNN speed against PyTorch (snnTorch-style)", "",
-  `Command: \`node dist/bench/ecg-speed.js ${process.argv.slice(2).join(" ")}\`; date ${new Date().toISOString()}; ${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}, backend ${getBackend().name} with ${threads} threads; PyTorch ${torchJson.software.torch} with ${threads} threads; load average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}.`, "",
+  `Command: \`node dist/bench/ecg-speed.js ${process.argv.slice(2).join(" ")}\`; date ${new Date().toISOString()}; ${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}, backend ${backendLabel()} with ${threads} threads; PyTorch ${torchJson.software.torch} with ${threads} threads; load average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}.`, "",
   `Network: ecg-snn (Conv1d 1->32 k5, LIF, MaxPool 2, Conv1d 32->64 k5, LIF, MaxPool 2, dropout 0.5 on the 4096 + ${F} RR/amplitude features (training only), Dense -> 128, LIF, Dense 128->5; T = 8), real beats from the embedded MIT-BIH sample for spikemed (spike rates depend on the data), random inputs for PyTorch (its speed does not).`, "",
   "| beats per second | spikemed | PyTorch | spikemed / PyTorch |", "| :--- | ---: | ---: | ---: |",
   tableRow("training, batch 16", ours.train16.beatsPerSecond, torchRate(16)),

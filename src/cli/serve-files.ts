@@ -40,7 +40,7 @@ export function pageFiles(runDir: string, task: RunManifest["task"], dataDir: st
   const files = new Map<string, ServedFile>();
   const add = (urlPath: string, root: string, relative: string) => files.set(urlPath, { file: path.join(root, relative), root });
   for (const name of [MANIFEST, MODEL]) add(`/run/${name}`, runDir, name);
-  add("/build/kernels.wasm", path.join(packageRoot, "build"), "kernels.wasm");
+  for (const kernels of ["kernels.wasm", "kernels-relaxed.wasm"]) add(`/build/${kernels}`, path.join(packageRoot, "build"), kernels);
   const distSrc = path.join(packageRoot, "dist/src");
   for (const module of importedModules(distSrc, PAGE_ENTRIES)) add(`/dist/src/${module}`, distSrc, module);
   // The page reads DICOM files with the same parser as Node: the package's browser bundle.

@@ -21,7 +21,7 @@ export { RESEARCH_NOTICE } from "./notice.js";
  * Makes the WebAssembly SIMD backend (kernels on worker threads over shared memory) the active
  * one. Loaded on demand, so code that stays on the reference backend never pulls in workers.
  */
-export async function useFastBackend(options: Pick<WasmBackendOptions, "threads" | "processes" | "wasm"> = {}): Promise<Backend> {
+export async function useFastBackend(options: Pick<WasmBackendOptions, "threads" | "processes" | "kernels" | "wasm"> = {}): Promise<Backend> {
   const { createWasmBackend } = await import("./backends/wasm/index.js");
   const backend = await createWasmBackend(options);
   setBackend(backend);

@@ -7,7 +7,7 @@ import { extname, join, resolve, sep } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { backward, crossEntropy, Rng, tensor } from "../../src/core/index.js";
-import { createWasmBackend, type WasmBackend } from "../../src/core/backends/wasm/index.js";
+import { chooseKernelModule, createWasmBackend, type WasmBackend } from "../../src/core/backends/wasm/index.js";
 import { DEFAULT_BEAT_WINDOW, readRecord, sampleDataDir } from "../../src/data/ecg/index.js";
 import { predictRecordBeats, saveRun, type RunManifest } from "../../src/experiment/index.js";
 import { buildNetwork, ecgSnn, type Network } from "../../src/model/index.js";
@@ -57,9 +57,15 @@ async function compute(web) {
   return { network, manifest, probabilities, grads: network.parameters().map((p) => Array.from(p.tensor.grad)) };
 }`;
 
+/**
+ * The kernel module this Node runs: the page asks for the same one, since the relaxed-SIMD module
+ * rounds differently from the SIMD128 one (Chromium runs relaxed SIMD, Node.js 20 does not).
+ */
+const NODE_KERNELS = chooseKernelModule("auto");
+
 const workerScript = `${computeScript}
 const web = await import("/dist/src/web/index.js");
-await web.useFastBackend({ threads: 2 });
+await web.useFastBackend({ threads: 2, kernels: "${NODE_KERNELS}" });
 const { probabilities, grads } = await compute(web);
 postMessage({ threads: web.getBackend().threads, probabilities, grads });`;
 
@@ -68,7 +74,7 @@ const send = (body) => fetch("/result", { method: "POST", body: JSON.stringify(b
 try {
   const web = await import("/dist/src/web/index.js");
   const out = {};
-  try { await web.useFastBackend({ threads: 2 }); out.backend = "wasm"; } catch (err) { out.backendError = err.message; out.backend = "reference"; }
+  try { await web.useFastBackend({ threads: 2, kernels: "${NODE_KERNELS}" }); out.backend = "wasm"; } catch (err) { out.backendError = err.message; out.backend = "reference"; }
   out.threads = web.getBackend().threads;
   const { network, manifest, probabilities, grads } = await compute(web);
   Object.assign(out, { probabilities, grads });

@@ -45,6 +45,7 @@ test("serve hands out the page cross-origin isolated, the run, the kernels and t
   assert.equal(page.headers.get("cross-origin-embedder-policy"), "require-corp");
   assert.match(await page.text(), /<script type="module" src="\/dist\/src\/web\/page.js">/);
   assert.equal((await fetch(`${url}build/kernels.wasm`)).headers.get("content-type"), "application/wasm");
+  assert.equal((await fetch(`${url}build/kernels-relaxed.wasm`)).headers.get("content-type"), "application/wasm");
   assert.equal((await fetch(`${url}run/model.ckpt`)).status, 200);
   assert.deepEqual(await (await fetch(`${url}data/inputs.json`)).json(), ["100", "208", "209", "213", "232"]);
   assert.equal((await fetch(`${url}data/100.hea`)).status, 200);

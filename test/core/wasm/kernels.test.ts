@@ -36,7 +36,7 @@ for (const threads of [1, 2]) {
     const rng = new Rng(1000 + threads);
     useWasmBackends(threads, (backends) => ({ be, single } = backends));
 
-    it("gemm: all transposes, tails of the 4x8 tile, accumulate, batches and foreign arrays", () => {
+    it("gemm: all transposes, tails of the register tile (4x8, 6x8 relaxed), accumulate, batches and foreign arrays", () => {
       const shapes = [[1, 1, 1], [1, 7, 3], [5, 1, 9], [4, 8, 16], [13, 17, 19], [67, 45, 33], [130, 70, 90], [3, 300, 2], [33, 9, 260], [6, 5, 0]];
       for (const [m, n, k] of shapes) {
         for (const transA of [false, true]) {

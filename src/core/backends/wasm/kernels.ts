@@ -1,33 +1,38 @@
 import type { BinaryOp, ResetMode, SurrogateKind, UnaryOp } from "../../backend.js";
+import { BinaryCode, JOB_SLOTS, ResetCode, SurrogateCode, UnaryCode } from "./kernel-interface.js";
 
-/** Kernel ids understood by the module's run(); keep in step with assembly/kernels.ts. */
-export const KERNEL = {
-  noop: 0, gemm: 1, convForward: 2, convBackwardInput: 3, convBackwardWeight: 4, reduceGroups: 5,
-  maxPoolForward: 6, maxPoolBackward: 7, avgPoolForward: 8, avgPoolBackward: 9,
-  unary: 10, unaryBackward: 11, binary: 12, affine: 13, accumulate: 14, sumAxis: 15,
-  softmax: 16, softmaxBackward: 17, lifForward: 18, lifBackward: 19, spikingRelu: 20, copyStrided: 21,
-  sparseLinear: 22, sparseConv: 23, transpose: 24, lifInference: 25, copyRows: 26, sparseConvLif: 27,
-  channelMoments: 28, channelGradientSums: 29, channelAffine: 30,
-} as const;
-
-/** Operation codes, in the order of the constants in assembly/elementwise.ts and assembly/neurons.ts. */
-export const UNARY_CODE: Record<UnaryOp, number> = {
-  neg: 0, exp: 1, log: 2, relu: 3, sigmoid: 4, tanh: 5, sqrt: 6, abs: 7, square: 8,
+/** The backend's operation names, as the kernels' codes (kernel-interface.ts). */
+export const UNARY_CODE: Record<UnaryOp, UnaryCode> = {
+  neg: UnaryCode.Neg, exp: UnaryCode.Exp, log: UnaryCode.Log, relu: UnaryCode.Relu, sigmoid: UnaryCode.Sigmoid,
+  tanh: UnaryCode.Tanh, sqrt: UnaryCode.Sqrt, abs: UnaryCode.Abs, square: UnaryCode.Square,
 };
-export const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
-export const RESET_CODE: Record<ResetMode, number> = { subtract: 0, zero: 1, none: 2 };
-export const SURROGATE_CODE: Record<SurrogateKind, number> = {
-  "piecewise-linear": 0, "fast-sigmoid": 1, arctan: 2, sigmoid: 3, "straight-through": 4,
+export const BINARY_CODE: Record<BinaryOp, BinaryCode> = {
+  add: BinaryCode.Add, sub: BinaryCode.Sub, mul: BinaryCode.Mul, div: BinaryCode.Div, max: BinaryCode.Max, min: BinaryCode.Min,
+};
+export const RESET_CODE: Record<ResetMode, ResetCode> = { subtract: ResetCode.Subtract, zero: ResetCode.Zero, none: ResetCode.None };
+export const SURROGATE_CODE: Record<SurrogateKind, SurrogateCode> = {
+  "piecewise-linear": SurrogateCode.PiecewiseLinear, "fast-sigmoid": SurrogateCode.FastSigmoid, arctan: SurrogateCode.Arctan,
+  sigmoid: SurrogateCode.Sigmoid, "straight-through": SurrogateCode.StraightThrough,
 };
 
-/** Float64 argument slots of a job block, then its int32 work counter (see assembly/job.ts). */
-export const JOB_SLOTS = 48;
-export const JOB_COUNTER_INDEX = JOB_SLOTS * 2; // in int32 units
+/** A job block's int32 work counter (after the float64 slots; see assembly/job.ts), and its size. */
+export const JOB_COUNTER_INDEX = JOB_SLOTS * 2;
 export const JOB_BYTES = JOB_SLOTS * 8 + 64;
+
+/** A value for every slot that an argument enum of kernel-interface.ts names, by member name. */
+export type JobArgs<Layout> = { readonly [Slot in keyof Layout]: number };
+
+/** Writes args into the job block at the slots that `layout` (an argument enum) gives their names. */
+export function writeArgs<Layout extends Record<string, number | string>>(job: Float64Array, layout: Layout, args: JobArgs<Layout>): void {
+  for (const name in args) job[layout[name] as number] = args[name];
+}
 
 /** The module's exports. */
 export interface KernelExports {
   heapBase(): number;
   run(job: number, tid: number): void;
   GEMM_SCRATCH_BYTES: WebAssembly.Global;
+  /** The GEMM's register tile: rows (4, or 6 in the relaxed-SIMD module) and columns. */
+  GEMM_MR: WebAssembly.Global;
+  GEMM_NR: WebAssembly.Global;
 }
