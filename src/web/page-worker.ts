@@ -76,8 +76,10 @@ const scope = globalThis as unknown as { onmessage: ((event: MessageEvent<PageRe
 const ready = (async () => {
   let backend: string;
   try {
-    await useFastBackend();
-    backend = `WebAssembly kernels on ${getBackend().threads} thread(s)`;
+    // The relaxed-SIMD module where the browser runs it, unless the page's URL asks for another (kernels=simd128).
+    const kernels = new URL(import.meta.url).searchParams.get("kernels") ?? "auto";
+    const fast = await useFastBackend({ kernels: kernels as NonNullable<Parameters<typeof useFastBackend>[0]>["kernels"] });
+    backend = `WebAssembly kernels on ${getBackend().threads} thread(s) (${(fast as { kernelModule?: string }).kernelModule ?? kernels} module)`;
   } catch (err) {
     backend = `reference backend (${(err as Error).message.split("\n")[0]})`;
   }

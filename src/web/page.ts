@@ -21,7 +21,11 @@ import { renderSummary } from "./summary-view.js";
 import { XrayView } from "./xray-view.js";
 
 const element = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const worker = new Worker(new URL("./page-worker.js", import.meta.url), { type: "module" });
+/** The worker's URL carries the page's `?kernels=` (auto, relaxed or simd128), so a test can ask for the kernel module Node runs. */
+const workerUrl = new URL("./page-worker.js", import.meta.url);
+const kernelsAsked = new URLSearchParams(location.search).get("kernels");
+if (kernelsAsked) workerUrl.searchParams.set("kernels", kernelsAsked);
+const worker = new Worker(workerUrl, { type: "module" });
 let classNames: string[] = [];
 let task: keyof typeof TASKS = "ecg";
 /** Ids of requests: every request gets the next; an answer to one that is no longer the latest of its kind is dropped. */

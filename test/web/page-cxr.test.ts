@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import sharp from "sharp";
 import { startServer } from "../../src/cli/serve.js";
-import { createWasmBackend } from "../../src/core/backends/wasm/index.js";
+import { chooseKernelModule, createWasmBackend } from "../../src/core/backends/wasm/index.js";
 import { Rng } from "../../src/core/index.js";
 import { decodeImageFileToBytes } from "../../src/data/cxr/index.js";
 import { intensitiesFromBytes } from "../../src/data/cxr/pixels.js";
@@ -53,7 +53,7 @@ before(async () => {
   ({ server, url } = await startServer(join(dir, "run"), { port: 0, data: images }));
   browser = await chromium.launch({ executablePath: chromiumPath as string, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(`${url}?image=chest.png`);
+  await page.goto(`${url}?image=chest.png&kernels=${chooseKernelModule("auto")}`);
   await page.waitForFunction(() => document.body.dataset.summary ?? document.body.dataset.error, null, { timeout: 90_000 });
 });
 

@@ -17,6 +17,7 @@ import { inputBatch } from "../../src/train/data.js";
 import { onBackend } from "../model/helpers.js";
 import { browser as chromiumPath, browserMissing } from "./chromium.js";
 import { writeEcgRun } from "./serve-load.js";
+import { chooseKernelModule } from "../../src/core/backends/wasm/index.js";
 
 // The clinician's page of `spikemed serve`, driven as a user drives it (playwright-core in the
 // system's Chromium): a half-hour two-lead record loaded, scrolled, a beat clicked; its
@@ -44,7 +45,7 @@ before(async () => {
   [predicted] = JSON.parse(cli.stdout);
   browser = await chromium.launch({ executablePath: chromiumPath as string, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  await page.goto(`${url}?record=${RECORD}`);
+  await page.goto(`${url}?record=${RECORD}&kernels=${chooseKernelModule("auto")}`);
   await page.waitForFunction(() => document.body.dataset.summary ?? document.body.dataset.error, null, { timeout: 120_000 });
 });
 
