@@ -8,7 +8,7 @@ import {
 } from "../eval/index.js";
 import { describeNir, exportNir } from "../export/index.js";
 import {
-  EXTERNAL_SPLIT, accuracyByGroup, evaluateExternal, evaluateExternalSeeds, exampleBatches, holdsRunRecords, loadRun, prepareData, seedRunDirs, splitCautions, testProbabilities,
+  DEFAULT_ADAPT_MINUTES, accuracyByGroup, evaluateExternal, externalAdaptation, evaluateExternalSeeds, exampleBatches, holdsRunRecords, loadRun, prepareData, seedRunDirs, splitCautions, testProbabilities,
   type DataSpec, type RunManifest,
 } from "../experiment/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
@@ -72,10 +72,16 @@ export function evaluateCommand(): Command {
       "otherwise (ECG) every annotated record in it is scored, as with --external")
     .option("--external", "ECG: score every labelled beat of every record in --data (another database, sampling rate or lead names), " +
       "without the run's split; writes report.md and report.json to --out")
-    .option("--out <dir>", "with --external: the folder for the report (default: <run>/external-<name of the data folder>)")
-    .action(async (runDir: string, flags: BackendOptions & { data?: string; external?: boolean; out?: string }) => {
+    .option("--out <dir>", "with --external: the folder for the report (default: <run>/external-<name of the data folder>, with -adapt-<protocol> after it under --adapt)")
+    .option("--adapt <protocol...>", "with --external: adapt the run to each record, reported as an adapted evaluation of its own (never the plain figure): " +
+      "unlabeled (the model's batch-norm statistics re-estimated on the record's own beats; no label read); self-training (the record's confidently classified beats, " +
+      `labelled by the model, vote beside it; no label read); local-beats [N] (N default ${DEFAULT_ADAPT_MINUTES}: the record's first N minutes, labelled, vote by nearest neighbour ` +
+      "and are not scored: the test set is each record after minute N); models with a batch-norm layer, e.g. snn-families. " +
+      "first-minutes and patient-specific train on the test records and are refused here (train --adapt)")
+    .action(async (runDir: string, flags: BackendOptions & { data?: string; external?: boolean; out?: string; adapt?: string[] }) => {
       await selectBackend(flags);
       if (flags.external && !flags.data) throw new SpikemedError("--external needs --data <dir>, the folder of annotated WFDB records to score", "add --data");
+      const adapt = flags.adapt && externalAdaptation(flags.adapt);
       const log = (line: string) => process.stderr.write(line + "\n");
       const seeds = fs.existsSync(path.join(runDir, "run.json")) ? [] : seedRunDirs(runDir);
       const { manifest, network } = loadRun(seeds.length > 0 ? seeds[0].dir : runDir);
@@ -85,14 +91,18 @@ export function evaluateCommand(): Command {
         throw new SpikemedError(`--out is for an external evaluation; ${flags.data ? `${flags.data} holds the run's records, so its split is made again` : "without --data the run's split is evaluated"} and evaluation.json written into the run folder`,
           "add --data <dir> --external to score every record of another folder");
       }
+      if (adapt && !external) {
+        throw new SpikemedError(`--adapt on evaluate applies to an external evaluation; ${flags.data ? `${flags.data} holds the run's records, so its split is made again` : "without --data the run's own split is evaluated"} as it was trained`,
+          "add --data <dir> --external, or train with --split inter --adapt to adapt on the run's own split");
+      }
       if (seeds.length > 0 && !external) {
         throw new SpikemedError(`${runDir} holds a run of ${seeds.length} seeds (${seeds.map((s) => path.basename(s.dir)).join(", ")}): its split is evaluated seed by seed`,
           `evaluate ${seeds[0].dir} (and the other seed folders), or every seed on another database with --data <dir> --external`);
       }
       if (external && !flags.external) log(`${flags.data} does not hold every record the run was trained and tested on: scoring every record in it as an external database (--external)`);
       if (external && seeds.length > 0) {
-        const result = evaluateExternalSeeds(runDir, seeds, flags.data as string, { outDir: flags.out, log });
-        const lines = [RESEARCH_NOTICE, `${manifest.model.name}, ${seeds.length} seeds, on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`,
+        const result = evaluateExternalSeeds(runDir, seeds, flags.data as string, { outDir: flags.out, log, adapt });
+        const lines = [RESEARCH_NOTICE, `${manifest.model.name}, ${seeds.length} seeds, on ${result.report.dataset}`, `split: ${result.report.split}`,
           ...result.perSeed.map((r) => `seed ${r.seed}: accuracy ${percentText(r.evaluation.accuracy.estimate)}, Cohen's kappa ${fourDigits(r.evaluation.kappa?.estimate)}`),
           ...seedAggregateLines(result.aggregate), ...externalNotes(result.perSeed[0]),
           `written to ${path.join(result.outDir, "report.md")} (summary) and ${path.join(result.outDir, "seed-*")} (each seed's report and record table)`];
@@ -100,8 +110,8 @@ export function evaluateCommand(): Command {
         return;
       }
       if (external) {
-        const result = evaluateExternal(runDir, manifest, network, flags.data as string, { outDir: flags.out, log });
-        const lines = [RESEARCH_NOTICE, `${manifest.model.name} on ${result.report.dataset}`, `split: ${EXTERNAL_SPLIT}`, ...evaluationLines(result.evaluation),
+        const result = evaluateExternal(runDir, manifest, network, flags.data as string, { outDir: flags.out, log, adapt });
+        const lines = [RESEARCH_NOTICE, `${manifest.model.name} on ${result.report.dataset}`, `split: ${result.report.split}`, ...evaluationLines(result.evaluation),
           ...textTable(result.byRecord), ...externalNotes(result), ...result.evaluation.warnings.map((w) => `note: ${w}`),
           `written to ${path.join(result.outDir, "report.md")} and report.json`];
         process.stdout.write(lines.join("\n") + "\n");

@@ -5,6 +5,7 @@
 import { SpikemedError } from "../core/errors.js";
 import type { Network } from "../model/network.js";
 import { inputBatch, predictProbabilities, type ClassificationData } from "../train/data.js";
+import { adaptLocally, localPriorProbabilities } from "./adapt-local.js";
 
 /**
  * first-minutes: AAMI's patient-specific protocol, the first `minutes` of each test record, labelled,
@@ -102,4 +103,25 @@ export function withAdaptedNetwork<T>(network: Network, data: ClassificationData
   } finally {
     network.buffers().forEach((b, k) => b.tensor.data.set(saved[k]));
   }
+}
+
+/**
+ * The probabilities of the samples at `test` (rows in that order) under `adapt`: unlabeled, each
+ * record's from the network adapted to that record's own beats (AdaBN); local-beats or
+ * self-training, the network's combined with its record's local vote (`localBeats`, labelled, for
+ * local-beats); patient-specific, shifted to the record's local beats' class frequencies;
+ * first-minutes, the network's (its adaptation was in training). `groupOf` is each sample's record.
+ */
+export function adaptedProbabilities(network: Network, data: ClassificationData, test: Int32Array, adapt: EcgAdaptation, groupOf: readonly (string | null)[],
+  localBeats: Int32Array | undefined, batchSize: number): Float32Array {
+  if (adapt.kind === "unlabeled") return predictAdaptedByGroup(network, data, test, groupOf, batchSize);
+  const { probabilities } = predictProbabilities(network, data, test, batchSize);
+  const local = localBeats ?? new Int32Array(0);
+  if (adapt.kind === "patient-specific") {
+    return localPriorProbabilities({ probabilities, groups: Array.from(test, (i) => groupOf[i]) },
+      { labels: Array.from(local, (i) => data.labels[i]), groups: Array.from(local, (i) => groupOf[i]) }, data.classNames.length,
+      { smoothing: PATIENT_SPECIFIC.priorSmoothing, gamma: PATIENT_SPECIFIC.priorGamma });
+  }
+  if (adapt.kind === "local-beats" || adapt.kind === "self-training") return adaptLocally(network, data, test, probabilities, groupOf, adapt.kind === "local-beats" ? local : undefined);
+  return probabilities;
 }

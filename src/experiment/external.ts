@@ -12,10 +12,12 @@ import {
 } from "../eval/index.js";
 import type { Network } from "../model/network.js";
 import { predictProbabilities } from "../train/data.js";
+import { adaptedProbabilities, describeFirstMinutes, firstMinutesSplit, type EcgAdaptation } from "./adapt.js";
 import { beatData } from "./beat-data.js";
 import { accuracyByGroup, type PreparedData } from "./datasets.js";
 import { MANIFEST, type RunManifest } from "./run-format.js";
 import { loadRun } from "./saved-run.js";
+import { checkAdaptationModel, parseAdaptation } from "./settings.js";
 
 type EcgSpec = Extract<RunManifest["data"], { task: "ecg" }>;
 
@@ -84,6 +86,7 @@ export function holdsRunRecords(manifest: RunManifest, dataDir: string): boolean
 
 export interface ExternalData extends Pick<PreparedData, "data" | "groups" | "dataset"> {
   spec: EcgSpec;
+  groups: NonNullable<PreparedData["groups"]>;
   /** Every beat of every record: all are scored. */
   indices: Int32Array;
   records: string[];
@@ -91,6 +94,8 @@ export interface ExternalData extends Pick<PreparedData, "data" | "groups" | "da
   warnings: string[];
   /** What else a reader must know: sampling rates, records left out. */
   notes: string[];
+  /** Each beat's record (an index into `records`) and R-peak sample, counted at that record's own sampling rate (`recordRates`). */
+  beats: { recordOfBeat: Int32Array; sampleOfBeat: Int32Array; recordRates: number[] };
 }
 
 /** Every labelled beat of every record in `dataDir`, as the run's model reads them (see the module comment). */
@@ -108,6 +113,7 @@ export function prepareExternalEcg(manifest: RunManifest, dataDir: string, log: 
   const wanted = spec.leads ?? ["MLII"];
   const secondLeadFeatures = (manifest.model.features ?? []).filter(ecg.isSecondLeadFeature);
   const rates = new Map<number, string[]>();
+  const rateOf = new Map<string, number>();
   const byLeads = new Map<string, { leads: number[]; records: string[] }>();
   for (const name of names) {
     const header = ecg.readHeader(dataDir, name);
@@ -122,6 +128,7 @@ export function prepareExternalEcg(manifest: RunManifest, dataDir: string, log: 
     group.records.push(name);
     byLeads.set(key, group);
     rates.set(header.samplingFrequency, [...(rates.get(header.samplingFrequency) ?? []), name]);
+    rateOf.set(name, header.samplingFrequency);
   }
   const window = spec.window ?? ecg.DEFAULT_BEAT_WINDOW;
   notes.push(`sampling rates: ${[...rates].map(([hz, records]) => `${hz} Hz (${records.length === names.length ? "every record" : records.join(", ")})`).join("; ")}; ` +
@@ -149,13 +156,21 @@ export function prepareExternalEcg(manifest: RunManifest, dataDir: string, log: 
   const features = new Float32Array(beatCount * width);
   const y = new Uint8Array(beatCount);
   const recordOfBeat: string[] = [];
+  const recordIndexOfBeat = new Int32Array(beatCount);
+  const sampleOfBeat = new Int32Array(beatCount);
   let at = 0;
+  let recordsBefore = 0;
   for (const part of parts) {
     x.set(part.x, at * row);
     features.set(part.features, at * width);
     y.set(part.y, at);
-    for (const r of part.recordOfBeat) recordOfBeat.push(part.records[r]);
+    sampleOfBeat.set(part.sampleOfBeat, at);
+    part.recordOfBeat.forEach((r, i) => {
+      recordOfBeat.push(part.records[r]);
+      recordIndexOfBeat[at + i] = recordsBefore + r;
+    });
     at += part.y.length;
+    recordsBefore += part.records.length;
   }
   const records = parts.flatMap((p) => p.records);
   const data = beatData({ x, windowLength: first.windowLength, leads: first.leads, features, featureNames: first.featureNames, y, classNames: first.classNames },
@@ -163,6 +178,7 @@ export function prepareExternalEcg(manifest: RunManifest, dataDir: string, log: 
   const counts = ecg.classCounts(y, first.classNames.length);
   return {
     data, spec, records, warnings, notes, indices: Int32Array.from({ length: beatCount }, (_, i) => i),
+    beats: { recordOfBeat: recordIndexOfBeat, sampleOfBeat, recordRates: records.map((r) => rateOf.get(r)!) },
     groups: { name: "record", of: recordOfBeat },
     dataset: `WFDB records in ${dataDir}: ${records.length} records, ${beatCount} beats (${first.classNames.map((c, i) => `${c} ${counts[i]}`).join(", ")}), ` +
       ecg.describeBeatWindow(window),
@@ -184,30 +200,79 @@ export interface ExternalEvaluation {
 export const EXTERNAL_SPLIT = "external: every labelled beat of every record scored (the run's own split not applied)";
 
 /**
+ * The --adapt words of an external evaluation: the protocols that leave the trained network as it is
+ * (unlabeled, self-training, local-beats N); first-minutes and patient-specific, which train on
+ * each test record's first minutes, are refused.
+ */
+export function externalAdaptation(words: readonly string[]): ExternalAdaptation {
+  const adapt = parseAdaptation(words);
+  if (adapt.kind === "first-minutes" || adapt.kind === "patient-specific") {
+    throw new SpikemedError(`--adapt ${adapt.kind} trains the model on each test record's first ${adapt.minutes} minutes, and evaluate scores a trained run without training it`,
+      `train a run with --split inter --adapt ${adapt.kind} ${adapt.minutes}, or evaluate with --adapt unlabeled, self-training or local-beats ${adapt.minutes}`);
+  }
+  return adapt.kind === "local-beats" ? { kind: adapt.kind, minutes: adapt.minutes } : { kind: adapt.kind };
+}
+
+/** The adaptation protocols an external evaluation applies (externalAdaptation). */
+export type ExternalAdaptation = { kind: "local-beats"; minutes: number } | { kind: "unlabeled" | "self-training" };
+
+/** How the protocol is named in a report's evaluation, title and folder, e.g. "local-beats 5". */
+function adaptationName(adapt: ExternalAdaptation): string {
+  return "minutes" in adapt ? `${adapt.kind} ${adapt.minutes}` : adapt.kind;
+}
+
+/** The split line of an external evaluation under `adapt` (the beats it scores, and what adapted the network's answers). */
+function externalSplit(adapt: ExternalAdaptation | undefined, counts: { local: number; test: number }): string {
+  if (!adapt) return EXTERNAL_SPLIT;
+  if (adapt.kind === "unlabeled") {
+    return "external, adapted (--adapt unlabeled): every labelled beat of every record scored, each record's by the model with its batch-norm statistics re-estimated on that record's own beats (no label read)";
+  }
+  if (adapt.kind !== "local-beats") {
+    return "external, adapted (--adapt self-training): every labelled beat of every record scored, the model's probabilities combined with the vote of the record's confidently classified beats (no label read)";
+  }
+  return `external, adapted (--adapt local-beats ${adapt.minutes}): ${counts.local} local beats (${describeFirstMinutes(adapt.minutes)} of each record, labelled, voting beside the network) left out; ` +
+    `test ${counts.test} (each record's beats after minute ${adapt.minutes})`;
+}
+
+/**
  * Scores the run (`manifest`, `network`, trained in `runDir`) on every labelled beat in `dataDir`
- * and writes report.md, report.json and plots into `outDir` (default `runDir/external-<folder name>`).
+ * and writes report.md, report.json and plots into `outDir` (default `runDir/external-<folder name>`,
+ * with `-adapt-<protocol>` after it under `adapt`). With `adapt`, the network's answers are adapted to
+ * each record as in `train --adapt` (adaptedProbabilities); under local-beats N, each record's first N
+ * minutes vote and are not scored.
  */
 export function evaluateExternal(runDir: string, manifest: RunManifest, network: Network, dataDir: string,
-  options: { outDir?: string; log?: (line: string) => void } = {}): ExternalEvaluation {
+  options: { outDir?: string; log?: (line: string) => void; adapt?: ExternalAdaptation } = {}): ExternalEvaluation {
+  const { adapt } = options;
+  if (adapt) checkAdaptationModel(adapt, manifest.model);
   const external = prepareExternalEcg(manifest, dataDir, options.log);
-  const { probabilities } = predictProbabilities(network, external.data, external.indices, 256);
+  const local = adapt?.kind === "local-beats"
+    ? firstMinutesSplit({ train: new Int32Array(0), val: new Int32Array(0), test: external.indices }, external.beats, external.beats.recordRates, adapt.minutes)
+    : null;
+  const test = local ? local.test : external.indices;
+  if (test.length === 0) throw new SpikemedError(`--data ${dataDir}: no beat after minute ${adapt?.kind === "local-beats" ? adapt.minutes : 0} in any record to score`, "give fewer minutes to --adapt local-beats");
+  const probabilities = adapt
+    ? adaptedProbabilities(network, external.data, test, adapt, external.groups.of, local?.adaptation, 256)
+    : predictProbabilities(network, external.data, test, 256).probabilities;
   const evaluation = evaluateClassifier({
-    classNames: external.data.classNames, yTrue: Int32Array.from(external.indices, (i) => external.data.labels[i]), probabilities, bootstrap: { seed: manifest.seed },
+    classNames: external.data.classNames, yTrue: Int32Array.from(test, (i) => external.data.labels[i]), probabilities, bootstrap: { seed: manifest.seed },
   });
-  const byRecord = accuracyByGroup(external, external.indices, probabilities) as ReportTable;
-  const outDir = options.outDir ?? defaultExternalOut(runDir, dataDir);
+  const byRecord = accuracyByGroup(external, test, probabilities) as ReportTable;
+  const outDir = options.outDir ?? defaultExternalOut(runDir, dataDir, adapt);
+  const adapted = adapt ? `, adapted (--adapt ${adaptationName(adapt)})` : "";
   const report = writeRunReport(outDir, {
-    title: `${manifest.model.name} (run ${path.basename(path.resolve(runDir))}) on ${path.basename(path.resolve(dataDir))}`,
-    model: manifest.model.name, dataset: external.dataset, split: EXTERNAL_SPLIT,
-    config: { run: path.resolve(runDir), data: path.resolve(dataDir), window: external.spec.window, leads: external.spec.leads ?? ["MLII"], seed: manifest.seed },
-    history: [], evaluations: [{ name: "external", evaluation }], tables: [byRecord], cautions: external.warnings, notes: external.notes,
+    title: `${manifest.model.name} (run ${path.basename(path.resolve(runDir))}) on ${path.basename(path.resolve(dataDir))}${adapted}`,
+    model: manifest.model.name, dataset: external.dataset, split: externalSplit(adapt, { local: local?.adaptation.length ?? 0, test: test.length }),
+    config: { run: path.resolve(runDir), data: path.resolve(dataDir), window: external.spec.window, leads: external.spec.leads ?? ["MLII"], seed: manifest.seed, ...(adapt ? { adapt } : {}) },
+    history: [], evaluations: [{ name: `external${adapted}`, evaluation }], tables: [byRecord], cautions: external.warnings, notes: external.notes,
   });
   return { evaluation, byRecord, report, outDir, warnings: external.warnings, notes: external.notes };
 }
 
-/** `runDir/external-<name of the data folder>`. */
-function defaultExternalOut(runDir: string, dataDir: string): string {
-  return path.join(runDir, `external-${path.basename(path.resolve(dataDir)).replace(/[^A-Za-z0-9._-]+/g, "-")}`);
+/** `runDir/external-<name of the data folder>`, with `-adapt-<protocol>` after it under `adapt`, so an adapted report never replaces the plain one. */
+function defaultExternalOut(runDir: string, dataDir: string, adapt?: ExternalAdaptation): string {
+  const name = `external-${path.basename(path.resolve(dataDir))}${adapt ? `-adapt-${adaptationName(adapt)}` : ""}`;
+  return path.join(runDir, name.replace(/[^A-Za-z0-9._-]+/g, "-"));
 }
 
 /** The seed folders (seed-k, each a finished run) of a run of several seeds, in seed order; empty for any other folder. */
@@ -232,21 +297,22 @@ export interface ExternalSeedsEvaluation {
  * `outDir/seed-k`, and the summary across seeds into `outDir` (default `runDir/external-<folder>`).
  */
 export function evaluateExternalSeeds(runDir: string, seeds: readonly { seed: number; dir: string }[], dataDir: string,
-  options: { outDir?: string; log?: (line: string) => void } = {}): ExternalSeedsEvaluation {
+  options: { outDir?: string; log?: (line: string) => void; adapt?: ExternalAdaptation } = {}): ExternalSeedsEvaluation {
   if (seeds.length === 0) throw new SpikemedError(`${runDir}: no seed-k run folders to evaluate`, "pass a run folder written by spikemed train");
-  const outDir = options.outDir ?? defaultExternalOut(runDir, dataDir);
+  const outDir = options.outDir ?? defaultExternalOut(runDir, dataDir, options.adapt);
   const perSeed = seeds.map(({ seed, dir }) => {
     options.log?.(`seed ${seed}: ${dir}`);
     const { manifest, network } = loadRun(dir);
-    return { seed, ...evaluateExternal(dir, manifest, network, dataDir, { outDir: path.join(outDir, `seed-${seed}`), log: options.log }) };
+    return { seed, ...evaluateExternal(dir, manifest, network, dataDir, { outDir: path.join(outDir, `seed-${seed}`), log: options.log, adapt: options.adapt }) };
   });
   const aggregate = summarizeEvaluations(perSeed.map((r) => r.seed), perSeed.map((r) => r.evaluation));
   const [first] = perSeed;
   const report = writeRunReport(outDir, {
-    title: `${first.report.model}: ${perSeed.length} seeds (run ${path.basename(path.resolve(runDir))}) on ${path.basename(path.resolve(dataDir))}`,
-    model: first.report.model, dataset: first.report.dataset, split: EXTERNAL_SPLIT,
+    title: `${first.report.model}: ${perSeed.length} seeds (run ${path.basename(path.resolve(runDir))}) on ${path.basename(path.resolve(dataDir))}` +
+      (options.adapt ? `, adapted (--adapt ${adaptationName(options.adapt)})` : ""),
+    model: first.report.model, dataset: first.report.dataset, split: first.report.split,
     config: { ...first.report.config, run: path.resolve(runDir), seeds: perSeed.map((r) => r.seed) },
-    history: [], evaluations: [{ name: "external", evaluation: first.evaluation }], tables: [first.byRecord], seedAggregate: aggregate,
+    history: [], evaluations: [first.report.evaluations[0]], tables: [first.byRecord], seedAggregate: aggregate,
     cautions: first.warnings,
     notes: [...first.notes, `Per-seed reports: ${perSeed.map((r) => `seed-${r.seed}`).join(", ")}. The evaluation details and the record table shown are seed ${first.seed}'s.`],
   });

@@ -13,11 +13,11 @@ export {
   SEARCH_OBJECTIVES, describeObjective, describeValues, parseObjective, openSearch, openSharedSearch, searchHyperparameters, type SearchObjective, type SearchOptions, type SearchResult, type SearchTrial, type TrialResult,
 } from "./search.js";
 export {
-  EXTERNAL_SPLIT, evaluateExternal, evaluateExternalSeeds, holdsRunRecords, leadsOfRecord, prepareExternalEcg, recordsOfRun, seedRunDirs,
-  type ExternalData, type ExternalEvaluation, type ExternalSeedsEvaluation,
+  EXTERNAL_SPLIT, evaluateExternal, evaluateExternalSeeds, externalAdaptation, holdsRunRecords, leadsOfRecord, prepareExternalEcg, recordsOfRun, seedRunDirs,
+  type ExternalAdaptation, type ExternalData, type ExternalEvaluation, type ExternalSeedsEvaluation,
 } from "./external.js";
 export { LOCAL_BEATS_STAGE, SELF_TRAINING_STAGE, adaptLocally, combineProbabilities, localBeatsProbabilities, localPriorProbabilities, shiftPrior, neighbourProbabilities, selfTrainingProbabilities } from "./adapt-local.js";
-export { DEFAULT_ADAPT_MINUTES, PATIENT_SPECIFIC, describeFirstMinutes, firstMinutesSplit, predictAdaptedByGroup, withAdaptedNetwork, type EcgAdaptation, type FirstMinutesSplit } from "./adapt.js";
+export { DEFAULT_ADAPT_MINUTES, PATIENT_SPECIFIC, adaptedProbabilities, describeFirstMinutes, firstMinutesSplit, predictAdaptedByGroup, withAdaptedNetwork, type EcgAdaptation, type FirstMinutesSplit } from "./adapt.js";
 export { readNumber, type NumberBounds } from "./numbers.js";
 export { RECIPES, checkRecipeStart, withRecipe, type RecipeName } from "./recipes.js";
 export {

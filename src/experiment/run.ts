@@ -21,8 +21,7 @@ import { buildNetwork, type Batch, type ModelConfig, type Network } from "../mod
 import { checkpointIn, inferenceBatchSize, inputBatch, predictProbabilities, train, type ClassificationData, type TrainOptions } from "../train/index.js";
 import type { OutputStream } from "../train/index.js";
 import { accuracyByGroup, prepareData, splitCautions, type DataSpec, type PreparedData } from "./datasets.js";
-import { PATIENT_SPECIFIC, predictAdaptedByGroup } from "./adapt.js";
-import { adaptLocally, localPriorProbabilities } from "./adapt-local.js";
+import { adaptedProbabilities } from "./adapt.js";
 import { initializeFromRun, saveRun, type RunManifest } from "./saved-run.js";
 
 /** How training counters class imbalance (see classWeights). */
@@ -193,20 +192,7 @@ async function runOneSeed(options: ExperimentOptions, prepared: PreparedData, se
  */
 export function testProbabilities(network: Network, prepared: Pick<PreparedData, "data" | "split" | "spec" | "groups" | "localBeats">, batchSize: number): { probabilities: Float32Array } {
   const { data, split, spec, groups } = prepared;
-  if (spec.task === "ecg" && spec.adapt?.kind === "unlabeled" && groups) {
-    return { probabilities: predictAdaptedByGroup(network, data, split.test, groups.of, batchSize) };
-  }
-  if (spec.task === "ecg" && spec.adapt?.kind === "patient-specific" && groups) {
-    const local = prepared.localBeats ?? new Int32Array(0);
-    const { probabilities } = predictProbabilities(network, data, split.test, batchSize);
-    return { probabilities: localPriorProbabilities({ probabilities, groups: Array.from(split.test, (i) => groups.of[i]) },
-      { labels: Array.from(local, (i) => data.labels[i]), groups: Array.from(local, (i) => groups.of[i]) }, data.classNames.length,
-      { smoothing: PATIENT_SPECIFIC.priorSmoothing, gamma: PATIENT_SPECIFIC.priorGamma }) };
-  }
-  if (spec.task === "ecg" && (spec.adapt?.kind === "local-beats" || spec.adapt?.kind === "self-training") && groups) {
-    const { probabilities } = predictProbabilities(network, data, split.test, batchSize);
-    return { probabilities: adaptLocally(network, data, split.test, probabilities, groups.of, spec.adapt.kind === "local-beats" ? prepared.localBeats ?? new Int32Array(0) : undefined) };
-  }
+  if (spec.task === "ecg" && spec.adapt && groups) return { probabilities: adaptedProbabilities(network, data, split.test, spec.adapt, groups.of, prepared.localBeats, batchSize) };
   return predictProbabilities(network, data, split.test, batchSize);
 }
 

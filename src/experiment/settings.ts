@@ -51,15 +51,7 @@ export function experimentSettings(task: Task, given: ExperimentChoices): Experi
     throw new SpikemedError(`--max-class-weight applies to loss weights; --balance is ${balance}`, "add --balance weights (or sqrt-weights), or drop --max-class-weight");
   }
   const data = dataSpec(task, choices, model);
-  if (data.task === "ecg" && data.adapt?.kind === "unlabeled" && !model.layers.some((l) => l.type === "batchnorm")) {
-    throw new SpikemedError(`--adapt unlabeled re-estimates a model's batch-norm statistics on each test record; model "${model.name}" has no batch-norm layer`,
-      "use a model with one, e.g. --model snn-families or mlp-families");
-  }
-  if (data.task === "ecg" && (data.adapt?.kind === "local-beats" || data.adapt?.kind === "self-training") &&
-    (!model.layers.some((l) => l.type === "batchnorm") || (model.features ?? []).length === 0)) {
-    throw new SpikemedError(`--adapt ${data.adapt.kind} compares beats in a model's batch-norm-scaled measurements; model "${model.name}" has no measurements through a batch-norm layer`,
-      "use --model snn-families or mlp-families");
-  }
+  if (data.task === "ecg" && data.adapt) checkAdaptationModel(data.adapt, model);
   return {
     model, data, balance, maxClassWeight: choices.maxClassWeight, classWeights: classWeightsOf(choices.classWeights),
     train: {
@@ -174,19 +166,36 @@ function dataSpec(task: Task, choices: ExperimentChoices, model: ModelConfig): D
     ...(choices.augmentSettings ? { augment: parseAugmentSettings(choices.augmentSettings) } : {}) };
 }
 
-/** The protocol the adaptation words name: first-minutes, local-beats or patient-specific, with its minutes (default 5), unlabeled or self-training; only for an inter-patient split. */
+/** Refuses a model that lacks what `adapt` works through: a batch-norm layer (unlabeled), measurements through one (local-beats, self-training). */
+export function checkAdaptationModel(adapt: EcgAdaptation, model: ModelConfig): void {
+  if (adapt.kind === "unlabeled" && !model.layers.some((l) => l.type === "batchnorm")) {
+    throw new SpikemedError(`--adapt unlabeled re-estimates a model's batch-norm statistics on each test record; model "${model.name}" has no batch-norm layer`,
+      "use a model with one, e.g. --model snn-families or mlp-families");
+  }
+  if ((adapt.kind === "local-beats" || adapt.kind === "self-training") && (!model.layers.some((l) => l.type === "batchnorm") || (model.features ?? []).length === 0)) {
+    throw new SpikemedError(`--adapt ${adapt.kind} compares beats in a model's batch-norm-scaled measurements; model "${model.name}" has no measurements through a batch-norm layer`,
+      "use --model snn-families or mlp-families");
+  }
+}
+
+/** The adaptation protocol for an inter-patient split (see parseAdaptation). */
 function adaptation(choices: ExperimentChoices): EcgAdaptation | undefined {
   if (!choices.adapt) return undefined;
   if (choices.split !== "inter") throw new SpikemedError("--adapt applies to --split inter only (an intra-patient split already trains on every test patient)", "add --split inter, or drop --adapt");
-  const [kind, minutes, ...extra] = choices.adapt;
+  return parseAdaptation(choices.adapt);
+}
+
+/** The protocol the --adapt words name: first-minutes, local-beats or patient-specific, with its minutes (default 5), unlabeled or self-training. */
+export function parseAdaptation(words: readonly string[]): EcgAdaptation {
+  const [kind, minutes, ...extra] = words;
   const fix = `write --adapt first-minutes N, local-beats N or patient-specific N (e.g. --adapt first-minutes ${DEFAULT_ADAPT_MINUTES}), --adapt unlabeled or --adapt self-training`;
   if (kind === "unlabeled" || kind === "self-training") {
-    if (minutes !== undefined) throw new SpikemedError(`--adapt ${choices.adapt.join(" ")}: ${kind} reads no labelled minutes and takes no number`, fix);
+    if (minutes !== undefined) throw new SpikemedError(`--adapt ${words.join(" ")}: ${kind} reads no labelled minutes and takes no number`, fix);
     return { kind };
   }
-  if (kind !== "first-minutes" && kind !== "local-beats" && kind !== "patient-specific") throw new SpikemedError(`--adapt ${choices.adapt.join(" ")}: unknown protocol "${kind}"`, fix);
+  if (kind !== "first-minutes" && kind !== "local-beats" && kind !== "patient-specific") throw new SpikemedError(`--adapt ${words.join(" ")}: unknown protocol "${kind}"`, fix);
   const n = minutes === undefined ? DEFAULT_ADAPT_MINUTES : readNumber(minutes, { min: 0, minIncluded: false });
-  if (n === null || extra.length > 0) throw new SpikemedError(`--adapt ${choices.adapt.join(" ")}: expected a positive number of minutes after ${kind}`, fix);
+  if (n === null || extra.length > 0) throw new SpikemedError(`--adapt ${words.join(" ")}: expected a positive number of minutes after ${kind}`, fix);
   return { kind, minutes: n };
 }
 
