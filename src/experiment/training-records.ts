@@ -5,10 +5,12 @@
  */
 import { PACED_RECORDS } from "../data/ecg/beats.js";
 import { DS1_RECORDS } from "../data/ecg/splits.js";
-import type { DataSpec } from "./datasets.js";
+
+/** What of a run's DataSpec (datasets.ts, which imports this module) decides the records it trained on. */
+export interface TrainingChoice { task: "ecg" | "cxr"; records?: string[]; includePaced?: boolean; split?: "intra" | "inter" }
 
 /** Whether a record named `name` in the run's data folder would have been among its training records (DS1's for an inter-patient split, whose training and validation they are). */
-export function mayBeTrainingRecord(spec: DataSpec, name: string): boolean {
+export function mayBeTrainingRecord(spec: TrainingChoice, name: string): boolean {
   if (spec.task !== "ecg") return false;
   if (spec.records && !spec.records.includes(name)) return false;
   if (!spec.includePaced && PACED_RECORDS.includes(name)) return false;
@@ -21,7 +23,7 @@ export function mayBeTrainingRecord(spec: DataSpec, name: string): boolean {
  * `trainedHeader` (undefined where it has none), with the same header (which holds the signals'
  * checksums), so a copy elsewhere counts too. Headers as Latin-1 text: equal text, equal bytes.
  */
-export function recordInTrainingHeaders(spec: DataSpec, name: string, header: string, trainedHeader: string | undefined): boolean {
+export function recordInTrainingHeaders(spec: TrainingChoice, name: string, header: string, trainedHeader: string | undefined): boolean {
   return trainedHeader !== undefined && mayBeTrainingRecord(spec, name) && trainedHeader === header;
 }
 

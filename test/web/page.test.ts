@@ -216,3 +216,15 @@ test("the page fits a phone's width: no sideways scrolling, the notice and the s
   assert.ok(rows.size <= 2, `the buttons take ${rows.size} rows: ${JSON.stringify(buttons)}`);
   await page.setViewportSize({ width: 1280, height: 800 });
 });
+
+test("a picked record the run was not trained on (its header differs from the run's data's) carries no note", { skip: browserMissing, timeout: 60_000 }, async () => {
+  const file = (name: string, text?: string) => ({ name, mimeType: "application/octet-stream", buffer: text === undefined ? readFileSync(join(sampleDataDir(), name)) : Buffer.from(text, "latin1") });
+  // The same signals under another header: a recording the run's record 100 is not.
+  const header = `${readFileSync(join(sampleDataDir(), "100.hea"), "latin1").trimEnd()}\n# another recording of the same name\n`;
+  await page.locator("#files").setInputFiles([file("100.hea", header), file("100.dat")]);
+  await page.waitForFunction(() => document.body.dataset.summary ?? document.body.dataset.error, null, { timeout: 45_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.error ?? null), null);
+  assert.ok(await page.locator("#training-note").isHidden());
+  assert.equal(await page.locator("#summary-panel .training-note").count(), 0);
+  assert.match(await page.locator("#summary-panel").innerText(), /Holter summary of record 100/);
+});
