@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { RESEARCH_NOTICE, SpikemedError } from "../core/index.js";
 import { decodeImageFileToBytes } from "../data/cxr/index.js";
 import { readRecord, type WfdbRecord } from "../data/ecg/index.js";
-import { imageSize, loadRun, predictImageBytes, predictRecordBeats, recordInTrainingData } from "../experiment/index.js";
+import { imageSize, loadRun, predictImageBytes, predictRecordBeats, recordInTrainingData, trainingDataNote } from "../experiment/index.js";
 import { backendOptions, selectBackend, type BackendOptions } from "./backend.js";
 import { maxImagePixelsOption, oneOf } from "./options.js";
 
@@ -56,7 +56,7 @@ function predictRecord(network: LoadedRun["network"], manifest: LoadedRun["manif
   const fs_ = record.samplingFrequency;
   const inTraining = recordInTrainingData(manifest.data, `${recordBase(input)}.hea`);
   const lines = [`record ${record.name}: ${labels.length} beats detected (${(record.frameCount / fs_ / 60).toFixed(1)} min)`,
-    ...(inTraining ? [`  note: record ${record.name} is in the data this run was trained on: the model has seen its beats, so these predictions overstate how it does on new patients`] : []),
+    ...(inTraining ? [`  ${trainingDataNote(record.name)}`] : []),
     ...(adapt === "unlabeled" ? ["  adapted: batch-norm statistics re-estimated on this record's own beats (--adapt unlabeled; no annotation read)"] : []),
     ...(adapt === "self-training" ? ["  adapted: the record's confidently classified beats voted beside the model on every beat (--adapt self-training; no annotation read)"] : []),
     `  summary: ${classNames.map((c) => `${c} ${summary[c]}`).join(", ")}`];

@@ -4,7 +4,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { RESEARCH_NOTICE, SpikemedError } from "../core/index.js";
 import { listRecords, sampleDataDir } from "../data/ecg/index.js";
-import { loadRun } from "../experiment/index.js";
+import { loadRun, trainingHeaders } from "../experiment/index.js";
 import { pageHtml } from "../web/page-html.js";
 import { port } from "./options.js";
 import { listImages, pageFiles, readServedFile, Refusal, type ServedFile } from "./serve-files.js";
@@ -49,11 +49,13 @@ export async function startServer(runDir: string, options: ServeOptions): Promis
   const dataDir = options.data ?? (manifest.task === "ecg" ? sampleDataDir() : null);
   const inputs = dataDir === null ? [] : manifest.task === "ecg" ? listRecords(dataDir) : listImages(dataDir);
   const files = pageFiles(runDir, manifest.task, dataDir, inputs);
+  // The page warns, as predict does, on a record the run was trained on (recordInTrainingHeaders).
+  const trained = JSON.stringify(trainingHeaders(manifest.data));
   const log = new RefusalLog(options.log ?? ((line) => process.stderr.write(`${line}\n`)), options.logLimit);
   let hosts: Set<string> | null = new Set(); // none until the address is known
   // Node's own 400 for a missing Host would bypass the check below and its log line.
   const server = http.createServer({ requireHostHeader: false }, (req, res) => {
-    answer(req, res, hosts, files, JSON.stringify(inputs))
+    answer(req, res, hosts, files, JSON.stringify(inputs), trained)
       .catch((err: unknown) => {
         const status = err instanceof Refusal ? err.status : 500;
         log.refused(req, status, err instanceof Refusal ? err.message : `failed: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
@@ -95,7 +97,7 @@ function listenError(err: NodeJS.ErrnoException, host: string, portNumber: numbe
 }
 
 /** Answers one request, or throws: a Refusal for what the page has no business asking. */
-async function answer(req: http.IncomingMessage, res: http.ServerResponse, hosts: Set<string> | null, files: Map<string, ServedFile>, inputs: string): Promise<void> {
+async function answer(req: http.IncomingMessage, res: http.ServerResponse, hosts: Set<string> | null, files: Map<string, ServedFile>, inputs: string, trained: string): Promise<void> {
   // First the Host: a page of another site whose name was rebound to this address learns nothing.
   const host = req.headers.host?.toLowerCase();
   if (hosts !== null && (host === undefined || !hosts.has(host))) throw new Refusal(421, `Host ${JSON.stringify(host ?? null)} is not this server's address or localhost`);
@@ -103,6 +105,7 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse, hosts
   const urlPath = decodedPath(req.url ?? "");
   if (urlPath === "/") return reply(res, 200, PAGE, CONTENT_TYPES[".html"]);
   if (urlPath === "/data/inputs.json") return reply(res, 200, inputs, CONTENT_TYPES[".json"]);
+  if (urlPath === "/data/training-headers.json") return reply(res, 200, trained, CONTENT_TYPES[".json"]);
   const served = files.get(urlPath);
   if (!served) throw new Refusal(404, "not one of the page's files");
   reply(res, 200, await readServedFile(served), CONTENT_TYPES[path.extname(served.file)] ?? "application/octet-stream");

@@ -7,6 +7,7 @@ import { argmaxRows, subgroupTable, type ReportTable } from "../eval/index.js";
 import type { ClassificationData } from "../train/index.js";
 import { PATIENT_SPECIFIC, describeFirstMinutes, firstMinutesSplit, type EcgAdaptation } from "./adapt.js";
 import { beatData } from "./beat-data.js";
+import { mayBeTrainingRecord, recordInTrainingHeaders } from "./training-records.js";
 import type { CrossValidationPlan } from "./folds.js";
 
 export { beatData };
@@ -106,21 +107,30 @@ export function splitCautions(spec: DataSpec): string[] {
 }
 
 /**
- * Whether the WFDB record whose header is `header` was among the records an ECG run's data came
- * from (DS1's for an inter-patient split, whose training and validation they are): a record of the
- * same name in the run's data folder with the same header bytes (which hold the signals' checksums),
- * so a copy elsewhere counts too. False when the run's data folder is not on this machine.
+ * Whether the WFDB record whose header is the file `header` was among the records an ECG run's
+ * data came from (recordInTrainingHeaders). False when the run's data folder is not on this machine.
  */
 export function recordInTrainingData(spec: DataSpec, header: string): boolean {
-  if (spec.task !== "ecg") return false;
+  if (spec.task !== "ecg" || !fs.existsSync(header)) return false;
   const name = path.basename(header, ".hea");
+  const trained = path.join(spec.dataDir ?? ecg.sampleDataDir(), `${name}.hea`);
+  return recordInTrainingHeaders(spec, name, fs.readFileSync(header, "latin1"), fs.existsSync(trained) ? fs.readFileSync(trained, "latin1") : undefined);
+}
+
+/**
+ * The headers, by record name, of the records in an ECG run's data folder that may have been
+ * trained on (mayBeTrainingRecord): what the served page needs to call recordInTrainingHeaders.
+ * None when the folder is not on this machine.
+ */
+export function trainingHeaders(spec: DataSpec): Record<string, string> {
+  if (spec.task !== "ecg") return {};
   const dir = spec.dataDir ?? ecg.sampleDataDir();
-  const trained = path.join(dir, `${name}.hea`);
-  if (!fs.existsSync(trained) || !fs.existsSync(header)) return false;
-  if (spec.records && !spec.records.includes(name)) return false;
-  if (!spec.includePaced && ecg.PACED_RECORDS.includes(name)) return false;
-  if (spec.split === "inter" && !ecg.DS1_RECORDS.includes(name)) return false;
-  return fs.readFileSync(trained).equals(fs.readFileSync(header));
+  if (!fs.existsSync(dir)) return {};
+  const headers: Record<string, string> = {};
+  for (const name of fs.readdirSync(dir)) {
+    if (name.endsWith(".hea") && mayBeTrainingRecord(spec, name.slice(0, -4))) headers[name.slice(0, -4)] = fs.readFileSync(path.join(dir, name), "latin1");
+  }
+  return headers;
 }
 
 function requireFolder(dir: string, option: string): void {

@@ -1,4 +1,4 @@
-export { accuracyByGroup, beatData, prepareData, recordInTrainingData, splitCautions, type DataSpec, type PreparedData } from "./datasets.js";
+export { accuracyByGroup, beatData, prepareData, recordInTrainingData, splitCautions, trainingHeaders, type DataSpec, type PreparedData } from "./datasets.js";
 export { crossValidationFolds, type CrossValidationPlan, type Fold } from "./folds.js";
 export { balanceSettings, exampleBatches, runExperiment, testProbabilities, type Balance, type ExperimentOptions, type SeedResult } from "./run.js";
 export { initializeFromRun, loadRun, saveRun, type RunManifest } from "./saved-run.js";
@@ -25,3 +25,4 @@ export {
 } from "./settings.js";
 export { MODEL_SETTINGS, TRAINING_SETTINGS, choiceOf, searchTrials, type Grid } from "./trials.js";
 export { importNirRun, type NirRunOptions } from "./nir-run.js";
+export { mayBeTrainingRecord, recordInTrainingHeaders, trainingDataNote } from "./training-records.js";

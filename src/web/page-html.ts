@@ -28,6 +28,11 @@ export function pageHtml(notice: string): string {
   body.dragging #drop { border-color: #1565c0; background: #e3f2fd; }
   .toolbar { display: flex; flex-wrap: wrap; gap: 0.3em 0.6em; align-items: center; margin: 0.4em 0; }
   .toolbar .group { display: flex; gap: 0.25em; align-items: center; }
+  /* The go-to buttons wrap a pair (previous, next) at a time, never inside a button. */
+  .toolbar .go { flex-wrap: wrap; gap: 0.25em 0.6em; }
+  .toolbar .pair { display: flex; gap: 0.25em; }
+  .toolbar button { white-space: nowrap; }
+  .training-note { background: #fdecea; border: 1px solid #e57373; padding: 4px 8px; }
   canvas { display: block; width: 100%; touch-action: none; }
   #strip { height: 300px; border: 1px solid var(--line); cursor: grab; }
   #overview { height: 46px; border: 1px solid var(--line); border-top: 0; cursor: pointer; }
@@ -68,16 +73,17 @@ export function pageHtml(notice: string): string {
     <div class="group" role="group" aria-label="zoom">
       <button id="zoom-out" title="zoom out (-)">&minus;</button><span id="zoom-label"></span><button id="zoom-in" title="zoom in (+)">+</button>
     </div>
-    <div class="group" role="group" aria-label="go to">
-      <button id="prev-V" title="previous V beat (Shift+V)">&larr; V</button><button id="next-V" title="next V beat (V)">next V &rarr;</button>
-      <button id="prev-S" title="previous S beat (Shift+S)">&larr; S</button><button id="next-S" title="next S beat (S)">next S &rarr;</button>
-      <button id="prev-D" title="previous disagreement (Shift+D)">&larr; &ne;</button><button id="next-D" title="next disagreement with the annotations (D)">next disagreement &rarr;</button>
+    <div class="group go" role="group" aria-label="go to">
+      <span class="pair"><button id="prev-V" title="previous V beat (Shift+V)">&larr; V</button><button id="next-V" title="next V beat (V)">next V &rarr;</button></span>
+      <span class="pair"><button id="prev-S" title="previous S beat (Shift+S)">&larr; S</button><button id="next-S" title="next S beat (S)">next S &rarr;</button></span>
+      <span class="pair"><button id="prev-D" title="previous disagreement (Shift+D)">&larr; &ne;</button><button id="next-D" title="next disagreement with the annotations (D)">next disagreement &rarr;</button></span>
     </div>
     <div class="group" role="group" aria-label="live mode">
       <button id="live" title="play the record through the network beat by beat (L)">&#9654; Live</button>
       <select id="live-speed" aria-label="live speed"><option value="1">real time</option><option value="10">10&times;</option><option value="60" selected>60&times;</option></select>
     </div>
   </div>
+  <p id="training-note" class="training-note" role="note" hidden></p>
   <div class="legend" id="legend"></div>
   <canvas id="strip" tabindex="0" aria-label="ECG strip: arrow keys step between beats, Page Up and Page Down scroll, + and - zoom, Enter shows the beat"></canvas>
   <canvas id="overview" aria-label="the whole record: click to jump there"></canvas>

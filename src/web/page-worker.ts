@@ -12,6 +12,7 @@ import type { DicomParser } from "../data/cxr/dicom-decode.js";
 import { intensitiesFromBytes, isDicomFile } from "../data/cxr/pixels.js";
 import { occlusionMap } from "../eval/occlusion.js";
 import { beatEvidence, beatRows, type BeatRows } from "../experiment/beat-evidence.js";
+import { recordInTrainingHeaders } from "../experiment/training-records.js";
 import { flatArrayData, predictProbabilities } from "../train/data.js";
 import {
   decodeImage, inputBatch, noGrad, softmax, tidy, type Batch, fetchRecord, fetchRun, getBackend, imageSize, parseWfdbHeader, predictImageBytes, predictRecordBeats, recordFromFiles, SpikemedError,
@@ -62,7 +63,8 @@ export interface BeatDetail {
 
 export type WorkerReply =
   | { kind: "run"; task: RunManifest["task"]; backend: string; model: string; parameters: number; classNames: string[] }
-  | { kind: "record"; id: number; prediction: RecordPrediction; seconds: number; minutes: number; sampleRate: number; signals: Float32Array[]; signalNames: string[] }
+  /** `inTrainingData`: the record was in the data the run was trained on (predict's note). */
+  | { kind: "record"; id: number; prediction: RecordPrediction; seconds: number; minutes: number; sampleRate: number; signals: Float32Array[]; signalNames: string[]; inTrainingData: boolean }
   | { kind: "beat"; id: number; detail: BeatDetail }
   | { kind: "images"; id: number; images: ImageResult[]; seconds: number }
   | { kind: "image-evidence"; id: number; image: number; size: number; classIndex: number; drop: Float32Array; seconds: number }
@@ -97,6 +99,8 @@ let lastRecord: { record: WfdbRecord; where: string; rows: BeatRows | null } | n
 let lastImages: { name: string; pixels: Uint8Array }[] = [];
 /** The live request playing now; another request, or `live` 0, ends it. */
 let playing = 0;
+/** The headers of the records the run may have been trained on, by name (the server's training-headers.json), fetched once. */
+let trainedHeaders: Promise<Record<string, string>> | null = null;
 
 scope.onmessage = async ({ data: request }) => {
   try {
@@ -131,13 +135,16 @@ async function answerRecord(network: Network, manifest: RunManifest, request: Pa
   playing = 0;
   const where = "input" in request ? `record ${request.input}` : "your record";
   const record = "input" in request ? await fetchRecord(`/data/${request.input}`) : localRecord("files" in request ? request.files : []);
+  const header = "input" in request ? await fetchBytes(`/data/${request.input}.hea`) : localHeader("files" in request ? request.files : []).bytes;
+  trainedHeaders ??= fetchBytes("/data/training-headers.json").then((bytes) => JSON.parse(new TextDecoder().decode(bytes)) as Record<string, string>);
+  const inTrainingData = recordInTrainingHeaders(manifest.data, record.name, new TextDecoder("latin1").decode(header), (await trainedHeaders)[record.name]);
   const start = performance.now();
   const prediction = predictRecordBeats(network, manifest, record, where);
   lastRecord = { record, where, rows: null };
   return {
     kind: "record", id: request.id, prediction, seconds: (performance.now() - start) / 1000,
     minutes: record.frameCount / record.samplingFrequency / 60, sampleRate: record.samplingFrequency,
-    signals: record.physical.map((signal) => signal.slice()), signalNames: record.signalNames,
+    signals: record.physical.map((signal) => signal.slice()), signalNames: record.signalNames, inTrainingData,
   };
 }
 
@@ -263,18 +270,24 @@ function answerImageEvidence(network: Network, manifest: RunManifest, id: number
   return { kind: "image-evidence", id, image, size, classIndex: map.classIndex, drop: map.drop, seconds: (performance.now() - start) / 1000 };
 }
 
-/** A record from files the user picked: one .hea, the signal files it names, and an optional .atr of the same name. */
-function localRecord(files: PickedFile[]): WfdbRecord {
+/** The one .hea file among those the user picked. */
+function localHeader(files: PickedFile[]): PickedFile {
   const headers = files.filter((f) => f.name.endsWith(".hea"));
   if (headers.length !== 1) throw new SpikemedError(`pick one .hea file with its signal files; got ${headers.length} .hea files`);
-  const name = headers[0].name.slice(0, -4);
-  const header = parseWfdbHeader(new TextDecoder("latin1").decode(headers[0].bytes), headers[0].name);
+  return headers[0];
+}
+
+/** A record from files the user picked: one .hea, the signal files it names, and an optional .atr of the same name. */
+function localRecord(files: PickedFile[]): WfdbRecord {
+  const headerFile = localHeader(files);
+  const name = headerFile.name.slice(0, -4);
+  const header = parseWfdbHeader(new TextDecoder("latin1").decode(headerFile.bytes), headerFile.name);
   const bytes = new Map(files.map((f) => [f.name, f.bytes]));
   const annotations = bytes.get(`${name}.atr`);
   return recordFromFiles(name, header, {
     signal: (fileName) => {
       const signal = bytes.get(fileName);
-      if (!signal) throw new SpikemedError(`${headers[0].name} names the signal file ${fileName}: pick it too`);
+      if (!signal) throw new SpikemedError(`${headerFile.name} names the signal file ${fileName}: pick it too`);
       return signal;
     },
     annotations: annotations ? { bytes: annotations, path: `${name}.atr` } : undefined,

@@ -12,6 +12,7 @@
  * last record's prediction, the last beat's detail, the live mode's beats, the last occlusion map
  * and the strip.
  */
+import { trainingDataNote } from "../experiment/training-records.js";
 import { renderBeat } from "./beat-view.js";
 import { CLASS_COLOURS, EcgStrip, zoomLabel, clock } from "./ecg-strip.js";
 import { isDisagreement, nextBeat } from "./holter.js";
@@ -33,7 +34,7 @@ let requests = 0;
 const latest = { input: 0, beat: 0, evidence: 0, live: 0 };
 const labelOf = new Map<number, string>();
 
-interface ShownRecord extends RecordPrediction { sampleRate: number; durationSeconds: number; signals: Float32Array[]; signalNames: string[] }
+interface ShownRecord extends RecordPrediction { sampleRate: number; durationSeconds: number; signals: Float32Array[]; signalNames: string[]; inTrainingData: boolean }
 let shown: ShownRecord | null = null;
 const exposed = globalThis as unknown as {
   spikemedPage: {
@@ -83,7 +84,7 @@ worker.onmessage = ({ data: reply }: MessageEvent<WorkerReply>) => {
       if (reply.kind === "record") {
         const beats = reply.prediction.labels.length;
         element("status").textContent = `${beats.toLocaleString("en")} beats of ${labelOf.get(reply.id)} (${reply.minutes.toFixed(1)} min) classified in ${reply.seconds.toFixed(1)} s.`;
-        showRecord({ ...reply.prediction, sampleRate: reply.sampleRate, durationSeconds: reply.minutes * 60, signals: reply.signals, signalNames: reply.signalNames });
+        showRecord({ ...reply.prediction, sampleRate: reply.sampleRate, durationSeconds: reply.minutes * 60, signals: reply.signals, signalNames: reply.signalNames, inTrainingData: reply.inTrainingData });
       } else {
         element("status").textContent = `${reply.images.length} image(s) in ${reply.seconds.toFixed(2)} s.`;
         element("xray-view").hidden = false;
@@ -171,9 +172,13 @@ function showRecord(record: ShownRecord): void {
     legend.append(letter, " ");
   }
   legend.append(record.reference ? "; the annotated class beneath it, shaded where the two disagree." : "; the record has no annotations to compare with.");
+  // As predict does: a record the run was trained on says so, beside the strip and in the summary.
+  const trainingNote = record.inTrainingData ? trainingDataNote(record.record) : null;
+  element("training-note").textContent = trainingNote ?? "";
+  element("training-note").hidden = trainingNote === null;
   strip.show({ ...record, classNames });
   element("beat-panel").innerHTML = "<h2>Beat</h2><p>Click a beat on the strip (or press Enter) to see it as the network sees it.</p>";
-  renderSummary(element("summary-panel"), { ...record, classNames }, (beat) => strip.select(beat));
+  renderSummary(element("summary-panel"), { ...record, classNames, trainingNote }, (beat) => strip.select(beat));
   for (const [kind, wanted] of navigation(record)) {
     const disabled = nextBeat(record.labels.length, 0, wanted) === null && !wanted(0);
     (element(`next-${kind}`) as HTMLButtonElement).disabled = disabled;

@@ -15,6 +15,8 @@ export interface SummaryInput extends ClassifiedBeats {
   sampleRate: number;
   durationSeconds: number;
   agreement: { matched: number; agree: number } | null;
+  /** The note predict gives when the record was in the run's training data (trainingDataNote); null when it was not. */
+  trainingNote: string | null;
 }
 
 const cell = (text: string | number) => Object.assign(document.createElement("td"), { textContent: String(text) });
@@ -42,7 +44,7 @@ export function renderSummary(panel: HTMLElement, input: SummaryInput, onRun: (b
       textContent: `${summary.beats.toLocaleString("en")} beats in ${clock(input.durationSeconds)}; heart rate ${rate(summary.meanBpm)} mean, ` +
         `${rate(summary.minBpm)} to ${rate(summary.maxBpm)} over ${binSeconds} s bins. Ventricular burden ${summary.burden.V?.toFixed(2) ?? "n/a"}%, ` +
         `supraventricular ${summary.burden.S?.toFixed(2) ?? "n/a"}%.`,
-    }), counts];
+    }), ...(input.trainingNote ? [Object.assign(document.createElement("p"), { className: "training-note", textContent: input.trainingNote })] : []), counts];
   const runs = document.createElement("table");
   runs.id = "summary-runs";
   runs.append(head("class", "isolated", "couplets", "triplets", "runs &ge; 3", "longest"));

@@ -32,7 +32,7 @@ let server: http.Server;
 let url = "";
 let browser: Browser;
 let page: Page;
-let predicted: { perBeat: { sample: number; class: string; probability: number }[]; summary: Record<string, number> };
+let predicted: { perBeat: { sample: number; class: string; probability: number }[]; summary: Record<string, number>; inTrainingData: boolean };
 const refusals: string[] = [];
 
 before(async () => {
@@ -79,6 +79,18 @@ test("the page shows the record's beats with the classes and probabilities predi
   assert.ok(await page.locator("#notice").isVisible());
   assert.match(await page.locator("#summary-panel").innerText(), /Holter summary of record 208[\s\S]*Runs of ectopic beats[\s\S]*Heart rate over time/);
   assert.deepEqual(refusals, [], "the page asks only for what is served");
+});
+
+test("a record the run was trained on carries predict's note beside the strip and in the summary", { skip: browserMissing, timeout: 30_000 }, async () => {
+  // The run's data is the embedded sample, split intra-patient: record 208 trained it.
+  assert.equal(predicted.inTrainingData, true);
+  const note = `note: record ${RECORD} is in the data this run was trained on: the model has seen its beats, so these predictions overstate how it does on new patients`;
+  assert.equal(await page.locator("#training-note").innerText(), note);
+  assert.ok(await page.locator("#training-note").isVisible());
+  const noteBox = (await page.locator("#training-note").boundingBox())!;
+  const stripBox = (await page.locator("#strip").boundingBox())!;
+  assert.ok(noteBox.y < stripBox.y && stripBox.y - (noteBox.y + noteBox.height) < 80, `the note just above the strip: ${JSON.stringify({ noteBox, stripBox })}`);
+  assert.equal(await page.locator("#summary-panel .training-note").innerText(), note);
 });
 
 test("scrolling and zooming move over the whole record; a clicked beat shows its probabilities and the spikes the network gives in Node", { skip: browserMissing, timeout: 90_000 }, async () => {
@@ -192,5 +204,28 @@ test("the page fits a phone's width: no sideways scrolling, the notice and the s
   assert.ok(await page.locator("#notice").isVisible());
   const strip = (await page.locator("#strip").boundingBox())!;
   assert.ok(strip.x >= 0 && strip.x + strip.width <= 390, JSON.stringify(strip));
+  // The go-to buttons: on screen, none wrapped inside (one line high, as the zoom button), each
+  // previous/next pair on one row, two rows at most.
+  const lineHeight = (await page.locator("#zoom-in").boundingBox())!.height;
+  const buttons = await Promise.all(["V", "S", "D"].flatMap((kind) => [`#prev-${kind}`, `#next-${kind}`]).map(async (id) => (await page.locator(id).boundingBox())!));
+  for (const b of buttons) {
+    assert.ok(b.x >= 0 && b.x + b.width <= 390, `on screen: ${JSON.stringify(b)}`);
+    assert.ok(Math.abs(b.height - lineHeight) < 1, `one line high: ${JSON.stringify(b)} beside ${lineHeight}`);
+  }
+  for (let pair = 0; pair < 3; pair++) assert.equal(buttons[2 * pair].y, buttons[2 * pair + 1].y, `pair ${pair} on one row`);
+  const rows = new Set(buttons.map((b) => Math.round(b.y)));
+  assert.ok(rows.size <= 2, `the buttons take ${rows.size} rows: ${JSON.stringify(buttons)}`);
   await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test("a picked record the run was not trained on (its header differs from the run's data's) carries no note", { skip: browserMissing, timeout: 60_000 }, async () => {
+  const file = (name: string, text?: string) => ({ name, mimeType: "application/octet-stream", buffer: text === undefined ? readFileSync(join(sampleDataDir(), name)) : Buffer.from(text, "latin1") });
+  // The same signals under another header: a recording the run's record 100 is not.
+  const header = `${readFileSync(join(sampleDataDir(), "100.hea"), "latin1").trimEnd()}\n# another recording of the same name\n`;
+  await page.locator("#files").setInputFiles([file("100.hea", header), file("100.dat")]);
+  await page.waitForFunction(() => document.body.dataset.summary ?? document.body.dataset.error, null, { timeout: 45_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.error ?? null), null);
+  assert.ok(await page.locator("#training-note").isHidden());
+  assert.equal(await page.locator("#summary-panel .training-note").count(), 0);
+  assert.match(await page.locator("#summary-panel").innerText(), /Holter summary of record 100/);
 });
