@@ -222,6 +222,8 @@ test("a picked record the run was not trained on (its header differs from the ru
   const file = (name: string, text?: string) => ({ name, mimeType: "application/octet-stream", buffer: text === undefined ? readFileSync(join(sampleDataDir(), name)) : Buffer.from(text, "latin1") });
   // The same signals under another header: a recording the run's record 100 is not.
   const header = `${readFileSync(join(sampleDataDir(), "100.hea"), "latin1").trimEnd()}\n# another recording of the same name\n`;
+  // The previous record's summary stays until the picked files are read: cleared here, so the wait below is for record 100's.
+  await page.evaluate(() => { delete document.body.dataset.summary; });
   await page.locator("#files").setInputFiles([file("100.hea", header), file("100.dat")]);
   await page.waitForFunction(() => document.body.dataset.summary ?? document.body.dataset.error, null, { timeout: 45_000 });
   assert.equal(await page.evaluate(() => document.body.dataset.error ?? null), null);
